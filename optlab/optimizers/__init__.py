@@ -1,0 +1,54 @@
+"""Optimizers with torch.optim's names, keyword names and defaults.
+
+>>> opt = make("adam", lr=0.05)            # torch.optim.Adam(params, lr=0.05)
+>>> state = opt.init(params)               # params: (B, D)
+>>> updates, state = opt.update(grads, state, params)
+"""
+from __future__ import annotations
+
+from ..errors import UnknownNameError
+from .adam import adam, adamw, nadam, radam
+from .adaptive import adadelta, adagrad, rmsprop
+from .base import Hyper, Info, Optimizer, Transform, chain
+from .second_order import bfgs, newton
+from .sgd import sgd
+
+_FACTORIES = {
+    "sgd": sgd,
+    "adagrad": adagrad,
+    "rmsprop": rmsprop,
+    "adadelta": adadelta,
+    "adam": adam,
+    "adamw": adamw,
+    "nadam": nadam,
+    "radam": radam,
+    "newton": newton,
+    "bfgs": bfgs,
+}
+
+FIRST_ORDER = ("sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "radam")
+SECOND_ORDER = ("newton", "bfgs")
+
+
+def names() -> list[str]:
+    """All optimizer names, first-order (torch.optim) first."""
+    return list(_FACTORIES)
+
+
+def make(name: str, **hyper) -> Optimizer:
+    """Build optimizer ``name`` with torch.optim keyword ``hyper``-parameters (missing ones: torch's defaults).
+
+    Any numeric hyperparameter may be a 1-D array with one value per run (a sweep in one call).
+    """
+    if name not in _FACTORIES:
+        raise UnknownNameError("optimizer", name, _FACTORIES)
+    return _FACTORIES[name](**hyper)
+
+
+def info(name: str) -> Info:
+    """The documentation record (LaTeX update rule, hyperparameters, reference) of ``name``."""
+    return make(name).info
+
+
+__all__ = ["make", "names", "info", "Optimizer", "Info", "Hyper", "Transform", "chain",
+           "FIRST_ORDER", "SECOND_ORDER"]

@@ -1,0 +1,344 @@
+r"""Optimizer machinery: small composable transforms in the style of optax, with torch.optim's numbers.
+
+An optimizer is an ``init``/``update`` pair over plain NumPy arrays with a leading batch axis::
+
+    state = opt.init(params)                              # params (B, D) -> dict of (B, D) arrays
+    updates, state = opt.update(grads, state, params)     # params_next = params + updates
+
+``update`` advances every state array *in place* (no per-step allocation of state, so one call can
+advance a million runs); copy the state if you need to keep an old one.  Each optimizer is a
+``chain`` of transforms, e.g. Adam = L2 decay -> Adam's moments -> learning rate.  Hyperparameters are
+scalars or one value per run (shape ``(B,)``), so a sweep over 200 learning rates is one call.
+
+Floating-point order follows torch's CPU kernels (``addcmul`` is ``self + (value·t1)·t2``,
+``addcdiv`` is ``self + (value·t1)/t2``, ``lerp`` switches form at weight 0.5), which keeps optlab's
+float64 trajectories within round-off of ``torch.optim``'s.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, NamedTuple, Sequence
+
+import numpy as np
+
+Array = np.ndarray
+
+
+# ----------------------------------------------------------------------------------------------
+# Metadata the app renders
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Hyper:
+    """One hyperparameter: its torch keyword, default, symbol and one-line meaning.
+
+    ``low``/``high`` is a sensible range for a UI control; ``log`` says a log scale reads better.
+    ``kind`` is ``"float"``, ``"bool"`` or ``"betas"`` (a pair).
+    """
+
+    name: str
+    default: Any
+    symbol: str
+    meaning: str
+    kind: str = "float"
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+
+
+@dataclass(frozen=True)
+class Info:
+    """What the app shows about an optimizer: update rule as LaTeX, hyperparameters, reference."""
+
+    name: str
+    title: str
+    torch: str
+    latex: str
+    hyper: tuple[Hyper, ...]
+    reference: str
+    summary: str
+    state: dict[str, str] = field(default_factory=dict)  # state key -> "symbol: meaning"
+    notes: str = ""
+    order: int = 1
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return {h.name: h.default for h in self.hyper}
+
+    def hyper_by_name(self, name: str) -> Hyper:
+        for h in self.hyper:
+            if h.name == name:
+                return h
+        raise KeyError(name)
+
+
+# ----------------------------------------------------------------------------------------------
+# Transforms
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class Context:
+    """What one update step knows besides the gradient.
+
+    ``lr`` may be rescaled by a transform (Adagrad's decay, Adam's 1/(1-β₁ᵗ)) before the final
+    learning-rate transform reads it; ``aux`` collects derived quantities (m̂, v̂, denominator …)
+    when ``want_aux`` is set, for the app's per-step trace.
+    """
+
+    step: int
+    lr: Any
+    params: Array
+    problem: Any = None
+    want_aux: bool = False
+    aux: dict[str, Array] = field(default_factory=dict)
+    decay: Array | None = None  # decoupled weight-decay term, added to the update at the end
+
+
+class Transform(NamedTuple):
+    """``init(params) -> dict`` of state arrays; ``update(g, state, ctx) -> g'`` (state in place)."""
+
+    init: Callable[[Array], dict]
+    update: Callable[[Array, dict, Context], Array]
+
+
+def chain(*transforms: Transform) -> Transform:
+    """Compose transforms left to right; their states share one flat dict (torch's state names)."""
+
+    def init(params):
+        state: dict = {}
+        for t in transforms:
+            state.update(t.init(params))
+        return state
+
+    def update(g, state, ctx):
+        for t in transforms:
+            g = t.update(g, state, ctx)
+        return g
+
+    return Transform(init, update)
+
+
+# ----------------------------------------------------------------------------------------------
+# Small helpers with torch's rounding
+# ----------------------------------------------------------------------------------------------
+def hyper_value(v, name: str):
+    """A hyperparameter as a float, or as a ``(B, 1)`` column for one value per run."""
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    a = np.asarray(v, dtype=float)
+    if a.ndim == 0:
+        return float(a)
+    if a.ndim == 2 and a.shape[1] == 1:  # already a per-run column
+        return a
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be a number or a 1-D array with one value per run; got shape {a.shape}")
+    return a.reshape(-1, 1)
+
+
+def is_zero(v) -> bool:
+    return bool(np.all(np.asarray(v) == 0))
+
+
+def lerp_(m: Array, g: Array, w) -> Array:
+    """In place ``m ← m + w·(g − m)``, in torch's two-branch form (exact at w = 1)."""
+    if np.ndim(w) == 0:
+        if abs(w) < 0.5:
+            m += w * (g - m)
+        else:
+            m[...] = g - (g - m) * (1.0 - w)
+        return m
+    low = np.abs(w) < 0.5
+    m[...] = np.where(low, m + w * (g - m), g - (g - m) * (1.0 - w))
+    return m
+
+
+def addcmul_(v: Array, t1: Array, t2: Array, value) -> Array:
+    """In place ``v ← v + (value·t1)·t2`` (torch's ``addcmul_`` order)."""
+    tmp = value * t1
+    tmp *= t2
+    v += tmp
+    return v
+
+
+def ema_sq_(v: Array, g: Array, decay) -> Array:
+    """In place ``v ← decay·v + (1 − decay)·g²``: torch's ``v.mul_(β).addcmul_(g, g, 1 − β)``."""
+    v *= decay
+    return addcmul_(v, g, g, 1.0 - decay)
+
+
+def bias_correction(beta, t: int):
+    """``1 − βᵗ`` (t starts at 1)."""
+    return 1.0 - beta ** t
+
+
+# ----------------------------------------------------------------------------------------------
+# Shared transforms
+# ----------------------------------------------------------------------------------------------
+def no_state(_params) -> dict:
+    return {}
+
+
+def maximize_sign(maximize: bool) -> Transform:
+    """``g ← −g`` when maximizing (torch's ``maximize=True``)."""
+
+    def update(g, state, ctx):
+        return -g if maximize else g
+
+    return Transform(no_state, update)
+
+
+def add_l2(weight_decay) -> Transform:
+    """Coupled weight decay: ``g ← g + λ·θ`` before anything else sees g (torch's ``weight_decay``)."""
+
+    def update(g, state, ctx):
+        if is_zero(weight_decay):
+            return g
+        return g + weight_decay * ctx.params
+
+    return Transform(no_state, update)
+
+
+def decoupled_decay(weight_decay) -> Transform:
+    """Decoupled weight decay (AdamW): ``θ ← θ·(1 − γλ)``; g is left alone."""
+
+    def update(g, state, ctx):
+        if not is_zero(weight_decay):
+            ctx.decay = -(ctx.lr * weight_decay) * ctx.params
+        return g
+
+    return Transform(no_state, update)
+
+
+def scale_by_lr() -> Transform:
+    """Final step: ``u = −γ·d`` (γ possibly rescaled by earlier transforms), plus decoupled decay."""
+
+    def update(d, state, ctx):
+        u = -ctx.lr * d
+        if ctx.decay is not None:
+            u += ctx.decay
+        return u
+
+    return Transform(no_state, update)
+
+
+# ----------------------------------------------------------------------------------------------
+# Validation with torch's wording
+# ----------------------------------------------------------------------------------------------
+def _arr(v):
+    return np.asarray(v, dtype=float)
+
+
+def check_range(name: str, value, low=0.0, high=None, low_open=False, high_open=True) -> None:
+    a = _arr(value)
+    if a.size == 0 or not np.all(np.isfinite(a)):
+        raise ValueError(f"Invalid {name}: {value!r} (must be a finite number)")
+    bad = (a <= low) if low_open else (a < low)
+    if high is not None:
+        bad |= (a >= high) if high_open else (a > high)
+    if np.any(bad):
+        lo = "(" if low_open else "["
+        hi = ")" if high_open else "]"
+        span = f"{lo}{low:g}, {high:g}{hi}" if high is not None else f"{'>' if low_open else '≥'} {low:g}"
+        raise ValueError(f"Invalid {name}: {value!r} (must be in {span})")
+
+
+# ----------------------------------------------------------------------------------------------
+# The optimizer object
+# ----------------------------------------------------------------------------------------------
+class Optimizer:
+    """A named, documented optimizer: ``init``/``update`` over ``(B, D)`` arrays.
+
+    ``hyper`` holds the resolved hyperparameters (torch keyword names), ``info`` the LaTeX update
+    rule, per-hyperparameter meaning, defaults and reference.
+    """
+
+    def __init__(self, info: Info, hyper: dict[str, Any], transform: Transform):
+        self.info = info
+        self.hyper = dict(hyper)
+        self._t = transform
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def lr(self):
+        return self.hyper["lr"]
+
+    @property
+    def order(self) -> int:
+        return self.info.order
+
+    def init(self, params) -> dict:
+        params = np.asarray(params, dtype=float)
+        state = self._t.init(params)
+        state["step"] = 0
+        return state
+
+    def update(self, grads, state: dict, params, *, lr=None, problem=None, want_aux: bool = False):
+        """Advance ``state`` by one step (in place) and return ``(updates, state)``.
+
+        ``lr`` overrides the base learning rate for this step (schedules); ``problem`` is the
+        objective (``value``/``grad``/``hessian``), needed by second-order methods only.
+        """
+        state["step"] += 1
+        base_lr = self.hyper["lr"] if lr is None else hyper_value(lr, "lr")
+        ctx = Context(step=state["step"], lr=base_lr, params=np.asarray(params, dtype=float),
+                      problem=problem, want_aux=want_aux)
+        updates = self._t.update(np.asarray(grads, dtype=float), state, ctx)
+        if want_aux:
+            state["_aux"] = ctx.aux
+        return updates, state
+
+    def step_aux(self, state: dict) -> dict[str, Array]:
+        """Derived quantities of the last ``update(..., want_aux=True)`` (m̂, v̂, denominator …)."""
+        return state.get("_aux", {})
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={_short(v)}" for k, v in self.hyper.items())
+        return f"{self.info.title}({args})"
+
+
+def _short(v):
+    if isinstance(v, np.ndarray):
+        return f"array(shape={v.shape[:1]})"
+    if isinstance(v, tuple):
+        return "(" + ", ".join(str(_short(x)) for x in v) + ")"
+    return repr(v)
+
+
+def resolve(info: Info, given: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``given`` keyword hyperparameters with ``info``'s defaults, rejecting unknown names."""
+    allowed = [h.name for h in info.hyper]
+    unknown = [k for k in given if k not in allowed]
+    if unknown:
+        raise ValueError(
+            f"{info.name} has no hyperparameter {unknown[0]!r}; allowed: {', '.join(allowed)}")
+    out = {}
+    for h in info.hyper:
+        v = given.get(h.name, h.default)
+        if h.kind == "bool":
+            if not isinstance(v, (bool, np.bool_, int)) or v not in (0, 1):
+                raise ValueError(f"{h.name} must be True or False; got {v!r}")
+            out[h.name] = bool(v)
+        elif h.kind == "betas":
+            if not isinstance(v, Sequence) or isinstance(v, str) or len(v) != 2:
+                raise ValueError(f"{h.name} must be a pair (beta1, beta2); got {v!r}")
+            out[h.name] = (hyper_value(v[0], f"{h.name}[0]"), hyper_value(v[1], f"{h.name}[1]"))
+        elif v is None:
+            out[h.name] = None
+        else:
+            if isinstance(v, (str, bytes)):
+                raise ValueError(f"{h.name} must be a number; got {v!r}")
+            out[h.name] = hyper_value(v, h.name)
+    return out
+
+
+def batch_size_of(hyper: dict[str, Any]) -> int | None:
+    """Number of runs implied by per-run hyperparameters (None if all are scalars)."""
+    sizes = set()
+    for v in hyper.values():
+        for x in (v if isinstance(v, tuple) else (v,)):
+            if isinstance(x, np.ndarray):
+                sizes.add(x.shape[0])
+    if len(sizes) > 1:
+        raise ValueError(f"per-run hyperparameters have different lengths: {sorted(sizes)}")
+    return sizes.pop() if sizes else None

@@ -1,0 +1,87 @@
+r"""Stochastic gradient descent with torch's momentum, dampening and Nesterov (``torch.optim.SGD``).
+
+.. math::
+    g_t \leftarrow g_t + \lambda\theta_{t-1};\quad
+    b_t = g_t\ (t=1),\ \ b_t = \mu b_{t-1} + (1-\tau) g_t;\quad
+    g_t \leftarrow g_t + \mu b_t\ \text{(Nesterov)}\ \text{else}\ b_t;\quad
+    \theta_t = \theta_{t-1} - \gamma g_t
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import (Hyper, Info, Optimizer, Transform, add_l2, chain, check_range, is_zero,
+                   maximize_sign, resolve, scale_by_lr)
+
+INFO = Info(
+    name="sgd",
+    title="SGD",
+    torch="torch.optim.SGD",
+    latex=r"""\begin{aligned}
+&\textbf{input: } \gamma \text{ (lr)},\ \theta_0,\ \lambda \text{ (weight decay)},\ \mu \text{ (momentum)},\ \tau \text{ (dampening)}\\
+&\textbf{for } t = 1, 2, \dots \textbf{ do}\\
+&\quad g_t \leftarrow \nabla f(\theta_{t-1}) \;(\,-\nabla f \text{ if maximize})\\
+&\quad \textbf{if } \lambda \ne 0:\ g_t \leftarrow g_t + \lambda\,\theta_{t-1}\\
+&\quad \textbf{if } \mu \ne 0:\\
+&\qquad b_t \leftarrow g_t \ \text{ if } t = 1 \ \text{ else } \ \mu\, b_{t-1} + (1-\tau)\, g_t\\
+&\qquad g_t \leftarrow g_t + \mu\, b_t \ \text{ if nesterov else } \ b_t\\
+&\quad \theta_t \leftarrow \theta_{t-1} - \gamma\, g_t
+\end{aligned}""",
+    hyper=(
+        Hyper("lr", 1e-3, r"\gamma", "learning rate: the size of each step along −g", low=1e-4, high=1.0, log=True),
+        Hyper("momentum", 0.0, r"\mu", "how much of the previous step's direction is kept (0 = plain GD)", low=0.0, high=0.99),
+        Hyper("dampening", 0.0, r"\tau", "scales down the new gradient's share in the momentum buffer", low=0.0, high=0.99),
+        Hyper("weight_decay", 0.0, r"\lambda", "L2 penalty: adds λθ to the gradient", low=0.0, high=0.5),
+        Hyper("nesterov", False, "", "look-ahead momentum: step along g + μb instead of b", kind="bool"),
+        Hyper("maximize", False, "", "climb instead of descend (g ← −g)", kind="bool"),
+    ),
+    reference="Robbins & Monro (1951); momentum: Polyak (1964); Nesterov (1983), in the form of Sutskever et al. (2013)",
+    summary="Step against the gradient; momentum keeps a running direction that smooths zig-zags.",
+    state={"momentum_buffer": r"b_t: the momentum buffer (running direction)"},
+    notes=(r"torch keeps the learning rate outside the buffer ($b \leftarrow \mu b + g$, "
+           r"$\theta \leftarrow \theta - \gamma b$) and starts $b_1 = g_1$. The textbook form "
+           r"$v \leftarrow \mu v + \gamma g$ gives the same path while $\gamma$ is constant, "
+           r"and a different one once a schedule changes $\gamma$."),
+)
+
+
+def sgd_momentum(momentum, dampening, nesterov: bool) -> Transform:
+    """torch's momentum buffer: ``b₁ = g₁``, then ``b ← μb + (1 − τ)g``; Nesterov uses ``g + μb``."""
+    use = not is_zero(momentum)
+
+    def init(params):
+        return {"momentum_buffer": np.zeros_like(params)} if use else {}
+
+    def update(g, state, ctx):
+        if not use:
+            return g
+        buf = state["momentum_buffer"]
+        if ctx.step == 1:
+            buf[...] = g  # torch starts the buffer at g: no dampening, no zeros on the first step
+        else:
+            buf *= momentum
+            buf += (1.0 - dampening) * g
+        if nesterov:
+            d = g + momentum * buf
+        elif np.ndim(momentum) and not np.all(momentum):
+            d = np.where(momentum == 0, g, buf)  # runs with μ = 0 in a sweep take the plain gradient
+        else:
+            d = buf.copy()
+        return d
+
+    return Transform(init, update)
+
+
+def sgd(**hyper) -> Optimizer:
+    h = resolve(INFO, hyper)
+    check_range("learning rate", h["lr"])
+    check_range("momentum value", h["momentum"])
+    check_range("dampening value", h["dampening"])
+    check_range("weight_decay value", h["weight_decay"])
+    if h["nesterov"] and (np.any(np.asarray(h["momentum"]) <= 0) or not is_zero(h["dampening"])):
+        raise ValueError(
+            f"Nesterov momentum requires a momentum > 0 and zero dampening; "
+            f"got momentum={h['momentum']!r}, dampening={h['dampening']!r}")
+    t = chain(maximize_sign(h["maximize"]), add_l2(h["weight_decay"]),
+              sgd_momentum(h["momentum"], h["dampening"], h["nesterov"]), scale_by_lr())
+    return Optimizer(INFO, h, t)
