@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import (Hyper, Info, Optimizer, Transform, add_l2, bias_correction, chain, check_range,
-                   decoupled_decay, ema_sq_, lerp_, maximize_sign, resolve, scale_by_lr)
+                   decoupled_decay, ema_sq_, lerp_, maximize_sign, resolve)
 
 _BETAS = Hyper("betas", (0.9, 0.999), r"(\beta_1, \beta_2)",
                "decay of the first moment m (β₁) and of the second moment v (β₂)", kind="betas")
@@ -176,10 +176,11 @@ def scale_by_adam(b1, b2, eps, amsgrad: bool) -> Transform:
         denom = np.sqrt(v)
         denom /= bc2 ** 0.5
         denom += eps
-        ctx.lr = ctx.lr / bc1
+        step_size = ctx.lr / bc1
+        ctx.terms = [(-step_size, m, denom)]  # torch: param.addcdiv_(exp_avg, denom, value=-step_size)
         if ctx.want_aux:
             ctx.aux.update(m_hat=m / bc1, v_hat=v / bc2, denom=denom.copy(),
-                           lr_t=np.broadcast_to(ctx.lr, g.shape[:1] + (1,)).copy())
+                           lr_t=np.broadcast_to(step_size, g.shape[:1] + (1,)).copy())
         return m / denom
 
     return Transform(init, update)
@@ -203,8 +204,12 @@ def scale_by_nadam(b1, b2, eps, momentum_decay) -> Transform:
         m, v = _update_moments(g, state, b1, b2)
         denom = np.sqrt(v / bc2)
         denom += eps
+        lr = ctx.lr
+        prod_next = prod * mu_next
+        # torch: two addcdiv_ on θ, the gradient term first
+        ctx.terms = [((-lr * (1.0 - mu)) / (1.0 - prod), g, denom), ((-lr * mu_next) / (1.0 - prod_next), m, denom)]
         c_g = (1.0 - mu) / (1.0 - prod)
-        c_m = mu_next / (1.0 - prod * mu_next)
+        c_m = mu_next / (1.0 - prod_next)
         if ctx.want_aux:
             ctx.aux.update(v_hat=v / bc2, denom=denom.copy(), mu_t=np.broadcast_to(mu, prod.shape).copy(),
                            m_hat=c_m * m)
@@ -228,16 +233,16 @@ def scale_by_radam(b1, b2, eps) -> Transform:
         rho_t = rho_inf - 2.0 * t * (b2 ** t) / bc2
         rect_on = np.asarray(rho_t > 5.0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            r = np.sqrt(np.where(rect_on, (rho_t - 4) * (rho_t - 2) * rho_inf
-                                 / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 1.0))
-        adaptive = (bc2 ** 0.5) / (np.sqrt(v) + eps)
+            r = np.where(rect_on, (rho_t - 4) * (rho_t - 2) * rho_inf
+                         / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 1.0) ** 0.5
         if np.all(rect_on):
-            d = m_hat * ctx.lr * adaptive * r
+            d = m_hat * ctx.lr * ((bc2 ** 0.5) / (np.sqrt(v) + eps)) * r
         elif not np.any(rect_on):
             d = m_hat * ctx.lr
         else:
-            d = np.where(rect_on, m_hat * ctx.lr * adaptive * r, m_hat * ctx.lr)
-        ctx.lr = 1.0  # γ is already inside d, in torch's order of multiplication
+            d = np.where(rect_on, m_hat * ctx.lr * ((bc2 ** 0.5) / (np.sqrt(v) + eps)) * r, m_hat * ctx.lr)
+        # torch: param.add_(m̂·γ·l·r, alpha=-1), γ inside the product in torch's order
+        ctx.terms = [(-1.0, d, None)]
         if ctx.want_aux:
             ctx.aux.update(m_hat=m_hat, rho_t=np.broadcast_to(rho_t, g.shape[:1] + (1,)).astype(float),
                            rect=np.broadcast_to(r, g.shape[:1] + (1,)).copy())
@@ -263,7 +268,7 @@ def adam(**hyper) -> Optimizer:
     _check_adam(h)
     b1, b2 = h["betas"]
     t = chain(maximize_sign(h["maximize"]), _decay(h, h["decoupled_weight_decay"]),
-              scale_by_adam(b1, b2, h["eps"], h["amsgrad"]), scale_by_lr())
+              scale_by_adam(b1, b2, h["eps"], h["amsgrad"]))
     return Optimizer(ADAM, h, t)
 
 
@@ -272,7 +277,7 @@ def adamw(**hyper) -> Optimizer:
     _check_adam(h)
     b1, b2 = h["betas"]
     t = chain(maximize_sign(h["maximize"]), decoupled_decay(h["weight_decay"]),
-              scale_by_adam(b1, b2, h["eps"], h["amsgrad"]), scale_by_lr())
+              scale_by_adam(b1, b2, h["eps"], h["amsgrad"]))
     return Optimizer(ADAMW, h, t)
 
 
@@ -282,7 +287,7 @@ def nadam(**hyper) -> Optimizer:
     check_range("momentum_decay value", h["momentum_decay"])
     b1, b2 = h["betas"]
     t = chain(maximize_sign(h["maximize"]), _decay(h, h["decoupled_weight_decay"]),
-              scale_by_nadam(b1, b2, h["eps"], h["momentum_decay"]), scale_by_lr())
+              scale_by_nadam(b1, b2, h["eps"], h["momentum_decay"]))
     return Optimizer(NADAM, h, t)
 
 
@@ -291,5 +296,5 @@ def radam(**hyper) -> Optimizer:
     _check_adam(h)
     b1, b2 = h["betas"]
     t = chain(maximize_sign(h["maximize"]), _decay(h, h["decoupled_weight_decay"]),
-              scale_by_radam(b1, b2, h["eps"]), scale_by_lr())
+              scale_by_radam(b1, b2, h["eps"]))
     return Optimizer(RADAM, h, t)

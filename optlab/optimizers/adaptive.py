@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import (Hyper, Info, Optimizer, Transform, addcmul_, chain, check_range, ema_sq_, lerp_,
-                   maximize_sign, add_l2, resolve, scale_by_lr)
+                   maximize_sign, add_l2, resolve)
 
 _WD = Hyper("weight_decay", 0.0, r"\lambda", "L2 penalty: adds λθ to the gradient", low=0.0, high=0.5)
 _MAX = Hyper("maximize", False, "", "climb instead of descend (g ← −g)", kind="bool")
@@ -49,13 +49,13 @@ def scale_by_adagrad(lr_decay, initial_accumulator_value, eps) -> Transform:
 
     def update(g, state, ctx):
         S = state["sum"]
-        ctx.lr = ctx.lr / (1 + (ctx.step - 1) * lr_decay)
+        clr = ctx.lr / (1 + (ctx.step - 1) * lr_decay)
         addcmul_(S, g, g, 1.0)
         std = np.sqrt(S)
         std += eps
+        ctx.terms = [(-clr, g, std)]  # torch: param.addcdiv_(grad, std, value=-clr)
         if ctx.want_aux:
-            ctx.aux.update(denom=std.copy(), lr_t=np.broadcast_to(ctx.lr, g.shape[:1] + (1,)).copy())
-        # torch's addcdiv(grad, std, value=-clr): (−clr·g)/std; we return g/std and scale after
+            ctx.aux.update(denom=std.copy(), lr_t=np.broadcast_to(clr, g.shape[:1] + (1,)).copy())
         return g / std
 
     return Transform(init, update)
@@ -69,7 +69,7 @@ def adagrad(**hyper) -> Optimizer:
     check_range("initial_accumulator_value value", h["initial_accumulator_value"])
     check_range("epsilon value", h["eps"])
     t = chain(maximize_sign(h["maximize"]), add_l2(h["weight_decay"]),
-              scale_by_adagrad(h["lr_decay"], h["initial_accumulator_value"], h["eps"]), scale_by_lr())
+              scale_by_adagrad(h["lr_decay"], h["initial_accumulator_value"], h["eps"]))
     return Optimizer(ADAGRAD, h, t)
 
 
@@ -133,7 +133,8 @@ def scale_by_rms(alpha, eps, momentum, centered: bool) -> Transform:
             b = state["momentum_buffer"]
             b *= momentum
             b += g / avg
-            return b.copy()
+            return b  # torch: param.add_(buf, alpha=-lr)
+        ctx.terms = [(-ctx.lr, g, avg)]  # torch: param.addcdiv_(grad, avg, value=-lr)
         return g / avg
 
     return Transform(init, update)
@@ -147,7 +148,7 @@ def rmsprop(**hyper) -> Optimizer:
     check_range("momentum value", h["momentum"])
     check_range("weight_decay value", h["weight_decay"])
     t = chain(maximize_sign(h["maximize"]), add_l2(h["weight_decay"]),
-              scale_by_rms(h["alpha"], h["eps"], h["momentum"], h["centered"]), scale_by_lr())
+              scale_by_rms(h["alpha"], h["eps"], h["momentum"], h["centered"]))
     return Optimizer(RMSPROP, h, t)
 
 
@@ -206,5 +207,5 @@ def adadelta(**hyper) -> Optimizer:
     check_range("epsilon value", h["eps"])
     check_range("weight_decay value", h["weight_decay"])
     t = chain(maximize_sign(h["maximize"]), add_l2(h["weight_decay"]),
-              scale_by_adadelta(h["rho"], h["eps"]), scale_by_lr())
+              scale_by_adadelta(h["rho"], h["eps"]))
     return Optimizer(ADADELTA, h, t)

@@ -74,22 +74,23 @@ class Info:
 # ----------------------------------------------------------------------------------------------
 # Transforms
 # ----------------------------------------------------------------------------------------------
-@dataclass
 class Context:
     """What one update step knows besides the gradient.
 
-    ``lr`` may be rescaled by a transform (Adagrad's decay, Adam's 1/(1-β₁ᵗ)) before the final
-    learning-rate transform reads it; ``aux`` collects derived quantities (m̂, v̂, denominator …)
-    when ``want_aux`` is set, for the app's per-step trace.
+    ``lr`` is the learning rate of this step.  A direction transform may leave torch's exact
+    parameter update in ``terms``: a list of ``(value, t1, t2)`` meaning ``θ ← θ + (value·t1)/t2``
+    (``addcdiv_``) or, with ``t2 = None``, ``θ ← θ + value·t1`` (``add_``), applied in order after
+    ``θ ← θ·decay_factor`` (decoupled weight decay).  ``aux`` collects derived quantities
+    (m̂, v̂, denominator …) when ``want_aux`` is set, for the app's per-step trace.
     """
 
-    step: int
-    lr: Any
-    params: Array
-    problem: Any = None
-    want_aux: bool = False
-    aux: dict[str, Array] = field(default_factory=dict)
-    decay: Array | None = None  # decoupled weight-decay term, added to the update at the end
+    __slots__ = ("step", "lr", "params", "problem", "want_aux", "aux", "terms", "decay_factor")
+
+    def __init__(self, step, lr, params, problem=None, want_aux=False):
+        self.step, self.lr, self.params, self.problem, self.want_aux = step, lr, params, problem, want_aux
+        self.aux: dict[str, Array] = {}
+        self.terms: list | None = None
+        self.decay_factor = None
 
 
 class Transform(NamedTuple):
@@ -99,8 +100,13 @@ class Transform(NamedTuple):
     update: Callable[[Array, dict, Context], Array]
 
 
-def chain(*transforms: Transform) -> Transform:
-    """Compose transforms left to right; their states share one flat dict (torch's state names)."""
+def chain(*transforms: Transform | None) -> Transform:
+    """Compose transforms left to right; their states share one flat dict (torch's state names).
+
+    ``None`` entries (a switched-off option such as zero weight decay) are dropped, so an unused
+    option costs nothing per step.
+    """
+    transforms = tuple(t for t in transforms if t is not None)
 
     def init(params):
         state: dict = {}
@@ -176,47 +182,45 @@ def no_state(_params) -> dict:
     return {}
 
 
-def maximize_sign(maximize: bool) -> Transform:
+def maximize_sign(maximize: bool) -> Transform | None:
     """``g ← −g`` when maximizing (torch's ``maximize=True``)."""
-
-    def update(g, state, ctx):
-        return -g if maximize else g
-
-    return Transform(no_state, update)
+    if not maximize:
+        return None
+    return Transform(no_state, lambda g, state, ctx: -g)
 
 
-def add_l2(weight_decay) -> Transform:
+def add_l2(weight_decay) -> Transform | None:
     """Coupled weight decay: ``g ← g + λ·θ`` before anything else sees g (torch's ``weight_decay``)."""
+    if is_zero(weight_decay):
+        return None
+    return Transform(no_state, lambda g, state, ctx: g + weight_decay * ctx.params)
+
+
+def decoupled_decay(weight_decay) -> Transform | None:
+    """Decoupled weight decay (AdamW): ``θ ← θ·(1 − γλ)`` before the step; g is left alone."""
+    if is_zero(weight_decay):
+        return None
 
     def update(g, state, ctx):
-        if is_zero(weight_decay):
-            return g
-        return g + weight_decay * ctx.params
-
-    return Transform(no_state, update)
-
-
-def decoupled_decay(weight_decay) -> Transform:
-    """Decoupled weight decay (AdamW): ``θ ← θ·(1 − γλ)``; g is left alone."""
-
-    def update(g, state, ctx):
-        if not is_zero(weight_decay):
-            ctx.decay = -(ctx.lr * weight_decay) * ctx.params
+        ctx.decay_factor = 1 - ctx.lr * weight_decay
         return g
 
     return Transform(no_state, update)
 
 
-def scale_by_lr() -> Transform:
-    """Final step: ``u = −γ·d`` (γ possibly rescaled by earlier transforms), plus decoupled decay."""
-
-    def update(d, state, ctx):
-        u = -ctx.lr * d
-        if ctx.decay is not None:
-            u += ctx.decay
-        return u
-
-    return Transform(no_state, update)
+def apply_step(params: Array, ctx: Context, d: Array) -> Array:
+    """θ after one step: decoupled decay, then torch's ``add_``/``addcdiv_`` terms in torch's order
+    (plain ``θ − γ·d`` when the transform left no terms)."""
+    p = params * ctx.decay_factor if ctx.decay_factor is not None else params.copy()
+    if ctx.terms is None:
+        p += -ctx.lr * d
+        return p
+    for value, t1, t2 in ctx.terms:
+        tmp = value * t1
+        if t2 is not None:
+            tmp /= t2
+        p += tmp
+    return p
 
 
 # ----------------------------------------------------------------------------------------------
@@ -273,20 +277,30 @@ class Optimizer:
         state["step"] = 0
         return state
 
-    def update(self, grads, state: dict, params, *, lr=None, problem=None, want_aux: bool = False):
-        """Advance ``state`` by one step (in place) and return ``(updates, state)``.
+    def step(self, grads, state: dict, params, *, lr=None, problem=None, want_aux: bool = False):
+        """Advance ``state`` by one step (in place) and return ``(new_params, state)``.
 
-        ``lr`` overrides the base learning rate for this step (schedules); ``problem`` is the
-        objective (``value``/``grad``/``hessian``), needed by second-order methods only.
+        The new parameters are computed in torch's order of operations, so a trajectory follows
+        ``torch.optim`` to round-off.  ``lr`` overrides the base learning rate for this step
+        (schedules); ``problem`` is the objective (``value``/``grad``/``hessian``), needed by
+        second-order methods only.
         """
         state["step"] += 1
-        base_lr = self.hyper["lr"] if lr is None else hyper_value(lr, "lr")
-        ctx = Context(step=state["step"], lr=base_lr, params=np.asarray(params, dtype=float),
-                      problem=problem, want_aux=want_aux)
-        updates = self._t.update(np.asarray(grads, dtype=float), state, ctx)
+        base_lr = self.hyper["lr"] if lr is None else (lr if type(lr) is float else hyper_value(lr, "lr"))
+        params = params if type(params) is np.ndarray else np.asarray(params, dtype=float)
+        grads = grads if type(grads) is np.ndarray else np.asarray(grads, dtype=float)
+        ctx = Context(state["step"], base_lr, params, problem, want_aux)
+        d = self._t.update(grads, state, ctx)
         if want_aux:
             state["_aux"] = ctx.aux
-        return updates, state
+        return apply_step(params, ctx, d), state
+
+    def update(self, grads, state: dict, params, *, lr=None, problem=None, want_aux: bool = False):
+        """optax-style: advance ``state`` (in place) and return ``(updates, state)`` with
+        ``params + updates`` the new parameters."""
+        params = np.asarray(params, dtype=float)
+        new, state = self.step(grads, state, params, lr=lr, problem=problem, want_aux=want_aux)
+        return new - params, state
 
     def step_aux(self, state: dict) -> dict[str, Array]:
         """Derived quantities of the last ``update(..., want_aux=True)`` (m̂, v̂, denominator …)."""

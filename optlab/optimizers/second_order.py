@@ -157,7 +157,8 @@ def newton_transform(h) -> Transform:
         state["damping_used"][:, 0] = mu
         if ctx.want_aux:
             ctx.aux.update(direction=d.copy(), hessian=H)
-        return s[:, None] * d  # the update itself: the step length is already in it
+        ctx.terms = [(1.0, s[:, None] * d, None)]  # θ ← θ + s·d: the step length is already in it
+        return d
 
     return Transform(init, update)
 
@@ -202,7 +203,8 @@ def bfgs_transform(h) -> Transform:
         state["n_backtracks"][:, 0] = k
         if ctx.want_aux:
             ctx.aux.update(direction=d.copy())
-        return s[:, None] * d  # the update itself: the step length is already in it
+        ctx.terms = [(1.0, s[:, None] * d, None)]  # θ ← θ + s·d: the step length is already in it
+        return d
 
     return Transform(init, update)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import (Hyper, Info, Optimizer, Transform, add_l2, chain, check_range, is_zero,
-                   maximize_sign, resolve, scale_by_lr)
+                   maximize_sign, resolve)
 
 INFO = Info(
     name="sgd",
@@ -48,13 +48,13 @@ INFO = Info(
 def sgd_momentum(momentum, dampening, nesterov: bool) -> Transform:
     """torch's momentum buffer: ``b₁ = g₁``, then ``b ← μb + (1 − τ)g``; Nesterov uses ``g + μb``."""
     use = not is_zero(momentum)
+    if not use:
+        return None
 
     def init(params):
-        return {"momentum_buffer": np.zeros_like(params)} if use else {}
+        return {"momentum_buffer": np.zeros_like(params)}
 
     def update(g, state, ctx):
-        if not use:
-            return g
         buf = state["momentum_buffer"]
         if ctx.step == 1:
             buf[...] = g  # torch starts the buffer at g: no dampening, no zeros on the first step
@@ -66,7 +66,7 @@ def sgd_momentum(momentum, dampening, nesterov: bool) -> Transform:
         elif np.ndim(momentum) and not np.all(momentum):
             d = np.where(momentum == 0, g, buf)  # runs with μ = 0 in a sweep take the plain gradient
         else:
-            d = buf.copy()
+            d = buf  # θ ← θ − γ·b (torch's add_(buf, alpha=−lr)), applied by the optimizer
         return d
 
     return Transform(init, update)
@@ -83,5 +83,5 @@ def sgd(**hyper) -> Optimizer:
             f"Nesterov momentum requires a momentum > 0 and zero dampening; "
             f"got momentum={h['momentum']!r}, dampening={h['dampening']!r}")
     t = chain(maximize_sign(h["maximize"]), add_l2(h["weight_decay"]),
-              sgd_momentum(h["momentum"], h["dampening"], h["nesterov"]), scale_by_lr())
+              sgd_momentum(h["momentum"], h["dampening"], h["nesterov"]))
     return Optimizer(INFO, h, t)

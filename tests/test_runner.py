@@ -1,0 +1,194 @@
+"""Runner and sweeps: shapes, divergence flags, stochastic gradients, clipping, properties."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import optlab
+from optlab import optimizers as O
+from optlab import surfaces as S
+
+
+def test_public_api_shapes():
+    s = optlab.surfaces.get("rosenbrock")
+    opt = optlab.optimizers.make("adam", lr=0.05)
+    tr = optlab.run(s, opt, x0=[-1.5, 2.0], steps=200)
+    assert tr.xs.shape == (201, 2) and tr.losses.shape == (201,) and tr.grad_norms.shape == (201,)
+    assert tr.updates.shape == (200, 2) and tr.grads.shape == (200, 2) and tr.lrs.shape == (200,)
+    assert tr.states["exp_avg"].shape == (200, 2)
+    X0 = np.array([[-1.5, 2.0], [1.5, 2.0], [0.0, 0.0]])
+    tr = optlab.run(s, opt, x0=X0, steps=200)
+    assert tr.xs.shape == (201, 3, 2) and tr.losses.shape == (201, 3) and tr.diverged_at.shape == (3,)
+    np.testing.assert_allclose(tr.losses, s.value(tr.xs))
+    np.testing.assert_allclose(tr.grad_norms, np.linalg.norm(s.grad(tr.xs), axis=-1))
+
+
+def test_import_is_light():
+    import subprocess
+    import sys
+    code = "import sys, optlab; bad=[m for m in ('streamlit','plotly','sympy','torch') if m in sys.modules]; print(bad)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_diverging_run_is_cut_and_flagged_while_batch_goes_on():
+    r = S.get("rosenbrock")
+    lrs = np.array([1e-3, 5e-2, 1e-4])  # the middle one blows up
+    tr = optlab.run(r, O.make("sgd", lr=lrs), [-1.5, 2.0], 100)
+    k = tr.diverged_at[1]
+    assert k > 0 and tr.diverged_at[0] == -1 and tr.diverged_at[2] == -1
+    assert np.all(np.isnan(tr.xs[k:, 1])) and np.all(np.isfinite(tr.xs[:k, 1]))
+    assert np.all(np.isnan(tr.losses[k:, 1]))
+    assert np.all(np.isfinite(tr.xs[:, [0, 2]]))
+    assert tr.diverged_reason[1]
+    single = optlab.run(r, O.make("sgd", lr=1e-3), [-1.5, 2.0], 100)
+    np.testing.assert_array_equal(tr.xs[:, 0], single.xs)
+
+
+def test_single_divergence_message_names_optimizer_and_step():
+    tr = optlab.run(S.get("rosenbrock"), O.make("sgd", lr=0.05), [-1.5, 2.0], 100)
+    assert tr.diverged and tr.diverged_at > 0
+    assert f"step {tr.diverged_at}" in tr.message and "SGD" in tr.message
+    assert np.isnan(tr.final_loss)
+
+
+def test_undefined_surface_is_flagged_not_raised():
+    class LogBowl:  # log(x): undefined left of 0
+        name = "log"
+        extent = 3.0
+
+        def value_and_grad(self, p):
+            with np.errstate(all="ignore"):
+                return np.log(p[:, 0]) + p[:, 1] ** 2, np.stack([1 / p[:, 0], 2 * p[:, 1]], -1)
+
+    tr = optlab.run(LogBowl(), O.make("sgd", lr=1.0), [0.5, 1.0], 20)
+    assert tr.diverged_at > 0
+
+
+def test_tol_freezes_converged_runs_and_shapes_stay_full():
+    q = S.get("quadratic", condition=2)
+    tr = optlab.run(q, O.make("sgd", lr=0.3), [[1.0, 1.0], [2.0, 2.0]], 300, tol=1e-6)
+    assert tr.xs.shape == (301, 2, 2)
+    assert np.all(tr.converged_at > 0)
+    k = tr.converged_at[0]
+    np.testing.assert_array_equal(tr.xs[k:, 0], np.broadcast_to(tr.xs[k, 0], tr.xs[k:, 0].shape))
+
+
+def test_noise_is_seeded_and_changes_the_path():
+    q = S.get("quadratic", condition=5)
+    a = optlab.run(q, O.make("sgd", lr=0.05), [2.0, 2.0], 50, noise=0.5, seed=1)
+    b = optlab.run(q, O.make("sgd", lr=0.05), [2.0, 2.0], 50, noise=0.5, seed=1)
+    c = optlab.run(q, O.make("sgd", lr=0.05), [2.0, 2.0], 50, noise=0.5, seed=2)
+    d = optlab.run(q, O.make("sgd", lr=0.05), [2.0, 2.0], 50)
+    np.testing.assert_array_equal(a.xs, b.xs)
+    assert not np.allclose(a.xs, c.xs) and not np.allclose(a.xs, d.xs)
+    # the recorded loss is the exact one, the noisy gradient is what the optimizer saw
+    np.testing.assert_allclose(a.losses, q.value(a.xs))
+    assert not np.allclose(a.grads, q.grad(a.xs[:-1]))
+
+
+def test_clip_by_norm_matches_torch_formula():
+    g = np.array([[3.0, 4.0], [0.3, 0.4]])
+    c = optlab.clip_grads(g, clip_norm=1.0)
+    np.testing.assert_allclose(c[0], g[0] * (1.0 / (5.0 + 1e-6)))
+    np.testing.assert_array_equal(c[1], g[1])
+    np.testing.assert_array_equal(optlab.clip_grads(g, clip_value=0.35), [[0.35, 0.35], [0.3, 0.35]])
+
+
+def test_clipping_limits_every_step():
+    r = S.get("rosenbrock")
+    tr = optlab.run(r, O.make("sgd", lr=0.01), [-1.5, 2.0], 50, clip_norm=2.0)
+    assert np.all(np.linalg.norm(tr.grads, axis=-1) <= 2.0 + 1e-9)
+    assert np.all(np.linalg.norm(tr.updates, axis=-1) <= 0.02 + 1e-12)
+
+
+@pytest.mark.parametrize("kw,word", [
+    (dict(steps=-1), "steps"), (dict(steps=2.5), "steps"), (dict(x0=[np.nan, 0]), "x0"),
+    (dict(x0=[[[1.0, 2.0]]]), "x0"), (dict(noise=-1), "noise"), (dict(clip_norm=0), "clip_norm"),
+    (dict(record="everything"), "record"), (dict(batch_size=4), "batch_size"),
+])
+def test_bad_run_arguments(kw, word):
+    args = dict(x0=[0.0, 0.0], steps=10)
+    args.update(kw)
+    with pytest.raises(ValueError, match=word):
+        optlab.run(S.get("rosenbrock"), "sgd", **args)
+
+
+def test_record_modes_agree():
+    r = S.get("rosenbrock")
+    full = optlab.run(r, O.make("adam", lr=0.05), [-1.5, 2.0], 80)
+    path = optlab.run(r, O.make("adam", lr=0.05), [-1.5, 2.0], 80, record="path")
+    summ = optlab.run(r, O.make("adam", lr=0.05), [-1.5, 2.0], 80, record="summary")
+    np.testing.assert_array_equal(full.xs, path.xs)
+    np.testing.assert_array_equal(full.xs[-1], summ.final_x)
+    assert summ.xs is None and summ.final_loss == full.losses[-1]
+
+
+def test_state_trace_matches_adam_formula():
+    r = S.get("rosenbrock")
+    tr = optlab.run(r, O.make("adam", lr=0.05), [-1.5, 2.0], 10)
+    st = tr.states
+    t = np.arange(1, 11)[:, None]
+    np.testing.assert_allclose(st["m_hat"], st["exp_avg"] / (1 - 0.9 ** t), rtol=1e-12)
+    np.testing.assert_allclose(st["v_hat"], st["exp_avg_sq"] / (1 - 0.999 ** t), rtol=1e-12)
+    np.testing.assert_allclose(tr.updates, -0.05 * st["m_hat"] / (np.sqrt(st["v_hat"]) + 1e-8), rtol=1e-10)
+
+
+# ----------------------------------------------------------------------------------------------
+def test_sweep_over_learning_rates_is_one_batched_call_equal_to_loop():
+    q = S.get("quadratic", condition=10)
+    lrs = np.logspace(-3, 0, 12)
+    res = optlab.sweep(q, "sgd", {"lr": lrs}, [2.0, 1.0], 100)
+    assert res.final_loss.shape == (12,)
+    for i in (0, 5, 11):
+        tr = optlab.run(q, O.make("sgd", lr=float(lrs[i])), [2.0, 1.0], 100)
+        if tr.diverged:
+            assert res.diverged_at[i] == tr.diverged_at
+        else:
+            assert res.final_loss[i] == pytest.approx(tr.final_loss, rel=1e-12)
+    # GD on κ=10 diverges iff η > 2/λ_max = 0.2
+    assert np.all(res.diverged[lrs > 0.21]) and not np.any(res.diverged[lrs < 0.19])
+
+
+def test_sweep_two_dimensional_grid_phase_diagram():
+    q = S.get("quadratic", condition=20)
+    res = optlab.sweep(q, "sgd", {"lr": np.logspace(-3, -1, 5), "momentum": np.linspace(0, 0.95, 4)},
+                       [2.0, 1.0], 150)
+    assert res.final_loss.shape == (5, 4) and res.grid["momentum"].shape == (5, 4)
+    best = res.best()
+    assert set(best) >= {"lr", "momentum", "final_loss", "steps_to_tol"}
+
+
+def test_tune_lr_picks_a_converging_rate():
+    q = S.get("quadratic", condition=10)
+    lr, res = optlab.tune_lr(q, "sgd", [2.0, 1.0], 100)
+    assert lr < 0.2  # stable
+    tr = optlab.run(q, O.make("sgd", lr=lr), [2.0, 1.0], 100)
+    assert tr.final_loss < optlab.run(q, O.make("sgd"), [2.0, 1.0], 100).final_loss
+
+
+def test_basins_of_himmelblau():
+    if "himmelblau" not in S.names():
+        pytest.skip("himmelblau surface not registered yet")
+    h = S.get("himmelblau")
+    b = optlab.basins(h, O.make("sgd", lr=0.01), n=12, steps=400)
+    assert b.basin.shape == (12, 12)
+    assert len(set(b.basin[b.basin >= 0].ravel())) == 4  # all four minima have a basin
+
+
+# ----------------------------------------------------------------------------------------------
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(O.names()),
+       x=st.floats(-2, 2), y=st.floats(-1, 3),
+       log_lr=st.floats(-6, 3),
+       surface=st.sampled_from(["rosenbrock", "quadratic"]))
+def test_property_finite_in_finite_or_flagged_out(name, x, y, log_lr, surface):
+    s = S.get(surface)
+    tr = optlab.run(s, O.make(name, lr=10 ** log_lr), [x, y], 40)
+    ok = np.isfinite(tr.xs).all(axis=-1)
+    if tr.diverged_at == -1:
+        assert ok.all()
+    else:
+        assert ok[: tr.diverged_at].all() and not ok[tr.diverged_at:].any()
