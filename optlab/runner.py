@@ -8,6 +8,7 @@ bad numerical outcome, only for bad arguments.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,7 +133,7 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
 
     Parameters
     ----------
-    surface : anything with ``value``, ``grad`` (and ``hessian`` for Newton) over ``(B, D)``.
+    surface : anything with ``value_and_grad`` (and ``value``/``hessian`` for Newton, BFGS) over ``(B, D)``.
     optimizer : an :class:`~optlab.optimizers.Optimizer` or a name (torch defaults).
     x0 : ``(D,)`` one start, or ``(B, D)`` a batch of starts.
     noise : σ of Gaussian noise added to every gradient (stochastic gradient), seeded by ``seed``.
@@ -175,10 +176,54 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
             X = np.broadcast_to(X, (hyper_B, X.shape[1]))
         else:
             raise ValueError(f"x0 has {X.shape[0]} starts but the hyperparameters have {hyper_B} values")
+    B, D = X.shape
+    kw = dict(noise=noise, batch_size=batch_size, seed=seed, sched=sched, clip_norm=clip_norm,
+              clip_value=clip_value, tol=tol, target=target, bound=bound, record=record)
+
+    if record == "summary" and B >= 2 * CHUNK and noise == 0 and batch_size is None:
+        # Runs are independent: advance cache-sized blocks of runs through all steps, two threads
+        # at a time (NumPy releases the GIL inside ufuncs), instead of streaming every temporary
+        # array of a million runs through memory at every step.
+        blocks = [slice(i, min(i + CHUNK, B)) for i in range(0, B, CHUNK)]
+        with ThreadPoolExecutor(max_workers=THREADS) as pool:
+            parts = list(pool.map(lambda sl: _run_block(surface, _slice_optimizer(opt, sl, B), X[sl], T, **kw),
+                                  blocks))
+        keys = ("diverged_at", "reason", "converged_at", "reached_at", "final_x", "final_f", "best")
+        res = {k: np.concatenate([p[k] for p in parts]) for k in keys}
+        res.update(steps=max(p["steps"] for p in parts), xs=None, fs=None, gns=None, lrs=None, gs=None,
+                   us=None, st=None)
+    else:
+        res = _run_block(surface, opt, X, T, **kw)
+    return _trajectory(res, opt, surface, batched, record, batch_size)
+
+
+CHUNK = 8192     # runs per block: a block's arrays (~10 × 8192 × 2 float64) stay in the L2 cache
+THREADS = 2
+
+
+def _slice_optimizer(opt: Optimizer, sl: slice, B: int) -> Optimizer:
+    """The same optimizer restricted to runs ``sl`` (per-run hyperparameters sliced)."""
+    if batch_size_of(opt.hyper) is None:
+        return opt
+
+    def cut(v):
+        if isinstance(v, tuple):
+            return tuple(cut(x) for x in v)
+        return v[sl, 0] if isinstance(v, np.ndarray) and v.shape[0] == B else v
+
+    return make(opt.name, **{k: cut(v) for k, v in opt.hyper.items()})
+
+
+def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm, clip_value, tol, target,
+               bound, record) -> dict:
+    """The step loop for one block of runs; returns the raw per-step records as lists/arrays."""
     x = np.array(X, dtype=float)  # own, writeable copy
     B, D = x.shape
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed) if (noise > 0 or batch_size is not None) else None
     full, path = record == "full", record in ("full", "path")
+    need_gn = path or tol is not None
+    clip = clip_norm is not None or clip_value is not None
+    constant_lr = sched.name == "constant"
 
     with np.errstate(all="ignore"):
         f, g = surface.value_and_grad(x)
@@ -186,6 +231,7 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
         g = np.asarray(g, dtype=float).reshape(B, D)
         gn = np.sqrt(np.einsum("bi,bi->b", g, g))
         active = np.ones(B, dtype=bool)
+        n_dead = 0  # runs frozen (diverged or converged): the fast path skips masking while 0
         diverged_at = np.full(B, -1)
         reason = np.array([""] * B, dtype=object)
         converged_at = np.full(B, -1)
@@ -194,20 +240,23 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
         bad0 = ~np.isfinite(f) | ~np.isfinite(g).all(axis=1)
         if np.any(bad0):
             diverged_at[bad0], reason[bad0], active[bad0] = 0, "the surface is undefined at the start", False
+            f[bad0], g[bad0] = np.nan, 0.0
         if tol is not None:
             c0 = active & (gn <= tol)
             converged_at[c0], active[c0] = 0, False
+        n_dead = int(B - active.sum())
+        div = (diverged_at >= 0) if bad0.any() else None  # mask of diverged runs, once there are any
         if target is not None:
             reached_at[f <= target] = 0
 
         xs = [x.copy()] if path else None
         fs = [f.copy()] if path else None
         gns = [gn.copy()] if path else None
-        gs, us, lrs, st_rec = ([], [], [], {}) if full else (None, None, None, None)
-        if path:
-            lrs = []
+        lrs = [] if path else None
+        gs, us, st_rec = ([], [], {}) if full else (None, None, None)
         state = opt.init(x)
         base_lr = opt.hyper["lr"]
+        lr_k = base_lr
         done_at = T
         for k in range(1, T + 1):
             if batch_size is not None:
@@ -216,109 +265,121 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
                 g_used = g + noise * rng.standard_normal((B, D))
             else:
                 g_used = g
-            if clip_norm is not None or clip_value is not None:
+            if clip:
                 g_used = clip_grads(g_used, clip_norm, clip_value)
-            lr_k = sched(base_lr, k - 1)
-            u, state = opt.update(g_used, state, x, lr=lr_k, problem=surface, want_aux=full)
-            if not active.all():
-                u = np.where(active[:, None], u, 0.0)
-            x_prev = x.copy() if not active.all() or full else None
-            x += u
-            f, g = surface.value_and_grad(x)
-            f = np.asarray(f, dtype=float).reshape(B)
-            g = np.asarray(g, dtype=float).reshape(B, D)
-            need_gn = path or tol is not None
+            if not constant_lr:
+                lr_k = sched(base_lr, k - 1)
+            x_new, state = opt.step(g_used, state, x, lr=lr_k, problem=surface, want_aux=full)
+            if n_dead:
+                x_new[~active] = x[~active]  # frozen runs stay where they are
+            f, g = surface.value_and_grad(x_new)
+            if f.shape != (B,):
+                f = np.asarray(f, dtype=float).reshape(B)
+                g = np.asarray(g, dtype=float).reshape(B, D)
             if need_gn:
                 gn = np.sqrt(np.einsum("bi,bi->b", g, g))
-            # divergence: cheap global test first, per-run work only when something is off
-            if not (np.isfinite(f).all() and np.abs(x).max() <= bound and np.isfinite(g).all()):
-                nonfinite = ~np.isfinite(f) | ~np.isfinite(g).all(axis=1) | ~np.isfinite(x).all(axis=1)
-                far = np.abs(np.nan_to_num(x, nan=0.0, posinf=np.inf, neginf=np.inf)).max(axis=1) > bound
+            # divergence: one cheap global test; per-run work only when something is off
+            fsum = float(np.add.reduce(f))
+            if not (fsum == fsum and abs(fsum) != np.inf and x_new.max() <= bound and x_new.min() >= -bound):
+                nonfinite = ~np.isfinite(f) | ~np.isfinite(x_new).all(axis=1)
+                far = ~(np.abs(x_new) <= bound).all(axis=1) & ~nonfinite
                 bad = active & (nonfinite | far)
                 if np.any(bad):
                     diverged_at[bad] = k
-                    reason[bad & nonfinite] = "the loss or its gradient became infinite or undefined (NaN)"
-                    reason[bad & ~nonfinite & far] = f"the position left the region |x| ≤ {bound:g}"
+                    reason[bad & nonfinite] = "the loss became infinite or undefined (NaN)"
+                    reason[bad & far] = f"the position left the region |x| ≤ {bound:g}"
                     active[bad] = False
-                    if x_prev is None:
-                        x_prev = x - u
-                    x[bad] = x_prev[bad]  # keep dead runs finite inside; they are recorded as NaN
-                    f[bad], g[bad] = np.nan, 0.0
-                    if need_gn:
-                        gn[bad] = np.nan
-            best = np.fmin(best, f)
+                    n_dead = int(B - active.sum())
+                    x_new[bad] = x[bad]  # dead runs stay finite inside; they are recorded as NaN
+                    g[bad] = 0.0
+                    div = diverged_at >= 0
+            if div is not None:
+                f[div] = np.nan
+                if need_gn:
+                    gn[div] = np.nan
+            x = x_new
+            np.fmin(best, f, out=best)
             if tol is not None:
                 c = active & (gn <= tol)
-                converged_at[c], active[c] = k, False
+                if c.any():
+                    converged_at[c], active[c] = k, False
+                    n_dead = int(B - active.sum())
             if target is not None:
                 r = (reached_at < 0) & (f <= target)
                 reached_at[r] = k
             if path:
                 xk = x.copy()
-                dead = diverged_at >= 0
-                xk[dead] = np.nan
+                if n_dead:
+                    xk[diverged_at >= 0] = np.nan
                 xs.append(xk)
-                fs.append(np.where(dead, np.nan, f))
-                gns.append(np.where(dead, np.nan, gn))
+                fs.append(f.copy())
+                gns.append(gn.copy())
                 lrs.append(np.broadcast_to(np.asarray(lr_k, dtype=float).reshape(-1), (B,)).copy())
             if full:
-                gs.append(g_used.copy())
-                us.append(np.where((diverged_at >= 0)[:, None] & (diverged_at < k)[:, None], np.nan, u))
+                gs.append(np.array(g_used, dtype=float))
+                u = xk - xs[-2]
+                us.append(u)
                 rec = {kk: v for kk, v in state.items() if isinstance(v, np.ndarray) and not kk.startswith("_")}
                 rec.update(opt.step_aux(state))
                 for kk, v in rec.items():
                     v = np.asarray(v, dtype=float)
                     v = np.broadcast_to(v, (B,) + v.shape[1:]) if v.ndim and v.shape[0] in (1, B) else v
                     st_rec.setdefault(kk, []).append(np.array(v, dtype=float))
-            if not active.any():
+            if n_dead == B:
                 done_at = k
                 break
 
-        # runs stopped early (all converged or diverged): pad to the full length
+        # all runs stopped early (converged or diverged): pad the records to the full length
         pad = T - done_at
         if path and pad:
-            xlast = xs[-1]
-            flast, glast = fs[-1], gns[-1]
-            for _ in range(pad):
-                xs.append(xlast.copy())
-                fs.append(flast.copy())
-                gns.append(glast.copy())
-                lrs.append(np.full(B, np.nan))
+            xs.extend([xs[-1]] * pad)
+            fs.extend([fs[-1]] * pad)
+            gns.extend([gns[-1]] * pad)
+            lrs.extend([np.full(B, np.nan)] * pad)
             if full:
-                for _ in range(pad):
-                    gs.append(np.full((B, D), np.nan))
-                    us.append(np.zeros((B, D)))
-                for kk, v in st_rec.items():
+                gs.extend([np.full((B, D), np.nan)] * pad)
+                us.extend([np.where(np.isnan(xs[-1]), np.nan, 0.0)] * pad)
+                for v in st_rec.values():
                     v.extend([v[-1]] * pad)
 
     final_x = x.copy()
     final_x[diverged_at >= 0] = np.nan
     final_f = np.where(diverged_at >= 0, np.nan, f)
+    return dict(xs=xs, fs=fs, gns=gns, lrs=lrs, gs=gs, us=us, st=st_rec, diverged_at=diverged_at,
+                reason=reason, converged_at=converged_at, reached_at=reached_at, final_x=final_x,
+                final_f=final_f, best=best, steps=done_at if T else 0, B=B, D=D)
 
-    def out(a, squeeze_axis):
-        if a is None:
-            return None
-        a = np.asarray(a)
-        return a if batched else np.take(a, 0, axis=squeeze_axis)
 
-    st = {kk: out(np.stack(v), 1) for kk, v in (st_rec or {}).items()} if full and T else {}
+def _trajectory(res: dict, opt: Optimizer, surface, batched: bool, record: str, batch_size) -> Trajectory:
+    full, path = record == "full", record in ("full", "path")
+    B, D = int(len(res["diverged_at"])), int(res["final_x"].shape[-1])
+
+    def stack(a, empty_shape):
+        a = np.stack(a) if a else np.zeros(empty_shape)
+        return a if batched else a[:, 0]
+
+    st = {}
+    if full:
+        st = {k: stack(v, (0, B)) for k, v in res["st"].items()}
     one = (lambda a: a) if batched else (lambda a: a[0])
+    intone = (lambda a: a) if batched else (lambda a: int(a[0]))
+    flt = (lambda a: a) if batched else (lambda a: float(a[0]))
     return Trajectory(
-        xs=out(np.stack(xs), 1) if path else None,
-        losses=out(np.stack(fs), 1) if path else None,
-        grad_norms=out(np.stack(gns), 1) if path else None,
-        grads=out(np.stack(gs) if gs else np.zeros((0, B, D)), 1) if full else None,
-        updates=out(np.stack(us) if us else np.zeros((0, B, D)), 1) if full else None,
-        lrs=out(np.stack(lrs) if lrs else np.zeros((0, B)), 1) if path else None,
+        xs=stack(res["xs"], (0, B, D)) if path else None,
+        losses=stack(res["fs"], (0, B)) if path else None,
+        grad_norms=stack(res["gns"], (0, B)) if path else None,
+        grads=stack(res["gs"], (0, B, D)) if full else None,
+        updates=stack(res["us"], (0, B, D)) if full else None,
+        lrs=stack(res["lrs"], (0, B)) if path else None,
         states=st,
-        diverged_at=one(diverged_at) if batched else int(diverged_at[0]),
-        diverged_reason=one(reason),
-        converged_at=one(converged_at) if batched else int(converged_at[0]),
-        reached_at=one(reached_at) if batched else int(reached_at[0]),
-        final_x=one(final_x),
-        final_loss=one(final_f) if batched else float(final_f[0]),
-        best_loss=one(best) if batched else float(best[0]),
-        steps=done_at if T else 0,
+        diverged_at=intone(res["diverged_at"]),
+        diverged_reason=one(res["reason"]),
+        converged_at=intone(res["converged_at"]),
+        reached_at=intone(res["reached_at"]),
+        final_x=one(res["final_x"]),
+        final_loss=flt(res["final_f"]),
+        best_loss=flt(res["best"]),
+        steps=res["steps"],
         batched=batched,
         optimizer=opt.name,
         label=opt.info.title,

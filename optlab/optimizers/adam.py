@@ -181,7 +181,7 @@ def scale_by_adam(b1, b2, eps, amsgrad: bool) -> Transform:
         if ctx.want_aux:
             ctx.aux.update(m_hat=m / bc1, v_hat=v / bc2, denom=denom.copy(),
                            lr_t=np.broadcast_to(step_size, g.shape[:1] + (1,)).copy())
-        return m / denom
+        return None  # the step is in ctx.terms
 
     return Transform(init, update)
 
@@ -208,12 +208,11 @@ def scale_by_nadam(b1, b2, eps, momentum_decay) -> Transform:
         prod_next = prod * mu_next
         # torch: two addcdiv_ on θ, the gradient term first
         ctx.terms = [((-lr * (1.0 - mu)) / (1.0 - prod), g, denom), ((-lr * mu_next) / (1.0 - prod_next), m, denom)]
-        c_g = (1.0 - mu) / (1.0 - prod)
-        c_m = mu_next / (1.0 - prod_next)
         if ctx.want_aux:
+            c_m = mu_next / (1.0 - prod_next)
             ctx.aux.update(v_hat=v / bc2, denom=denom.copy(), mu_t=np.broadcast_to(mu, prod.shape).copy(),
                            m_hat=c_m * m)
-        return c_g * g / denom + c_m * m / denom
+        return None  # the step is in ctx.terms
 
     return Transform(init, update)
 
@@ -246,7 +245,7 @@ def scale_by_radam(b1, b2, eps) -> Transform:
         if ctx.want_aux:
             ctx.aux.update(m_hat=m_hat, rho_t=np.broadcast_to(rho_t, g.shape[:1] + (1,)).astype(float),
                            rect=np.broadcast_to(r, g.shape[:1] + (1,)).copy())
-        return d
+        return None
 
     return Transform(init, update)
 

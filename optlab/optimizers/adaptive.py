@@ -56,7 +56,7 @@ def scale_by_adagrad(lr_decay, initial_accumulator_value, eps) -> Transform:
         ctx.terms = [(-clr, g, std)]  # torch: param.addcdiv_(grad, std, value=-clr)
         if ctx.want_aux:
             ctx.aux.update(denom=std.copy(), lr_t=np.broadcast_to(clr, g.shape[:1] + (1,)).copy())
-        return g / std
+        return None  # the step is in ctx.terms
 
     return Transform(init, update)
 
@@ -135,7 +135,7 @@ def scale_by_rms(alpha, eps, momentum, centered: bool) -> Transform:
             b += g / avg
             return b  # torch: param.add_(buf, alpha=-lr)
         ctx.terms = [(-ctx.lr, g, avg)]  # torch: param.addcdiv_(grad, avg, value=-lr)
-        return g / avg
+        return None
 
     return Transform(init, update)
 
