@@ -1,0 +1,575 @@
+r"""Linear and logistic models whose loss, gradient and Hessian are batched over parameter vectors,
+and the (w, b) loss surfaces of a one-feature model fitted to data.
+
+Parameters are θ = (w₁, …, w_D, b) on the last axis, so ``theta`` of shape ``(..., D+1)`` is a batch
+of models (B runs, or a grid): ``loss`` -> ``(...)``, ``grad`` -> ``(..., D+1)``,
+``hessian`` -> ``(..., D+1, D+1)``. With x̃ = (x, 1) and score s_i = θ·x̃_i the chain rule gives
+
+.. math::  ∇_θ L = \sum_i \frac{∂L}{∂s_i}\,x̃_i, \qquad ∇²_θ L = \sum_i \frac{∂²L}{∂s_i²}\,x̃_i x̃_iᵀ
+
+(plus a rank-one term for RMSE, whose Hessian in ŷ is not diagonal).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import losses as _losses
+from .errors import OptlabError
+from .losses import Loss, sigmoid, softplus
+from .surfaces import Surface
+
+Array = np.ndarray
+
+# Largest number of (point, sample) pairs evaluated at once: bounds the temporaries of a grid
+# evaluation (a few arrays of this many float64, i.e. a few MB each) whatever the grid and N.
+_CHUNK = 1 << 18
+
+
+# ----------------------------------------------------------------------------------------------
+# Objective: a loss composed with a link (identity, or sigmoid for "MSE on probabilities")
+# ----------------------------------------------------------------------------------------------
+def _as_loss(loss, params) -> Loss:
+    if isinstance(loss, Loss):
+        if params:
+            raise OptlabError(f"pass parameters {sorted(params)} to optlab.losses.get, not with a Loss object")
+        return loss
+    return _losses.get(loss, **params)
+
+
+def _labels01(y, what="labels") -> Array:
+    y = np.asarray(y, dtype=float)
+    ok = (y == 0.0) | (y == 1.0)
+    if not np.all(ok):
+        raise OptlabError(f"{what} must be 0 or 1; got {np.unique(y[~ok])[:5].tolist()}")
+    return y
+
+
+class _Objective:
+    """Mean loss of the scores s = X̃θ: value, gradient and Hessian in θ, batched.
+
+    ``link="identity"``: the loss sees s itself (ŷ = s, or the logit s for margin losses).
+    ``link="sigmoid"``: a regression loss sees p = σ(s) (e.g. MSE on probabilities), with
+    ∂ℓ/∂s = ℓ'(p)·σ' and ∂²ℓ/∂s² = ℓ''(p)·σ'² + ℓ'(p)·σ'', σ' = p(1 − p), σ'' = σ'(1 − 2p).
+    """
+
+    def __init__(self, loss: Loss, link: str = "identity"):
+        self.loss, self.link = loss, link
+
+    @property
+    def convex(self) -> bool:
+        return self.loss.convex and self.link == "identity"
+
+    @property
+    def piecewise_linear(self) -> bool:
+        return self.loss.piecewise_linear and self.link == "identity"
+
+    def terms(self, y: Array, s: Array, order: int) -> tuple:
+        """Per-sample (ℓ, ∂ℓ/∂s, ∂²ℓ/∂s²), no 1/N."""
+        if self.link == "identity":
+            return self.loss._terms(y, s, order)
+        p = sigmoid(s)
+        out = self.loss._terms(y, p, order)
+        res = [out[0]]
+        if order >= 1:
+            dp = np.exp(-softplus(s) - softplus(-s))  # σ(s)σ(−s), no cancellation in the tails
+            res.append(out[1] * dp)
+        if order >= 2:
+            res.append(out[2] * dp * dp + out[1] * dp * np.tanh(-0.5 * s))  # 1 − 2σ(s) = tanh(−s/2)
+        return tuple(res)
+
+    def evaluate(self, theta: Array, Xt: Array, y: Array, order: int) -> tuple:
+        """(value (...), grad (..., P), hessian (..., P, P)) up to ``order`` for θ (..., P).
+
+        ``Xt`` is the design matrix with its column of ones, (N, P), or (..., N, P) with its own
+        samples per model (mini-batches); ``y`` is (N,) or (..., N).
+        """
+        s = (Xt @ theta[..., None])[..., 0]
+        n = s.shape[-1]
+        L = self.loss
+        v = None
+        if self.link == "identity" and not L.separable:  # rmse
+            val = L.value(y, s)
+            if order >= 1:
+                gs = L.grad(y, s)
+            if order >= 2:
+                c, v = L._hessian_parts(y, s)
+        else:
+            t = self.terms(y, s, order)
+            val = np.mean(t[0], axis=-1)
+            if order >= 1:
+                gs = t[1] / n
+            if order >= 2:
+                c = t[2] / n
+        out = [val]
+        if order >= 1:
+            out.append((gs[..., None, :] @ Xt)[..., 0, :])
+        if order >= 2:
+            H = (np.swapaxes(Xt, -1, -2) * c[..., None, :]) @ Xt
+            if v is not None:
+                u = (v[..., None, :] @ Xt)[..., 0, :]
+                H = H - u[..., :, None] * u[..., None, :]
+            out.append(H)
+        return tuple(out)
+
+
+def _chunked(obj: _Objective, theta: Array, Xt: Array, y: Array, order: int) -> tuple:
+    """``obj.evaluate`` over any batch of θ with shared samples, a bounded number of rows at a time."""
+    lead, P = theta.shape[:-1], theta.shape[-1]
+    flat = theta.reshape(-1, P)
+    k = max(1, _CHUNK // (Xt.shape[0] * P))
+    if flat.shape[0] <= k:
+        out = obj.evaluate(flat, Xt, y, order)
+    else:
+        parts = [obj.evaluate(flat[i:i + k], Xt, y, order) for i in range(0, flat.shape[0], k)]
+        out = tuple(np.concatenate([q[j] for q in parts], axis=0) for j in range(order + 1))
+    return tuple(o.reshape(lead + o.shape[1:]) for o in out)
+
+
+def _design(X) -> Array:
+    """(N,) or (N, D) features -> (N, D+1) design matrix X̃ = [X, 1]."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise OptlabError(f"X must have shape (N,) or (N, D) with N ≥ 1; got shape {X.shape}")
+    return np.concatenate([X, np.ones((X.shape[0], 1))], axis=1)
+
+
+def _theta(theta, P: int) -> Array:
+    theta = np.asarray(theta, dtype=float)
+    if theta.shape[-1:] != (P,):
+        raise OptlabError(f"theta must have shape (..., {P}) = (w_1..w_{P - 1}, b); got shape {theta.shape}")
+    return theta
+
+
+class _LinearModel:
+    """Shared machinery: θ = (w, b), score s = X w + b."""
+
+    def __init__(self, obj: _Objective):
+        self._obj = obj
+
+    @property
+    def loss_fn(self) -> Loss:
+        return self._obj.loss
+
+    def _prep(self, theta, X, y):
+        Xt = _design(X)
+        theta = _theta(theta, Xt.shape[1])
+        y = self._targets(y)
+        if y.shape != (Xt.shape[0],):
+            raise OptlabError(f"X has {Xt.shape[0]} samples, so y must have shape ({Xt.shape[0]},); got {y.shape}")
+        return theta, Xt, y
+
+    def decision_function(self, theta, X) -> Array:
+        """Scores s = X w + b, shape (..., N)."""
+        Xt = _design(X)
+        return (Xt @ _theta(theta, Xt.shape[1])[..., None])[..., 0]
+
+    def loss(self, theta, X, y) -> Array:
+        """Mean loss, shape (...)."""
+        return _chunked(self._obj, *self._prep(theta, X, y), 0)[0]
+
+    def grad(self, theta, X, y) -> Array:
+        """∇_θ of the mean loss, shape (..., D+1)."""
+        return _chunked(self._obj, *self._prep(theta, X, y), 1)[1]
+
+    def value_and_grad(self, theta, X, y) -> tuple[Array, Array]:
+        return _chunked(self._obj, *self._prep(theta, X, y), 1)
+
+    def hessian(self, theta, X, y) -> Array:
+        """∇²_θ of the mean loss, shape (..., D+1, D+1)."""
+        return _chunked(self._obj, *self._prep(theta, X, y), 2)[2]
+
+
+class LinearRegression(_LinearModel):
+    r"""ŷ = X w + b trained with a regression loss (``mse`` by default; any of ``losses.REGRESSION``)."""
+
+    def __init__(self, loss="mse", **loss_params):
+        L = _as_loss(loss, loss_params)
+        if L.kind != "regression":
+            raise OptlabError(f"LinearRegression needs a regression loss ({', '.join(_losses.REGRESSION)}); "
+                              f"got {L.name!r}")
+        super().__init__(_Objective(L, "identity"))
+
+    def _targets(self, y):
+        return np.asarray(y, dtype=float)
+
+    def predict(self, theta, X) -> Array:
+        """ŷ = X w + b, shape (..., N)."""
+        return self.decision_function(theta, X)
+
+    @staticmethod
+    def closed_form(X, y) -> Array:
+        """Least-squares θ = (w, b) via ``np.linalg.lstsq``: the minimiser of MSE (and RMSE)."""
+        Xt = _design(X)
+        return np.linalg.lstsq(Xt, np.asarray(y, dtype=float), rcond=None)[0]
+
+    def __repr__(self):
+        return f"LinearRegression(loss={self.loss_fn!r})"
+
+
+class LogisticRegression(_LinearModel):
+    r"""p = σ(X w + b) for labels in {0, 1}.
+
+    ``loss`` is a binary classification loss on the score s (``bce``, ``hinge``, ``squared_hinge``,
+    ``focal``), or a regression loss on the probability p (``mse``: the non-convex "MSE on
+    probabilities" whose gradient vanishes on confidently wrong predictions; also ``mae``, ``huber``,
+    ``log_cosh``, ``quantile``).
+    """
+
+    SCORE_LOSSES = ("bce", "hinge", "squared_hinge", "focal")
+    PROBABILITY_LOSSES = ("mse", "mae", "huber", "log_cosh", "quantile")
+
+    def __init__(self, loss="bce", **loss_params):
+        super().__init__(_logistic_objective(_as_loss(loss, loss_params)))
+
+    def _targets(self, y):
+        return _labels01(y)
+
+    def predict_proba(self, theta, X) -> Array:
+        """p = σ(X w + b), shape (..., N)."""
+        return sigmoid(self.decision_function(theta, X))
+
+    def predict(self, theta, X) -> Array:
+        """Labels 1 where s > 0, else 0."""
+        return (self.decision_function(theta, X) > 0).astype(np.int64)
+
+    def __repr__(self):
+        return f"LogisticRegression(loss={self.loss_fn!r}, link={self._obj.link!r})"
+
+
+def _logistic_objective(L: Loss) -> _Objective:
+    if L.name in LogisticRegression.SCORE_LOSSES:
+        return _Objective(L, "identity")
+    if L.name in LogisticRegression.PROBABILITY_LOSSES:
+        return _Objective(L, "sigmoid")
+    raise OptlabError(f"a logistic model takes one of {', '.join(LogisticRegression.SCORE_LOSSES)} (on scores) or "
+                      f"{', '.join(LogisticRegression.PROBABILITY_LOSSES)} (on probabilities); got {L.name!r}")
+
+
+# ----------------------------------------------------------------------------------------------
+# One-feature loss surfaces over (w, b)
+# ----------------------------------------------------------------------------------------------
+class _Fit1D:
+    """Mean loss of s_i = w x_i + b over the data, evaluated at any array of (w, b), chunked."""
+
+    def __init__(self, x: Array, y: Array, obj: _Objective):
+        self.x, self.y, self.obj = x, y, obj
+        self.n = x.shape[0]
+        self.Xt = np.stack([x, np.ones_like(x)], axis=-1)
+        self.quad = None
+        if obj.link == "identity" and obj.loss.name in ("mse", "rmse"):
+            # MSE(θ) = MSE(θ*) + (θ − θ*)ᵀ A (θ − θ*), A = mean x̃x̃ᵀ: O(1) per point, and no
+            # cancellation near the minimum since it is written around θ*.
+            star = np.linalg.lstsq(self.Xt, y, rcond=None)[0]
+            r = self.Xt @ star - y
+            A = self.Xt.T @ self.Xt / self.n
+            self.quad = (star, float(np.mean(r * r)), A)
+
+    def evaluate(self, w, b, order: int) -> tuple:
+        w, b = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(b, dtype=float))
+        shape = w.shape
+        theta = np.stack([w.ravel(), b.ravel()], axis=-1)
+        out = self._quadratic(theta, order) if self.quad is not None else \
+            _chunked(self.obj, theta, self.Xt, self.y, order)
+        return tuple(o.reshape(shape + o.shape[1:]) for o in out)
+
+    def _quadratic(self, theta, order):
+        star, fstar, A = self.quad
+        d = theta - star
+        Ad = d @ A
+        mse = fstar + np.einsum("...i,...i->...", d, Ad)
+        if self.obj.loss.name == "mse":
+            out = [mse, 2.0 * Ad, np.broadcast_to(2.0 * A, d.shape[:-1] + (2, 2)).copy()][: order + 1]
+            return tuple(out)
+        R = np.sqrt(np.maximum(mse, 0.0))
+        pos = R > 0
+        safe = np.where(pos, R, 1.0)[..., None]
+        out = [R]
+        if order >= 1:
+            out.append(np.where(pos[..., None], Ad / safe, 0.0))  # ∇√M = ∇M / (2√M)
+        if order >= 2:
+            H = A / safe[..., None] - Ad[..., :, None] * Ad[..., None, :] / safe[..., None] ** 3
+            out.append(np.where(pos[..., None, None], H, 0.0))
+        return tuple(out)
+
+    def point(self, p, order: int) -> tuple:
+        p = np.asarray(p, dtype=float)
+        return self.evaluate(p[..., 0], p[..., 1], order)
+
+    def sample(self, p, rng, batch_size: int, order: int = 1) -> tuple:
+        """Value and gradient at each point of ``p`` (..., 2) on its own mini-batch of the data."""
+        p = np.asarray(p, dtype=float)
+        if p.shape[-1:] != (2,):
+            raise OptlabError(f"points must have shape (..., 2); got shape {p.shape}")
+        bs = int(batch_size)
+        if not 1 <= bs <= self.n:
+            raise OptlabError(f"batch_size must be between 1 and the number of samples {self.n}; got {batch_size!r}")
+        rng = np.random.default_rng(rng)
+        theta = p.reshape(-1, 2)
+        M = theta.shape[0]
+        if bs == self.n:
+            out = self.obj.evaluate(theta, self.Xt, self.y, order)
+        else:
+            # the bs smallest of N uniform keys form a uniform random subset, drawn independently per run
+            idx = np.argpartition(rng.random((M, self.n)), bs - 1, axis=1)[:, :bs]
+            out = self.obj.evaluate(theta, self.Xt[idx], self.y[idx], order)
+        return tuple(o.reshape(p.shape[:-1] + o.shape[1:]) for o in out)
+
+
+@dataclass(eq=False)
+class DataSurface(Surface):
+    """A :class:`~optlab.surfaces.Surface` over (w, b) built from data, with real mini-batches.
+
+    Extra fields: ``x``, ``y`` (the data), ``loss_fn`` (the :class:`~optlab.losses.Loss`), ``link``
+    (``"identity"`` or ``"sigmoid"``); ``n_samples`` is N.
+    """
+
+    x: Array = field(default_factory=lambda: np.zeros(0))
+    y: Array = field(default_factory=lambda: np.zeros(0))
+    loss_fn: Loss | None = None
+    link: str = "identity"
+    evaluator: Any = field(default=None, repr=False)
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.x.shape[0])
+
+    def minibatch_grad(self, p, rng, batch_size: int) -> Array:
+        """Gradient at each point of ``p`` (B, 2) (or (..., 2)) on its own mini-batch of
+        ``batch_size`` samples drawn without replacement from ``rng`` (a ``np.random.Generator``).
+
+        Unbiased for every loss except ``rmse`` (the square root of a batch mean is biased).
+        """
+        return self.evaluator.sample(p, rng, batch_size, 1)[1]
+
+    def minibatch_value_and_grad(self, p, rng, batch_size: int) -> tuple[Array, Array]:
+        """Like :meth:`minibatch_grad`, also returning each run's mini-batch loss (...)."""
+        return self.evaluator.sample(p, rng, batch_size, 1)
+
+
+def _data_1d(x, y, what_y="y") -> tuple[Array, Array]:
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.ndim != 1 or y.shape != x.shape or x.shape[0] < 2:
+        raise OptlabError(f"x and {what_y} must be 1-D arrays of the same length ≥ 2; got shapes {x.shape} and {y.shape}")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise OptlabError("x and y must be finite numbers (no NaN or inf)")
+    if np.ptp(x) == 0:
+        raise OptlabError(f"x must vary; all {x.shape[0]} values equal {x[0]:g}")
+    return x, y
+
+
+def _window(center, h, window):
+    if window is not None:
+        (a, b_), (c, d) = window
+        return ((float(a), float(b_)), (float(c), float(d)))
+    h = float(h)
+    if not np.isfinite(h) or h <= 0:
+        raise OptlabError(f"halfwidth must be a positive number; got {h!r}")
+    cw, cb = float(center[0]), float(center[1])
+    return ((cw - h, cw + h), (cb - h, cb + h))
+
+
+def _inside(p, window) -> bool:
+    (a, b), (c, d) = window
+    return a <= p[0] <= b and c <= p[1] <= d
+
+
+def _newton(fit: _Fit1D, p, iters: int = 100, box=None) -> Array:
+    """Damped Newton with |eigenvalue| regularisation and Armijo backtracking (also fine off
+    convexity), projected onto ``box`` = ((wmin, wmax), (bmin, bmax)) when given: a non-convex loss
+    may have its infimum at infinity (MAE on probabilities), and then the best point in view is wanted.
+    """
+    lo, hi = (np.array([box[0][0], box[1][0]]), np.array([box[0][1], box[1][1]])) if box else (-np.inf, np.inf)
+    p = np.clip(np.asarray(p, dtype=float), lo, hi)
+    f = float(fit.point(p, 0)[0])
+    for _ in range(iters):
+        _, g, H = fit.point(p, 2)
+        lam, V = np.linalg.eigh(H)
+        scale = np.max(np.abs(lam))
+        lam = np.maximum(np.abs(lam), 1e-10 * scale if scale > 0 else 1.0)
+        d = -V @ ((V.T @ g) / lam)
+        slope = float(g @ d)
+        if not slope < 0:
+            d, slope = -g, -float(g @ g)
+            if slope == 0:
+                break
+        t = 1.0
+        while t > 1e-16:
+            q = np.clip(p + t * d, lo, hi)
+            fq = float(fit.point(q, 0)[0])
+            if fq <= f + 1e-4 * float(g @ (q - p)) and fq <= f:
+                break
+            t *= 0.5
+        else:
+            break
+        step = np.linalg.norm(q - p)
+        p, f = q, fq
+        if step <= 1e-13 * (1.0 + np.linalg.norm(p)):
+            break
+    return p
+
+
+def _piecewise_min(fit: _Fit1D, wlo: float, whi: float) -> Array:
+    """Exact-in-b, golden-section-in-w minimum of a convex piecewise-linear loss (MAE, quantile, hinge).
+
+    For fixed w the loss is convex piecewise linear in b with one kink per sample; its slope
+    starts at Σ left slopes and jumps at each kink, so the minimiser is the kink where the slope
+    turns non-negative (a weighted quantile). The profile g(w) = min_b L(w, b) is convex.
+    """
+    L, x, y = fit.obj.loss, fit.x, fit.y
+    s_knot = (y + L.kink) if L.kind == "regression" else (2.0 * y - 1.0) * L.kink
+    left = L._terms(y, s_knot - 1.0, 1)[1] / fit.n
+    jump = L._terms(y, s_knot + 1.0, 1)[1] / fit.n - left
+    start = left.sum()
+
+    def best_b(w):
+        bk = s_knot - w * x
+        order = np.argsort(bk, kind="stable")
+        slope_after = start + np.cumsum(jump[order])
+        j = min(int(np.searchsorted(slope_after, -1e-12)), fit.n - 1)
+        b = bk[order[j]]
+        return b, float(fit.evaluate(w, b, 0)[0])
+
+    phi = (np.sqrt(5.0) - 1.0) / 2.0
+    a, c = float(wlo), float(whi)
+    u, v = c - phi * (c - a), a + phi * (c - a)
+    fu, fv = best_b(u)[1], best_b(v)[1]
+    for _ in range(200):
+        if c - a <= 1e-12 * (1.0 + abs(a) + abs(c)):
+            break
+        if fu <= fv:
+            c, v, fv = v, u, fu
+            u = c - phi * (c - a)
+            fu = best_b(u)[1]
+        else:
+            a, u, fu = u, v, fv
+            v = a + phi * (c - a)
+            fv = best_b(v)[1]
+    w = 0.5 * (a + c)
+    return np.array([w, best_b(w)[0]])
+
+
+def _find_minimum(fit: _Fit1D, window, n_grid: int = 41) -> Array:
+    (w0, w1), (b0, b1) = window
+    if fit.obj.piecewise_linear:
+        hw = w1 - w0
+        return _piecewise_min(fit, w0 - hw, w1 + hw)
+    ws, bs = np.linspace(w0, w1, n_grid), np.linspace(b0, b1, n_grid)
+    W, B = np.meshgrid(ws, bs)
+    with np.errstate(all="ignore"):
+        Z = fit.evaluate(W, B, 0)[0]
+    k = int(np.nanargmin(Z))
+    return _newton(fit, [W.flat[k], B.flat[k]], box=window)
+
+
+def _surface(fit: _Fit1D, *, name, title, latex, window, minimum, starts, params, description) -> DataSurface:
+    def f(w, b):
+        return fit.evaluate(w, b, 0)[0]
+
+    def df(w, b):
+        g = fit.evaluate(w, b, 1)[1]
+        return g[..., 0], g[..., 1]
+
+    def d2f(w, b):
+        H = fit.evaluate(w, b, 2)[2]
+        return H[..., 0, 0], H[..., 0, 1], H[..., 1, 1]
+
+    minimum = np.asarray(minimum, dtype=float)
+    return DataSurface(
+        name=name, title=title, latex=latex, f=f, df=df, d2f=d2f, window=window,
+        minima=minimum[None, :], min_value=float(f(minimum[0], minimum[1])),
+        starts=tuple((float(a), float(b)) for a, b in starts), convex=fit.obj.convex,
+        params=params, description=description,
+        x=fit.x, y=fit.y, loss_fn=fit.obj.loss, link=fit.obj.link, evaluator=fit,
+    )
+
+
+def _starts(center, window, extra=()):
+    (w0, w1), (b0, b1) = window
+    cw, cb = 0.5 * (w0 + w1), 0.5 * (b0 + b1)
+    hw, hb = 0.5 * (w1 - w0), 0.5 * (b1 - b0)
+    pts = list(extra)
+    if _inside((0.0, 0.0), window) and np.hypot((0 - center[0]) / hw, (0 - center[1]) / hb) > 0.3:
+        pts.append((0.0, 0.0))
+    pts += [(cw - 0.8 * hw, cb + 0.7 * hb), (cw + 0.75 * hw, cb - 0.8 * hb), (cw - 0.7 * hw, cb - 0.75 * hb)]
+    return pts[:4]
+
+
+def loss_surface_1d(x, y, loss="mse", *, halfwidth: float | None = None, window=None,
+                    label: str | None = None, **params) -> DataSurface:
+    r"""Loss surface over (w, b) of the line ŷ = w·x + b fitted to 1-D data with a regression loss.
+
+    The window is centred on the least-squares solution with half-width
+    ``1.5·max(|w*|, |b*|, std(y)/std(x))`` (so the origin is inside) unless ``halfwidth`` or
+    ``window`` is given. ``minima`` is the closed form for ``mse``/``rmse`` and a numerical minimum
+    otherwise (exact-in-b golden section for MAE/quantile, damped Newton for smooth losses).
+    ``params`` are the loss's (``delta``, ``q``).
+    """
+    x, y = _data_1d(x, y)
+    L = _as_loss(loss, params)
+    if L.kind != "regression":
+        raise OptlabError(f"loss_surface_1d needs a regression loss ({', '.join(_losses.REGRESSION)}); got "
+                          f"{L.name!r} (use logistic_surface_1d for labels)")
+    fit = _Fit1D(x, y, _Objective(L, "identity"))
+    star = LinearRegression.closed_form(x, y)
+    if halfwidth is None:
+        halfwidth = 1.5 * max(abs(star[0]), abs(star[1]), np.std(y) / np.std(x))
+        halfwidth = halfwidth if halfwidth > 0 else 1.0
+    win = _window(star, halfwidth, window)
+    minimum = star if fit.quad is not None else _find_minimum(fit, win)
+    data = label or "data"
+    return _surface(
+        fit, name=f"linear_{L.name}",
+        title=f"{L.label} of ŷ = w·x + b — {data} (N = {x.shape[0]})",
+        latex=rf"\hat y_i=w\,x_i+b,\quad {L.latex}",
+        window=win, minimum=minimum, starts=_starts(star, win),
+        params={"loss": L.name, **L.params, "n": int(x.shape[0]), "label": data},
+        description=(f"{L.label} of the line ŷ = w·x + b over its two parameters, on {data}. "
+                     f"Least squares gives w = {star[0]:.4g}, b = {star[1]:.4g}."),
+    )
+
+
+def logistic_surface_1d(x, labels, loss="bce", *, halfwidth: float | None = None, window=None,
+                        label: str | None = None, **params) -> DataSurface:
+    r"""Loss surface over (w, b) of p = σ(w·x + b) on 1-D data with labels in {0, 1}.
+
+    ``loss`` is ``bce``, ``hinge``, ``squared_hinge``, ``focal`` (on the score s = w·x + b) or
+    ``mse``, ``mae``, … on the probability p. The window is the same for every loss on the same data:
+    centred on the BCE minimum with half-width ``max(2.5·max(|w*|, |b*|), 4/std(x))``, so it holds
+    confidently wrong models (w of the wrong sign), where MSE on probabilities is flat.
+    """
+    x, y = _data_1d(x, labels, "labels")
+    y = _labels01(y)
+    L = _as_loss(loss, params)
+    fit = _Fit1D(x, y, _logistic_objective(L))
+    bce_fit = _Fit1D(x, y, _Objective(_losses.get("bce"), "identity"))
+    center = _newton(bce_fit, [0.0, 0.0], iters=50)
+    cap = 20.0 / np.std(x)  # separable data has no finite BCE minimum: keep the window finite
+    if np.max(np.abs(center)) > cap:
+        center = center * (cap / np.max(np.abs(center)))
+    if halfwidth is None:
+        halfwidth = max(2.5 * float(np.max(np.abs(center))), 4.0 / np.std(x))
+    win = _window(center, halfwidth, window)
+    minimum = _find_minimum(fit, win)
+    (w0, w1), _ = win
+    sgn = 1.0 if center[0] >= 0 else -1.0
+    wrong = (center[0] - sgn * 0.9 * 0.5 * (w1 - w0), center[1])  # slope of the wrong sign: confidently wrong
+    data = label or "data"
+    on_prob = fit.obj.link == "sigmoid"
+    model = r"p_i=\sigma(w\,x_i+b)" if on_prob else r"s_i=w\,x_i+b"
+    latex = (rf"\hat y_i=\sigma(w\,x_i+b),\quad {L.latex}" if on_prob else rf"{model},\quad {L.latex}")
+    what = "on the probability p = σ(w·x + b)" if on_prob else "on the score s = w·x + b"
+    note = (" Not convex: where the model is confidently wrong σ'(s) ≈ 0, so the gradient vanishes."
+            if on_prob else "")
+    return _surface(
+        fit, name=f"logistic_{L.name}",
+        title=f"{L.label} {what} — {data} (N = {x.shape[0]})",
+        latex=latex, window=win, minimum=minimum, starts=_starts(center, win, extra=[wrong]),
+        params={"loss": L.name, **L.params, "n": int(x.shape[0]), "label": data},
+        description=f"{L.label} {what}, over (w, b), on {data}.{note}",
+    )
