@@ -298,7 +298,7 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
                 if need_gn:
                     gn[div] = np.nan
             x = x_new
-            np.fmin(best, f, out=best)
+            np.fmin(best, f, best)
             if tol is not None:
                 c = active & (gn <= tol)
                 if c.any():

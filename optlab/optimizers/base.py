@@ -145,7 +145,7 @@ def is_zero(v) -> bool:
 
 def lerp_(m: Array, g: Array, w) -> Array:
     """In place ``m ← m + w·(g − m)``, in torch's two-branch form (exact at w = 1)."""
-    if np.ndim(w) == 0:
+    if type(w) is float or np.ndim(w) == 0:
         if abs(w) < 0.5:
             m += w * (g - m)
         else:
@@ -211,15 +211,14 @@ def decoupled_decay(weight_decay) -> Transform | None:
 def apply_step(params: Array, ctx: Context, d: Array) -> Array:
     """θ after one step: decoupled decay, then torch's ``add_``/``addcdiv_`` terms in torch's order
     (plain ``θ − γ·d`` when the transform left no terms)."""
-    p = params * ctx.decay_factor if ctx.decay_factor is not None else params.copy()
+    p = params * ctx.decay_factor if ctx.decay_factor is not None else params
     if ctx.terms is None:
-        p += -ctx.lr * d
-        return p
+        return p + -ctx.lr * d
     for value, t1, t2 in ctx.terms:
         tmp = value * t1
         if t2 is not None:
             tmp /= t2
-        p += tmp
+        p = p + tmp  # a new array: the caller's params are never written
     return p
 
 
