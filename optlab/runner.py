@@ -180,7 +180,8 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
     kw = dict(noise=noise, batch_size=batch_size, seed=seed, sched=sched, clip_norm=clip_norm,
               clip_value=clip_value, tol=tol, target=target, bound=bound, record=record)
 
-    if record == "summary" and B >= 2 * CHUNK and noise == 0 and batch_size is None:
+    if (record == "summary" and B >= 2 * CHUNK and noise == 0 and batch_size is None
+            and _sliceable(opt)):
         # Runs are independent: advance cache-sized blocks of runs through all steps, two threads
         # at a time (NumPy releases the GIL inside ufuncs), instead of streaming every temporary
         # array of a million runs through memory at every step.
@@ -199,6 +200,14 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
 
 CHUNK = 8192     # runs per block: a block's arrays (~10 × 8192 × 2 float64) stay in the L2 cache
 THREADS = 2
+
+
+def _sliceable(opt: Optimizer) -> bool:
+    """Blocks need the optimizer rebuilt per block when hyperparameters are per run; only the
+    registry's optimizers can be rebuilt from their hyperparameters."""
+    from .optimizers import names
+
+    return batch_size_of(opt.hyper) is None or opt.name in names()
 
 
 def _slice_optimizer(opt: Optimizer, sl: slice, B: int) -> Optimizer:

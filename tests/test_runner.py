@@ -192,3 +192,17 @@ def test_property_finite_in_finite_or_flagged_out(name, x, y, log_lr, surface):
         assert ok.all()
     else:
         assert ok[: tr.diverged_at].all() and not ok[tr.diverged_at:].any()
+
+
+def test_blocked_summary_runs_equal_one_block(monkeypatch):
+    import optlab.runner as R
+    r = S.get("rosenbrock")
+    X = np.random.default_rng(3).uniform([-2, -1], [2, 3], size=(700, 2))
+    lrs = np.logspace(-5, -1, 700)  # SGD on Rosenbrock: the large ones diverge
+    monkeypatch.setattr(R, "CHUNK", 128)
+    a = optlab.run(r, O.make("sgd", lr=lrs), X, 30, record="summary")
+    monkeypatch.setattr(R, "CHUNK", 10 ** 9)
+    b = optlab.run(r, O.make("sgd", lr=lrs), X, 30, record="summary")
+    np.testing.assert_array_equal(a.final_x, b.final_x)
+    np.testing.assert_array_equal(a.diverged_at, b.diverged_at)
+    assert a.diverged.any() and not a.diverged.all()

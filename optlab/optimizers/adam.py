@@ -146,14 +146,14 @@ RADAM = Info(
 
 
 # ----------------------------------------------------------------------------------------------
-def _moments_init(params, amsgrad=False):
+def moments_init(params, amsgrad=False):
     s = {"exp_avg": np.zeros_like(params), "exp_avg_sq": np.zeros_like(params)}
     if amsgrad:
         s["max_exp_avg_sq"] = np.zeros_like(params)
     return s
 
 
-def _update_moments(g, state, b1, b2):
+def update_moments(g, state, b1, b2):
     m = lerp_(state["exp_avg"], g, 1.0 - b1)
     v = ema_sq_(state["exp_avg_sq"], g, b2)
     return m, v
@@ -163,11 +163,11 @@ def scale_by_adam(b1, b2, eps, amsgrad: bool) -> Transform:
     """Adam's direction ``m / (√v/√bc₂ + ε)``; sets the step size ``γ/bc₁`` on the context."""
 
     def init(params):
-        return _moments_init(params, amsgrad)
+        return moments_init(params, amsgrad)
 
     def update(g, state, ctx):
         t = ctx.step
-        m, v = _update_moments(g, state, b1, b2)
+        m, v = update_moments(g, state, b1, b2)
         bc1, bc2 = bias_correction(b1, t), bias_correction(b2, t)
         if amsgrad:
             vmax = state["max_exp_avg_sq"]
@@ -190,7 +190,7 @@ def scale_by_nadam(b1, b2, eps, momentum_decay) -> Transform:
     """NAdam's two-term step with torch's μₜ schedule; the final ``-γ·d`` is applied after."""
 
     def init(params):
-        s = _moments_init(params)
+        s = moments_init(params)
         s["mu_product"] = np.ones(params.shape[:1] + (1,))
         return s
 
@@ -201,7 +201,7 @@ def scale_by_nadam(b1, b2, eps, momentum_decay) -> Transform:
         mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * momentum_decay)))
         prod = state["mu_product"]
         prod *= mu
-        m, v = _update_moments(g, state, b1, b2)
+        m, v = update_moments(g, state, b1, b2)
         denom = np.sqrt(v / bc2)
         denom += eps
         lr = ctx.lr
@@ -210,8 +210,9 @@ def scale_by_nadam(b1, b2, eps, momentum_decay) -> Transform:
         ctx.terms = [((-lr * (1.0 - mu)) / (1.0 - prod), g, denom), ((-lr * mu_next) / (1.0 - prod_next), m, denom)]
         if ctx.want_aux:
             c_m = mu_next / (1.0 - prod_next)
+            # the momentum term's weight on m: NAdam's look-ahead (no plain m̂ exists here)
             ctx.aux.update(v_hat=v / bc2, denom=denom.copy(), mu_t=np.broadcast_to(mu, prod.shape).copy(),
-                           m_hat=c_m * m)
+                           m_lookahead=c_m * m)
         return None  # the step is in ctx.terms
 
     return Transform(init, update)
@@ -221,11 +222,11 @@ def scale_by_radam(b1, b2, eps) -> Transform:
     """RAdam: rectified adaptive step when ρₜ > 5, plain bias-corrected momentum before."""
 
     def init(params):
-        return _moments_init(params)
+        return moments_init(params)
 
     def update(g, state, ctx):
         t = ctx.step
-        m, v = _update_moments(g, state, b1, b2)
+        m, v = update_moments(g, state, b1, b2)
         bc1, bc2 = bias_correction(b1, t), bias_correction(b2, t)
         m_hat = m / bc1
         rho_inf = 2.0 / (1.0 - b2) - 1.0
@@ -250,7 +251,7 @@ def scale_by_radam(b1, b2, eps) -> Transform:
     return Transform(init, update)
 
 
-def _check_adam(h):
+def check_adam(h):
     check_range("learning rate", h["lr"])
     check_range("epsilon value", h["eps"])
     check_range("beta parameter at index 0", h["betas"][0], 0.0, 1.0)
@@ -264,7 +265,7 @@ def _decay(h, decoupled: bool) -> Transform:
 
 def adam(**hyper) -> Optimizer:
     h = resolve(ADAM, hyper)
-    _check_adam(h)
+    check_adam(h)
     b1, b2 = h["betas"]
     t = chain(maximize_sign(h["maximize"]), _decay(h, h["decoupled_weight_decay"]),
               scale_by_adam(b1, b2, h["eps"], h["amsgrad"]))
@@ -273,7 +274,7 @@ def adam(**hyper) -> Optimizer:
 
 def adamw(**hyper) -> Optimizer:
     h = resolve(ADAMW, hyper)
-    _check_adam(h)
+    check_adam(h)
     b1, b2 = h["betas"]
     t = chain(maximize_sign(h["maximize"]), decoupled_decay(h["weight_decay"]),
               scale_by_adam(b1, b2, h["eps"], h["amsgrad"]))
@@ -282,7 +283,7 @@ def adamw(**hyper) -> Optimizer:
 
 def nadam(**hyper) -> Optimizer:
     h = resolve(NADAM, hyper)
-    _check_adam(h)
+    check_adam(h)
     check_range("momentum_decay value", h["momentum_decay"])
     b1, b2 = h["betas"]
     t = chain(maximize_sign(h["maximize"]), _decay(h, h["decoupled_weight_decay"]),
@@ -292,7 +293,7 @@ def nadam(**hyper) -> Optimizer:
 
 def radam(**hyper) -> Optimizer:
     h = resolve(RADAM, hyper)
-    _check_adam(h)
+    check_adam(h)
     b1, b2 = h["betas"]
     t = chain(maximize_sign(h["maximize"]), _decay(h, h["decoupled_weight_decay"]),
               scale_by_radam(b1, b2, h["eps"]))
