@@ -1,0 +1,687 @@
+r"""Figures and the per-step trace table of the chapter "Adaptive methods: from momentum to Adam".
+
+Plotly only (no Streamlit).  Builders take optlab results (Trajectory, SweepResult, RangeTest) and
+return ``go.Figure``; :func:`trace_table` returns rows of numbers read from a Trajectory's recorded
+optimizer state, each with the formula that produced it.  Every optimizer keeps its colour
+(:func:`~optlab.figures.style.optimizer_color`); a teaching variant keeps its base optimizer's
+colour with a dashed line.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from . import style
+from .core import base_layout, contour, vector_arrows, window_of
+from .. import momentum
+from ..optimizers import variants
+
+GREY = "#7F7F7F"
+DIVERGED_COLOR = "#8B1A1A"
+NOT_REACHED_COLOR = "#E5E5E5"
+
+
+def _fig(traces: Sequence[dict], layout: dict) -> go.Figure:
+    # dict traces, no per-property validation: these builders run on every Streamlit rerun
+    return go.Figure(data=list(traces), layout=layout, _validate=False)
+
+
+def _f(a) -> list:
+    """Rounded float list (small JSON, NaN kept as null)."""
+    a = np.asarray(a, dtype=float)
+    return [None if not np.isfinite(v) else float(f"{v:.6g}") for v in a.reshape(-1)]
+
+
+def base_name(tr) -> str:
+    """Colour key of a trajectory: the optimizer, or the torch optimizer a teaching variant modifies."""
+    name = getattr(tr, "optimizer", "")
+    return variants.base_of(name) if name in variants.variant_names() else name
+
+
+def color_of(tr) -> str:
+    return style.optimizer_color(base_name(tr))
+
+
+def _dash_of(tr) -> str:
+    return "dash" if getattr(tr, "optimizer", "") in variants.variant_names() else style.optimizer_dash(base_name(tr))
+
+
+def as_run(tr, upto: int | None = None, *, label: str | None = None, dash: str | None = None) -> tuple:
+    """``(label, xs, extra)`` for :func:`optlab.figures.core.contour`: the path up to step ``upto``,
+    in the colour of its optimizer (variants: of their base optimizer, dashed)."""
+    xs = tr.xs if upto is None else tr.xs[: int(upto) + 1]
+    losses = None if tr.losses is None else (tr.losses if upto is None else tr.losses[: int(upto) + 1])
+    dv = tr.diverged_at
+    if upto is not None and np.ndim(dv) == 0 and dv > upto:
+        dv = -1
+    extra = {"name": base_name(tr), "losses": losses, "diverged_at": dv, "diverged_reason": tr.diverged_reason,
+             "color": color_of(tr)}
+    if dash or getattr(tr, "optimizer", "") in variants.variant_names():
+        extra["dash"] = dash or "dash"  # otherwise the contour gives repeated optimizers their own dash
+    return (label or tr.label, xs, extra)
+
+
+def paths(surface, trajectories: Iterable[Any], *, upto: int | None = None, height: int = 480,
+          title: str | None = None, window=None, colorbar: bool = False) -> go.Figure:
+    """Contour of ``surface`` with the paths (up to step ``upto``), variants dashed in their base colour."""
+    return contour(surface, [as_run(t, upto) for t in trajectories], height=height, title=title,
+                   window=window, colorbar=colorbar)
+
+
+def log_axis(*arrays, title: str = "") -> dict:
+    """A log y axis whose tick labels stay readable over any range: 1-2-5 steps within two decades,
+    powers of ten beyond (Plotly otherwise labels every minor digit of a short log range)."""
+    vals = np.concatenate([np.asarray(a, dtype=float).reshape(-1) for a in arrays] or [np.ones(1)])
+    vals = vals[np.isfinite(vals) & (vals > 0)]
+    axis = dict(type="log", title=dict(text=title), exponentformat="power")
+    if vals.size == 0:
+        return axis
+    lo, hi = np.floor(np.log10(vals.min())), np.ceil(np.log10(vals.max()))
+    span = hi - lo
+    mant = (1, 2, 5) if span <= 2 else ((1, 3) if span <= 4 else (1,))
+    every = max(1, int(np.ceil(span / 8)))
+    ticks = [m * 10.0 ** e for e in np.arange(lo, hi + 1, every) for m in mant]
+    ticks = [t for t in ticks if vals.min() / 1.5 <= t <= vals.max() * 1.5] or [10.0 ** lo]
+    axis.update(tickvals=ticks, ticktext=[_tick(t) for t in ticks])
+    return axis
+
+
+def _tick(v: float) -> str:
+    e = int(np.floor(np.log10(v) + 1e-9))
+    m = v / 10.0 ** e
+    if -2 <= e <= 3:
+        return f"{v:g}"
+    lead = "" if abs(m - 1) < 1e-9 else f"{m:g}·"
+    return f"{lead}10{str(e).translate(_SUP)}"
+
+
+def _vline(x, *, color: str = "#444444", dash: str = "dot", xref: str = "x", yref: str = "y domain") -> dict:
+    return dict(type="line", x0=x, x1=x, y0=0, y1=1, xref=xref, yref=yref, line=dict(color=color, width=1.5, dash=dash))
+
+
+# ----------------------------------------------------------------------------------------------
+# Momentum: the (learning rate, β) phase diagram
+# ----------------------------------------------------------------------------------------------
+def phase_diagram(res, lam_min: float, lam_max: float, *, current: tuple[float, float] | None = None,
+                  theory: bool = True, shrink: float = 1e6, height: int = 480, title: str | None = None) -> go.Figure:
+    r"""Steps needed to shrink the loss by ``shrink`` over an (lr, β) grid (one batched sweep).
+
+    ``res`` is an :class:`optlab.SweepResult` over ``{"lr": …, "momentum": …}``.  Cells: steps to
+    the target (colour, log scale), grey where the target was not reached within the run, dark red
+    where the run diverged.  With ``theory`` the heavy-ball curves for eigenvalues λ_min … λ_max
+    are drawn: the critically damped momentum β*(η) = max_λ (1 − √(ηλ))² (white), the stability
+    limit η = 2(1 + β)/λ_max (dashed) and Polyak's optimum (star).  ``current`` marks the user's
+    (lr, β).
+    """
+    lrs = np.asarray(res.grid["lr"])[:, 0]
+    betas = np.asarray(res.grid["momentum"])[0, :]
+    st = np.asarray(res.steps_to_tol, dtype=float).T            # (β, lr)
+    dv = np.asarray(res.diverged, dtype=bool).T
+    reached = (st >= 0) & ~dv          # a run that reached the target and then blew up counts as diverged
+    z = np.where(reached, np.maximum(st, 1), np.nan)
+    z_log = np.where(reached, np.log10(z), np.nan)
+    lo = float(np.nanmin(z_log)) if reached.any() else 0.0
+    hi = float(np.log10(max(res.steps, 2)))
+    ticks = [v for v in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if lo - 1e-9 <= np.log10(v) <= hi + 1e-9]
+    status = np.where(dv, "diverged", np.where(reached, "", f"not reached in {res.steps} steps"))
+    custom = np.stack([np.where(reached, z, np.nan), status], axis=-1).tolist()
+    traces: list[dict] = [
+        dict(type="heatmap", x=_f(lrs), y=_f(betas), z=np.where(~reached & ~dv, 0.0, np.nan).tolist(),
+             colorscale=[[0, NOT_REACHED_COLOR], [1, NOT_REACHED_COLOR]], showscale=False, hoverinfo="skip",
+             name="not reached"),
+        dict(type="heatmap", x=_f(lrs), y=_f(betas), z=np.where(dv, 0.0, np.nan).tolist(),
+             colorscale=[[0, DIVERGED_COLOR], [1, DIVERGED_COLOR]], showscale=False, hoverinfo="skip",
+             name="diverged"),
+        dict(type="heatmap", x=_f(lrs), y=_f(betas), z=np.round(z_log, 4).tolist(), customdata=custom,
+             colorscale="Viridis", reversescale=True, zmin=lo, zmax=hi, hoverongaps=True, name="steps",
+             colorbar=dict(title=dict(text=f"steps to shrink<br>the loss {_times(shrink)}", side="right"),
+                           tickvals=[float(np.log10(v)) for v in ticks], ticktext=[str(v) for v in ticks], thickness=14),
+             hovertemplate="lr = %{x:.3g}<br>β = %{y:.3g}<br>steps: %{customdata[0]:.0f} %{customdata[1]}<extra></extra>"),
+    ]
+    # legend swatches for the two flat colours
+    for name, color in (("diverged", DIVERGED_COLOR), (f"not reached in {res.steps} steps", NOT_REACHED_COLOR)):
+        traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=name,
+                           marker=dict(symbol="square", size=12, color=color, line=dict(color="#999", width=1))))
+    b_lo, b_hi = float(betas.min()), float(betas.max())
+    if theory:
+        eta = np.geomspace(lrs.min(), lrs.max(), 200)
+        bstar = momentum.critical_momentum(eta, [lam_min, lam_max])
+        ok = (bstar >= b_lo) & (bstar <= b_hi)
+        cx, cy = _f(np.where(ok, eta, np.nan)), _f(np.where(ok, bstar, np.nan))
+        # a dark casing under the white line: visible on light cells and in the (white) legend
+        traces.append(dict(type="scatter", x=cx, y=cy, mode="lines", name="critical damping β*(lr)",
+                           legendgroup="crit", line=dict(color="#222222", width=5.5), hoverinfo="skip"))
+        traces.append(dict(type="scatter", x=cx, y=cy, mode="lines", name="critical damping β*(lr)",
+                           legendgroup="crit", showlegend=False, line=dict(color="white", width=2.5),
+                           hovertemplate="critically damped: lr = %{x:.3g}, β* = %{y:.3f}<extra></extra>"))
+        b_line = np.linspace(b_lo, b_hi, 50)
+        lim = momentum.stability_limit(b_line, lam_max)
+        keep = (lim >= lrs.min()) & (lim <= lrs.max())
+        traces.append(dict(type="scatter", x=_f(np.where(keep, lim, np.nan)), y=_f(np.where(keep, b_line, np.nan)),
+                           mode="lines", name="stability limit lr = 2(1+β)/λ_max",
+                           line=dict(color="#FF6F61", width=2.5, dash="dash"),
+                           hovertemplate="stability limit: lr = %{x:.3g} at β = %{y:.3f}<extra></extra>"))
+        p_lr, p_b, p_rho = momentum.polyak_optimum(lam_min, lam_max)
+        if lrs.min() <= p_lr <= lrs.max() and b_lo <= p_b <= b_hi:
+            traces.append(dict(type="scatter", x=[p_lr], y=[p_b], mode="markers", name="best pair (Polyak)",
+                               marker=dict(symbol="star", size=18, color=style.MINIMUM_COLOR, line=dict(color="black", width=1)),
+                               hovertemplate=f"Polyak's optimum: lr = {p_lr:.3g}, β = {p_b:.3f}, rate {p_rho:.3f}<extra></extra>"))
+    if current is not None:
+        traces.append(dict(type="scatter", x=[float(current[0])], y=[float(current[1])], mode="markers",
+                           name="your choice", marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=3)),
+                           hovertemplate="your choice: lr = %{x:.3g}, β = %{y:.3f}<extra></extra>"))
+    layout = base_layout(title, height)
+    layout.update(xaxis=dict(log_axis(lrs, title="learning rate (log scale)"), showgrid=False),
+                  yaxis=dict(title=dict(text="momentum β"), range=[b_lo - 0.01, b_hi + 0.01], showgrid=False),
+                  plot_bgcolor="white",
+                  legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0, font=dict(size=12)),
+                  margin=dict(l=10, r=10, t=30 if title is None else 60, b=10))
+    return _fig(traces, layout)
+
+
+# ----------------------------------------------------------------------------------------------
+# State glyphs at one step
+# ----------------------------------------------------------------------------------------------
+MOMENT_KEYS = {  # optimizer -> (state key of the arrow in gradient units, its name)
+    "sgd": ("momentum_buffer", "momentum buffer b"),
+    "adam": ("m_hat", "first moment m̂"),
+    "adamw": ("m_hat", "first moment m̂"),
+    "radam": ("m_hat", "first moment m̂"),
+    "nadam": ("exp_avg", "first moment m"),
+    "adam_no_bias_correction": ("exp_avg", "first moment m (uncorrected)"),
+}
+
+
+def glyph_vectors(tr, step: int) -> dict[str, Any] | None:
+    """Point θₜ₋₁, gradient gₜ, momentum / first moment (or None) and the actual step Δθₜ of step ``step``
+    (1-based) of a full-record trajectory; None if the run had diverged before that step."""
+    t = int(step)
+    if tr.grads is None or not 1 <= t <= len(tr.grads):
+        return None
+    p, u = tr.xs[t - 1], tr.updates[t - 1]
+    if not (np.all(np.isfinite(p)) and np.all(np.isfinite(u))):
+        return None
+    key, label = MOMENT_KEYS.get(tr.optimizer, (None, None))
+    m = None
+    if key and key in tr.states:
+        m = np.asarray(tr.states[key][t - 1], dtype=float)
+    return dict(point=np.asarray(p, float), grad=np.asarray(tr.grads[t - 1], float), moment=m,
+                moment_label=label, update=np.asarray(u, float))
+
+
+def glyph_scales(vectors: Sequence[dict | None], window) -> tuple[float, float]:
+    """``(gradient scale, step magnification)`` for drawing: gradient-unit arrows (g, m) share one
+    scale so that the longest is 22 % of the window's width; steps are drawn to scale, magnified by
+    a power of 10 only when the longest would be shorter than 4 % of the width."""
+    (x0, x1), (y0, y1) = window
+    W = max(x1 - x0, y1 - y0)
+    gmax = max([np.linalg.norm(v["grad"]) for v in vectors if v] +
+               [np.linalg.norm(v["moment"]) for v in vectors if v and v["moment"] is not None] + [0.0])
+    umax = max([np.linalg.norm(v["update"]) for v in vectors if v] + [0.0])
+    g_scale = 0.22 * W / gmax if gmax > 0 else 1.0
+    mag = 1.0
+    if 0 < umax < 0.04 * W:
+        mag = float(10 ** np.ceil(np.log10(0.04 * W / umax)))
+    return g_scale, mag
+
+
+def glyph_window(surface, vectors: Sequence[dict | None], *, min_fraction: float = 0.25):
+    """A square window around the points where the shown step starts and ends (padded), at least
+    ``min_fraction`` of the surface's window wide and never larger than it."""
+    (x0, x1), (y0, y1) = window_of(surface)
+    W = max(x1 - x0, y1 - y0)
+    pts = [v["point"] for v in vectors if v] + [v["point"] + v["update"] for v in vectors if v]
+    if not pts:
+        return ((x0, x1), (y0, y1))
+    P = np.array(pts)
+    lo, hi = P.min(axis=0), P.max(axis=0)
+    c = (lo + hi) / 2
+    h = max(0.75 * float(np.max(hi - lo)), min_fraction * W / 2)
+    if 2 * h >= W:
+        return ((x0, x1), (y0, y1))
+    return ((float(c[0] - h), float(c[0] + h)), (float(c[1] - h), float(c[1] + h)))
+
+
+def state_glyphs(surface, trajectories: Sequence[Any], step: int, *, zoom: bool = True, height: int = 540,
+                 title: str | None = None) -> go.Figure:
+    """Contour with each path up to step ``step`` and, at the point θₜ₋₁ where step t starts, three
+    arrows in the optimizer's colour: −gₜ (dotted), −(momentum or first moment) (dashed), the step
+    Δθₜ actually taken (thick).  Gradient-unit arrows share one scale; the step is drawn to scale
+    (or magnified by a stated power of 10), see :func:`glyph_scales`.  With ``zoom`` the view is
+    :func:`glyph_window` around the step."""
+    vecs = [glyph_vectors(t, step) for t in trajectories]
+    win = glyph_window(surface, vecs) if zoom else window_of(surface)
+    fig = contour(surface, [as_run(t, step) for t in trajectories], height=height, title=title, colorbar=False,
+                  window=win)
+    g_scale, mag = glyph_scales(vecs, win)
+    for tr, v in zip(trajectories, vecs):
+        if v is None:
+            continue
+        c = color_of(tr)
+        p = v["point"]
+        g, u = v["grad"], v["update"]
+        vector_arrows(p, -g, fig=fig, color=c, scale=g_scale, width=2, dash="dot", showlegend=False,
+                      name=f"{tr.label}: −g", hovertext=[f"{tr.label}: −g{_sub(step)} = ({-g[0]:.4g}, {-g[1]:.4g})"])
+        if v["moment"] is not None:
+            m = v["moment"]
+            vector_arrows(p, -m, fig=fig, color=c, scale=g_scale, width=2.5, dash="dash", showlegend=False,
+                          name=f"{tr.label}: −{v['moment_label']}",
+                          hovertext=[f"{tr.label}: −{v['moment_label']} = ({-m[0]:.4g}, {-m[1]:.4g})"])
+        vector_arrows(p, u, fig=fig, color=c, scale=mag, width=5, head_size=15, showlegend=False,
+                      name=f"{tr.label}: step Δθ",
+                      hovertext=[f"{tr.label}: Δθ{_sub(step)} = ({u[0]:.4g}, {u[1]:.4g})"
+                                 + (f", drawn ×{mag:g}" if mag != 1 else ", to scale")])
+    keys = (("−g (gradient, dotted)", "dot", 2), ("−momentum / first moment (dashed)", "dash", 2.5),
+            ("step Δθ" + (f" ×{mag:g}" if mag != 1 else " (to scale)"), "solid", 5))
+    for name, dash, width in keys:
+        fig.add_trace(dict(type="scatter", x=[None], y=[None], mode="lines", name=name,
+                           line=dict(color=GREY, dash=dash, width=width), hoverinfo="skip"))
+    fig.update_layout(legend=dict(font=dict(size=12)))
+    return fig
+
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _sub(k) -> str:
+    return str(int(k)).translate(_SUB)
+
+
+_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def _times(factor: float) -> str:
+    """``1e6`` -> ``"10⁶×"`` (a power of ten), else ``"1234×"``."""
+    k = np.log10(float(factor))
+    return f"10{str(int(round(k))).translate(_SUP)}×" if abs(k - round(k)) < 1e-9 else f"{factor:g}×"
+
+
+def accumulators(adagrad_tr, rmsprop_tr, step: int, *, height: int = 360) -> go.Figure:
+    r"""AdaGrad's √Sₜ (a growing sum of g²) against RMSProp's √vₜ (a decaying average of g²), per
+    coordinate: left, their history over the steps (log scale) with step t marked; right, their
+    values at step t as bars on one axis (to scale), with the per-coordinate step size γ/(√· + ε)
+    in the hover."""
+    traces = []
+    t = int(step)
+    hist = []
+    for tr, key, sym in ((adagrad_tr, "sum", "√S"), (rmsprop_tr, "square_avg", "√v")):
+        acc = np.sqrt(np.asarray(tr.states[key], dtype=float))          # (T, 2)
+        hist.append(acc)
+        c = color_of(tr)
+        short = tr.label.split(" (")[0]
+        for i, (coord, dash) in enumerate((("x", "solid"), ("y", "dash"))):
+            traces.append(dict(type="scatter", x=list(range(1, len(acc) + 1)), y=_f(acc[:, i]), mode="lines",
+                               name=f"{tr.label}: {sym} ({coord})", line=dict(color=c, width=2.2, dash=dash),
+                               xaxis="x", yaxis="y",
+                               hovertemplate=f"{short} {sym}({coord})<br>step %{{x}}: %{{y:.4g}}<extra></extra>"))
+        vals = acc[t - 1] if t <= len(acc) else np.full(2, np.nan)
+        lr = float(np.asarray(tr.lrs)[t - 1]) if tr.lrs is not None and t <= len(tr.lrs) else np.nan
+        if "lr_t" in tr.states:  # AdaGrad's decayed γ̃
+            lr = float(np.asarray(tr.states["lr_t"][t - 1]).reshape(-1)[0])
+        denom = np.asarray(tr.states["denom"][t - 1], dtype=float) if "denom" in tr.states else np.full(2, np.nan)
+        hover = [f"{short} {sym}({coord}) at step {t} = {v:.4g}<br>per-coordinate step size γ/({sym}+ε) = {lr / d:.4g}"
+                 for coord, v, d in zip("xy", vals, denom)]
+        traces.append(dict(type="bar", x=["x", "y"], y=_f(vals), name=f"{short} at step {t}", marker=dict(color=c),
+                           xaxis="x2", yaxis="y2", showlegend=False, hovertext=hover,
+                           hovertemplate="%{hovertext}<extra></extra>", text=[f"{short}<br>{v:.3g}" for v in vals],
+                           textposition="outside", cliponaxis=False, textfont=dict(size=11)))
+    top = max([float(np.nanmax(h[t - 1])) for h in hist if t <= len(h)] + [1e-12])
+    layout = base_layout(None, height, hovermode="closest", barmode="group")
+    layout.update(
+        xaxis=dict(domain=[0.0, 0.6], title=dict(text="step t")),
+        yaxis=log_axis(*hist, title="accumulator (root, log scale)"),
+        xaxis2=dict(domain=[0.7, 1.0], anchor="y2", title=dict(text="coordinate")),
+        yaxis2=dict(anchor="x2", title=dict(text=f"value at step {t}"), range=[0, top * 1.3]),
+        shapes=[_vline(t)],
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0.0, font=dict(size=12)),
+    )
+    return _fig(traces, layout)
+
+
+# ----------------------------------------------------------------------------------------------
+# The per-step trace table
+# ----------------------------------------------------------------------------------------------
+def _n(v) -> str:
+    return f"{float(v):.6g}"
+
+
+def trace_table(tr, step: int) -> list[dict[str, Any]]:
+    r"""The numbers of step ``step`` (1-based) of a full-record trajectory, one row per quantity.
+
+    Rows: ``quantity``, ``formula`` (with this run's hyperparameters substituted), ``x`` and ``y``
+    (the two coordinates; a scalar such as m̂'s factor is in ``x`` with ``y`` None).  Every number is
+    read from the engine's record (``tr.grads``, ``tr.states``, ``tr.updates``), never recomputed,
+    so the table shows what the optimizer did; the formulas are torch's (see the optimizer's LaTeX).
+    """
+    t = int(step)
+    if tr.grads is None:
+        raise ValueError("trace_table needs a trajectory run with record='full'")
+    T = len(tr.grads)
+    if not 1 <= t <= T:
+        raise ValueError(f"step must be between 1 and {T}; got {step!r}")
+    h = tr.hyper
+    S = tr.states
+    name = tr.optimizer
+    rows: list[dict[str, Any]] = []
+
+    def vec(q, formula, v):
+        v = np.asarray(v, dtype=float).reshape(-1)
+        rows.append(dict(quantity=q, formula=formula, x=float(v[0]), y=float(v[1]) if v.size > 1 else None))
+
+    def scal(q, formula, v):
+        rows.append(dict(quantity=q, formula=formula, x=float(np.asarray(v, dtype=float).reshape(-1)[0]), y=None))
+
+    def st(key):
+        return np.asarray(S[key][t - 1], dtype=float)
+
+    lr = float(np.asarray(tr.lrs)[t - 1]) if tr.lrs is not None else float(np.asarray(h["lr"]))
+    theta = np.asarray(tr.xs[t - 1], dtype=float)
+    vec(f"θ{_sub(t - 1)}", "position before the step", theta)
+    g = np.asarray(tr.grads[t - 1], dtype=float)
+    vec(f"g{_sub(t)}", f"∇f(θ{_sub(t - 1)})", g)
+    wd = h.get("weight_decay", 0.0)
+    decoupled = name == "adamw" or bool(h.get("decoupled_weight_decay", False))
+    if wd and not decoupled:
+        g = g + float(wd) * theta
+        vec(f"g{_sub(t)} + λθ", f"L2 term added first: g + {_n(wd)}·θ{_sub(t - 1)}", g)
+    if wd and decoupled:
+        vec("decay −γλθ", f"decoupled: θ ← θ·(1 − {_n(lr)}·{_n(wd)}) before the step", -lr * float(wd) * theta)
+
+    if name == "sgd":
+        mu = float(h.get("momentum", 0.0))
+        if mu:
+            damp = float(h.get("dampening", 0.0))
+            first = "b₁ = g₁ (torch starts the buffer at g)"
+            later = f"{_n(mu)}·bₜ₋₁ + {_n(1 - damp)}·gₜ"
+            vec(f"b{_sub(t)}", first if t == 1 else later, st("momentum_buffer"))
+            if h.get("nesterov"):
+                vec("gₜ + μbₜ", f"Nesterov direction: gₜ + {_n(mu)}·bₜ", g + mu * st("momentum_buffer"))
+                vec(f"Δθ{_sub(t)}", f"−γ·(gₜ + μbₜ) = −{_n(lr)}·(gₜ + μbₜ)", tr.updates[t - 1])
+            else:
+                vec(f"Δθ{_sub(t)}", f"−γ·bₜ = −{_n(lr)}·bₜ", tr.updates[t - 1])
+        else:
+            vec(f"Δθ{_sub(t)}", f"−γ·gₜ = −{_n(lr)}·gₜ", tr.updates[t - 1])
+    elif name == "adagrad":
+        tau = float(h.get("initial_accumulator_value", 0.0))
+        vec(f"S{_sub(t)}", f"Sₜ₋₁ + gₜ²  (S₀ = {_n(tau)})", st("sum"))
+        vec("√Sₜ + ε", f"√Sₜ + {_n(h['eps'])}", st("denom"))
+        scal("γ̃ₜ", f"γ/(1 + (t−1)·η) = {_n(lr)}/(1 + {t - 1}·{_n(h.get('lr_decay', 0.0))})", st("lr_t"))
+        vec(f"Δθ{_sub(t)}", "−γ̃ₜ·gₜ/(√Sₜ + ε)", tr.updates[t - 1])
+    elif name == "rmsprop":
+        a = float(h["alpha"])
+        vec(f"v{_sub(t)}", f"{_n(a)}·vₜ₋₁ + {_n(1 - a)}·gₜ²  (v₀ = 0, no bias correction)", st("square_avg"))
+        if h.get("centered"):
+            vec(f"ḡ{_sub(t)}", f"{_n(a)}·ḡₜ₋₁ + {_n(1 - a)}·gₜ", st("grad_avg"))
+            vec("√(vₜ − ḡₜ²) + ε", f"√(vₜ − ḡₜ²) + {_n(h['eps'])}", st("denom"))
+        else:
+            vec("√vₜ + ε", f"√vₜ + {_n(h['eps'])}", st("denom"))
+        mu = float(h.get("momentum", 0.0))
+        if mu:
+            vec(f"b{_sub(t)}", f"{_n(mu)}·bₜ₋₁ + gₜ/(√vₜ + ε)  (b₀ = 0)", st("momentum_buffer"))
+            vec(f"Δθ{_sub(t)}", f"−γ·bₜ = −{_n(lr)}·bₜ", tr.updates[t - 1])
+        else:
+            vec(f"Δθ{_sub(t)}", f"−γ·gₜ/(√vₜ + ε) = −{_n(lr)}·gₜ/(√vₜ + ε)", tr.updates[t - 1])
+    elif name == "adadelta":
+        r = float(h["rho"])
+        vec(f"v{_sub(t)}", f"{_n(r)}·vₜ₋₁ + {_n(1 - r)}·gₜ²", st("square_avg"))
+        vec("√(vₜ + ε)", f"√(vₜ + {_n(h['eps'])})", st("denom"))
+        vec(f"u{_sub(t)}", f"{_n(r)}·uₜ₋₁ + {_n(1 - r)}·Δxₜ²  (after the step)", st("acc_delta"))
+        vec(f"Δθ{_sub(t)}", f"−γ·√(uₜ₋₁ + ε)/√(vₜ + ε)·gₜ, γ = {_n(lr)}", tr.updates[t - 1])
+    elif name in ("adam", "adamw", "adam_no_bias_correction", "nadam", "radam"):
+        b1, b2 = (float(np.asarray(b)) for b in h["betas"])
+        bc1, bc2 = 1 - b1 ** t, 1 - b2 ** t
+        vec(f"m{_sub(t)}", f"{_n(b1)}·mₜ₋₁ + {_n(1 - b1)}·gₜ", st("exp_avg"))
+        vec(f"v{_sub(t)}", f"{_n(b2)}·vₜ₋₁ + {_n(1 - b2)}·gₜ²", st("exp_avg_sq"))
+        eps = _n(h["eps"])
+        if name == "adam_no_bias_correction":
+            vec("√vₜ + ε", f"√vₜ + {eps}  (no bias correction)", st("denom"))
+            vec(f"Δθ{_sub(t)}", f"−γ·mₜ/(√vₜ + ε) = −{_n(lr)}·mₜ/(√vₜ + ε)", tr.updates[t - 1])
+        elif name in ("adam", "adamw"):
+            if h.get("amsgrad"):
+                vec(f"v{_sub(t)}ᵐᵃˣ", "max(vᵐᵃˣₜ₋₁, vₜ)  (max of the raw v)", st("max_exp_avg_sq"))
+            vec(f"m̂{_sub(t)}", f"mₜ/(1 − β₁ᵗ) = mₜ/{_n(bc1)}", st("m_hat"))
+            vhat_src = "vᵐᵃˣₜ" if h.get("amsgrad") else "vₜ"
+            vec(f"v̂{_sub(t)}", f"{vhat_src}/(1 − β₂ᵗ) = {vhat_src}/{_n(bc2)}", st("v_hat"))
+            vec("√v̂ₜ + ε", f"√v̂ₜ + {eps}", st("denom"))
+            vec(f"Δθ{_sub(t)}", f"−γ·m̂ₜ/(√v̂ₜ + ε) = −{_n(lr)}·m̂ₜ/(√v̂ₜ + ε)"
+                + ("  (+ the decay)" if decoupled and wd else ""), tr.updates[t - 1])
+        elif name == "nadam":
+            psi = float(h["momentum_decay"])
+            vec(f"v̂{_sub(t)}", f"vₜ/(1 − β₂ᵗ) = vₜ/{_n(bc2)}", st("v_hat"))
+            vec("√v̂ₜ + ε", f"√v̂ₜ + {eps}", st("denom"))
+            scal(f"μ{_sub(t)}", f"β₁(1 − ½·0.96^(t·ψ)) = {_n(b1)}·(1 − ½·0.96^({t}·{_n(psi)}))", st("mu_t"))
+            scal(f"Π{_sub(t)}", "μ₁·μ₂·…·μₜ", st("mu_product"))
+            vec(f"Δθ{_sub(t)}", f"−γ(1−μₜ)/(1−Πₜ)·gₜ/(√v̂ₜ+ε) − γμₜ₊₁/(1−Πₜμₜ₊₁)·mₜ/(√v̂ₜ+ε), γ = {_n(lr)}",
+                tr.updates[t - 1])
+        else:  # radam
+            vec(f"m̂{_sub(t)}", f"mₜ/(1 − β₁ᵗ) = mₜ/{_n(bc1)}", st("m_hat"))
+            rho = float(st("rho_t").reshape(-1)[0])
+            scal(f"ρ{_sub(t)}", f"ρ∞ − 2t·β₂ᵗ/(1 − β₂ᵗ), ρ∞ = {_n(2 / (1 - b2) - 1)}", rho)
+            if rho > 5:
+                scal(f"r{_sub(t)}", "√((ρₜ−4)(ρₜ−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρₜ))", st("rect"))
+                vec(f"Δθ{_sub(t)}", f"ρₜ > 5: −γ·m̂ₜ·rₜ·√(1−β₂ᵗ)/(√vₜ + ε), γ = {_n(lr)}", tr.updates[t - 1])
+            else:
+                vec(f"Δθ{_sub(t)}", f"ρₜ ≤ 5, warm-up: −γ·m̂ₜ = −{_n(lr)}·m̂ₜ (no division by √v)",
+                    tr.updates[t - 1])
+    else:
+        vec(f"Δθ{_sub(t)}", "θₜ − θₜ₋₁", tr.updates[t - 1])
+    vec(f"θ{_sub(t)}", f"θ{_sub(t - 1)} + Δθ{_sub(t)}", tr.xs[t])
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------
+# The Adam family's differences
+# ----------------------------------------------------------------------------------------------
+def step_lengths(tr) -> np.ndarray:
+    """‖Δθₜ‖ for t = 1…T."""
+    return np.linalg.norm(np.asarray(tr.updates, dtype=float), axis=-1)
+
+
+def bias_correction_figure(tr_adam, tr_raw, beta1: float, beta2: float, *, height: int = 360) -> go.Figure:
+    r"""Step length ‖Δθₜ‖ of Adam and of Adam without bias correction (left axis, log), and the factor
+    (1 − β₁ᵗ)/√(1 − β₂ᵗ) by which the uncorrected step is longer for a steady gradient (right axis)."""
+    T = len(tr_adam.updates)
+    t = np.arange(1, T + 1)
+    traces = []
+    for tr in (tr_adam, tr_raw):
+        traces.append(dict(type="scatter", x=t.tolist(), y=_f(step_lengths(tr)), mode="lines", name=f"{tr.label}: ‖Δθₜ‖",
+                           line=dict(color=color_of(tr), width=2.4, dash=_dash_of(tr)),
+                           hovertemplate=f"{tr.label}<br>step %{{x}}: ‖Δθ‖ = %{{y:.4g}}<extra></extra>"))
+    fac = variants.uncorrected_step_factor(beta1, beta2, t)
+    traces.append(dict(type="scatter", x=t.tolist(), y=_f(fac), mode="lines", yaxis="y2",
+                       name="(1 − β₁ᵗ)/√(1 − β₂ᵗ) (right axis)", line=dict(color=GREY, width=2, dash="dot"),
+                       hovertemplate="step %{x}: uncorrected/corrected = %{y:.3f}<extra></extra>"))
+    layout = base_layout(None, height, hovermode="x unified")
+    layout.update(xaxis=dict(title=dict(text="step t")),
+                  yaxis=log_axis(step_lengths(tr_adam), step_lengths(tr_raw), title="step length ‖Δθₜ‖"),
+                  yaxis2=dict(title=dict(text="length ratio (dotted)"), overlaying="y", side="right",
+                              range=[0, float(np.nanmax(fac)) * 1.1], tickmode="auto", nticks=6, showgrid=False,
+                              zeroline=False),
+                  legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0.0, font=dict(size=12)))
+    return _fig(traces, layout)
+
+
+def decay_figure(surface, tr_l2, tr_w, l2_point, *, height: int = 480) -> go.Figure:
+    """Paths of Adam with L2 and AdamW, the minimum of f (★) and the minimizer of f + ½λ‖θ‖² (◆),
+    where a coupled-L2 run can stop."""
+    fig = paths(surface, [tr_l2, tr_w], height=height)
+    p = np.asarray(l2_point, dtype=float)
+    fig.add_trace(dict(type="scatter", x=[float(p[0])], y=[float(p[1])], mode="markers",
+                       name="minimum of f + ½λ‖θ‖²", marker=dict(symbol="diamond", size=13, color="white",
+                                                           line=dict(color="black", width=2)),
+                       hovertemplate="minimum of f + ½λ‖θ‖²: (%{x:.4g}, %{y:.4g})<extra></extra>"))
+    return fig
+
+
+def decay_pull_figure(tr_l2, tr_w, weight_decay: float, *, height: int = 320) -> go.Figure:
+    r"""How hard the weight decay pulls each coordinate per step: AdamW moves θᵢ by γλ|θᵢ| (in
+    parameter units, whatever the gradients); in Adam with L2 the term λθᵢ goes through the
+    adaptive division, ≈ γλ|θᵢ|/(√v̂ᵢ + ε), so coordinates with a large gradient history are
+    barely regularized."""
+    traces = []
+    lam = float(weight_decay)
+    for tr, coupled in ((tr_l2, True), (tr_w, False)):
+        xs = np.asarray(tr.xs[:-1], dtype=float)
+        lr = np.asarray(tr.lrs, dtype=float).reshape(-1, 1)
+        pull = lr * lam * np.abs(xs)
+        if coupled:
+            pull = pull / np.asarray(tr.states["denom"], dtype=float)
+        for i, (coord, dash) in enumerate((("x", "solid"), ("y", "dot"))):
+            traces.append(dict(type="scatter", x=list(range(1, len(pull) + 1)),
+                               y=_f(np.where(pull[:, i] > 1e-12, pull[:, i], np.nan)),
+                               mode="lines", name=f"{tr.label} ({coord})", line=dict(color=color_of(tr), width=2.2, dash=dash),
+                               hovertemplate=f"{tr.label} ({coord})<br>step %{{x}}: pull %{{y:.3g}}<extra></extra>"))
+    layout = base_layout(None, height, hovermode="x unified")
+    layout.update(xaxis=dict(title=dict(text="step t")),
+                  yaxis=log_axis(*[t["y"] for t in traces if t["y"]], title="decay's move per step"))
+    return _fig(traces, layout)
+
+
+def amsgrad_figure(tr_adam, tr_ams, *, height: int = 340) -> go.Figure:
+    r"""The denominator √v̂ₜ + ε of each coordinate (one panel each), Adam (solid) against AMSGrad
+    (dashed; the same optimizer, ``Adam(amsgrad=True)``): Adam's falls again when the gradients calm
+    down, so its steps grow back; AMSGrad's is built on max(v) and cannot fall that way."""
+    traces = []
+    for k, (tr, dash) in enumerate(((tr_adam, "solid"), (tr_ams, "dash"))):
+        d = np.asarray(tr.states["denom"], dtype=float)
+        for i, coord in enumerate(("x", "y")):
+            ax = "" if i == 0 else "2"
+            traces.append(dict(type="scatter", x=list(range(1, len(d) + 1)), y=_f(d[:, i]), mode="lines",
+                               name=tr.label, legendgroup=tr.label, showlegend=i == 0, xaxis=f"x{ax}", yaxis=f"y{ax}",
+                               line=dict(color=color_of(tr), width=2.4, dash=dash),
+                               hovertemplate=f"{tr.label} ({coord})<br>step %{{x}}: %{{y:.4g}}<extra></extra>"))
+    layout = base_layout(None, height, hovermode="x unified")
+    layout.update(xaxis=dict(domain=[0.0, 0.46], title=dict(text="step t")),
+                  yaxis=log_axis(*[np.asarray(t.states["denom"])[:, 0] for t in (tr_adam, tr_ams)],
+                                 title="√v̂ₜ + ε, coordinate x"),
+                  xaxis2=dict(domain=[0.58, 1.0], anchor="y2", title=dict(text="step t")),
+                  yaxis2=dict(anchor="x2", **log_axis(*[np.asarray(t.states["denom"])[:, 1] for t in (tr_adam, tr_ams)],
+                                                     title="coordinate y")))
+    return _fig(traces, layout)
+
+
+def nadam_schedule_figure(tr_nadam, beta1: float, *, height: int = 300) -> go.Figure:
+    """torch's NAdam momentum schedule μₜ = β₁(1 − ½·0.96^{tψ}) (recorded by the engine) against the
+    constant β₁ of the textbook / optax NAdam."""
+    mu = np.asarray(tr_nadam.states["mu_t"], dtype=float).reshape(len(tr_nadam.updates), -1)[:, 0]
+    t = list(range(1, len(mu) + 1))
+    traces = [dict(type="scatter", x=t, y=_f(mu), mode="lines", name="torch: μₜ", line=dict(color=color_of(tr_nadam), width=2.4),
+                   hovertemplate="step %{x}: μ = %{y:.4f}<extra></extra>"),
+              dict(type="scatter", x=t, y=[float(beta1)] * len(t), mode="lines", name="textbook / optax: β₁",
+                   line=dict(color=GREY, width=2, dash="dash"), hovertemplate="β₁ = %{y:.3f}<extra></extra>")]
+    layout = base_layout(None, height, hovermode="x unified")
+    layout.update(xaxis=dict(title=dict(text="step t")), yaxis=dict(title=dict(text="momentum used at step t")))
+    return _fig(traces, layout)
+
+
+def radam_figure(tr_radam, tr_adam, *, height: int = 380) -> go.Figure:
+    r"""Left: step lengths of RAdam and Adam (log); right: RAdam's ρₜ against the threshold 5 and
+    its rectifier rₜ — the warm-up steps (ρₜ ≤ 5) are shaded in both."""
+    T = len(tr_radam.updates)
+    t = np.arange(1, T + 1)
+    rho = np.asarray(tr_radam.states["rho_t"], dtype=float).reshape(T, -1)[:, 0]
+    rect = np.asarray(tr_radam.states["rect"], dtype=float).reshape(T, -1)[:, 0]
+    warm = t[rho <= 5]
+    traces = []
+    for tr in (tr_radam, tr_adam):
+        traces.append(dict(type="scatter", x=t.tolist(), y=_f(step_lengths(tr)), mode="lines", name=f"{tr.label}: ‖Δθₜ‖",
+                           line=dict(color=color_of(tr), width=2.4), xaxis="x", yaxis="y",
+                           hovertemplate=f"{tr.label}<br>step %{{x}}: ‖Δθ‖ = %{{y:.4g}}<extra></extra>"))
+    traces.append(dict(type="scatter", x=t.tolist(), y=_f(rho), mode="lines", name="ρₜ (right panel)", xaxis="x2",
+                       yaxis="y2", line=dict(color=GREY, width=2.2),
+                       hovertemplate="step %{x}: ρ = %{y:.3f}<extra></extra>"))
+    traces.append(dict(type="scatter", x=t.tolist(), y=_f(np.where(rho > 5, rect, np.nan)), mode="lines",
+                       name="rₜ (right panel, right axis)", xaxis="x2", yaxis="y3",
+                       line=dict(color=GREY, width=2, dash="dash"),
+                       hovertemplate="step %{x}: r = %{y:.4f}<extra></extra>"))
+    shapes = [dict(type="line", x0=0, x1=1, y0=5, y1=5, xref="x2 domain", yref="y2",
+                   line=dict(color="#D55E00", width=1.5, dash="dot"))]
+    if warm.size:
+        for xr in ("x", "x2"):
+            shapes.append(dict(type="rect", x0=0.5, x1=float(warm.max()) + 0.5, y0=0, y1=1, xref=xr,
+                               yref="y domain" if xr == "x" else "y2 domain", fillcolor="rgba(213,94,0,0.12)",
+                               line=dict(width=0), layer="below"))
+    layout = base_layout(None, height, hovermode="x unified")
+    layout.update(
+        xaxis=dict(domain=[0.0, 0.46], title=dict(text="step t")),
+        yaxis=log_axis(step_lengths(tr_radam), step_lengths(tr_adam), title="step length ‖Δθₜ‖"),
+        xaxis2=dict(domain=[0.58, 0.92], anchor="y2", title=dict(text="step t")),
+        yaxis2=dict(anchor="x2", title=dict(text="ρₜ (dotted: 5)"), rangemode="tozero"),
+        yaxis3=dict(anchor="x2", overlaying="y2", side="right", range=[0, 1.05], title=dict(text="rₜ (dashed)"),
+                    tickmode="linear", tick0=0, dtick=0.2, showgrid=False, zeroline=False),
+        shapes=shapes,
+    )
+    return _fig(traces, layout)
+
+
+# ----------------------------------------------------------------------------------------------
+# Schedules and the LR finder
+# ----------------------------------------------------------------------------------------------
+def schedule_curves(curves: Mapping[str, np.ndarray], *, highlight: str | None = None, height: int = 300,
+                    log_y: bool = False) -> go.Figure:
+    """Learning rate against step for several schedules; ``highlight`` drawn thick, others faint."""
+    traces = []
+    for i, (label, y) in enumerate(curves.items()):
+        y = np.asarray(y, dtype=float)
+        on = highlight is None or label == highlight
+        traces.append(dict(type="scatter", x=list(range(1, len(y) + 1)), y=_f(y), mode="lines", name=label,
+                           line=dict(color=style.series_color(i), width=3 if on else 1.4),
+                           opacity=1.0 if on else 0.45,
+                           hovertemplate=f"{label}<br>step %{{x}}: lr = %{{y:.4g}}<extra></extra>"))
+    layout = base_layout(None, height, hovermode="x unified")
+    layout.update(xaxis=dict(title=dict(text="step")),
+                  yaxis=dict(title=dict(text="learning rate γₖ"), type="log" if log_y else "linear",
+                             exponentformat="power", rangemode="tozero"))
+    return _fig(traces, layout)
+
+
+def lr_finder_figure(rt, *, threshold: float | None = None, threshold_label: str = "2/λ_max",
+                     height: int = 420, title: str | None = None) -> go.Figure:
+    r"""The range test: loss against learning rate (both log), raw and smoothed, with the lowest
+    point, both suggestions, where the test stopped, and (optionally) a known divergence threshold."""
+    lrs = np.asarray(rt.lrs, dtype=float)
+    c = style.optimizer_color(rt.optimizer)
+    pos = lambda a: np.where(np.asarray(a) > 0, a, np.nan)  # noqa: E731 (log axis)
+    traces = [dict(type="scatter", x=_f(lrs), y=_f(pos(rt.losses)), mode="lines", name="loss after the step",
+                   line=dict(color=c, width=1.2), opacity=0.5,
+                   hovertemplate="lr = %{x:.3g}<br>loss = %{y:.4g}<extra></extra>")]
+    if rt.smooth > 0:
+        traces.append(dict(type="scatter", x=_f(lrs), y=_f(pos(rt.smoothed)), mode="lines",
+                           name=f"smoothed (β = {rt.smooth:g})", line=dict(color=c, width=2.8),
+                           hovertemplate="lr = %{x:.3g}<br>smoothed loss = %{y:.4g}<extra></extra>"))
+    else:
+        traces[0].update(line=dict(color=c, width=2.8), opacity=1.0)
+    sm = rt.smoothed
+    marks = [("lowest loss", rt.best_index, "circle", "#000000")]
+    if rt.steepest_index >= 0:
+        marks.append((f"steepest descent: lr = {rt.suggestion('steepest'):.3g}", rt.steepest_index, "triangle-down", "#009E73"))
+    if rt.stopped_at >= 0:
+        marks.append((f"stopped: loss > {rt.diverge_factor:g}× lowest", rt.stopped_at, "x", DIVERGED_COLOR))
+    for name, i, sym, col in marks:
+        traces.append(dict(type="scatter", x=[float(lrs[i])], y=_f(pos([sm[i]])), mode="markers", name=name,
+                           marker=dict(symbol=sym, size=14, color=col, line=dict(color="white", width=1)),
+                           hovertemplate=f"{name}<br>lr = %{{x:.3g}}<br>loss = %{{y:.4g}}<extra></extra>"))
+    s10 = rt.suggestion("min/10")
+    shapes = [dict(type="line", x0=s10, x1=s10, y0=0, y1=1, xref="x", yref="y domain",
+                   line=dict(color="#0072B2", width=2, dash="dash"))]
+    annotations = [dict(x=np.log10(s10), y=1, xref="x", yref="y domain", text=f"min/10 = {s10:.3g}", showarrow=False,
+                        yanchor="bottom", font=dict(size=12, color="#0072B2"))]
+    if threshold is not None and np.isfinite(threshold) and threshold > 0:
+        shapes.append(dict(type="line", x0=threshold, x1=threshold, y0=0, y1=1, xref="x", yref="y domain",
+                           line=dict(color=DIVERGED_COLOR, width=2, dash="dot")))
+        annotations.append(dict(x=np.log10(threshold), y=0.02, xref="x", yref="y domain", showarrow=False,
+                                text=f"{threshold_label} = {threshold:.3g}", xanchor="left", yanchor="bottom",
+                                font=dict(size=12, color=DIVERGED_COLOR)))
+    layout = base_layout(title, height, hovermode="closest")
+    layout.update(xaxis=log_axis(lrs, title="learning rate (log scale)"),
+                  yaxis=log_axis(pos(rt.losses), pos(rt.smoothed), title="loss (log scale)"),
+                  shapes=shapes, annotations=annotations)
+    return _fig(traces, layout)
+
+
+__all__ = ["phase_diagram", "paths", "as_run", "state_glyphs", "glyph_vectors", "glyph_scales", "accumulators",
+           "trace_table", "step_lengths", "glyph_window", "log_axis", "bias_correction_figure", "decay_figure", "decay_pull_figure",
+           "amsgrad_figure", "nadam_schedule_figure", "radam_figure", "schedule_curves", "lr_finder_figure",
+           "color_of", "base_name"]

@@ -1,0 +1,331 @@
+"""The chapter page "Adaptive methods" under AppTest, and its engine-side pieces (trace table, figures).
+
+Every section renders; each main widget changes a figure or a number; a diverging choice shows the
+warning with the chart still drawn; the per-step trace table shows the engine's numbers, checked
+against two Adam steps computed by hand.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import optlab
+from optlab import optimizers as O
+from optlab.figures import adaptive as chfig
+from optlab.figures.core import figure_size_bytes
+from optlab import momentum as HB
+from optlab.optimizers import variants as V
+
+PAGE = "pages/4_Adaptive_methods.py"
+SECTIONS = ["Momentum", "Update rules", "State at a step", "Adam family", "Schedules", "LR finder"]
+FAMILY = ["Bias correction", "AdamW vs L2", "AMSGrad", "NAdam", "RAdam"]
+
+
+# ----------------------------------------------------------------------------------------------
+# helpers
+# ----------------------------------------------------------------------------------------------
+def chart(at, key: str) -> dict:
+    for c in at.get("plotly_chart"):
+        if c.proto.id.endswith("-" + key):
+            return json.loads(c.proto.spec)
+    raise AssertionError(f"no chart with key {key!r}; have {[c.proto.id.split('-')[-1] for c in at.get('plotly_chart')]}")
+
+
+def data_of(spec: dict, plotly_array) -> list:
+    """Every trace's x/y/z as rounded lists (comparable before/after a widget move)."""
+    out = []
+    for tr in spec["data"]:
+        for k in ("x", "y", "z"):
+            if k in tr and tr[k] is not None:
+                a = plotly_array(tr[k]) if isinstance(tr[k], dict) else np.asarray(tr[k], dtype=object)
+                out.append((k, str(a.tolist())[:4000]))
+    return out
+
+
+def texts(at) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [w.value for w in at.warning]
+    parts += [str(mt.value) for mt in at.metric]
+    return "\n".join(parts)
+
+
+def no_exception(at):
+    assert not at.exception, "\n".join(str(e.value) + "\n" + "\n".join(e.stack_trace or []) for e in at.exception)
+
+
+@pytest.fixture(scope="module")
+def app():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import APP_DIR, clear_streamlit_cache
+
+    clear_streamlit_cache()
+    at = AppTest.from_file(str(APP_DIR / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page(PAGE).run()
+    no_exception(at)
+    return at
+
+
+def go(at, section: str):
+    at.radio(key="ad_section").set_value(section).run()
+    no_exception(at)
+    return at
+
+
+# ----------------------------------------------------------------------------------------------
+# The page
+# ----------------------------------------------------------------------------------------------
+def test_question_and_guided_experiments(app):
+    assert "What do momentum and adaptive step sizes keep in memory" in app.info[0].value
+    predictions = [m.value for m in app.sidebar.markdown if m.value.startswith("*Predict first:*")]
+    assert len(predictions) >= 3
+    assert len([b for b in app.sidebar.button]) >= 3
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_every_section_renders_small_figures(app, section):
+    at = go(app, section)
+    sections = FAMILY if section == "Adam family" else [None]
+    for fam in sections:
+        if fam:
+            at.radio(key="ad_fam").set_value(fam).run()
+            no_exception(at)
+        charts = at.get("plotly_chart")
+        if section != "Update rules":
+            assert charts, f"{section} {fam or ''} draws no chart"
+        for c in charts:
+            assert len(c.proto.spec) < 1_000_000, f"{c.proto.id}: {len(c.proto.spec)} bytes"
+        assert not [w for w in at.warning if "diverged" in w.value], f"{section} {fam}: default diverges"
+
+
+def test_momentum_widgets_change_the_figures(app, plotly_array):
+    at = go(app, "Momentum")
+    keys = ("ad_mo_contour", "ad_mo_phase_fig")
+    before = {k: data_of(chart(at, k), plotly_array) for k in keys}
+    caption = texts(at)
+    at.select_slider(key="ad_mo_kappa").set_value(50).run()
+    no_exception(at)
+    after = {k: data_of(chart(at, k), plotly_array) for k in keys}
+    assert all(before[k] != after[k] for k in keys)
+    assert "λ = 1 and 50" in texts(at) and texts(at) != caption
+    for key, value in (("ad_mo_beta", 0.5), ("ad_mo_steps", 300)):
+        prev = data_of(chart(at, "ad_mo_contour"), plotly_array)
+        at.slider(key=key).set_value(value).run()
+        no_exception(at)
+        assert data_of(chart(at, "ad_mo_contour"), plotly_array) != prev, key
+    prev = chart(at, "ad_mo_phase_fig")
+    at.select_slider(key="ad_mo_lr").set_value(0.01).run()
+    mark = [t for t in chart(at, "ad_mo_phase_fig")["data"] if t.get("name") == "your choice"][0]
+    assert mark["x"] == [0.01] and mark["y"] == [0.5]
+    at.radio(key="ad_mo_phase").set_value("Nesterov").run()
+    no_exception(at)
+    names = [t.get("name") for t in chart(at, "ad_mo_phase_fig")["data"]]
+    assert "critical damping β*(lr)" not in names and chart(at, "ad_mo_phase_fig") != prev
+
+
+def test_phase_diagram_marks_critical_damping_from_the_engine(app, plotly_array):
+    at = go(app, "Momentum")
+    at.radio(key="ad_mo_phase").set_value("heavy ball").run()
+    at.select_slider(key="ad_mo_kappa").set_value(25).run()
+    spec = chart(at, "ad_mo_phase_fig")
+    crit = [t for t in spec["data"] if t.get("name") == "critical damping β*(lr)"][0]
+    x = np.array([np.nan if v is None else v for v in crit["x"]], dtype=float)
+    y = np.array([np.nan if v is None else v for v in crit["y"]], dtype=float)
+    ok = np.isfinite(x)
+    assert ok.sum() > 20
+    np.testing.assert_allclose(y[ok], HB.critical_momentum(x[ok], [1.0, 25.0]), rtol=1e-4)
+
+
+def test_diverging_learning_rate_warns_and_still_draws(app):
+    at = go(app, "Momentum")
+    at.select_slider(key="ad_mo_kappa").set_value(25).run()
+    at.select_slider(key="ad_mo_lr").set_value(0.15).run()   # γλ_max = 3.75 > 2: GD diverges
+    no_exception(at)
+    warns = [w.value for w in at.warning]
+    assert any("GD (lr = 0.15)" in w and "diverged at step" in w for w in warns), warns
+    spec = chart(at, "ad_mo_contour")
+    assert any("diverged" in str(t.get("name", "")) or "diverged" in str(t.get("text", "")) for t in spec["data"])
+    at.select_slider(key="ad_mo_lr").set_value(0.03).run()
+
+
+def test_state_section_step_slider_and_optimizers(app, plotly_array):
+    at = go(app, "State at a step")
+    before = (data_of(chart(at, "ad_st_glyphs"), plotly_array), at.dataframe[0].value.to_dict())
+    at.slider(key="ad_st_t").set_value(3).run()
+    no_exception(at)
+    after = (data_of(chart(at, "ad_st_glyphs"), plotly_array), at.dataframe[0].value.to_dict())
+    assert before[0] != after[0] and before[1] != after[1]
+    assert at.dataframe[0].value["quantity"].iloc[0] == "θ₂"
+    at.multiselect(key="ad_st_opts").set_value(["adagrad", "rmsprop", "adadelta", "radam"]).run()
+    no_exception(at)
+    assert [t.label for t in at.tabs] == ["AdaGrad", "RMSProp", "Adadelta", "RAdam"]
+    acc = data_of(chart(at, "ad_st_acc"), plotly_array)
+    at.slider(key="ad_st_T").set_value(200).run()
+    at.slider(key="ad_st_t").set_value(150).run()
+    no_exception(at)
+    assert data_of(chart(at, "ad_st_acc"), plotly_array) != acc
+    assert "At step 150 AdaGrad's √S" in texts(at)
+
+
+def test_trace_table_on_the_page_equals_two_adam_steps_by_hand(app):
+    at = go(app, "State at a step")
+    at.selectbox(key="ad_st_surface").set_value("quadratic").run()
+    at.select_slider(key="ad_st_p_quadratic_condition").set_value(10.0).run()
+    at.multiselect(key="ad_st_opts").set_value(["adam"]).run()
+    at.number_input(key="ad_st_adam_lr").set_value(0.1).run()
+    at.slider(key="ad_st_t").set_value(2).run()
+    no_exception(at)
+    df = at.dataframe[0].value
+    rows = {q: (x, y) for q, x, y in zip(df["quantity"], df["x"], df["y"])}
+    want = adam_two_steps_by_hand(lr=0.1)
+    for q, v in want.items():
+        np.testing.assert_allclose(rows[q], v, rtol=1e-12, atol=1e-15, err_msg=q)
+
+
+def adam_two_steps_by_hand(lr=0.1, b1=0.9, b2=0.999, eps=1e-8):
+    """Adam on ½(x² + 10y²) from (−2.5, 1.5), written out: the rows of step 2."""
+    grad = lambda p: np.array([p[0], 10.0 * p[1]])  # noqa: E731
+    th0 = np.array([-2.5, 1.5])
+    g1 = grad(th0)
+    m1, v1 = (1 - b1) * g1, (1 - b2) * g1 ** 2
+    th1 = th0 - lr * (m1 / (1 - b1)) / (np.sqrt(v1 / (1 - b2)) + eps)
+    g2 = grad(th1)
+    m2 = b1 * m1 + (1 - b1) * g2
+    v2 = b2 * v1 + (1 - b2) * g2 ** 2
+    mh, vh = m2 / (1 - b1 ** 2), v2 / (1 - b2 ** 2)
+    den = np.sqrt(vh) + eps
+    step = -lr * mh / den
+    return {"θ₁": th1, "g₂": g2, "m₂": m2, "v₂": v2, "m̂₂": mh, "v̂₂": vh, "√v̂ₜ + ε": den, "Δθ₂": step,
+            "θ₂": th1 + step}
+
+
+def test_trace_table_direct_and_formulas():
+    q = optlab.surfaces.get("quadratic", condition=10)
+    tr = optlab.run(q, O.make("adam", lr=0.1), [-2.5, 1.5], 5)
+    rows = chfig.trace_table(tr, 2)
+    got = {r["quantity"]: (r["x"], r["y"]) for r in rows}
+    for k, v in adam_two_steps_by_hand().items():
+        np.testing.assert_allclose(got[k], v, rtol=1e-12, atol=1e-15, err_msg=k)
+    formulas = {r["quantity"]: r["formula"] for r in rows}
+    assert formulas["m̂₂"] == f"mₜ/(1 − β₁ᵗ) = mₜ/{1 - 0.9 ** 2:.6g}"
+    with pytest.raises(ValueError):
+        chfig.trace_table(tr, 6)
+
+
+@pytest.mark.parametrize("name,hyper", [
+    ("sgd", {"lr": 0.05}), ("sgd", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+    ("adagrad", {"lr": 0.5}), ("rmsprop", {"lr": 0.05, "momentum": 0.5, "centered": True}),
+    ("adadelta", {}), ("adam", {"lr": 0.1, "amsgrad": True, "weight_decay": 0.1}), ("adamw", {"lr": 0.1}),
+    ("nadam", {"lr": 0.1}), ("radam", {"lr": 0.1}), ("adam_no_bias_correction", {"lr": 0.1}),
+])
+def test_trace_table_rows_are_the_engine_record(name, hyper):
+    q = optlab.surfaces.get("rosenbrock")
+    opt = V.variant(name, **hyper) if name in V.variant_names() else O.make(name, **hyper)
+    tr = optlab.run(q, opt, q.starts[0], 8)
+    for t in (1, 2, 8):
+        rows = chfig.trace_table(tr, t)
+        by = {r["quantity"]: r for r in rows}
+        step = [r for r in rows if r["quantity"].startswith("Δθ")][0]
+        np.testing.assert_allclose([step["x"], step["y"]], tr.updates[t - 1], rtol=1e-15)
+        last = rows[-1]
+        np.testing.assert_allclose([last["x"], last["y"]], tr.xs[t], rtol=1e-15)
+        np.testing.assert_allclose([by[f"g{chfig._sub(t)}"]["x"], by[f"g{chfig._sub(t)}"]["y"]], tr.grads[t - 1])
+        assert all(r["formula"] for r in rows)
+
+
+def test_adam_family_widgets(app, plotly_array):
+    at = go(app, "Adam family")
+    cases = {"Bias correction": [("select_slider", "ad_bc_b2", 0.99, "ad_bc_steps_fig")],
+             "AdamW vs L2": [("slider", "ad_wd_lam", 0.3, "ad_wd_paths")],
+             "AMSGrad": [("select_slider", "ad_am_b2", 0.999, "ad_am_denoms")],
+             "NAdam": [("select_slider", "ad_na_psi", 0.05, "ad_na_mu")],
+             "RAdam": [("select_slider", "ad_ra_b2", 0.99, "ad_ra_fig")]}
+    for fam, moves in cases.items():
+        at.radio(key="ad_fam").set_value(fam).run()
+        no_exception(at)
+        for kind, key, value, fig_key in moves:
+            prev, cap = data_of(chart(at, fig_key), plotly_array), texts(at)
+            getattr(at, kind)(key=key).set_value(value).run()
+            no_exception(at)
+            assert data_of(chart(at, fig_key), plotly_array) != prev, (fam, key)
+            assert texts(at) != cap, (fam, key)
+    at.radio(key="ad_fam").set_value("Bias correction").run()
+    at.select_slider(key="ad_bc_b2").set_value(0.999).run()
+    assert "theory (1 − β₁)/√(1 − β₂) = 3.16" in texts(at)
+    assert "Not a torch optimizer" in texts(at)  # torch vs textbook, from the engine's notes
+
+
+def test_schedules_and_lr_finder_widgets(app, plotly_array):
+    at = go(app, "Schedules")
+    def thick(spec):
+        return [t["name"] for t in spec["data"] if t["line"]["width"] == 3]
+
+    assert thick(chart(at, "ad_sc_curve")) == ["Step decay"]
+    at.radio(key="ad_sc_name").set_value("cosine").run()
+    no_exception(at)
+    assert thick(chart(at, "ad_sc_curve")) == ["Cosine annealing"]
+    assert any("CosineAnnealingLR" in c.value for c in at.caption)
+    prev = data_of(chart(at, "ad_sc_paths"), plotly_array)
+    at.radio(key="ad_sc_opt").set_value("adam").run()
+    no_exception(at)
+    assert data_of(chart(at, "ad_sc_paths"), plotly_array) != prev
+
+    at = go(app, "LR finder")
+    prev, cap = data_of(chart(at, "ad_lf_fig"), plotly_array), texts(at)
+    at.slider(key="ad_lf_smooth").set_value(0.5).run()
+    no_exception(at)
+    assert data_of(chart(at, "ad_lf_fig"), plotly_array) != prev
+    at.radio(key="ad_lf_problem").set_value("Quadratic bowl").run()
+    at.select_slider(key="ad_lf_kappa").set_value(1).run()
+    at.slider(key="ad_lf_smooth").set_value(0.0).run()
+    no_exception(at)
+    txt = texts(at)
+    assert "2/λ_max = 2" in txt and "the test stopped at γ =" in txt and txt != cap
+    prev = data_of(chart(at, "ad_lf_fig"), plotly_array)
+    at.selectbox(key="ad_lf_opt").set_value("adam").run()
+    no_exception(at)
+    assert data_of(chart(at, "ad_lf_fig"), plotly_array) != prev
+    assert "has no 2/λ_max limit" in texts(at)
+
+
+def test_experiment_button_sets_up_its_section(app):
+    at = app
+    btn = [b for b in at.sidebar.button if b.key == "exp_ad_exp_adam1"][0]
+    btn.click().run()
+    no_exception(at)
+    assert at.radio(key="ad_section").value == "State at a step"
+    assert at.slider(key="ad_st_t").value == 1
+    adam = [d.value for d, t in zip(at.dataframe, at.tabs) if t.label == "Adam"][0]
+    step = adam[adam["quantity"] == "Δθ₁"].iloc[0]
+    assert abs(step["x"]) == pytest.approx(0.1, rel=1e-6) and abs(step["y"]) == pytest.approx(0.1, rel=1e-6)
+
+
+def test_figures_are_small_and_well_formed():
+    q = optlab.surfaces.get("rosenbrock")
+    trs = [optlab.run(q, O.make(n, lr=0.05), q.starts[0], 300) for n in ("adam", "rmsprop", "adagrad")]
+    for tr in trs:
+        tr.label = tr.optimizer
+    figs = [chfig.state_glyphs(q, trs, 150), chfig.accumulators(trs[2], trs[1], 150),
+            chfig.amsgrad_figure(trs[0], trs[0]), chfig.radam_figure(optlab.run(q, O.make("radam"), q.starts[0], 50),
+                                                                    optlab.run(q, O.make("adam"), q.starts[0], 50))]
+    import plotly.io as pio
+
+    for fig in figs:
+        assert figure_size_bytes(fig) < 1_000_000
+        pio.from_json(pio.to_json(fig, validate=False))  # Plotly's schema accepts what we built
+
+
+def test_phase_diagram_cells_are_steps_not_reached_or_diverged():
+    q = optlab.surfaces.get("quadratic", condition=25)
+    res = optlab.sweep(q, "sgd", {"lr": np.geomspace(1e-3, 0.2, 12), "momentum": np.linspace(0, 0.95, 9)},
+                       [-2.5, 1.5], 60, target=1e-3)
+    fig = chfig.phase_diagram(res, 1.0, 25.0, current=(0.01, 0.5))
+    layers = {t.name: np.isfinite(np.asarray(t.z, dtype=float)) for t in fig.data if t.type == "heatmap"}
+    st, dv = res.steps_to_tol.T, res.diverged.T
+    assert np.array_equal(layers["steps"], (st >= 0) & ~dv)
+    assert np.array_equal(layers["not reached"], (st < 0) & ~dv)
+    assert np.array_equal(layers["diverged"], dv)
+    assert (layers["steps"].astype(int) + layers["not reached"] + layers["diverged"] == 1).all()
+    assert dv.any() and (st >= 0).any() and ((st < 0) & ~dv).any()
