@@ -51,7 +51,7 @@ BFGS = Info(
 &\textbf{for } t = 1, 2, \dots \textbf{ do}\\
 &\quad g_t \leftarrow \nabla f(\theta_{t-1})\\
 &\quad \textbf{if } t > 1:\ s \leftarrow \theta_{t-1} - \theta_{t-2},\ \ y \leftarrow g_t - g_{t-1},\ \ \rho \leftarrow 1/(y^\top s)\\
-&\qquad \textbf{if } y^\top s > 10^{-10}:\ B_t \leftarrow (I - \rho\, s y^\top)\, B_{t-1}\, (I - \rho\, y s^\top) + \rho\, s s^\top\\
+&\qquad \textbf{if } y^\top s > 10^{-10}\,\lVert y\rVert\lVert s\rVert:\ B_t \leftarrow (I - \rho\, s y^\top)\, B_{t-1}\, (I - \rho\, y s^\top) + \rho\, s s^\top\\
 &\quad d_t \leftarrow -B_t\, g_t;\quad s \leftarrow \gamma;\ \
  \textbf{while } f(\theta_{t-1} + s\,d_t) > f(\theta_{t-1}) + c_1 s\, g_t^\top d_t:\ s \leftarrow \beta s\\
 &\quad \theta_t \leftarrow \theta_{t-1} + s\, d_t
@@ -181,7 +181,9 @@ def bfgs_transform(h) -> Transform:
             y = g - state["_g_prev"]
             with np.errstate(all="ignore"):
                 ys = np.einsum("bi,bi->b", y, s_vec)
-                ok = np.isfinite(ys) & (ys > 1e-10)  # curvature condition keeps B positive definite
+                scale = np.sqrt(np.einsum("bi,bi->b", y, y) * np.einsum("bi,bi->b", s_vec, s_vec))
+                # curvature condition (relative, so it holds at any scale) keeps B positive definite
+                ok = np.isfinite(ys) & (ys > 1e-10 * scale) & (scale > 0)
                 if np.any(ok):
                     rho = 1.0 / ys[ok]
                     I = np.eye(D)
@@ -190,7 +192,7 @@ def bfgs_transform(h) -> Transform:
                                 + rho[:, None, None] * np.einsum("bi,bj->bij", s_vec[ok], s_vec[ok]))
         d = -np.einsum("bij,bj->bi", Hinv, g)
         gd = np.einsum("bi,bi->b", g, d)
-        bad = ~(gd < 0)
+        bad = ~(gd < 0) & np.any(g != 0, axis=1)  # g = 0 exactly: already at a stationary point
         if np.any(bad):  # lost positive definiteness (round-off): restart from the identity
             Hinv[bad] = np.eye(D)
             d[bad] = -g[bad]
