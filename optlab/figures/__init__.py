@@ -1,0 +1,18 @@
+"""Plotly figures for OptLab (no Streamlit): surfaces, optimizer paths, curves, animations.
+
+>>> from optlab import figures
+>>> fig = figures.contour(surface, [traj_sgd, traj_adam])      # one colour per optimizer
+>>> fig = figures.animated_contour(surface, [traj_sgd, traj_adam], max_frames=60)
+
+Chapter pages add their own builders in ``optlab/figures/<chapter>.py`` on top of :mod:`.core`.
+"""
+from . import style
+from .core import (RunPath, add_click_grid, animated_contour, apply_layout, base_layout, clip_path, contour, curves,
+                   figure_size_bytes, frame_steps, grad_norm_curves, heatmap, line_figure, loss_curves,
+                   normalize_runs, surface3d, surface_grid, surface_image, vector_arrows, window_of)
+from .style import optimizer_color, optimizer_dash, series_color
+
+__all__ = ["style", "contour", "surface3d", "loss_curves", "grad_norm_curves", "curves", "animated_contour",
+           "apply_layout", "base_layout", "line_figure", "heatmap", "vector_arrows", "add_click_grid", "figure_size_bytes",
+           "surface_image", "normalize_runs", "RunPath", "clip_path", "surface_grid", "frame_steps", "window_of",
+           "optimizer_color", "optimizer_dash", "series_color"]

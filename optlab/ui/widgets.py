@@ -1,0 +1,472 @@
+r"""Reusable Streamlit widgets for OptLab pages (the only module besides pages that imports Streamlit).
+
+Conventions: every widget key is page-prefixed by the caller (``key="gd"`` -> ``"gd_lr"`` …);
+initial values are written to ``st.session_state`` before a widget is created (never also passed
+as ``value=``), so presets, guided experiments and shared links can set any widget by its key.
+Pure work is cached with ``st.cache_data(max_entries=…)`` on hashable arguments.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import re
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import streamlit as st
+
+from .. import optimizers, surfaces
+from ..arena import hyper_items, surface_from_spec, surface_spec
+from ..arena import info as _info
+from ..errors import FormulaError, OptlabError
+
+PAGE_ICON = "📉"
+CUSTOM = "custom"
+FORMULA_EXAMPLE = "x**2 + 3*y**2 + sin(2*x)"
+
+# Controls for the parameters of parametrised surfaces: (kind, options or (lo, hi, step), label, help)
+SURFACE_PARAM_CONTROLS: dict[tuple[str, str], tuple] = {
+    ("quadratic", "condition"): ("select", [1, 2, 5, 10, 25, 50, 100, 250, 1000], "condition number κ",
+                                 "ratio of the steepest to the flattest curvature: the larger, the narrower the bowl"),
+    ("quadratic", "angle"): ("slider", (0.0, 90.0, 5.0), "rotation θ (degrees)",
+                             "rotates the bowl's axes away from x and y (per-coordinate methods care)"),
+    ("rosenbrock", "a"): ("slider", (-2.0, 2.0, 0.5), "a (minimum at (a, a²))", None),
+    ("rosenbrock", "b"): ("select", [1, 10, 100, 1000], "b (steepness of the valley walls)", None),
+    ("rastrigin", "A"): ("slider", (0.0, 20.0, 1.0), "A (height of the bumps)", None),
+    ("cliff", "h"): ("slider", (0.5, 10.0, 0.5), "h (height of the cliff)", None),
+    ("cliff", "s"): ("select", [5, 20, 50, 100, 200, 500], "s (steepness of the cliff)", None),
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# Page frame
+# ----------------------------------------------------------------------------------------------
+def page_config(title: str | None = None) -> None:
+    """``st.set_page_config`` with OptLab's icon and wide layout (call first on every page)."""
+    st.set_page_config(page_title=f"{title} · OptLab" if title else "OptLab", page_icon=PAGE_ICON, layout="wide")
+
+
+def page_header(title: str, question: str, intro: str | None = None) -> None:
+    """Title, the question the page answers, and an optional short introduction."""
+    st.title(title)
+    st.info(f"**The question:** {question}", icon="❓")
+    if intro:
+        st.markdown(intro)
+
+
+def show_figure(fig, *, key: str | None = None, on_select: str | Callable = "ignore",
+                selection_mode=("points",), height: int | None = None):
+    """``st.plotly_chart`` with OptLab's defaults (our own template, no Plotly logo, full width).
+
+    With ``on_select="rerun"`` it returns the selection event; read it with item access
+    (``ev["selection"]["points"]``), which also works under AppTest.
+    """
+    kw: dict[str, Any] = dict(theme=None, key=key, config={"displaylogo": False, "scrollZoom": False})
+    if on_select != "ignore":
+        kw.update(on_select=on_select, selection_mode=selection_mode)
+    if height is not None:
+        fig.update_layout(height=height)
+    return st.plotly_chart(fig, **kw)
+
+
+def selected_point(event) -> tuple[float, float] | None:
+    """``(x, y)`` of the first selected point of a plotly selection event (None if none)."""
+    if not event:
+        return None
+    try:
+        pts = event["selection"]["points"]
+    except (KeyError, TypeError, AttributeError):
+        return None
+    for p in pts or ():
+        try:
+            x, y = float(p["x"]), float(p["y"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if math.isfinite(x) and math.isfinite(y):
+            return x, y
+    return None
+
+
+def init_state(key: str, value: Any) -> None:
+    """Give widget ``key`` its first value (only if the user has not set it yet)."""
+    try:
+        st.session_state[key]
+    except KeyError:
+        st.session_state[key] = value
+
+
+# ----------------------------------------------------------------------------------------------
+# Surfaces
+# ----------------------------------------------------------------------------------------------
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _surface(spec: tuple):
+    # Surfaces are read-only after construction; some (Rastrigin, Ackley, formulas) take a few ms to
+    # build (critical points, SymPy), so share them instead of rebuilding on every rerun.
+    return surface_from_spec(spec)
+
+
+def get_surface(spec: tuple):
+    """The surface for a hashable spec (see :func:`optlab.arena.surface_spec`), cached."""
+    return _surface(tuple(spec))
+
+
+@functools.lru_cache(maxsize=128)
+def _registry_title(name: str) -> str:
+    # a format_func runs for every option on every rerun: keep it a dictionary lookup
+    try:
+        return surfaces.get(name).title.split(" (")[0]
+    except Exception:  # a surface another module is still adding must not break the picker
+        return name
+
+
+def _surface_title(name: str) -> str:
+    return "✏️ Your own surface (type a formula)" if name == CUSTOM else _registry_title(name)
+
+
+def _param_control(surface_name: str, pname: str, default: float, key: str) -> float:
+    ctrl = SURFACE_PARAM_CONTROLS.get((surface_name, pname))
+    init_state(key, default)
+    if ctrl is None:
+        return float(st.number_input(pname, key=key, format="%g"))
+    kind, opts, label, help_ = ctrl
+    if kind == "select":
+        opts = sorted(set(float(o) for o in opts) | {float(st.session_state[key])})
+        if st.session_state[key] not in opts:
+            st.session_state[key] = float(st.session_state[key])
+        return float(st.select_slider(label, options=opts, key=key, help=help_, format_func=lambda v: f"{v:g}"))
+    lo, hi, step = opts
+    v = float(st.session_state[key])
+    st.session_state[key] = min(max(v, lo), hi)
+    return float(st.slider(label, min_value=lo, max_value=hi, step=step, key=key, help=help_))
+
+
+def surface_picker(key: str, default: str = "rosenbrock", allow_custom: bool = True, params: bool = True,
+                   label: str = "Surface", names: Sequence[str] | None = None, show_formula: bool = True):
+    """Choose a surface: every registered one (by title), their parameters, and "your own surface".
+
+    Returns the :class:`~optlab.surfaces.Surface`, or None when the typed formula is invalid (the
+    error is shown in place with the text kept; the page should ``st.stop()``).  Widget keys:
+    ``{key}_surface``, ``{key}_p_<param>``, ``{key}_formula``.
+    """
+    options = list(names or surfaces.names())
+    if allow_custom:
+        options.append(CUSTOM)
+    skey = f"{key}_surface"
+    init_state(skey, default if default in options else options[0])
+    if st.session_state[skey] not in options:
+        st.session_state[skey] = options[0]
+    name = st.selectbox(label, options, key=skey, format_func=_surface_title)
+    if name == CUSTOM:
+        fkey = f"{key}_formula"
+        init_state(fkey, FORMULA_EXAMPLE)
+        text = st.text_input("f(x, y) =", key=fkey, max_chars=300,
+                             help="Use x and y, numbers, + − * / ** (or ^), parentheses and functions such as "
+                                  "sin, cos, exp, log, sqrt, abs, tanh. Example: (1 - x)**2 + 100*(y - x**2)**2")
+        try:
+            surface = get_surface(("formula", text, None))
+        except FormulaError as e:
+            where = ""
+            if getattr(e, "position", None) is not None and "\n" not in text and "`" not in text:
+                where = f"\n\n```text\n{text}\n{' ' * e.position}^\n```"
+            st.error(f"This formula cannot be used: {e}{where}", icon="✏️")
+            return None
+        except OptlabError as e:
+            st.error(f"This formula cannot be used: {e}", icon="✏️")
+            return None
+        if show_formula:
+            show_surface_formula(surface)
+        return surface
+    values: dict[str, float] = {}
+    if params:
+        defaults = get_surface((name, ())).params
+        for pname, pdef in defaults.items():
+            if isinstance(pdef, (int, float)) and not isinstance(pdef, bool):
+                values[pname] = _param_control(name, pname, float(pdef), f"{key}_p_{name}_{pname}")
+    try:
+        surface = get_surface((name, tuple(sorted(values.items()))))
+    except ValueError as e:
+        st.error(f"These surface parameters are not allowed: {e}")
+        surface = get_surface((name, ()))
+    if show_formula:
+        show_surface_formula(surface)
+    return surface
+
+
+def show_surface_formula(surface, *, derivatives: bool | None = None) -> None:
+    """The surface's LaTeX; for a typed formula also its gradient and Hessian (exact, from SymPy)."""
+    st.latex(surface.latex)
+    p = getattr(surface, "params", {}) or {}
+    if derivatives is None:
+        derivatives = "grad_latex" in p
+    if derivatives and "grad_latex" in p:
+        gx, gy = p["grad_latex"]
+        (hxx, hxy), (_, hyy) = p["hessian_latex"]
+        st.latex(rf"\nabla f=\begin{{pmatrix}}{gx}\\ {gy}\end{{pmatrix}},\qquad "
+                 rf"\nabla^2 f=\begin{{pmatrix}}{hxx} & {hxy}\\ {hxy} & {hyy}\end{{pmatrix}}")
+        for note in p.get("notes", []) or []:
+            st.caption(note)
+
+
+# ----------------------------------------------------------------------------------------------
+# Optimizers
+# ----------------------------------------------------------------------------------------------
+def _fmt(v) -> str:
+    if isinstance(v, tuple):
+        return "(" + ", ".join(f"{x:g}" for x in v) + ")"
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    return f"{v:g}"
+
+
+def _number_widget(h, key: str, label: str):
+    """A float hyperparameter: log-scale ones as a free number input (any value, e.g. a tuned lr),
+    bounded linear ones as a slider."""
+    v = st.session_state[key]
+    if isinstance(h.default, int) and not isinstance(h.default, bool):
+        st.session_state[key] = int(v)
+        return int(st.number_input(label, min_value=int(h.low or 0), max_value=int(h.high or 10**6), step=1,
+                                   key=key, help=h.meaning))
+    if h.log or h.low is None or h.high is None:
+        v = float(v)
+        st.session_state[key] = v
+        step = 10 ** math.floor(math.log10(abs(v))) if v > 0 else 0.01
+        return float(st.number_input(label, min_value=0.0, max_value=1e6, step=float(step), key=key,
+                                     format="%g", help=h.meaning))
+    lo, hi = float(h.low), float(h.high)
+    v = min(max(float(v), lo), hi)
+    st.session_state[key] = v
+    step = 0.01 if hi <= 1 else (0.1 if hi <= 10 else 1.0)
+    return float(st.slider(label, min_value=lo, max_value=hi, step=step, key=key, help=h.meaning))
+
+
+def _hyper_widget(h, key: str) -> Any:
+    label = h.name  # torch's keyword: what students will type later
+    if h.kind == "bool":
+        init_state(key, bool(h.default))
+        return bool(st.checkbox(h.name, key=key, help=h.meaning))
+    if h.kind == "betas":
+        k1, k2 = f"{key}_1", f"{key}_2"
+        init_state(k1, float(h.default[0]))
+        init_state(k2, float(h.default[1]))
+        c1, c2 = st.columns(2)
+        with c1:
+            b1 = st.number_input("β₁ (betas[0])", min_value=0.0, max_value=0.9999, step=0.01, key=k1,
+                                 format="%g", help="decay of the first moment m: " + h.meaning)
+        with c2:
+            b2 = st.number_input("β₂ (betas[1])", min_value=0.0, max_value=0.99999, step=0.001, key=k2,
+                                 format="%g", help="decay of the second moment v: " + h.meaning)
+        return (float(b1), float(b2))
+    if h.default is None:  # optional number (e.g. Newton's min_curvature)
+        on_key = f"{key}_on"
+        init_state(on_key, False)
+        on = st.checkbox(f"set {h.name}", key=on_key, help=h.meaning)
+        if not on:
+            return None
+        init_state(key, float(h.low or 0.0))
+        return _number_widget(h, key, label)
+    init_state(key, h.default)
+    return _number_widget(h, key, label)
+
+
+def hyper_widget_keys(name: str, key: str) -> dict[str, Any]:
+    """Widget key(s) of each hyperparameter of ``name`` under prefix ``key`` (betas: two keys,
+    optional numbers: ``(on_key, key)``), so presets can set them in ``st.session_state``."""
+    out: dict[str, Any] = {}
+    for h in _info(name).hyper:
+        k = f"{key}_{h.name}"
+        out[h.name] = (f"{k}_1", f"{k}_2") if h.kind == "betas" else ((f"{k}_on", k) if h.default is None else k)
+    return out
+
+
+def set_hyper_state(name: str, key: str, hyper: Mapping[str, Any], state=None) -> None:
+    """Write ``hyper`` (torch's defaults for the rest) into the widget keys of
+    :func:`optimizer_controls` (use it in an ``on_click`` callback, before the widgets exist)."""
+    state = st.session_state if state is None else state
+    keys = hyper_widget_keys(name, key)
+    for h in _info(name).hyper:
+        v = hyper.get(h.name, h.default)
+        k = keys[h.name]
+        if h.kind == "betas":
+            state[k[0]], state[k[1]] = float(v[0]), float(v[1])
+        elif h.default is None:
+            state[k[0]] = v is not None
+            if v is not None:
+                state[k[1]] = float(v)
+        elif h.kind == "bool":
+            state[k] = bool(v)
+        elif isinstance(h.default, int) and not isinstance(h.default, bool):
+            state[k] = int(v)
+        else:
+            state[k] = float(v)
+
+
+def optimizer_controls(name: str, key: str, defaults: Mapping[str, Any] | None = None, *,
+                       hidden: Iterable[str] = ("maximize",), expander: bool = True,
+                       lr_label: str | None = None) -> dict[str, Any]:
+    """Widgets for optimizer ``name``'s hyperparameters, generated from its ``Info.hyper``.
+
+    The learning rate is shown first; the others sit in an expander titled with torch's defaults,
+    each with its one-line meaning as help.  ``defaults`` overrides torch's initial values (e.g. a
+    page that starts Adam at lr = 0.05).  Returns the keyword dict for ``optimizers.make`` (hidden
+    hyperparameters keep torch's defaults).  Keys: ``{key}_{hyperparameter}``.  Do not call it
+    inside another expander with ``expander=True`` (Streamlit forbids nested expanders).
+    """
+    info = _info(name)
+    defaults = dict(defaults or {})
+    hidden = set(hidden)
+    out: dict[str, Any] = {}
+    for h in info.hyper:
+        if h.name in defaults and h.name not in hidden:
+            k = f"{key}_{h.name}"
+            if h.kind == "betas":
+                init_state(f"{k}_1", float(defaults[h.name][0]))
+                init_state(f"{k}_2", float(defaults[h.name][1]))
+            elif h.default is None:
+                init_state(f"{k}_on", defaults[h.name] is not None)
+                if defaults[h.name] is not None:
+                    init_state(k, float(defaults[h.name]))
+            else:
+                init_state(k, defaults[h.name])
+    lr = info.hyper_by_name("lr")
+    init_state(f"{key}_lr", lr.default)
+    out["lr"] = _number_widget(lr, f"{key}_lr", lr_label or "lr (learning rate)")
+    rest = [h for h in info.hyper if h.name != "lr" and h.name not in hidden]
+    if rest:
+        box = st.expander("More hyperparameters (torch defaults)", expanded=False) if expander else st.container()
+        with box:
+            st.caption(f"`{info.torch}` defaults: " + ", ".join(f"{h.name} = {_fmt(h.default)}" for h in rest)
+                       + ". Hover ⓘ for what each one does.")
+            for h in rest:
+                out[h.name] = _hyper_widget(h, f"{key}_{h.name}")
+    for h in info.hyper:
+        if h.name in hidden:
+            out[h.name] = defaults.get(h.name, h.default)
+    return out
+
+
+def hyper_error(name: str, hyper: Mapping[str, Any]) -> str | None:
+    """torch's complaint about this combination (e.g. Nesterov without momentum), or None."""
+    try:
+        optimizers.make(name, **dict(hyper))
+    except ValueError as e:
+        return str(e)
+    return None
+
+
+def show_update_rule(name: str, *, notes: bool = True, reference: bool = True) -> None:
+    """The optimizer's update rule (``st.latex`` of the engine's LaTeX), reference and the notes on
+    torch's conventions versus the textbook's."""
+    info = _info(name)
+    st.latex(info.latex)
+    if reference:
+        st.caption(f"{info.title} = `{info.torch}` · {info.reference}")
+    if notes and info.notes:
+        st.markdown(f"**torch vs textbook:** {info.notes}")
+
+
+def divergence_warnings(trajectories: Iterable[Any]) -> int:
+    """One ``st.warning`` per diverged run naming the optimizer, its learning rate, the step and the
+    reason; says that the other runs are still drawn.  Returns how many runs diverged."""
+    trs = list(trajectories)
+    n_runs = sum(len(t.diverged_at) if t.batched else 1 for t in trs)
+    count = 0
+    for tr in trs:
+        dv = list(np.asarray(tr.diverged_at).reshape(-1))
+        reasons = list(np.asarray(tr.diverged_reason, dtype=object).reshape(-1))
+        lrs = np.asarray(tr.hyper.get("lr", np.nan), dtype=float).reshape(-1)
+        for b, k in enumerate(dv):
+            if k < 0:
+                continue
+            count += 1
+            lr = float(lrs[b if lrs.size > 1 else 0])
+            lr_text = "" if "lr =" in tr.label or not np.isfinite(lr) else f" (lr = {lr:.4g})"
+            run = f" run {b}" if len(dv) > 1 else ""
+            why = str(reasons[b] if b < len(reasons) else "") or "it left the region where the surface is defined"
+            rest = " The other runs are still drawn." if n_runs > 1 else ""
+            st.warning(f"**{tr.label}{lr_text}{run} diverged at step {int(k)}**: {why}. "
+                       f"Its path is drawn up to its last finite point (marked ⊗).{rest}", icon="💥")
+    return count
+
+
+# ----------------------------------------------------------------------------------------------
+# Guided experiments
+# ----------------------------------------------------------------------------------------------
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:40]
+
+
+def _apply_experiment(apply) -> None:
+    if callable(apply):
+        apply(st.session_state)
+    else:
+        for k, v in apply.items():
+            st.session_state[k] = v
+
+
+def experiment(title: str, question: str, apply: Callable[[Any], None] | Mapping[str, Any], explanation: str,
+               *, key: str | None = None, button: str = "Set it up") -> bool:
+    """A guided experiment: the question to predict first, a button that sets the widgets (by key,
+    in an ``on_click`` callback, so the page reruns with them), and what to look for afterwards.
+
+    ``apply`` is a dict ``widget key -> value`` or a callable taking ``st.session_state``.
+    Returns True on the rerun right after the button was pressed.
+    """
+    k = f"exp_{key or _slug(title)}"
+    with st.container(border=True):
+        st.markdown(f"**🔬 {title}**")
+        st.markdown(f"*Predict first:* {question}")
+        pressed = st.button(button, key=k, on_click=_apply_experiment, args=(apply,))
+        with st.expander("What to look for"):
+            st.markdown(explanation)
+    return bool(pressed)
+
+
+# ----------------------------------------------------------------------------------------------
+# Cached runs
+# ----------------------------------------------------------------------------------------------
+def _schedule(spec):
+    if spec is None:
+        return None
+    from .. import schedules
+
+    if isinstance(spec, str):
+        return schedules.get(spec)
+    name, items = spec[0], dict(spec[1] if len(spec) > 1 else ())
+    return schedules.get(name, **items)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def cached_run(surface_spec: tuple, opt_name: str, hyper_items: tuple, x0: tuple, steps: int, *,
+               record: str = "path", noise: float = 0.0, seed: int = 0, schedule=None,
+               clip_norm: float | None = None, clip_value: float | None = None, tol: float | None = None):
+    """``optlab.run`` on hashable arguments (cached): the surface is ``(name, ((param, value), …))``
+    or ``("formula", text, window)`` and rebuilt inside; ``hyper_items`` from
+    :func:`optlab.arena.hyper_items`; ``schedule`` a name or ``(name, ((param, value), …))``."""
+    from ..runner import run
+
+    surface = get_surface(tuple(surface_spec))
+    opt = optimizers.make(opt_name, **{k: (tuple(v) if isinstance(v, list) else v) for k, v in hyper_items})
+    return run(surface, opt, np.asarray(x0, dtype=float), int(steps), record=record, noise=noise, seed=seed,
+               schedule=_schedule(schedule), clip_norm=clip_norm, clip_value=clip_value, tol=tol)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def cached_tune_lr(surface_spec: tuple, opt_name: str, hyper_items: tuple, x0: tuple, steps: int,
+                   tol: float = 1e-4, n: int = 60) -> dict[str, Any]:
+    """Best learning rate of one batched sweep (``optlab.tune_lr``), as a plain dict:
+    ``lr``, ``final_loss``, ``steps_to_tol``, ``diverged_at``, ``lrs`` and per-lr ``final_losses``."""
+    from ..sweeps import lr_grid, tune_lr
+
+    surface = get_surface(tuple(surface_spec))
+    fixed = {k: v for k, v in hyper_items if k != "lr"}
+    lrs = lr_grid(opt_name, n)
+    best, res = tune_lr(surface, opt_name, np.asarray(x0, dtype=float), int(steps), lrs=lrs, fixed=fixed, tol=tol)
+    b = res.best()
+    return dict(lr=float(best), final_loss=b["final_loss"], steps_to_tol=b["steps_to_tol"],
+                diverged_at=b["diverged_at"], lrs=np.asarray(lrs), final_losses=np.asarray(res.final_loss),
+                diverged=np.asarray(res.diverged_at), target=res.target)
+
+
+def run_spec(surface, optimizer_name: str, hyper: Mapping[str, Any]) -> tuple:
+    """``(surface_spec, name, hyper_items)``: the hashable head of a :func:`cached_run` call."""
+    return surface_spec(surface), optimizer_name, hyper_items(hyper)
