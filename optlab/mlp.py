@@ -602,7 +602,7 @@ def train(config: MLPConfig, X, y, optimizer: str = "adam", hyper: dict | None =
                 break
             if clip_norm is not None or clip_value is not None:
                 grad[...] = clip_grads(grad, clip_norm, clip_value)  # the runner's torch-style clipping
-                gn_clip[t] = np.sqrt(np.dot(g, g))
+                gn_clip[t] = np.sqrt(np.einsum("i,i->", g, g))  # not BLAS ddot: no thread pool per step
             else:
                 gn_clip[t] = total
             last_good[...] = theta  # weights whose loss is finite: what a divergence falls back to

@@ -1,4 +1,17 @@
-"""Streamlit widgets for OptLab pages (importing this package imports Streamlit)."""
+"""Streamlit widgets for OptLab pages (importing this package imports Streamlit).
+
+Importing it also limits BLAS to one thread in the server process: a classroom server runs many
+sessions at once on few cores, and OpenBLAS's own threads then fight over them (measured on 2
+cores under load: an MLP training run took 58 s instead of 4 s).  threadpoolctl does this at run
+time, after NumPy is loaded, which an environment variable set here no longer could.
+"""
+try:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+except ImportError:  # optional: without it BLAS keeps its default thread count
+    pass
+
 from .widgets import (cached_run, cached_tune_lr, divergence_warnings, experiment, get_surface, hyper_error,
                       hyper_widget_keys, init_state, optimizer_controls, page_config, page_header, run_spec,
                       selected_point, set_hyper_state, show_figure, show_surface_formula, show_update_rule,
