@@ -5,6 +5,24 @@ sessions at once on few cores, and OpenBLAS's own threads then fight over them (
 cores under load: an MLP training run took 58 s instead of 4 s).  threadpoolctl does this at run
 time, after NumPy is loaded, which an environment variable set here no longer could.
 """
+import copyreg
+
+import plotly.graph_objects as go
+
+
+def _rebuild_figure(spec: dict) -> go.Figure:
+    return go.Figure(spec, _validate=False)
+
+
+def _reduce_figure(fig: go.Figure):
+    return _rebuild_figure, (fig.to_plotly_json(),)
+
+
+# st.cache_data hands every reader an unpickled copy, and unpickling a go.Figure re-validates every
+# property (measured: ~40 ms per run of the loss-functions page, a third of its server time). A
+# cached figure was valid when it was stored, so it travels as its JSON dict and is rebuilt as is.
+copyreg.pickle(go.Figure, _reduce_figure)
+
 try:
     from threadpoolctl import threadpool_limits
 
