@@ -257,7 +257,7 @@ def state_section():
     spec = arena.surface_spec(surface)
     x0 = tuple(float(v) for v in surface.starts[0]) if surface.starts else (0.5, 0.5)
     cols = st.columns(len(names))
-    trs, errors = [], []
+    trs = []
     for col, name in zip(cols, names):
         with col:
             st.markdown(f"<span style='color:{chfig.style.optimizer_color(name)};font-size:1.2em'>●</span> "

@@ -1,7 +1,6 @@
 """Optimizer arena: race any set of optimizers on any surface, share the race as a link."""
 from __future__ import annotations
 
-import dataclasses
 from urllib.parse import urlencode
 
 import streamlit as st

@@ -3,7 +3,6 @@ saddle against its definition, shapes, the registry, parameter errors and the cl
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pytest

@@ -100,20 +100,20 @@ def backtrack(problem, x, f0, gd, d, s0, c1, shrink, max_backtracks):
     B = x.shape[0]
     s = np.broadcast_to(np.asarray(s0, dtype=float).reshape(-1), (B,)).copy()
     k = np.zeros(B, dtype=int)
-    todo = np.ones(B, dtype=bool)
+    pending = np.ones(B, dtype=bool)
     with np.errstate(all="ignore"):
         for _ in range(int(max_backtracks) + 1):
-            idx = np.flatnonzero(todo)
+            idx = np.flatnonzero(pending)
             if idx.size == 0:
                 break
             f_new = problem.value(x[idx] + s[idx, None] * d[idx])
             ok = np.isfinite(f_new) & (f_new <= f0[idx] + c1 * s[idx] * gd[idx])
-            todo[idx[ok]] = False
+            pending[idx[ok]] = False
             more = idx[~ok]
             s[more] *= shrink
             k[more] += 1
         # no acceptable step: stay put rather than take a step that increases f
-        s[todo] = 0.0
+        s[pending] = 0.0
     return s, k
 
 
