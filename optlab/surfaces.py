@@ -32,7 +32,8 @@ Array = np.ndarray
 
 
 def _xy(p) -> tuple[Array, Array]:
-    p = np.asarray(p, dtype=float)
+    if type(p) is not np.ndarray or p.dtype != np.float64:  # the runner's arrays skip the copy
+        p = np.asarray(p, dtype=float)
     if p.shape[-1:] != (2,):
         raise ValueError(f"points must have shape (..., 2); got shape {p.shape}")
     return p[..., 0], p[..., 1]

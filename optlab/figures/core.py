@@ -164,7 +164,7 @@ def _clip_segment(p, q, box):
             if qk < 0:
                 return None
         else:
-            r = qk / pk
+            r = float(qk) / float(pk)  # Python floats: a huge ratio is ±inf or ±1e308, no warning
             if pk < 0:
                 t0 = max(t0, r)
             else:
