@@ -56,9 +56,6 @@ def timed(at, action=None):
 def server_bench(n: int) -> None:
     """Rerun times measured on a live server over Streamlit's websocket protocol (loopback only)."""
     import asyncio
-    import socket
-    import subprocess
-    import urllib.request
     from urllib.parse import urlencode
 
     import websockets
@@ -66,24 +63,12 @@ def server_bench(n: int) -> None:
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
     from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
-         "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise SystemExit("the streamlit server did not start")
-                time.sleep(0.2)
+    sys.path.insert(0, str(ROOT / "tools"))
+    from serve import start_server, stop_server  # tools/serve.py
 
+    proc, url = start_server(ROOT)
+    port = int(url.rsplit(":", 1)[1])
+    try:
         def rerun(widgets=(), page_hash="", page_name=""):
             m = BackMsg()
             m.rerun_script.query_string = urlencode(QUERY)
@@ -152,11 +137,7 @@ def server_bench(n: int) -> None:
         sent = np.median([b for v in res.values() for _, b in v])
         print(f"  bytes on the wire per rerun (compressed websocket frames): median {sent / 1024:.0f} kB")
     finally:
-        proc.terminate()  # this PID only
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
 
 
 def main():

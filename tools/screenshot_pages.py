@@ -17,13 +17,13 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+import serve  # tools/serve.py, beside this script
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = [
@@ -69,41 +69,10 @@ def url_path(page_file: str) -> str:
 
 
 def start_server(app_dir: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log_path = Path(tempfile.mkdtemp(prefix="optlab-shots-")) / "server.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py",
-         "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=app_dir, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            stop_server(proc)
-            raise SystemExit(f"streamlit not healthy after 60 s, see {log_path}")
-        time.sleep(0.2)
+    return serve.start_server(app_dir, Path(tempfile.mkdtemp(prefix="optlab-shots-")) / "server.log")
 
 
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()  # this PID only
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
+stop_server = serve.stop_server
 
 
 def shoot(browser, url: str, width: int, height: int, path: Path, timeout_ms: float,
