@@ -373,3 +373,13 @@ def test_second_order_needs_problem():
     x = np.zeros((1, 2))
     with pytest.raises(ValueError, match="problem"):
         opt.update(np.ones((1, 2)), opt.init(x), x)
+
+
+def test_torch_spellings_are_accepted():
+    # class names as in torch.optim, and implementation-only flags that do not change the numbers
+    a = O.make("AdamW", lr=0.01, foreach=False, fused=None, capturable=False, differentiable=False)
+    b = O.make("adamw", lr=0.01)
+    assert a.hyper == b.hyper and a.name == "adamw"
+    assert O.make("RMSprop").name == "rmsprop" and O.make("SGD", lr=0.1).hyper["lr"] == 0.1
+    with pytest.raises(ValueError, match="foreach"):
+        O.make("adam", foreach="yes")

@@ -40,9 +40,10 @@ def make(name: str, **hyper) -> Optimizer:
 
     Any numeric hyperparameter may be a 1-D array with one value per run (a sweep in one call).
     """
-    if name not in _FACTORIES:
+    key = name.lower() if isinstance(name, str) else name  # torch's class names work too: "AdamW", "RMSprop"
+    if key not in _FACTORIES:
         raise UnknownNameError("optimizer", name, _FACTORIES)
-    return _FACTORIES[name](**hyper)
+    return _FACTORIES[key](**hyper)
 
 
 def info(name: str) -> Info:

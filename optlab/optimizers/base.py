@@ -318,9 +318,20 @@ def _short(v):
     return repr(v)
 
 
+# torch.optim keywords that only pick an implementation (same numbers on the CPU in float64):
+# accepted, so code pasted from a torch script works, and ignored.
+IMPLEMENTATION_FLAGS = ("foreach", "fused", "capturable", "differentiable")
+
+
 def resolve(info: Info, given: dict[str, Any]) -> dict[str, Any]:
     """Merge ``given`` keyword hyperparameters with ``info``'s defaults, rejecting unknown names."""
     allowed = [h.name for h in info.hyper]
+    for flag in IMPLEMENTATION_FLAGS:
+        if flag in given and flag not in allowed:
+            v = given[flag]
+            if v is not None and not isinstance(v, (bool, np.bool_)):
+                raise ValueError(f"{flag} must be True, False or None; got {v!r}")
+    given = {k: v for k, v in given.items() if k not in IMPLEMENTATION_FLAGS or k in allowed}
     unknown = [k for k in given if k not in allowed]
     if unknown:
         raise ValueError(
