@@ -182,9 +182,9 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
 
     if (record == "summary" and B >= 2 * CHUNK and noise == 0 and batch_size is None
             and _sliceable(opt)):
-        # Runs are independent: advance cache-sized blocks of runs through all steps, two threads
-        # at a time (NumPy releases the GIL inside ufuncs), instead of streaming every temporary
-        # array of a million runs through memory at every step.
+        # Runs are independent: advance blocks of runs through all steps, two threads at a time
+        # (NumPy releases the GIL inside ufuncs), instead of streaming every temporary array of a
+        # million runs through memory at every step.
         blocks = [slice(i, min(i + CHUNK, B)) for i in range(0, B, CHUNK)]
         with ThreadPoolExecutor(max_workers=THREADS) as pool:
             parts = list(pool.map(lambda sl: _run_block(surface, _slice_optimizer(opt, sl, B), X[sl], T, **kw),
@@ -198,7 +198,10 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
     return _trajectory(res, opt, surface, batched, record, batch_size)
 
 
-CHUNK = 8192     # runs per block: a block's arrays (~10 × 8192 × 2 float64) stay in the L2 cache
+# Runs per block and threads, measured with Adam on Rosenbrock at B = 10⁶ on 2 cores (ms per step):
+# one thread 24.5 (8,192 runs) / 23.8 (16,384); two threads 28.9 (8,192) / 23.2 (16,384) / 18.1 (65,536).
+# Smaller blocks pay Python overhead per call and fight for the GIL; larger ones leave the caches.
+CHUNK = 65536
 THREADS = 2
 
 
