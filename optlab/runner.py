@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizers import Optimizer, make
+from .optimizers import Optimizer, fused, make
 from .optimizers.base import batch_size_of
 from .schedules import Schedule, get as get_schedule
 
@@ -180,19 +180,11 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
     kw = dict(noise=noise, batch_size=batch_size, seed=seed, sched=sched, clip_norm=clip_norm,
               clip_value=clip_value, tol=tol, target=target, bound=bound, record=record)
 
-    if (record == "summary" and B >= 2 * CHUNK and noise == 0 and batch_size is None
-            and _sliceable(opt)):
-        # Runs are independent: advance blocks of runs through all steps, two threads at a time
-        # (NumPy releases the GIL inside ufuncs), instead of streaming every temporary array of a
-        # million runs through memory at every step.
-        blocks = [slice(i, min(i + CHUNK, B)) for i in range(0, B, CHUNK)]
-        with ThreadPoolExecutor(max_workers=THREADS) as pool:
-            parts = list(pool.map(lambda sl: _run_block(surface, _slice_optimizer(opt, sl, B), X[sl], T, **kw),
-                                  blocks))
-        keys = ("diverged_at", "reason", "converged_at", "reached_at", "final_x", "final_f", "best")
-        res = {k: np.concatenate([p[k] for p in parts]) for k in keys}
-        res.update(steps=max(p["steps"] for p in parts), xs=None, fs=None, gns=None, lrs=None, gs=None,
-                   us=None, st=None)
+    fusable = (record == "summary" and noise == 0 and batch_size is None and clip_norm is None
+               and clip_value is None and tol is None and opt.has_kernel)
+    if fusable or (record == "summary" and B >= 2 * CHUNK and noise == 0 and batch_size is None
+                   and _sliceable(opt)):
+        res = _run_blocks(surface, opt, X, T, fusable, kw)
     else:
         res = _run_block(surface, opt, X, T, **kw)
     return _trajectory(res, opt, surface, batched, record, batch_size)
@@ -203,6 +195,70 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
 # Smaller blocks pay Python overhead per call and fight for the GIL; larger ones leave the caches.
 CHUNK = 65536
 THREADS = 2
+# The fused loop allocates nothing per step and makes ~30 calls, so its blocks can be small enough
+# for the L2 cache, and a batch is split over both cores from FUSED_SPLIT runs on (measured below).
+FUSED_CHUNK = 32768
+FUSED_SPLIT = 65536
+
+
+def _summary_out(B: int, D: int) -> dict:
+    """The per-run results of a summary run, filled block by block."""
+    return dict(diverged_at=np.empty(B, dtype=int), reason=None, converged_at=np.empty(B, dtype=int),
+                reached_at=np.empty(B, dtype=int), final_x=np.empty((B, D)), final_f=np.empty(B),
+                best=np.empty(B), steps=0, xs=None, fs=None, gns=None, lrs=None, gs=None, us=None,
+                st=None, B=B, D=D)
+
+
+def _run_blocks(surface, opt, X, T, fusable: bool, kw: dict) -> dict:
+    """Summary runs in independent blocks of runs: each block goes through all steps while its
+    arrays stay in cache, and the blocks are shared by two threads (NumPy releases the GIL inside
+    ufuncs); in the fused loop each thread reuses one workspace for all its blocks, and every
+    block writes its results straight into the batch's arrays."""
+    B, D = X.shape
+    if fusable:
+        nb = 1 if B < FUSED_SPLIT else max(THREADS, -(-B // FUSED_CHUNK))
+    else:
+        nb = 1 if B < 2 * CHUNK else -(-B // CHUNK)
+    size = -(-B // nb)
+    blocks = [slice(i, min(i + size, B)) for i in range(0, B, size)]
+    out = _summary_out(B, D)
+    reasons, steps = {}, []
+
+    def one(sl, ws):
+        o = _slice_optimizer(opt, sl, B) if len(blocks) > 1 else opt
+        part = {k: out[k][sl] for k in ("diverged_at", "reached_at", "final_x", "final_f", "best")}
+        out["converged_at"][sl] = -1  # first touch of the memory on the thread that uses it
+        res = None
+        if fusable:
+            ws.reset()
+            res = _run_fused(surface, o, X[sl], T, kw, ws, part, threaded=len(blocks) > 1)
+        if res is None:
+            res = _run_block(surface, o, X[sl], T, **kw)
+            for k, v in part.items():
+                v[...] = res[k]
+            out["converged_at"][sl] = res["converged_at"]
+        if res["reason"] is not None:
+            reasons[sl.start] = (sl, res["reason"])
+        steps.append(res["steps"])
+
+    if len(blocks) == 1:
+        one(blocks[0], fused.Workspace())
+    else:
+        def group(blks):
+            ws = fused.Workspace()
+            for sl in blks:
+                one(sl, ws)
+
+        with ThreadPoolExecutor(max_workers=THREADS) as pool:
+            list(pool.map(group, [blocks[i::THREADS] for i in range(THREADS)]))
+    if reasons:
+        out["reason"] = np.full(B, "", dtype=object)
+        for sl, r in reasons.values():
+            out["reason"][sl] = r
+    else:  # one shared "" for a million runs that all finished (read-only)
+        out["reason"] = np.broadcast_to(np.array([""], dtype=object), (B,))
+    out["steps"] = max(steps)
+    return out
 
 
 def _sliceable(opt: Optimizer) -> bool:
@@ -224,6 +280,164 @@ def _slice_optimizer(opt: Optimizer, sl: slice, B: int) -> Optimizer:
         return v[sl, 0] if isinstance(v, np.ndarray) and v.shape[0] == B else v
 
     return make(opt.name, **{k: cut(v) for k, v in opt.hyper.items()})
+
+
+def _rows_value_and_grad(surface, B: int, D: int, F, G):
+    """``vg(P)``: values into ``F (B,)`` and gradients into ``G (D, B)`` for points stored as
+    coordinate rows ``P (D, B)``, for any surface object."""
+    from .surfaces import Surface
+
+    if isinstance(surface, Surface) and D == 2:
+        into, W = surface.value_and_grad_into, np.empty(B)
+        gx, gy = G
+        return lambda P: into(P[0], P[1], F, gx, gy, W)
+
+    def vg(P):
+        f, g = surface.value_and_grad(P.T)
+        np.copyto(G, np.asarray(g, dtype=float).reshape(B, D).T)
+        np.copyto(F, np.asarray(f, dtype=float).reshape(B))
+
+    return vg
+
+
+_NONFINITE = "the loss became infinite or undefined (NaN)"
+
+
+def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict, threaded: bool = False) -> dict | None:
+    """The summary loop with the optimizer's fused kernel: positions as coordinate rows updated in
+    place, and a divergence test of two or three reductions per step; per-run work only when one
+    of them is off.  A stopped run is parked at its start (finite and checked) for the remaining
+    steps: nothing of it is reported after it diverged, so where it waits does not matter.
+    Same results as :func:`_run_block`, bit for bit, written into ``out``'s arrays (this block's
+    slices of the batch's results); ``reason`` is None when no run diverged.  None when the start
+    is already undefined somewhere (the general loop reports that)."""
+    from .surfaces import Surface
+
+    B, D = X.shape
+    if B == 1 and batch_size_of(opt.hyper) is None:
+        # NumPy copies its operands before an in-place ufunc on one-element arrays (~0.3 µs per
+        # call, a third of a step): a single run goes through as two copies of itself.
+        two = {k: np.empty((2,) + v.shape[1:], v.dtype) for k, v in out.items()}
+        res = _run_fused(surface, opt, np.repeat(X, 2, axis=0), T, kw, ws, two, threaded)
+        if res is not None:
+            for k, v in out.items():
+                v[...] = two[k][:1]
+            if res["reason"] is not None:
+                res["reason"] = res["reason"][:1]
+        return res
+    step = opt.kernel(B, D, ws)
+    if step is None:
+        return None
+    sched, bound, target = kw["sched"], kw["bound"], kw["target"]
+    X0 = X.T  # (D, B)
+    P, G, F, W = ws.empty((D, B)), ws.empty((D, B)), ws.empty(B), ws.empty(B)
+    np.copyto(P, X0)
+    Pf, Gf = P.reshape(-1), G.reshape(-1)
+    into = surface.fg_into if isinstance(surface, Surface) and D == 2 else None
+    if into is None:
+        vg = _rows_value_and_grad(surface, B, D, F, G)
+    dot, fmin, copyto = np.dot, np.fmin, np.copyto
+    maxr, minr, addr = np.maximum.reduce, np.minimum.reduce, np.add.reduce
+    bsq, inf = bound * bound, float("inf")
+    # Σθ² ≤ bound² implies every |θᵢ| ≤ bound, and a sum is NaN/inf if any term is: two dot
+    # products are the cheapest test.  Under our own threads, a dot of more than 10,000 elements
+    # would start OpenBLAS's threads as well; there, max/min/sum.
+    use_dot = D * B <= 10_000
+    with np.errstate(all="ignore"):
+        if into is not None:
+            x, y = P
+            gx, gy = G
+            into(x, y, F, gx, gy, W)
+        else:
+            vg(P)
+        if not (np.all(np.isfinite(F)) and np.all(np.isfinite(G))):
+            return None
+        best, diverged_at, reached_at = out["best"], out["diverged_at"], out["reached_at"]
+        np.copyto(best, F)
+        diverged_at.fill(-1)
+        reached_at.fill(-1)
+        reason = None  # made when a run diverges
+        if target is not None:
+            reached_at[F <= target] = 0
+        base_lr = opt.hyper["lr"]
+        const = sched.name == "constant"
+        lr = fused.flat(base_lr, B, D) if isinstance(base_lr, np.ndarray) else float(base_lr)
+        alive = dead = None  # masks, once a run has been stopped
+
+        def settle(k):
+            """Find and stop the runs that went bad at step k (the batch-wide test failed)."""
+            nonlocal alive, dead, reason
+            if maxr(Pf) <= bound and minr(Pf) >= -bound and -inf < addr(F) < inf:
+                return  # a false alarm of the quick test (a huge but finite loss, say)
+            fin = np.isfinite(F) & np.isfinite(P).all(axis=0)
+            inside = (np.abs(P) <= bound).all(axis=0)
+            bad = ~(fin & inside)
+            if alive is not None:
+                bad &= alive
+            if bad.any():
+                diverged_at[bad] = k
+                if reason is None:
+                    reason = np.full(B, "", dtype=object)
+                reason[bad & ~fin] = _NONFINITE
+                reason[bad & fin & ~inside] = f"the position left the region |x| ≤ {bound:g}"
+                if alive is None:
+                    alive = np.ones(B, dtype=bool)
+                alive &= ~bad
+                dead = ~alive
+                P[:, bad] = X0[:, bad]
+                F[bad] = np.nan  # only for this step's records: F is rewritten next step
+
+        done_at, k = T, 0
+        if const and target is None and into is not None and use_dot:
+            # The common case (sweeps, the benchmark) until a run goes bad: nothing but the step,
+            # the surface, the test and the best loss.
+            for k in range(1, T + 1):
+                step(k, lr, Gf, Pf, Pf)
+                into(x, y, F, gx, gy, W)
+                if not (dot(Pf, Pf) <= bsq and dot(F, F) < inf):
+                    settle(k)
+                    if alive is not None:
+                        fmin(best, F, best, where=alive)
+                        if not alive.any():
+                            done_at, k = k, T
+                        break
+                fmin(best, F, best)
+            else:
+                k = T
+        for k in range(k + 1, T + 1):
+            if not const:
+                lr_k = sched(base_lr, k - 1)
+                lr = fused.flat(lr_k, B, D) if isinstance(lr_k, np.ndarray) else float(lr_k)
+            step(k, lr, Gf, Pf, Pf)
+            if dead is not None:
+                copyto(P, X0, where=dead)  # stopped runs stay parked
+            if into is not None:
+                into(x, y, F, gx, gy, W)
+            else:
+                vg(P)
+            if not (use_dot and dot(Pf, Pf) <= bsq and dot(F, F) < inf):
+                settle(k)
+            if alive is None:
+                fmin(best, F, best)
+            else:
+                fmin(best, F, best, where=alive)
+            if target is not None:
+                r = (reached_at < 0) & (F <= target)
+                if alive is not None:
+                    r &= alive
+                reached_at[r] = k
+            if alive is not None and not alive.any():
+                done_at = k
+                break
+
+    final_x, final_f = out["final_x"], out["final_f"]
+    np.copyto(final_x, P.T)
+    np.copyto(final_f, F)
+    if reason is not None:
+        div = diverged_at >= 0
+        final_x[div] = np.nan
+        final_f[div] = np.nan
+    return dict(reason=reason, steps=done_at if T else 0)
 
 
 def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm, clip_value, tol, target,

@@ -80,6 +80,7 @@ class Surface:
     log_scale: bool = False
     n_global: int | None = None
     fg: Callable[[Array, Array], tuple[Array, Array, Array]] | None = None  # (f, ∂f/∂x, ∂f/∂y) at once
+    fg_into: Callable[..., None] | None = None  # (x, y, f, gx, gy, work): all three into buffers
 
     def __post_init__(self):
         self.minima = np.asarray(self.minima, dtype=float).reshape(-1, 2)
@@ -117,6 +118,23 @@ class Surface:
         if type(f) is not np.ndarray or f.shape != x.shape:
             f = np.asarray(f, dtype=float) + np.zeros(x.shape)
         return f, G
+
+    def value_and_grad_into(self, x: Array, y: Array, f: Array, gx: Array, gy: Array, work: Array) -> None:
+        """Write ``f(x, y)``, ∂f/∂x and ∂f/∂y into ``f``, ``gx``, ``gy`` (``work``: scratch, same shape).
+
+        The runner's fused loop keeps its points as coordinate rows (all x, then all y) and its
+        buffers preallocated; this fills them directly, rounded exactly like :meth:`value_and_grad`."""
+        if self.fg_into is not None:
+            self.fg_into(x, y, f, gx, gy, work)
+            return
+        if self.fg is not None:
+            v, a, b = self.fg(x, y)
+        else:
+            v = self.f(x, y)
+            a, b = self.df(x, y)
+        np.copyto(f, v)
+        np.copyto(gx, a)
+        np.copyto(gy, b)
 
     # -- geometry ------------------------------------------------------------------------------
     @property
@@ -318,6 +336,52 @@ def _rosenbrock_fg(a, b):
     return fg
 
 
+def _rosenbrock_fg_into(a, b):
+    """``_rosenbrock_fg`` writing into the caller's rows (same rounding, no allocation)."""
+    a_, b_, m2, b4, b2 = (np.array(float(v)) for v in (a, b, -2, 4 * b, 2 * b))
+    sub, mul, add = np.subtract, np.multiply, np.add
+
+    def fg_into(x, y, f, gx, gy, w):
+        sub(a_, x, gx)  # a − x
+        mul(x, x, w)
+        sub(y, w, w)  # r = y − x²
+        mul(gx, gx, f)
+        mul(w, w, gy)  # gy is scratch until its turn
+        mul(b_, gy, gy)
+        add(f, gy, f)
+        mul(m2, gx, gx)
+        mul(b4, x, gy)
+        mul(gy, w, gy)
+        sub(gx, gy, gx)
+        mul(b2, w, gy)
+
+    return fg_into
+
+
+def _quadratic_fg_into(a, b, d):
+    """½(a x² + 2b xy + d y²) and (a x + b y, b x + d y), rounded as the lambdas below."""
+    a_, b2_, b_, d_, half = (np.array(float(v)) for v in (a, 2 * b, b, d, 0.5))
+    mul, add = np.multiply, np.add
+
+    def fg_into(x, y, f, gx, gy, w):
+        mul(a_, x, w)
+        mul(w, x, f)
+        mul(b2_, x, gy)
+        mul(gy, y, gy)
+        add(f, gy, f)
+        mul(d_, y, gy)
+        mul(gy, y, gy)
+        add(f, gy, f)
+        mul(half, f, f)
+        mul(b_, y, gx)
+        add(w, gx, gx)
+        mul(d_, y, w)
+        mul(b_, x, gy)
+        add(gy, w, gy)
+
+    return fg_into
+
+
 @register("quadratic")
 def quadratic(condition: float = 10.0, angle: float = 0.0) -> Surface:
     r"""½(λ₁u² + λ₂v²) with λ₁ = 1, λ₂ = ``condition``, in axes (u, v) rotated by ``angle`` degrees.
@@ -344,6 +408,7 @@ def quadratic(condition: float = 10.0, angle: float = 0.0) -> Surface:
                rf"\ \kappa={condition:g},\ \theta={float(angle):g}^\circ"),
         f=lambda x, y: 0.5 * (a * x * x + 2 * b * x * y + d * y * y),
         df=lambda x, y: (a * x + b * y, b * x + d * y),
+        fg_into=_quadratic_fg_into(a, b, d),
         d2f=lambda x, y: (a + 0 * x, b + 0 * x, d + 0 * x),
         window=((-r, r), (-r, r)),
         minima=[(0.0, 0.0)],
@@ -366,6 +431,7 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
         f=lambda x, y: (a - x) ** 2 + b * (y - x * x) ** 2,
         df=lambda x, y: (-2 * (a - x) - 4 * b * x * (y - x * x), 2 * b * (y - x * x)),
         fg=_rosenbrock_fg(a, b),
+        fg_into=_rosenbrock_fg_into(a, b),
         d2f=lambda x, y: (2 - 4 * b * (y - x * x) + 8 * b * x * x, -4 * b * x, 2 * b + 0 * x),
         # the default window, widened only if another ``a`` moves the minimum out of it
         window=((min(-2.0, a - 1.0), max(2.0, a + 1.0)), (min(-1.0, a * a - 1.0), max(3.0, a * a + 1.0))),

@@ -8,8 +8,11 @@ correction → learning rate.  The moment updates are torch's::
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
+from . import fused
 from .base import (Hyper, Info, Optimizer, Transform, add_l2, bias_correction, chain, check_range,
                    decoupled_decay, ema_sq_, lerp_, maximize_sign, resolve)
 
@@ -269,7 +272,7 @@ def adam(**hyper) -> Optimizer:
     b1, b2 = h["betas"]
     t = chain(maximize_sign(h["maximize"]), _decay(h, h["decoupled_weight_decay"]),
               scale_by_adam(b1, b2, h["eps"], h["amsgrad"]))
-    return Optimizer(ADAM, h, t)
+    return Optimizer(ADAM, h, t, fused=partial(fused.adam, h, decoupled=h["decoupled_weight_decay"]))
 
 
 def adamw(**hyper) -> Optimizer:
@@ -278,7 +281,7 @@ def adamw(**hyper) -> Optimizer:
     b1, b2 = h["betas"]
     t = chain(maximize_sign(h["maximize"]), decoupled_decay(h["weight_decay"]),
               scale_by_adam(b1, b2, h["eps"], h["amsgrad"]))
-    return Optimizer(ADAMW, h, t)
+    return Optimizer(ADAMW, h, t, fused=partial(fused.adam, h, decoupled=True))
 
 
 def nadam(**hyper) -> Optimizer:

@@ -6,8 +6,11 @@ RMSprop a decaying average, Adadelta a decaying average with a unit-correcting n
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
+from . import fused
 from .base import (Hyper, Info, Optimizer, Transform, addcmul_, chain, check_range, ema_sq_, lerp_,
                    maximize_sign, add_l2, resolve)
 
@@ -70,7 +73,7 @@ def adagrad(**hyper) -> Optimizer:
     check_range("epsilon value", h["eps"])
     t = chain(maximize_sign(h["maximize"]), add_l2(h["weight_decay"]),
               scale_by_adagrad(h["lr_decay"], h["initial_accumulator_value"], h["eps"]))
-    return Optimizer(ADAGRAD, h, t)
+    return Optimizer(ADAGRAD, h, t, fused=partial(fused.adagrad, h))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -149,7 +152,7 @@ def rmsprop(**hyper) -> Optimizer:
     check_range("weight_decay value", h["weight_decay"])
     t = chain(maximize_sign(h["maximize"]), add_l2(h["weight_decay"]),
               scale_by_rms(h["alpha"], h["eps"], h["momentum"], h["centered"]))
-    return Optimizer(RMSPROP, h, t)
+    return Optimizer(RMSPROP, h, t, fused=partial(fused.rmsprop, h))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -253,10 +253,23 @@ class Optimizer:
     rule, per-hyperparameter meaning, defaults and reference.
     """
 
-    def __init__(self, info: Info, hyper: dict[str, Any], transform: Transform):
+    def __init__(self, info: Info, hyper: dict[str, Any], transform: Transform,
+                 fused: Callable[..., Callable | None] | None = None):
         self.info = info
         self.hyper = dict(hyper)
         self._t = transform
+        self._fused = fused
+
+    @property
+    def has_kernel(self) -> bool:
+        return self._fused is not None
+
+    def kernel(self, B: int, D: int, ws=None):
+        """The fused step (:mod:`.fused`) for B runs of D coordinates, or None if there is none.
+
+        Same numbers as :meth:`step`, bit for bit, with no per-step allocation (its buffers come
+        from the :class:`~.fused.Workspace` ``ws``); the runner uses it for summary runs."""
+        return self._fused(B, D, ws) if self._fused is not None else None
 
     @property
     def name(self) -> str:

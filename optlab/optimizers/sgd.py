@@ -8,8 +8,11 @@ r"""Stochastic gradient descent with torch's momentum, dampening and Nesterov (`
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
+from . import fused
 from .base import (Hyper, Info, Optimizer, Transform, add_l2, chain, check_range, is_zero,
                    maximize_sign, resolve)
 
@@ -84,4 +87,4 @@ def sgd(**hyper) -> Optimizer:
             f"got momentum={h['momentum']!r}, dampening={h['dampening']!r}")
     t = chain(maximize_sign(h["maximize"]), add_l2(h["weight_decay"]),
               sgd_momentum(h["momentum"], h["dampening"], h["nesterov"]))
-    return Optimizer(INFO, h, t)
+    return Optimizer(INFO, h, t, fused=partial(fused.sgd, h))

@@ -1,0 +1,306 @@
+r"""Fused steps: the hottest optimizers with every operation written into preallocated buffers.
+
+torch.optim keeps a readable single-tensor implementation of each algorithm next to faster
+``foreach``/``fused`` ones that give the same numbers; optlab has the same split.  The transform
+chains (:mod:`.sgd`, :mod:`.adam`, :mod:`.adaptive`) are the reference: readable, composable, and
+they report m̂, v̂ … for the app.  A kernel here repeats one algorithm as a flat sequence of ufunc
+calls with ``out=`` buffers, **in the chain's (= torch's) order of floating-point operations**, so a
+run through a kernel is bit-identical to one through the chain (``tests/test_fused.py`` checks every
+option set).  The runner uses a kernel for ``record="summary"`` runs (sweeps, basins, auto-tune),
+where the chain's per-step objects and temporaries were most of the time.
+
+Layout: ``n = D·B`` parameters stored coordinate-major (all runs' x, then all runs' y), so a surface
+gets contiguous coordinate rows.  A scalar hyperparameter becomes a 0-d array (the cheapest ufunc
+operand); one value per run becomes its ``(B,)`` values tiled D times.
+
+A kernel is ``step(k, lr, g, p, out)``: read θ_{k−1} from ``p`` and ∇f(θ_{k−1}) from ``g`` (flat,
+length n; ``g`` is not modified), advance the optimizer state in place and write θ_k into ``out``.
+``lr`` is this step's learning rate: a float, or a flat array of length n (per run).
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from .base import is_zero
+
+Kernel = Callable[[int, object, np.ndarray, np.ndarray, np.ndarray], None]
+
+_add, _sub, _mul, _div = np.add, np.subtract, np.multiply, np.divide
+_sqrt, _neg, _maximum = np.sqrt, np.negative, np.maximum
+
+
+class Workspace:
+    """float64 memory handed out as arrays, all taken back by :meth:`reset`.
+
+    A large batch runs as blocks, one after another on each thread; with one workspace per thread
+    every block reuses memory that is already mapped and in cache.  (Fresh arrays per block cost a
+    page fault per 4 kB, and under two threads those faults serialize in the kernel.)
+    """
+
+    _ALIGN = 8  # elements: 64-byte aligned slices
+    _CHUNK = 1 << 16
+
+    def __init__(self):
+        self._chunks: list[np.ndarray] = []
+        self._i = 0
+        self._off = 0
+
+    def empty(self, shape) -> np.ndarray:
+        n = shape if isinstance(shape, int) else math.prod(shape)
+        while self._i < len(self._chunks):
+            c = self._chunks[self._i]
+            if self._off + n <= c.size:
+                a = c[self._off:self._off + n].reshape(shape)
+                self._off += -(-n // self._ALIGN) * self._ALIGN
+                return a
+            self._i, self._off = self._i + 1, 0
+        raw = np.empty(max(n, self._CHUNK) + self._ALIGN)
+        skip = (-raw.ctypes.data % (8 * self._ALIGN)) // 8  # start on a 64-byte boundary
+        self._chunks.append(raw[skip:skip + max(n, self._CHUNK)])
+        return self.empty(shape)
+
+    def zeros(self, shape) -> np.ndarray:
+        a = self.empty(shape)
+        a.fill(0.0)
+        return a
+
+    def reset(self) -> None:
+        self._i, self._off = 0, 0
+
+
+def _ws(ws: Workspace | None) -> Workspace:
+    return ws if ws is not None else Workspace()
+
+
+def flat(v, B: int, D: int):
+    """A hyperparameter in kernel layout: 0-d array (scalar) or tiled ``(D·B,)`` (one per run)."""
+    if isinstance(v, np.ndarray) and v.ndim >= 1:
+        return np.tile(np.asarray(v, dtype=float).reshape(B), D)
+    return np.array(float(v))
+
+
+def _per_run(*values) -> bool:
+    return any(isinstance(v, np.ndarray) for v in values)
+
+
+def _g_prep(h, B: int, D: int, n: int, coupled_decay: bool, ws: Workspace):
+    """maximize (g ← −g), then coupled L2 (g ← g + λθ), as the chain's first transforms; returns
+    ``prep(g, p) -> g'`` or None when neither is on."""
+    maximize = h["maximize"]
+    decay = coupled_decay and not is_zero(h["weight_decay"])
+    if not (maximize or decay):
+        return None
+    wd = flat(h["weight_decay"], B, D)
+    gbuf, tmp = ws.empty(n), ws.empty(n)
+
+    def prep(g, p):
+        if maximize:
+            _neg(g, gbuf)
+            g = gbuf
+        if decay:
+            _mul(wd, p, tmp)  # torch: grad.add(param, alpha=λ) = g + (λ·θ)
+            _add(g, tmp, gbuf)
+        return gbuf
+
+    return prep
+
+
+def sgd(h, B: int, D: int, ws: Workspace | None = None) -> Kernel:
+    """``torch.optim.SGD``: b ← μb + (1 − τ)g (b₁ = g); d = g + μb (Nesterov) or b; θ ← θ + (−γ)·d."""
+    n, ws = B * D, _ws(ws)
+    prep = _g_prep(h, B, D, n, True, ws)
+    use_mom = not is_zero(h["momentum"])
+    mom, omd = flat(h["momentum"], B, D), flat(1.0 - np.asarray(h["dampening"], dtype=float), B, D)
+    nesterov = h["nesterov"]
+    mom_zero = (mom == 0) if (use_mom and mom.ndim and not np.all(mom)) else None  # runs with μ = 0 in a sweep
+    buf, t, d, c = ws.zeros(n), ws.empty(n), ws.empty(n), ws.empty(n)
+    nlr = np.array(0.0)  # per-step scalars are written into 0-d arrays: the cheapest ufunc operand
+
+    def step(k, lr, g, p, out):
+        if prep is not None:
+            g = prep(g, p)
+        if use_mom:
+            if k == 1:
+                np.copyto(buf, g)  # torch starts the buffer at g
+            else:
+                _mul(buf, mom, buf)
+                _mul(omd, g, t)
+                _add(buf, t, buf)
+            if nesterov:
+                _mul(mom, buf, d)
+                _add(g, d, d)
+                dd = d
+            elif mom_zero is not None:
+                dd = np.where(mom_zero, g, buf)
+            else:
+                dd = buf
+        else:
+            dd = g
+        if type(lr) is float:
+            nlr[()] = -lr
+            _mul(nlr, dd, t)
+        else:
+            _mul(_neg(lr, c), dd, t)
+        _add(p, t, out)
+
+    return step
+
+
+def adam(h, B: int, D: int, ws: Workspace | None = None, *, decoupled: bool) -> Kernel | None:
+    """``torch.optim.Adam``/``AdamW``: m ← lerp(m, g, 1 − β₁); v ← β₂v + ((1 − β₂)g)g;
+    θ ← θ(1 − γλ)? + (−γ/bc₁)·m / (√v/√bc₂ + ε).  Scalar betas, eps and weight decay only."""
+    b1, b2 = h["betas"]
+    if _per_run(b1, b2, h["eps"], h["weight_decay"]):
+        return None
+    n, ws = B * D, _ws(ws)
+    prep = _g_prep(h, B, D, n, not decoupled, ws)
+    wd_dec = decoupled and not is_zero(h["weight_decay"])
+    wd = float(h["weight_decay"])
+    amsgrad = h["amsgrad"]
+    w = 1.0 - b1
+    low = abs(w) < 0.5  # lerp's two branches, as torch switches them
+    w_, omw, b2_, c2, eps = (np.array(v) for v in (w, 1.0 - w, b2, 1.0 - b2, float(h["eps"])))
+    m, v = ws.zeros(n), ws.zeros(n)
+    vmax = ws.zeros(n) if amsgrad else None
+    t1, t2, c = ws.empty(n), ws.empty(n), ws.empty(n)
+    bc2s, value, factor = np.array(1.0), np.array(0.0), np.array(1.0)
+
+    def step(k, lr, g, p, out):
+        if prep is not None:
+            g = prep(g, p)
+        _sub(g, m, t1)
+        if low:
+            _mul(w_, t1, t1)
+            _add(m, t1, m)
+        else:
+            _mul(t1, omw, t1)
+            _sub(g, t1, m)
+        _mul(v, b2_, v)
+        _mul(c2, g, t2)
+        _mul(t2, g, t2)
+        _add(v, t2, v)
+        vv = v
+        if amsgrad:
+            _maximum(vmax, v, out=vmax)  # max of the raw v, bias-corrected with today's t
+            vv = vmax
+        bc1 = 1.0 - b1 ** k
+        _sqrt(vv, t2)
+        bc2s[()] = (1.0 - b2 ** k) ** 0.5
+        _div(t2, bc2s, t2)
+        _add(t2, eps, t2)
+        if type(lr) is float:
+            value[()] = -(lr / bc1)
+            _mul(value, m, t1)
+        else:
+            _mul(_div(lr, -bc1, c), m, t1)  # x/(−y) is exactly −(x/y)
+        _div(t1, t2, t1)
+        if wd_dec:
+            if type(lr) is float:
+                factor[()] = 1 - lr * wd
+                _mul(p, factor, out)
+            else:
+                _mul(lr, wd, c)
+                _sub(1, c, c)
+                _mul(p, c, out)
+            _add(out, t1, out)
+        else:
+            _add(p, t1, out)
+
+    return step
+
+
+def adagrad(h, B: int, D: int, ws: Workspace | None = None) -> Kernel:
+    """``torch.optim.Adagrad``: S ← S + g·g; θ ← θ + (−γ/(1 + (t−1)η))·g / (√S + ε)."""
+    n, ws = B * D, _ws(ws)
+    prep = _g_prep(h, B, D, n, True, ws)
+    decay, eps = h["lr_decay"], flat(h["eps"], B, D)
+    decay = flat(decay, B, D) if isinstance(decay, np.ndarray) else float(decay)
+    value = np.array(0.0)
+    S = ws.zeros(n)
+    S += flat(h["initial_accumulator_value"], B, D)  # torch: zeros + value
+    t1, t2 = ws.empty(n), ws.empty(n)
+
+    def step(k, lr, g, p, out):
+        if prep is not None:
+            g = prep(g, p)
+        clr = lr / (1 + (k - 1) * decay)
+        _mul(g, g, t1)  # addcmul(S, g, g, value=1): (1·g)·g, and 1·g is exact
+        _add(S, t1, S)
+        _sqrt(S, t2)
+        _add(t2, eps, t2)
+        if type(clr) is float:
+            value[()] = -clr
+            _mul(value, g, t1)
+        else:
+            _mul(_neg(clr), g, t1)
+        _div(t1, t2, t1)
+        _add(p, t1, out)
+
+    return step
+
+
+def rmsprop(h, B: int, D: int, ws: Workspace | None = None) -> Kernel:
+    """``torch.optim.RMSprop``: v ← αv + ((1 − α)g)g; (centered: v − ḡ²); a = √· + ε;
+    momentum: b ← μb + g/a, θ ← θ + (−γ)b; else θ ← θ + (−γ)·g / a."""
+    n, ws = B * D, _ws(ws)
+    prep = _g_prep(h, B, D, n, True, ws)
+    alpha = h["alpha"]
+    a_, c_ = flat(alpha, B, D), flat(1.0 - np.asarray(alpha, dtype=float), B, D)
+    eps, mom = flat(h["eps"], B, D), flat(h["momentum"], B, D)
+    centered = h["centered"]
+    use_mom = not np.all(np.asarray(h["momentum"]) == 0)
+    v = ws.zeros(n)
+    gbar = ws.zeros(n) if centered else None
+    buf = ws.zeros(n) if use_mom else None
+    t1, t2, c = ws.empty(n), ws.empty(n), ws.empty(n)
+    # lerp(ḡ, g, 1 − α): torch's branch depends on the weight, per run when α is per run
+    w = 1.0 - np.asarray(alpha, dtype=float)
+    w_flat = flat(w, B, D)
+    low = np.abs(w_flat) < 0.5
+    all_low, no_low = bool(np.all(low)), not np.any(low)
+    one_minus_w = flat(1.0 - w, B, D)
+    nlr_ = np.array(0.0)
+
+    def step(k, lr, g, p, out):
+        if prep is not None:
+            g = prep(g, p)
+        _mul(v, a_, v)
+        _mul(c_, g, t1)
+        _mul(t1, g, t1)
+        _add(v, t1, v)
+        if centered:
+            _sub(g, gbar, t1)
+            if all_low:
+                _mul(w_flat, t1, t1)
+                _add(gbar, t1, gbar)
+            elif no_low:
+                _mul(t1, one_minus_w, t1)
+                _sub(g, t1, gbar)
+            else:
+                gbar[...] = np.where(low, gbar + w_flat * t1, g - t1 * one_minus_w)
+            _mul(gbar, -1.0, t2)  # v + (−1·ḡ)·ḡ
+            _mul(t2, gbar, t2)
+            _add(v, t2, t2)
+            _sqrt(t2, t2)
+        else:
+            _sqrt(v, t2)
+        _add(t2, eps, t2)
+        if type(lr) is float:
+            nlr_[()] = -lr
+            nlr = nlr_
+        else:
+            nlr = _neg(lr, c)
+        if use_mom:
+            _mul(buf, mom, buf)
+            _div(g, t2, t1)
+            _add(buf, t1, buf)
+            _mul(nlr, buf, t1)
+        else:
+            _mul(nlr, g, t1)
+            _div(t1, t2, t1)
+        _add(p, t1, out)
+
+    return step

@@ -1,0 +1,245 @@
+"""The fused kernels and the runner's fused summary loop give the chain's numbers, bit for bit.
+
+The chain transforms are checked against torch.optim (test_optimizers.py); everything here checks
+the fast path against them with ``assert_array_equal``, never a tolerance.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import optlab
+import optlab.runner as R
+from optlab import optimizers as O
+from optlab import surfaces as S
+from optlab.optimizers import fused
+
+B7 = 7
+CONFIGS = [
+    ("sgd", dict(lr=0.01)),
+    ("sgd", dict(lr=0.01, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    ("sgd", dict(lr=0.02, momentum=0.8, dampening=0.3, maximize=True)),
+    ("sgd", dict(lr=np.geomspace(1e-4, 1, B7), momentum=np.linspace(0, 0.95, B7))),
+    ("adam", dict(lr=0.05)),
+    ("adam", dict(lr=0.3, amsgrad=True, weight_decay=0.1)),
+    ("adam", dict(lr=0.1, betas=(0.6, 0.9), maximize=True)),
+    ("adam", dict(lr=0.05, decoupled_weight_decay=True, weight_decay=0.3)),
+    ("adam", dict(lr=np.geomspace(1e-3, 3, B7))),
+    ("adamw", dict(lr=0.05)),
+    ("adamw", dict(lr=np.geomspace(1e-3, 1, B7), weight_decay=0.5, amsgrad=True)),
+    ("adagrad", dict(lr=0.5, lr_decay=0.01, initial_accumulator_value=0.1)),
+    ("adagrad", dict(lr=np.geomspace(1e-2, 10, B7), weight_decay=0.2, maximize=True)),
+    ("rmsprop", dict(lr=0.01)),
+    ("rmsprop", dict(lr=0.01, centered=True, momentum=0.9, alpha=0.3)),
+    ("rmsprop", dict(lr=np.geomspace(1e-3, 1, B7), centered=True, alpha=np.linspace(0.2, 0.99, B7),
+                     momentum=np.linspace(0, 0.9, B7))),
+]
+SUMMARY_KEYS = ("final_x", "final_loss", "best_loss", "diverged_at", "reached_at", "converged_at", "steps")
+
+
+def starts(s, n, seed=0):
+    rng = np.random.default_rng(seed)
+    (x0, x1), (y0, y1) = s.window
+    return np.column_stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)])
+
+
+def assert_same_summary(a, b):
+    for k in SUMMARY_KEYS:
+        np.testing.assert_array_equal(np.asarray(getattr(a, k)), np.asarray(getattr(b, k)), err_msg=k)
+    np.testing.assert_array_equal(np.asarray(a.diverged_reason, dtype=object),
+                                  np.asarray(b.diverged_reason, dtype=object))
+
+
+def spy(monkeypatch):
+    """Count which loop ran: the fused one or the general one."""
+    calls = {"fused": 0, "general": 0}
+    fused_loop, general_loop = R._run_fused, R._run_block
+
+    def f(*a, **k):
+        res = fused_loop(*a, **k)
+        calls["fused"] += res is not None
+        return res
+
+    def g(*a, **k):
+        calls["general"] += 1
+        return general_loop(*a, **k)
+
+    monkeypatch.setattr(R, "_run_fused", f)
+    monkeypatch.setattr(R, "_run_block", g)
+    return calls
+
+
+@pytest.mark.parametrize("name,hyper", CONFIGS, ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize("schedule,target", [(None, None), ("cosine", 0.1)])
+def test_fused_summary_equals_the_general_loop_on_every_surface(name, hyper, schedule, target):
+    opt = O.make(name, **hyper)
+    for sname in S.names():
+        s = S.get(sname)
+        X = starts(s, B7)
+        kw = dict(schedule=schedule, target=target)
+        a = optlab.run(s, opt, X, 60, record="summary", **kw)
+        b = optlab.run(s, opt, X, 60, record="path", **kw)
+        assert_same_summary(a, b)
+
+
+def test_the_fused_loop_is_the_one_that_ran(monkeypatch):
+    calls = spy(monkeypatch)
+    s = S.get("rosenbrock")
+    optlab.run(s, O.make("adam", lr=0.01), starts(s, 5), 20, record="summary")
+    assert calls == {"fused": 1, "general": 0}
+    # options the kernels do not cover go through the general loop
+    optlab.run(s, O.make("nadam"), starts(s, 5), 20, record="summary")
+    optlab.run(s, O.make("adam", betas=(np.full(5, 0.9), 0.999)), starts(s, 5), 20, record="summary")
+    optlab.run(s, O.make("adam"), starts(s, 5), 20, record="summary", tol=1e-3)
+    optlab.run(s, O.make("adam"), starts(s, 5), 20, record="summary", noise=0.1)
+    optlab.run(s, O.make("adam"), starts(s, 5), 20, record="summary", clip_norm=1.0)
+    assert calls == {"fused": 1, "general": 5}
+
+
+def test_diverging_runs_are_cut_with_the_general_loops_step_reason_and_best(monkeypatch):
+    calls = spy(monkeypatch)
+    s = S.get("rosenbrock")
+    X = starts(s, 60, seed=2)
+    opt = O.make("adam", lr=np.geomspace(1e-3, 1e3, 60))
+    a = optlab.run(s, opt, X, 100, record="summary", target=1e-2)
+    b = optlab.run(s, opt, X, 100, record="path", target=1e-2)
+    assert calls["fused"] == 1
+    assert a.diverged.any() and not a.diverged.all()
+    assert_same_summary(a, b)
+    assert np.isnan(a.final_x[a.diverged]).all() and np.isfinite(a.final_x[~a.diverged]).all()
+
+
+def test_a_loss_that_turns_undefined_is_flagged_at_the_same_step():
+    s = optlab.surfaces.from_formula("log(x + 2) + y**2")  # undefined for x ≤ −2
+    X = np.array([[0.0, 1.0], [1.5, -1.0], [0.5, 0.5]])
+    opt = O.make("sgd", lr=np.array([3.0, 0.01, 2.5]))
+    a = optlab.run(s, opt, X, 30, record="summary")
+    b = optlab.run(s, opt, X, 30, record="path")
+    assert_same_summary(a, b)
+    assert (a.diverged_at[[0, 2]] > 0).all() and a.diverged_at[1] == -1
+    assert "undefined" in a.diverged_reason[0] or "infinite" in a.diverged_reason[0]
+
+
+def test_all_runs_diverging_stops_early_like_the_general_loop():
+    s = S.get("rosenbrock")
+    X = starts(s, 4)
+    a = optlab.run(s, O.make("sgd", lr=5.0), X, 50, record="summary")
+    b = optlab.run(s, O.make("sgd", lr=5.0), X, 50, record="path")
+    assert a.diverged.all() and a.steps < 50
+    assert_same_summary(a, b)
+
+
+def test_an_undefined_start_falls_back_to_the_general_loop(monkeypatch):
+    calls = spy(monkeypatch)
+    s = optlab.surfaces.from_formula("log(x) + y**2")
+    X = np.array([[-1.0, 0.0], [1.0, 1.0]])
+    a = optlab.run(s, O.make("adam"), X, 10, record="summary")
+    assert calls == {"fused": 0, "general": 1}
+    assert a.diverged_at[0] == 0 and a.diverged_at[1] == -1
+
+
+@pytest.mark.parametrize("name,hyper", [("adam", dict(lr=0.02)), ("sgd", dict(lr=1e-3, momentum=0.9))])
+def test_a_single_start_equals_the_first_run_of_a_batch(name, hyper):
+    s = S.get("rosenbrock")
+    X = starts(s, 3)
+    one = optlab.run(s, O.make(name, **hyper), X[0], 150, record="summary")
+    full = optlab.run(s, O.make(name, **hyper), X[0], 150, record="full")
+    batch = optlab.run(s, O.make(name, **hyper), X, 150, record="summary")
+    assert not one.batched
+    np.testing.assert_array_equal(one.final_x, full.final_x)
+    np.testing.assert_array_equal(one.final_x, batch.final_x[0])
+    assert one.best_loss == full.best_loss == batch.best_loss[0]
+    assert one.final_loss == full.final_loss and one.diverged_at == -1 and one.diverged_reason == ""
+
+
+def test_threaded_blocks_equal_one_block(monkeypatch):
+    calls = spy(monkeypatch)
+    s = S.get("himmelblau")
+    X = starts(s, 1000, seed=5)
+    lrs = np.geomspace(1e-4, 3.0, 1000)  # the large ones diverge
+    monkeypatch.setattr(R, "FUSED_SPLIT", 100)
+    monkeypatch.setattr(R, "FUSED_CHUNK", 128)
+    a = optlab.run(s, O.make("sgd", lr=lrs, momentum=0.5), X, 40, record="summary", target=1e-3)
+    assert calls["fused"] == 8
+    monkeypatch.setattr(R, "FUSED_SPLIT", 10 ** 9)
+    b = optlab.run(s, O.make("sgd", lr=lrs, momentum=0.5), X, 40, record="summary", target=1e-3)
+    c = optlab.run(s, O.make("sgd", lr=lrs, momentum=0.5), X, 40, record="path", target=1e-3)
+    assert a.diverged.any() and not a.diverged.all() and (a.reached_at > 0).any()
+    assert_same_summary(a, b)
+    assert_same_summary(a, c)
+
+
+def test_objects_that_are_not_surfaces_use_their_value_and_grad():
+    class Bowl:  # any object with value_and_grad over (B, D), here D = 3
+        name = "bowl"
+
+        def value_and_grad(self, p):
+            return 0.5 * (p * p).sum(axis=-1) * np.array([1.0]), p * np.array([1.0, 2.0, 3.0])
+
+    X = np.random.default_rng(1).normal(size=(6, 3))
+    a = optlab.run(Bowl(), O.make("adam", lr=0.1), X, 30, record="summary")
+    b = optlab.run(Bowl(), O.make("adam", lr=0.1), X, 30, record="path")
+    assert_same_summary(a, b)
+
+
+def test_data_built_surfaces_take_the_fused_path_without_minibatches():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=40)
+    y = 2 * x - 1 + 0.1 * rng.normal(size=40)
+    s = S.from_data(x, y, "mse")
+    X = np.array([[0.0, 0.0], [3.0, 2.0]])
+    a = optlab.run(s, O.make("rmsprop", lr=0.05), X, 50, record="summary")
+    b = optlab.run(s, O.make("rmsprop", lr=0.05), X, 50, record="path")
+    assert_same_summary(a, b)
+
+
+# ----------------------------------------------------------------------------------------------
+# The kernels and the surfaces' row evaluation on their own
+# ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name,hyper", CONFIGS, ids=lambda v: v if isinstance(v, str) else None)
+def test_kernel_steps_equal_optimizer_steps(name, hyper):
+    opt = O.make(name, **hyper)
+    B, D = B7, 3
+    rng = np.random.default_rng(4)
+    p = rng.normal(size=(B, D))
+    state = opt.init(p)
+    step = opt.kernel(B, D)
+    q = np.ascontiguousarray(p.T).reshape(-1)
+    lr = opt.hyper["lr"]
+    lr_flat = fused.flat(lr, B, D) if isinstance(lr, np.ndarray) else float(lr)
+    for k in range(1, 40):
+        g = rng.normal(size=(B, D)) * 3
+        p, state = opt.step(g, state, p)
+        step(k, lr_flat, np.ascontiguousarray(g.T).reshape(-1), q, q)
+        np.testing.assert_array_equal(q.reshape(D, B).T, p, err_msg=f"step {k}")
+
+
+def test_kernels_exist_for_the_optimizers_the_app_sweeps_and_not_for_others():
+    for name in ("sgd", "adam", "adamw", "adagrad", "rmsprop"):
+        assert O.make(name).has_kernel and O.make(name).kernel(3, 2) is not None
+    for name in ("adadelta", "nadam", "radam", "newton", "bfgs"):
+        assert not O.make(name).has_kernel and O.make(name).kernel(3, 2) is None
+    assert O.make("adam", eps=np.full(3, 1e-8)).kernel(3, 2) is None  # per-run eps: chain only
+
+
+@pytest.mark.parametrize("name", S.names())
+def test_value_and_grad_into_equals_value_and_grad(name):
+    s = S.get(name)
+    P = starts(s, 50, seed=7)
+    f, g = s.value_and_grad(P)
+    x, y = np.ascontiguousarray(P.T)
+    F, gx, gy, W = (np.full(50, np.nan) for _ in range(4))
+    s.value_and_grad_into(x, y, F, gx, gy, W)
+    np.testing.assert_array_equal(F, f)
+    np.testing.assert_array_equal(np.column_stack([gx, gy]), g)
+
+
+def test_workspace_hands_out_disjoint_aligned_arrays_and_reuses_them():
+    ws = fused.Workspace()
+    a, b, c = ws.zeros(10), ws.empty((2, 5)), ws.zeros(100_000)
+    assert not np.shares_memory(a, b) and not np.shares_memory(b, c) and c.shape == (100_000,)
+    assert a.ctypes.data % 64 == 0 and b.ctypes.data % 64 == 0
+    ws.reset()
+    a2 = ws.empty(10)
+    assert np.shares_memory(a, a2)  # the same memory again: nothing new to map
+    assert (ws.zeros(10) == 0).all()
