@@ -339,10 +339,17 @@ def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict, threaded: bool = Fal
     dot, fmin, copyto = np.dot, np.fmin, np.copyto
     maxr, minr, addr = np.maximum.reduce, np.minimum.reduce, np.add.reduce
     bsq, inf = bound * bound, float("inf")
-    # Σθ² ≤ bound² implies every |θᵢ| ≤ bound, and a sum is NaN/inf if any term is: two dot
-    # products are the cheapest test.  Under our own threads, a dot of more than 10,000 elements
-    # would start OpenBLAS's threads as well; there, max/min/sum.
-    use_dot = D * B <= 10_000
+    # Σθ² ≤ bound² implies every |θᵢ| ≤ bound, and a sum is NaN/inf if any term is: dot products
+    # are the cheapest test.  OpenBLAS threads a dot of more than 10,000 elements, which costs
+    # more than it saves here (and fights our own threads), so longer vectors go row by row, or,
+    # for big blocks, through max/min/sum.
+    sumsq = None
+    if D * B <= 10_000:
+        sumsq = lambda: dot(Pf, Pf)  # noqa: E731
+    elif B <= 10_000 and D == 2:
+        px, py = P
+        sumsq = lambda: dot(px, px) + dot(py, py)  # noqa: E731
+    fsq_ok = (lambda: dot(F, F) < inf) if B <= 10_000 else (lambda: -inf < addr(F) < inf)  # noqa: E731
     with np.errstate(all="ignore"):
         if into is not None:
             x, y = P
@@ -350,7 +357,8 @@ def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict, threaded: bool = Fal
             into(x, y, F, gx, gy, W)
         else:
             vg(P)
-        if not (np.all(np.isfinite(F)) and np.all(np.isfinite(G))):
+        if not (-inf < addr(F) < inf and -inf < addr(Gf) < inf) and not (
+                np.isfinite(F).all() and np.isfinite(G).all()):
             return None
         best, diverged_at, reached_at = out["best"], out["diverged_at"], out["reached_at"]
         np.copyto(best, F)
@@ -388,13 +396,13 @@ def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict, threaded: bool = Fal
                 F[bad] = np.nan  # only for this step's records: F is rewritten next step
 
         done_at, k = T, 0
-        if const and target is None and into is not None and use_dot:
+        if const and target is None and into is not None and sumsq is not None:
             # The common case (sweeps, the benchmark) until a run goes bad: nothing but the step,
             # the surface, the test and the best loss.
             for k in range(1, T + 1):
                 step(k, lr, Gf, Pf, Pf)
                 into(x, y, F, gx, gy, W)
-                if not (dot(Pf, Pf) <= bsq and dot(F, F) < inf):
+                if not (sumsq() <= bsq and fsq_ok()):
                     settle(k)
                     if alive is not None:
                         fmin(best, F, best, where=alive)
@@ -415,7 +423,7 @@ def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict, threaded: bool = Fal
                 into(x, y, F, gx, gy, W)
             else:
                 vg(P)
-            if not (use_dot and dot(Pf, Pf) <= bsq and dot(F, F) < inf):
+            if not (sumsq is not None and sumsq() <= bsq and fsq_ok()):
                 settle(k)
             if alive is None:
                 fmin(best, F, best)

@@ -210,7 +210,7 @@ def test_kernel_steps_equal_optimizer_steps(name, hyper):
     for k in range(1, 40):
         g = rng.normal(size=(B, D)) * 3
         p, state = opt.step(g, state, p)
-        step(k, lr_flat, np.ascontiguousarray(g.T).reshape(-1), q, q)
+        step(k, lr_flat, np.ascontiguousarray(g.T).reshape(-1), q, q)  # g: a copy, clobbered
         np.testing.assert_array_equal(q.reshape(D, B).T, p, err_msg=f"step {k}")
 
 
