@@ -88,6 +88,25 @@ def _per_run(*values) -> bool:
     return any(isinstance(v, np.ndarray) for v in values)
 
 
+def _lerp(m, g, t, w, one_minus_w, low: bool) -> None:
+    """In place ``m ← m + w·(g − m)`` (t: scratch), in torch's two-branch form like ``base.lerp_``."""
+    _sub(g, m, t)
+    if low:
+        _mul(w, t, t)
+        _add(m, t, m)
+    else:
+        _mul(t, one_minus_w, t)
+        _sub(g, t, m)
+
+
+def _ema_sq(v, g, t, decay, one_minus_decay) -> None:
+    """In place ``v ← decay·v + ((1 − decay)·g)·g`` (t: scratch), like ``base.ema_sq_``."""
+    _mul(v, decay, v)
+    _mul(one_minus_decay, g, t)
+    _mul(t, g, t)
+    _add(v, t, v)
+
+
 def _g_prep(h, B: int, D: int, n: int, coupled_decay: bool, ws: Workspace):
     """maximize (g ← −g), then coupled L2 (g ← g + λθ), as the chain's first transforms; returns
     ``prep(g, p) -> g'`` or None when neither is on."""
@@ -173,17 +192,8 @@ def adam(h, B: int, D: int, ws: Workspace | None = None, *, decoupled: bool) -> 
     def step(k, lr, g, p, out):
         if prep is not None:
             g = prep(g, p)
-        _sub(g, m, t)
-        if low:
-            _mul(w_, t, t)
-            _add(m, t, m)
-        else:
-            _mul(t, omw, t)
-            _sub(g, t, m)
-        _mul(v, b2_, v)
-        _mul(c2, g, t)
-        _mul(t, g, t)
-        _add(v, t, v)
+        _lerp(m, g, t, w_, omw, low)
+        _ema_sq(v, g, t, b2_, c2)
         vv = v
         if amsgrad:
             _maximum(vmax, v, out=vmax)  # max of the raw v, bias-corrected with today's t
@@ -269,19 +279,12 @@ def rmsprop(h, B: int, D: int, ws: Workspace | None = None) -> Kernel:
     def step(k, lr, g, p, out):
         if prep is not None:
             g = prep(g, p)
-        _mul(v, a_, v)
-        _mul(c_, g, t1)
-        _mul(t1, g, t1)
-        _add(v, t1, v)
+        _ema_sq(v, g, t1, a_, c_)
         if centered:
-            _sub(g, gbar, t1)
-            if all_low:
-                _mul(w_flat, t1, t1)
-                _add(gbar, t1, gbar)
-            elif no_low:
-                _mul(t1, one_minus_w, t1)
-                _sub(g, t1, gbar)
+            if all_low or no_low:
+                _lerp(gbar, g, t1, w_flat, one_minus_w, all_low)
             else:
+                _sub(g, gbar, t1)
                 gbar[...] = np.where(low, gbar + w_flat * t1, g - t1 * one_minus_w)
             _mul(gbar, -1.0, t2)  # v + (−1·ḡ)·ḡ
             _mul(t2, gbar, t2)
