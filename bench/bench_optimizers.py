@@ -87,7 +87,7 @@ def main():
         t_o = bench_optlab(B, steps, rep)
         t_t = bench_torch(B, steps, rep)
         floor = 7 * B * 2 * 8 / bw
-        sp = f"{t_t / t_o:8.1f}×" if t_t else "      n/a"
+        sp = f"{t_t / t_o:8.2f}×" if t_t else "      n/a"
         ts = f"{1 / t_t:14,.0f}" if t_t else f"{'(no torch)':>14}"
         print(f"{B:>9,} {steps:>6} {1 / t_o:15,.0f} {ts} {sp} {1 / floor:14,.0f} {t_o / floor:7.1f}×")
     print("speed-up = torch time / optlab time (higher is better); × floor = optlab time / memory floor")
