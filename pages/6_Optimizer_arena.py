@@ -260,7 +260,14 @@ def dash(v) -> str:
     return "—" if v is None else str(v)
 
 
-shown = [dict(r, **{reach_col: dash(r[reach_col]), "diverged at step": dash(r["diverged at step"])}) for r in rows]
+def number(v, fmt: str) -> str:
+    """A number for the table; a diverged run has none ("—" rather than the grid's "None")."""
+    return "—" if v != v else format(v, fmt)
+
+
+NUMBER_FORMATS = {"final loss": ".4g", "distance to nearest minimum": ".3g", "final x": ".4f", "final y": ".4f"}
+shown = [dict(r, **{reach_col: dash(r[reach_col]), "diverged at step": dash(r["diverged at step"])},
+              **{k: number(r[k], f) for k, f in NUMBER_FORMATS.items()}) for r in rows]
 if gap is None:
     for r in shown:
         r[reach_col] = "f* unknown"
@@ -268,12 +275,12 @@ st.dataframe(
     shown, hide_index=True, width="stretch",
     column_config={
         "hyperparameters": None,   # already in the optimizer's label
-        "final loss": st.column_config.NumberColumn(format="%.4g"),
-        "distance to nearest minimum": st.column_config.NumberColumn(format="%.3g"),
+        "final loss": st.column_config.TextColumn(help="f at the last step (—: the run diverged)"),
+        "distance to nearest minimum": st.column_config.TextColumn(help="to the nearest known minimum (—: diverged)"),
         reach_col: st.column_config.TextColumn(help="first step whose loss is within the tolerance of the minimum value"),
         "diverged at step": st.column_config.TextColumn(help="—: the run did not diverge"),
-        "final x": st.column_config.NumberColumn(format="%.4f"),
-        "final y": st.column_config.NumberColumn(format="%.4f"),
+        "final x": st.column_config.TextColumn(),
+        "final y": st.column_config.TextColumn(),
     },
 )
 

@@ -141,6 +141,9 @@ def test_divergence_is_named_and_the_rest_is_drawn():
     assert mark and f"diverged at step {sgd.diverged_at}" in mark[0]["hovertext"][0]
     row = table(at).set_index("optimizer").loc["SGD (lr = 5)"]
     assert row["diverged at step"] == str(sgd.diverged_at)
+    assert row["final loss"] == "—" and row["final x"] == "—"  # not the grid's "None"
+    adam = table(at).set_index("optimizer").loc["Adam (lr = 0.05)"]
+    assert float(adam["final loss"]) >= 0 and abs(float(adam["final x"])) < 3
 
 
 def test_auto_tune_shows_tuned_values_and_applies_them(at):
