@@ -243,3 +243,49 @@ def test_workspace_hands_out_disjoint_aligned_arrays_and_reuses_them():
     a2 = ws.empty(10)
     assert np.shares_memory(a, a2)  # the same memory again: nothing new to map
     assert (ws.zeros(10) == 0).all()
+
+
+# ----------------------------------------------------------------------------------------------
+# Random cases: surfaces with undefined regions, tiny bounds, schedules, targets, per-run rates
+# ----------------------------------------------------------------------------------------------
+from hypothesis import given, settings, strategies as hst  # noqa: E402
+
+FORMULAS = ("log(x**2 + 0.01) - sqrt(abs(y) + 1e-3)", "1/(x - 0.3) + y**2")
+
+
+def random_case(seed: int):
+    rng = np.random.default_rng(seed)
+    names = S.names() + list(FORMULAS)
+    sn = str(rng.choice(names))
+    s = S.from_formula(sn) if sn in FORMULAS else S.get(sn)
+    B = int(rng.choice([1, 2, 3, 17]))
+    X = rng.uniform(-3, 3, (B, 2))
+    name = str(rng.choice(["sgd", "adam", "adamw", "adagrad", "rmsprop"]))
+    hyper = {"lr": float(10 ** rng.uniform(-4, 2.5)) if rng.random() < 0.7 else 10 ** rng.uniform(-4, 2.5, B)}
+    if name == "sgd":
+        hyper.update(momentum=float(rng.choice([0, 0.5, 0.99])), maximize=bool(rng.random() < 0.1))
+        if hyper["momentum"] > 0 and rng.random() < 0.5:
+            hyper["nesterov"] = True
+        elif rng.random() < 0.3:
+            hyper["dampening"] = 0.5
+    elif name in ("adam", "adamw"):
+        hyper.update(amsgrad=bool(rng.random() < 0.3), weight_decay=float(rng.choice([0, 0.1])),
+                     betas=(float(rng.choice([0.9, 0.3, 0.0])), float(rng.choice([0.999, 0.5]))))
+    elif name == "rmsprop":
+        hyper.update(centered=bool(rng.random() < 0.5), momentum=float(rng.choice([0, 0.9])))
+    kw = dict(bound=[None, 5.0, 1e4][rng.integers(3)], target=[None, 0.0, 1.0][rng.integers(3)],
+              schedule=[None, "cosine", "step"][rng.integers(3)])
+    x0 = X if B > 1 or rng.random() < 0.5 else X[0]
+    return s, O.make(name, **hyper), x0, int(rng.choice([0, 1, 5, 60])), kw
+
+
+@settings(max_examples=120, deadline=None)
+@given(hst.integers(0, 2 ** 32 - 1))
+def test_random_cases_fused_equals_general(seed):
+    s, opt, x0, T, kw = random_case(seed)
+    a = optlab.run(s, opt, x0, T, record="summary", **kw)
+    b = optlab.run(s, opt, x0, T, record="path", **kw)
+    for k in SUMMARY_KEYS:
+        np.testing.assert_array_equal(np.asarray(getattr(a, k)), np.asarray(getattr(b, k)), err_msg=k)
+    assert (list(np.asarray(a.diverged_reason, dtype=object).reshape(-1))
+            == list(np.asarray(b.diverged_reason, dtype=object).reshape(-1)))
