@@ -59,7 +59,8 @@ def one_dimension():
         x0 = st.slider("start x₀", float(lo), float(hi), step=0.01, key="nw1_x0")
     with c3:
         variant, hyper = nw.variant_controls("nw1", default="pure")
-    st.latex(fun.latex + r",\qquad " + fun.dlatex + r",\qquad " + fun.d2latex)
+    # one line each: side by side they ran off the column on a projector-width screen
+    st.latex(r"\begin{gathered}" + fun.latex + r"\\ " + fun.dlatex + r"\\ " + fun.d2latex + r"\end{gathered}")
     res = nw.run_1d(name, float(x0), hyper_items(hyper))
     label = nw.variant_label(variant, hyper)
     ui.divergence_warnings([nw.trajectory_1d(res, label)])
@@ -156,9 +157,9 @@ with c2:
         st.session_state["nw2_x0"], st.session_state["nw2_y0"] = nw.suggested_start(surface)
         st.session_state["nw2_start_for"] = surface.name
     st.session_state["nw2_start_spec"] = surface_spec(surface)
-    a, b = st.columns(2)
-    x0 = a.number_input("start x₀", key="nw2_x0", step=0.1, format="%.3f")
-    y0 = b.number_input("start y₀", key="nw2_y0", step=0.1, format="%.3f")
+    # one above the other: side by side, an 800-px projector left each box too narrow for "-1.500"
+    x0 = st.number_input("start x₀", key="nw2_x0", step=0.1, format="%.3f")
+    y0 = st.number_input("start y₀", key="nw2_y0", step=0.1, format="%.3f")
     ui.init_state("nw2_steps", 50)
     steps = st.slider("most iterations", 5, 200, step=5, key="nw2_steps")
 with c3:
