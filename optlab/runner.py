@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -239,7 +240,7 @@ def _run_blocks(surface, opt, X, T, fusable: bool, kw: dict) -> dict:
         res = None
         if fusable:
             ws.reset()
-            res = _run_fused(surface, o, X[sl], T, kw, ws, part, threaded=len(blocks) > 1)
+            res = _run_fused(surface, o, X[sl], T, kw, ws, part)
         if res is None:
             res = _run_block(surface, o, X[sl], T, **kw)
             for k, v in part.items():
@@ -290,28 +291,29 @@ def _slice_optimizer(opt: Optimizer, sl: slice, B: int) -> Optimizer:
     return make(opt.name, **{k: cut(v) for k, v in opt.hyper.items()})
 
 
-def _rows_value_and_grad(surface, B: int, D: int, F, G):
-    """``vg(P)``: values into ``F (B,)`` and gradients into ``G (D, B)`` for points stored as
-    coordinate rows ``P (D, B)``, for any surface object."""
+def _rows_evaluator(surface, P, F, G, ws):
+    """``evaluate()``: f at the points ``P (D, B)`` (coordinate rows, updated in place by the loop)
+    into ``F (B,)`` and ∇f into ``G (D, B)``.  A :class:`~optlab.surfaces.Surface` fills the rows
+    itself (allocation-free where it has ``fg_into``); any other object goes through its
+    ``value_and_grad`` on the ``(B, D)`` view ``P.T``."""
     from .surfaces import Surface
 
+    D, B = P.shape
     if isinstance(surface, Surface) and D == 2:
-        into, W = surface.value_and_grad_into, np.empty(B)
-        gx, gy = G
-        return lambda P: into(P[0], P[1], F, gx, gy, W)
+        return partial(surface.fg_into or surface.value_and_grad_into, P[0], P[1], F, G[0], G[1], ws.empty(B))
 
-    def vg(P):
+    def evaluate():
         f, g = surface.value_and_grad(P.T)
         np.copyto(G, np.asarray(g, dtype=float).reshape(B, D).T)
         np.copyto(F, np.asarray(f, dtype=float).reshape(B))
 
-    return vg
+    return evaluate
 
 
 _NONFINITE = "the loss became infinite or undefined (NaN)"
 
 
-def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict, threaded: bool = False) -> dict | None:
+def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
     """The summary loop with the optimizer's fused kernel: positions as coordinate rows updated in
     place, and a divergence test of two or three reductions per step; per-run work only when one
     of them is off.  A stopped run is parked at its start (finite and checked) for the remaining
@@ -319,14 +321,12 @@ def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict, threaded: bool = Fal
     Same results as :func:`_run_block`, bit for bit, written into ``out``'s arrays (this block's
     slices of the batch's results); ``reason`` is None when no run diverged.  None when the start
     is already undefined somewhere (the general loop reports that)."""
-    from .surfaces import Surface
-
     B, D = X.shape
     if B == 1 and batch_size_of(opt.hyper) is None:
         # NumPy copies its operands before an in-place ufunc on one-element arrays (~0.3 µs per
         # call, a third of a step): a single run goes through as two copies of itself.
         two = {k: np.empty((2,) + v.shape[1:], v.dtype) for k, v in out.items()}
-        res = _run_fused(surface, opt, np.repeat(X, 2, axis=0), T, kw, ws, two, threaded)
+        res = _run_fused(surface, opt, np.repeat(X, 2, axis=0), T, kw, ws, two)
         if res is not None:
             for k, v in out.items():
                 v[...] = two[k][:1]
@@ -338,12 +338,10 @@ def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict, threaded: bool = Fal
         return None
     sched, bound, target = kw["sched"], kw["bound"], kw["target"]
     X0 = X.T  # (D, B)
-    P, G, F, W = ws.empty((D, B)), ws.empty((D, B)), ws.empty(B), ws.empty(B)
+    P, G, F = ws.empty((D, B)), ws.empty((D, B)), ws.empty(B)
     np.copyto(P, X0)
     Pf, Gf = P.reshape(-1), G.reshape(-1)
-    into = surface.fg_into if isinstance(surface, Surface) and D == 2 else None
-    if into is None:
-        vg = _rows_value_and_grad(surface, B, D, F, G)
+    evaluate = _rows_evaluator(surface, P, F, G, ws)  # f(P) into F, ∇f(P) into G
     dot, fmin, copyto = np.dot, np.fmin, np.copyto
     maxr, minr, addr = np.maximum.reduce, np.minimum.reduce, np.add.reduce
     bsq, inf = bound * bound, float("inf")
@@ -359,12 +357,7 @@ def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict, threaded: bool = Fal
         sumsq = lambda: dot(px, px) + dot(py, py)  # noqa: E731
     fsq_ok = (lambda: dot(F, F) < inf) if B <= 10_000 else (lambda: -inf < addr(F) < inf)  # noqa: E731
     with np.errstate(all="ignore"):
-        if into is not None:
-            x, y = P
-            gx, gy = G
-            into(x, y, F, gx, gy, W)
-        else:
-            vg(P)
+        evaluate()
         if not (-inf < addr(F) < inf and -inf < addr(Gf) < inf) and not (
                 np.isfinite(F).all() and np.isfinite(G).all()):
             return None
@@ -404,12 +397,12 @@ def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict, threaded: bool = Fal
                 F[bad] = np.nan  # only for this step's records: F is rewritten next step
 
         done_at, k = T, 0
-        if const and target is None and into is not None and sumsq is not None:
+        if const and target is None and sumsq is not None:
             # The common case (sweeps, the benchmark) until a run goes bad: nothing but the step,
             # the surface, the test and the best loss.
             for k in range(1, T + 1):
                 step(k, lr, Gf, Pf, Pf)
-                into(x, y, F, gx, gy, W)
+                evaluate()
                 if not (sumsq() <= bsq and fsq_ok()):
                     settle(k)
                     if alive is not None:
@@ -427,10 +420,7 @@ def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict, threaded: bool = Fal
             step(k, lr, Gf, Pf, Pf)
             if dead is not None:
                 copyto(P, X0, where=dead)  # stopped runs stay parked
-            if into is not None:
-                into(x, y, F, gx, gy, W)
-            else:
-                vg(P)
+            evaluate()
             if not (sumsq is not None and sumsq() <= bsq and fsq_ok()):
                 settle(k)
             if alive is None:

@@ -103,15 +103,17 @@ class Surface:
         x, y = _xy(p)
         return _stack_hess(*self.d2f(x, y))
 
+    def _f_df(self, x, y) -> tuple[Array, Array, Array]:
+        """``(f, ∂f/∂x, ∂f/∂y)``, through ``fg`` (shared subexpressions) where the surface has it."""
+        if self.fg is not None:
+            return self.fg(x, y)
+        return (self.f(x, y), *self.df(x, y))
+
     def value_and_grad(self, p) -> tuple[Array, Array]:
         """``(value(p), grad(p))`` in one pass; surfaces with ``fg`` share subexpressions (the
         runner's inner loop calls this once per step)."""
         x, y = _xy(p)
-        if self.fg is not None:
-            f, gx, gy = self.fg(x, y)
-        else:
-            f = self.f(x, y)
-            gx, gy = self.df(x, y)
+        f, gx, gy = self._f_df(x, y)
         G = np.empty(x.shape + (2,))
         G[..., 0] = gx
         G[..., 1] = gy
@@ -127,11 +129,7 @@ class Surface:
         if self.fg_into is not None:
             self.fg_into(x, y, f, gx, gy, work)
             return
-        if self.fg is not None:
-            v, a, b = self.fg(x, y)
-        else:
-            v = self.f(x, y)
-            a, b = self.df(x, y)
+        v, a, b = self._f_df(x, y)
         np.copyto(f, v)
         np.copyto(gx, a)
         np.copyto(gy, b)
