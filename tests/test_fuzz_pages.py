@@ -13,7 +13,6 @@ blocking the suite.
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -21,21 +20,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _load_fuzzer():
-    """tools/fuzz_pages.py as a module (tools/ is not a package); shared with the isolation tests."""
-    name = "optlab_fuzz_pages"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / "fuzz_pages.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod  # dataclasses look their module up by name
-    spec.loader.exec_module(mod)
-    return mod
-
-
-fuzz = _load_fuzzer()
+sys.path.insert(0, str(REPO / "tools"))  # scripts, not a package
+import fuzz_pages as fuzz  # noqa: E402  (tools/fuzz_pages.py, also a CLI)
 
 N = int(os.environ.get("OPTLAB_FUZZ_N", fuzz.DEFAULT_N))
 SEED = int(os.environ.get("OPTLAB_FUZZ_SEED", fuzz.DEFAULT_SEED))

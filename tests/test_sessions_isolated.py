@@ -6,8 +6,7 @@
    with different surfaces and learning rates, compared on the chart data.
 2. A real server (127.0.0.1) and two sessions speaking Streamlit's websocket protocol (no
    browser): A sets a slider while B reruns, concurrently; B still renders its own values.
-3. Static checks: no module-level mutable state in optlab/ (registries filled at import time
-   only), no global random state, pages and optlab.ui never write to imported modules, and
+3. Static checks: no module-level mutable state in optlab/ (registries filled at    only), no global random state, pages and optlab.ui never write to imported modules, and
    objects shared through st.cache_resource are never mutated — st.session_state is the only
    store that outlives a rerun.
 """
@@ -16,34 +15,19 @@ from __future__ import annotations
 import ast
 import asyncio
 import functools
-import importlib.util
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 APP_DIR = Path(os.environ.get("OPTLAB_APP_DIR") or REPO).resolve()
+sys.path.insert(0, str(REPO / "tools"))  # scripts, not a package
+import fuzz_pages as fuzz  # noqa: E402  (tools/fuzz_pages.py: page discovery and widget driving)
+import serve  # noqa: E402  (tools/serve.py)
 
-
-def _load_fuzzer():
-    name = "optlab_fuzz_pages"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / "fuzz_pages.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-fuzz = _load_fuzzer()
 CHAPTERS = [p for p in fuzz.page_files(APP_DIR) if p != "app.py"]
 
 
@@ -300,49 +284,21 @@ def test_arena_sessions_race_on_their_own_surface_and_lr(plotly_array):
 # ----------------------------------------------------------------------------------------------
 # 2. A real server, two websocket sessions (Streamlit's own protocol, no browser)
 # ----------------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory):
     """`streamlit run app.py` on a loopback port for this module (own fixture: the browser
-    conftest's app_server lives under tests/browser/ and is not visible here)."""
+    conftest's app_server lives under tests/browser/ and is not visible here), as
+    ``127.0.0.1:PORT``."""
     pytest.importorskip("websockets")
-    port = _free_port()
     log_path = tmp_path_factory.mktemp("isolation_server") / "server.log"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=APP_DIR, stdout=log, stderr=subprocess.STDOUT)
-    url = f"127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
-            try:
-                with urllib.request.urlopen(f"http://{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after 60 s, log: {log_path}")
-            time.sleep(0.2)
-        yield url
+        proc, url = serve.start_server(APP_DIR, log_path)
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    try:
+        yield url.removeprefix("http://")
     finally:
-        proc.terminate()  # this PID only
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log.close()
+        serve.stop_server(proc)
 
 
 class WsSession:

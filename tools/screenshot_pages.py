@@ -26,9 +26,17 @@ from pathlib import Path
 import serve  # tools/serve.py, beside this script
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Also the browser tests' settings (tests/browser/conftest.py imports them from here).
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-    "--no-first-run", "--disable-background-networking", "--disable-component-update",
+    "--headless",
+    "--no-sandbox",  # required as root
+    "--disable-gpu",
+    "--disable-dev-shm-usage",  # Debian's wrapper skips it when /dev/shm is mounted twice
+    # The machine has no internet: stop Chromium from trying to reach Google's services.
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
     "--disable-sync",
 ]
 # Before its first run the app's script state reads "initial", so "notRunning" means a run is done.
@@ -39,6 +47,8 @@ CHARTS_DRAWN_JS = """() => [...document.querySelectorAll('[data-testid="stPlotly
     .every(c => c.querySelector('.js-plotly-plot .main-svg'))
     && !document.querySelector('[data-testid="stApp"] [data-testid="stSkeleton"]')"""
 SETTLE_JS = """([quietMs, capMs]) => new Promise(resolve => {
+    // After the skeletons are gone, components still mount and Plotly lays out: wait for quiet.
+    // Resolve once the app's DOM has been quiet for quietMs (at most capMs in all).
     const root = document.querySelector('[data-testid="stApp"]') || document.body;
     let timer;
     const done = () => { obs.disconnect(); clearTimeout(cap); resolve(true); };

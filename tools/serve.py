@@ -1,4 +1,4 @@
-"""Start and stop an OptLab server on 127.0.0.1 for scripts (benchmarks, screenshots).
+"""Start and stop an OptLab server on 127.0.0.1: the one helper for scripts and tests.
 
     from serve import start_server, stop_server      # tools/ on sys.path
     proc, url = start_server(app_dir, log_path)      # waits for /_stcore/health
@@ -6,7 +6,9 @@
     stop_server(proc)
 
 Loopback only, no file watcher (every new session starts faster without it), no usage stats.
-The browser tests keep their own fixture in tests/browser/conftest.py.
+Used by the benchmarks, tools/screenshot_pages.py, tests/browser/conftest.py and
+tests/test_sessions_isolated.py.  A server that dies or never turns healthy raises RuntimeError
+with its log.
 """
 from __future__ import annotations
 
@@ -39,8 +41,8 @@ def start_server(app_dir: Path, log_path: Path | None = None, timeout: float = 6
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
-            detail = log_path.read_text() if log_path else ""
-            raise SystemExit(f"streamlit exited with {proc.returncode}:\n{detail}")
+            detail = log_path.read_text(errors="replace") if log_path else ""
+            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{detail}")
         try:
             with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
                 if r.status == 200:
@@ -49,7 +51,7 @@ def start_server(app_dir: Path, log_path: Path | None = None, timeout: float = 6
             pass
         if time.monotonic() > deadline:
             stop_server(proc)
-            raise SystemExit(f"streamlit not healthy after {timeout:g} s" + (f", see {log_path}" if log_path else ""))
+            raise RuntimeError(f"streamlit not healthy after {timeout:g} s" + (f", see {log_path}" if log_path else ""))
         time.sleep(0.2)
 
 

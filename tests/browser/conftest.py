@@ -37,8 +37,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -49,29 +47,14 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",  # required as root
-    "--disable-gpu",
-    "--disable-dev-shm-usage",  # Debian's wrapper skips it when /dev/shm is mounted twice
-    # The machine has no internet: stop Chromium from trying to reach Google's services.
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1280, "height": 1000}
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))  # scripts, not a package
+import serve  # noqa: E402  tools/serve.py: the server start/stop the tools use too
+# what "the page has settled" means, shared with tools/screenshot_pages.py
+from screenshot_pages import APP_IDLE, CHARTS_DRAWN_JS, CHROMIUM_ARGS, SETTLE_JS  # noqa: E402
 
-APP_IDLE = (
-    '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
-    '[data-test-script-state="notRunning"]'
-)
+VIEWPORT = {"width": 1280, "height": 1000}
 EXCEPTION = '[data-testid="stException"]'
-# Every Plotly chart has drawn, and no lazy-loaded widget still shows its skeleton placeholder.
-CHARTS_DRAWN_JS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-    .every(c => c.querySelector('.js-plotly-plot .main-svg'))
-    && !document.querySelector('[data-testid="stApp"] [data-testid="stSkeleton"]')"""
+
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
@@ -104,60 +87,20 @@ class AppServer:
     log_path: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def app_server(app_dir, tmp_path_factory):
     """`streamlit run app.py` on a free loopback port, with this interpreter (the venv's)."""
     if not (app_dir / "app.py").is_file():
         pytest.fail(f"no app.py in {app_dir}", pytrace=False)
-    port = _free_port()
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", "app.py",
-            "--server.headless", "true",
-            "--server.address", "127.0.0.1",
-            "--server.port", str(port),
-            "--server.fileWatcherType", "none",
-            "--browser.gatherUsageStats", "false",
-        ],
-        cwd=app_dir,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"streamlit exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}",
-                    pytrace=False,
-                )
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after 60 s, log: {log_path}", pytrace=False)
-            time.sleep(0.2)
+        proc, url = serve.start_server(app_dir, log_path)
+    except RuntimeError as e:
+        pytest.fail(str(e), pytrace=False)
+    try:
         yield AppServer(url=url, pid=proc.pid, log_path=log_path)
     finally:
-        proc.terminate()  # this PID only
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log.close()
+        serve.stop_server(proc)
 
 
 @pytest.fixture(scope="session")
@@ -261,19 +204,6 @@ def _wait_until(page, condition, timeout_ms: float, what: str) -> None:
         page.wait_for_timeout(50)
 
 
-_SETTLE_JS = """([quietMs, capMs]) => new Promise(resolve => {
-    // After the skeletons are gone, components still mount and Plotly lays out: wait for quiet.
-    // Resolve once the app's DOM has been quiet for quietMs (at most capMs in all).
-    const root = document.querySelector('[data-testid="stApp"]') || document.body;
-    let timer;
-    const done = () => { obs.disconnect(); clearTimeout(cap); resolve(true); };
-    const obs = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(done, quietMs); });
-    const cap = setTimeout(done, capMs);
-    obs.observe(root, {subtree: true, childList: true, attributes: true, characterData: true});
-    timer = setTimeout(done, quietMs);
-})"""
-
-
 # --- helpers ------------------------------------------------------------------------------------
 
 
@@ -288,7 +218,7 @@ def wait_for_app_idle():
     def wait(page, timeout: float = 60_000):
         page.wait_for_selector(APP_IDLE, timeout=timeout)
         page.wait_for_function(CHARTS_DRAWN_JS, timeout=timeout)
-        page.evaluate(_SETTLE_JS, [250, 5_000])
+        page.evaluate(SETTLE_JS, [250, 5_000])
 
     return wait
 
@@ -385,7 +315,7 @@ def save_screenshot(screenshot_dir):
         tall = {"width": size["width"], "height": min(max(size["height"], height), max_height)}
         page.set_viewport_size(tall)
         try:
-            page.evaluate(_SETTLE_JS, [250, 3_000])  # Plotly relayouts to the new size
+            page.evaluate(SETTLE_JS, [250, 3_000])  # Plotly relayouts to the new size
             # pytest-playwright empties test-results/ at the start of every pytest run, including
             # one running beside this one in the same tree: make the folder again if it went.
             screenshot_dir.mkdir(parents=True, exist_ok=True)
