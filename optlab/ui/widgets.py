@@ -47,10 +47,13 @@ def page_config(title: str | None = None) -> None:
 
 
 def page_header(title: str, question: str, intro: str | None = None) -> None:
-    """Title, the question the page answers, and an optional short introduction."""
+    """Title, the question the page answers, and an optional short introduction (left out in
+    presenter mode and when embedded, see :func:`optlab.ui.state.compact`)."""
+    from . import state
+
     st.title(title)
     st.info(f"**The question:** {question}", icon="❓")
-    if intro:
+    if intro and not state.compact():
         st.markdown(intro)
 
 
@@ -408,15 +411,21 @@ def experiment(title: str, question: str, apply: Callable[[Any], None] | Mapping
     """A guided experiment: the question to predict first, a button that sets the widgets (by key,
     in an ``on_click`` callback, so the page reruns with them), and what to look for afterwards.
 
+    Superseded by :func:`optlab.ui.lessons.ask` (choices, Commit, a verdict computed from the run,
+    outcomes hidden until Commit); kept for the experiments not converted yet.  In teacher mode
+    "What to look for" is open.
+
     ``apply`` is a dict ``widget key -> value`` or a callable taking ``st.session_state``.
     Returns True on the rerun right after the button was pressed.
     """
+    from . import state
+
     k = f"exp_{key or _slug(title)}"
     with st.container(border=True):
         st.markdown(f"**🔬 {title}**")
         st.markdown(f"*Predict first:* {question}")
         pressed = st.button(button, key=k, on_click=_apply_experiment, args=(apply,))
-        with st.expander("What to look for"):
+        with st.expander("What to look for", expanded=state.teaching()):
             st.markdown(explanation)
     return bool(pressed)
 
