@@ -72,7 +72,10 @@ LANG = "lang"
 FLAGS = ("present", "teacher")
 LESSON_KEYS = ("lesson", "step", "ask")
 FOREIGN = (LANG, "embed", "embed_options")
-GLOBAL_KEYS = frozenset(FLAGS + LESSON_KEYS + FOREIGN)
+TOO_LONG = "too_long"  # set by the browser when Streamlit had to drop a link (see _GUARD_JS)
+GLOBAL_KEYS = frozenset(FLAGS + LESSON_KEYS + FOREIGN + (TOO_LONG,))
+# Streamlit ignores a whole query string beyond these limits (streamlit.runtime.state.query_params)
+MAX_FIELDS, MAX_QUERY_CHARS = 1000, 512 * 1024
 
 MAX_SHOWN = 5          # problems named in a link's warning before "and N more"
 MAX_RAW = 200          # characters of one URL value that are looked at (a longer one is refused)
@@ -534,6 +537,12 @@ class Page:
             key = str(key)
             if key in FOREIGN or key in self.own_keys:
                 continue
+            if key == TOO_LONG:
+                n = str(texts[-1]) if texts else ""
+                shown = f"{int(n):,}" if n.isdigit() and len(n) < 12 else safe.code(n)
+                link.problems.append(_("this link had {n} settings, more than the {limit:,} a page reads: none of "
+                                       "them was used").format(n=shown, limit=MAX_FIELDS))
+                continue
             if key in FLAGS or key in LESSON_KEYS:
                 link.extra[key] = str(texts[-1]) if texts else ""
                 if len(texts) > 1:
@@ -573,16 +582,17 @@ class Page:
             if off:
                 shown, rest = safe.names(off, shown=3)
                 link.problems.append(
-                    _("{names} belong to another section than {section}: not used").format(
+                    ngettext("{names} belongs to another section than {section}: not used",
+                             "{names} belong to another section than {section}: not used", len(off)).format(
                         names=shown + (_(" and {n} more").format(n=rest) if rest else ""),
-                        section=safe.code(sec)))
+                        section=safe.code(self.section_param.code(sec))))
                 link.problem_keys.update(off)
                 for k in off:
                     values[k] = self.by_url[k].default
                     link.given.pop(k)
         if unknown:
             shown, rest = safe.names(unknown, shown=3)
-            more = _(" and {n} more").format(n=rest) if rest else ""
+            more = _(" and {n} more").format(n=f"{rest:,}") if rest else ""
             link.problems.insert(0, ngettext("{names} is not a setting of this page: ignored",
                                              "{names}{more} are not settings of this page: ignored",
                                              len(unknown)).format(names=shown, more=more))
@@ -676,7 +686,8 @@ def _write_query(page: Page, target: Mapping[str, str], *, drop_unknown: bool = 
     ones dropped when asked); one message to the browser at most."""
     qp = st.query_params
     current = _query_lists()
-    remove = [k for k in current if (k in page.by_url and k not in target) or (drop_unknown and not page.knows(k))]
+    remove = [k for k in current if (k in page.by_url and k not in target)
+              or (drop_unknown and (not page.knows(k) or k == TOO_LONG))]
     update = {k: v for k, v in target.items() if current.get(k) != [v]}
     if remove or update:
         if remove and not update and len(remove) == 1:
@@ -975,11 +986,30 @@ _EMBED_CSS = """
 """
 
 
+# Streamlit drops a query string of more than 1,000 fields or 512 KiB before the script sees it,
+# without a word to the user.  This script (it runs in the page, not in an iframe) notices such an
+# address and reopens the page with a short marker instead, so the page can say what happened.
+_GUARD_JS = """
+<script>
+(function () {
+  var q = window.location.search;
+  if (!q || q.length < 2) { return; }
+  var fields = q.split('&').length;
+  if (fields > %d || q.length > %d) {
+    window.location.replace(window.location.pathname + '?%s=' + fields);
+  }
+})();
+</script>
+""" % (MAX_FIELDS, MAX_QUERY_CHARS, TOO_LONG)
+
+
 def _style() -> None:
     if presenting():
         st.html(_PRESENT_CSS)
     elif embedded():
         st.html(_EMBED_CSS)
+    if not st.query_params:  # a dropped link reaches the script as an empty query
+        st.html(_GUARD_JS, unsafe_allow_javascript=True)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -992,7 +1022,11 @@ def base_url() -> str:
         url = st.context.url
     except Exception:  # noqa: BLE001
         url = None
-    return (url or "").rstrip("/")
+    url = (url or "").split("?")[0].rstrip("/")
+    page = current_page()
+    if page is not None and page.path and url.endswith("/" + page.path):
+        url = url[: -len(page.path) - 1]  # Streamlit trims the page path; be sure of it
+    return url
 
 
 def page_link(page: Page | None = None, *, extra: Mapping[str, str] | None = None,
