@@ -519,6 +519,11 @@ def open(chapter: Chapter) -> state.Link | None:
                                                       and _lesson_question(page).key == act["key"]) else None)
     if les:
         _lesson_bar(chapter, les)
+    elif act and all(q.key != act["key"] for q in chapter.questions):
+        # a question only a lesson asks, opened by its link (?ask=…): its card goes on top
+        q = chapter.question(act["key"])
+        if q is not None:
+            ask(q, page=page)
     if state.teaching():
         _teacher_tools(chapter)
     return link

@@ -601,6 +601,8 @@ class Page:
 
 def _as_text(p: Param, v: Any) -> str:
     """URL text for a value given either as text or as a value of the parameter."""
+    if p.kind == "choice" and any(v == o and type(v) is type(o) for o in p.options):
+        return p.code(v)
     if isinstance(v, str) and p.kind != "text":
         return v
     try:
