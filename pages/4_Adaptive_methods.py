@@ -104,12 +104,15 @@ ui.page_header(
     "**AdaGrad, RMSProp, Adam** remember running sizes of the gradient per coordinate and divide by them. "
     "Pick a section; the guided experiments in the sidebar set one up for you.",
 )
-lessons.open(ad.CHAPTER)
-c_sec, c_link = st.columns([6, 1], vertical_alignment="bottom")
-with c_sec:
+lessons.open(ad.CHAPTER, step_card_in_page=True)  # the momentum section shows a lesson's question
+if state.presenting():
     section = state.section(ad.SECTION)
-with c_link:
-    state.copy_link()
+else:
+    c_sec, c_link = st.columns([5, 1.3], vertical_alignment="bottom")
+    with c_sec:
+        section = state.section(ad.SECTION)
+    with c_link:
+        state.copy_link()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -120,8 +123,10 @@ def momentum_section():
     presenting = state.presenting()
     if not presenting:
         st.header("Momentum and Nesterov on a narrow valley")
-    c_ctl, c_fig = state.chart_first_columns((1, 2.3), gap="medium")
+    c_ctl, c_fig = state.chart_first_columns((1, 2.3), present=(1, 1.45), gap="medium")
     with c_ctl:
+        lessons.step_card()  # a lesson step's prediction, beside the chart
+        numbers = st.container() if presenting else None  # presenter: key numbers above the controls
         kappa = state.select_slider(ad.MO_KAPPA)
         lr = float(state.select_slider(ad.MO_LR))
         beta = state.slider(ad.MO_BETA)
@@ -161,7 +166,14 @@ def momentum_section():
                    if beta > b_star else "**over-damped** (β < β\\*): no spiralling, but slower than at β\\*")
         if b_star >= 1:
             damping = f"no momentum converges at this lr: γ·λ_max = {lr * kappa:g} ≥ 4"
-        st.markdown(
+    if presenting:
+        with numbers:
+            st.markdown(
+                f"**ρ per step:** GD {r_gd:.4f}" + (f", β = {beta:g}: {r_hb:.4f}" if beta > 0 else "")
+                + f" · **β\\*** = {b_star:.3f}  \n**Steps to {SHRINK_TEXT}:** GD {fmt_steps(seen[0], steps)}"
+                + (f", momentum {fmt_steps(seen[1], steps)}, Nesterov {fmt_steps(seen[2], steps)}" if beta > 0 else ""))
+    else:
+        c_ctl.markdown(
             f"Eigenvalues of the Hessian: λ = 1 and {kappa:g}. At γ = {lr:g}: plain GD shrinks the error by "
             f"**ρ = {r_gd:.4f}** per step; with β = {beta:g} by **ρ = {r_hb:.4f}**. The critically damped momentum "
             f"is **β\\* = {b_star:.3f}**; yours is {damping}.")

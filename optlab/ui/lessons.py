@@ -67,7 +67,7 @@ _ASK = "_optlab_ask"          # the prediction in progress: page, key, setup, co
 _TALLY = "_optlab_tally"      # {"right": int, "total": int} for this session
 _LESSON = "_optlab_lesson"    # {"page": path, "key": lesson key, "step": 0-based index}
 _LEFT = "_optlab_ask_left"    # key of a question whose setup the student changed (said once)
-_KEYS_JS = "_optlab_keys_js"
+_CARD_IN_PAGE = "_optlab_card_in_page"
 
 PREV_KEY, NEXT_KEY = "optlab_lesson_prev", "optlab_lesson_next"
 
@@ -501,11 +501,16 @@ def _underlay(chapter: Chapter, pending: dict):
     return read
 
 
-def open(chapter: Chapter) -> state.Link | None:
+def open(chapter: Chapter, *, step_card_in_page: bool = False) -> state.Link | None:
     """:func:`optlab.ui.state.open` for a chapter page, plus: the lesson and question a link
     names, the lesson bar (◀ ▶ and the arrow keys), the teacher's tools.  Call it right after
-    ``ui.page_config`` and the page header."""
+    ``ui.page_config`` and the page header.
+
+    ``step_card_in_page``: the page shows the lesson step's question itself, with
+    :func:`step_card`, next to its chart (the presenter layout: chart left, question right);
+    otherwise the lesson bar shows it above the page."""
     page = chapter.page
+    _ss()[_CARD_IN_PAGE] = bool(step_card_in_page)
     pending: dict = {}
     link = state.open(page, underlay=_underlay(chapter, pending))
     if "ask" in pending:
@@ -598,10 +603,22 @@ def _lesson_bar(chapter: Chapter, les: dict) -> None:
             lesson=les["title"], i=i + 1, n=len(steps), title=step.title))
         if step.say:
             st.markdown(step.say)
-        if step.ask is not None:
+        if step.ask is not None and not _ss().get(_CARD_IN_PAGE):
             ask(step.ask, page=page, compact=True)
     # The ← → keys: a script tag that runs in the page (not in an iframe), bound once.
     st.html(_KEYS_SCRIPT, unsafe_allow_javascript=True)
+
+
+def step_card(page: state.Page | None = None) -> Asked | None:
+    """The current lesson step's question card, where the page puts it (see ``open``'s
+    ``step_card_in_page``); nothing outside a lesson."""
+    page = page or state.current_page()
+    if page is None:
+        return None
+    q = _lesson_question(page)
+    if q is None:
+        return None
+    return ask(q, page=page, compact=True)
 
 
 def lesson_link(chapter: Chapter, lesson: Lesson, step: int = 1, *, base: str = "", present: bool = False) -> str:

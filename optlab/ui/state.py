@@ -886,6 +886,8 @@ def section(p: Param, label: str | None = None, **kw) -> str:
     if not p.is_section:
         raise TypeError(f"{p.url!r} is not a Section")
     kw.setdefault("required", True)
+    if presenting():
+        kw.setdefault("label_visibility", "collapsed")
     v = _choice_widget(st.segmented_control, p, label, **kw)
     page = current_page()
     if page is not None:
@@ -924,14 +926,30 @@ def set_flag(key: str, on: bool) -> None:
     st.session_state.setdefault(_FLAG_STATE, {"present": False, "teacher": False})[key] = bool(on)
 
 
+def _flag(key: str) -> bool:
+    # The URL decides when it names the flag (so the page header, drawn before open(), already
+    # knows); otherwise the session remembers it.
+    try:
+        raw = st.query_params.get(key)
+    except Exception:  # noqa: BLE001 - no script run context
+        raw = None
+    if raw is not None:
+        r = str(raw).strip().lower()
+        if r in _TRUE:
+            return True
+        if r in _FALSE:
+            return False
+    return bool(st.session_state.get(_FLAG_STATE, {}).get(key))
+
+
 def presenting() -> bool:
     """Presenter mode (``?present=1``): chart first, larger text, no sidebar nor chrome."""
-    return bool(st.session_state.get(_FLAG_STATE, {}).get("present"))
+    return _flag("present")
 
 
 def teaching() -> bool:
     """Teacher mode (``?teacher=1``): answers and "What to look for" shown up front, worksheets."""
-    return bool(st.session_state.get(_FLAG_STATE, {}).get("teacher"))
+    return _flag("teacher")
 
 
 def embedded() -> bool:
@@ -955,11 +973,13 @@ def chart_height(normal: int, present: int | None = None) -> int:
     return int(normal)
 
 
-def chart_first_columns(spec=(1, 2.3), **kw):
-    """``(controls, chart)`` columns: controls on the left normally; in presenter mode the chart
-    comes first (left, wider) and the controls sit to its right."""
+def chart_first_columns(spec=(1, 2.3), *, present=None, **kw):
+    """``(controls, chart)`` columns with widths ``spec``: controls on the left normally; in
+    presenter mode the chart comes first (left) and the controls sit to its right, with widths
+    ``present`` (default ``spec``)."""
     if presenting():
-        chart, controls = st.columns([spec[1], spec[0]], **kw)
+        c, g = present or spec
+        chart, controls = st.columns([g, c], **kw)
     else:
         controls, chart = st.columns(list(spec), **kw)
     return controls, chart

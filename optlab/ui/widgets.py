@@ -48,9 +48,12 @@ def page_config(title: str | None = None) -> None:
 
 def page_header(title: str, question: str, intro: str | None = None) -> None:
     """Title, the question the page answers, and an optional short introduction (left out in
-    presenter mode and when embedded, see :func:`optlab.ui.state.compact`)."""
+    presenter mode and when embedded, see :func:`optlab.ui.state.compact`; a projected lesson
+    shows its own bar instead of the header)."""
     from . import state
 
+    if state.presenting() and "lesson" in st.query_params:
+        return  # the projected lesson's bar names the lesson and the step instead
     st.title(title)
     st.info(f"**The question:** {question}", icon="❓")
     if intro and not state.compact():
