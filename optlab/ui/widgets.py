@@ -19,6 +19,10 @@ from .. import optimizers, surfaces
 from ..arena import hyper_items, surface_from_spec, surface_spec
 from ..arena import info as _info
 from ..errors import FormulaError, OptlabError
+from ..i18n import domain
+from . import i18n as _i18n
+
+_, N_, ngettext = domain("optlab")
 
 PAGE_ICON = "📉"
 CUSTOM = "custom"
@@ -42,14 +46,21 @@ SURFACE_PARAM_CONTROLS: dict[tuple[str, str], tuple] = {
 # Page frame
 # ----------------------------------------------------------------------------------------------
 def page_config(title: str | None = None) -> None:
-    """``st.set_page_config`` with OptLab's icon and wide layout (call first on every page)."""
+    """Call first on every page: ``st.set_page_config`` (OptLab's icon, wide layout), then the
+    run's language (URL → session → run, see :mod:`optlab.ui.i18n`), the language selector and
+    the translated page links at the top of the sidebar.  ``title`` is already translated
+    (``ui.page_config(_("Newton's method"))``)."""
     st.set_page_config(page_title=f"{title} · OptLab" if title else "OptLab", page_icon=PAGE_ICON, layout="wide")
+    _i18n.setup()
+    _i18n.language_selector()
+    _i18n.sidebar_navigation()
 
 
 def page_header(title: str, question: str, intro: str | None = None) -> None:
-    """Title, the question the page answers, and an optional short introduction."""
+    """Title, the question the page answers, and an optional short introduction (all translated
+    by the caller)."""
     st.title(title)
-    st.info(f"**The question:** {question}", icon="❓")
+    st.info(_("**The question:** {question}").format(question=question), icon="❓")
     if intro:
         st.markdown(intro)
 
