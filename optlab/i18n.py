@@ -138,7 +138,7 @@ def _load(lang: str, name: str) -> gettext.NullTranslations | None:
         return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=64)  # (language, domain) pairs: a handful
 def translations(lang: str, name: str) -> gettext.NullTranslations:
     """The gettext chain of domain ``name`` in ``lang``: its catalog → "optlab" → the English msgid.
 
@@ -218,7 +218,7 @@ class Domain(tuple):
         return f"Domain({self.name!r})"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=256)
 def domain(name: str) -> Domain:
     """``(_, N_, ngettext)`` bound to gettext domain ``name`` (a chapter stem, or "optlab").
 

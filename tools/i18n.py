@@ -152,8 +152,9 @@ def update(dom: str, files: list[Path]) -> tuple[int, int]:
         cat.update(template, update_header_comment=False)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        cat = Catalog(locale=CATALOG_LOCALE, domain=dom, project="OptLab", charset="utf-8", fuzzy=False,
-                      language_team="OptLab <zh_CN>",
+        cat = Catalog(locale=CATALOG_LOCALE, domain=dom, project="OptLab", version="1", charset="utf-8",
+                      fuzzy=False, language_team="OptLab <zh_CN>", last_translator="OptLab",
+                      msgid_bugs_address="",
                       header_comment=f"# Simplified Chinese translation of OptLab ({dom} domain).\n"
                                      "# Terms: locales/glossary.csv. Update: python tools/i18n.py update\n")
         cat.update(template)

@@ -22,7 +22,7 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import streamlit as st
 
@@ -171,18 +171,25 @@ def page_files(app_dir: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def navigation_entries(app_dir: str | Path) -> list[tuple[str, str, str]]:
-    """``[(file, title msgid, icon), …]`` of the pages that exist, in :data:`PAGES` order; a page
-    file that :data:`PAGES` does not list yet comes last under its file name."""
+class NavEntry(NamedTuple):
+    name: str    # Streamlit's page name ("" for the home page)
+    file: str    # "app.py", "pages/3_Newton_method.py"
+    title: str   # msgid: translate with _() where it is drawn
+    icon: str
+
+
+def navigation_entries(app_dir: str | Path) -> list[NavEntry]:
+    """The pages that exist, in :data:`PAGES` order; a page file that :data:`PAGES` does not list
+    yet comes last under its file name."""
     files = dict(page_files(str(app_dir)))
     out, seen = [], set()
     for entry in PAGES:
         if entry.name in files:
-            out.append((files[entry.name], entry.title, entry.icon))
+            out.append(NavEntry(entry.name, files[entry.name], entry.title, entry.icon))
             seen.add(entry.name)
     for name, rel in page_files(str(app_dir)):
         if name not in seen:
-            out.append((rel, name.replace("_", " "), "📄"))
+            out.append(NavEntry(name, rel, name.replace("_", " "), "📄"))
     return out
 
 
@@ -209,8 +216,8 @@ def sidebar_navigation() -> None:
     """The sidebar's page links with translated titles (Streamlit's own list is switched off)."""
     params = carried_query_params()
     with st.sidebar:
-        for file, title, icon in navigation_entries(_app_dir()):
-            st.page_link(file, label=_(title), icon=icon, query_params=params)
+        for entry in navigation_entries(_app_dir()):
+            st.page_link(entry.file, label=_(entry.title), icon=entry.icon, query_params=params)
         st.divider()
 
 
@@ -220,13 +227,13 @@ def sidebar_navigation() -> None:
 _LANG_ARG = "optlab_language"
 
 
-def _language_keyed(streamlit_cache, func: Callable | None, max_entries: int, kwargs: dict[str, Any]):
+def _language_keyed(func: Callable | None, streamlit_cache: Callable[[Callable], Any]):
     def decorate(f: Callable) -> Callable:
         @functools.wraps(f)  # Streamlit reads the source and the parameter names through __wrapped__
         def keyed(*args, optlab_language: str, **kw):
             return f(*args, **kw)
 
-        cached = streamlit_cache(max_entries=max_entries, **kwargs)(keyed)
+        cached = streamlit_cache(keyed)
 
         @functools.wraps(f)
         def call(*args, **kw):
@@ -245,11 +252,12 @@ def cache_data(func: Callable | None = None, *, max_entries: int, **kwargs) -> C
     holds text (a figure with titles, a table with headers, a caption, a run with its messages).
 
     ``@ui.cache_data(max_entries=64, show_spinner=False)``; ``f.clear()`` empties it.  Results that
-    are numbers only can stay on ``st.cache_data`` (shared by both languages).
+    are numbers only can stay on ``st.cache_data`` (shared by both languages).  The language is a
+    keyword argument of the cached call, so ``_``-prefixed parameters keep their meaning.
     """
-    return _language_keyed(st.cache_data, func, max_entries, kwargs)
+    return _language_keyed(func, lambda f: st.cache_data(max_entries=max_entries, **kwargs)(f))
 
 
 def cache_resource(func: Callable | None = None, *, max_entries: int, **kwargs) -> Callable:
     """``st.cache_resource`` with the active language in the key (a shared object holding text)."""
-    return _language_keyed(st.cache_resource, func, max_entries, kwargs)
+    return _language_keyed(func, lambda f: st.cache_resource(max_entries=max_entries, **kwargs)(f))
