@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 __all__ = ["LANGUAGES", "DEFAULT", "NAMES", "LOCALE_DIR", "CATALOG_LOCALES", "SHARED_DOMAIN", "activate",
-           "current", "using", "deactivate", "negotiate", "domain", "Domain", "set_resolver", "translations"]
+           "current", "using", "deactivate", "bind_language", "negotiate", "domain", "Domain", "set_resolver", "translations"]
 
 LANGUAGES = ("en", "zh")
 DEFAULT = "en"
@@ -114,6 +114,20 @@ def current() -> str:
         if code in LANGUAGES:
             return code
     return DEFAULT
+
+
+def bind_language(fn: Callable) -> Callable:
+    """``fn`` wrapped to run in the language active *now* — for work handed to another thread
+    (a ``ThreadPoolExecutor`` worker sees neither this context's language nor the Streamlit
+    session): ``pool.map(bind_language(work), items)``."""
+    lang = current()
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        with using(lang):
+            return fn(*args, **kwargs)
+
+    return run
 
 
 def set_resolver(resolver: Callable[[], str | None] | None) -> None:

@@ -461,7 +461,7 @@ def _schedule(spec):
     return schedules.get(name, **items)
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+@_i18n.cache_data(max_entries=512, show_spinner=False)  # the run's divergence reasons are text
 def cached_run(surface_spec: tuple, opt_name: str, hyper_items: tuple, x0: tuple, steps: int, *,
                record: str = "path", noise: float = 0.0, seed: int = 0, schedule=None,
                clip_norm: float | None = None, clip_value: float | None = None, tol: float | None = None):
