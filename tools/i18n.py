@@ -56,8 +56,9 @@ _PAGE_FILE = re.compile(r"[0-9]*[_ -]*(.*)\.py")
 # ----------------------------------------------------------------------------------------------
 # Files and domains
 # ----------------------------------------------------------------------------------------------
-def source_files(root: Path = ROOT) -> list[Path]:
+def source_files(root: Path | None = None) -> list[Path]:
     """Every file whose strings the app can show: app.py, pages/*.py, optlab/**/*.py."""
+    root = root or ROOT
     files = [root / "app.py"] if (root / "app.py").is_file() else []
     files += sorted(p for p in (root / "pages").glob("*.py") if not p.name.startswith("."))
     files += sorted(p for p in (root / "optlab").rglob("*.py") if "__pycache__" not in p.parts)
@@ -76,14 +77,16 @@ def page_domain(path: Path) -> str:
     return _PAGE_FILE.fullmatch(path.name).group(1).lower()
 
 
-def chapter_stems(root: Path = ROOT) -> set[str]:
+def chapter_stems(root: Path | None = None) -> set[str]:
+    root = root or ROOT
     stems = {p.stem for p in (root / "optlab" / "chapters").glob("*.py") if not p.stem.startswith("_")}
     stems |= {page_domain(p) for p in (root / "pages").glob("*.py") if not p.name.startswith(".")}
     return stems
 
 
-def domain_of(path: Path, root: Path = ROOT, stems: set[str] | None = None) -> str:
+def domain_of(path: Path, root: Path | None = None, stems: set[str] | None = None) -> str:
     """The gettext domain of a source file (see the module docstring)."""
+    root = root or ROOT
     rel = path.resolve().relative_to(root)
     stems = chapter_stems(root) if stems is None else stems
     if rel.parts[0] == "pages":
@@ -93,7 +96,8 @@ def domain_of(path: Path, root: Path = ROOT, stems: set[str] | None = None) -> s
     return SHARED
 
 
-def domain_files(root: Path = ROOT) -> dict[str, list[Path]]:
+def domain_files(root: Path | None = None) -> dict[str, list[Path]]:
+    root = root or ROOT
     stems = chapter_stems(root)
     out: dict[str, list[Path]] = {}
     for f in source_files(root):
@@ -189,8 +193,8 @@ def placeholders(text: str) -> set[str]:
     return set(_FIELD.findall(text))
 
 
-def load_glossary(path: Path = GLOSSARY) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as fp:
+def load_glossary(path: Path | None = None) -> list[dict[str, str]]:
+    with open(path or GLOSSARY, encoding="utf-8", newline="") as fp:
         return [row for row in csv.DictReader(fp) if row.get("en") and not row["en"].startswith("#")]
 
 

@@ -207,6 +207,13 @@ def carried_query_params() -> dict[str, str]:
     return out
 
 
+def with_language(query: dict[str, str]) -> dict[str, str]:
+    """``query`` plus ``lang`` (and :data:`CARRIED_QUERY_PARAMS`): pass it to
+    ``st.query_params.from_dict`` when a page writes its whole query string, so the address keeps
+    the language (a link copied from it opens in the same language)."""
+    return {**query, **carried_query_params()}
+
+
 def page_link(file: str, title: str, icon: str | None = None, **kwargs) -> None:
     """``st.page_link`` that keeps the language (and :data:`CARRIED_QUERY_PARAMS`) in the URL."""
     st.page_link(file, label=title, icon=icon, query_params=carried_query_params(), **kwargs)
@@ -214,9 +221,12 @@ def page_link(file: str, title: str, icon: str | None = None, **kwargs) -> None:
 
 def sidebar_navigation() -> None:
     """The sidebar's page links with translated titles (Streamlit's own list is switched off)."""
+    entries = navigation_entries(_app_dir())
+    if len(entries) < 2:  # a one-page app has nowhere to go (and Streamlit cannot link its only page)
+        return
     params = carried_query_params()
     with st.sidebar:
-        for entry in navigation_entries(_app_dir()):
+        for entry in entries:
             st.page_link(entry.file, label=_(entry.title), icon=entry.icon, query_params=params)
         st.divider()
 
