@@ -183,7 +183,7 @@ current = arena.canonical(arena.Scenario(
     formula=surface.params.get("formula"),
     start=start, steps=int(steps),
     racers=[arena.Racer(r["name"], h) for r, h, e in settings if not e]))
-query = arena.encode(current)
+query = ui.i18n.with_language(arena.encode(current))  # the address keeps ?lang=…
 if st.query_params.to_dict() != query:
     st.query_params.from_dict(query)
 

@@ -272,7 +272,7 @@ MO_PHASE = state.Choice("ph", "ad_mo_phase", ["heavy ball", "Nesterov"], "heavy 
                         label="momentum", section="Momentum")
 
 PAGE = state.Page("Adaptive_methods", [SECTION, MO_KAPPA, MO_LR, MO_BETA, MO_STEPS, MO_PHASE],
-                  title="Adaptive methods")
+                  title="Adaptive methods", domain="adaptive")
 
 
 def momentum_runs(kappa: float, lr: float, beta: float, steps: int) -> tuple:

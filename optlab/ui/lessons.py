@@ -47,19 +47,9 @@ import streamlit as st
 
 from . import safe, state
 
-try:  # the shared message catalogue (optlab/i18n.py); plain strings until it exists
-    from ..i18n import domain as _domain
+from ..i18n import domain
 
-    _, N_, ngettext = _domain("optlab")
-except ImportError:  # pragma: no cover - replaced when optlab.i18n lands
-    def _(s: str) -> str:
-        return s
-
-    def N_(s: str) -> str:
-        return s
-
-    def ngettext(s: str, p: str, n: int) -> str:
-        return s if n == 1 else p
+_, N_, ngettext = domain("optlab")
 
 LETTERS = "ABCD"
 
@@ -119,13 +109,15 @@ class Question:
             return abs(p - a) <= self.tol + self.rel_tol * abs(a)
         return int(pick) == int(answer)
 
-    def answer_text(self, answer: Any) -> str:
+    def answer_text(self, answer: Any, tr: Callable[[str], str] | None = None) -> str:
+        """The answer as shown: "B. <choice>" or the number with its unit (``tr`` translates)."""
+        tr = tr or (lambda t: t)
         if answer is None:
             return _("none of the choices")
         if self.is_number:
-            return f"{float(answer):.4g}" + (f" {self.unit}" if self.unit else "")
+            return f"{float(answer):.4g}" + (f" {tr(self.unit)}" if self.unit else "")
         i = int(answer)
-        return f"{LETTERS[i]}. {self.choices[i]}"
+        return f"{LETTERS[i]}. {tr(self.choices[i])}"
 
 
 @dataclass(frozen=True)
@@ -316,34 +308,34 @@ class Asked:
         if self._slot is None or not self.committed:
             return None
         with self._slot.container():
-            return _verdict(self.q, self._ask, answer)
+            return _verdict(self.q, self._ask, answer, self._page.tr)
 
 
-def _verdict(q: Question, ask: dict, answer: Any) -> bool | None:
+def _verdict(q: Question, ask: dict, answer: Any, tr) -> bool | None:
     pick = ask["pick"]
     result = q.right(pick, answer)
     _count(ask, result)
-    mine = q.answer_text(pick if not q.is_number else float(pick))
+    mine = q.answer_text(pick if not q.is_number else float(pick), tr)
     if result is None:
-        st.info(_("You predicted **{mine}**. This run shows {shown}.").format(mine=mine, shown=q.answer_text(answer)),
+        st.info(_("You predicted **{mine}**. This run shows {shown}.").format(mine=mine, shown=q.answer_text(answer, tr)),
                 icon="🔎")
     elif result:
         st.success(_("**Right.** You predicted {mine}, and the run shows it.").format(mine=mine), icon="✅")
     else:
         st.error(_("**Not this time.** You predicted {mine}; the run shows **{shown}**.").format(
-            mine=mine, shown=q.answer_text(answer)), icon="❌")
+            mine=mine, shown=q.answer_text(answer, tr)), icon="❌")
     if q.explanation:
-        st.markdown(q.explanation)
+        st.markdown(tr(q.explanation))
     st.caption(tally_text())
     return result
 
 
-def _choice_widget(q: Question, *, disabled: bool, horizontal: bool):
+def _choice_widget(q: Question, tr, *, disabled: bool, horizontal: bool):
     if q.is_number:
-        return st.number_input(_("Your prediction") + (f" ({q.unit})" if q.unit else ""), value=None,
+        return st.number_input(_("Your prediction") + (f" ({tr(q.unit)})" if q.unit else ""), value=None,
                                key=_pick_key(q), disabled=disabled, format="%g")
     return st.radio(_("Your prediction"), list(range(len(q.choices))), index=None, key=_pick_key(q),
-                    format_func=lambda i: f"{LETTERS[i]}. {q.choices[i]}", disabled=disabled,
+                    format_func=lambda i: f"{LETTERS[i]}. {tr(q.choices[i])}", disabled=disabled,
                     horizontal=horizontal)
 
 
@@ -370,17 +362,18 @@ def ask(q: Question, *, page: state.Page | None = None, compact: bool = False) -
         if state.presenting():  # the projected lesson shows its own step's question only
             return Asked(q, None, None, page)
         if lesson_q is not None and lesson_q.key == q.key:
-            st.caption(_("🔬 {title}: asked in the lesson above.").format(title=q.title))
+            st.caption(_("🔬 {title}: asked in the lesson above.").format(title=page.tr(q.title)))
             return Asked(q, None, None, page)
     act = _active(page)
     mine = act if act and act["key"] == q.key else None
     teacher = state.teaching()
+    tr = page.tr
     box = st.container(border=True, key=f"optlab_card_{q.key}")
     slot = None
     with box:
         if not compact:
-            st.markdown(f"**🔬 {q.title}**")
-        st.markdown(_("*Predict first:* {question}").format(question=q.question))
+            st.markdown(f"**🔬 {tr(q.title)}**")
+        st.markdown(_("*Predict first:* {question}").format(question=tr(q.question)))
         if ss.get(_LEFT) == q.key and mine is None:
             st.caption(_("You changed the setup, so this prediction was put aside. Press “Set it up” to "
                          "predict again."))
@@ -391,7 +384,7 @@ def ask(q: Question, *, page: state.Page | None = None, compact: bool = False) -
             return Asked(q, None, mine, page)
         if mine is None:
             if q.choices:
-                st.markdown("\n".join(f"- **{LETTERS[i]}.** {c}" for i, c in enumerate(q.choices)))
+                st.markdown("\n".join(f"- **{LETTERS[i]}.** {tr(c)}" for i, c in enumerate(q.choices)))
             st.button(_("Set it up"), key=f"optlab_setup_{q.key}", on_click=_set_up, args=(page, q), type="primary",
                       help=_("Sets the page up for this question and hides the outcome until you commit."))
             return Asked(q, None, None, page)
@@ -399,7 +392,7 @@ def ask(q: Question, *, page: state.Page | None = None, compact: bool = False) -
             state.set_url("ask", q.key)
         committed = mine["committed"]
         if not committed:
-            _choice_widget(q, disabled=False, horizontal=compact)
+            _choice_widget(q, tr, disabled=False, horizontal=compact)
             pick = ss.get(_pick_key(q))
             st.button(_("Commit"), key=f"optlab_commit_{q.key}", on_click=_commit, args=(q,), type="primary",
                       disabled=pick is None, help=_("Lock your prediction in, then see the run."))
@@ -408,14 +401,15 @@ def ask(q: Question, *, page: state.Page | None = None, compact: bool = False) -
         slot = st.empty()
         if q.outcome is not None:
             with slot.container():
-                _verdict(q, mine, q.outcome(page.current()))
+                _verdict(q, mine, q.outcome(page.current()), page.tr)
         st.button(_("Predict again"), key=f"optlab_again_{q.key}", on_click=_again, args=(page, q), type="tertiary")
     return Asked(q, slot, mine, page)
 
 
 def _teacher_answer(page: state.Page, q: Question) -> None:
+    tr = page.tr
     if q.choices:
-        st.markdown("\n".join(f"- **{LETTERS[i]}.** {c}" for i, c in enumerate(q.choices)))
+        st.markdown("\n".join(f"- **{LETTERS[i]}.** {tr(c)}" for i, c in enumerate(q.choices)))
     try:
         answer = _answer_for_setup(page, q)
     except Exception as e:  # noqa: BLE001 - the teacher sees the problem, the page goes on
@@ -423,10 +417,10 @@ def _teacher_answer(page: state.Page, q: Question) -> None:
         answer = None
     if q.outcome is not None:
         st.success(_("**Answer (computed from the run at this setup):** {answer}").format(
-            answer=q.answer_text(answer)), icon="🧑‍🏫")
+            answer=q.answer_text(answer, tr)), icon="🧑‍🏫")
     if q.explanation:
         with st.expander(_("What to look for"), expanded=True):
-            st.markdown(q.explanation)
+            st.markdown(tr(q.explanation))
     st.caption(_("Link for students: {link}").format(
         link=safe.code(page.link(q.state, base=state.base_url(), ask=q.key), limit=None)))
 
@@ -600,9 +594,9 @@ def _lesson_bar(chapter: Chapter, les: dict) -> None:
         c_exit.button("✕", key="optlab_lesson_exit", on_click=_go, args=(page, None), type="tertiary",
                       help=_("Leave the lesson"))
         c_title.markdown(_("**{lesson}** · step {i} of {n}: {title}").format(
-            lesson=les["title"], i=i + 1, n=len(steps), title=step.title))
+            lesson=page.tr(les["title"]), i=i + 1, n=len(steps), title=page.tr(step.title)))
         if step.say:
-            st.markdown(step.say)
+            st.markdown(page.tr(step.say))
         if step.ask is not None and not _ss().get(_CARD_IN_PAGE):
             ask(step.ask, page=page, compact=True)
     # The ← → keys: a script tag that runs in the page (not in an iframe), bound once.
@@ -661,7 +655,10 @@ h1 { font-size: 18pt; margin: 0 0 .2em 0; } h2 { font-size: 13pt; margin: .2em 0
 
 
 def _sheet(title: str, body: str) -> str:
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+    from ..i18n import current
+
+    lang = "zh-CN" if current() == "zh" else "en"
+    return (f'<!doctype html>\n<html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f"<style>{_SHEET_CSS}</style></head><body>\n{body}\n</body></html>\n")
 
 
@@ -672,40 +669,49 @@ def worksheet_links(chapter: Chapter, base: str) -> list[tuple[Question, str]]:
 
 def worksheet_html(chapter: Chapter, base: str) -> str:
     """The students' sheet: every question with its choices, its link and room to answer."""
+    tr = chapter.page.tr
+    e = html.escape
+    t_mine, t_open, t_right, t_yes, t_no = (_("My prediction:"), _("Open:"), _("Right after Commit?"), _("yes"),
+                                            _("no"))
     items = []
     for n, (q, url) in enumerate(worksheet_links(chapter, base), 1):
         if q.choices:
-            opts = "".join(f"<li>☐ <b>{LETTERS[i]}.</b> {_md_inline(c)}</li>" for i, c in enumerate(q.choices))
+            opts = "".join(f"<li>☐ <b>{LETTERS[i]}.</b> {_md_inline(tr(c))}</li>" for i, c in enumerate(q.choices))
             answer = f'<ul class="choices">{opts}</ul>'
         else:
-            answer = f'<p class="write">{html.escape(_("My prediction:"))} ____________ {html.escape(q.unit)}</p>'
+            answer = f'<p class="write">{e(t_mine)} ____________ {e(tr(q.unit) if q.unit else "")}</p>'
         items.append(
-            f'<section class="q"><h2>{n}. {html.escape(q.title)}</h2>{_md(q.question)}{answer}'
-            f'<p class="link">{html.escape(_("Open:"))} <a href="{html.escape(url)}">{html.escape(url)}</a></p>'
-            f'<p class="write">{html.escape(_("Right after Commit?"))} ☐ {html.escape(_("yes"))} '
-            f'☐ {html.escape(_("no"))}</p></section>')
-    head = (f"<h1>{html.escape(chapter.title)}: {html.escape(_('predict, then check'))}</h1>"
-            f'<p class="meta">{html.escape(_("Name:"))} ______________________ &nbsp; '
-            f'{html.escape(_("For each question: open its link, read the setup, tick your prediction here, then choose it in the app and press Commit. The app tells you whether you were right."))}</p>')
-    return _sheet(f"{chapter.title} — {_('worksheet')}", head + "\n".join(items))
+            f'<section class="q"><h2>{n}. {e(tr(q.title))}</h2>{_md(tr(q.question))}{answer}'
+            f'<p class="link">{e(t_open)} <a href="{e(url)}">{e(url)}</a></p>'
+            f'<p class="write">{e(t_right)} ☐ {e(t_yes)} ☐ {e(t_no)}</p></section>')
+    title = _("{chapter}: predict, then check").format(chapter=tr(chapter.title))
+    t_name = _("Name:")
+    t_how = _("For each question: open its link, read the setup, tick your prediction here, then choose it in "
+              "the app and press Commit. The app tells you whether you were right.")
+    head = f'<h1>{e(title)}</h1><p class="meta">{e(t_name)} ______________________ &nbsp; {e(t_how)}</p>'
+    return _sheet(title, head + "\n".join(items))
 
 
 def answer_key_html(chapter: Chapter, base: str) -> str:
     """The teacher's key: each question's answer, computed from its run, and what to look for."""
+    tr = chapter.page.tr
+    e = html.escape
+    t_answer = _("Answer:")
     items = []
     for n, (q, url) in enumerate(worksheet_links(chapter, base), 1):
         try:
-            answer = q.answer_text(_answer_for_setup(chapter.page, q)) if q.outcome else _("shown by the app after Commit")
-        except Exception as e:  # noqa: BLE001 - say it in the sheet, keep the others
-            answer = _("could not be computed ({err})").format(err=type(e).__name__)
+            answer = q.answer_text(_answer_for_setup(chapter.page, q), tr) if q.outcome else _("shown by the app after Commit")
+        except Exception as err:  # noqa: BLE001 - say it in the sheet, keep the others
+            answer = _("could not be computed ({err})").format(err=type(err).__name__)
+        explanation = _md(tr(q.explanation)) if q.explanation else ""
         items.append(
-            f'<section class="q"><h2>{n}. {html.escape(q.title)}</h2>{_md(q.question)}'
-            f'<p class="answer"><b>{html.escape(_("Answer:"))}</b> {_md_inline(answer)}</p>'
-            f"{_md(q.explanation) if q.explanation else ''}"
-            f'<p class="link"><a href="{html.escape(url)}">{html.escape(url)}</a></p></section>')
-    head = (f"<h1>{html.escape(chapter.title)}: {html.escape(_('answer key'))}</h1>"
-            f'<p class="meta">{html.escape(_("Each answer is computed from the run its link sets up, with the code the app runs."))}</p>')
-    return _sheet(f"{chapter.title} — {_('answer key')}", head + "\n".join(items))
+            f'<section class="q"><h2>{n}. {e(tr(q.title))}</h2>{_md(tr(q.question))}'
+            f'<p class="answer"><b>{e(t_answer)}</b> {_md_inline(answer)}</p>{explanation}'
+            f'<p class="link"><a href="{e(url)}">{e(url)}</a></p></section>')
+    title = _("{chapter}: answer key").format(chapter=tr(chapter.title))
+    note = _("Each answer is computed from the run its link sets up, with the code the app runs.")
+    head = f'<h1>{e(title)}</h1><p class="meta">{e(note)}</p>'
+    return _sheet(title, head + "\n".join(items))
 
 
 def _teacher_tools(chapter: Chapter) -> None:
@@ -721,6 +727,7 @@ def _teacher_tools(chapter: Chapter) -> None:
                            key="optlab_ws_key", icon="🔑")
         for lesson in chapter.lessons:
             st.markdown(_("**Lesson: {title}** ({n} steps, about {m} minutes). {summary}").format(
-                title=lesson.title, n=len(lesson.steps), m=lesson.minutes, summary=lesson.summary))
+                title=chapter.page.tr(lesson.title), n=len(lesson.steps), m=lesson.minutes,
+                summary=chapter.page.tr(lesson.summary)))
             st.code(lesson_link(chapter, lesson, base=base, present=True), language=None, wrap_lines=True)
         st.caption(_("Teacher mode shows every answer up front. Links for students leave it out."))

@@ -53,19 +53,9 @@ import streamlit as st
 
 from . import safe
 
-try:  # the shared message catalogue (optlab/i18n.py); plain strings until it exists
-    from ..i18n import domain as _domain
+from ..i18n import domain
 
-    _, N_, ngettext = _domain("optlab")
-except ImportError:  # pragma: no cover - replaced when optlab.i18n lands
-    def _(s: str) -> str:
-        return s
-
-    def N_(s: str) -> str:
-        return s
-
-    def ngettext(s: str, p: str, n: int) -> str:
-        return s if n == 1 else p
+_, N_, ngettext = domain("optlab")
 
 # Keys every page shares.  "lang" belongs to optlab.i18n; "embed"/"embed_options" to Streamlit.
 LANG = "lang"
@@ -332,9 +322,10 @@ class Param:
         return Parsed(chosen)
 
     # -- naming ---------------------------------------------------------------------------------
-    def name(self) -> str:
-        """How a warning names this value: the URL key as code, and the label."""
-        return safe.code(self.url) + (f" ({self.label})" if self.label else "")
+    def name(self, tr=None) -> str:
+        """How a warning names this value: the URL key as code, and the (translated) label."""
+        label = (tr or _)(self.label) if self.label else ""
+        return safe.code(self.url) + (f" ({label})" if label else "")
 
 
 def _codes(options: Sequence, codes: Sequence[str] | None) -> tuple[str, ...]:
@@ -446,11 +437,15 @@ class Page:
 
     ``path``: the page's URL path ("Adaptive_methods"; "" for the home page).  ``own_keys``: URL
     keys the page reads itself (an older decoder): never warned about nor removed here.
+    ``domain``: the page's message catalogue (its chapter stem): labels, section names, questions
+    and lessons are msgids translated with it where they are shown (:meth:`tr`).
     """
 
-    def __init__(self, path: str, params: Iterable[Param], *, own_keys: Iterable[str] = (), title: str = ""):
+    def __init__(self, path: str, params: Iterable[Param], *, own_keys: Iterable[str] = (), title: str = "",
+                 domain: str = "optlab"):
         self.path = path
         self.title = title
+        self.domain = domain
         self.params: tuple[Param, ...] = tuple(params)
         self.own_keys = frozenset(own_keys)
         by_url: dict[str, Param] = {}
@@ -475,6 +470,10 @@ class Page:
 
     def __repr__(self) -> str:
         return f"Page({self.path!r}, {len(self.params)} params)"
+
+    def tr(self, text: str) -> str:
+        """``text`` (a msgid of this page's domain) in the active language."""
+        return domain(self.domain)[0](text) if text else text
 
     # -- values ---------------------------------------------------------------------------------
     def defaults(self) -> dict[str, Any]:
@@ -558,16 +557,16 @@ class Page:
             got = p.parse(texts[-1])
             if len(texts) > 1:
                 link.problems.append(_("{name} is given {n} times: the last one, {value}, is read").format(
-                    name=p.name(), n=len(texts), value=safe.code(texts[-1])))
+                    name=p.name(self.tr), n=len(texts), value=safe.code(texts[-1])))
                 link.problem_keys.add(key)
             if got.status == "bad":
                 link.problems.append(_("{name} = {value} {why}: the default, {default}, is used").format(
-                    name=p.name(), value=safe.code(texts[-1]), why=got.note, default=safe.code(p.code(p.default))))
+                    name=p.name(self.tr), value=safe.code(texts[-1]), why=got.note, default=safe.code(p.code(p.default))))
                 link.problem_keys.add(key)
                 continue
             if got.status == "changed":
                 link.problems.append(_("{name} = {value} {why}").format(
-                    name=p.name(), value=safe.code(texts[-1]), why=got.note))
+                    name=p.name(self.tr), value=safe.code(texts[-1]), why=got.note))
                 link.problem_keys.add(key)
             values[key] = got.value
             link.given[key] = got.value
@@ -593,7 +592,7 @@ class Page:
         if unknown:
             shown, rest = safe.names(unknown, shown=3)
             more = _(" and {n} more").format(n=f"{rest:,}") if rest else ""
-            link.problems.insert(0, ngettext("{names} is not a setting of this page: ignored",
+            link.problems.insert(0, ngettext("{names}{more} is not a setting of this page: ignored",
                                              "{names}{more} are not settings of this page: ignored",
                                              len(unknown)).format(names=shown, more=more))
         return link
@@ -777,7 +776,18 @@ def set_values(page: Page, values: Mapping[str, Any], state=None, *, reset: bool
 # keyword arguments go to the Streamlit widget)
 # ----------------------------------------------------------------------------------------------
 def _label(p: Param, label: str | None) -> str:
-    return label if label is not None else _(p.label) if p.label else p.url
+    if label is not None:
+        return label
+    page = current_page()
+    return (page.tr(p.label) if page is not None else _(p.label)) if p.label else p.url
+
+
+def _format_options(p: Param, kw: dict) -> None:
+    """Text options are msgids: shown translated (their values, the URL codes and the widget
+    state stay the English ids)."""
+    if "format_func" not in kw and all(isinstance(o, str) for o in p.options):
+        page = current_page()
+        kw["format_func"] = page.tr if page is not None else _
 
 
 def slider(p: Param, label: str | None = None, **kw):
@@ -813,6 +823,7 @@ def _choice_widget(fn, p: Param, label, **kw):
     if p.kind != "choice":
         raise TypeError(f"{p.url!r} is not a Choice")
     _prepare(p)
+    _format_options(p, kw)
     v = fn(_label(p, label), p.options, key=p.key, **kw)
     _after_widget(p, v)
     return v
@@ -820,6 +831,7 @@ def _choice_widget(fn, p: Param, label, **kw):
 
 def select_slider(p: Param, label: str | None = None, **kw):
     """``st.select_slider`` over ``p.options``."""
+    _format_options(p, kw)
     kw.setdefault("format_func", lambda v: f"{v:g}" if _is_number(v) else str(v))
     _prepare(p)
     v = st.select_slider(_label(p, label), options=p.options, key=p.key, **kw)
@@ -850,6 +862,7 @@ def multiselect(p: Param, label: str | None = None, **kw):
     _prepare(p)
     if p.max_items:
         kw.setdefault("max_selections", p.max_items)
+    _format_options(p, kw)
     v = st.multiselect(_label(p, label), p.options, key=p.key, **kw)
     _after_widget(p, list(v))
     return v
