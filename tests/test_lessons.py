@@ -15,7 +15,7 @@ import pytest
 
 from optlab.ui import adaptive as ad
 from optlab.ui import lessons, state
-from state_checks import assert_inert, link_warnings, no_exception, open_page, widget
+from state_checks import url_state, assert_inert, link_warnings, no_exception, open_page, widget
 
 PAGE_FILE = "pages/4_Adaptive_methods.py"
 Q = ad.Q_MOMENTUM
@@ -104,7 +104,7 @@ def test_before_commit_no_outcome_is_visible():
     assert "Steps to shrink" not in text and "ρ =" not in text and "diverged" not in text
     assert Q.explanation[:40] not in text, "what to look for stays hidden"
     assert at.button(key=f"optlab_commit_{Q.key}").disabled, "Commit needs a pick"
-    assert dict(at.query_params).get("ask") == Q.key
+    assert url_state(at).get("ask") == Q.key
     assert "right this session" not in text
 
 
@@ -152,7 +152,7 @@ def test_moving_a_widget_puts_the_prediction_aside():
     no_exception(at)
     assert "ad_mo_loss" in chart_keys(at), "the student explores freely: the outcome shows"
     assert "put aside" in page_text(at)
-    assert "ask" not in dict(at.query_params)
+    assert "ask" not in url_state(at)
 
 
 def test_question_link_opens_the_prediction():
@@ -249,12 +249,12 @@ def test_lesson_link_opens_its_step_and_the_buttons_step_through():
     at.button(key=lessons.NEXT_KEY).click().run()
     no_exception(at)
     assert "step 4 of 6" in page_text(at)
-    assert dict(at.query_params)["step"] == "4" and dict(at.query_params)["lesson"] == "momentum"
+    assert url_state(at)["step"] == "4" and url_state(at)["lesson"] == "momentum"
     assert widget(at, "ad_mo_lr").value == 0.05 and widget(at, "ad_mo_beta").value == 0.0
     at.button(key=lessons.PREV_KEY).click().run()
     assert "step 3 of 6" in page_text(at) and widget(at, "ad_mo_beta").value == 0.99
     at.button(key="optlab_lesson_exit").click().run()
-    assert "lesson" not in dict(at.query_params) and "step 3 of 6" not in page_text(at)
+    assert "lesson" not in url_state(at) and "step 3 of 6" not in page_text(at)
     # the lesson's query string reopens the same step
     url = lessons.lesson_link(ad.CHAPTER, ad.LESSON_MOMENTUM, 5)
     at = open_page(PAGE_FILE, dict(parse_qsl(urlsplit(url).query)))
