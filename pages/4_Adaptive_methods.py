@@ -126,7 +126,6 @@ def momentum_section():
     c_ctl, c_fig = state.chart_first_columns((1, 2.3), present=(1, 1.45), gap="medium")
     with c_ctl:
         lessons.step_card()  # a lesson step's prediction, beside the chart
-        numbers = st.container() if presenting else None  # presenter: key numbers above the controls
         kappa = state.select_slider(ad.MO_KAPPA)
         lr = float(state.select_slider(ad.MO_LR))
         beta = state.slider(ad.MO_BETA)
@@ -144,8 +143,9 @@ def momentum_section():
     with c_fig:
         if not hide:
             ui.divergence_warnings(trs)
-        ui.show_figure(figs.contour(surface, [] if hide else trs, height=state.chart_height(470, 440),
+        ui.show_figure(figs.contour(surface, [] if hide else trs, height=state.chart_height(470, 410),
                                     colorbar=False), key="ad_mo_contour")
+        numbers = st.container() if presenting else None  # presenter: the key numbers under the chart
         if hide:
             st.caption("🔒 The paths, step counts and loss curves are shown once you commit your prediction.")
     lam = [1.0, float(kappa)]

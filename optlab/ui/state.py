@@ -1022,13 +1022,18 @@ _EMBED_CSS = """
 
 
 # Streamlit drops a query string of more than 1,000 fields or 512 KiB before the script sees it,
-# without a word to the user.  This script (it runs in the page, not in an iframe) notices such an
-# address and reopens the page with a short marker instead, so the page can say what happened.
+# without a word to the user.  This script (it runs in the page, not in an iframe) reads the address
+# the tab was opened with (the navigation entry: Streamlit may have rewritten location already) and,
+# when it is over those limits, reopens the page with a short marker instead, so the page can say
+# what happened.  Sent once per session (a reopened page is a new session with a short address).
 _GUARD_JS = """
 <script>
 (function () {
-  var q = window.location.search;
-  if (!q || q.length < 2) { return; }
+  var nav = (performance.getEntriesByType && performance.getEntriesByType('navigation')[0]) || null;
+  var href = nav && nav.name ? nav.name : window.location.href;
+  var i = href.indexOf('?');
+  if (i < 0) { return; }
+  var q = href.slice(i + 1).split('#')[0];
   var fields = q.split('&').length;
   if (fields > %d || q.length > %d) {
     window.location.replace(window.location.pathname + '?%s=' + fields);
@@ -1036,6 +1041,7 @@ _GUARD_JS = """
 })();
 </script>
 """ % (MAX_FIELDS, MAX_QUERY_CHARS, TOO_LONG)
+_GUARDED = "_optlab_link_guard"
 
 
 def _style() -> None:
@@ -1043,7 +1049,8 @@ def _style() -> None:
         st.html(_PRESENT_CSS)
     elif embedded():
         st.html(_EMBED_CSS)
-    if not st.query_params:  # a dropped link reaches the script as an empty query
+    if not st.session_state.get(_GUARDED):  # the session's first page run
+        st.session_state[_GUARDED] = True
         st.html(_GUARD_JS, unsafe_allow_javascript=True)
 
 
