@@ -79,6 +79,7 @@ _WARNING = "_optlab_link_warning"  # the last link's warning (markdown), for tes
 _OPENED = "_optlab_link_opened"   # how many links were read in this session
 _LAST_OPEN = "_optlab_last_open"  # path of the page that called open() last
 _HISTORY = 8                      # states of the URL remembered per page
+_SNAP = "_optlab_query"           # the URL's query as this mechanism left it ({key: [values]})
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -652,6 +653,7 @@ def open(page: Page, *, underlay: Callable[[Link], Mapping[str, str]] | None = N
     ss[_PAGE] = page
     ss[_LAST_OPEN] = page.path
     query = _query_lists()
+    ss[_SNAP] = {k: list(v) for k, v in query.items()}
     history = ss.setdefault(_WRITTEN, {}).get(page.path)
     owned = _owned(page, query)
     unknown = any(not page.knows(k) for k in query)
@@ -697,30 +699,53 @@ def _write_query(page: Page, target: Mapping[str, str], *, drop_unknown: bool = 
             keep = {k: (v if len(v) > 1 else v[0]) for k, v in current.items() if k not in remove}
             keep.update(update)
             qp.from_dict(keep)
+        current = {k: v for k, v in current.items() if k not in remove}
+        current.update({k: [v] for k, v in update.items()})
+    st.session_state[_SNAP] = current
     _remember(page)
 
 
 def _remember(page: Page) -> None:
     """Note the page's keys of the URL as written by this mechanism (the last few states)."""
     history = st.session_state.setdefault(_WRITTEN, {}).setdefault(page.path, [])
-    now = _owned(page, _query_lists())
+    now = _owned(page, _snapshot())
     if not history or history[-1] != now:
         history.append(now)
         del history[:-_HISTORY]
 
 
+def _snapshot() -> dict[str, list[str]]:
+    snap = st.session_state.get(_SNAP)
+    if snap is None:
+        snap = st.session_state[_SNAP] = _query_lists()
+    return snap
+
+
+def _set_one(key: str, value: str | None) -> bool:
+    """Make ``key`` of the URL ``value`` (None: absent) if it is not already; True if written."""
+    snap = _snapshot()
+    have = snap.get(key, [])
+    if value is None:
+        if not have:
+            return False
+        snap.pop(key, None)
+        if key in st.query_params:
+            del st.query_params[key]
+        return True
+    if have == [value]:
+        return False
+    snap[key] = [value]
+    st.query_params[key] = value
+    return True
+
+
 def set_url(key: str, value: str | None) -> None:
     """Set (or with None remove) one global key of the URL (``lesson``, ``step``, ``ask``…) and
     remember it as written, so it is not taken for a new link on the next run."""
-    qp = st.query_params
-    if value is None:
-        if key in qp:
-            del qp[key]
-    elif qp.get(key) != value or len(qp.get_all(key)) != 1:
-        qp[key] = value
-    page = current_page()
-    if page is not None:
-        _remember(page)
+    if _set_one(key, value):
+        page = current_page()
+        if page is not None:
+            _remember(page)
 
 
 def _after_widget(p: Param, value: Any) -> None:
@@ -728,20 +753,12 @@ def _after_widget(p: Param, value: Any) -> None:
     page = current_page()
     if page is None or p.url not in page.by_url:
         return
-    qp = st.query_params
     sec = None
-    if page.section_param is not None and not p.is_section:
+    if page.section_param is not None and not p.is_section and p.section is not None:
         sec = st.session_state.get(page.section_param.key, page.section_param.default)
     want = None if (p.is_default(value) or not page.in_scope(p, sec)) else p.code(value)
-    have = qp.get_all(p.url) if p.url in qp else []
-    if want is None:
-        if have:
-            del qp[p.url]
-    elif have != [want]:
-        qp[p.url] = want
-    else:
-        return
-    _remember(page)
+    if _set_one(p.url, want):
+        _remember(page)
 
 
 def _prepare(p: Param) -> None:
@@ -904,10 +921,10 @@ def section(p: Param, label: str | None = None, **kw) -> str:
     v = _choice_widget(st.segmented_control, p, label, **kw)
     page = current_page()
     if page is not None:
-        stale = [q.url for q in page.params if q.section is not None and q.section != v and q.url in st.query_params]
+        snap = _snapshot()
+        stale = [q.url for q in page.params if q.section is not None and q.section != v and q.url in snap]
         if stale:
-            _write_query(page, {k: vv for k, vv in st.query_params.to_dict().items()
-                                if k in page.by_url and k not in stale})
+            _write_query(page, {k: vv[-1] for k, vv in _query_lists().items() if k in page.by_url and k not in stale})
     return v
 
 
@@ -943,7 +960,8 @@ def _flag(key: str) -> bool:
     # The URL decides when it names the flag (so the page header, drawn before open(), already
     # knows); otherwise the session remembers it.
     try:
-        raw = st.query_params.get(key)
+        got = _snapshot().get(key)
+        raw = got[-1] if got else None
     except Exception:  # noqa: BLE001 - no script run context
         raw = None
     if raw is not None:
@@ -1013,10 +1031,15 @@ html { font-size: 130%; }
 [data-testid="stCaptionContainer"] { font-size: 0.85rem; }
 </style>
 """
+# Embedded (?embed=true, in an LMS page or slides): Streamlit hides its header; the iframe is narrow,
+# so the sidebar (navigation, language, sidebar experiments) goes too and the page is tighter.
 _EMBED_CSS = """
 <style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"]
+{ display: none !important; }
 [data-testid="stMainBlockContainer"] { padding: 0.5rem 1rem 1rem 1rem !important; max-width: 100% !important; }
 [data-testid="stMain"] h1 { font-size: 1.5rem; padding: 0.2rem 0 0.3rem 0; }
+[data-testid="stMain"] h2 { font-size: 1.25rem; }
 </style>
 """
 
