@@ -23,8 +23,9 @@ Which language is active is decided per script run, never stored in a module glo
    Streamlit UI sets it at the top of every page run; a notebook or a test can set it too.
 2. When it is not set in the running context (a ``st.fragment`` rerun or a widget callback runs in
    a fresh Streamlit thread), a *resolver* installed by the UI is asked: it reads the language of
-   the running Streamlit session.  The resolver is a function installed once per process; it holds
-   no per-session data itself.
+   the running Streamlit session, and :func:`current` keeps the answer in the context for the
+   next look-ups.  The resolver is a function installed once per process; it holds no
+   per-session data itself.
 3. Otherwise English.
 
 This module imports only the standard library (gettext), so ``import optlab`` stays NumPy-only.
@@ -112,6 +113,9 @@ def current() -> str:
         except Exception:  # a resolver must never break a page: fall back to English
             code = None
         if code in LANGUAGES:
+            # Remember it in this context: the next look-ups of this fragment rerun or callback take
+            # the fast path (the thread belongs to this session; a language change activates anew).
+            _LANG.set(code)
             return code
     return DEFAULT
 

@@ -125,12 +125,17 @@ def test_resolver_is_asked_only_when_the_context_has_no_language(tmp_catalogs):
         with i18n.using("en"):
             n = len(calls)
             assert _("Newton's method") == "Newton's method" and len(calls) == n
+        assert len(calls) == 1                     # the answer was kept in this context …
+        i18n.deactivate()                          # … until it is forgotten
+        assert i18n.current() == "zh" and len(calls) == 2
+        i18n.deactivate()
         i18n.set_resolver(lambda: "klingon")       # nonsense: English
         assert i18n.current() == "en"
         i18n.set_resolver(lambda: 1 / 0)           # a broken resolver never breaks a page
         assert i18n.current() == "en"
     finally:
         i18n.set_resolver(None)
+        i18n.deactivate()
     assert i18n.current() == "en"
 
 
