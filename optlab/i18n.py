@@ -22,9 +22,9 @@ Which language is active is decided per script run, never stored in a module glo
 1. :func:`activate` / :func:`using` set a :class:`contextvars.ContextVar` (per thread / task). The
    Streamlit UI sets it at the top of every page run; a notebook or a test can set it too.
 2. When it is not set in the running context (a ``st.fragment`` rerun or a widget callback runs in
-   a fresh Streamlit thread), a *resolver* installed by the UI is asked: it reads the language of
-   the running Streamlit session.  The resolver is a function installed once per process; it holds
-   no per-session data itself.
+   a fresh Streamlit thread), the Streamlit side (``optlab.ui.i18n.session_language``, if
+   ``optlab.ui`` is loaded) is asked for the running session's language, and :func:`current` keeps
+   the answer in the context for the next look-ups.
 3. Otherwise English.
 
 This module imports only the standard library (gettext), so ``import optlab`` stays NumPy-only.
@@ -34,12 +34,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import gettext
+import sys
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Callable, Iterator
 
 __all__ = ["LANGUAGES", "DEFAULT", "NAMES", "LOCALE_DIR", "CATALOG_LOCALES", "SHARED_DOMAIN", "activate",
-           "current", "using", "deactivate", "bind_language", "negotiate", "domain", "Domain", "set_resolver", "translations"]
+           "current", "using", "deactivate", "bind_language", "negotiate", "domain", "Domain", "translations"]
 
 LANGUAGES = ("en", "zh")
 DEFAULT = "en"
@@ -51,8 +52,7 @@ SHARED_DOMAIN = "optlab"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locales"
 
 _LANG: ContextVar[str | None] = ContextVar("optlab_language", default=None)
-_resolver: Callable[[], str | None] | None = None
-
+_SESSION_SIDE = "optlab.ui.i18n"  # answers for the running Streamlit session, when it is loaded
 
 # ----------------------------------------------------------------------------------------------
 # The active language
@@ -84,7 +84,7 @@ def activate(lang: str) -> str:
 
 
 def deactivate() -> None:
-    """Forget the language set in this context (the resolver, or English, decides again)."""
+    """Forget the language set in this context (the session, or English, decides again)."""
     _LANG.set(None)
 
 
@@ -102,18 +102,31 @@ def using(lang: str) -> Iterator[str]:
 
 
 def current() -> str:
-    """The active language code: the context's (:func:`activate`), else the resolver's, else "en"."""
+    """The active language code: the context's (:func:`activate`), else the running Streamlit
+    session's, else "en"."""
     code = _LANG.get()
     if code is not None:
         return code
-    if _resolver is not None:
-        try:
-            code = _resolver()
-        except Exception:  # a resolver must never break a page: fall back to English
-            code = None
-        if code in LANGUAGES:
-            return code
+    code = _session_language()
+    if code in LANGUAGES:
+        # Remember it in this context: the next look-ups of this fragment rerun or callback take
+        # the fast path (the thread belongs to this session; a language change activates anew).
+        _LANG.set(code)
+        return code
     return DEFAULT
+
+
+def _session_language() -> str | None:
+    """The running Streamlit session's language, if the Streamlit side is loaded (it is imported by
+    ``optlab.ui``; a notebook never loads it).  Looked up, not imported: the library does not depend
+    on the UI, and nothing is registered in a module global."""
+    side = sys.modules.get(_SESSION_SIDE)
+    if side is None:
+        return None
+    try:
+        return side.session_language()
+    except Exception:  # the session side must never break a page: fall back to English
+        return None
 
 
 def bind_language(fn: Callable) -> Callable:
@@ -128,16 +141,6 @@ def bind_language(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
 
     return run
-
-
-def set_resolver(resolver: Callable[[], str | None] | None) -> None:
-    """Install the function :func:`current` asks when no language is set in the running context.
-
-    ``optlab.ui`` installs one that reads the running Streamlit session; it returns None outside a
-    session.  One per process (installing again replaces it); ``None`` removes it.
-    """
-    global _resolver
-    _resolver = resolver
 
 
 # ----------------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ hover templates, hover text, button and slider labels.
 
 What may stay as it is: formulas (``$…$``, ``$$…$$``, st.latex), code (`` `…` ``, code blocks), numbers
 and units, URLs, identifiers (``weight_decay``, ``x0``, ``torch.optim.Adam``), single letters
-(variables), text after "📖" (a bibliographic reference), the language selector, and the names in
+(variables), citations (text after "📖", "Name (2015)", "（Name 等，2004）", "Name 等"), the
+language selector, and the names in
 :data:`ALLOWED` plus what a test passes as ``allow=``.  Any other Latin word of two or more letters
 is reported with the element it was found in.
 """
@@ -37,7 +38,8 @@ Rosenbrock Rastrigin Himmelblau Beale Ackley Booth Matyas Goldstein Price Goldst
 Styblinski–Tang McCormick
 PyTorch NumPy SciPy SymPy Plotly Streamlit OptLab optlab TensorFlow Python Jupyter notebook KaTeX LaTeX
 torch optim numpy np scipy sympy
-CPU GPU CSV HTML URL PNG SVG JSON API BLAS MLP CNN ReLU ML AI LR CV SAM PCGrad GradNorm FedAvg DP-SGD
+CPU GPU CSV HTML URL PNG SVG JSON API BLAS MLP CNN SVM UCI ReLU ML AI LR CV SAM PCGrad GradNorm FedAvg DP-SGD
+Ctrl Shift Alt Cmd Esc Enter
 English
 sin cos tan tanh exp log ln sqrt abs max min argmin argmax atan2 arctan sign sgn det tr diag pi
 lr eps betas ms px dB KB MB GB kHz Hz
@@ -50,7 +52,11 @@ _MD_LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _TAG = re.compile(r"<[^<>]*>|&[a-z]+;|&#\d+;")
 _PLOTLY_FIELD = re.compile(r"%\{[^}]*\}")
 _PRINTF = re.compile(r"%[-+ 0#]*\d*(?:\.\d+)?[a-zA-Z%]")
-_CITATION = re.compile(r"📖[^\n]*")
+_CITATION = re.compile(
+    r"📖[^\n]*"                                                        # a reference line
+    r"|[（(][^()（）]*?(?:19|20)\d{2}[a-z]?[^()（）]*[）)]"                # (Efron 等，2004), (Kingma & Ba 2015)
+    r"|\b[A-Z][\w'’\-]+(?:\s*(?:&|and|,|、)\s*[A-Z][\w'’\-]+)*\s*(?:et al\.\s*)?[（(](?:19|20)\d{2}[a-z]?[）)]"
+    r"|\b[A-Z][\w'’\-]+\s*等人?")                                       # Polyak (1964), Sutskever 等
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.'’\-–]*[A-Za-z0-9_]|[A-Za-z]")
 CHINESE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 

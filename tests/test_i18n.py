@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import sys
 import threading
 
 import pytest
@@ -111,27 +112,33 @@ def test_language_is_per_thread(tmp_catalogs):
     assert i18n.current() == "en"                  # the test's own thread was never changed
 
 
-def test_resolver_is_asked_only_when_the_context_has_no_language(tmp_catalogs):
+def test_session_side_is_asked_only_when_the_context_has_no_language(tmp_catalogs, monkeypatch):
+    """Outside an activated context, current() asks the Streamlit side (optlab.ui.i18n, when it is
+    loaded) and keeps the answer in the context; a broken or silent answer means English."""
+    import types
+
     _, _N, _ng = i18n.domain("newton")
     calls = []
-
-    def resolver():
-        calls.append(1)
-        return "zh"
-
-    i18n.set_resolver(resolver)
+    side = types.SimpleNamespace(session_language=lambda: calls.append(1) or "zh")
+    monkeypatch.setitem(sys.modules, "optlab.ui.i18n", side)
     try:
         assert i18n.current() == "zh" and _("Newton's method") == "牛顿法"
+        assert len(calls) == 1                     # the answer was kept in this context …
         with i18n.using("en"):
-            n = len(calls)
-            assert _("Newton's method") == "Newton's method" and len(calls) == n
-        i18n.set_resolver(lambda: "klingon")       # nonsense: English
+            assert _("Newton's method") == "Newton's method" and len(calls) == 1
+        i18n.deactivate()                          # … until it is forgotten
+        assert i18n.current() == "zh" and len(calls) == 2
+        i18n.deactivate()
+        side.session_language = lambda: "klingon"  # nonsense: English, not kept
+        assert i18n.current() == "en" and i18n._LANG.get() is None
+        side.session_language = lambda: 1 / 0      # a broken session side never breaks a page
         assert i18n.current() == "en"
-        i18n.set_resolver(lambda: 1 / 0)           # a broken resolver never breaks a page
+        side.session_language = lambda: None       # outside a session (a test thread, a pool worker)
         assert i18n.current() == "en"
     finally:
-        i18n.set_resolver(None)
-    assert i18n.current() == "en"
+        i18n.deactivate()
+    monkeypatch.delitem(sys.modules, "optlab.ui.i18n")
+    assert i18n.current() == "en"                  # a notebook: the UI is never loaded
 
 
 def test_import_optlab_i18n_needs_only_the_standard_library():

@@ -129,3 +129,17 @@ def test_committed_mo_files_match_their_po():
 
         write_mo(buf, tool._read(tool.po_path(dom)))
         assert tool.mo_problems(dom, tool._read(tool.po_path(dom))) == [], dom
+
+
+def test_shadowed_translation_function_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setattr(tool, "ROOT", tmp_path)
+    f = tmp_path / "page.py"
+    f.write_text(
+        "from optlab.i18n import domain\n_, N_, ngettext = domain('toy')\n"
+        "def show(rows):\n    for _ in rows:\n        pass\n    return _('Title')\n"
+        "def fine(rows):\n    n = sum(1 for _ in rows)\n    return _('Title') * n\n"
+        "a, _ = 1, 2\nprint(_('x'))\n")
+    problems = tool.shadow_problems([f])
+    assert len(problems) == 2, problems
+    assert "page.py:4: `_` assigned in show()" in problems[1] or "page.py:4: `_` assigned in show()" in problems[0]
+    assert any("page.py:10: `_` reassigned at module level" in p for p in problems)

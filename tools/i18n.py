@@ -292,7 +292,51 @@ def check(verbose: bool = False) -> list[str]:
     for dom in set(catalog_domains()) - set(by_domain):
         problems.append(f"{dom}.po belongs to no source file (a renamed chapter?)")
     problems += binding_problems(by_domain)
+    problems += shadow_problems([f for files in by_domain.values() for f in files])
     return problems
+
+
+def _stores_underscore(node: ast.AST) -> list[int]:
+    """Lines where ``_`` is assigned in this scope (not in nested functions or comprehensions)."""
+    lines = []
+    stack = list(ast.iter_child_nodes(node))
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
+                          ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue
+        if isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store):
+            lines.append(n.lineno)
+        stack.extend(ast.iter_child_nodes(n))
+    return lines
+
+
+def _calls_underscore(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "_" for n in ast.walk(node))
+
+
+def shadow_problems(files: list[Path]) -> list[str]:
+    """``_`` reassigned where it is the translation function: ``for _ in …`` or ``a, _ = …`` in a
+    function that also calls ``_()`` makes ``_`` local there (a crash or a wrong text), and at module
+    level it replaces the translation function for the rest of the file."""
+    out = []
+    for f in files:
+        tree = ast.parse(f.read_text(encoding="utf-8"))
+        if not _calls_underscore(tree):
+            continue
+        rel = f.relative_to(ROOT)
+        binding = {n.lineno for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+                   and "domain" in ast.unparse(n.value.func)}
+        for line in _stores_underscore(tree):
+            if line not in binding:
+                out.append(f"{rel}:{line}: `_` reassigned at module level: it is the translation function "
+                           "here (use another name, e.g. `for _i in …`)")
+        for fn in ast.walk(tree):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and _calls_underscore(fn):
+                for line in _stores_underscore(fn):
+                    out.append(f"{rel}:{line}: `_` assigned in {fn.name}(), which also calls _(): "
+                               "use another name for the throwaway value")
+    return out
 
 
 def binding_problems(by_domain: dict[str, list[Path]]) -> list[str]:

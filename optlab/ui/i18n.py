@@ -10,8 +10,8 @@ How the language flows (see also ``optlab/i18n.py`` and ``docs/i18n.md``):
   the address in the bar always opens the page in the language on screen.
 * **session → run**: :func:`setup` (called by ``ui.page_config`` at the top of every page) activates
   the language for the run (a ContextVar, fast).  A ``st.fragment`` rerun or a widget callback runs
-  in a new thread without it; there :func:`optlab.i18n.current` asks :func:`session_language`,
-  installed here as the resolver, which reads the same session state.
+  in a new thread without it; there :func:`optlab.i18n.current` asks :func:`session_language`
+  (this module, when loaded), which reads the same session state.
 * **selector → session**: the selector's ``on_change`` callback writes the new language to the
   session and the URL; the rerun that follows draws the page in it.  Widgets keep their values:
   Streamlit identifies a keyed widget by its key, not by its (translated) label.
@@ -54,8 +54,8 @@ def _requested() -> tuple[str | None, str | None]:
 def session_language() -> str | None:
     """The language of the Streamlit session running this thread (None outside a session).
 
-    Installed as :func:`optlab.i18n.set_resolver`; used where :func:`setup` has not run in this
-    thread (fragment reruns, callbacks, and the arguments of ``page_config`` on a first run).
+    :func:`optlab.i18n.current` asks it where :func:`setup` has not run in this thread (fragment
+    reruns, callbacks, and the arguments of ``page_config`` on a first run).
     """
     from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
@@ -70,8 +70,6 @@ def session_language() -> str | None:
         return code
     return _requested()[0]
 
-
-i18n.set_resolver(session_language)
 
 
 def _write_url(code: str) -> None:

@@ -225,7 +225,7 @@ def show_surface_formula(surface, *, derivatives: bool | None = None) -> None:
         derivatives = "grad_latex" in p
     if derivatives and "grad_latex" in p:
         gx, gy = p["grad_latex"]
-        (hxx, hxy), (_, hyy) = p["hessian_latex"]
+        (hxx, hxy), (_hyx, hyy) = p["hessian_latex"]
         st.latex(rf"\nabla f=\begin{{pmatrix}}{gx}\\ {gy}\end{{pmatrix}},\qquad "
                  rf"\nabla^2 f=\begin{{pmatrix}}{hxx} & {hxy}\\ {hxy} & {hyy}\end{{pmatrix}}")
         for note in p.get("notes", []) or []:

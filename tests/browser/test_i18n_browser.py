@@ -136,10 +136,11 @@ def remember():
 
 @st.fragment
 def section():
+    before = i18n._LANG.get()    # what this thread knew before its first look-up
     n = st.session_state["n"] = st.session_state.get("n", 0) + 1
     st.button(_("Set it up"), key="frag_btn", on_click=remember)
     st.markdown(f"frag-lang={current()} frag-text={_('What to look for')} "
-                f"cb={st.session_state.get('cb_text', '-')} ctxvar={i18n._LANG.get()} n={n}")
+                f"cb={st.session_state.get('cb_text', '-')} ctxvar={before} n={n}")
 
 
 section()
