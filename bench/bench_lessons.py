@@ -151,7 +151,7 @@ def main() -> None:
     for name, q in links.items():
         reps = 2000 if len(q) < 50 else 50
         t0 = time.perf_counter()
-        for _ in range(reps):
+        for _rep in range(reps):
             ad.PAGE.read(q).warning()
         print(f"   {name:30s} {1e6 * (time.perf_counter() - t0) / reps:9.1f} µs")
 

@@ -304,28 +304,28 @@ def _runs(v) -> tuple:
 
 
 def _gd_bucket(v) -> int:
-    surface, gd, _, _ = _runs(v)
+    surface, gd = _runs(v)[:2]
     k = steps_to_shrink(surface, gd)
     return 0 if k < 100 else 1 if k < 200 else 2 if k <= int(v["n"]) else 3
 
 
 def _momentum_beats_gd(v) -> int:
-    surface, gd, hb, _ = _runs(v)
+    surface, gd, hb = _runs(v)[:3]
     return 0 if steps_to_shrink(surface, hb) < steps_to_shrink(surface, gd) else 1
 
 
 def _more_memory(v) -> int:
     """β as set against β = 0.9 at the same κ, lr and steps: 0 faster, 1 slower or never."""
-    surface, _, hb, _ = _runs(v)
-    _, _, ref, _ = _runs({**v, "b": 0.9})
+    surface, hb = _runs(v)[0], _runs(v)[2]
+    ref = _runs({**v, "b": 0.9})[2]
     return 0 if steps_to_shrink(surface, hb) < steps_to_shrink(surface, ref) else 1
 
 
 def _gd_fate(v) -> int:
-    surface, gd, _, _ = _runs(v)
+    surface, gd = _runs(v)[:2]
     if int(gd.diverged_at) >= 0 or float(gd.losses[-1]) > float(gd.losses[0]):
         return 2
-    _, ref, _, _ = momentum_runs(float(v["k"]), 0.02, 0.0, int(v["n"]))
+    ref = momentum_runs(float(v["k"]), 0.02, 0.0, int(v["n"]))[1]
     return 1 if steps_to_shrink(surface, gd) < steps_to_shrink(surface, ref) else 0
 
 
