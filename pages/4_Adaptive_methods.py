@@ -36,27 +36,27 @@ def fmt_steps(k, steps):
 # ----------------------------------------------------------------------------------------------
 # Guided experiments (sidebar): each sets the section and its widgets, then the page reruns
 # ----------------------------------------------------------------------------------------------
-def exp_adam_first_step(state):
-    state.update({"ad_section": "State at a step", "ad_st_surface": "quadratic", "ad_st_opts": ["adam", "sgd"],
+def exp_adam_first_step(ss):
+    ss.update({"ad_section": "State at a step", "ad_st_surface": "quadratic", "ad_st_opts": ["adam", "sgd"],
                   "ad_st_T": 50, "ad_st_t": 1})
-    ui.set_hyper_state("adam", "ad_st_adam", {"lr": 0.1}, state)
-    ui.set_hyper_state("sgd", "ad_st_sgd", {"lr": 0.05, "momentum": 0.9}, state)
+    ui.set_hyper_state("adam", "ad_st_adam", {"lr": 0.1}, ss)
+    ui.set_hyper_state("sgd", "ad_st_sgd", {"lr": 0.05, "momentum": 0.9}, ss)
 
 
-def exp_adagrad_rmsprop(state):
-    state.update({"ad_section": "State at a step", "ad_st_surface": "rosenbrock", "ad_st_opts": ["adagrad", "rmsprop"],
+def exp_adagrad_rmsprop(ss):
+    ss.update({"ad_section": "State at a step", "ad_st_surface": "rosenbrock", "ad_st_opts": ["adagrad", "rmsprop"],
                   "ad_st_T": 500, "ad_st_t": 500})
-    ui.set_hyper_state("adagrad", "ad_st_adagrad", {"lr": 0.05}, state)
-    ui.set_hyper_state("rmsprop", "ad_st_rmsprop", {"lr": 0.05}, state)
+    ui.set_hyper_state("adagrad", "ad_st_adagrad", {"lr": 0.05}, ss)
+    ui.set_hyper_state("rmsprop", "ad_st_rmsprop", {"lr": 0.05}, ss)
 
 
-def exp_bias(state):
-    state.update({"ad_section": "Adam family", "ad_fam": "Bias correction", "ad_bc_kappa": 10, "ad_bc_lr": 0.05,
+def exp_bias(ss):
+    ss.update({"ad_section": "Adam family", "ad_fam": "Bias correction", "ad_bc_kappa": 10, "ad_bc_lr": 0.05,
                   "ad_bc_b1": 0.9, "ad_bc_b2": 0.999, "ad_bc_steps": 100})
 
 
-def exp_lr_finder(state):
-    state.update({"ad_section": "LR finder", "ad_lf_problem": "Quadratic bowl", "ad_lf_kappa": 1, "ad_lf_opt": "sgd",
+def exp_lr_finder(ss):
+    ss.update({"ad_section": "LR finder", "ad_lf_problem": "Quadratic bowl", "ad_lf_kappa": 1, "ad_lf_opt": "sgd",
                   "ad_lf_mom": 0.0, "ad_lf_smooth": 0.0, "ad_lf_lrmin": 1e-4, "ad_lf_lrmax": 5.0, "ad_lf_steps": 100})
 
 
