@@ -25,7 +25,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from . import mlp, polynomial, validation
+from . import mlp, polynomial, theory, validation
 from .errors import OptlabError, check_choice
 
 N_VAL = 200                 # validation points of the 1-D regression sections
@@ -450,7 +450,9 @@ def lr_search(n: int = 60, noise: float = 0.3, degree: int = 8, k: int = 5, step
                                        optimizer=optimizer, seed=seed)
     with np.errstate(invalid="ignore"):
         curve = res.val_curves.mean(axis=2)   # NaN where any fold diverged
-    limit = min(1.0 / np.linalg.eigvalsh(phi[tr].T @ phi[tr] / len(tr))[-1] for tr, _ in res.folds)
+    # the training loss of fold T is a quadratic with Hessian (2/m)·Φ_TᵀΦ_T
+    limit = min(theory.stability_limit(0.0, np.linalg.eigvalsh(2.0 * (phi[tr].T @ phi[tr]) / len(tr))[-1])
+                for tr, _ in res.folds)
     return LRSearch(res, optimizer, int(steps), int(k), int(degree), int(n), curve, float(limit), float(noise) ** 2)
 
 

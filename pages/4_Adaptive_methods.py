@@ -6,7 +6,7 @@ widgets reruns that section only.  All numbers come from optlab; this file only 
 """
 import streamlit as st
 
-from optlab import arena, momentum, optimizers, schedules
+from optlab import arena, optimizers, schedules, theory
 from optlab.figures import adaptive as chfig
 from optlab.figures import core as figs
 from optlab.optimizers import variants
@@ -68,13 +68,13 @@ with st.sidebar:
     st.header("Guided experiments")
     st.caption("Predict first, then press the button: it sets the section and its widgets.")
     lr_e, b_e = 0.02, 0.9
-    rates = momentum.heavy_ball_rate([lr_e, lr_e], [0.0, b_e], [1.0, 50.0])
+    rates = theory.heavy_ball_rate([lr_e, lr_e], [0.0, b_e], [1.0, 50.0])
     ui.experiment(
         "Momentum on a narrow valley",
         f"κ = 50, lr = {lr_e:g}: will momentum {b_e:g} help, or overshoot and lose?",
         exp_momentum,
         f"Both: it overshoots (β = {b_e:g} is above the critically damped β\\* = "
-        f"{float(momentum.critical_momentum(lr_e, [1, 50])):.2f}, so the path spirals) **and** it helps: plain GD "
+        f"{float(theory.critical_momentum(lr_e, [1, 50])):.2f}, so the path spirals) **and** it helps: plain GD "
         f"shrinks the error by {float(rates[0]):.3f} per step along the flat direction, momentum by √β = "
         f"{float(rates[1]):.3f}. In the phase diagram your choice is the black circle; the white curve is β\\*.",
         key="ad_exp_mom")
@@ -156,14 +156,14 @@ def momentum_section():
         ui.divergence_warnings(trs)
         ui.show_figure(figs.contour(surface, trs, height=470, colorbar=False), key="ad_mo_contour")
     lam = [1.0, float(kappa)]
-    r_gd = float(momentum.heavy_ball_rate(lr, 0.0, lam))
-    r_hb = float(momentum.heavy_ball_rate(lr, beta, lam))
-    b_star = float(momentum.critical_momentum(lr, lam))
-    p_lr, p_b, p_rho = momentum.polyak_optimum(1.0, float(kappa))
+    r_gd = float(theory.heavy_ball_rate(lr, 0.0, lam))
+    r_hb = float(theory.heavy_ball_rate(lr, beta, lam))
+    b_star = float(theory.critical_momentum(lr, lam))
+    p_lr, p_b, p_rho = theory.polyak_optimum(1.0, float(kappa))
     f0 = float(gd.losses[0])
     tol = f0 / SHRINK
     seen = [arena.steps_to_tolerance(surface, t, tol) for t in trs]
-    pred = [float(momentum.steps_to_shrink(r * r, SHRINK)) for r in (r_gd, r_hb)]
+    pred = [float(theory.steps_to_shrink(r * r, SHRINK)) for r in (r_gd, r_hb)]
     with c_ctl:
         damping = ("**under-damped** (β > β\\*): the error spirals, shrinking by √β per step"
                    if beta > b_star else "**over-damped** (β < β\\*): no spiralling, but slower than at β\\*")
@@ -179,7 +179,7 @@ def momentum_section():
         + (f", momentum {fmt_steps(seen[1], steps)} (theory ≈ {pred[1]:.0f}), Nesterov {fmt_steps(seen[2], steps)}"
            if beta > 0 else "")
         + f". Best pair for κ = {kappa:g} (Polyak): γ = {p_lr:.3g}, β = {p_b:.3f}, ρ = {p_rho:.3f} — against GD's "
-          f"best ρ = {(kappa - 1) / (kappa + 1):.3f}. Same colour = same optimizer (torch's SGD); the dash tells "
+          f"best ρ = {theory.gd_best_rate(1.0, kappa):.3f}. Same colour = same optimizer (torch's SGD); the dash tells "
           f"GD, momentum and Nesterov apart.")
 
     l_col, r_col = st.columns([1, 1.25], gap="medium")

@@ -15,7 +15,7 @@ import optlab
 from optlab import optimizers as O
 from optlab.figures import adaptive as chfig
 from optlab.figures.core import figure_size_bytes
-from optlab import momentum as HB
+from optlab import theory as HB
 from optlab.optimizers import variants as V
 
 PAGE = "pages/4_Adaptive_methods.py"

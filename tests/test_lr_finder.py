@@ -7,7 +7,8 @@ import pytest
 
 import optlab
 from optlab import data, models
-from optlab.lr_finder import curvature_limit, exponential_range, lr_range_test
+from optlab.lr_finder import exponential_range, lr_range_test
+from optlab.theory import curvature_limit
 
 X0 = np.array([-2.5, 1.5])
 

@@ -1,4 +1,4 @@
-r"""Teaching variants that torch.optim does not have, and the theory of momentum on a quadratic.
+r"""Teaching variants that torch.optim does not have.
 
 **Not registered**: :func:`optlab.optimizers.make` and ``names()`` know nothing of these; build
 them with :func:`variant` (``variant("adam_no_bias_correction", lr=0.1)``).  They exist to show what a
@@ -10,12 +10,8 @@ torch convention buys, by switching it off:
   part ways as soon as a schedule changes γ.
 
 Both are chains of the transforms of :mod:`.adam` / :mod:`.base` (imported, not copied), so they run
-in :func:`optlab.run` like any optimizer and record the same per-step state.
-
-The second half is the **heavy-ball** analysis used by the momentum phase diagram.  On
-``f(θ) = ½ θᵀAθ`` torch's SGD with momentum μ and learning rate η obeys, along each eigenvector of A
-(eigenvalue λ), ``θ_{t+1} = (1 + μ − ηλ)·θ_t − μ·θ_{t−1}`` (for t ≥ 1; torch's first buffer b₁ = g₁
-is the same as b₀ = 0).  Its characteristic roots ``z² − (1 + μ − ηλ) z + μ = 0`` give the rate.
+in :func:`optlab.run` like any optimizer and record the same per-step state.  The heavy-ball theory
+of the momentum phase diagram is in :mod:`optlab.theory`.
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from .. import lr_finder, optimizers, schedules
+from .. import lr_finder, optimizers, schedules, theory
 from ..arena import hyper_items
 from ..optimizers import variants
 from ..runner import run
@@ -135,7 +135,7 @@ def problem_run(problem: tuple, optimizer: str, items: tuple, steps: int, batch_
 
 def curvature_limit(problem: tuple, momentum: float = 0.0) -> float:
     s = problem_surface(problem)
-    return lr_finder.curvature_limit(s, s.starts[0], momentum)
+    return theory.curvature_limit(s, s.starts[0], momentum)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from .. import data, losses, models, optimizers, schedules
+from .. import data, losses, models, optimizers, schedules, theory
 from ..runner import run
 
 # The outlier lab's clean data: the engine's make_line defaults, fixed here so the lab is reproducible.
@@ -181,18 +181,17 @@ def curvature(spec: tuple) -> Curvature:
     too small = 1 % of 2/λ_max, good = 2/(λ_max + λ_min) (the best constant step on a quadratic),
     oscillating = 90 % and diverging = 120 % of the critical 2/λ_max."""
     s = surface(spec)
-    lam = np.linalg.eigvalsh(s.hessian(s.minima[0]))
+    lam = theory.hessian_eigenvalues(s, s.minima[0])
     lo, hi = float(lam[0]), float(lam[-1])
-    crit = 2.0 / hi
-    presets = {k: (2.0 / (hi + lo) if f is None else f * crit) for k, f in PRESET_FACTORS.items()}
+    crit = float(theory.stability_limit(0.0, hi))
+    presets = {k: (theory.gd_best_lr(lo, hi) if f is None else f * crit) for k, f in PRESET_FACTORS.items()}
     return Curvature(hi, lo, crit, {k: float(f"{v:.4g}") for k, v in presets.items()})
 
 
 def contraction(spec: tuple, lr: float) -> float:
     """max |1 − η λ| over the Hessian's eigenvalues: GD's error shrinks by this factor per step."""
     s = surface(spec)
-    lam = np.linalg.eigvalsh(s.hessian(s.minima[0]))
-    return float(np.max(np.abs(1.0 - lr * lam)))
+    return float(theory.gd_rate(lr, theory.hessian_eigenvalues(s, s.minima[0])))
 
 
 # ----------------------------------------------------------------------------------------------
