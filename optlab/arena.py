@@ -58,10 +58,8 @@ def surface_spec(surface) -> tuple:
 def surface_from_spec(spec: Sequence) -> surfaces.Surface:
     """Inverse of :func:`surface_spec` (raises ``FormulaError``/``UnknownNameError`` on bad input)."""
     if spec[0] == "formula":
-        from .formula import from_formula
-
         window = spec[2] if len(spec) > 2 else None
-        return from_formula(spec[1], window=window)
+        return surfaces.from_formula(spec[1], window=window)
     return surfaces.get(spec[0], **dict(spec[1] if len(spec) > 1 else ()))
 
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from . import data as _data
 from . import models as _models
+from .surfaces.data import loss_surface_1d
 from .optimizers import make as _make
 from .runner import Trajectory, run as _run
 
@@ -408,7 +409,7 @@ def corrected(lr_gd: float = 0.1, steps_gd: int = 1000, lr_sgd: float = 0.02, st
     the data-built (w, b) surface), and the least-squares solution they should reach."""
     ds = _data.load(dataset)
     x, y = np.asarray(ds.X[:, 0], float), np.asarray(ds.y, float)
-    surface = _models.loss_surface_1d(x, y, "mse", label="the article's data")
+    surface = loss_surface_1d(x, y, "mse", label="the article's data")
     star = _models.LinearRegression.closed_form(x, y)
     gd = _run(surface, _make("sgd", lr=lr_gd), np.asarray(x0, float), int(steps_gd), record="path")
     sgd = _run(surface, _make("sgd", lr=lr_sgd), np.asarray(x0, float), int(steps_sgd), batch_size=1, seed=seed,

@@ -17,7 +17,7 @@ import optlab
 from optlab import optimizers, surfaces
 from optlab import quadratic_model as qm
 from optlab.errors import UnknownNameError
-from optlab.formula import from_formula
+from optlab.surfaces import from_formula
 
 FUNS = qm.names_1d()
 

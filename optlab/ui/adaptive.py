@@ -102,10 +102,10 @@ def l2_point(surface_spec: tuple, weight_decay: float, x0: tuple) -> tuple[float
 def regression_surface(n: int = 200, noise: float = 0.5, seed: int = 0):
     """Mean squared error of ŷ = w·x + b on synthetic data (``optlab.data.make_line``), with real
     mini-batches; built once per setting and shared (read-only)."""
-    from .. import data, models
+    from .. import data, surfaces
 
     x, y = data.make_line(n=n, slope=2.0, intercept=1.0, noise=noise, seed=seed)
-    return models.loss_surface_1d(x, y, "mse", label=f"synthetic line y = 2x + 1 + noise ({n} points)")
+    return surfaces.from_data(x, y, "mse", label=f"synthetic line y = 2x + 1 + noise ({n} points)")
 
 
 def problem_surface(problem: tuple):

@@ -24,6 +24,7 @@ import streamlit as st
 
 from .. import data, losses, models, optimizers, schedules, theory
 from ..runner import run
+from ..surfaces.data import logistic_surface_1d, loss_surface_1d
 
 # The outlier lab's clean data: the engine's make_line defaults, fixed here so the lab is reproducible.
 LINE = dict(n=40, slope=2.0, intercept=1.0, noise=0.5)
@@ -88,8 +89,8 @@ def surface(spec: tuple):
     x, y, _, label = dataset(data_spec)
     params = dict(params)
     if data_spec[0] == "feature" and data_spec[1] in ("breast_cancer",):
-        return models.logistic_surface_1d(x, y, loss, window=window, label=label, **params)
-    return models.loss_surface_1d(x, y, loss, window=window, label=label, **params)
+        return logistic_surface_1d(x, y, loss, window=window, label=label, **params)
+    return loss_surface_1d(x, y, loss, window=window, label=label, **params)
 
 
 @st.cache_data(max_entries=96, show_spinner=False)
