@@ -12,7 +12,6 @@ returned warnings, so a mangled link still opens a working page.
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import math
 from dataclasses import dataclass, field
@@ -32,13 +31,6 @@ TOL = 1e-4           # "reached the minimum": f − f* ≤ TOL (results table, a
 
 # hyperparameters the arena does not expose: they only flip signs or tune line searches
 HIDDEN = {"maximize"}
-
-
-@functools.lru_cache(maxsize=64)
-def info(name: str):
-    """``optlab.optimizers.info(name)``, memoised: the record is immutable and building an optimizer
-    to read it costs ~0.1 ms, called hundreds of times per page run."""
-    return optimizers.info(name)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -84,7 +76,7 @@ def hyper_items(hyper: Mapping[str, Any]) -> tuple:
 
 def non_defaults(name: str, hyper: Mapping[str, Any]) -> dict[str, Any]:
     """The entries of ``hyper`` that differ from torch's defaults (what a link needs to carry)."""
-    rec = info(name)
+    rec = optimizers.info(name)
     out = {}
     for h in rec.hyper:
         if h.name not in hyper:
@@ -158,7 +150,7 @@ def canonical(sc: Scenario) -> Scenario:
     if sc.surface != "custom":
         defaults = surfaces.get(sc.surface).params
         params = {k: float(v) for k, v in sc.surface_params.items() if defaults.get(k) != float(v)}
-    racers = [Racer(r.name, non_defaults(r.name, resolve(info(r.name), dict(r.hyper)))) for r in sc.racers]
+    racers = [Racer(r.name, non_defaults(r.name, resolve(optimizers.info(r.name), dict(r.hyper)))) for r in sc.racers]
     return Scenario(surface=sc.surface, surface_params=params, formula=sc.formula if sc.surface == "custom" else None,
                     start=sc.start, steps=sc.steps, racers=racers)
 
@@ -212,7 +204,7 @@ def _parse_racer(text: str, warn: list[str]) -> Racer | None:
     if name not in optimizers.names():
         warn.append(f"unknown optimizer {name!r} ignored (known: {', '.join(optimizers.names())})")
         return None
-    rec = info(name)
+    rec = optimizers.info(name)
     hyper: dict[str, Any] = {}
     for item in filter(None, (s.strip() for s in rest.split(","))):
         k, eq, v = item.partition("=")
@@ -376,7 +368,7 @@ def steps_to_tolerance(surface, tr, tol: float = TOL) -> int:
 def hyper_text(name: str, hyper: Mapping[str, Any], *, only_changed: bool = True) -> str:
     """``"lr = 0.05, momentum = 0.9"``: the hyperparameters worth showing (those that differ from
     torch's defaults, and always lr)."""
-    full = resolve(info(name), dict(hyper))
+    full = resolve(optimizers.info(name), dict(hyper))
     shown = non_defaults(name, full) if only_changed else full
     parts = [f"lr = {float(full['lr']):.4g}"]
     for k, v in shown.items():

@@ -132,7 +132,7 @@ with st.sidebar:
     racers = st.session_state[f"{P}_racers"]
     settings = []
     for r in racers:
-        info = arena.info(r["name"])
+        info = optimizers.info(r["name"])
         color = figures.optimizer_color(r["name"])
         with st.container(border=True):
             st.markdown(f"<span style='color:{color};font-size:1.3em'>●</span> **{info.title}**",
@@ -147,7 +147,7 @@ with st.sidebar:
     if len(racers) < arena.MAX_OPTIMIZERS:
         a1, a2 = st.columns([3, 2], vertical_alignment="bottom")
         a1.selectbox("Add an optimizer", optimizers.names(), key=f"{P}_add",
-                     format_func=lambda n: arena.info(n).title)
+                     format_func=lambda n: optimizers.info(n).title)
         a2.button("Add", key=f"{P}_add_btn", on_click=add_racer, width="stretch")
 
 
@@ -172,7 +172,7 @@ for r, hyper, err in settings:
     if err:
         continue
     tr = race_run(spec, r["name"], arena.hyper_items(hyper), start, int(steps))
-    tr.label = f"{arena.info(r['name']).title} ({arena.hyper_text(r['name'], hyper)})"
+    tr.label = f"{optimizers.info(r['name']).title} ({arena.hyper_text(r['name'], hyper)})"
     trajectories.append(tr)
     racer_of.append((r, hyper))
 
@@ -296,7 +296,7 @@ if tune:
     tuned_rows, default_runs, tuned_runs, tuned_lrs = [], [], [], {}
     for (r, hyper), tr in zip(racer_of, trajectories):
         name = r["name"]
-        info = arena.info(name)
+        info = optimizers.info(name)
         res = ui.cached_tune_lr(spec, name, arena.hyper_items(hyper), start, int(steps), tol=arena.TOL)
         d_h = {**hyper, "lr": info.defaults["lr"]}
         t_h = {**hyper, "lr": res["lr"]}
@@ -342,7 +342,7 @@ if tune:
 # ----------------------------------------------------------------------------------------------
 st.subheader("Update rules")
 names_in_race = list(dict.fromkeys(r["name"] for r, _ in racer_of))
-tabs = st.tabs([arena.info(n).title for n in names_in_race])
+tabs = st.tabs([optimizers.info(n).title for n in names_in_race])
 for tab, name in zip(tabs, names_in_race):
     with tab:
         ui.show_update_rule(name)

@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 
 from .adam import ADAM, check_adam, moments_init, update_moments
-from .base import Info, Optimizer, Transform, add_l2, chain, check_range, resolve
+from .base import Info, Optimizer, Step, Transform, add_l2, chain, check_range, documented, resolve
 from .sgd import INFO as SGD_INFO
 from ..errors import UnknownNameError
 
@@ -63,17 +63,16 @@ def scale_by_adam_no_bias_correction(b1, b2, eps) -> Transform:
         m, v = update_moments(g, state, b1, b2)
         denom = np.sqrt(v)
         denom += eps
-        ctx.terms = [(-ctx.lr, m, denom)]  # same addcdiv_ as Adam, with step size γ instead of γ/bc₁
         if ctx.want_aux:
             ctx.aux.update(m_hat=m.copy(), v_hat=v.copy(), denom=denom.copy(),
                            lr_t=np.broadcast_to(ctx.lr, g.shape[:1] + (1,)).copy())
-        return None
+        return Step(((-ctx.lr, m, denom),))  # same addcdiv_ as Adam, with step size γ instead of γ/bc₁
 
     return Transform(lambda params: moments_init(params), update)
 
 
+@documented(ADAM_NO_BIAS_CORRECTION)
 def adam_no_bias_correction(**hyper) -> Optimizer:
-    """Adam without bias correction (teaching variant), torch's Adam keywords and defaults."""
     h = resolve(ADAM_NO_BIAS_CORRECTION, hyper)
     check_adam(h)
     b1, b2 = h["betas"]
@@ -117,14 +116,13 @@ def textbook_momentum(momentum) -> Transform:
         v = state["velocity"]
         v *= momentum
         v += ctx.lr * g
-        ctx.terms = [(-1.0, v, None)]
-        return None
+        return Step(((-1.0, v, None),))
 
     return Transform(init, update)
 
 
+@documented(SGD_TEXTBOOK_MOMENTUM)
 def sgd_textbook_momentum(**hyper) -> Optimizer:
-    """SGD with the velocity form of momentum (teaching variant); torch's keywords and defaults."""
     h = resolve(SGD_TEXTBOOK_MOMENTUM, hyper)
     check_range("learning rate", h["lr"])
     check_range("momentum value", h["momentum"], 0.0, 1.0)

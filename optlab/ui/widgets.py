@@ -17,7 +17,6 @@ import streamlit as st
 
 from .. import optimizers, surfaces
 from ..arena import hyper_items, surface_from_spec, surface_spec
-from ..arena import info as _info
 from ..errors import FormulaError, OptlabError
 
 PAGE_ICON = "📉"
@@ -272,7 +271,7 @@ def hyper_widget_keys(name: str, key: str) -> dict[str, Any]:
     """Widget key(s) of each hyperparameter of ``name`` under prefix ``key`` (betas: two keys,
     optional numbers: ``(on_key, key)``), so presets can set them in ``st.session_state``."""
     out: dict[str, Any] = {}
-    for h in _info(name).hyper:
+    for h in optimizers.info(name).hyper:
         k = f"{key}_{h.name}"
         out[h.name] = (f"{k}_1", f"{k}_2") if h.kind == "betas" else ((f"{k}_on", k) if h.default is None else k)
     return out
@@ -283,7 +282,7 @@ def set_hyper_state(name: str, key: str, hyper: Mapping[str, Any], state=None) -
     :func:`optimizer_controls` (use it in an ``on_click`` callback, before the widgets exist)."""
     state = st.session_state if state is None else state
     keys = hyper_widget_keys(name, key)
-    for h in _info(name).hyper:
+    for h in optimizers.info(name).hyper:
         v = hyper.get(h.name, h.default)
         k = keys[h.name]
         if h.kind == "betas":
@@ -311,7 +310,7 @@ def optimizer_controls(name: str, key: str, defaults: Mapping[str, Any] | None =
     hyperparameters keep torch's defaults).  Keys: ``{key}_{hyperparameter}``.  Do not call it
     inside another expander with ``expander=True`` (Streamlit forbids nested expanders).
     """
-    info = _info(name)
+    info = optimizers.info(name)
     defaults = dict(defaults or {})
     hidden = set(hidden)
     out: dict[str, Any] = {}
@@ -356,7 +355,7 @@ def hyper_error(name: str, hyper: Mapping[str, Any]) -> str | None:
 def show_update_rule(name: str, *, notes: bool = True, reference: bool = True) -> None:
     """The optimizer's update rule (``st.latex`` of the engine's LaTeX), reference and the notes on
     torch's conventions versus the textbook's."""
-    info = _info(name)
+    info = optimizers.info(name)
     st.latex(info.latex)
     if reference:
         st.caption(f"{info.title} = `{info.torch}` · {info.reference}")
