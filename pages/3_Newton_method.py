@@ -8,7 +8,7 @@ Iterates are computed once per setting (cached); the iteration sliders and â—€ â
 import streamlit as st
 
 from optlab import quadratic_model as qm
-from optlab.arena import hyper_items, surface_spec
+from optlab.specs import hyper_items, surface_spec
 from optlab.figures import core as cfig
 from optlab.figures import newton as nfig
 from optlab.ui import newton as nw

@@ -6,7 +6,7 @@ widgets reruns that section only.  All numbers come from optlab; this file only 
 """
 import streamlit as st
 
-from optlab import arena, optimizers, schedules, theory
+from optlab import optimizers, schedules, specs, sweeps, theory
 from optlab.figures import adaptive as chfig
 from optlab.figures import core as figs
 from optlab.optimizers import variants
@@ -143,13 +143,13 @@ def momentum_section():
     spec = ad.quadratic_spec(kappa)
     surface = ui.get_surface(spec)
     x0 = tuple(float(v) for v in surface.starts[0])
-    gd = ui.cached_run(spec, "sgd", arena.hyper_items({"lr": lr}), x0, steps)
+    gd = ui.cached_run(spec, "sgd", specs.hyper_items({"lr": lr}), x0, steps)
     gd.label = f"GD (lr = {lr:g})"
     trs = [gd]
     if beta > 0:
-        hb = ui.cached_run(spec, "sgd", arena.hyper_items({"lr": lr, "momentum": beta}), x0, steps)
+        hb = ui.cached_run(spec, "sgd", specs.hyper_items({"lr": lr, "momentum": beta}), x0, steps)
         hb.label = f"momentum β = {beta:g}"
-        nv = ui.cached_run(spec, "sgd", arena.hyper_items({"lr": lr, "momentum": beta, "nesterov": True}), x0, steps)
+        nv = ui.cached_run(spec, "sgd", specs.hyper_items({"lr": lr, "momentum": beta, "nesterov": True}), x0, steps)
         nv.label = f"Nesterov β = {beta:g}"
         trs += [hb, nv]
     with c_fig:
@@ -162,7 +162,7 @@ def momentum_section():
     p_lr, p_b, p_rho = theory.polyak_optimum(1.0, float(kappa))
     f0 = float(gd.losses[0])
     tol = f0 / SHRINK
-    seen = [arena.steps_to_tolerance(surface, t, tol) for t in trs]
+    seen = [sweeps.steps_to_tolerance(surface, t, tol) for t in trs]
     pred = [float(theory.steps_to_shrink(r * r, SHRINK)) for r in (r_gd, r_hb)]
     with c_ctl:
         damping = ("**under-damped** (β > β\\*): the error spirals, shrinking by √β per step"
@@ -254,7 +254,7 @@ def state_section():
     if not names:
         st.info("Choose at least one optimizer.")
         return
-    spec = arena.surface_spec(surface)
+    spec = specs.surface_spec(surface)
     x0 = tuple(float(v) for v in surface.starts[0]) if surface.starts else (0.5, 0.5)
     cols = st.columns(len(names))
     trs = []
@@ -267,7 +267,7 @@ def state_section():
             if err:
                 st.error(err)
                 continue
-        tr = ui.cached_run(spec, name, arena.hyper_items(hyper), x0, T, record="full")
+        tr = ui.cached_run(spec, name, specs.hyper_items(hyper), x0, T, record="full")
         tr.label = TITLE[name]
         trs.append(tr)
     if not trs:
@@ -289,7 +289,7 @@ def state_section():
         if name in names and any(tr.optimizer == name for tr in trs):
             acc[name] = next(tr for tr in trs if tr.optimizer == name)
         else:
-            tr = ui.cached_run(spec, name, arena.hyper_items(ad.PAGE_DEFAULTS[name]), x0, T, record="full")
+            tr = ui.cached_run(spec, name, specs.hyper_items(ad.PAGE_DEFAULTS[name]), x0, T, record="full")
             tr.label = f"{TITLE[name]} (lr = {ad.PAGE_DEFAULTS[name]['lr']:g})"
             acc[name] = tr
     st.subheader("The per-coordinate accumulator: a growing sum against a decaying average")
@@ -356,9 +356,9 @@ def family_bias():
     surface = ui.get_surface(spec)
     x0 = tuple(float(v) for v in surface.starts[0])
     h = {"lr": lr, "betas": (b1, b2)}
-    a = ui.cached_run(spec, "adam", arena.hyper_items(h), x0, steps, record="full")
+    a = ui.cached_run(spec, "adam", specs.hyper_items(h), x0, steps, record="full")
     a.label = "Adam"
-    raw = ad.variant_run(spec, "adam_no_bias_correction", arena.hyper_items(h), x0, steps)
+    raw = ad.variant_run(spec, "adam_no_bias_correction", specs.hyper_items(h), x0, steps)
     raw.label = "Adam without bias correction"
     ui.divergence_warnings([a, raw])
     f1, f2 = st.columns([1, 1.4])
@@ -389,9 +389,9 @@ def family_decay():
         steps = _steps_slider("ad_wd_steps", 600)
     surface = ui.get_surface(spec)
     x0 = tuple(float(v) for v in surface.starts[0])
-    l2 = ui.cached_run(spec, "adam", arena.hyper_items({"lr": lr, "weight_decay": lam}), x0, steps, record="full")
+    l2 = ui.cached_run(spec, "adam", specs.hyper_items({"lr": lr, "weight_decay": lam}), x0, steps, record="full")
     l2.label = f"Adam, L2 λ = {lam:g}"
-    w = ui.cached_run(spec, "adamw", arena.hyper_items({"lr": lr, "weight_decay": lam}), x0, steps, record="full")
+    w = ui.cached_run(spec, "adamw", specs.hyper_items({"lr": lr, "weight_decay": lam}), x0, steps, record="full")
     w.label = f"AdamW, λ = {lam:g}"
     p = ad.l2_point(spec, lam, tuple(float(v) for v in surface.minima[0]))
     ui.divergence_warnings([l2, w])
@@ -428,9 +428,9 @@ def family_amsgrad():
         steps = _steps_slider("ad_am_steps", 400)
     surface = ui.get_surface(spec)
     x0 = tuple(float(v) for v in surface.starts[0])
-    a = ui.cached_run(spec, "adam", arena.hyper_items({"lr": lr, "betas": (0.9, b2)}), x0, steps, record="full")
+    a = ui.cached_run(spec, "adam", specs.hyper_items({"lr": lr, "betas": (0.9, b2)}), x0, steps, record="full")
     a.label = "Adam"
-    m = ui.cached_run(spec, "adam", arena.hyper_items({"lr": lr, "betas": (0.9, b2), "amsgrad": True}), x0, steps,
+    m = ui.cached_run(spec, "adam", specs.hyper_items({"lr": lr, "betas": (0.9, b2), "amsgrad": True}), x0, steps,
                       record="full")
     m.label = "AMSGrad"
     ui.divergence_warnings([a, m])
@@ -462,9 +462,9 @@ def family_nadam():
     spec = ad.quadratic_spec(kappa)
     surface = ui.get_surface(spec)
     x0 = tuple(float(v) for v in surface.starts[0])
-    a = ui.cached_run(spec, "adam", arena.hyper_items({"lr": lr}), x0, steps, record="full")
+    a = ui.cached_run(spec, "adam", specs.hyper_items({"lr": lr}), x0, steps, record="full")
     a.label = "Adam"
-    n = ui.cached_run(spec, "nadam", arena.hyper_items({"lr": lr, "momentum_decay": psi}), x0, steps, record="full")
+    n = ui.cached_run(spec, "nadam", specs.hyper_items({"lr": lr, "momentum_decay": psi}), x0, steps, record="full")
     n.label = "NAdam"
     ui.divergence_warnings([a, n])
     f1, f2, f3 = st.columns([1, 1, 1])
@@ -473,7 +473,7 @@ def family_nadam():
     with f2:
         ui.show_figure(figs.loss_curves([a, n], gap_to=0.0, height=400), key="ad_na_loss")
     tol = float(a.losses[0]) / SHRINK
-    ka, kn = (arena.steps_to_tolerance(surface, tr, tol) for tr in (a, n))
+    ka, kn = (sweeps.steps_to_tolerance(surface, tr, tol) for tr in (a, n))
     mu = n.states["mu_t"]
     with f3:
         ui.show_figure(chfig.nadam_schedule_figure(n, 0.9, height=400), key="ad_na_mu")
@@ -498,9 +498,9 @@ def family_radam():
     surface = ui.get_surface(spec)
     x0 = tuple(float(v) for v in surface.starts[0])
     h = {"lr": lr, "betas": (0.9, b2)}
-    r = ui.cached_run(spec, "radam", arena.hyper_items(h), x0, steps, record="full")
+    r = ui.cached_run(spec, "radam", specs.hyper_items(h), x0, steps, record="full")
     r.label = "RAdam"
-    a = ui.cached_run(spec, "adam", arena.hyper_items(h), x0, steps, record="full")
+    a = ui.cached_run(spec, "adam", specs.hyper_items(h), x0, steps, record="full")
     a.label = "Adam"
     ui.divergence_warnings([r, a])
     f1, f2 = st.columns([1, 1.7])
@@ -553,13 +553,13 @@ def schedules_section():
     surface = ui.get_surface(spec)
     x0 = tuple(float(v) for v in surface.starts[0])
     hyper = {"lr": lr, "momentum": 0.9} if opt == "sgd" else {"lr": lr}
-    const = ui.cached_run(spec, opt, arena.hyper_items(hyper), x0, steps)
+    const = ui.cached_run(spec, opt, specs.hyper_items(hyper), x0, steps)
     const.label = f"{'SGD' if opt == 'sgd' else 'Adam'}, constant γ"
-    sch = ui.cached_run(spec, opt, arena.hyper_items(hyper), x0, steps, schedule=sched_spec)
+    sch = ui.cached_run(spec, opt, specs.hyper_items(hyper), x0, steps, schedule=sched_spec)
     sch.label = f"{'SGD' if opt == 'sgd' else 'Adam'}, {sched.title.lower()}"
     runs = [(const, "dot"), (sch, "solid")]
     if opt == "sgd":
-        tb = ad.variant_run(spec, "sgd_textbook_momentum", arena.hyper_items(hyper), x0, steps,
+        tb = ad.variant_run(spec, "sgd_textbook_momentum", specs.hyper_items(hyper), x0, steps,
                             schedule=sched_spec, record="path")
         tb.label = f"textbook momentum, {sched.title.lower()}"
         runs.append((tb, "dash"))
@@ -618,7 +618,7 @@ def finder_section():
         steps = st.slider("steps (one run)", 30, 300, step=10, key="ad_lf_steps")
         ui.init_state("ad_lf_smooth", 0.9)
         smooth = st.slider("smoothing β (fastai: 0.98)", 0.0, 0.98, step=0.02, key="ad_lf_smooth")
-    items = arena.hyper_items({"momentum": mom} if opt == "sgd" and mom > 0 else {})
+    items = specs.hyper_items({"momentum": mom} if opt == "sgd" and mom > 0 else {})
     rt = ad.range_test(problem, opt, items, float(lo), float(hi), int(steps), float(smooth), batch)
     surface = ad.problem_surface(problem)
     thr, thr_label = None, ""
@@ -660,7 +660,7 @@ def finder_section():
     base = dict(items)
     trs = []
     for label, value in (("steepest", rt.suggestion("steepest")), ("min/10", rt.suggestion("min/10"))):
-        tr = ad.problem_run(problem, opt, arena.hyper_items({**base, "lr": float(value)}), 100, batch)
+        tr = ad.problem_run(problem, opt, specs.hyper_items({**base, "lr": float(value)}), 100, batch)
         tr.label = f"{label}: γ = {value:.3g}"
         trs.append(tr)
     ui.divergence_warnings(trs)

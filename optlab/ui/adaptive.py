@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from .. import lr_finder, optimizers, schedules, theory
-from ..arena import hyper_items
+from ..specs import hyper_items
 from ..optimizers import variants
 from ..runner import run
 from ..sweeps import SweepResult, sweep

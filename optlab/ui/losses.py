@@ -377,7 +377,7 @@ def zoom_window(spec: tuple, trs, keep: float = 0.5, pad: float = 1.6) -> tuple:
 def run_tuple(opt_name: str, hyper: dict, x0, steps: int, batch_size: int | None = None, seed: int = 0,
               schedule: tuple | None = None) -> tuple:
     """The hashable run description the cached figures take."""
-    from ..arena import hyper_items
+    from ..specs import hyper_items
 
     return (opt_name, hyper_items(hyper), tuple(float(v) for v in x0), int(steps),
             None if batch_size is None else int(batch_size), int(seed), schedule)

@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from .. import quadratic_model as qm
-from ..arena import hyper_items
+from ..specs import hyper_items
 from .widgets import cached_run, get_surface, init_state
 
 TOL = 1e-8            # "converged": ‖∇f‖ ≤ TOL (2-D runs and the cost comparison)
