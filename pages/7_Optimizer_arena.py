@@ -204,9 +204,9 @@ with st.container():
     ui.init_state(f"{P}_view", "Contour")
     mode = st.segmented_control("View", VIEWS, key=f"{P}_view") or "Contour"
     if mode == "Contour":
-        fig = figures.contour(surface, trajectories, height=600)
-        figures.add_click_grid(fig, surface, n=40)
-        ui.show_figure(fig, key=f"{P}_chart", on_select="rerun", selection_mode=("points",))
+        figure = figures.contour(surface, trajectories, height=600)
+        figures.add_click_grid(figure, surface, n=40)
+        ui.show_figure(figure, key=f"{P}_chart", on_select="rerun", selection_mode=("points",))
         st.caption("● start · ✕ end · ⊗ diverged · ➤ leaves the window · ★ minimum · ◆ saddle point. "
                    "**Click anywhere on the contour to start the race there.**")
     elif mode == "3-D surface":
@@ -214,10 +214,10 @@ with st.container():
         st.caption("Drag to rotate, scroll to zoom. The paths are lifted onto the surface.")
     else:
         runs_key = tuple((r["name"], specs.hyper_items(h)) for r, h in racer_of)
-        fig = view.animation_figure(spec, runs_key, start, int(steps), tuple(t.label for t in trajectories))
-        ui.show_figure(fig, key=f"{P}_anim")
+        figure = view.animation_figure(spec, runs_key, start, int(steps), tuple(t.label for t in trajectories))
+        ui.show_figure(figure, key=f"{P}_anim")
         st.caption(f"Press ▶ Play — it runs in your browser — or drag the step slider "
-                   f"({len(fig.frames)} frames for {int(steps)} steps).")
+                   f"({len(figure.frames)} frames for {int(steps)} steps).")
 
 with st.expander(f"The surface: {surface.title}"):
     ui.show_surface_formula(surface)
