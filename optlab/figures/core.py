@@ -280,6 +280,13 @@ def apply_layout(fig: go.Figure, title: str | None = None, height: int | None = 
     return fig
 
 
+def legend_below(fig: go.Figure, rows: int = 1) -> go.Figure:
+    """Legend under the x-axis titles: above the plot it would cover the subplot titles."""
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2 - 0.02 * rows, xanchor="left", x=0.0),
+                      margin=dict(b=60 + 28 * rows))
+    return fig
+
+
 def _fixed_axes(window, *, equal: bool = True, uirevision: str = "window") -> dict:
     """Layout fragment: axis ranges fixed to the window, (near) equal aspect, stable uirevision."""
     (x0, x1), (y0, y1) = window
@@ -540,6 +547,27 @@ def add_click_grid(fig: go.Figure, surface_or_window, n: int = 40, *, name: str 
         tr["customdata"] = np.round(np.where(np.isfinite(fv), fv, np.nan), 4).astype(np.float32)
         tr["hovertemplate"] = f"{name}<br>(%{{x:.2f}}, %{{y:.2f}})<br>f = %{{customdata:.4g}}<extra></extra>"
     fig.add_trace(tr)
+    return fig
+
+
+def surface_panel(surface, trajectories: Iterable[Any] = (), *, title: str | None = None, height: int = 400,
+                  colorbar: bool = False, xlabel: str = "w (slope)", ylabel: str = "b (intercept)",
+                  window=None, extra_points: Mapping[str, tuple] | None = None) -> go.Figure:
+    """A (w, b) loss surface with paths (:func:`contour`), its axes named after the parameters and
+    optional labelled points (e.g. the closed-form solution, drawn instead of the minimum's star)."""
+    fig = contour(surface, list(trajectories), title=title, height=height, colorbar=colorbar, window=window,
+                       show_minima=not extra_points)
+    fig.update_xaxes(title_text=xlabel)
+    fig.update_yaxes(title_text=ylabel)
+    # core names the colour bar after a generic f(x, y); here the surface is a loss over (w, b)
+    for tr in fig.data:
+        if tr.type == "contour" and tr.colorbar is not None and tr.colorbar.title.text == "f(x, y)":
+            tr.colorbar.title.text = "loss L(w, b)"
+    for i, (label, p) in enumerate((extra_points or {}).items()):
+        fig.add_trace(go.Scatter(x=[p[0]], y=[p[1]], mode="markers", name=label,
+                                 marker=dict(symbol="star-diamond", size=15, color="#FFFFFF",
+                                             line=dict(color="#000000", width=1.5)),
+                                 hovertemplate=f"{label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"))
     return fig
 
 
