@@ -85,19 +85,3 @@ def test_textbook_momentum_matches_torch_while_lr_is_constant_and_not_after_a_dr
     tt = optlab.run(Q10, O.make("sgd", lr=0.05, momentum=0.9), X0, 20, schedule=sched)
     np.testing.assert_allclose(tt.xs[:11], tb.xs[:11], rtol=1e-12, atol=1e-14)
     assert np.abs(tt.xs[12] - tb.xs[12]).max() > 1e-3  # the two conventions part at the first drop
-
-
-# ----------------------------------------------------------------------------------------------
-# Where Adam with L2 stops
-# ----------------------------------------------------------------------------------------------
-def test_l2_minimum_is_where_adam_with_l2_stops():
-    s = optlab.surfaces.get("booth")
-    lam = 0.3
-    p = V.l2_minimum(s, lam, s.minima[0])
-    np.testing.assert_allclose(s.grad(p[None])[0] + lam * p, 0.0, atol=1e-10)
-    tr = optlab.run(s, O.make("adam", lr=0.02, weight_decay=lam), s.starts[0], 3000)
-    assert np.linalg.norm(tr.final_x - p) < 1e-3
-    w = optlab.run(s, O.make("adamw", lr=0.02, weight_decay=lam), s.starts[0], 3000)
-    assert np.linalg.norm(w.final_x - p) > 0.05  # decoupled decay is not an L2 penalty for Adam
-    with pytest.raises(ValueError):
-        V.l2_minimum(s, -1.0, p)

@@ -167,36 +167,5 @@ def uncorrected_step_factor(beta1, beta2, t) -> np.ndarray:
     return (1.0 - beta1 ** t) / np.sqrt(1.0 - beta2 ** t)
 
 
-# ----------------------------------------------------------------------------------------------
-def l2_minimum(surface, weight_decay: float, x0, iters: int = 50) -> np.ndarray:
-    r"""The minimizer of ``f(θ) + ½λ‖θ‖²`` near ``x0`` by Newton's method (exact Hessian).
-
-    Coupled L2 (torch's ``weight_decay`` in Adam, SGD …) adds ``λθ`` to the gradient, so a
-    deterministic run can only stop where ``∇f(θ) + λθ = 0``: this point.  Decoupled decay (AdamW)
-    has no such fixed point in general: its decay ``γλθ`` is not divided by √v̂.
-    """
-    lam = float(weight_decay)
-    if not np.isfinite(lam) or lam < 0:
-        raise ValueError(f"weight_decay must be ≥ 0; got {weight_decay!r}")
-    x = np.asarray(x0, dtype=float).reshape(1, -1).copy()
-    eye = np.eye(x.shape[1])
-    for _ in range(int(iters)):
-        g = surface.grad(x)[0] + lam * x[0]
-        H = surface.hessian(x)[0] + lam * eye
-        try:
-            d = np.linalg.solve(H, g)
-        except np.linalg.LinAlgError:
-            break
-        if not np.all(np.isfinite(d)):
-            break
-        # damped when the Hessian is not positive definite: do not climb to a saddle
-        if np.dot(d, g) <= 0:
-            d = g / max(1.0, float(np.linalg.norm(g)))
-        x[0] -= d
-        if np.linalg.norm(d) < 1e-13 * (1 + np.linalg.norm(x[0])):
-            break
-    return x[0]
-
-
 __all__ = ["variant", "variant_names", "base_of", "adam_no_bias_correction", "sgd_textbook_momentum",
-           "ADAM_NO_BIAS_CORRECTION", "SGD_TEXTBOOK_MOMENTUM", "uncorrected_step_factor", "l2_minimum", "TEACHING"]
+           "ADAM_NO_BIAS_CORRECTION", "SGD_TEXTBOOK_MOMENTUM", "uncorrected_step_factor", "TEACHING"]
