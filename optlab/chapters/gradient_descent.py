@@ -132,7 +132,7 @@ def zoom_window(center, trs, keep: float = 0.5, pad: float = 1.6) -> tuple:
 # The seed article's code
 # ----------------------------------------------------------------------------------------------
 # The seed text as stored lost every leading space; the indentation below is restored (and is the
-# only change): strip each line and you get the seed's lines back (tests/test_article.py checks it).
+# only change): strip each line and you get the seed's lines back (tests/chapters/test_gradient_descent.py checks it).
 GD_CODE = '''import numpy as np
 import tensorflow as tf
 # 定义损失函数

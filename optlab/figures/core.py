@@ -770,18 +770,17 @@ def curves(trajectories: Iterable[Any], *, log: bool = True, gap_to: float | Non
 # Animation
 # ----------------------------------------------------------------------------------------------
 def _png(rgba: np.ndarray) -> bytes:
-    """Encode an ``(h, w, 4)`` uint8 image as PNG (zlib only: no imaging library needed)."""
-    import struct
-    import zlib
+    """Encode an ``(h, w, 4)`` uint8 image as PNG with Pillow (installed with Streamlit).
 
-    h, w, _ = rgba.shape
-    raw = b"".join(b"\x00" + rgba[i].tobytes() for i in range(h))  # filter 0 on every row
+    Measured on the surfaces' 240² banded images against the zlib-only encoder this replaces:
+    3–5× less CPU (4–20 ms instead of 20–63 ms), 1.4–2× the bytes (5–25 kB, small beside a figure)."""
+    import io
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    from PIL import Image
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgba, dtype=np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def _viridis(t: np.ndarray) -> np.ndarray:
