@@ -90,16 +90,27 @@ class Context:
         self.aux: dict[str, Array] = {}
 
 
-class Step(NamedTuple):
-    """θ's exact update, in torch's order of floating-point operations.
+class Step(tuple):
+    """θ's exact update, in torch's order of floating-point operations: the tuple of its terms.
 
-    ``θ ← θ·decay`` first (decoupled weight decay; None: none), then for each ``(value, t1, t2)`` of
-    ``terms`` in order: ``θ ← θ + (value·t1)/t2`` (torch's ``addcdiv_``) or, with ``t2 = None``,
-    ``θ ← θ + value·t1`` (``add_``).
+    ``θ ← θ·decay`` first (decoupled weight decay; ``decay`` is None unless :meth:`with_decay` set
+    it), then for each term ``(value, t1, t2)`` in order: ``θ ← θ + (value·t1)/t2`` (torch's
+    ``addcdiv_``) or, with ``t2 = None``, ``θ ← θ + value·t1`` (``add_``).  A plain tuple subclass,
+    as cheap to build as a list: one is made per optimizer step.
     """
 
-    terms: tuple
-    decay: Any = None
+    __slots__ = ()
+    decay = None
+
+    def with_decay(self, factor) -> "Step":
+        """The same terms after ``θ ← θ·factor``."""
+        out = _DecayedStep(self)
+        out.decay = factor
+        return out
+
+
+class _DecayedStep(Step):
+    """A :class:`Step` whose instance carries its ``decay`` factor (only AdamW-style decay pays for it)."""
 
 
 class Transform(NamedTuple):
@@ -223,7 +234,7 @@ def decoupled_decay(weight_decay) -> Transform | None:
 
     def update(out, state, ctx):
         step = out if isinstance(out, Step) else Step(((-ctx.lr, out, None),))
-        return step._replace(decay=1 - ctx.lr * weight_decay)
+        return step.with_decay(1 - ctx.lr * weight_decay)
 
     return Transform(no_state, update)
 
@@ -234,7 +245,7 @@ def apply_step(params: Array, lr, out: Array | Step) -> Array:
     if not isinstance(out, Step):
         return params + -lr * out
     p = params * out.decay if out.decay is not None else params
-    for value, t1, t2 in out.terms:
+    for value, t1, t2 in out:
         tmp = value * t1
         if t2 is not None:
             tmp /= t2
