@@ -1,4 +1,6 @@
-"""Streamlit widgets for OptLab pages (importing this package imports Streamlit).
+"""The Streamlit layer: the shared widgets and cached runs (this face), and one module per chapter
+(``optlab.ui.newton`` …) with that page's caches, widgets and caption wording.  Importing it
+imports Streamlit.
 
 Importing it also limits BLAS to one thread in the server process: a classroom server runs many
 sessions at once on few cores, and OpenBLAS's own threads then fight over them (measured on 2
