@@ -107,6 +107,21 @@ def test_a_zh_link_stays_chinese_across_pages_and_the_selector_switches(page, ap
     assert "/Optimizer_arena" in page.url                                  # same page, other language
 
 
+def test_the_browser_language_is_the_default(page, app_url, wait_for_app_idle):
+    """No ?lang in the link: a browser set to Chinese gets Chinese, and the address then says so."""
+    ctx = page.context.browser.new_context(locale="zh-CN")
+    try:
+        p = ctx.new_page()
+        p.goto(app_url + "/")
+        p.get_by_text("课堂使用指南").wait_for(timeout=60_000)
+        p.wait_for_url(re.compile(r"lang=zh"), timeout=30_000)
+    finally:
+        ctx.close()
+    page.goto(app_url + "/")                                   # pytest-playwright's default: en-US
+    page.get_by_text("Using this in class").wait_for(timeout=60_000)
+    page.wait_for_url(re.compile(r"lang=en"), timeout=30_000)
+
+
 # --- a throwaway app: fragments, callbacks, concurrent sessions, KaTeX beside Chinese ----------
 
 TOY = '''
@@ -131,6 +146,7 @@ st.caption("海森矩阵 $\\\\nabla^2 f$ 的条件数 $\\\\kappa$ 越大，碗�
 
 
 def remember():
+    st.session_state["cb_ctx"] = i18n._LANG.get()   # what the callback's thread knew before it looked up
     st.session_state["cb_text"] = _("Home")
 
 
@@ -139,8 +155,10 @@ def section():
     before = i18n._LANG.get()    # what this thread knew before its first look-up
     n = st.session_state["n"] = st.session_state.get("n", 0) + 1
     st.button(_("Set it up"), key="frag_btn", on_click=remember)
+    st.button(_("Play"), key="frag_plain")                # a fragment rerun without a callback
     st.markdown(f"frag-lang={current()} frag-text={_('What to look for')} "
-                f"cb={st.session_state.get('cb_text', '-')} ctxvar={before} n={n}")
+                f"cb={st.session_state.get('cb_text', '-')} ctxvar={before} "
+                f"cbctx={st.session_state.get('cb_ctx', '-')} n={n}")
 
 
 section()
@@ -177,9 +195,14 @@ def test_fragment_rerun_and_callback_keep_the_language(page, toy_url):
     after = _line(page, "frag-lang=")
     assert "frag-lang=zh" in after and "frag-text=观察要点" in after
     assert "cb=首页" in after                                                # the callback translated too
-    # the fragment ran in a fresh thread where no language was activated: the session's resolver
-    # answered (without it this run would have been English)
-    assert "ctxvar=None" in after
+    # the callback and the fragment ran in a fresh thread where no language was activated: the
+    # session's language was looked up (without that they would have been English)
+    assert "cbctx=None" in after
+    page.get_by_role("button", name="播放").click()                         # no callback this time
+    expect(page.locator('[data-testid="stMarkdownContainer"] p').filter(has_text="n=3")).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    plain = _line(page, "frag-lang=")
+    assert "frag-lang=zh" in plain and "frag-text=观察要点" in plain and "ctxvar=None" in plain
     assert _line(page, "run-lang=") == runs                                  # the page itself did not rerun
 
 
