@@ -375,6 +375,7 @@ def ask(q: Question, *, page: state.Page | None = None, compact: bool = False) -
             st.markdown(f"**🔬 {tr(q.title)}**")
         st.markdown(_("*Predict first:* {question}").format(question=tr(q.question)))
         if ss.get(_LEFT) == q.key and mine is None:
+            ss.pop(_LEFT, None)  # said once
             st.caption(_("You changed the setup, so this prediction was put aside. Press “Set it up” to "
                          "predict again."))
         if teacher:
@@ -401,7 +402,12 @@ def ask(q: Question, *, page: state.Page | None = None, compact: bool = False) -
         slot = st.empty()
         if q.outcome is not None:
             with slot.container():
-                _verdict(q, mine, q.outcome(page.current()), page.tr)
+                try:
+                    answer = q.outcome(page.current())
+                except Exception as err:  # noqa: BLE001 - a broken outcome must not take the page down
+                    st.warning(_("The answer could not be computed: {err}").format(err=type(err).__name__))
+                else:
+                    _verdict(q, mine, answer, page.tr)
         st.button(_("Predict again"), key=f"optlab_again_{q.key}", on_click=_again, args=(page, q), type="tertiary")
     return Asked(q, slot, mine, page)
 
