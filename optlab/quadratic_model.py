@@ -30,6 +30,7 @@ import numpy as np
 
 from . import optimizers
 from .errors import UnknownNameError
+from .losses import log_cosh
 from .runner import Trajectory, run
 
 Array = np.ndarray
@@ -111,15 +112,6 @@ class Function1D:
         return out
 
 
-def _log_cosh(x):
-    # log cosh x = log1p(2 sinh²(x/2)) keeps full relative precision near 0, where the line search
-    # compares tiny values; |x| + log1p(e^{−2|x|}) − log 2 does not overflow for large |x|
-    ax = np.abs(np.asarray(x, dtype=float))
-    with np.errstate(over="ignore"):
-        small = np.log1p(2.0 * np.sinh(0.5 * np.minimum(ax, 1.0)) ** 2)
-    return np.where(ax < 1.0, small, ax + np.log1p(np.exp(-2.0 * ax)) - math.log(2.0))
-
-
 def _sech2(x):
     with np.errstate(over="ignore"):
         return 1.0 / np.cosh(x) ** 2
@@ -162,7 +154,8 @@ def _log_cosh_fn() -> Function1D:
     return Function1D(
         name="log_cosh", title="Flat far away: log cosh x",
         latex=r"f(x)=\log\cosh x", dlatex=r"f'(x)=\tanh x", d2latex=r"f''(x)=\operatorname{sech}^2 x",
-        f=_log_cosh, df=np.tanh, d2f=_sech2,
+        # losses.log_cosh keeps full relative precision near 0, where the line search compares tiny values
+        f=log_cosh, df=np.tanh, d2f=_sech2,
         window=(-4.0, 4.0), minima=(0.0,), start=0.9,
         description="Convex, but almost straight for |x| > 2 (f'' → 0): there the parabola is nearly flat and "
                     "its vertex lies far away. Pure Newton converges only for |x₀| < 1.0887; beyond, "
