@@ -661,7 +661,8 @@ def line_search_trace(surface, x, d, lr: float = 1.0, c1: float = 1e-4, shrink: 
     r"""Replay :func:`optlab.optimizers.second_order.backtrack` for one run, keeping every try.
 
     Accept the first :math:`s = s_0\beta^j` (j = 0 … max_backtracks) with a finite
-    :math:`f(x + s d) \le f(x) + c_1 s\, g^\top d`; if none qualifies the step is 0.
+    :math:`f(x + s d) \le f(x) + c_1 s\, g^\top d` (plus f's rounding where :math:`|g^\top d|` is below
+    it, as the engine does); if none qualifies the step is 0.
     """
     x = np.asarray(x, dtype=float).reshape(1, -1)
     d = np.asarray(d, dtype=float).reshape(1, -1)
@@ -669,12 +670,15 @@ def line_search_trace(surface, x, d, lr: float = 1.0, c1: float = 1e-4, shrink: 
         f0 = float(np.asarray(surface.value(x)).reshape(-1)[0])
         g = np.asarray(surface.grad(x), dtype=float).reshape(1, -1)
         slope = float(np.einsum("bi,bi->b", g, d)[0])   # the engine's gᵀd, same summation
+        slack = float(optimizers.second_order.rounding_slack(slope, f0))
         s = float(lr)
         steps, values, bounds = [], [], []
         accepted = -1
         for j in range(int(max_backtracks) + 1):
             f_new = float(np.asarray(surface.value(x + s * d)).reshape(-1)[0])
             bound = f0 + c1 * s * slope
+            if slack:
+                bound = bound + slack
             steps.append(s); values.append(f_new); bounds.append(bound)
             if np.isfinite(f_new) and f_new <= bound:
                 accepted = j
