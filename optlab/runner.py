@@ -41,7 +41,9 @@ class Trajectory:
     k = 1…T and the step it took;  lrs (T, [B]) learning rate per step;  states: optimizer state
     after each step (``"exp_avg"`` …, shapes (T, [B,] …)) and derived quantities (``"m_hat"`` …);
     diverged_at: step whose result was non-finite or out of bounds (−1: never);  converged_at: first
-    step with ‖∇f‖ ≤ tol (−1: never);  reached_at: first step with loss ≤ target (−1: never).
+    step with ‖∇f‖ ≤ tol (−1: never);  reached_at: first step with loss ≤ target (−1: never);
+    stopped_at: step after which the optimizer itself ended the run, for the reason in stop_reason
+    (Newton at f's rounding floor; −1: never).
     """
 
     xs: np.ndarray | None
@@ -67,6 +69,8 @@ class Trajectory:
     batch_size: int | None = None
     n_samples: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    stopped_at: Any = -1
+    stop_reason: Any = ""
 
     @property
     def diverged(self):
@@ -87,14 +91,22 @@ class Trajectory:
             if self.converged_at >= 0:
                 return _("{label} converged at step {k} (gradient norm below tolerance)").format(
                     label=self.label, k=self.converged_at)
+            if self.stopped_at >= 0:
+                return _("{label} stopped at step {k}: {reason}; final loss {loss:.6g}").format(
+                    label=self.label, k=self.stopped_at, reason=_(self.stop_reason), loss=self.final_loss)
             return ngettext("{label} ran {n} step; final loss {loss:.6g}", "{label} ran {n} steps; final loss {loss:.6g}",
                             self.steps).format(label=self.label, n=self.steps, loss=self.final_loss)
         n = len(self.diverged_at)
         nd = int(np.sum(np.asarray(self.diverged_at) >= 0))
         nc = int(np.sum(np.asarray(self.converged_at) >= 0))
-        return (ngettext("{label}: {n} run", "{label}: {n} runs", n).format(label=self.label, n=n) + _(", ")
-                + _("{nd} diverged, {nc} converged").format(nd=nd, nc=nc) + _(", ")
-                + ngettext("{n} step", "{n} steps", self.steps).format(n=self.steps))
+        ns = int(np.sum(np.asarray(self.stopped_at) >= 0))
+        parts = [ngettext("{label}: {n} run", "{label}: {n} runs", n).format(label=self.label, n=n),
+                 _("{nd} diverged, {nc} converged").format(nd=nd, nc=nc)]
+        if ns:
+            parts.append(ngettext("{n} stopped at f's rounding floor", "{n} stopped at f's rounding floor",
+                                  ns).format(n=ns))
+        parts.append(ngettext("{n} step", "{n} steps", self.steps).format(n=self.steps))
+        return _(", ").join(parts)
 
 
 def _as_x0(x0) -> np.ndarray:
@@ -240,7 +252,7 @@ def _run_blocks(surface, opt, X, T, fusable: bool, kw: dict) -> dict:
     size = -(-B // nb)
     blocks = [slice(i, min(i + size, B)) for i in range(0, B, size)]
     out = _summary_out(B, D)
-    reasons, steps = {}, []
+    reasons, stops, steps = {}, {}, []
 
     def one(sl, ws):
         o = _slice_optimizer(opt, sl, B) if len(blocks) > 1 else opt
@@ -255,6 +267,8 @@ def _run_blocks(surface, opt, X, T, fusable: bool, kw: dict) -> dict:
             for k, v in part.items():
                 v[...] = res[k]
             out["converged_at"][sl] = res["converged_at"]
+            if np.any(res["stopped_at"] >= 0):
+                stops[sl.start] = (sl, res["stopped_at"], res["stop_reason"])
         if res["reason"] is not None:
             reasons[sl.start] = (sl, res["reason"])
         steps.append(res["steps"])
@@ -276,6 +290,10 @@ def _run_blocks(surface, opt, X, T, fusable: bool, kw: dict) -> dict:
             out["reason"][sl] = r
     else:  # one shared "" for a million runs that all finished (read-only)
         out["reason"] = np.broadcast_to(np.array([""], dtype=object), (B,))
+    if stops:  # an optimizer ended some runs itself (Newton at f's rounding floor)
+        out["stopped_at"], out["stop_reason"] = np.full(B, -1), np.full(B, "", dtype=object)
+        for sl, at, why in stops.values():
+            out["stopped_at"][sl], out["stop_reason"][sl] = at, why
     out["steps"] = max(steps)
     return out
 
@@ -473,6 +491,9 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
     need_gn = path or tol is not None
     clip = clip_norm is not None or clip_value is not None
     constant_lr = sched.name == "constant"
+    # an optimizer may end a run (Newton at f's rounding floor): only meaningful when the next
+    # steps would see the same gradient and learning rate
+    honour_stop = constant_lr and noise == 0 and batch_size is None
 
     with np.errstate(all="ignore"):
         f, g = surface.value_and_grad(x)
@@ -485,6 +506,7 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
         reason = np.array([""] * B, dtype=object)
         converged_at = np.full(B, -1)
         reached_at = np.full(B, -1)
+        stopped_at, stop_reason = np.full(B, -1), np.full(B, "", dtype=object)
         best = f.copy()
         bad0 = ~np.isfinite(f) | ~np.isfinite(g).all(axis=1)
         if np.any(bad0):
@@ -553,6 +575,12 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
                 if c.any():
                     converged_at[c], active[c] = k, False
                     n_dead = int(B - active.sum())
+            stop = state.get("_stop") if honour_stop else None
+            if stop is not None:
+                c = active & (stop != "")
+                if c.any():
+                    stopped_at[c], stop_reason[c], active[c] = k, stop[c], False
+                    n_dead = int(B - active.sum())
             if target is not None:
                 r = (reached_at < 0) & (f <= target)
                 reached_at[r] = k
@@ -596,7 +624,8 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
     final_f = np.where(diverged_at >= 0, np.nan, f)
     return dict(xs=xs, fs=fs, gns=gns, lrs=lrs, gs=gs, us=us, st=st_rec, diverged_at=diverged_at,
                 reason=reason, converged_at=converged_at, reached_at=reached_at, final_x=final_x,
-                final_f=final_f, best=best, steps=done_at if T else 0, B=B, D=D)
+                final_f=final_f, best=best, steps=done_at if T else 0, B=B, D=D,
+                stopped_at=stopped_at, stop_reason=stop_reason)
 
 
 def _trajectory(res: dict, opt: Optimizer, surface, batched: bool, record: str, batch_size) -> Trajectory:
@@ -636,4 +665,6 @@ def _trajectory(res: dict, opt: Optimizer, surface, batched: bool, record: str, 
         surface=getattr(surface, "name", type(surface).__name__),
         batch_size=batch_size,
         n_samples=getattr(surface, "n_samples", None),
+        stopped_at=intone(res.get("stopped_at", np.full(B, -1))),
+        stop_reason=one(res.get("stop_reason", np.full(B, "", dtype=object))),
     )

@@ -27,6 +27,11 @@ from . import data, schedules, surfaces
 from .i18n import domain
 from .surfaces.data import logistic_surface_1d, loss_surface_1d
 
+# One range for every learning-rate input of the app (slider, number box, link): a student meets the
+# same limits on every page, and a value outside them is clamped and said, never silently dropped.
+LR_MIN = 1e-6
+LR_MAX = 10.0
+
 # The data's label is in the active language (a cache of data sets that a page shows has the
 # language in its key: optlab.ui.cache_data).
 _, N_, ngettext = domain("optlab")
