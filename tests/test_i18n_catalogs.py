@@ -38,18 +38,20 @@ def test_every_domain_with_text_has_a_catalog():
 def test_chapter_rule_assigns_files_to_domains(tmp_path):
     root = tmp_path
     for rel in ("app.py", "pages/3_Newton_method.py", "pages/7_Optimizer_arena.py", "optlab/runner.py",
-                "optlab/chapters/newton.py", "optlab/chapters/arena.py", "optlab/figures/newton.py",
+                "optlab/chapters/newton.py", "optlab/chapters/arena.py", "optlab/chapters/overfitting.py", "optlab/figures/newton.py",
                 "optlab/figures/core.py", "optlab/ui/newton.py", "optlab/ui/widgets.py", "optlab/ui/arena.py"):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text("")
     (root / "pages/3_Newton_method.py").write_text('_, N_, ngettext = domain("newton")\n')
-    (root / "pages/7_Optimizer_arena.py").write_text('_, N_, ngettext = i18n.domain("arena")\n')
+    (root / "pages/5_Overfitting_and_gradients.py").write_text("")   # binds nothing: named after its chapter
+    (root / "pages/6_Challenges_ahead.py").write_text("")            # no chapter module yet: its own name
     got = {str(f.relative_to(root)): tool.domain_of(f, root) for f in root.rglob("*.py")}
     assert got == {
         "app.py": "optlab", "optlab/runner.py": "optlab", "optlab/figures/core.py": "optlab",
         "optlab/ui/widgets.py": "optlab", "pages/3_Newton_method.py": "newton", "optlab/chapters/newton.py": "newton",
         "optlab/figures/newton.py": "newton", "optlab/ui/newton.py": "newton", "pages/7_Optimizer_arena.py": "arena",
-        "optlab/chapters/arena.py": "arena", "optlab/ui/arena.py": "arena"}
+        "optlab/chapters/arena.py": "arena", "optlab/ui/arena.py": "arena", "optlab/chapters/overfitting.py": "overfitting",
+        "pages/5_Overfitting_and_gradients.py": "overfitting", "pages/6_Challenges_ahead.py": "challenges_ahead"}
 
 
 @pytest.fixture

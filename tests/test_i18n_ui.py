@@ -199,3 +199,28 @@ def test_cache_wrappers_keep_streamlit_semantics():
     f.clear()
     assert f(1, None, b=2) and len(calls) == 3
     st.cache_data.clear()
+
+
+def test_a_spinner_text_is_translated_and_the_cache_shared():
+    import streamlit as st
+
+    from optlab import ui
+    from optlab.i18n import domain
+
+    _, _N, _ng = domain("optlab")
+    calls = []
+
+    @ui.cache_data(max_entries=4, show_spinner=lambda: _("Home"))
+    def g(x):
+        calls.append(x)
+        return x * 2
+
+    st.cache_data.clear()
+    assert {k: f._info.show_spinner for k, f in g.by_language.items()} == {"en": "Home", "zh": "首页"}
+    assert g(2) == 4 and g(2) == 4 and len(calls) == 1
+    with i18n.using("zh"):
+        assert g(2) == 4 and g(2) == 4 and len(calls) == 2
+    assert g(2) == 4 and len(calls) == 2                   # the English entry is still there
+    g.clear()
+    assert g(2) == 4 and len(calls) == 3
+    st.cache_data.clear()

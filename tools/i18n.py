@@ -11,7 +11,8 @@
 
 Which file belongs to which domain (the chapter rule of PLAN.md):
     optlab/chapters/X.py, optlab/figures/X.py, optlab/ui/X.py  ->  X   when X is a chapter stem
-    pages/N_Name.py  ->  the domain the page binds (``domain("newton")``), else its name in lower case
+    pages/N_Name.py  ->  the domain the page binds (``domain("newton")``), else the chapter module
+                         named in it (3_Newton_method -> newton), else its name in lower case
     everything else (app.py, the engine, figures/core, ui/widgets …)  ->  "optlab"
 Chapter stems are the modules of optlab/chapters/ plus the domains the pages bind.
 
@@ -70,17 +71,27 @@ def declared_domains(path: Path) -> set[str]:
     return set(_DOMAIN_CALL.findall(path.read_text(encoding="utf-8")))
 
 
-def page_domain(path: Path) -> str:
+def _chapter_modules(root: Path) -> set[str]:
+    return {p.stem for p in (root / "optlab" / "chapters").glob("*.py") if not p.stem.startswith("_")}
+
+
+def page_domain(path: Path, root: Path | None = None) -> str:
+    """The domain a page binds (``domain("newton")``); else the chapter module whose words all
+    appear in the page's name (3_Newton_method → newton, 7_Optimizer_arena → arena); else the
+    page's name in lower case."""
     declared = declared_domains(path) - {SHARED}
     if len(declared) == 1:
         return declared.pop()
-    return _PAGE_FILE.fullmatch(path.name).group(1).lower()
+    name = _PAGE_FILE.fullmatch(path.name).group(1).lower()
+    words = set(re.split(r"[_ -]+", name))
+    fits = [m for m in _chapter_modules(root or ROOT) if set(m.split("_")) <= words]
+    return max(fits, key=len) if fits else name
 
 
 def chapter_stems(root: Path | None = None) -> set[str]:
     root = root or ROOT
-    stems = {p.stem for p in (root / "optlab" / "chapters").glob("*.py") if not p.stem.startswith("_")}
-    stems |= {page_domain(p) for p in (root / "pages").glob("*.py") if not p.name.startswith(".")}
+    stems = _chapter_modules(root)
+    stems |= {page_domain(p, root) for p in (root / "pages").glob("*.py") if not p.name.startswith(".")}
     return stems
 
 
@@ -90,7 +101,7 @@ def domain_of(path: Path, root: Path | None = None, stems: set[str] | None = Non
     rel = path.resolve().relative_to(root)
     stems = chapter_stems(root) if stems is None else stems
     if rel.parts[0] == "pages":
-        return page_domain(path)
+        return page_domain(path, root)
     if len(rel.parts) == 3 and rel.parts[0] == "optlab" and rel.parts[1] in LAYERS and path.stem in stems:
         return path.stem
     return SHARED
@@ -172,8 +183,14 @@ def update(dom: str, files: list[Path]) -> tuple[int, int]:
 
 
 def compile_domain(dom: str) -> None:
+    cat = _read(po_path(dom))
+    for m in list(cat):
+        # Babel writes a plural entry whose forms are all empty ("" for every count at run time):
+        # leave every untranslated entry out, so the English msgid shows instead
+        if m.id and not _translated(m):
+            cat.delete(m.id, m.context)
     buf = io.BytesIO()
-    write_mo(buf, _read(po_path(dom)), use_fuzzy=False)
+    write_mo(buf, cat, use_fuzzy=False)
     if not mo_path(dom).exists() or mo_path(dom).read_bytes() != buf.getvalue():
         mo_path(dom).write_bytes(buf.getvalue())
 
@@ -203,7 +220,8 @@ _CODE_OR_MATH = re.compile(r"`[^`]*`|\$\$.*?\$\$|\$[^$]*\$", re.S)
 
 def glossary_problems(dom: str, cat: Catalog, glossary: list[dict[str, str]]) -> list[str]:
     """Banned variants in a translation, and enforced terms whose English appears in the msgid
-    (outside code and formulas) but whose Chinese term is missing from the translation."""
+    (outside code and formulas) but whose Chinese term is missing from the translation (unless the
+    English words are kept as they are, e.g. in a paper's title)."""
     problems = []
     for m in cat:
         if not m.id or not _translated(m):
@@ -218,8 +236,10 @@ def glossary_problems(dom: str, cat: Catalog, glossary: list[dict[str, str]]) ->
                     problems.append(f"{dom}.po: “{bad}” in the translation of {ids[0][:60]!r}: "
                                     f"the glossary says “{row['zh']}” ({row['en']})")
             if row.get("enforce", "").strip().lower() in ("yes", "y", "1", "true"):
-                if re.search(row["en_regex"] or re.escape(row["en"]), english, re.I) and not any(
-                        z in chinese for z in row["zh"].split("/")):
+                rx = row["en_regex"] or re.escape(row["en"])
+                # kept in English on purpose (a paper's title, a torch keyword): nothing to enforce
+                kept = re.search(rx, _CODE_OR_MATH.sub(" ", chinese), re.I)
+                if re.search(rx, english, re.I) and not kept and not any(z in chinese for z in row["zh"].split("/")):
                     problems.append(f"{dom}.po: {ids[0][:60]!r} says “{row['en']}” but its translation "
                                     f"lacks “{row['zh']}”")
     return problems

@@ -560,18 +560,18 @@ def add_click_grid(fig: go.Figure, surface_or_window, n: int = 40, *, name: str 
 
 
 def surface_panel(surface, trajectories: Iterable[Any] = (), *, title: str | None = None, height: int = 400,
-                  colorbar: bool = False, xlabel: str = "w (slope)", ylabel: str = "b (intercept)",
+                  colorbar: bool = False, xlabel: str | None = None, ylabel: str | None = None,
                   window=None, extra_points: Mapping[str, tuple] | None = None) -> go.Figure:
     """A (w, b) loss surface with paths (:func:`contour`), its axes named after the parameters and
     optional labelled points (e.g. the closed-form solution, drawn instead of the minimum's star)."""
     fig = contour(surface, list(trajectories), title=title, height=height, colorbar=colorbar, window=window,
                        show_minima=not extra_points)
-    fig.update_xaxes(title_text=xlabel)
-    fig.update_yaxes(title_text=ylabel)
+    fig.update_xaxes(title_text=_("w (slope)") if xlabel is None else xlabel)
+    fig.update_yaxes(title_text=_("b (intercept)") if ylabel is None else ylabel)
     # core names the colour bar after a generic f(x, y); here the surface is a loss over (w, b)
     for tr in fig.data:
         if tr.type == "contour" and tr.colorbar is not None and tr.colorbar.title.text == "f(x, y)":
-            tr.colorbar.title.text = "loss L(w, b)"
+            tr.colorbar.title.text = _("loss L(w, b)")
     for i, (label, p) in enumerate((extra_points or {}).items()):
         fig.add_trace(go.Scatter(x=[p[0]], y=[p[1]], mode="markers", name=label,
                                  marker=dict(symbol="star-diamond", size=15, color="#FFFFFF",

@@ -17,6 +17,7 @@ from ..runner import run
 from ..specs import hyper_items, schedule_from_spec
 from ..sweeps import SweepResult, steps_to_tolerance
 from . import lessons, state
+from .i18n import cache_data as text_cache_data, cache_resource as text_cache_resource
 from .widgets import cached_run, get_surface
 
 # Slider values: "nice" learning rates 1e-4 … 5 (1, 1.5, 2, 3, 5, 7 per decade)
@@ -63,7 +64,7 @@ def phase_sweep(kappa: float, steps: int, nesterov: bool, lr_lo: float, lr_hi: f
 # ----------------------------------------------------------------------------------------------
 # Runs of teaching variants (registered optimizers use ui.cached_run)
 # ----------------------------------------------------------------------------------------------
-@st.cache_data(max_entries=128, show_spinner=False)
+@text_cache_data(max_entries=128, show_spinner=False)  # holds text: keyed by language
 def variant_run(surface_spec: tuple, name: str, items: tuple, x0: tuple, steps: int, *, schedule=None,
                 record: str = "full"):
     """``optlab.run`` of teaching variant ``name`` (see :mod:`optlab.optimizers.variants`), cached."""
@@ -82,7 +83,7 @@ def l2_point(surface_spec: tuple, weight_decay: float, x0: tuple) -> tuple[float
 # ----------------------------------------------------------------------------------------------
 # LR finder
 # ----------------------------------------------------------------------------------------------
-@st.cache_resource(max_entries=8, show_spinner=False)
+@text_cache_resource(max_entries=8, show_spinner=False)  # holds text: keyed by language
 def regression_surface(n: int = 200, noise: float = 0.5, seed: int = 0):
     """Mean squared error of ŷ = w·x + b on synthetic data (``optlab.data.make_line``), with real
     mini-batches; built once per setting and shared (read-only)."""
@@ -99,7 +100,7 @@ def problem_surface(problem: tuple):
     return get_surface(quadratic_spec(problem[1]))
 
 
-@st.cache_data(max_entries=48, show_spinner=False)
+@text_cache_data(max_entries=48, show_spinner=False)  # holds text: keyed by language
 def range_test(problem: tuple, optimizer: str, items: tuple, lr_min: float, lr_max: float, steps: int,
                smooth: float, batch_size: int | None, seed: int = 0):
     """:func:`optlab.lr_finder.lr_range_test` on a cached problem (see :func:`problem_surface`)."""
@@ -108,7 +109,7 @@ def range_test(problem: tuple, optimizer: str, items: tuple, lr_min: float, lr_m
                                    hyper=dict(items), smooth=smooth, batch_size=batch_size, seed=seed)
 
 
-@st.cache_data(max_entries=48, show_spinner=False)
+@text_cache_data(max_entries=48, show_spinner=False)  # holds text: keyed by language
 def problem_run(problem: tuple, optimizer: str, items: tuple, steps: int, batch_size: int | None, seed: int = 0):
     """A path-record run on a problem of :func:`problem_surface` (mini-batches if ``batch_size``)."""
     s = problem_surface(problem)

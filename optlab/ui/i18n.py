@@ -235,17 +235,33 @@ def sidebar_navigation() -> None:
 _LANG_ARG = "optlab_language"
 
 
-def _language_keyed(func: Callable | None, streamlit_cache: Callable[[Callable], Any]):
+def _language_keyed(func: Callable | None, make: Callable[[Callable, Any], Callable], show_spinner: Any):
     def decorate(f: Callable) -> Callable:
         @functools.wraps(f)  # Streamlit reads the source and the parameter names through __wrapped__
         def keyed(*args, optlab_language: str, **kw):
             return f(*args, **kw)
 
-        cached = streamlit_cache(keyed)
+        if callable(show_spinner):
+            # A spinner text in each language: one Streamlit wrapper per language, built now, all on
+            # the same function (so the same cache storage; the language is in the key anyway).
+            by_language = {}
+            for code in LANGUAGES:
+                with i18n.using(code):
+                    by_language[code] = make(keyed, show_spinner())
+            cached = by_language[i18n.DEFAULT]
 
-        @functools.wraps(f)
-        def call(*args, **kw):
-            return cached(*args, optlab_language=i18n.current(), **kw)
+            @functools.wraps(f)
+            def call(*args, **kw):
+                code = i18n.current()
+                return by_language[code](*args, optlab_language=code, **kw)
+
+            call.by_language = by_language
+        else:
+            cached = make(keyed, show_spinner)
+
+            @functools.wraps(f)
+            def call(*args, **kw):
+                return cached(*args, optlab_language=i18n.current(), **kw)
 
         call.clear = cached.clear
         call.cached = cached
@@ -255,17 +271,21 @@ def _language_keyed(func: Callable | None, streamlit_cache: Callable[[Callable],
     return decorate(func) if func is not None else decorate
 
 
-def cache_data(func: Callable | None = None, *, max_entries: int, **kwargs) -> Callable:
+def cache_data(func: Callable | None = None, *, max_entries: int, show_spinner: Any = True, **kwargs) -> Callable:
     """``st.cache_data`` with the active language in the key: use it for a function whose result
     holds text (a figure with titles, a table with headers, a caption, a run with its messages).
 
     ``@ui.cache_data(max_entries=64, show_spinner=False)``; ``f.clear()`` empties it.  Results that
     are numbers only can stay on ``st.cache_data`` (shared by both languages).  The language is a
-    keyword argument of the cached call, so ``_``-prefixed parameters keep their meaning.
+    keyword argument of the cached call, so ``_``-prefixed parameters keep their meaning.  A spinner
+    text is a callable, so it is translated: ``show_spinner=lambda: _("Training the network…")``.
     """
-    return _language_keyed(func, lambda f: st.cache_data(max_entries=max_entries, **kwargs)(f))
+    return _language_keyed(func, lambda f, spinner: st.cache_data(max_entries=max_entries, show_spinner=spinner,
+                                                                  **kwargs)(f), show_spinner)
 
 
-def cache_resource(func: Callable | None = None, *, max_entries: int, **kwargs) -> Callable:
+def cache_resource(func: Callable | None = None, *, max_entries: int, show_spinner: Any = True,
+                   **kwargs) -> Callable:
     """``st.cache_resource`` with the active language in the key (a shared object holding text)."""
-    return _language_keyed(func, lambda f: st.cache_resource(max_entries=max_entries, **kwargs)(f))
+    return _language_keyed(func, lambda f, spinner: st.cache_resource(max_entries=max_entries, show_spinner=spinner,
+                                                                      **kwargs)(f), show_spinner)

@@ -17,7 +17,7 @@ import streamlit as st
 
 from .. import optimizers, surfaces
 from ..errors import FormulaError, OptlabError
-from ..i18n import domain
+from ..i18n import current, domain, using
 from ..runner import run
 from ..specs import hyper_items, schedule_from_spec, surface_from_spec, surface_spec
 from ..sweeps import lr_grid, tune_lr
@@ -116,7 +116,7 @@ def init_state(key: str, value: Any) -> None:
 # ----------------------------------------------------------------------------------------------
 # Surfaces
 # ----------------------------------------------------------------------------------------------
-@st.cache_resource(max_entries=64, show_spinner=False)
+@_i18n.cache_resource(max_entries=64, show_spinner=False)  # titles and notes are in the language of the build
 def _surface(spec: tuple):
     # Surfaces are read-only after construction; some (Rastrigin, Ackley, formulas) take a few ms to
     # build (critical points, SymPy), so share them instead of rebuilding on every rerun.
@@ -129,10 +129,11 @@ def get_surface(spec: tuple):
 
 
 @functools.lru_cache(maxsize=128)
-def _registry_title(name: str) -> str:
+def _registry_title(name: str, lang: str) -> str:
     # a format_func runs for every option on every rerun: keep it a dictionary lookup
     try:
-        return surfaces.get(name).title
+        with using(lang):
+            return surfaces.get(name).title
     except Exception:  # a surface another module is still adding must not break the picker
         return name
 
@@ -143,7 +144,7 @@ def short_title(title: str) -> str:
 
 
 def _surface_title(name: str) -> str:
-    return _("✏️ Your own surface (type a formula)") if name == CUSTOM else short_title(_(_registry_title(name)))
+    return _("✏️ Your own surface (type a formula)") if name == CUSTOM else short_title(_registry_title(name, current()))
 
 
 def _param_control(surface_name: str, pname: str, default: float, key: str) -> float:
@@ -386,7 +387,7 @@ def show_update_rule(name: str, *, notes: bool = True, reference: bool = True) -
     info = optimizers.info(name)
     st.latex(info.latex)
     if reference:
-        st.caption(f"{_(info.title)} = `{info.torch}` · {info.reference}")
+        st.caption(f"{_(info.title)} = `{info.torch}` · 📖 {_(info.reference)}")
     if notes and info.notes:
         st.markdown(_("**torch vs textbook:** {notes}").format(notes=_(info.notes)))
 
