@@ -398,6 +398,13 @@ def _per_run(v) -> list:
     return v.reshape(-1).tolist() if hasattr(v, "reshape") else [v]
 
 
+def _optimizer_order(name: str) -> int:
+    try:
+        return int(optimizers.info(name).order)
+    except Exception:  # noqa: BLE001 - a name the registry does not know (a 1-D chapter run): first order
+        return 1
+
+
 def divergence_warnings(trajectories: Iterable[Any]) -> int:
     """One ``st.warning`` per diverged run naming the optimizer, its learning rate, the step and the
     reason; says that the other runs are still drawn.  Returns how many runs diverged."""
@@ -411,7 +418,9 @@ def divergence_warnings(trajectories: Iterable[Any]) -> int:
                 continue
             count += 1
             lr = float("nan") if lrs[0] is None else float(lrs[b if len(lrs) > 1 else 0])
-            lr_text = "" if "lr =" in tr.label or not math.isfinite(lr) else f" (lr = {lr:.4g})"
+            # Newton and BFGS have no learning rate: their "lr" is the first step length they try (1)
+            second_order = _optimizer_order(tr.optimizer) == 2
+            lr_text = "" if "lr =" in tr.label or second_order or not math.isfinite(lr) else f" (lr = {lr:.4g})"
             run = _(", run {b}").format(b=b) if len(dv) > 1 else ""
             why = _(str(reasons[b] if b < len(reasons) else "")) or _("it left the region where the surface is "
                                                                       "defined")
