@@ -26,14 +26,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from .. import optimizers
 from ..errors import UnknownNameError
+from ..i18n import domain
 from ..losses import log_cosh
 from ..runner import Trajectory, run
+
+_, N_, ngettext = domain("newton")
 
 Array = np.ndarray
 
@@ -122,66 +125,66 @@ def _sech2(x):
 def _quartic() -> Function1D:
     crit = np.sort(np.roots([1.0, 0.0, -2.0, 0.5]).real)  # f' = x³ − 2x + ½: three real roots
     return Function1D(
-        name="quartic", title="Tilted double well ¼x⁴ − x² + ½x",
+        name="quartic", title=_("Tilted double well ¼x⁴ − x² + ½x"),
         latex=r"f(x)=\tfrac14 x^4 - x^2 + \tfrac12 x", dlatex=r"f'(x)=x^3-2x+\tfrac12",
         d2latex=r"f''(x)=3x^2-2",
         f=lambda x: 0.25 * x ** 4 - x * x + 0.5 * x, df=lambda x: x ** 3 - 2 * x + 0.5,
         d2f=lambda x: 3 * x * x - 2.0 + 0 * x,
         window=(-2.4, 2.4), minima=(float(crit[0]), float(crit[2])), maxima=(float(crit[1]),), start=1.8,
-        description="Two valleys and a hump between them: for |x| < √(2/3) the curvature is negative, "
-                    "the tangent parabola opens downwards and its vertex is a maximum.")
+        description=_("Two valleys and a hump between them: for |x| < √(2/3) the curvature is negative, "
+                      "the tangent parabola opens downwards and its vertex is a maximum."))
 
 
 def _exp() -> Function1D:
     return Function1D(
-        name="exp", title="Smooth and convex eˣ − 2x",
+        name="exp", title=_("Smooth and convex eˣ − 2x"),
         latex=r"f(x)=e^{x}-2x", dlatex=r"f'(x)=e^{x}-2", d2latex=r"f''(x)=e^{x}",
         f=lambda x: np.exp(x) - 2 * x, df=lambda x: np.exp(x) - 2.0, d2f=lambda x: np.exp(x),
         window=(-2.0, 3.0), minima=(math.log(2.0),), start=2.5,
-        description="Convex with f'' > 0 everywhere: near the minimum ln 2 the error is squared at every "
-                    "step (quadratic convergence).")
+        description=_("Convex with f″ > 0 everywhere: near the minimum ln 2, each error of pure Newton is about "
+                      "a constant times the square of the previous one (quadratic convergence)."))
 
 
 def _x4() -> Function1D:
     return Function1D(
-        name="x4", title="Degenerate minimum x⁴",
+        name="x4", title=_("Degenerate minimum x⁴"),
         latex=r"f(x)=x^4", dlatex=r"f'(x)=4x^3", d2latex=r"f''(x)=12x^2",
         f=lambda x: x ** 4, df=lambda x: 4 * x ** 3, d2f=lambda x: 12 * x * x,
         window=(-2.0, 2.0), minima=(0.0,), start=1.5,
-        description="f''(0) = 0: the minimum is flat, the parabola gets flatter as x → 0 and Newton "
-                    "only shrinks the error by the factor 2/3 per step (linear, not quadratic).")
+        description=_("f″(0) = 0: the minimum is flat, the parabola gets flatter as x → 0 and pure Newton "
+                      "only shrinks the error by the factor 2/3 per step (linear, not quadratic)."))
 
 
 def _log_cosh_fn() -> Function1D:
     return Function1D(
-        name="log_cosh", title="Flat far away: log cosh x",
+        name="log_cosh", title=_("Flat far away: log cosh x"),
         latex=r"f(x)=\log\cosh x", dlatex=r"f'(x)=\tanh x", d2latex=r"f''(x)=\operatorname{sech}^2 x",
         # losses.log_cosh keeps full relative precision near 0, where the line search compares tiny values
         f=log_cosh, df=np.tanh, d2f=_sech2,
         window=(-4.0, 4.0), minima=(0.0,), start=0.9,
-        description="Convex, but almost straight for |x| > 2 (f'' → 0): there the parabola is nearly flat and "
-                    "its vertex lies far away. Pure Newton converges only for |x₀| < 1.0887; beyond, "
-                    "each jump is larger than the last.")
+        description=_("Convex, but almost straight for |x| > 2 (f″ → 0): there the parabola is nearly flat and "
+                      "its vertex lies far away. Pure Newton converges only for |x₀| < 1.0887; beyond, "
+                      "each jump is larger than the last."))
 
 
 def _arctan_fn() -> Function1D:
     return Function1D(
-        name="arctan", title="Convex, yet Newton overshoots: ∫ arctan",
+        name="arctan", title=_("Convex, yet Newton overshoots: ∫ arctan"),
         latex=r"f(x)=x\arctan x-\tfrac12\log(1+x^2)", dlatex=r"f'(x)=\arctan x",
         d2latex=r"f''(x)=\frac{1}{1+x^2}",
         f=lambda x: x * np.arctan(x) - 0.5 * np.log1p(x * x), df=np.arctan, d2f=lambda x: 1.0 / (1.0 + x * x),
         window=(-6.0, 6.0), minima=(0.0,), start=1.3,
-        description="Convex everywhere, but the curvature decays like 1/x²: from |x₀| > 1.3917 every "
-                    "Newton step overshoots further to the other side.")
+        description=_("Convex everywhere, but the curvature decays like 1/x²: from |x₀| > 1.3917 every "
+                      "pure Newton step overshoots further to the other side."))
 
 
 def _parabola_fn() -> Function1D:
     return Function1D(
-        name="parabola", title="A parabola 1.5(x − 1)² + 0.5",
+        name="parabola", title=_("A parabola 1.5(x − 1)² + 0.5"),
         latex=r"f(x)=1.5\,(x-1)^2+0.5", dlatex=r"f'(x)=3\,(x-1)", d2latex=r"f''(x)=3",
         f=lambda x: 1.5 * (x - 1.0) ** 2 + 0.5, df=lambda x: 3.0 * (x - 1.0), d2f=lambda x: 3.0 + 0 * x,
         window=(-2.0, 3.0), minima=(1.0,), start=-1.5,
-        description="f is its own Taylor model: Newton lands on the minimum in one step, from anywhere.")
+        description=_("f is its own Taylor model: pure Newton lands on the minimum in one step, from anywhere."))
 
 
 _FUNCTIONS_1D: dict[str, Callable[[], Function1D]] = {
@@ -434,30 +437,33 @@ class LocalModel:
         return bool(np.all(np.isfinite(self.step)) and float(self.g @ self.step) < 0)
 
     def latex(self, digits: int = 4) -> dict[str, str]:
-        """The numbers at x as LaTeX: ``gradient``, ``hessian`` (with μI when damped), ``eigen``, ``step``."""
+        """The numbers at x as one-line LaTeX each: ``gradient``, ``hessian`` (with μ when damped),
+        ``eigen`` (λᵢ and vᵢ of the model's matrix, two lines), ``step``: each narrow enough for a
+        400-px column."""
         def num(v):
             return _tex_num(v, digits)
 
+        def vec(a, b):
+            return rf"({num(a)},\ {num(b)})^\top"
+
         g, H = self.g, self.hessian
-        out = {"gradient": rf"\nabla f = \begin{{pmatrix}}{num(g[0])}\\ {num(g[1])}\end{{pmatrix}}"}
+        out = {"gradient": rf"\nabla f = {vec(g[0], g[1])}"}
         hess = rf"\nabla^2 f = \begin{{pmatrix}}{num(H[0, 0])} & {num(H[0, 1])}\\ {num(H[1, 0])} & {num(H[1, 1])}\end{{pmatrix}}"
         if self.mu:
             hess += rf",\quad \mu = {num(self.mu)}"
         out["hessian"] = hess
+        mat = r"\nabla^2 f + \mu I" if self.mu else r"\nabla^2 f"
         if np.all(np.isfinite(self.eigvals)):
             lam, V = self.eigvals, self.eigvecs
-            sym = r"\nabla^2 f + \mu I" if self.mu else r"\nabla^2 f"
-            vec = [rf"\begin{{pmatrix}}{num(V[0, j])}\\ {num(V[1, j])}\end{{pmatrix}}" for j in range(2)]
-            out["eigen"] = (rf"\text{{eigen of }} {sym}:\quad \begin{{aligned}}\lambda_1 &= {num(lam[0])}, & v_1 &= {vec[0]}\\ "
-                            rf"\lambda_2 &= {num(lam[1])}, & v_2 &= {vec[1]}\end{{aligned}}")
+            out["eigen"] = (rf"\begin{{aligned}}\lambda_1 &= {num(lam[0])}, & v_1 &= {vec(V[0, 0], V[1, 0])}\\ "
+                            rf"\lambda_2 &= {num(lam[1])}, & v_2 &= {vec(V[0, 1], V[1, 1])}\end{{aligned}}")
         else:
-            out["eigen"] = r"\text{the Hessian is undefined here}"
+            out["eigen"] = rf"\text{{{_('the Hessian is undefined here')}}}"
         if np.all(np.isfinite(self.step)):
-            mat = r"\nabla^2 f + \mu I" if self.mu else r"\nabla^2 f"
-            out["step"] = (rf"d = -\big({mat}\big)^{{-1}}\nabla f = "
-                           rf"\begin{{pmatrix}}{num(self.step[0])}\\ {num(self.step[1])}\end{{pmatrix}}")
+            out["step"] = rf"d = -\big({mat}\big)^{{-1}}\nabla f = {vec(self.step[0], self.step[1])}"
         else:
-            out["step"] = r"d = -\big(\nabla^2 f\big)^{-1}\nabla f\ \text{is undefined: the matrix is singular}"
+            out["step"] = (rf"d = -\big({mat}\big)^{{-1}}\nabla f\ "
+                           rf"\text{{{_('is undefined: the matrix is singular')}}}")
         return out
 
     def value(self, p) -> Array:
@@ -580,7 +586,7 @@ def local_model(surface, x, *, damping: float = 0.0, min_curvature: float | None
         return LocalModel(x, f, g, Ht, mu, H, nan2.copy(), np.full((2, 2), np.nan), "undefined", nan2.copy(),
                           math.nan, nan2.copy())
     lam, V = np.linalg.eigh(0.5 * (H + H.T))
-    kind, _ = _classify(lam)
+    kind, _zero = _classify(lam)
     if kind == "degenerate":
         center, qc, step = nan2.copy(), math.nan, nan2.copy()
     else:
@@ -722,13 +728,13 @@ def cost_table(n: float) -> list[CostRow]:
     if not np.isfinite(n) or n < 1:
         raise ValueError(f"n must be a number ≥ 1; got {n!r}")
     rows = [
-        ("sgd", "Gradient descent", (("gradient", n, "n"), ("update", 2 * n, "2n")), 2 * n, "3n", "2n"),
-        ("newton", "Newton", (("gradient", n, "n"), ("Hessian", n * n, "n^2"),
-                              ("Cholesky factorisation", n ** 3 / 3, r"\tfrac13 n^3"),
-                              ("two triangular solves", 2 * n * n, "2n^2"), ("update", 2 * n, "2n")),
+        ("sgd", _("Gradient descent"), ((_("gradient"), n, "n"), (_("update"), 2 * n, "2n")), 2 * n, "3n", "2n"),
+        ("newton", _("Newton"), ((_("gradient"), n, "n"), (_("Hessian"), n * n, "n^2"),
+                                 (_("Cholesky factorisation"), n ** 3 / 3, r"\tfrac13 n^3"),
+                                 (_("two triangular solves"), 2 * n * n, "2n^2"), (_("update"), 2 * n, "2n")),
          n * n + 3 * n, r"\tfrac13 n^3 + 3n^2 + 3n", "n^2 + 3n"),
-        ("bfgs", "BFGS", (("gradient", n, "n"), ("direction −B·g", 2 * n * n, "2n^2"),
-                          ("rank-two update of B", 6 * n * n, "6n^2"), ("update", 2 * n, "2n")),
+        ("bfgs", "BFGS", ((_("gradient"), n, "n"), (_("direction −B·g"), 2 * n * n, "2n^2"),
+                          (_("rank-two update of B"), 6 * n * n, "6n^2"), (_("update"), 2 * n, "2n")),
          n * n + 5 * n, "8n^2 + 3n", "n^2 + 5n"),
     ]
     return [CostRow(name, title, parts, float(sum(p[1] for p in parts)), float(mem), latex, mem_latex)
@@ -754,6 +760,7 @@ class GDReference:
     best_steps: int          # −1: no learning rate of the grid reached the tolerance
     steps: int
     tol: float
+    best_x: Array = None     # where the best learning rate's run ended
 
 
 def best_gd(surface, x0, steps: int = 5000, tol: float = 1e-8, lrs=None, *, first_chunk: int = 64) -> GDReference:
@@ -797,7 +804,7 @@ def best_gd(surface, x0, steps: int = 5000, tol: float = 1e-8, lrs=None, *, firs
         good = (div < 0) & np.isfinite(fl)
         i = int(np.flatnonzero(good)[np.argmin(fl[good])]) if good.any() else 0
         best_steps = -1
-    return GDReference(lrs, conv, div, fl, float(lrs[i]), best_steps, int(steps), float(tol))
+    return GDReference(lrs, conv, div, fl, float(lrs[i]), best_steps, int(steps), float(tol), x[i].copy())
 
 
 def bfgs_estimates(surface, xs, inv_hessians) -> tuple[Array, Array, Array]:
@@ -825,10 +832,10 @@ def bfgs_estimates(surface, xs, inv_hessians) -> tuple[Array, Array, Array]:
 # ----------------------------------------------------------------------------------------------
 # The three Newton variants the page compares
 # ----------------------------------------------------------------------------------------------
-VARIANTS = {
-    "pure": "Pure Newton",
-    "damped": "Damped Newton (Armijo backtracking)",
-    "lm": "Levenberg–Marquardt",
+VARIANTS = {  # msgids: translated where they are shown
+    "pure": N_("Pure Newton"),
+    "damped": N_("Damped Newton (Armijo backtracking)"),
+    "lm": N_("Levenberg–Marquardt"),
 }
 
 
@@ -922,22 +929,327 @@ class RateReading:
     curvature: float = math.nan
 
 
+QUADRATIC_LIMIT = 0.1   # the last ratio e_{k+1}/e_k below this, and falling: the errors are being squared
+BOUNDED = 10.0          # e_{k+1}/e_k² of the last steps within this factor of each other: a steady constant
+STEADY = 0.05           # the last three e_{k+1}/e_k within this of each other: a steady factor (linear)
+ROUND_OFF = 1e-7        # errors below this are left out of the ratios (round-off takes over)
+
+
 def read_rate(fun: Function1D, res: Newton1D) -> RateReading:
-    """Linear or quadratic convergence, from the ratios e_{k+1}/e_k and e_{k+1}/e_k² of the run's
-    errors before round-off takes over (e_k > 10⁻⁷): linear when the last three ratios e_{k+1}/e_k
-    agree to 0.05 and stay above 0.05."""
+    """Linear, quadratic or neither, from the ratios e_{k+1}/e_k and e_{k+1}/e_k² of the run's
+    errors before round-off takes over (e_k > 10⁻⁷).
+
+    ``"linear"``: the last three ratios e_{k+1}/e_k agree to 0.05 and stay above 0.05;
+    ``"quadratic"``: the last (up to three) ratios e_{k+1}/e_k fall and end below 0.1, while
+    e_{k+1}/e_k² stays within a factor 10 (a steady constant C in e_{k+1} ≈ C·e_k²); ``"faster"``:
+    e_{k+1}/e_k falls below 0.1 and the last e_{k+1}/e_k² is more than 10× below the one before
+    (f‴(x*) = 0: cubic);
+    ``"irregular"``: none of these yet (a line search still cutting steps, a jump between basins).
+    """
     x_star = x_star_1d(fun, res)
     if x_star is None:
         return RateReading("diverged" if res.diverged_at >= 0 else "far")
     e, lin, quad = convergence_ratios(res.xs[: res.last + 1], x_star)
     errors = tuple(float(v) for v in e[: res.last + 1][:8])
     curvature = float(fun.d2f(np.array(x_star)))
-    ok = np.isfinite(lin) & (e[:-1] > 1e-7)       # ratios before round-off takes over
+    # ratios before round-off takes over: e_k above 10⁻⁷ and e_{k+1} above float64's resolution
+    # at x* (a converged run's x* is its own last iterate, where the error is exactly 0)
+    resolved = e[1:] > 1e3 * np.finfo(float).eps * max(1.0, abs(float(x_star)))
+    ok = np.isfinite(lin) & (e[:-1] > ROUND_OFF) & resolved
     if ok.sum() < 2:
         return RateReading("too_few", x_star, errors, curvature=curvature)
     L, Q = lin[ok], quad[ok]
-    tail = slice(-3, None)
-    if np.ptp(L[tail]) < 0.05 and L[-1] > 0.05:
-        return RateReading("linear", x_star, errors, factor=float(np.median(L[tail])), curvature=curvature)
-    return RateReading("quadratic", x_star, errors, quadratic_ratios=tuple(float(v) for v in Q[-3:]),
-                       curvature=curvature)
+    tail = L[-3:]
+    if len(tail) == 3 and np.ptp(tail) < STEADY and L[-1] > STEADY:
+        return RateReading("linear", x_star, errors, factor=float(np.median(tail)), curvature=curvature)
+    qt = Q[-3:]
+    if L[-1] < L[-2] and L[-1] < QUADRATIC_LIMIT:
+        if np.all(np.diff(L[-3:]) < 0) and qt.min() > 0 and qt.max() <= BOUNDED * qt.min():
+            return RateReading("quadratic", x_star, errors, quadratic_ratios=tuple(float(v) for v in qt),
+                               curvature=curvature)
+        if Q[-1] * BOUNDED < Q[-2]:
+            # e_{k+1}/e_k² itself falls towards 0: faster than quadratic (f‴(x*) = 0: cubic)
+            return RateReading("faster", x_star, errors, quadratic_ratios=tuple(float(v) for v in qt),
+                               curvature=curvature)
+    return RateReading("irregular", x_star, errors, factor=float(L[-1]), curvature=curvature)
+
+
+# ----------------------------------------------------------------------------------------------
+# What a caption may claim: verdicts read off the numbers (the ui picks the sentence)
+# ----------------------------------------------------------------------------------------------
+SAME_POINT = 1e-9       # relative distance under which two iterates are "the same point"
+
+
+def _same(a, b, scale: float = 1.0) -> bool:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return False
+    return bool(np.max(np.abs(a - b)) <= SAME_POINT * max(scale, float(np.max(np.abs(a))), float(np.max(np.abs(b)))))
+
+
+@dataclass(frozen=True)
+class Step1D:
+    """What step k of a 1-D run did, as the 1-D caption may say it.
+
+    ``kind`` of the model's vertex (``"minimum"``, ``"maximum"``, ``"flat"``); ``took_step``: the
+    run went on from x_k; ``next_x``/``df``: the next iterate and f's change (NaN if none or not
+    finite); ``direction``: ``"downhill"``, ``"uphill"``, ``"level"`` (``""`` without a finite step);
+    ``to_vertex``: x_{k+1} is the model's vertex (the full Newton step); ``searched``: a line search
+    chose the step length (``step_length``, ``n_backtracks``; ``stayed`` when none was accepted);
+    ``fallback``: the Newton direction went uphill, so the line search went along −f′;
+    ``converged``: k is where |f′| ≤ tol was met."""
+
+    k: int
+    kind: str
+    mu: float
+    took_step: bool
+    next_x: float
+    df: float
+    direction: str
+    to_vertex: bool
+    searched: bool
+    fallback: bool
+    step_length: float
+    n_backtracks: int
+    stayed: bool
+    converged: bool
+
+
+def read_step_1d(res: Newton1D, k: int, searched: bool) -> Step1D:
+    """The :class:`Step1D` of iterate ``k`` (``searched``: the run used a line search)."""
+    k = int(min(max(k, 0), res.last))
+    xk, gk, mh = float(res.xs[k]), float(res.gs[k]), float(res.model_h[k])
+    took = k < res.last or (res.diverged_at >= 0 and k == res.last)
+    nxt, df, direction = math.nan, math.nan, ""
+    if took and k + 1 < len(res.xs):
+        nxt = float(res.xs[k + 1])
+        if math.isfinite(nxt):
+            df = float(res.fs[k + 1]) - float(res.fs[k])
+            direction = "downhill" if df < 0 else ("uphill" if df > 0 else "level")
+    with np.errstate(all="ignore"):
+        newton_dir = -gk / mh if mh != 0 else math.nan
+    fallback = bool(searched and took and not (gk * newton_dir < 0))
+    s = float(res.step_length[k]) if took and k < len(res.step_length) else math.nan
+    nb = int(res.n_backtracks[k]) if took and k < len(res.n_backtracks) else 0
+    to_vertex = bool(took and math.isfinite(nxt) and not fallback and _same(nxt, float(res.vertex[k]), abs(xk)))
+    return Step1D(k, res.kind[k], float(res.mus[k]), bool(took), nxt, df, direction, to_vertex, bool(searched and took),
+                  fallback, s, nb, bool(searched and took and s == 0.0), bool(res.converged_at == k))
+
+
+@dataclass(frozen=True)
+class Step2D:
+    """What step k of a 2-D Newton run did: ``kind`` of the local model (see :class:`LocalModel`),
+    ``mu`` the damping added, ``took_step``/``next_finite``, ``searched`` (line search: ``tries``,
+    ``accepted`` index or −1, ``step``, ``f0``, ``f_accepted``), ``fallback`` (the Newton direction
+    did not go downhill: −∇f instead), ``to_center``: x_{k+1} is the model's stationary point."""
+
+    k: int
+    kind: str
+    mu: float
+    took_step: bool
+    next_finite: bool
+    searched: bool
+    fallback: bool
+    tries: int
+    accepted: int
+    step: float
+    f0: float
+    f_accepted: float
+    to_center: bool
+
+
+def read_step_2d(local: LocalModel, trace: "LineSearchTrace | None", next_x, k: int) -> Step2D:
+    """The :class:`Step2D` of iterate ``k`` from its local model, the line search's replay (None
+    without a line search) and the next iterate (None when the run stopped at x_k)."""
+    took = next_x is not None
+    nf = bool(took and np.all(np.isfinite(np.asarray(next_x, dtype=float))))
+    searched = trace is not None
+    tries = len(trace.steps) if searched else 0
+    acc = int(trace.accepted) if searched else -1
+    to_center = bool(nf and not searched and _same(next_x, local.center, float(np.max(np.abs(local.x)))))
+    return Step2D(int(k), local.kind, float(local.mu), took, nf, searched, bool(searched and not local.descent), tries,
+                  acc, float(trace.step) if searched else math.nan, float(trace.f0) if searched else math.nan,
+                  float(trace.values[acc]) if searched and acc >= 0 else math.nan, to_center)
+
+
+ENDINGS = ("converged", "floor", "fixed", "diverged", "cut", "steps")
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How an unbatched run ended, and where.
+
+    ``status``: ``"converged"`` (‖∇f‖ ≤ tol at step ``at``), ``"floor"`` (Newton stopped at f's
+    rounding floor at a positive definite Hessian: a minimum to float precision, ``reason`` says
+    why), ``"fixed"`` (a step left θ unchanged), ``"diverged"`` (``reason``), ``"cut"`` (a work budget
+    stopped it at step ``at``), ``"steps"`` (all ``steps`` done without reaching the tolerance).
+    ``kind``: the type of the last finite point from its Hessian (``"minimum"``, ``"maximum"``,
+    ``"saddle"``, ``"degenerate"``, ``"undefined"``).
+    """
+
+    status: str
+    at: int
+    steps: int
+    kind: str
+    final_x: Array
+    final_f: float
+    grad_norm: float
+    reason: str = ""
+
+    @property
+    def reached(self) -> bool:
+        """At a stationary point as far as float64 can tell (the tolerance, or f's rounding floor)."""
+        return self.status in ("converged", "floor")
+
+    @property
+    def iterations(self) -> int:
+        """Steps it took to get there (−1 when it did not)."""
+        return self.at if self.reached else -1
+
+
+def ending(surface, trajectory) -> Ending:
+    """The :class:`Ending` of an unbatched 2-D run (record ``"path"`` or ``"full"``)."""
+    s = summarize(surface, trajectory)
+    return _ending(trajectory, s.kind, s.final_x, s.final_f, s.grad_norm)
+
+
+def ending_1d(fun: Function1D, res: Newton1D) -> Ending:
+    """The :class:`Ending` of a 1-D run; ``kind`` from f″ at the last finite iterate."""
+    x = float(res.xs[res.last])
+    with np.errstate(all="ignore"):
+        h = float(fun.d2f(np.array(x)))
+        g = float(fun.df(np.array(x)))
+        f = float(fun.f(np.array(x)))
+    if not (math.isfinite(h) and math.isfinite(x)):
+        kind = "undefined"
+    elif h > 0:
+        kind = "minimum"
+    elif h < 0:
+        kind = "maximum"
+    else:
+        kind = "degenerate"
+    return _ending(res.trajectory, kind, np.array([x]), f, abs(g))
+
+
+def _ending(tr, kind, final_x, final_f, grad_norm) -> Ending:
+    steps = int(tr.steps)
+    if getattr(tr, "cut", None) is not None and tr.converged_at < 0 and tr.diverged_at < 0 and tr.stopped_at < 0:
+        return Ending("cut", steps, steps, kind, final_x, final_f, grad_norm)
+    if tr.diverged_at >= 0:
+        return Ending("diverged", int(tr.diverged_at), steps, kind, final_x, final_f, grad_norm, str(tr.diverged_reason))
+    if tr.converged_at >= 0:
+        return Ending("converged", int(tr.converged_at), steps, kind, final_x, final_f, grad_norm)
+    if tr.stopped_at >= 0:
+        k = int(tr.stopped_at)
+        xs = np.asarray(tr.xs, dtype=float)
+        fixed = k >= 1 and k < len(xs) and np.array_equal(xs[k], xs[k - 1])
+        return Ending("fixed" if fixed else "floor", k, steps, kind, final_x, final_f, grad_norm, str(tr.stop_reason))
+    return Ending("steps", steps, steps, kind, final_x, final_f, grad_norm)
+
+
+def ending_gd(surface, gd: GDReference) -> Ending:
+    """The :class:`Ending` of gradient descent's best run (the type of the point it ended at)."""
+    m = local_model(surface, gd.best_x) if gd.best_x is not None else None
+    kind = m.kind if m is not None else "undefined"
+    fx = float(m.f) if m is not None else math.nan
+    gn = float(np.hypot(*m.g)) if m is not None else math.nan
+    x = gd.best_x if gd.best_x is not None else np.full(2, np.nan)
+    if gd.best_steps >= 0:
+        return Ending("converged", int(gd.best_steps), int(gd.steps), kind, x, fx, gn)
+    return Ending("steps", int(gd.steps), int(gd.steps), kind, x, fx, gn)
+
+
+def fewest(counts: Sequence[int]) -> list[int]:
+    """Indices of the smallest non-negative count (every one of them when several tie; [] when none
+    is non-negative)."""
+    ok = [(c, i) for i, c in enumerate(counts) if c is not None and c >= 0]
+    if not ok:
+        return []
+    best = min(c for c, _i in ok)
+    return [i for c, i in ok if c == best]
+
+
+@dataclass(frozen=True)
+class CostVerdict:
+    """Per-iteration cost at dimension ``n``: ``newton_over_gd`` (> 1: how many gradient steps one
+    Newton iteration costs), and which of BFGS and Newton is cheaper per iteration: ``cheaper`` is
+    ``"bfgs"``, ``"newton"`` or ``"equal"``, ``factor`` ≥ 1 how many times (1 when equal)."""
+
+    n: float
+    newton: float
+    bfgs: float
+    gd: float
+    newton_over_gd: float
+    cheaper: str
+    factor: float
+
+
+def cost_crossover() -> int:
+    """The smallest dimension n from which one BFGS iteration costs no more than one Newton
+    iteration (n³/3 + 3n² + 3n ≥ 8n² + 3n ⟺ n ≥ 15)."""
+    n = 1
+    while True:
+        t = cost_totals(np.array([float(n)]))
+        if t["bfgs"][0] <= t["newton"][0]:
+            return n
+        n += 1
+
+
+def run_method(surface, optimizer: str, hyper: dict[str, Any], x0, steps: int, tol: float, budget=None) -> Trajectory:
+    """The engine's ``optimizer`` (``"newton"``, ``"bfgs"``) on ``surface`` from ``x0``, recording
+    everything (directions, Hessians or BFGS's estimate per step), stopped at ‖∇f‖ ≤ ``tol``;
+    ``budget`` bounds its work (:mod:`optlab.budget`)."""
+    opt = optimizers.make(optimizer, **dict(hyper))
+    kw = {} if budget is None else {"budget": budget}
+    return run(surface, opt, np.asarray(x0, dtype=float), int(steps), record="full", tol=tol, **kw)
+
+
+def cost_verdict(n: float) -> CostVerdict:
+    """Which method's iteration is cheaper at dimension ``n`` (from :func:`cost_table`): BFGS's n²
+    bookkeeping (8n²) against Newton's n³/3 solve; they cross near n = 15."""
+    by = {r.name: r.total for r in cost_table(n)}
+    nw, bf, gd = by["newton"], by["bfgs"], by["sgd"]
+    if math.isclose(nw, bf, rel_tol=1e-12):
+        cheaper, factor = "equal", 1.0
+    elif bf < nw:
+        cheaper, factor = "bfgs", nw / bf
+    else:
+        cheaper, factor = "newton", bf / nw
+    return CostVerdict(float(n), nw, bf, gd, nw / gd, cheaper, factor)
+
+
+LEARNED = 1e-6          # BFGS's estimate "equals" the Hessian: relative error at most this
+
+
+@dataclass(frozen=True)
+class BFGSReading:
+    """BFGS's estimate at iterate k: ``identity`` (B_k = I, k = 0), ``estimate_pd`` (every
+    eigenvalue of B_k > 0; None when B_k is not finite), ``true_kind`` (the true Hessian's type),
+    ``error`` (relative, NaN when undefined) and ``learned_at`` (first k with error ≤ 1e-6, −1:
+    never within the run)."""
+
+    k: int
+    identity: bool
+    estimate_pd: bool | None
+    true_kind: str
+    error: float
+    learned_at: int
+
+
+def read_bfgs(est, true, err, k: int) -> BFGSReading:
+    est, true, err = np.asarray(est, dtype=float), np.asarray(true, dtype=float), np.asarray(err, dtype=float)
+    k = int(min(max(k, 0), len(err) - 1))
+    B = est[k]
+    pd = None
+    if np.all(np.isfinite(B)):
+        pd = bool(np.linalg.eigvalsh(0.5 * (B + B.T))[0] > 0)
+    kind, _zero = _classify(np.linalg.eigvalsh(0.5 * (true[k] + true[k].T))) if np.all(np.isfinite(true[k])) \
+        else ("undefined", None)
+    good = np.flatnonzero(np.isfinite(err) & (err <= LEARNED))
+    return BFGSReading(k, bool(np.array_equal(B, np.eye(B.shape[0]))), pd, kind, float(err[k]),
+                       int(good[0]) if good.size else -1)
+
+
+__all__ += ["read_rate", "RateReading", "x_star_1d", "suggested_start", "defined_at", "last_iterate", "Step1D",
+            "read_step_1d", "Step2D", "read_step_2d", "Ending", "ENDINGS", "ending", "ending_1d", "ending_gd", "fewest",
+            "CostVerdict", "cost_verdict", "cost_crossover", "run_method", "BFGSReading", "read_bfgs", "LEARNED"]

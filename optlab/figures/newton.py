@@ -21,7 +21,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..chapters import newton as qm
+from ..i18n import domain
 from . import core, style
+
+_, N_, ngettext = domain("newton")
 
 NEWTON = style.optimizer_color("newton")
 BFGS = style.optimizer_color("bfgs")
@@ -32,15 +35,15 @@ CURVE = "#222222"
 REJECTED = "#D55E00"
 ACCEPTED = "#009E73"
 
-KIND_TEXT = {"minimum": "minimum", "maximum": "maximum", "saddle": "saddle point", "degenerate": "no unique stationary point",
-             "undefined": "undefined", "flat": "no vertex (flat)"}
+KIND_TEXT = {"minimum": N_("minimum"), "maximum": N_("maximum"), "saddle": N_("saddle point"),
+             "degenerate": N_("no unique stationary point"), "undefined": N_("undefined"), "flat": N_("no vertex (flat)")}
 
 
 def _f32(a) -> np.ndarray:
     return np.round(np.asarray(a, dtype=float), 6).astype(np.float32)
 
 
-BOTTOM_LEGEND = dict(orientation="h", yanchor="top", y=-0.09, xanchor="left", x=0.0, font=dict(size=13),
+BOTTOM_LEGEND = dict(orientation="h", yanchor="top", y=-0.09, xanchor="left", x=0.0, font=dict(size=12),
                      bgcolor="rgba(255,255,255,0)")
 
 
@@ -75,12 +78,12 @@ def _sci(v: float) -> str:
 
 
 def _fmt(v: float) -> str:
-    return f"{v:.4g}" if np.isfinite(v) else "undefined"
+    return f"{v:.4g}" if np.isfinite(v) else "—"
 
 
 def _clip_segment(p, q, box):
     """The part of segment p→q inside ``box`` as (a, b, q_inside), or None."""
-    pts, _, _ = core.clip_path(np.array([p, q], dtype=float), box)
+    pts, _idx, _clips = core.clip_path(np.array([p, q], dtype=float), box)
     fin = pts[np.isfinite(pts).all(axis=1)] if len(pts) else pts
     if len(fin) < 2:
         return None
@@ -114,9 +117,10 @@ def _y_range(fun: qm.Function1D, xs) -> tuple[float, float]:
 
 
 def taylor_1d(fun: qm.Function1D, res: qm.Newton1D, k: int, *, height: int = 440,
-              title: str | None = None) -> go.Figure:
+              title: str | None = None, show_step: bool = True) -> go.Figure:
     r"""The curve f, the iterates up to ``k``, the tangent parabola at :math:`x_k` (and the damped
-    model when μ > 0), its vertex and the step to :math:`x_{k+1}`; regions with f'' < 0 shaded."""
+    model when μ > 0), its vertex and (``show_step``) the step to :math:`x_{k+1}`; regions with
+    f'' < 0 shaded."""
     lo, hi = fun.window
     t = np.linspace(lo, hi, 400)
     ylo, yhi = _y_range(fun, t)
@@ -137,40 +141,40 @@ def taylor_1d(fun: qm.Function1D, res: qm.Newton1D, k: int, *, height: int = 440
         with np.errstate(all="ignore"):
             q = res.parabola(k, t)
         traces.append(dict(type="scatter", x=_f32(t), y=_f32(np.clip(q, ylo - 10 * (yhi - ylo), yhi + 10 * (yhi - ylo))),
-                           mode="lines", name=f"Taylor parabola at x{_sub(k)}",
+                           mode="lines", name=_("Taylor parabola at x{k}").format(k=_sub(k)),
                            line=dict(color=NEWTON, width=2.5, dash="dash"),
-                           hovertemplate="parabola: %{y:.4g}<extra></extra>"))
+                           hovertemplate=_("parabola") + ": %{y:.4g}<extra></extra>"))
         if res.mus[k] != 0:
             with np.errstate(all="ignore"):
                 qd = res.model(k, t)
             traces.append(dict(type="scatter", x=_f32(t), y=_f32(np.clip(qd, ylo - 10 * (yhi - ylo), yhi + 10 * (yhi - ylo))),
-                               mode="lines", name=f"damped model (f″ + μ, μ = {res.mus[k]:.3g})",
+                               mode="lines", name=_("damped model (f″ + μ, μ = {mu})").format(mu=f"{res.mus[k]:.3g}"),
                                line=dict(color=NEWTON, width=2, dash="dot"),
-                               hovertemplate="damped model: %{y:.4g}<extra></extra>"))
+                               hovertemplate=_("damped model") + ": %{y:.4g}<extra></extra>"))
         v = float(res.vertex[k])
-        kind = res.kind[k]
+        kind = _(KIND_TEXT[res.kind[k]])
         if np.isfinite(v):
             qv = float(res.model(k, v))
             inside = lo <= v <= hi and ylo <= qv <= yhi
             if inside:
-                traces.append(dict(type="scatter", x=[v], y=[qv], mode="markers", name=f"vertex: the parabola's {kind}",
-                                   marker=dict(symbol="star" if kind == "minimum" else "triangle-down", size=15,
+                traces.append(dict(type="scatter", x=[v], y=[qv], mode="markers", name=_("vertex: the parabola's {kind}").format(kind=kind),
+                                   marker=dict(symbol="star" if res.kind[k] == "minimum" else "triangle-down", size=15,
                                                color=NEWTON, line=dict(color="white", width=1)),
-                                   hovertemplate=f"vertex ({kind}) at x = %{{x:.5g}}<extra></extra>"))
+                                   hovertemplate=_("vertex ({kind}) at x = {x}").format(kind=kind, x="%{x:.5g}") + "<extra></extra>"))
             else:
                 annotations.append(dict(x=min(max(v, lo), hi), y=min(max(qv, ylo), yhi), xref="x", yref="y",
                                         showarrow=False, xanchor="right" if v > hi else "left",
-                                        text=f"vertex at x = {v:.3g} →" if v > hi else f"← vertex at x = {v:.3g}",
+                                        text=(_("vertex at x = {x} →") if v > hi else _("← vertex at x = {x}")).format(x=f"{v:.3g}"),
                                         font=dict(color=NEWTON, size=13), bgcolor="rgba(255,255,255,0.8)"))
     # iterates so far
     P = np.arange(k + 1)
     traces.append(dict(type="scatter", x=_f32(res.xs[: k + 1]), y=_f32(res.fs[: k + 1]), mode="markers+text",
-                       name="iterates", text=[f"x{_sub(i)}" for i in P], textposition="top center",
+                       name=_("iterates"), showlegend=False, text=[f"x{_sub(i)}" for i in P], textposition="top center",
                        textfont=dict(color=NEWTON, size=13),
                        marker=dict(color=[NEWTON] * k + ["white"], size=[8] * k + [14],
                                    line=dict(color=NEWTON, width=2.5)),
                        customdata=P, hovertemplate="x%{customdata} = %{x:.6g}<br>f = %{y:.5g}<extra></extra>"))
-    if k < res.last or (res.diverged_at >= 0 and k == res.last):
+    if show_step and (k < res.last or (res.diverged_at >= 0 and k == res.last)):
         nxt = float(res.xs[k + 1]) if k + 1 < len(res.xs) else math.nan
         if np.isfinite(nxt):
             a = _arrow((xk, fk), (nxt, float(res.fs[k + 1])), box, NEWTON)
@@ -179,11 +183,12 @@ def taylor_1d(fun: qm.Function1D, res: qm.Newton1D, k: int, *, height: int = 440
             if not lo <= nxt <= hi:
                 annotations.append(dict(x=hi if nxt > hi else lo, y=0.08, xref="x", yref="paper", showarrow=False,
                                         xanchor="right" if nxt > hi else "left",
-                                        text=f"x{_sub(k + 1)} = {nxt:.4g} (off the chart)",
+                                        text=_("x{k} = {x} (off the chart)").format(k=_sub(k + 1), x=f"{nxt:.4g}"),
                                         font=dict(color=NEWTON, size=13), bgcolor="rgba(255,255,255,0.8)"))
         else:
             annotations.append(dict(x=0.5, y=0.06, xref="paper", yref="paper", showarrow=False,
-                                    text=f"step {k + 1}: {res.diverged_reason or 'the iterate is undefined'}",
+                                    text=_("step {k}: {reason}").format(k=k + 1, reason=_(res.diverged_reason) if res.diverged_reason
+                                                                         else _("the iterate is undefined")),
                                     font=dict(color=DOWN, size=14), bgcolor="rgba(255,255,255,0.85)"))
     layout = core.base_layout(title, height, hovermode="closest")
     core._merge(layout, dict(
@@ -209,14 +214,27 @@ def error_1d(res: qm.Newton1D, k: int, x_star: float | None, *, height: int = 30
     if x_star is not None and np.isfinite(x_star):
         ys["|xₖ − x*|"] = np.maximum(np.abs(res.xs[: last + 1] - x_star), floor)
     ys["|f′(xₖ)|"] = np.maximum(np.abs(res.gs[: last + 1]), floor)
-    fig = core.line_figure(K, ys, log_y=True, xlabel="iteration k", ylabel="(log scale)", mode="lines+markers",
+    fig = core.line_figure(K, ys, log_y=True, xlabel=_("iteration k"), ylabel=_("(log scale)"), mode="lines+markers",
                            colors=[NEWTON, "#E69F00"], height=height, dashes={"|f′(xₖ)|": "dot"})
-    return _with_vline(fig, min(k, last), dtick=1 if last <= 20 else None)
+    return _with_vline(fig, min(k, last), dtick=1 if last <= 20 else None, log_dtick=_decade_step(*ys.values()))
 
 
-def _with_vline(fig: go.Figure, x: float, dtick=None) -> go.Figure:
+def _decade_step(*arrays, ticks: int = 5) -> int:
+    """A log axis' tick step in decades: about ``ticks`` labels over the data's range (powers of ten
+    only, never the 2 and 5 minor labels that overprint on a narrow chart)."""
+    vals = np.concatenate([np.asarray(a, dtype=float).reshape(-1) for a in arrays]) if arrays else np.ones(1)
+    vals = vals[np.isfinite(vals) & (vals > 0)]
+    if not vals.size:
+        return 1
+    span = float(np.log10(vals.max()) - np.log10(vals.min()))
+    return max(1, int(math.ceil(span / ticks)))
+
+
+def _with_vline(fig: go.Figure, x: float, dtick=None, log_dtick=None) -> go.Figure:
     """The figure rebuilt with a dashed vertical line at x (``add_vline`` would validate it)."""
     layout = fig.layout.to_plotly_json()
+    if layout.get("yaxis", {}).get("type") == "log":
+        layout["yaxis"]["dtick"] = 1 if log_dtick is None else log_dtick  # powers of ten only: no 2, 5 ticks
     layout["shapes"] = [dict(type="line", xref="x", yref="paper", x0=float(x), x1=float(x), y0=0, y1=1,
                              line=dict(color="#999999", width=1, dash="dash"))]
     if dtick is not None:
@@ -234,12 +252,13 @@ def _curve_trace(pts: np.ndarray, name: str, color: str, width: float, dash: str
                 hovertext=hover, connectgaps=False)
 
 
-def model_traces(model: qm.LocalModel, window, *, color: str = NEWTON, name: str = "local quadratic model",
+def model_traces(model: qm.LocalModel, window, *, color: str = NEWTON, name: str | None = None,
                  show_axes: bool = True, show_center: bool = True) -> list[dict]:
     """Level curves of ``model`` (the one through x thick), its eigen-axes and stationary point."""
     traces: list[dict] = []
     curves = model.curves(window)
-    kind = KIND_TEXT.get(model.kind, model.kind)
+    kind = _(KIND_TEXT.get(model.kind, model.kind))
+    name = name or _("quadratic model at xₖ")
     thin_x, thin_y = [], []
     for lv, through, pts in curves:
         if not len(pts):
@@ -249,37 +268,40 @@ def model_traces(model: qm.LocalModel, window, *, color: str = NEWTON, name: str
             traces.append(_curve_trace(pts, "halo", "rgba(255,255,255,0.75)", 6.0, "solid", legend=False,
                                        group="model", hover=""))
             traces[-1]["hoverinfo"] = "skip"
-            traces.append(_curve_trace(pts, f"{name} ({model.kind}): level through xₖ", color, 3.0, "solid",
-                                       legend=True, group="model", hover=f"model level q = f(xₖ) = {lv:.4g}"))
+            traces.append(_curve_trace(pts, _("{name} ({kind})").format(name=name, kind=kind), color,
+                                       3.0, "solid", legend=True, group="model",
+                                       hover=_("model level q = f(xₖ) = {v}").format(v=f"{lv:.4g}")))
         else:
             thin_x += [pts[:, 0], [np.nan]]
             thin_y += [pts[:, 1], [np.nan]]
     if thin_x:
         traces.append(dict(type="scatter", x=_f32(np.concatenate(thin_x)), y=_f32(np.concatenate(thin_y)), mode="lines",
-                           name="other levels of the model", legendgroup="model", showlegend=False,
+                           name=_("other levels of the model"), legendgroup="model", showlegend=False,
                            line=dict(color=color, width=1.2, dash="dot"), hoverinfo="skip"))
     if show_axes:
         seen: set[str] = set()
         for origin, v, lam in model.axes(window):
             sign = UP if lam > 0 else (DOWN if lam < 0 else FLAT)
             zero = model.kind == "degenerate" and abs(lam) <= qm.REL_ZERO * float(np.max(np.abs(model.eigvals)) or 1.0)
-            label = ("λ = 0: flat" if zero else
-                     ("λ > 0: curves up" if lam > 0 else "λ < 0: curves down"))
+            label = (_("axis, λ = 0 (flat)") if zero else
+                     (_("axis, λ > 0 (curves up)") if lam > 0 else _("axis, λ < 0 (curves down)")))
             P = np.array([origin - v, origin + v])
             traces.append(dict(type="scatter", x=_f32(P[:, 0]), y=_f32(P[:, 1]), mode="lines+markers",
-                               name=f"eigenvector axis, {label}", legendgroup=f"axis{label}", showlegend=label not in seen,
+                               name=label, legendgroup=f"axis{label}",
+                               showlegend=label not in seen,
                                line=dict(color=FLAT if zero else sign, width=3.5, dash="dot" if zero else "solid"),
                                marker=dict(size=[0, 0], color=sign),
-                               hoverinfo="text", hovertext=f"eigenvalue λ = {lam:.4g}<br>direction ({v[0] / max(np.hypot(*v), 1e-300):.3f}, "
-                                                          f"{v[1] / max(np.hypot(*v), 1e-300):.3f})"))
+                               hoverinfo="text", hovertext=_("eigenvalue λ = {lam}<br>direction ({a}, {b})").format(
+                                   lam=f"{lam:.4g}", a=f"{v[0] / max(np.hypot(*v), 1e-300):.3f}",
+                                   b=f"{v[1] / max(np.hypot(*v), 1e-300):.3f}")))
             seen.add(label)
     if show_center and np.all(np.isfinite(model.center)):
         c = model.center
         traces.append(dict(type="scatter", x=[float(c[0])], y=[float(c[1])], mode="markers",
-                           name=f"model's {kind} (where pure Newton jumps)", legendgroup="model",
+                           name=_("model's {kind}: pure Newton's next point").format(kind=kind), legendgroup="model",
                            marker=dict(symbol="x-thin-open" if model.kind != "minimum" else "circle-x-open", size=16,
                                        color=color, line=dict(color=color, width=3)),
-                           hovertemplate=f"model's {kind}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"))
+                           hovertemplate=_("model's {kind}").format(kind=kind) + "<br>(%{x:.4g}, %{y:.4g})<extra></extra>"))
     return traces
 
 
@@ -299,12 +321,14 @@ def model_2d(surface, xs, k: int, model: qm.LocalModel, *, next_x=None, trace: q
     path = xs[: k + 1]
     path = path[np.isfinite(path).all(axis=1)]
     if len(path):
-        pts, idx, _ = core.clip_path(path, core._padded(win))
-        traces.append(dict(type="scatter", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), mode="lines+markers", name=f"{label}: x₀ … x{_sub(k)}",
+        pts, idx, _clips = core.clip_path(path, core._padded(win))
+        traces.append(dict(type="scatter", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), mode="lines+markers",
+                           name=_("{label}: x₀ … x{k}").format(label=label, k=_sub(k)), showlegend=False,
                            line=dict(color="white", width=2), marker=dict(color="white", size=6, line=dict(color=color, width=1.5)),
                            customdata=idx, hovertemplate="x%{customdata}<br>(%{x:.4f}, %{y:.4f})<extra></extra>"))
         xk = path[-1]
-        traces.append(dict(type="scatter", x=[float(xk[0])], y=[float(xk[1])], mode="markers", name=f"x{_sub(k)} (now)",
+        traces.append(dict(type="scatter", x=[float(xk[0])], y=[float(xk[1])], mode="markers",
+                           name=_("x{k} (now)").format(k=_sub(k)), showlegend=False,
                            marker=dict(color=color, size=15, line=dict(color="white", width=2.5)),
                            hovertemplate=f"x{_sub(k)} = (%{{x:.5g}}, %{{y:.5g}})<extra></extra>"))
     annotations = []
@@ -313,18 +337,19 @@ def model_2d(surface, xs, k: int, model: qm.LocalModel, *, next_x=None, trace: q
         acc = np.zeros(len(P), dtype=bool)
         if trace.accepted >= 0:
             acc[trace.accepted] = True
-        text = [f"try {j + 1}: s = {s:.4g}<br>f = {_fmt(v)} vs Armijo bound {b:.4g}<br>"
-                f"{'accepted' if a else 'rejected'}" for j, (s, v, b, a) in enumerate(zip(trace.steps, trace.values, trace.bounds, acc))]
+        text = [_("try {j}: s = {s}<br>f = {f} vs Armijo bound {b}<br>{verdict}").format(
+            j=j + 1, s=f"{s:.4g}", f=_fmt(v), b=f"{b:.4g}", verdict=_("accepted") if a else _("rejected"))
+            for j, (s, v, b, a) in enumerate(zip(trace.steps, trace.values, trace.bounds, acc))]
         inside = (P[:, 0] >= x0) & (P[:, 0] <= x1) & (P[:, 1] >= y0) & (P[:, 1] <= y1)
         rej = ~acc & inside
         if rej.any():
             traces.append(dict(type="scatter", x=_f32(P[rej, 0]), y=_f32(P[rej, 1]), mode="markers",
-                               name="line search: rejected step", marker=dict(symbol="x", size=11, color=REJECTED,
+                               name=_("line search: rejected"), marker=dict(symbol="x", size=11, color=REJECTED,
                                                                              line=dict(color="white", width=1)),
                                hovertext=[t for t, r in zip(text, rej) if r], hoverinfo="text"))
         if acc.any() and inside[acc].all():
             traces.append(dict(type="scatter", x=_f32(P[acc, 0]), y=_f32(P[acc, 1]), mode="markers",
-                               name="line search: accepted step", marker=dict(symbol="circle", size=12, color=ACCEPTED,
+                               name=_("line search: accepted"), marker=dict(symbol="circle", size=12, color=ACCEPTED,
                                                                              line=dict(color="white", width=1.5)),
                                hovertext=[t for t, a in zip(text, acc) if a], hoverinfo="text"))
         far = trace.x + trace.steps[0] * trace.d
@@ -356,25 +381,26 @@ def line_search(trace: qm.LineSearchTrace, *, height: int = 330, title: str | No
     traces = [dict(type="scatter", x=_f32(s), y=np.asarray(f, float), mode="lines", name="φ(s)",
                    line=dict(color=CURVE, width=2.5), hovertemplate="s = %{x:.4g}<br>f = %{y:.5g}<extra></extra>"),
               dict(type="scatter", x=[0.0, float(s[-1])], y=[trace.f0, trace.f0 + trace.slope * float(s[-1])], mode="lines",
-                   name="tangent", line=dict(color="#999999", width=1.5, dash="dot"), hoverinfo="skip"),
+                   name=_("tangent"), line=dict(color="#999999", width=1.5, dash="dot"), hoverinfo="skip"),
               dict(type="scatter", x=[0.0, float(s[-1])], y=[trace.f0, trace.f0 + trace.c1 * trace.slope * float(s[-1])],
-                   mode="lines", name=f"Armijo line (c₁ = {trace.c1:g})",
+                   mode="lines", name=_("Armijo line (c₁ = {c1})").format(c1=f"{trace.c1:g}"),
                    line=dict(color=ACCEPTED, width=2, dash="dash"), hoverinfo="skip")]
     acc = np.arange(len(trace.steps)) == trace.accepted
     vals = np.asarray(trace.values, float)
     shown = np.where(np.isfinite(vals), np.clip(vals, ylo, yhi), yhi)
     text = [str(j + 1) for j in range(len(trace.steps))]
-    hover = [f"try {j + 1}: s = {st:.4g}<br>f = {_fmt(v)}<br>bound = {b:.5g}<br>{'accepted' if a else 'rejected'}"
-             for j, (st, v, b, a) in enumerate(zip(trace.steps, vals, trace.bounds, acc))]
-    for mask, name, sym, col in ((~acc, "rejected", "x", REJECTED), (acc, "accepted", "circle", ACCEPTED)):
+    hover = [_("try {j}: s = {s}<br>f = {f}<br>bound = {b}<br>{verdict}").format(
+        j=j + 1, s=f"{st:.4g}", f=_fmt(v), b=f"{b:.5g}", verdict=_("accepted") if a else _("rejected"))
+        for j, (st, v, b, a) in enumerate(zip(trace.steps, vals, trace.bounds, acc))]
+    for mask, name, sym, col in ((~acc, _("rejected try"), "x", REJECTED), (acc, _("accepted try"), "circle", ACCEPTED)):
         if mask.any():
             traces.append(dict(type="scatter", x=_f32(trace.steps[mask]), y=np.asarray(shown[mask], float),
-                               mode="markers+text", name=f"{name} try", text=[t for t, m in zip(text, mask) if m],
+                               mode="markers+text", name=name, text=[t for t, m in zip(text, mask) if m],
                                textposition="top center", textfont=dict(color=col, size=12),
                                marker=dict(symbol=sym, size=12, color=col, line=dict(color="white", width=1)),
                                hovertext=[h for h, m in zip(hover, mask) if m], hoverinfo="text"))
     layout = core.base_layout(title, height, hovermode="closest")
-    core._merge(layout, dict(xaxis=dict(title=dict(text="step length s"), range=[0, float(s[-1])]),
+    core._merge(layout, dict(xaxis=dict(title=dict(text=_("step length s")), range=[0, float(s[-1])]),
                              yaxis=dict(title=dict(text="f(x + s·d)"), range=[ylo, yhi]),
                              legend=dict(font=dict(size=12), y=1.02), margin=dict(t=95 if title is None else 120)))
     return _fig(traces, layout)
@@ -383,7 +409,7 @@ def line_search(trace: qm.LineSearchTrace, *, height: int = 330, title: str | No
 # ----------------------------------------------------------------------------------------------
 # Cost
 # ----------------------------------------------------------------------------------------------
-COST_LABELS = {"sgd": "Gradient descent", "newton": "Newton", "bfgs": "BFGS"}
+COST_LABELS = {"sgd": N_("Gradient descent"), "newton": N_("Newton"), "bfgs": "BFGS"}
 
 
 def cost(n_chosen: float, *, n_max: float = 1e9, height: int = 360, title: str | None = None) -> go.Figure:
@@ -393,18 +419,21 @@ def cost(n_chosen: float, *, n_max: float = 1e9, height: int = 360, title: str |
     traces = []
     at = qm.cost_totals(np.array([float(n_chosen)]))
     for name, label in COST_LABELS.items():
+        label = _(label)
         c = style.optimizer_color(name)
         traces.append(dict(type="scatter", x=ns, y=tot[name], mode="lines", name=label,
                            line=dict(color=c, width=2.6, dash=style.optimizer_dash(name)),
-                           hovertemplate=f"{label}<br>n = %{{x:.3g}}<br>%{{y:.3g}} flops per iteration<extra></extra>"))
+                           hovertemplate=label + "<br>n = %{x:.3g}<br>" + _("{flops} flops per iteration").format(
+                               flops="%{y:.3g}") + "<extra></extra>"))
         traces.append(dict(type="scatter", x=[float(n_chosen)], y=[float(at[name][0])], mode="markers+text",
-                           showlegend=False, name=f"{label} at n", text=[_sci(float(at[name][0]))],
+                           showlegend=False, name=_("{label} at n").format(label=label), text=[_sci(float(at[name][0]))],
                            textposition="middle right", textfont=dict(color=c, size=13),
                            marker=dict(color=c, size=11, line=dict(color="white", width=1.5)),
-                           hovertemplate=f"{label}: %{{y:.4g}} flops per iteration<extra></extra>"))
+                           hovertemplate=label + ": " + _("{flops} flops per iteration").format(flops="%{y:.4g}")
+                           + "<extra></extra>"))
     layout = core.base_layout(title, height, hovermode="closest")
-    core._merge(layout, dict(xaxis=dict(type="log", title=dict(text="number of parameters n"), exponentformat="power"),
-                             yaxis=dict(type="log", title=dict(text="flops per iteration"), exponentformat="power"),
+    core._merge(layout, dict(xaxis=dict(type="log", title=dict(text=_("number of parameters n")), exponentformat="power"),
+                             yaxis=dict(type="log", title=dict(text=_("flops per iteration")), exponentformat="power"),
                              shapes=[dict(type="line", xref="x", yref="paper", x0=float(n_chosen), x1=float(n_chosen),
                                           y0=0, y1=1, line=dict(color="#999999", width=1, dash="dash"))]))
     return _fig(traces, layout)
@@ -450,18 +479,19 @@ def bfgs_hessian(surface, xs, k: int, H_true, B_est, *, n: int = 110, height: in
     path = path[np.isfinite(path).all(axis=1)]
     traces = []
     if len(path):
-        pts, idx, _ = core.clip_path(path, core._padded(win))
+        pts, idx, _clips = core.clip_path(path, core._padded(win))
         traces.append(dict(type="scatter", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), mode="lines+markers",
-                           name=f"BFGS: x₀ … x{_sub(k)}", line=dict(color="white", width=2),
+                           name=_("BFGS: x₀ … x{k}").format(k=_sub(k)), line=dict(color="white", width=2),
                            marker=dict(color="white", size=6, line=dict(color=BFGS, width=1.5)), customdata=idx,
                            hovertemplate="x%{customdata}<br>(%{x:.4f}, %{y:.4f})<extra></extra>"))
         xk = path[-1]
         size = 0.2 * diag
-        for M, name, col, dash in ((H_true, "true Hessian ∇²f(xₖ)", CURVE, "solid"), (B_est, "BFGS estimate Bₖ", BFGS, "dash")):
+        for M, name, col, dash in ((H_true, _("true Hessian ∇²f(xₖ)"), CURVE, "solid"),
+                                   (B_est, _("BFGS estimate Bₖ"), BFGS, "dash")):
             c = curvature_curve(M, xk, size, 2 * diag)
             if len(c):
                 traces.append(_curve_trace(c, name, col, 3.0, dash, legend=True, group=name,
-                                           hover=f"{name}: shape of ½dᵀMd = ±const"))
+                                           hover=_("{name}: shape of ½dᵀMd = ±const").format(name=name)))
         traces.append(dict(type="scatter", x=[float(xk[0])], y=[float(xk[1])], mode="markers", name=f"x{_sub(k)}",
                            marker=dict(color=BFGS, size=14, line=dict(color="white", width=2.5)),
                            hovertemplate=f"x{_sub(k)} = (%{{x:.5g}}, %{{y:.5g}})<extra></extra>"))
@@ -473,31 +503,40 @@ def bfgs_error(err, k: int, *, height: int = 280, floor: float = 1e-16) -> go.Fi
     err = np.asarray(err, dtype=float)
     K = np.arange(len(err))
     fig = core.line_figure(K, {"‖Bₖ − ∇²f(xₖ)‖ / ‖∇²f(xₖ)‖": np.maximum(err, floor)}, log_y=True,
-                           xlabel="iteration k", ylabel="relative error (log scale)", colors=[BFGS],
+                           xlabel=_("iteration k"), ylabel=_("relative error (log scale)"), colors=[BFGS],
                            mode="lines+markers", height=height)
-    return _with_vline(fig, int(k))
+    return _with_vline(fig, int(k), log_dtick=_decade_step(np.maximum(err, floor)))
 
 
-def iterations(rows: Sequence[tuple[str, str, int, int]], *, height: int = 260, title: str | None = None) -> go.Figure:
+def iterations(rows: Sequence[tuple[str, str, float, bool, str]], *, height: int | None = None,
+               title: str | None = None) -> go.Figure:
     """Horizontal bars (log axis): iterations each method needed to reach the tolerance.
 
-    ``rows``: ``(label, optimizer name, iterations (−1: not reached), budget)``; a method that did
-    not get there is drawn hatched up to its budget and labelled so.
+    ``rows``: ``(label, optimizer name, length, reached, text)``: a method that got there is a solid
+    bar of its iterations; one that did not is hatched up to where it stopped (or its step limit),
+    and ``text`` says why ("diverged at step 3", "not within 200", "7 (f's rounding floor)").
+    Method names stay on the axis, the counts and reasons at the bars' ends, inside the plot area
+    (its range leaves room for them), so nothing is cut at 1024 px.
     """
     labels, vals, colors, texts, patterns = [], [], [], [], []
-    for label, name, n, budget in rows:
+    for label, name, length, reached, text in rows:
         labels.append(label)
-        reached = n >= 0
-        vals.append(max(n, 1) if reached else max(budget, 1))
+        vals.append(max(float(length), 1.0))
         colors.append(style.optimizer_color(name))
-        texts.append(f"{n:,}" if reached else f"not reached in {budget:,}")
+        texts.append(text)
         patterns.append("" if reached else "/")
     tr = dict(type="bar", orientation="h", x=vals, y=labels, marker=dict(color=colors, pattern=dict(shape=patterns)),
-              text=texts, textposition="outside", cliponaxis=False, showlegend=False,
+              text=texts, textposition="outside", cliponaxis=False, showlegend=False, textfont=dict(size=14),
               hovertemplate="%{y}: %{text}<extra></extra>")
-    layout = core.base_layout(title, height)
-    hi = max(vals) if vals else 10
-    core._merge(layout, dict(xaxis=dict(type="log", title=dict(text="iterations to ‖∇f‖ ≤ tolerance (log scale)"),
-                                        range=[-0.1, math.log10(hi) + 0.9], exponentformat="power"),
-                             yaxis=dict(autorange="reversed"), margin=dict(l=10, r=30, t=30 if title is None else 60, b=10)))
+    hi = max(vals) if vals else 10.0
+    top = math.ceil(math.log10(hi) + 1e-9)
+    # room right of the longest bar for its text: ~0.08 decade per character of the longest label
+    room = 0.4 + 0.075 * max((len(t) for t in texts), default=4)
+    layout = core.base_layout(title, height or 70 + 46 * len(rows))
+    core._merge(layout, dict(
+        xaxis=dict(type="log", title=dict(text=_("iterations to ‖∇f‖ ≤ tolerance (log scale)")),
+                   range=[-0.05, top + room], tickvals=[10 ** e for e in range(0, top + 1)],
+                   ticktext=[_sci(10.0 ** e) for e in range(0, top + 1)], automargin=True),
+        yaxis=dict(autorange="reversed", automargin=True, tickfont=dict(size=14)),
+        margin=dict(l=10, r=20, t=20 if title is None else 60, b=10)))
     return _fig([tr], layout)
