@@ -31,7 +31,7 @@ ui.page_header(
 lessons.open(view.CHAPTER, step_card_in_page=True)
 view.keep_values()
 PRESENT = state.presenting()
-c_sec, c_link = st.columns([6, 1], vertical_alignment="bottom")
+c_sec, c_link = st.columns([4, 1.4], vertical_alignment="bottom")
 with c_sec:
     section = state.section(view.SECTION)
 with c_link:
@@ -195,7 +195,7 @@ def cost():
         st.markdown(_("The bars: every method on the same surface from the same start, run until ‖∇f‖ ≤ {tol}. Fewer "
                       "iterations is only half the story: each Newton iteration needs the Hessian (n² second "
                       "derivatives) and the solution of an n × n linear system (≈ n³/3 operations), where gradient "
-                      "descent needs one gradient (≈ n).").format(tol=f"{view.TOL:g}"))
+                      "descent needs one gradient (≈ n).").format(tol=view.TOL_TEXT))
     st.subheader(_("Work per iteration in n dimensions"))
     n = int(state.select_slider(view.ND, format_func=lambda v: f"{v:,}".replace(",", " ")))
     st.markdown(view.cost_table_markdown(n, numbers=not hide))
@@ -232,7 +232,9 @@ def bfgs_view(spec: tuple, start: tuple, hide: bool):
         k = 0
     ui.show_figure(fig.bfgs_hessian(surface, tr.xs, k, true[k], est[k], height=state.chart_height(520, 420)),
                    key="nw3_bfgs")
-    st.latex(rf"B_{{{k}}} = {model.tex_matrix(est[k])},\qquad \nabla^2 f(x_{{{k}}}) = {model.tex_matrix(true[k])}")
+    c_est, c_true = st.columns(2, gap="small")
+    c_est.latex(rf"B_{{{k}}} = {model.tex_matrix(est[k])}")
+    c_true.latex(rf"\nabla^2 f(x_{{{k}}}) = {model.tex_matrix(true[k])}")
     text, shape = view.bfgs_caption(est, true, err, k)
     if hide:
         locked(_("The estimate's error"))

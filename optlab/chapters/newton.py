@@ -125,19 +125,20 @@ def _sech2(x):
 def _quartic() -> Function1D:
     crit = np.sort(np.roots([1.0, 0.0, -2.0, 0.5]).real)  # f' = x³ − 2x + ½: three real roots
     return Function1D(
-        name="quartic", title=_("Tilted double well ¼x⁴ − x² + ½x"),
+        name="quartic", title=_("Double well"),
         latex=r"f(x)=\tfrac14 x^4 - x^2 + \tfrac12 x", dlatex=r"f'(x)=x^3-2x+\tfrac12",
         d2latex=r"f''(x)=3x^2-2",
         f=lambda x: 0.25 * x ** 4 - x * x + 0.5 * x, df=lambda x: x ** 3 - 2 * x + 0.5,
         d2f=lambda x: 3 * x * x - 2.0 + 0 * x,
         window=(-2.4, 2.4), minima=(float(crit[0]), float(crit[2])), maxima=(float(crit[1]),), start=1.8,
-        description=_("Two valleys and a hump between them: for |x| < √(2/3) the curvature is negative, "
-                      "the tangent parabola opens downwards and its vertex is a maximum."))
+        description=_("A tilted double well, ¼x⁴ − x² + ½x: two valleys and a hump between them. For "
+                      "|x| < √(2/3) the curvature is negative, the tangent parabola opens downwards and its vertex "
+                      "is a maximum."))
 
 
 def _exp() -> Function1D:
     return Function1D(
-        name="exp", title=_("Smooth and convex eˣ − 2x"),
+        name="exp", title=_("Convex: eˣ − 2x"),
         latex=r"f(x)=e^{x}-2x", dlatex=r"f'(x)=e^{x}-2", d2latex=r"f''(x)=e^{x}",
         f=lambda x: np.exp(x) - 2 * x, df=lambda x: np.exp(x) - 2.0, d2f=lambda x: np.exp(x),
         window=(-2.0, 3.0), minima=(math.log(2.0),), start=2.5,
@@ -147,7 +148,7 @@ def _exp() -> Function1D:
 
 def _x4() -> Function1D:
     return Function1D(
-        name="x4", title=_("Degenerate minimum x⁴"),
+        name="x4", title=_("Flat minimum: x⁴"),
         latex=r"f(x)=x^4", dlatex=r"f'(x)=4x^3", d2latex=r"f''(x)=12x^2",
         f=lambda x: x ** 4, df=lambda x: 4 * x ** 3, d2f=lambda x: 12 * x * x,
         window=(-2.0, 2.0), minima=(0.0,), start=1.5,
@@ -157,34 +158,37 @@ def _x4() -> Function1D:
 
 def _log_cosh_fn() -> Function1D:
     return Function1D(
-        name="log_cosh", title=_("Flat far away: log cosh x"),
+        name="log_cosh", title="log cosh x",
         latex=r"f(x)=\log\cosh x", dlatex=r"f'(x)=\tanh x", d2latex=r"f''(x)=\operatorname{sech}^2 x",
         # losses.log_cosh keeps full relative precision near 0, where the line search compares tiny values
         f=log_cosh, df=np.tanh, d2f=_sech2,
         window=(-4.0, 4.0), minima=(0.0,), start=0.9,
-        description=_("Convex, but almost straight for |x| > 2 (f″ → 0): there the parabola is nearly flat and "
+        description=_("Flat far away: convex, but almost straight for |x| > 2 (f″ → 0); there the parabola is "
+                      "nearly flat and "
                       "its vertex lies far away. Pure Newton converges only for |x₀| < 1.0887; beyond, "
                       "each jump is larger than the last."))
 
 
 def _arctan_fn() -> Function1D:
     return Function1D(
-        name="arctan", title=_("Convex, yet Newton overshoots: ∫ arctan"),
+        name="arctan", title="∫ arctan x",
         latex=r"f(x)=x\arctan x-\tfrac12\log(1+x^2)", dlatex=r"f'(x)=\arctan x",
         d2latex=r"f''(x)=\frac{1}{1+x^2}",
         f=lambda x: x * np.arctan(x) - 0.5 * np.log1p(x * x), df=np.arctan, d2f=lambda x: 1.0 / (1.0 + x * x),
         window=(-6.0, 6.0), minima=(0.0,), start=1.3,
-        description=_("Convex everywhere, but the curvature decays like 1/x²: from |x₀| > 1.3917 every "
+        description=_("x arctan x − ½ log(1 + x²) is convex everywhere, but its curvature decays like 1/x²: from "
+                      "|x₀| > 1.3917 every "
                       "pure Newton step overshoots further to the other side."))
 
 
 def _parabola_fn() -> Function1D:
     return Function1D(
-        name="parabola", title=_("A parabola 1.5(x − 1)² + 0.5"),
+        name="parabola", title=_("Parabola"),
         latex=r"f(x)=1.5\,(x-1)^2+0.5", dlatex=r"f'(x)=3\,(x-1)", d2latex=r"f''(x)=3",
         f=lambda x: 1.5 * (x - 1.0) ** 2 + 0.5, df=lambda x: 3.0 * (x - 1.0), d2f=lambda x: 3.0 + 0 * x,
         window=(-2.0, 3.0), minima=(1.0,), start=-1.5,
-        description=_("f is its own Taylor model: pure Newton lands on the minimum in one step, from anywhere."))
+        description=_("1.5(x − 1)² + 0.5 is its own Taylor model: pure Newton lands on the minimum in one step, "
+                      "from anywhere."))
 
 
 _FUNCTIONS_1D: dict[str, Callable[[], Function1D]] = {
@@ -903,8 +907,11 @@ def x_star_1d(fun: Function1D, res: Newton1D) -> float | None:
     if res.diverged_at >= 0:
         return None
     x = float(res.xs[res.last])
+    known = tuple(fun.minima) + tuple(fun.maxima)
     if res.converged_at >= 0:
-        return x
+        # a known critical point when the run converged to it (its last iterate carries round-off)
+        near = [c for c in known if abs(c - x) <= 1e-8 * max(1.0, abs(c))]
+        return float(near[0]) if near else x
     if fun.minima:
         m = min(fun.minima, key=lambda a: abs(a - x))
         if abs(m - x) < 0.5:
@@ -931,6 +938,7 @@ class RateReading:
 
 QUADRATIC_LIMIT = 0.1   # the last ratio e_{k+1}/e_k below this, and falling: the errors are being squared
 BOUNDED = 10.0          # e_{k+1}/e_k² of the last steps within this factor of each other: a steady constant
+FALLING = 3.0           # e_{k+1}/e_k² falling by more than this factor in the last step
 STEADY = 0.05           # the last three e_{k+1}/e_k within this of each other: a steady factor (linear)
 ROUND_OFF = 1e-7        # errors below this are left out of the ratios (round-off takes over)
 
@@ -940,10 +948,10 @@ def read_rate(fun: Function1D, res: Newton1D) -> RateReading:
     errors before round-off takes over (e_k > 10⁻⁷).
 
     ``"linear"``: the last three ratios e_{k+1}/e_k agree to 0.05 and stay above 0.05;
-    ``"quadratic"``: the last (up to three) ratios e_{k+1}/e_k fall and end below 0.1, while
-    e_{k+1}/e_k² stays within a factor 10 (a steady constant C in e_{k+1} ≈ C·e_k²); ``"faster"``:
-    e_{k+1}/e_k falls below 0.1 and the last e_{k+1}/e_k² is more than 10× below the one before
-    (f‴(x*) = 0: cubic);
+    ``"faster"``: e_{k+1}/e_k falls and ends below 0.1, and e_{k+1}/e_k² itself falls, by more than
+    3× in the last step (f‴(x*) = 0: cubic); ``"quadratic"``: the last (up to three) ratios
+    e_{k+1}/e_k fall and end below 0.1, while e_{k+1}/e_k² stays within a factor 10 (a steady
+    constant C in e_{k+1} ≈ C·e_k²);
     ``"irregular"``: none of these yet (a line search still cutting steps, a jump between basins).
     """
     x_star = x_star_1d(fun, res)
@@ -964,12 +972,12 @@ def read_rate(fun: Function1D, res: Newton1D) -> RateReading:
         return RateReading("linear", x_star, errors, factor=float(np.median(tail)), curvature=curvature)
     qt = Q[-3:]
     if L[-1] < L[-2] and L[-1] < QUADRATIC_LIMIT:
-        if np.all(np.diff(L[-3:]) < 0) and qt.min() > 0 and qt.max() <= BOUNDED * qt.min():
-            return RateReading("quadratic", x_star, errors, quadratic_ratios=tuple(float(v) for v in qt),
-                               curvature=curvature)
-        if Q[-1] * BOUNDED < Q[-2]:
+        if len(qt) >= 2 and qt[-1] * FALLING < qt[-2]:
             # e_{k+1}/e_k² itself falls towards 0: faster than quadratic (f‴(x*) = 0: cubic)
             return RateReading("faster", x_star, errors, quadratic_ratios=tuple(float(v) for v in qt),
+                               curvature=curvature)
+        if np.all(np.diff(L[-3:]) < 0) and qt.min() > 0 and qt.max() <= BOUNDED * qt.min():
+            return RateReading("quadratic", x_star, errors, quadratic_ratios=tuple(float(v) for v in qt),
                                curvature=curvature)
     return RateReading("irregular", x_star, errors, factor=float(L[-1]), curvature=curvature)
 
@@ -1141,8 +1149,8 @@ def _ending(tr, kind, final_x, final_f, grad_norm) -> Ending:
         return Ending("converged", int(tr.converged_at), steps, kind, final_x, final_f, grad_norm)
     if tr.stopped_at >= 0:
         k = int(tr.stopped_at)
-        xs = np.asarray(tr.xs, dtype=float)
-        fixed = k >= 1 and k < len(xs) and np.array_equal(xs[k], xs[k - 1])
+        fixed_text = optimizers.second_order.STOP_FIXED   # the engine's msgid, and in the run's language
+        fixed = str(tr.stop_reason) in (fixed_text, _(fixed_text))
         return Ending("fixed" if fixed else "floor", k, steps, kind, final_x, final_f, grad_norm, str(tr.stop_reason))
     return Ending("steps", steps, steps, kind, final_x, final_f, grad_norm)
 
@@ -1195,7 +1203,8 @@ def cost_crossover() -> int:
         n += 1
 
 
-def run_method(surface, optimizer: str, hyper: dict[str, Any], x0, steps: int, tol: float, budget=None) -> Trajectory:
+def run_method(surface, optimizer: str, hyper: dict[str, Any], x0, steps: int, tol: float | None,
+               budget=None) -> Trajectory:
     """The engine's ``optimizer`` (``"newton"``, ``"bfgs"``) on ``surface`` from ``x0``, recording
     everything (directions, Hessians or BFGS's estimate per step), stopped at ‖∇f‖ ≤ ``tol``;
     ``budget`` bounds its work (:mod:`optlab.budget`)."""

@@ -27,7 +27,9 @@ from .widgets import CUSTOM, FORMULA_EXAMPLE, SURFACE_PARAM_CONTROLS, get_surfac
 _, N_, ngettext = domain("newton")
 
 TOL = 1e-8            # "converged": ‖∇f‖ ≤ TOL (2-D runs and the comparison)
+TOL_TEXT = "10⁻⁸"     # TOL as a reader sees it
 TOL_1D = 1e-13        # 1-D runs: close enough to machine precision to show the digits
+TOL_1D_TEXT = "10⁻¹³"
 STEPS_1D = 12         # iterations of a 1-D run
 RACE_STEPS = 200      # most Newton / BFGS iterations in the comparison
 GD_STEPS = 20_000     # most gradient-descent steps tried per learning rate
@@ -300,7 +302,7 @@ def function_controls() -> tuple[model.Function1D, float]:
 
 def surface_title(name: str) -> str:
     if name == CUSTOM:
-        return _("✏️ Your own surface (type a formula)")
+        return _("✏️ Your formula")
     return short_title(get_surface((name, ())).title)
 
 
@@ -493,14 +495,14 @@ def caption_1d(res: model.Newton1D, k: int, hyper: Mapping[str, Any], label: str
         else:
             text += " " + _("Step {k1} fails: {reason}.").format(k1=r.k + 1, reason=_(res.diverged_reason))
     elif r.converged:
-        text += " " + _("Converged: |f′| ≤ {tol} after {steps}.").format(tol=f"{TOL_1D:g}", steps=n_steps(r.k))
+        text += " " + _("Converged: |f′| ≤ {tol} after {steps}.").format(tol=TOL_1D_TEXT, steps=n_steps(r.k))
     else:
         end = model.ending_1d(model.get_1d(res.name), res)
         if end.status in ("floor", "fixed"):
             text += " " + _("The run stopped here: {reason}.").format(reason=_(end.reason))
         elif end.status == "steps":
             text += " " + _("This is the last of the {n} steps computed; |f′| is still above {tol}.").format(
-                n=STEPS_1D, tol=f"{TOL_1D:g}")
+                n=STEPS_1D, tol=TOL_1D_TEXT)
     return text
 
 
@@ -606,7 +608,7 @@ def summary_caption(end: model.Ending, label: str) -> str:
     kind = _(POINT_KIND.get(end.kind, POINT_KIND["undefined"]))
     if end.status == "converged":
         return _("{label} reached ‖∇f‖ ≤ {tol} in {steps}, at {where} with f = {f}: {kind}.").format(
-            label=label, tol=f"{TOL:g}", steps=n_steps(end.at), where=where, f=num(end.final_f, 6), kind=kind)
+            label=label, tol=TOL_TEXT, steps=n_steps(end.at), where=where, f=num(end.final_f, 6), kind=kind)
     if end.status in ("floor", "fixed"):
         return _("{label} stopped at step {k}: {reason}. It is at {where}, f = {f}, ‖∇f‖ = {g}: {kind}.").format(
             label=label, k=end.at, reason=_(end.reason), where=where, f=num(end.final_f, 6),
@@ -618,7 +620,7 @@ def summary_caption(end: model.Ending, label: str) -> str:
         return _("{label} was stopped after {steps} by this page's work limit, at {where} (‖∇f‖ = {g}).").format(
             label=label, steps=n_steps(end.at), where=where, g=num(end.grad_norm, 3))
     return _("{label} did not reach ‖∇f‖ ≤ {tol} within {steps}; it is at {where} (f = {f}, ‖∇f‖ = {g}).").format(
-        label=label, tol=f"{TOL:g}", steps=n_steps(end.steps), where=where, f=num(end.final_f, 6),
+        label=label, tol=TOL_TEXT, steps=n_steps(end.steps), where=where, f=num(end.final_f, 6),
         g=num(end.grad_norm, 3))
 
 
@@ -685,7 +687,7 @@ def race_text(entries: list[Entry], gd: model.GDReference) -> tuple[str, str | N
     lines = []
     if not best:
         lines.append(_("No method reached a minimum (‖∇f‖ ≤ {tol}, or f's rounding floor) here.").format(
-            tol=f"{TOL:g}"))
+            tol=TOL_TEXT))
     else:
         names = _(", ").join(f"**{entry_label(entries[i])}**" for i in best)
         lines.append(ngettext("Fewest iterations to a minimum: {names} ({steps}).",
@@ -698,7 +700,7 @@ def race_text(entries: list[Entry], gd: model.GDReference) -> tuple[str, str | N
                        "10⁻⁵ to 10).").format(steps=n_steps(g.ending.at), lr=lr, n=len(gd.lrs)))
     else:
         lines.append(_("Gradient descent: none of {n} learning rates from 10⁻⁵ to 10 reached ‖∇f‖ ≤ {tol} within "
-                       "{steps}.").format(n=len(gd.lrs), tol=f"{TOL:g}", steps=n_steps(gd.steps)))
+                       "{steps}.").format(n=len(gd.lrs), tol=TOL_TEXT, steps=n_steps(gd.steps)))
     gi = entries.index(g)
     newton = [i for i, e in enumerate(entries) if e.optimizer == "newton" and at_min[i] >= 0]
     if newton and at_min[gi] >= 0:

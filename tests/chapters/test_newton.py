@@ -17,6 +17,7 @@ import optlab
 from optlab import optimizers, surfaces
 from optlab.chapters import newton as qm
 from optlab.errors import UnknownNameError
+from optlab.optimizers import second_order
 from optlab.surfaces import from_formula
 
 FUNS = qm.names_1d()
@@ -400,12 +401,16 @@ def test_figures_validate_and_draw_their_parts():
     t = qm.line_search_trace(s, tr.xs[0], tr.states["direction"][0])
     spec = _valid(nfig.model_2d(s, tr.xs, 0, m, next_x=tr.xs[1], trace=t))
     names = [d.get("name", "") for d in spec["data"]]
-    assert any("level through" in n and "saddle" in n for n in names)
+    assert any("quadratic model" in n and "saddle" in n for n in names)
     assert any("curves up" in n for n in names) and any("curves down" in n for n in names)
     assert any("rejected" in n for n in names) and any("accepted" in n for n in names)
     _valid(nfig.line_search(t))
     _valid(nfig.cost(1e6))
-    _valid(nfig.iterations([("Newton", "newton", 5, 50), ("GD", "sgd", -1, 1000)]))
+    spec = _valid(nfig.iterations([("Newton", "newton", 5, True, "5"), ("GD", "sgd", 1000, False, "not within 1,000")]))
+    bar = spec["data"][0]
+    assert bar["text"] == ["5", "not within 1,000"] and bar["marker"]["pattern"]["shape"] == ["", "/"]
+    # the texts sit inside the axis range (nothing cut at the right edge): room of ~0.075 decade a character
+    assert spec["layout"]["xaxis"]["range"][1] >= np.log10(1000) + 0.075 * len("not within 1,000")
     b = optlab.run(s, optimizers.make("bfgs"), np.array([1.0, 2.5]), 30, record="full", tol=1e-8)
     est, true, err = qm.bfgs_estimates(s, b.xs[:5], b.states["inv_hessian"][:5])
     spec = _valid(nfig.bfgs_hessian(s, b.xs, 3, true[3], est[3]))
@@ -428,9 +433,14 @@ def test_curvature_curve_is_drawn_at_its_own_scale():
 # What the captions read off a run
 # ----------------------------------------------------------------------------------------------
 def test_read_rate_tells_quadratic_from_linear_convergence():
-    quad = qm.read_rate(qm.get_1d("log_cosh"), qm.newton_1d("log_cosh", 0.8, 12, tol=1e-13))
-    assert quad.kind == "quadratic" and abs(quad.x_star) < 1e-12 and quad.curvature == pytest.approx(1.0)
-    assert len(quad.quadratic_ratios) >= 1 and max(quad.quadratic_ratios) < 1.0      # e_{k+1} ≤ C e_k², bounded
+    quad = qm.read_rate(qm.get_1d("exp"), qm.newton_1d("exp", 2.5, 12, tol=1e-13))
+    # e_{k+1} ≈ |f‴|/(2f″)·e_k² = ½·e_k² at ln 2
+    assert quad.kind == "quadratic" and quad.x_star == pytest.approx(math.log(2)) and quad.curvature == pytest.approx(2)
+    assert quad.quadratic_ratios[-1] == pytest.approx(0.5, rel=0.02)
+    # log cosh: f‴(0) = 0, so the errors shrink faster than squared (cubically): e_{k+1}/e_k² → 0
+    cubic = qm.read_rate(qm.get_1d("log_cosh"), qm.newton_1d("log_cosh", 0.8, 12, tol=1e-13))
+    assert cubic.kind == "faster" and abs(cubic.x_star) < 1e-12 and cubic.curvature == pytest.approx(1.0)
+    assert cubic.quadratic_ratios[-1] * 3 < cubic.quadratic_ratios[-2]
     lin = qm.read_rate(qm.get_1d("x4"), qm.newton_1d("x4", 1.0, 12, tol=1e-13))
     assert lin.kind == "linear" and lin.factor == pytest.approx(2 / 3, abs=1e-3)        # x⁴: e ← (2/3)e
     assert lin.errors[:3] == pytest.approx((1.0, 2 / 3, 4 / 9))
@@ -452,3 +462,227 @@ def test_starts_and_last_iterates():
     assert qm.last_iterate(tr) == tr.converged_at == 1
     far = optlab.run(s, optimizers.make("sgd", lr=2.0), [2.0, 1.0], 50)
     assert far.diverged_at > 0 and qm.last_iterate(far) == far.diverged_at - 1
+
+
+# ----------------------------------------------------------------------------------------------
+# Verdicts: what a caption may claim, against the numbers it rests on (grids, extremes included)
+# ----------------------------------------------------------------------------------------------
+VARIANT_GRID = [("pure", {}), ("damped", {}), ("lm", dict(damping=0.0, min_curvature=1.0)),
+                ("lm", dict(damping=10.0, min_curvature=None, line_search=False)),
+                ("lm", dict(damping=0.0, min_curvature=0.01, line_search=False))]
+
+
+def _grid_1d():
+    for name in FUNS:
+        fun = qm.get_1d(name)
+        lo, hi = fun.window
+        for x0 in (lo, hi, *np.linspace(lo, hi, 7)[1:-1], 0.5, 1.2, 1.5):
+            if lo <= x0 <= hi:
+                for variant, kw in VARIANT_GRID:
+                    yield fun, float(x0), variant, qm.newton_variant(variant, **kw)
+
+
+def test_step_1d_verdicts_match_the_run():
+    """Every clause of the 1-D caption, over functions × starts (window edges included) × methods ×
+    iterates: downhill/uphill, "goes to the vertex", "along −f′", the accepted step length."""
+    seen = set()
+    for fun, x0, variant, hyper in _grid_1d():
+        res = qm.newton_1d(fun, x0, 12, **hyper)
+        searched = bool(hyper["line_search"])
+        d = np.asarray(res.trajectory.states["direction"], dtype=float).reshape(-1) if res.trajectory.steps else []
+        for k in range(res.last + 1):
+            r = qm.read_step_1d(res, k, searched)
+            seen.add((r.kind, r.direction, r.to_vertex, r.fallback))
+            assert r.kind == qm.model_kind_1d(res.model_h[k])
+            if not r.took_step:
+                assert k == res.last
+                continue
+            nxt = float(res.xs[k + 1])
+            if not np.isfinite(nxt):
+                assert r.direction == "" and k + 1 == res.diverged_at
+                continue
+            df = float(res.fs[k + 1] - res.fs[k])
+            assert r.direction == ("downhill" if df < 0 else "uphill" if df > 0 else "level")
+            if r.to_vertex:
+                assert nxt == pytest.approx(float(res.vertex[k]), rel=1e-9, abs=1e-12)
+            if r.fallback:                    # the engine stepped along −f′, not towards the vertex
+                assert np.sign(d[k]) == -np.sign(res.gs[k]) and not r.to_vertex
+            if r.searched and not r.stayed:
+                assert r.step_length > 0 and nxt == pytest.approx(res.xs[k] + r.step_length * d[k], rel=1e-12)
+            if r.stayed:
+                assert nxt == res.xs[k]
+            if variant == "pure" and np.isfinite(res.vertex[k]):
+                assert r.to_vertex              # pure Newton always jumps to the vertex (minimum or maximum)
+    # the grid reaches every kind of claim
+    assert {"minimum", "maximum"} <= {k for k, *_ in seen}
+    assert any(fb for *_, fb in seen) and any(tv for _k, _d, tv, _f in seen)
+    assert {"downhill", "uphill"} <= {d for _k, d, *_ in seen}
+
+
+def test_rate_verdicts_match_the_errors():
+    """linear ⇒ the last three ratios e_{k+1}/e_k agree and stay above 0.05; quadratic ⇒ they fall below
+    0.1 and e_{k+1}/e_k² stays within 10×; faster ⇒ e_{k+1}/e_k² falls more than 3×; diverged/far/too_few
+    only when they say so."""
+    kinds = set()
+    for fun, x0, variant, hyper in _grid_1d():
+        res = qm.newton_1d(fun, x0, 12, **hyper)
+        r = qm.read_rate(fun, res)
+        kinds.add(r.kind)
+        if r.kind == "diverged":
+            assert res.diverged_at >= 0
+            continue
+        if r.kind == "far":
+            assert qm.x_star_1d(fun, res) is None
+            continue
+        e, lin, quad = qm.convergence_ratios(res.xs[: res.last + 1], r.x_star)
+        resolved = e[1:] > 1e3 * np.finfo(float).eps * max(1.0, abs(r.x_star))
+        ok = np.isfinite(lin) & (e[:-1] > qm.ROUND_OFF) & resolved
+        L, Q = lin[ok], quad[ok]
+        if r.kind == "too_few":
+            assert ok.sum() < 2
+        elif r.kind == "linear":
+            assert np.ptp(L[-3:]) < 0.05 and L[-1] > 0.05 and r.factor == pytest.approx(np.median(L[-3:]))
+        elif r.kind == "quadratic":
+            assert L[-1] < 0.1 and np.all(np.diff(L[-3:]) < 0) and Q[-3:].max() <= 10 * Q[-3:].min()
+        elif r.kind == "faster":
+            assert L[-1] < 0.1 and L[-1] < L[-2] and Q[-1] * 3 < Q[-2]
+        if r.curvature < 0:
+            assert any(abs(r.x_star - m) < 1e-6 for m in fun.maxima)
+    assert {"linear", "quadratic", "faster", "diverged", "too_few"} <= kinds
+
+
+@pytest.mark.parametrize("name, inside, outside", [("log_cosh", 1.08, 1.1), ("arctan", 1.38, 1.4)])
+def test_the_function_descriptions_radii_are_true(name, inside, outside):
+    """"Pure Newton converges only for |x₀| < 1.0887" (log cosh), "from |x₀| > 1.3917 every step
+    overshoots further" (∫ arctan), both sides and both signs."""
+    for sign in (1.0, -1.0):
+        assert qm.newton_1d(name, sign * inside, 40).converged_at >= 0
+        assert qm.newton_1d(name, sign * outside, 40).diverged_at >= 0
+
+
+def test_parabola_and_x4_descriptions_are_true():
+    fun = qm.get_1d("parabola")
+    for x0 in np.linspace(*fun.window, 11):
+        assert qm.newton_1d(fun, x0, 12).converged_at <= 1        # one step from anywhere
+    for x0 in (-2.0, -0.3, 0.7, 2.0):                               # x⁴: the factor 2/3, whatever the start
+        r = qm.read_rate(qm.get_1d("x4"), qm.newton_1d("x4", x0, 12))
+        assert r.kind == "linear" and r.factor == pytest.approx(2 / 3, abs=1e-9)
+
+
+SURFACE_GRID = [("himmelblau", (0.0, 0.0)), ("himmelblau", (1.0, 2.5)), ("himmelblau", (-0.5, 2.5)),
+                ("rosenbrock", (-1.5, 2.0)), ("saddle", (-1.8, 0.01)), ("monkey_saddle", (1.5, 0.3)),
+                ("goldstein_price", (-1.5, 1.5)), ("booth", (-3.0, -1.0)), ("rastrigin", (4.3, 3.1))]
+
+
+def test_step_2d_verdicts_and_endings_match_the_run():
+    statuses, kinds = set(), set()
+    for name, x0 in SURFACE_GRID:
+        s = surfaces.get(name)
+        for variant, kw in VARIANT_GRID:
+            hyper = qm.newton_variant(variant, **kw)
+            tr = qm.run_method(s, "newton", hyper, x0, 60, 1e-8)
+            end = qm.ending(s, tr)
+            statuses.add(end.status)
+            kinds.add(end.kind)
+            # the status is the run's own record
+            if end.status == "converged":
+                assert tr.converged_at == end.at and tr.grad_norms[end.at] <= 1e-8
+            elif end.status == "diverged":
+                assert tr.diverged_at == end.at
+            elif end.status in ("floor", "fixed"):
+                assert tr.stopped_at == end.at and end.reason
+                assert (end.status == "fixed") == (end.reason == second_order.STOP_FIXED)
+            else:
+                assert end.status == "steps" and tr.converged_at < 0 and tr.diverged_at < 0 and tr.stopped_at < 0
+            # the kind is read off the Hessian's eigenvalues at the last finite point
+            if end.kind in ("minimum", "maximum", "saddle"):
+                lam = np.linalg.eigvalsh(np.asarray(s.hessian(np.asarray(end.final_x))).reshape(2, 2))
+                assert {"minimum": lam.min() > 0, "maximum": lam.max() < 0, "saddle": lam.min() < 0 < lam.max()}[end.kind]
+            for k in range(qm.last_iterate(tr) + 1):
+                m = qm.local_model(s, tr.xs[k], damping=float(hyper.get("damping", 0.0)),
+                                   min_curvature=hyper.get("min_curvature"))
+                took = k < qm.last_iterate(tr) or (tr.diverged_at >= 0 and k == qm.last_iterate(tr))
+                nxt = tr.xs[k + 1] if took else None
+                t = None
+                if hyper["line_search"] and took:
+                    t = qm.line_search_trace(s, tr.xs[k], tr.states["direction"][k], 1.0, 1e-4, 0.5, 30)
+                r = qm.read_step_2d(m, t, nxt, k)
+                if r.to_center:                 # "jumps to the model's stationary point": it does
+                    np.testing.assert_allclose(nxt, m.center, rtol=1e-9, atol=1e-12)
+                if r.fallback:                  # "uses −∇f instead": the engine's direction is −g
+                    np.testing.assert_allclose(tr.states["direction"][k], -m.g, rtol=1e-12)
+                if t is not None and r.accepted >= 0 and np.all(np.isfinite(nxt)):
+                    np.testing.assert_allclose(nxt, tr.xs[k] + r.step * tr.states["direction"][k], rtol=1e-12,
+                                               atol=1e-15)
+    assert {"converged", "diverged"} <= statuses
+    assert {"minimum", "saddle", "maximum"} <= kinds
+
+
+def test_endings_at_the_rounding_floor_and_at_a_fixed_point():
+    """Without a tolerance Newton ends runs itself: at f's rounding floor (damped Newton at a local
+    minimum of Rastrigin) and where a step leaves θ unchanged (pure Newton on a bowl)."""
+    s = surfaces.get("rastrigin")
+    tr = qm.run_method(s, "newton", {"line_search": True}, (-1.4, -0.6), 500, None)
+    end = qm.ending(s, tr)
+    assert end.status == "floor" and end.at == tr.stopped_at and end.reached and end.iterations == end.at
+    assert end.kind == "minimum" and "rounding floor" in end.reason
+    q = surfaces.get("quadratic")
+    tr = qm.run_method(q, "newton", {}, (1.0, 2.0), 50, None)
+    end = qm.ending(q, tr)
+    assert end.status == "fixed" and end.at == 2 and end.reached and end.kind == "minimum"
+
+
+def test_gradient_descent_ending_names_the_point_it_stopped_at():
+    s = surfaces.get("saddle")                      # from y = 0 gradient descent slides into the saddle
+    gd = qm.best_gd(s, np.array([-1.8, 0.0]), 2000, 1e-8)
+    end = qm.ending_gd(s, gd)
+    if end.reached:
+        assert end.kind == qm.local_model(s, gd.best_x).kind
+    q = surfaces.get("quadratic", condition=100.0, angle=30.0)
+    gd = qm.best_gd(q, np.array([-2.5, 1.5]), 20_000, 1e-8)
+    end = qm.ending_gd(q, gd)
+    assert end.status == "converged" and end.kind == "minimum" and end.at == gd.best_steps
+
+
+def test_fewest_handles_ties_and_nothing():
+    assert qm.fewest([5, 3, -1, 3]) == [1, 3]
+    assert qm.fewest([-1, -1]) == [] and qm.fewest([]) == []
+    assert qm.fewest([0, 2]) == [0]
+
+
+@pytest.mark.parametrize("n", [1, 2, 10, 14, 15, 16, 100, 1_000, 10**6, 10**8])
+def test_cost_verdict_says_which_iteration_is_cheaper(n):
+    """The trial's finding: at n = 2 the table said Newton 21 flops, BFGS 38, and the text called BFGS
+    "0.54 times cheaper".  The verdict follows the table at every n, the crossover included."""
+    by = {r.name: r.total for r in qm.cost_table(n)}
+    v = qm.cost_verdict(n)
+    assert v.newton == by["newton"] and v.bfgs == by["bfgs"] and v.factor >= 1
+    if by["bfgs"] < by["newton"]:
+        assert v.cheaper == "bfgs" and v.factor == pytest.approx(by["newton"] / by["bfgs"])
+    elif by["bfgs"] > by["newton"]:
+        assert v.cheaper == "newton" and v.factor == pytest.approx(by["bfgs"] / by["newton"])
+    else:
+        assert v.cheaper == "equal" and v.factor == 1
+    assert v.newton_over_gd == pytest.approx(by["newton"] / by["sgd"]) and v.newton_over_gd > 1
+    assert (v.cheaper == "newton") == (n < qm.cost_crossover())
+    if n == 2:
+        assert v.cheaper == "newton" and v.factor == pytest.approx(38 / (8 / 3 + 12 + 6))
+
+
+def test_bfgs_reading_matches_the_estimates():
+    for name, x0 in (("quadratic", (-2.5, 1.5)), ("himmelblau", (0.0, 0.0)), ("himmelblau", (1.0, 2.5)),
+                     ("rosenbrock", (-1.5, 2.0))):
+        s = surfaces.get(name, **({"condition": 100.0, "angle": 30.0} if name == "quadratic" else {}))
+        tr = qm.run_method(s, "bfgs", {}, x0, 200, 1e-8)
+        last = max(qm.last_iterate(tr), 1)
+        est, true, err = qm.bfgs_estimates(s, tr.xs[:last], tr.states["inv_hessian"][:last])
+        for k in range(len(err)):
+            r = qm.read_bfgs(est, true, err, k)
+            assert r.identity == (k == 0)                    # B₀ = I and only then (the engine's start)
+            lam = np.linalg.eigvalsh(est[k])
+            assert r.estimate_pd == bool(lam.min() > 0)
+            assert r.estimate_pd                             # BFGS keeps it positive definite here
+            lt = np.linalg.eigvalsh(true[k])
+            assert r.true_kind == ("minimum" if lt.min() > 0 else "maximum" if lt.max() < 0 else "saddle")
+        good = np.flatnonzero(err <= qm.LEARNED)
+        assert qm.read_bfgs(est, true, err, 0).learned_at == (int(good[0]) if good.size else -1)
