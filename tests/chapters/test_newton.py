@@ -629,7 +629,7 @@ def test_endings_at_the_rounding_floor_and_at_a_fixed_point():
     q = surfaces.get("quadratic")
     tr = qm.run_method(q, "newton", {}, (1.0, 2.0), 50, None)
     end = qm.ending(q, tr)
-    assert end.status == "fixed" and end.at == 2 and end.reached and end.kind == "minimum"
+    assert end.status == "fixed" and end.at == 2 and not end.reached and end.kind == "minimum"  # with a tol it converges first
 
 
 def test_gradient_descent_ending_names_the_point_it_stopped_at():
