@@ -1,215 +1,489 @@
-"""The Newton chapter page under AppTest: it renders, every main widget changes what is shown,
-diverging and undefined runs are explained in place, the typed-formula surface works (bad and
-good), the guided experiments set the page up, and the captions carry the computed numbers."""
+"""The Newton chapter page: every caption claim against its numbers (over widget grids, extremes
+included), the page under AppTest (sections, widgets, links, state that never changes behind the
+student's back, predictions, presenter mode, two languages)."""
 from __future__ import annotations
 
 import json
-import re
 
 import numpy as np
 import pytest
 
-from optlab import optimizers, surfaces
+from optlab import surfaces
 from optlab.chapters import newton as qm
+from optlab.specs import hyper_items
+from optlab.ui import newton as nw
+from state_checks import fuzz_links, link_warnings, no_exception, open_page, roundtrip, url_state, widget
 
 PAGE = "pages/3_Newton_method.py"
-
-
-@pytest.fixture(scope="module")
-def page_at(app_dir):
-    """One AppTest on the Newton page shared by the read-only tests of this module."""
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(app_dir / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-@pytest.fixture
-def at(app_test):
-    a = app_test(PAGE, timeout=120)
-    assert not a.exception, [e.value for e in a.exception]
-    return a
+SECTIONS = {"1d": "One dimension", "2d": "Two dimensions", "cost": "What it costs", "bfgs": "BFGS"}
+CHARTS = {"1d": ("nw1_fig", "nw1_err"), "2d": ("nw2_fig", "nw2_curves", "nw2_grads"), "cost": ("nw3_iter", "nw3_cost"),
+          "bfgs": ("nw3_bfgs", "nw3_bfgs_err")}
 
 
 def chart(at, key: str) -> dict:
-    """The figure JSON of the plotly chart whose key is ``key``."""
     for c in at.get("plotly_chart"):
         if c.proto.id.endswith(f"-{key}"):
             return json.loads(c.proto.spec)
-    raise AssertionError(f"no chart with key {key!r}; have {[c.proto.id.rsplit('-', 1)[-1] for c in at.get('plotly_chart')]}")
+    raise AssertionError(f"no chart {key!r}; have {chart_keys(at)}")
+
+
+def chart_keys(at) -> set[str]:
+    return {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
 
 
 def texts(at) -> str:
     return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [w.value for w in at.warning]
-                     + [e.value for e in at.error] + [i.value for i in at.info])
+                     + [e.value for e in at.error] + [i.value for i in at.info] + [s.value for s in at.success])
 
 
-def latex(at) -> list[str]:
-    return [x.value for x in at.latex]
-
-
-def ok(at):
-    assert not at.exception, "\n".join(f"{e.value}\n" + "\n".join(e.stack_trace or []) for e in at.exception)
+def open_section(sec: str, **query):
+    at = open_page(PAGE, {"sec": sec, **{k: str(v) for k, v in query.items()}})
+    no_exception(at)
+    return at
 
 
 # ----------------------------------------------------------------------------------------------
-def test_page_states_question_formulas_and_update_rules(page_at):
-    info = " ".join(i.value for i in page_at.info)
-    assert "What does knowing the curvature buy you" in info
-    tex = "\n".join(latex(page_at))
-    assert qm.TAYLOR_1D_LATEX in tex and qm.MODEL_LATEX in tex
-    assert optimizers.info("newton").latex.strip() in tex and optimizers.info("bfgs").latex.strip() in tex
-    assert qm.get_1d("quartic").d2latex in tex
-    # the engine's notes on conventions are on screen
-    assert "torch vs textbook" in texts(page_at)
-    # three or more guided experiments
-    assert len([b for b in page_at.button if b.key and b.key.startswith("exp_")]) >= 3
-    for key in ("nw1_fig", "nw1_err", "nw2_fig", "nw2_curves", "nw3_iter", "nw3_cost", "nw3_bfgs", "nw3_bfgs_err"):
-        assert chart(page_at, key)["data"]
+# Every caption true: the sentence is the one the numbers call for (no Streamlit run needed)
+# ----------------------------------------------------------------------------------------------
+VARIANTS = [("pure", {}), ("damped", {}), ("lm", dict(mu=0.0, dl=True, d=1.0, ls=True)),
+            ("lm", dict(mu=10.0, dl=False, d=1.0, ls=False)), ("lm", dict(mu=0.0, dl=True, d=0.01, ls=False))]
 
 
-def test_captions_are_computed_from_the_current_run(page_at):
-    """Default: damped Newton on Himmelblau from (0, 0); the page's numbers are the engine's."""
+def _hyper(variant, kw):
+    return nw.hyper_of(variant, kw.get("mu", 0.0), kw.get("dl", True), kw.get("d", 1.0), kw.get("ls", True))
+
+
+def test_1d_captions_say_what_each_step_did():
+    """Over every function × start (window edges included) × method × iterate: each clause of the
+    caption is present exactly when the step's verdict calls for it."""
+    for name in qm.names_1d():
+        fun = qm.get_1d(name)
+        lo, hi = fun.window
+        for x0 in (lo, hi, 0.5, 1.2, 1.5, 0.5 * (lo + hi) + 0.1):
+            x0 = nw.x0_1d(name, x0)
+            for variant, kw in VARIANTS:
+                hyper = _hyper(variant, kw)
+                label = nw.variant_label(variant, hyper)
+                res = nw.run_1d(name, x0, hyper_items(hyper))
+                for k in range(res.last + 1):
+                    r = qm.read_step_1d(res, k, bool(hyper["line_search"]))
+                    t = nw.caption_1d(res, k, hyper, label)
+                    assert ("**minimum**" in t) == (r.kind == "minimum")
+                    assert ("a **maximum**" in t) == (r.kind == "maximum")
+                    assert ("jumps to that maximum regardless" in t) == (r.to_vertex and r.kind == "maximum"
+                                                                         and not r.fallback)
+                    assert ("The step goes to the vertex." in t) == (r.to_vertex and r.kind != "maximum"
+                                                                     and not r.fallback)
+                    assert ("goes along −f′ instead" in t) == (r.fallback and np.isfinite(r.next_x))
+                    assert ("(downhill)" in t) == (r.direction == "downhill")
+                    assert ("(uphill)" in t) == (r.direction == "uphill")
+                    assert ("The line search accepted s =" in t) == (r.searched and not r.stayed
+                                                                     and np.isfinite(r.next_x))
+                    assert ("Converged" in t) == r.converged
+                    assert "lr = 1" not in t and "(lr" not in t          # Newton has no learning rate
+                    assert "nan" not in t.replace("NaN", "") and "inf" not in t.replace("infinite", "") and "None" not in t
+
+
+def test_rate_captions_follow_the_rate_verdict():
+    seen = set()
+    for name in qm.names_1d():
+        fun = qm.get_1d(name)
+        for x0 in np.linspace(*fun.window, 7):
+            for variant, kw in VARIANTS[:3]:
+                res = nw.run_1d(name, float(x0), hyper_items(_hyper(variant, kw)))
+                r = qm.read_rate(fun, res)
+                t = nw.rate_caption(fun, res)
+                seen.add(r.kind)
+                assert ("**linear**" in t) == (r.kind == "linear")
+                assert ("**quadratic**" in t) == (r.kind == "quadratic")
+                assert ("**faster than quadratic**" in t) == (r.kind == "faster")
+                assert ("No convergence" in t) == (r.kind == "diverged")
+                assert ("not near a known minimum" in t) == (r.kind == "far")
+                assert ("**maximum** of f" in t) == (r.kind not in ("diverged", "far") and r.curvature < 0)
+                if r.kind == "linear":
+                    assert f"{r.factor:.3f}" in t
+    assert {"linear", "quadratic", "faster", "diverged"} <= seen
+
+
+@pytest.mark.parametrize("n", nw.DIMS + [15])
+def test_cost_text_says_which_iteration_is_cheaper(n):
+    """The trial's bug: at n = 2 the table said Newton 21 flops and BFGS 38, and the text called BFGS
+    "0.54 times cheaper".  Now the sentence follows the verdict and every factor is ≥ 1."""
+    v = qm.cost_verdict(n)
+    t = nw.cost_text(n)
+    assert "cheaper" not in t or v.cheaper == "newton"
+    assert ("BFGS avoids the n³ solve" in t) == (v.cheaper == "bfgs")
+    assert ("costs more than Newton's solve" in t) == (v.cheaper == "newton")
+    assert ("costs exactly as much" in t) == (v.cheaper == "equal")
+    if v.cheaper != "equal":
+        assert f"**{nw.fmt_times(v.factor)} times**" in t and v.factor >= 1
+    assert f"**{nw.fmt_times(v.newton_over_gd)} times** a gradient step" in t
+    table = nw.cost_table_markdown(n)
+    for row in qm.cost_table(n):
+        assert f"| {row.title} | ${row.latex}$ | {nw.fmt_flops(row.total)} |" in table
+    if n == 2:
+        assert "one BFGS iteration costs **1.8 times** as much as one Newton iteration" in t
+        assert "| Newton | $\\tfrac13 n^3 + 3n^2 + 3n$ | 21 |" in table and "| BFGS | $8n^2 + 3n$ | 38 |" in table
+
+
+def _entry(key, status, at, kind="minimum", reason="", budget=200):
+    opt = {"gd": "sgd", "bfgs": "bfgs"}.get(key, "newton")
+    return nw.Entry(key, opt, qm.Ending(status, at, budget, kind, np.zeros(2), 0.0, 0.0, reason), budget)
+
+
+GD = qm.GDReference(np.logspace(-5, 1, 61), None, None, None, 0.0158, 45, 20_000, 1e-8)
+
+
+def test_bars_and_race_text_for_every_ending():
+    """A run that stops at f's rounding floor shows that reason, never "not reached"; ties, no
+    minimum, gradient descent without a learning rate that gets there, saddles and maxima."""
+    floor = "f is at its rounding floor: the predicted decrease |gᵀd| = 1.0e-15 is below …"
+    entries = [_entry("pure", "floor", 7, reason=floor), _entry("damped", "converged", 7),
+               _entry("lm", "diverged", 3, kind="undefined", reason="the loss became infinite"),
+               _entry("gd", "converged", 45), _entry("bfgs", "steps", 200, kind="saddle")]
+    rows = nw.bar_rows(entries)
+    assert [r[4] for r in rows] == ["7 (f's rounding floor)", "7", "diverged at step 3", "45", "not within 200"]
+    assert [r[3] for r in rows] == [True, True, False, True, False]
+    assert all("not reached" not in r[4] for r in rows)
+    text, warn = nw.race_text(entries, GD)
+    assert "Fewest iterations to a minimum, a tie: **Newton (pure)**, **Newton (damped)** (7 steps each)." in text
+    assert f"Newton (pure) stopped at step 7: {floor}." in text
+    assert "needed 6.4 times fewer iterations than gradient descent (7 against 45)" in text
+    assert warn is None                                          # the saddle run did not get there
+    entries = [_entry("pure", "converged", 4, kind="maximum"), _entry("damped", "converged", 6, kind="saddle"),
+               _entry("lm", "steps", 200, kind="saddle"), _entry("gd", "steps", 20_000, kind="undefined"),
+               _entry("bfgs", "converged", 80)]
+    gd = qm.GDReference(GD.lrs, None, None, None, 0.0158, -1, 20_000, 1e-8)
+    text, warn = nw.race_text(entries, gd)
+    assert "Fewest iterations to a minimum: **BFGS** (80 steps)." in text
+    assert "none of 61 learning rates from 10⁻⁵ to 10 reached ‖∇f‖ ≤ 10⁻⁸ within 20,000 steps" in text
+    assert "fewer iterations than gradient descent" not in text   # gradient descent did not get there
+    assert warn == ("Fast is not the same as right: Newton (pure), Newton (damped) stopped at a maximum / a saddle "
+                    "point, not at a minimum.")
+    entries = [_entry(k, "steps", 200, kind="saddle") for k in ("pure", "damped", "lm", "bfgs")]
+    entries.insert(3, _entry("gd", "converged", 300, kind="saddle"))
+    text, warn = nw.race_text(entries, GD)
+    assert text.startswith("No method reached a minimum")
+    assert "Gradient descent" in warn                            # gradient descent ended at a saddle point
+
+
+@pytest.mark.parametrize("name, x0", [("himmelblau", (0.0, 0.0)), ("himmelblau", (1.0, 2.5)),
+                                      ("himmelblau", (-0.5, 2.5)), ("rosenbrock", (-1.5, 2.0)),
+                                      ("saddle", (-1.8, 0.01)), ("booth", (-3.0, -1.0)),
+                                      ("goldstein_price", (-1.5, 1.5))])
+def test_race_text_on_real_runs(name, x0):
+    spec = (name, ())
+    entries, gd = nw.race(spec, x0)
+    text, warn = nw.race_text(entries, gd)
+    at_min = [e.ending.iterations if e.ending.reached and e.ending.kind == "minimum" else -1 for e in entries]
+    best = qm.fewest(at_min)
+    if best:
+        assert f"**{nw.entry_label(entries[best[0]])}**" in text.splitlines()[0]
+        assert nw.n_steps(at_min[best[0]]) in text.splitlines()[0]
+    else:
+        assert text.startswith("No method reached a minimum")
+    bad = [e for e in entries if e.ending.reached and e.ending.kind in ("saddle", "maximum")]
+    assert (warn is not None) == bool(bad)
+    for e, row in zip(entries, nw.bar_rows(entries)):
+        assert row[3] == e.ending.reached
+        if e.ending.status == "converged":
+            assert row[4] == f"{e.ending.at:,}" and row[2] == max(e.ending.at, 1)
+
+
+def test_summary_captions_name_how_the_run_ended():
     s = surfaces.get("himmelblau")
-    ref = qm.best_gd(s, np.array([0.0, 0.0]), 20_000, 1e-8)
-    import optlab
+    for x0, variant, want in [((1.0, 2.5), "pure", "a **saddle point** (!)"), ((0.0, 0.0), "pure", "a **maximum** (!)"),
+                              ((0.0, 0.0), "damped", "a **minimum**")]:
+        tr = nw.run_2d(("himmelblau", ()), hyper_items(qm.newton_variant(variant)), x0, 50)
+        end = qm.ending(s, tr)
+        t = nw.summary_caption(end, "N")
+        assert t.startswith(f"N reached ‖∇f‖ ≤ 10⁻⁸ in {nw.n_steps(end.at)}") and t.endswith(want + ".")
+    floor = qm.Ending("floor", 7, 50, "minimum", np.array([1.0, 2.0]), 3.0, 2e-8, "f is at its rounding floor")
+    t = nw.summary_caption(floor, "N")
+    assert t.startswith("N stopped at step 7: f is at its rounding floor.") and "reached" not in t
+    steps = qm.Ending("steps", 5, 5, "undefined", np.array([np.nan, 1.0]), np.nan, np.nan)
+    t = nw.summary_caption(steps, "N")
+    assert "did not reach" in t and "nan" not in t.lower() and "(—, 1)" in t
 
-    pure = optlab.run(s, optimizers.make("newton"), np.array([0.0, 0.0]), 50, tol=1e-8, record="path")
-    t = texts(page_at)
-    assert f"needed **{ref.best_steps:,} steps**" in t
-    assert f"**Newton (pure)** reached ‖∇f‖ ≤ 1e-08 in **{pure.converged_at} steps**" in t
-    assert "stopped at a maximum" in t           # pure Newton climbs to Himmelblau's hump from (0, 0)
-    # the 1-D caption names the current iterate's numbers
-    fun = qm.get_1d("quartic")
-    assert f"f″ = {float(fun.d2f(np.array(fun.start))):.4g}" in t
+
+def test_bfgs_captions_follow_the_estimate():
+    for name, x0 in (("himmelblau", (0.0, 0.0)), ("himmelblau", (1.0, 2.5)), ("quadratic", (-2.5, 1.5))):
+        spec = (name, (("angle", 30.0), ("condition", 100.0)) if name == "quadratic" else ())
+        est, true, err = nw.bfgs_estimates(spec, x0)
+        for k in range(len(err)):
+            r = qm.read_bfgs(est, true, err, k)
+            text, shape = nw.bfgs_caption(est, true, err, k)
+            assert ("B₀ is the identity" in text) == (k == 0)
+            assert ("first matched the true Hessian" in text) == (r.learned_at >= 0)
+            assert ("indefinite (a saddle" in shape) == (r.true_kind == "saddle")
+            assert ("negative definite" in shape) == (r.true_kind == "maximum")
+            assert ("both matrices are positive definite" in shape) == (r.true_kind == "minimum")
 
 
 # ----------------------------------------------------------------------------------------------
-def test_1d_widgets_change_the_figure(at):
+# The page under AppTest
+# ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("sec", list(SECTIONS))
+def test_each_section_renders_its_charts(sec):
+    at = open_section(sec)
+    assert at.button_group(key="nw_section").value == SECTIONS[sec]
+    for key in CHARTS[sec]:
+        assert chart(at, key)["data"], key
+    assert not at.error
+
+
+def test_one_pass_over_the_widgets_of_every_section():
+    at = open_section("1d")
     base = chart(at, "nw1_fig")
-    at.slider(key="nw1_k").set_value(2).run(); ok(at)
-    moved = chart(at, "nw1_fig")
-    assert moved["data"] != base["data"]
-    at.button(key="nw1_k_next").click().run(); ok(at)
+    at.slider(key="nw1_k").set_value(2).run(); no_exception(at)
+    assert chart(at, "nw1_fig")["data"] != base["data"]
+    at.button(key="nw1_k_next").click().run(); no_exception(at)
     assert at.slider(key="nw1_k").value == 3
-    at.slider(key="nw1_x0").set_value(-0.4).run(); ok(at)
-    assert chart(at, "nw1_fig")["data"] != moved["data"]
-    before = texts(at)
-    at.radio(key="nw1_variant").set_value("damped").run(); ok(at)
-    assert texts(at) != before
-    at.radio(key="nw1_variant").set_value("lm").run(); ok(at)
-    at.slider(key="nw1_mu").set_value(2.0).run(); ok(at)
+    at.radio(key="nw1_variant").set_value("lm").run()
+    at.slider(key="nw1_mu").set_value(2.0).run(); no_exception(at)
     assert "μ = 2" in texts(at)
-    at.selectbox(key="nw1_fun").set_value("exp").run(); ok(at)
-    spec = chart(at, "nw1_fig")
-    assert spec["layout"]["xaxis"]["range"] == list(qm.get_1d("exp").window)
-    assert at.slider(key="nw1_x0").value == qm.get_1d("exp").start   # a new function starts at its own x₀
+    at.selectbox(key="nw1_fun").set_value("exp").run(); no_exception(at)
+    assert at.slider(key="nw1_x0").value == qm.get_1d("exp").start          # the student chose a new function
+    assert chart(at, "nw1_fig")["layout"]["xaxis"]["range"] == list(qm.get_1d("exp").window)
 
-
-def test_1d_divergence_is_explained_and_still_drawn(at):
-    at.selectbox(key="nw1_fun").set_value("log_cosh").run()
-    at.slider(key="nw1_x0").set_value(1.5).run(); ok(at)
-    res = qm.newton_1d("log_cosh", 1.5, 12, tol=1e-13)
-    warn = [w.value for w in at.warning if "diverged" in w.value]
-    assert warn and f"diverged at step {res.diverged_at}" in warn[0] and "Newton (pure)" in warn[0]
-    assert "No convergence" in texts(at)
-    spec = chart(at, "nw1_fig")
-    assert spec["data"] and at.slider(key="nw1_k").value <= res.last
-    at.slider(key="nw1_k").set_value(res.last).run(); ok(at)
-    assert f"Step {res.diverged_at} fails" in texts(at)
-
-
-# ----------------------------------------------------------------------------------------------
-def test_2d_widgets_change_the_figure(at):
-    base = chart(at, "nw2_fig")
-    at.slider(key="nw2_k").set_value(1).run(); ok(at)
-    k1 = chart(at, "nw2_fig")
-    assert k1["data"] != base["data"]
-    tex0 = latex(at)
-    at.button(key="nw2_k_next").click().run(); ok(at)
-    assert at.slider(key="nw2_k").value == 2 and latex(at) != tex0
+    at.button_group(key="nw_section").set_value("Two dimensions").run(); no_exception(at)
     at.number_input(key="nw2_x0").set_value(1.0).run()
-    at.number_input(key="nw2_y0").set_value(2.5).run(); ok(at)
-    moved = chart(at, "nw2_fig")
-    assert moved["data"] != k1["data"]
-    at.radio(key="nw2_variant").set_value("pure").run(); ok(at)
-    assert "saddle point" in texts(at)
-    assert not any(c.proto.id.endswith("-nw2_linesearch") for c in at.get("plotly_chart"))  # no line search
-    at.radio(key="nw2_variant").set_value("lm").run()
-    at.slider(key="nw2_k").set_value(0).run(); ok(at)   # the Hessian at (1, 2.5) is indefinite: μ > 0
-    assert "Levenberg–Marquardt added μ" in texts(at)
-    at.select_slider(key="nw2_delta").set_value(5.0).run(); ok(at)
-    assert "δ = 5" in texts(at)
-    at.slider(key="nw2_steps").set_value(5).run(); ok(at)
-    at.selectbox(key="nw2_surface").set_value("booth").run(); ok(at)
-    spec = chart(at, "nw2_fig")
-    assert spec["layout"]["xaxis"]["range"] == list(surfaces.get("booth").window[0])
+    at.number_input(key="nw2_y0").set_value(2.5).run()
+    at.radio(key="nw2_variant").set_value("pure").run(); no_exception(at)
+    assert "a **saddle point** (!)" in texts(at) and "nw2_linesearch" not in chart_keys(at)
+    at.radio(key="nw2_variant").set_value("damped").run(); no_exception(at)
+    assert "nw2_linesearch" in chart_keys(at)
+    at.slider(key="nw2_steps").set_value(5).run()
+    at.selectbox(key="nw2_surface").set_value("booth").run(); no_exception(at)
     assert (at.number_input(key="nw2_x0").value, at.number_input(key="nw2_y0").value) == surfaces.get("booth").starts[0]
 
-
-def test_2d_line_search_tries_are_drawn(at):
-    at.number_input(key="nw2_x0").set_value(1.0).run()
-    at.number_input(key="nw2_y0").set_value(2.5).run(); ok(at)
-    spec = chart(at, "nw2_linesearch")
-    names = {d.get("name") for d in spec["data"]}
-    assert {"rejected try", "accepted try"} <= names
-    assert re.search(r"tried \d+ step lengths and accepted s = 0\.0625", texts(at))
+    at.button_group(key="nw_section").set_value("What it costs").run(); no_exception(at)
+    at.select_slider(key="nw3_n").set_value(2).run(); no_exception(at)
+    assert "one BFGS iteration costs **1.8 times** as much as one Newton iteration" in texts(at)
+    at.button_group(key="nw_section").set_value("BFGS").run(); no_exception(at)
+    at.slider(key="nw3_k").set_value(1).run(); no_exception(at)
+    assert any(r"B_{1}" in x.value for x in at.latex)
 
 
-def test_cost_and_bfgs_widgets(at):
-    t0 = texts(at)
-    at.select_slider(key="nw3_n").set_value(100).run(); ok(at)
-    t1 = texts(at)
-    assert t1 != t0 and "At n = 100," in t1
-    row = {r.name: r for r in qm.cost_table(100)}
-    from optlab.ui import newton as nw
-
-    assert f"| Newton | ${row['newton'].latex}$ | {nw.fmt_flops(row['newton'].total)} |" in t1
-    assert nw.fmt_flops(row["newton"].total) == "3.6·10⁵"
-    base = chart(at, "nw3_bfgs")
-    at.slider(key="nw3_k").set_value(3).run(); ok(at)
-    assert chart(at, "nw3_bfgs")["data"] != base["data"]
-    assert any(r"B_{3}" in x for x in latex(at))
+def test_no_learning_rate_is_named_for_newton():
+    """The divergence box of a Newton run says no "(lr = 1)": Newton has no learning rate."""
+    at = open_section("1d", fn="log_cosh", x=1.5, m="pure")
+    warns = [w.value for w in at.warning if "diverged" in w.value]
+    assert warns and "Newton (pure) diverged at step" in warns[0]
+    assert "lr =" not in texts(at)
+    at = open_section("2d", s="custom", f="(x - 1)**2", x0=-1.5, y0=1.5, m2="pure")
+    assert any("diverged at step 1" in w.value for w in at.warning) and "lr =" not in texts(at)
 
 
-def test_custom_surface_bad_then_good_formula(at):
-    at.selectbox(key="nw2_surface").set_value("custom").run(); ok(at)
-    at.text_input(key="nw2_formula").input("x**2 + (y").run(); ok(at)
-    errors = [e.value for e in at.error]
-    assert errors and "This formula cannot be used" in errors[0] and "column" in errors[0]
-    assert at.text_input(key="nw2_formula").value == "x**2 + (y"          # the text is kept
-    assert chart(at, "nw1_fig")["data"]                                     # part 1 still drawn
-    at.text_input(key="nw2_formula").input("x**2 + 3*y**2 - x*y").run(); ok(at)
+def test_a_formula_typo_changes_nothing_else():
+    """Trial: a valid formula, then a typo, then the valid one again: the start jumped to (0, 0), the
+    steps to 5, the Method showed "Pure" while the caption said "damped", the chart kept the old run."""
+    at = open_section("2d", s="custom", f="x**2 + 3*y**2 - x*y", x0=1.25, y0=-0.75, m2="lm", mu2=0.5, n=35,
+                      dl2=0, ls2=0)
+    kept = {"nw2_x0": 1.25, "nw2_y0": -0.75, "nw2_variant": "lm", "nw2_mu": 0.5, "nw2_steps": 35,
+            "nw2_delta_on": False, "nw2_ls": False}
+
+    def check_kept():
+        for key, value in kept.items():
+            assert widget(at, key).value == value, key
+
+    check_kept()
+    at.text_input(key="nw2_formula").input("x**2 + 3*y**2 - x*y +").run(); no_exception(at)
+    err = [e.value for e in at.error]
+    assert err and err[0].startswith("This formula cannot be used") and "```text" in err[0]   # said, with a caret
+    assert at.text_input(key="nw2_formula").value == "x**2 + 3*y**2 - x*y +"                  # the text kept
+    assert "nw2_fig" not in chart_keys(at)                                   # no stale chart of the old run
+    check_kept()
+    at.text_input(key="nw2_formula").input("x**2 + 3*y**2 - x*y").run(); no_exception(at)
+    check_kept()
     assert not at.error
-    tex = "\n".join(latex(at))
-    assert r"\nabla f=" in tex and r"\nabla^2 f=" in tex
-    assert "reached ‖∇f‖ ≤ 1e-08 in 1 step" in texts(at)               # a quadratic: one step
-    assert chart(at, "nw2_fig")["data"]
+    label = nw.variant_label("lm", nw.hyper_of("lm", 0.5, False, 1.0, False))
+    assert label == "Newton (LM, μ = 0.5, no line search)"
+    assert at.radio(key="nw2_variant").value == "lm"
+    summaries = [m.value for m in at.markdown if " reached ‖∇f‖" in m.value or " did not reach" in m.value]
+    assert summaries and all(m.startswith(label) for m in summaries)      # the caption names the method shown
+    spec = chart(at, "nw2_fig")                                              # the chart is this run's
+    tr = nw.run_2d(("formula", "x**2 + 3*y**2 - x*y", ((-3.0, 3.0), (-3.0, 3.0))),
+                   hyper_items(nw.hyper_of("lm", 0.5, False, 1.0, False)), (1.25, -0.75), 35)
+    path = next(d for d in spec["data"] if d.get("name", "").startswith(label))
+    from conftest import plotly_array
+
+    np.testing.assert_allclose(plotly_array(path["x"])[0], 1.25, atol=1e-5)
+    assert url_state(at)["x0"] == "1.25" and url_state(at)["n"] == "35" and "f" in url_state(at)
+    assert tr.xs[0].tolist() == [1.25, -0.75]
+
+
+def test_a_start_where_f_is_undefined_is_said_and_kept():
+    at = open_section("2d", s="custom", f="log(x) + y**2", x0=-1.0, y0=0.5)
+    assert any("not defined at the start (−1, 0.5)" in w.value or "not defined at the start (-1, 0.5)" in w.value
+               for w in at.warning)
+    assert (at.number_input(key="nw2_x0").value, at.number_input(key="nw2_y0").value) == (-1.0, 0.5)
+    assert "nw2_fig" not in chart_keys(at)
+    at.button(key="nw2_use_start").click().run(); no_exception(at)
+    assert at.number_input(key="nw2_x0").value > 0 and chart(at, "nw2_fig")["data"]
+
+
+def test_a_section_switch_keeps_every_value():
+    at = open_section("2d", s="rosenbrock", x0=-1.0, y0=1.0, m2="lm", mu2=2.0, n=120)
+    at.slider(key="nw2_k").set_value(3).run()
+    at.button_group(key="nw_section").set_value("One dimension").run(); no_exception(at)
+    at.slider(key="nw1_x0").set_value(-0.4).run()
+    at.button_group(key="nw_section").set_value("Two dimensions").run(); no_exception(at)
+    assert (at.selectbox(key="nw2_surface").value, at.number_input(key="nw2_x0").value,
+            at.radio(key="nw2_variant").value, at.slider(key="nw2_mu").value, at.slider(key="nw2_steps").value,
+            at.slider(key="nw2_k").value) == ("rosenbrock", -1.0, "lm", 2.0, 120, 3)
+    at.button_group(key="nw_section").set_value("One dimension").run(); no_exception(at)
+    assert at.slider(key="nw1_x0").value == -0.4
+    at.button_group(key="nw_section").set_value("What it costs").run(); no_exception(at)
+    assert at.selectbox(key="nw2_surface").value == "rosenbrock"             # one surface for every section
+
+
+def test_link_values_outside_the_current_range_are_clamped_and_said():
+    at = open_section("1d", fn="quartic", x=5.0)
+    assert at.slider(key="nw1_x0").value == 2.4
+    assert any("x₀ = 5 is outside this function's window [-2.4, 2.4]: 2.4 is used" in c.value for c in at.caption)
+    at = open_section("2d", k2=150)
+    last = at.slider(key="nw2_k").value
+    assert last < 150 and any(f"Iteration 150 does not exist" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("changes", [
+    {"nw_section": "One dimension", "nw1_fun": "x4", "nw1_x0": 1.2, "nw1_variant": "lm", "nw1_mu": 1.5,
+     "nw1_k": 2},
+    {"nw_section": "Two dimensions", "nw2_surface": "rosenbrock", "nw2_x0": -1.0, "nw2_y0": 1.5,
+     "nw2_variant": "pure", "nw2_steps": 30, "nw2_k": 2},
+    {"nw_section": "Two dimensions", "nw2_surface": "quadratic", "nw2_p_quadratic_condition": 100.0,
+     "nw2_p_quadratic_angle": 30.0, "nw2_variant": "lm", "nw2_delta_on": False, "nw2_mu": 3.0},
+    {"nw_section": "What it costs", "nw2_surface": "booth", "nw3_n": 10},
+    {"nw_section": "BFGS", "nw2_surface": "rosenbrock", "nw3_k": 4},
+], ids=["1d", "2d", "2d-quadratic-lm", "cost", "bfgs"])
+def test_state_round_trips(changes):
+    roundtrip(PAGE, changes)
+
+
+@pytest.mark.parametrize("sec", list(SECTIONS.values()))
+def test_hostile_links(sec):
+    fuzz_links(PAGE, nw.PAGE, section=sec, n=6)
+
+
+def test_a_formula_from_a_link_is_checked_and_said():
+    at = open_page(PAGE, {"sec": "2d", "s": "custom", "f": "__import__('os')"})
+    no_exception(at)
+    assert at.error and "cannot be used" in at.error[0].value and not link_warnings(at)
+    assert at.text_input(key="nw2_formula").value == "__import__('os')"
 
 
 # ----------------------------------------------------------------------------------------------
-def test_experiments_set_the_page_up(at):
-    at.button(key="exp_nw2_kappa").click().run(); ok(at)
-    assert at.selectbox(key="nw2_surface").value == "quadratic"
-    assert "Newton (pure) reached ‖∇f‖ ≤ 1e-08 in 1 step" in texts(at)
-    at.button(key="exp_nw2_saddle").click().run(); ok(at)
-    assert (at.number_input(key="nw2_x0").value, at.number_input(key="nw2_y0").value) == (1.0, 2.5)
-    assert "a **saddle point** (!)" in texts(at)
-    at.button(key="exp_nw2_lm").click().run(); ok(at)
-    assert at.radio(key="nw2_variant").value == "damped" and "a **saddle point** (!)" in texts(at)
-    at.button(key="exp_nw2_singular").click().run(); ok(at)
-    warn = " ".join(w.value for w in at.warning)
-    assert "diverged at step 1" in warn and "undefined" in warn
-    assert "singular" in texts(at)
-    assert chart(at, "nw2_fig")["data"]                                      # still drawn
-    at.button(key="exp_nw1_negative").click().run(); ok(at)
-    assert at.slider(key="nw1_x0").value == 0.5 and "**maximum**" in texts(at)
-    at.button(key="exp_nw1_flat").click().run(); ok(at)
-    assert any("diverged at step" in w.value for w in at.warning)
-    at.button(key="exp_nw1_x4").click().run(); ok(at)
-    assert "**linear** convergence" in texts(at) and "0.667" in texts(at)
-    at.button(key="exp_nw3_bfgs_learn").click().run(); ok(at)
-    assert at.slider(key="nw3_k").value == 0
+# Predict, commit, reveal, check
+# ----------------------------------------------------------------------------------------------
+def test_outcomes_are_hidden_until_commit_and_the_verdict_comes_from_the_run():
+    at = open_section("2d")
+    card = "optlab_setup_nw_saddle"
+    at.button(key=card).click().run(); no_exception(at)
+    assert at.radio(key="nw2_variant").value == "pure" and at.number_input(key="nw2_x0").value == 1.0
+    t = texts(at)
+    assert "reached ‖∇f‖" not in t and "saddle point** (!)" not in t            # no verdict yet
+    assert "nw2_curves" not in chart_keys(at) and "nw2_fig" in chart_keys(at)     # the setup is drawn
+    assert at.slider(key="nw2_k").disabled
+    at.radio(key="optlab_pick_nw_saddle").set_value(1).run()
+    at.button(key="optlab_commit_nw_saddle").click().run(); no_exception(at)
+    assert any("Right" in s.value for s in at.success)
+    assert "a **saddle point** (!)" in texts(at) and "nw2_curves" in chart_keys(at)
+    # the verdict is computed from the run: another method, another answer
+    v = nw.PAGE.current(at.session_state)
+    assert nw.outcome_where_2d(v) == 1
+    assert nw.outcome_where_2d({**v, "m2": "damped"}) == 0
+    assert nw.outcome_where_2d({**v, "m2": "lm", "dl2": True, "d2": 1.0}) == 0
+
+
+@pytest.mark.parametrize("q, changed, before, after", [
+    ("Q_NEGATIVE", {"m": "damped"}, 1, 0),
+    ("Q_FLAT", {"x": 0.9}, 1, 0),
+    ("Q_X4", {"fn": "exp", "x": 2.5}, 1, 0),
+    ("Q_KAPPA", {"m2": "lm", "mu2": 0.1, "dl2": False}, 0, 1),
+    ("Q_LINESEARCH", {"m2": "lm", "mu2": 0.0, "dl2": True, "d2": 1.0}, 1, 0),
+    ("Q_SINGULAR", {"m2": "damped"}, 1, 0),
+    ("Q_GD", {"qk": 1.0}, 2, 0),
+    ("Q_CROSSOVER", {"nd": 100}, 1, 0),
+    ("Q_BFGS", {"s": "rosenbrock", "x0": -1.5, "y0": 2.0}, 0, 3),
+])
+def test_every_verdict_flips_when_the_run_changes(q, changed, before, after):
+    question = getattr(nw, q)
+    values = nw.PAGE.read({k: nw.state._as_text(nw.PAGE.by_url[k], v) for k, v in question.state.items()}).values
+    assert question.outcome(values) == before
+    assert question.outcome({**values, **changed}) == after
+
+
+def test_the_x4_factor_question_reads_two_thirds():
+    values = nw.PAGE.read({k: nw.state._as_text(nw.PAGE.by_url[k], v) for k, v in nw.Q_X4_FACTOR.state.items()}).values
+    assert nw.Q_X4_FACTOR.outcome(values) == pytest.approx(2 / 3, abs=1e-9)
+    assert nw.Q_X4_FACTOR.right(0.67, 2 / 3) and not nw.Q_X4_FACTOR.right(0.5, 2 / 3)
+
+
+def test_the_lesson_steps_open_with_their_question():
+    lesson = nw.LESSON
+    assert 3 <= len(lesson.steps) <= 10
+    at = open_page(PAGE, {"lesson": "newton", "step": "6"})
+    no_exception(at)
+    assert not link_warnings(at)
+    assert at.button_group(key="nw_section").value == "Two dimensions"
+    assert at.number_input(key="nw2_x0").value == 1.0 and at.radio(key="nw2_variant").value == "pure"
+    assert "nw2_curves" not in chart_keys(at)                                    # outcome hidden
+
+
+@pytest.mark.parametrize("sec", list(SECTIONS))
+def test_presenter_mode_shows_the_chart_without_the_cards(sec):
+    at = open_page(PAGE, {"sec": sec, "present": "1"})
+    no_exception(at)
+    assert chart(at, CHARTS[sec][0])["data"]
+    assert not [b for b in at.button if b.key and b.key.startswith("optlab_setup_")]
+
+
+# ----------------------------------------------------------------------------------------------
+# Two languages
+# ----------------------------------------------------------------------------------------------
+ALLOW = {"Levenberg", "Marquardt", "Levenberg–Marquardt", "BFGS", "Armijo", "Newton", "Hessian", "LM"}
+
+
+@pytest.mark.parametrize("sec", list(SECTIONS))
+def test_every_section_is_chinese(sec):
+    from i18n_check import assert_chinese
+
+    at = open_page(PAGE, {"sec": sec, "lang": "zh"})
+    no_exception(at)
+    from optlab import i18n
+
+    i18n.activate("zh")
+    at.run()
+    assert_chinese(at, allow=ALLOW)
+    if sec == "1d":
+        at.radio(key="nw1_variant").set_value("lm").run()
+        at.selectbox(key="nw1_fun").set_value("log_cosh").run()
+        at.slider(key="nw1_x0").set_value(1.5).run()        # a divergence box too
+    elif sec == "2d":
+        at.radio(key="nw2_variant").set_value("pure").run()
+        at.number_input(key="nw2_x0").set_value(1.0).run()
+        at.selectbox(key="nw2_surface").set_value("custom").run()
+        at.text_input(key="nw2_formula").input("x**2 + (y").run()   # the formula error
+    elif sec == "cost":
+        at.select_slider(key="nw3_n").set_value(2).run()
+    else:
+        at.slider(key="nw3_k").set_value(2).run()
+    no_exception(at)
+    assert_chinese(at, allow=ALLOW)
+
+
+def test_switching_language_keeps_the_state():
+    from i18n_check import open_in, switch_language
+
+    at = open_in("en", PAGE)
+    at.button_group(key="nw_section").set_value("Two dimensions").run()
+    at.number_input(key="nw2_x0").set_value(1.0).run()
+    at.radio(key="nw2_variant").set_value("lm").run()
+    at.slider(key="nw2_mu").set_value(2.5).run()
+    before = url_state(at)
+    switch_language(at, "zh")
+    no_exception(at)
+    assert (at.number_input(key="nw2_x0").value, at.radio(key="nw2_variant").value, at.slider(key="nw2_mu").value) \
+        == (1.0, "lm", 2.5)
+    assert url_state(at) == before

@@ -339,8 +339,7 @@ def surface_controls(*, params: bool = True) -> Problem:
     if name == CUSTOM:
         text = state.text_input(FORMULA, help=_("Use x and y, numbers, `+ - * / **` (or `^`), parentheses and "
                                                 "functions such as sin, cos, exp, log, sqrt, abs, tanh. "
-                                                "Example: `(1 - x)**2 + 100*(y - x**2)**2`"),
-                                on_change=_new_surface)
+                                                "Example: `(1 - x)**2 + 100*(y - x**2)**2`"))
         try:
             surface = get_surface(("formula", text, None))
         except FormulaError as e:
