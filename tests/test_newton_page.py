@@ -342,7 +342,7 @@ def test_link_values_outside_the_current_range_are_clamped_and_said():
     at = open_section("1d", fn="quartic", x=5.0)
     assert at.slider(key="nw1_x0").value == 2.4
     assert any("x₀ = 5 is outside this function's window [-2.4, 2.4]: 2.4 is used" in c.value for c in at.caption)
-    at = open_section("2d", k2=150)
+    at = open_section("2d", it=150)
     last = at.slider(key="nw2_k").value
     assert last < 150 and any(f"Iteration 150 does not exist" in c.value for c in at.caption)
 

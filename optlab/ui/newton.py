@@ -89,7 +89,7 @@ DON2 = state.Flag("dl2", "nw2_delta_on", True, label=N_("raise μ where the Hess
 D2 = state.Choice("d2", "nw2_delta", DELTAS, 1.0, label=N_("minimum curvature δ"), section=S2D)
 LS2 = state.Flag("ls2", "nw2_ls", True, label=N_("with Armijo backtracking"), section=S2D)
 N2 = state.Int("n", "nw2_steps", 5, 200, 50, step=5, label=N_("most iterations"), section=S2D)
-K2 = state.Int("k2", "nw2_k", 0, 200, 0, label=N_("iteration k"), section=S2D)
+K2 = state.Int("it", "nw2_k", 0, 200, 0, label=N_("iteration k"), section=S2D)
 
 ND = state.Choice("nd", "nw3_n", DIMS, 1_000_000, label=N_("number of parameters n"), section=SCOST)
 KB = state.Int("kb", "nw3_k", 0, BFGS_STEPS, 0, label=N_("BFGS iteration k"), section=SBFGS)
