@@ -52,6 +52,10 @@ MAX_EXPONENT = 100          # |p| for a power a**p whose exponent p is a constan
 MAX_INTEGER = 10**15        # integer literals (write 1e20 for a big float)
 MAX_CONSTANT = 1e300        # |value| of any constant part such as 10**200 * 10**200 ...
 MIN_CONSTANT = 1e-300       # ... and of any nonzero one, such as 10**-200 * 10**-200
+MAX_EXACT_DIGITS = 250      # exact numbers SymPy may build (fractions, integers, their powers) ...
+MAX_EXACT_BITS = math.ceil(MAX_EXACT_DIGITS * math.log2(10))  # ... in bits: derivatives stay < 10^308
+MAX_POWER_DIGITS = 18       # exponents of nested powers such as (x**100)**100 (= x**10000) ...
+MAX_POWER_BITS = math.ceil(MAX_POWER_DIGITS * math.log2(10))  # ... in bits
 MAX_GRADIENT_SIZE = 500     # SymPy tree nodes in f_x and f_y together (Goldstein-Price: 328)
 MAX_HESSIAN_SIZE = 2500     # SymPy tree nodes in f_xx, f_xy, f_yy together (Cross-in-tray: 1721)
 MAX_HESSIAN_ENTRY = 1000    # ... and in any one of them (Cross-in-tray: 575), checked as it comes
@@ -330,6 +334,22 @@ def _first_dot(node: ast.Attribute) -> int:
     return node.value.end_col_offset
 
 
+class _Size(NamedTuple):
+    """Upper bounds, in bits, on the exact numbers SymPy will build for a part of the formula.
+
+    SymPy keeps integers and fractions exact and multiplies them out: ``(1000001/1000000)**100``
+    has 1,200-digit terms, and three more powers of 100 make million-digit ones (and one C-level
+    gcd that holds the GIL for minutes).  ``coefficient`` bounds the numerators and denominators
+    of the numbers in the part (a sum adds the bits of its terms plus one, a product adds them, a
+    power ``a**k`` multiplies a's by ``|k|``, which also covers ``(2*x)**100 = 2**100 * x**100``);
+    ``exponent`` bounds the exponents of nested powers (``(x**100)**100 = x**10000``).  Floats are
+    not exact and count 0.  Bounds, not estimates: SymPy's numbers are never larger.
+    """
+
+    coefficient: int
+    exponent: int
+
+
 class _Checker:
     """Walks a parsed tree against the whitelist and returns the program, a nested tuple:
 
@@ -353,10 +373,10 @@ class _Checker:
         if not isinstance(tree, ast.Expression):
             raise _Reject("this is not a formula", 0)
         _measure(tree)
-        prog, _ = self.visit(tree.body)
+        prog, _, _ = self.visit(tree.body)
         return prog
 
-    def visit(self, node: ast.AST) -> tuple[tuple, float | None]:
+    def visit(self, node: ast.AST) -> tuple[tuple, float | None, _Size]:
         kind = type(node).__name__
         method = getattr(self, "visit_" + kind, None)
         if method is None:
@@ -380,21 +400,21 @@ class _Checker:
             if abs(v) > MAX_INTEGER:
                 self.reject(f"this integer is too large (at most 10^{round(math.log10(MAX_INTEGER))}; "
                             f"write it as a float such as {float(v):.3g})", node)
-            return ("int", v), float(v)
+            return ("int", v), float(v), _Size(max(1, abs(v).bit_length()), 0)
         if isinstance(v, float):
             if not math.isfinite(v):
                 self.reject("this number is too large to be a float64", node)
-            return ("float", v), self.constant(v, node)
+            return ("float", v), self.constant(v, node), _Size(0, 0)
         self.reject("this is not a number", node)
 
     def visit_Name(self, node: ast.Name):
         name = node.id
         if name in VARIABLES:
-            return ("name", name), None
+            return ("name", name), None, _Size(0, 0)
         if name == "pi":
-            return ("name", "pi"), math.pi
+            return ("name", "pi"), math.pi, _Size(0, 0)
         if name == "e":
-            return ("name", "e"), math.e
+            return ("name", "e"), math.e, _Size(0, 0)
         if name in FUNCTIONS:
             self.reject(f"`{name}` is a function: write {name}(...) with its argument in parentheses",
                         node, snippet=False)
@@ -410,8 +430,8 @@ class _Checker:
     # -- operations -------------------------------------------------------------------------------
     def visit_UnaryOp(self, node: ast.UnaryOp):
         if isinstance(node.op, ast.USub):
-            prog, val = self.visit(node.operand)
-            return ("neg", prog), (None if val is None else self.constant(-val, node))
+            prog, val, size = self.visit(node.operand)
+            return ("neg", prog), (None if val is None else self.constant(-val, node)), size
         if isinstance(node.op, ast.UAdd):
             return self.visit(node.operand)
         word = "`not`" if isinstance(node.op, ast.Not) else "`~`"
@@ -422,8 +442,8 @@ class _Checker:
         if op is None:
             sym = _OTHER_BINOPS.get(type(node.op).__name__, type(node.op).__name__)
             self.reject(f"the operator `{sym}` is not allowed: use + - * / ** (or ^)", node)
-        left, a = self.visit(node.left)
-        right, b = self.visit(node.right)
+        left, a, sa = self.visit(node.left)
+        right, b, sb = self.visit(node.right)
         value = None
         if op == "**" and b is not None:
             if abs(b) > MAX_EXPONENT:
@@ -442,7 +462,7 @@ class _Checker:
                          "**": np.power}[op](np.float64(a), np.float64(b))
             underflow = value == 0 and a != 0 and (op in ("/", "**") or (op == "*" and b != 0))
             value = self.constant(float(value), node, underflow)
-        return (op, left, right), value
+        return (op, left, right), value, self.size(op, sa, sb, a, b, node)
 
     def visit_Call(self, node: ast.Call):
         func = node.func
@@ -468,14 +488,36 @@ class _Checker:
             self.reject(f"{name} takes {nargs} argument{'s' if nargs > 1 else ''}, "
                         f"got {len(node.args)}", node)
         visited = [self.visit(arg) for arg in node.args]
-        progs = tuple(p for p, _ in visited)
-        vals = [v for _, v in visited]
+        progs = tuple(p for p, _, _ in visited)
+        vals = [v for _, v, _ in visited]
+        size = _Size(sum(z.coefficient for _, _, z in visited), max(z.exponent for _, _, z in visited))
         value = None
         if all(v is not None for v in vals):
             with np.errstate(all="ignore"):
                 value = float(_NUMPY_FUNCTIONS[canonical](*map(np.float64, vals)))
             value = self.constant(value, node, underflow=canonical == "exp" and value == 0)
-        return ("call", canonical, progs), value
+        return ("call", canonical, progs), value, size
+
+    def size(self, op: str, sa: _Size, sb: _Size, a: float | None, b: float | None, node: ast.BinOp) -> _Size:
+        """Bound the exact numbers SymPy will hold for ``a op b`` (see :class:`_Size`)."""
+        if op in ("+", "-"):
+            size = _Size(sa.coefficient + sb.coefficient + 1, max(sa.exponent, sb.exponent))
+        elif op in ("*", "/"):
+            size = _Size(sa.coefficient + sb.coefficient, max(sa.exponent, sb.exponent))
+        elif b is not None:  # a**b, b a constant: a's numbers are raised to the power |b|, and
+            # b joins the exponent (a constant a: 2**(1/3) keeps b's numbers too)
+            size = _Size(sa.coefficient * max(1, math.ceil(abs(b))) + (sb.coefficient if a is not None else 0),
+                         sa.exponent + sb.coefficient)
+        else:
+            size = _Size(sa.coefficient + sb.coefficient, sa.exponent + sb.exponent)
+        if size.coefficient > MAX_EXACT_BITS:
+            self.reject(f"this part makes SymPy compute exact numbers of more than {MAX_EXACT_DIGITS} "
+                        "digits (it keeps fractions and integers exact, and powers multiply them): "
+                        "write decimals, e.g. 1.000001 instead of 1000001/1000000", node)
+        if size.exponent > MAX_POWER_BITS:
+            self.reject(f"this power is too large: powers of powers multiply their exponents, and "
+                        f"here they reach more than 10^{MAX_POWER_DIGITS}", node)
+        return size
 
     def constant(self, value: float, node: ast.AST, underflow: bool = False) -> float:
         """Refuse a constant part that is not a finite real float64 of sensible size.
@@ -576,13 +618,16 @@ def _wrap_many(raw):
     return fs
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
-def _compile(prog: tuple) -> _Compiled | str:
-    """Build, differentiate and lambdify a checked program; a str is the reason it was refused.
+def _sympy_stage(prog) -> dict | str:
+    """Build, differentiate and print a checked program (runs in the formula worker process).
 
-    Refusals are returned rather than raised so that they are cached too.
+    Returns plain data (JSON): the NumPy code of f, ∇f and ∇²f as written by ``lambdify``, the
+    LaTeX, and two flags; or a str, the reason the formula was refused.  ``prog`` may come back
+    from JSON with lists where :class:`_Checker` made tuples.
     """
     import sympy as sp
+
+    from .formula_worker import CodeError, check_code
 
     x, y = sp.symbols("x y", real=True)
     expr = _sympy_from_program(prog, sp, x, y)
@@ -598,21 +643,23 @@ def _compile(prog: tuple) -> _Compiled | str:
     for v in (x, y):
         grad.append(no_kinks(sp.diff(expr, v)))
         if sum(_tree_size(g, MAX_GRADIENT_SIZE) for g in grad) > MAX_GRADIENT_SIZE:
-            return ("the derivatives of this formula are too large to compute quickly: "
-                    "shorten it or use fewer nested functions and products")
+            return (f"the derivatives of this formula are too large to compute quickly (more than "
+                    f"{MAX_GRADIENT_SIZE} parts): shorten it or use fewer nested functions and products")
     hess = []
     for g, v in ((0, x), (0, y), (1, y)):
         hess.append(no_kinks(sp.diff(grad[g], v)))
         if (_tree_size(hess[-1], MAX_HESSIAN_ENTRY) > MAX_HESSIAN_ENTRY
                 or sum(_tree_size(h, MAX_HESSIAN_SIZE) for h in hess) > MAX_HESSIAN_SIZE):
-            return ("the second derivatives (Hessian) of this formula are too large to compute "
-                    "quickly: shorten it or use fewer nested functions and products")
+            return (f"the second derivatives (Hessian) of this formula are too large to compute "
+                    f"quickly (more than {MAX_HESSIAN_SIZE} parts): shorten it or use fewer nested "
+                    "functions and products")
 
     args = (x, y)
     # The docstring lambdify writes (str of the whole expression) costs more than the code itself.
     quiet = {}
     if "docstring_limit" in inspect.signature(sp.lambdify).parameters:  # not in older SymPy
         quiet["docstring_limit"] = 0
+    code = {}
     try:
         f_raw = sp.lambdify(args, expr, modules="numpy", **quiet)
         df_raw = sp.lambdify(args, grad, modules="numpy", cse=True, **quiet)
@@ -620,7 +667,13 @@ def _compile(prog: tuple) -> _Compiled | str:
         probe = np.array([0.3, -1.2, 2.1]), np.array([0.7, 0.4, -1.6])
         with np.errstate(all="ignore"):
             f_raw(*probe), df_raw(*probe), d2f_raw(*probe)
-    except Exception as exc:  # a SymPy function without a NumPy printer: say so, don't crash
+        for key, fn in (("f", f_raw), ("df", df_raw), ("d2f", d2f_raw)):
+            code[key] = inspect.getsource(fn)
+            check_code(code[key])
+    except OverflowError:
+        return ("this formula holds numbers too large for floating point (beyond 10^308), "
+                "for instance after differentiating: use smaller constants and exponents")
+    except Exception as exc:  # a SymPy function without a NumPy printer (CodeError …): say so
         return f"this formula could not be compiled to NumPy ({type(exc).__name__}: {exc})"
 
     not_real = any(e.has(sp.I) for e in [expr, *grad, *hess])
@@ -636,13 +689,44 @@ def _compile(prog: tuple) -> _Compiled | str:
         return sp.latex(e)
 
     hxy = lx(hess[1])
-    return _Compiled(
-        f=_wrap_value(f_raw), df=_wrap_many(df_raw), d2f=_wrap_many(d2f_raw),
+    return dict(
+        code=code,
         latex=sp.latex(expr),
-        grad_latex=(lx(grad[0]), lx(grad[1])),
-        hessian_latex=((lx(hess[0]), hxy), (hxy, lx(hess[2]))),
-        constant_psd_hessian=psd, not_real=not_real,
+        grad_latex=[lx(grad[0]), lx(grad[1])],
+        hessian_latex=[[lx(hess[0]), hxy], [hxy, lx(hess[2])]],
+        constant_psd_hessian=bool(psd), not_real=bool(not_real),
     )
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _compile(prog: tuple) -> _Compiled | str:
+    """f, ∇f, ∇²f and their LaTeX for a checked program; a str is the reason it was refused.
+
+    SymPy runs in the formula worker process (:mod:`optlab.formula_worker`) under a hard time
+    limit; what comes back is checked and compiled here.  Refusals are returned rather than raised
+    so that they are cached too, except "the server is busy" (raised: not the formula's fault).
+    """
+    from . import formula_worker as fw
+
+    try:
+        reply = fw.POOL.run({"program": prog})
+    except fw.WorkerBusy as exc:
+        raise FormulaError(str(exc)) from None
+    if not reply.get("ok"):
+        return str(reply.get("reason") or "SymPy could not differentiate this formula")
+    try:
+        f_raw, df_raw, d2f_raw = (fw.load_function(reply["code"][k]) for k in ("f", "df", "d2f"))
+        grad_latex, hessian_latex = reply["grad_latex"], reply["hessian_latex"]
+        return _Compiled(
+            f=_wrap_value(f_raw), df=_wrap_many(df_raw), d2f=_wrap_many(d2f_raw),
+            latex=str(reply["latex"]),
+            grad_latex=(str(grad_latex[0]), str(grad_latex[1])),
+            hessian_latex=((str(hessian_latex[0][0]), str(hessian_latex[0][1])),
+                           (str(hessian_latex[1][0]), str(hessian_latex[1][1]))),
+            constant_psd_hessian=reply["constant_psd_hessian"] is True, not_real=reply["not_real"] is True,
+        )
+    except (fw.CodeError, KeyError, IndexError, TypeError) as exc:
+        return f"this formula could not be compiled to NumPy ({type(exc).__name__})"
 
 
 # ---------------------------------------------------------------------------------------------
