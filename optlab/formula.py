@@ -13,10 +13,15 @@ Safety: the text is never run. It is never given to ``eval``/``exec``/``compile`
 2. ``ast.parse(text, mode="eval")`` and :class:`_Checker` — every node must be one of
    ``BinOp(+ - * / **)``, ``UnaryOp(- +)``, a real number, ``x y pi e`` or a call of a
    whitelisted function with the right number of positional arguments; node count, nesting depth,
-   exponents and the size of constant parts are bounded *before* SymPy sees anything, so SymPy never
-   computes a huge number. The result is a plain nested tuple (the "program");
-3. :func:`_compile` — builds the SymPy expression from the program, differentiates it with size
-   limits on the derivatives, and lambdifies; cached per program with a bounded ``lru_cache``.
+   exponents, the size of constant parts and the number of digits of every exact number SymPy will
+   build (:class:`_Size`: fractions, integers and their powers, also inside ``(2*x)**100``) are
+   bounded *before* SymPy sees anything, so SymPy never computes a huge number. The result is a
+   plain nested tuple (the "program");
+3. :func:`_sympy_stage`, in a worker process (:mod:`optlab.formula_worker`) killed past
+   0.8 s of CPU — builds the SymPy expression from the program, differentiates it with size limits
+   on the derivatives, and prints f, ∇f, ∇²f as NumPy code; :func:`_compile` checks that code
+   against a whitelist of arithmetic and compiles it here; cached per program with a bounded
+   ``lru_cache``. While SymPy works, the server's threads keep running (no GIL is shared).
 
 Every rejection is a :class:`~optlab.errors.FormulaError` whose ``position`` is the 0-based column of
 the offending part in the text as typed.
@@ -42,8 +47,9 @@ if TYPE_CHECKING:  # surfaces.py re-exports from_formula: import Surface lazily,
     from .surfaces import Surface
 
 # ---------------------------------------------------------------------------------------------
-# Limits. Classic test functions (Goldstein-Price, Ackley, Cross-in-tray) compile in < 0.1 s;
-# formulas crafted against these limits cost at most ~0.3 s of SymPy work (2-core machine).
+# Limits. Classic test functions (Goldstein-Price, Ackley, Cross-in-tray) compile in ≤ 0.2 s of
+# SymPy work; formulas crafted against these limits cost at most ~0.3 s (2-core machine), and the
+# worker process is killed past formula_worker.CPU_LIMIT (0.8 s) whatever happens.
 # ---------------------------------------------------------------------------------------------
 MAX_LENGTH = 300            # characters of the typed text
 MAX_NODES = 200             # numbers, names, operators and calls in the syntax tree
@@ -902,4 +908,4 @@ def _starts(s: Surface) -> tuple[tuple[float, float], ...]:
 
 
 __all__ = ["from_formula", "check_formula", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH", "MAX_NODES",
-           "MAX_EXPONENT"]
+           "MAX_EXPONENT", "MAX_EXACT_DIGITS", "MAX_POWER_DIGITS"]

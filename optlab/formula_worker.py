@@ -53,7 +53,11 @@ import numpy as np
 # Limits (seconds, bytes)
 # ---------------------------------------------------------------------------------------------
 CPU_LIMIT = 0.8        # worker CPU for one formula: the hard limit (classic test functions: ≤ 0.3 s)
-WALL_LIMIT = 2.0       # wall time for one formula: only hit when the machine starves the worker
+# Wall time for one formula.  On a class server the worker has a core of its own and reaches the
+# CPU limit in about as much wall time; this only fires when the machine is so overloaded that the
+# worker gets a fraction of a core, and then says "busy" (not cached) instead of refusing a formula
+# that would have been fine.
+WALL_LIMIT = 4.0
 QUEUE_LIMIT = 6.0      # longest wait for a free worker before "busy, try again"
 POLL = 0.01            # how often the parent looks at the worker's CPU time
 MAX_REPLY_BYTES = 4_000_000
@@ -62,8 +66,8 @@ MAX_JOBS_PER_WORKER = 500   # then the worker is replaced: SymPy's caches never 
 MEMORY_HEADROOM = 1 << 30   # address space a worker may add to what it has after start-up
 WORKERS = max(1, min(2, (os.cpu_count() or 2) - 1))
 
-MAX_CODE_CHARS = 400_000    # one generated function (Hessians at the formula limits: ~20 kB)
-MAX_CODE_NODES = 100_000
+MAX_CODE_CHARS = 200_000    # one generated function (Hessians at the formula limits: ~20 kB) ...
+MAX_CODE_NODES = 50_000     # ... so compiling it here costs milliseconds
 MAX_INT_BITS = 4096         # integer literals in generated code (the formula limits keep them < 900)
 
 TIME_MESSAGE = (f"this formula takes too long to differentiate (more than {CPU_LIMIT:g} s of "
@@ -115,7 +119,18 @@ def check_code(src: str) -> ast.Module:
     if not fn.body or not isinstance(fn.body[-1], ast.Return) or fn.body[-1].value is None:
         raise CodeError("generated code must end with a return")
     known = {"x", "y"}
+    int_locals: set[str] = set()  # locals holding a Python int (their arithmetic is exact)
     count = 0
+
+    def is_int(n: ast.AST) -> bool:
+        """An expression whose value is a Python int: literals, signs, + - * of such, int locals."""
+        if isinstance(n, ast.Constant):
+            return isinstance(n.value, int) and not isinstance(n.value, bool)
+        if isinstance(n, ast.UnaryOp):
+            return is_int(n.operand)
+        if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Add, ast.Sub, ast.Mult)):
+            return is_int(n.left) and is_int(n.right)
+        return isinstance(n, ast.Name) and n.id in int_locals
 
     def expr(node: ast.AST, top: bool = False) -> None:
         nonlocal count
@@ -126,6 +141,13 @@ def check_code(src: str) -> ast.Module:
             if count > MAX_CODE_NODES:
                 raise CodeError("generated code is too large")
             if isinstance(n, ast.BinOp) and isinstance(n.op, _OPS):
+                # Python's exact ints could be made to grow without bound (10**10**10, or a
+                # square of a square of ... through locals): SymPy folds its numbers, so its code
+                # never multiplies or powers two ints unless both are literals (bounded below).
+                if isinstance(n.op, (ast.Pow, ast.Mult)) and is_int(n.left) and is_int(n.right) and (
+                        isinstance(n.op, ast.Pow) or not all(isinstance(m, ast.Constant)
+                                                             for m in (n.left, n.right))):
+                    raise CodeError("generated code does exact integer powers or products")
                 stack += [(n.left, False), (n.right, False)]
             elif isinstance(n, ast.UnaryOp) and isinstance(n.op, _OPS):
                 stack.append((n.operand, False))
@@ -158,6 +180,8 @@ def check_code(src: str) -> ast.Module:
             raise CodeError(f"generated code assigns to {name!r}")
         expr(stmt.value)
         known.add(name)
+        if is_int(stmt.value):
+            int_locals.add(name)
     expr(fn.body[-1].value, top=True)
     return tree
 
@@ -202,9 +226,10 @@ def _recv(sock: socket.socket, limit: int) -> Any:
 # ---------------------------------------------------------------------------------------------
 # Worker side: a zygote process imports SymPy once; each worker is forked from it
 # ---------------------------------------------------------------------------------------------
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """Linux: the kernel kills this worker when the zygote's thread that forked it (its only
-    thread) exits, even while the worker is deep in a C call."""
+    thread) exits, even while the worker is deep in a C call.  If the zygote died before the
+    request was made, exit now."""
     try:
         import ctypes
 
@@ -212,6 +237,8 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
     except Exception:  # noqa: BLE001 - not Linux: end of file on the sockets does it
         pass
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 def _limit_memory() -> None:
@@ -246,8 +273,9 @@ def _answer(job: Any) -> dict:
 
 
 def _serve(sock: socket.socket) -> None:
-    """A worker: answer jobs on ``sock`` until end of file."""
+    """A worker: say it is ready, then answer jobs on ``sock`` until end of file."""
     _limit_memory()
+    _send(sock, {"ready": os.getpid()})
     while True:
         try:
             job = _recv(sock, MAX_JOB_BYTES)
@@ -281,6 +309,8 @@ def zygote_main(fd: int) -> None:
     # on its control socket, which reads end of file as soon as the server process is gone.
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C in the server's terminal is the server's
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
+    import ctypes  # noqa: F401 - imported once here, so that a forked worker arms its signal at once
+
     ctrl = socket.socket(fileno=fd)
     try:
         _warm()
@@ -296,12 +326,13 @@ def zygote_main(fd: int) -> None:
             os._exit(0)
         if not fds:
             continue
+        zygote = os.getpid()
         pid = os.fork()
         if pid == 0:
             code = 0
             try:
                 ctrl.close()
-                _die_with_parent()
+                _die_with_parent(zygote)
                 _serve(socket.socket(fileno=fds[0]))
             except BaseException:  # noqa: BLE001 - a worker never returns into the zygote's loop
                 code = 1
@@ -415,6 +446,8 @@ class _Over(Exception):
 
 
 class _Worker:
+    START_TIMEOUT = 10.0
+
     def __init__(self, zygote: _Zygote):
         self.sock, self.pid = zygote.fork()
         self.pidfd = None
@@ -425,6 +458,15 @@ class _Worker:
                 self.pidfd = None
         self.jobs = 0
         self.dead = False
+        try:  # the worker has armed its parent-death signal and set its limits
+            if not select.select([self.sock], [], [], self.START_TIMEOUT)[0]:
+                raise OSError("the formula worker did not start in time")
+            hello = _recv(self.sock, 1024)
+            if not isinstance(hello, dict) or hello.get("ready") != self.pid:
+                raise OSError(f"the formula worker said {hello!r}")
+        except (OSError, EOFError, ValueError) as exc:
+            self.kill()
+            raise OSError(f"the formula worker did not start ({exc})") from None
 
     def ask(self, job: Any, cpu_limit: float, wall_limit: float) -> dict:
         cpu0 = _cpu_seconds(self.pid)
