@@ -24,7 +24,8 @@ import importlib
 # Lazily imported by Streamlit (dataframes, Arrow serialisation), Plotly (narwhals) and pandas
 # itself during page runs; import them before any session's script can race on them.
 STARTUP_IMPORTS = ("pandas", "pyarrow", "pyarrow.pandas_compat", "narwhals", "narwhals._interchange.dataframe",
-                   "dateutil", "packaging.tags", "packaging.version", "zoneinfo", "glob",
+                   "pyarrow.vendored.version", "dateutil", "packaging.tags", "packaging.utils", "packaging.version",
+                   "zoneinfo", "glob",
                    "plotly.graph_objects", "plotly.io", "plotly.io._json", "plotly.subplots", "plotly.colors",
                    "_plotly_utils.colors", "streamlit", "streamlit.emojis", "streamlit.material_icon_names",
                    "streamlit.runtime.scriptrunner.magic_funcs")
