@@ -58,7 +58,7 @@ CPU_LIMIT = 0.8        # worker CPU for one formula: the hard limit (classic tes
 # worker gets a fraction of a core, and then says "busy" (not cached) instead of refusing a formula
 # that would have been fine.
 WALL_LIMIT = 4.0
-QUEUE_LIMIT = 6.0      # longest wait for a free worker before "busy, try again"
+QUEUE_LIMIT = 20.0     # longest wait for a free worker before "busy, try again" (24 formulas at once: ~6 s)
 POLL = 0.01            # how often the parent looks at the worker's CPU time
 MAX_REPLY_BYTES = 4_000_000
 MAX_JOB_BYTES = 1_000_000
