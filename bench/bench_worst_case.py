@@ -172,6 +172,9 @@ def main(argv=None) -> int:
     except ImportError:
         pass
     import optlab.ui  # noqa: F401 - start-up imports and the formula worker, as in the server
+    from streamlit import config
+
+    config.set_option("client.showErrorDetails", "full")  # say which exception a case raised
 
     cases = [c for c in CASES if (not args.page or args.page.lower() in c.page.lower())
              and (not args.kind or c.kind == args.kind)]
