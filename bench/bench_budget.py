@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import optlab  # noqa: E402
 from optlab import budget as B  # noqa: E402
 from optlab import mlp, optimizers, surfaces  # noqa: E402
-from optlab.formula import from_formula  # noqa: E402
+from optlab.surfaces import from_formula  # noqa: E402
 
 # Typed formulas near the size limits (gradient ≈ 330-500 SymPy nodes, Hessian ≈ 1,000-2,500).
 FORMULAS = {

@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tools"))
 
-import optlab.formula as formula  # noqa: E402
-import optlab.formula_worker as fw  # noqa: E402
+import optlab.surfaces.formula as formula  # noqa: E402
+import optlab.surfaces.formula_worker as fw  # noqa: E402
 from optlab.errors import FormulaError  # noqa: E402
 
 HOSTILE = [

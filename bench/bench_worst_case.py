@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO / "tools"))
 HOSTILE_FORMULA = "(((1000001/1000000)**100)**100)**100*x"
 BFGS_SLOW = "bfgs:c1=0.5,max_backtracks=60,shrink=0.9"
 NEWTON_LS = "newton:c1=0.5,line_search=1,max_backtracks=60,shrink=0.9"
-ARENA = "pages/6_Optimizer_arena.py"
+ARENA = "pages/7_Optimizer_arena.py"
 NEWTON = "pages/3_Newton_method.py"
 ADAPTIVE = "pages/4_Adaptive_methods.py"
 OVERFIT = "pages/5_Overfitting_and_gradients.py"

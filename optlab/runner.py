@@ -39,7 +39,9 @@ class Trajectory:
     k = 1…T and the step it took;  lrs (T, [B]) learning rate per step;  states: optimizer state
     after each step (``"exp_avg"`` …, shapes (T, [B,] …)) and derived quantities (``"m_hat"`` …);
     diverged_at: step whose result was non-finite or out of bounds (−1: never);  converged_at: first
-    step with ‖∇f‖ ≤ tol (−1: never);  reached_at: first step with loss ≤ target (−1: never).
+    step with ‖∇f‖ ≤ tol (−1: never);  reached_at: first step with loss ≤ target (−1: never);
+    stopped_at: step after which the optimizer itself ended the run, for the reason in stop_reason
+    (Newton at f's rounding floor; −1: never).
     """
 
     xs: np.ndarray | None
@@ -65,6 +67,8 @@ class Trajectory:
     batch_size: int | None = None
     n_samples: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    stopped_at: Any = -1
+    stop_reason: Any = ""
     cut: Cut | None = None            # what a budget cut (requested vs done steps), else None
     work: dict[str, Any] | None = None  # with a budget: calls, evals (points), cost, budget
 
@@ -84,11 +88,16 @@ class Trajectory:
                 return f"{self.label} diverged at step {self.diverged_at}: {self.diverged_reason}"
             if self.converged_at >= 0:
                 return f"{self.label} converged at step {self.converged_at} (gradient norm below tolerance)"
+            if self.stopped_at >= 0:
+                return (f"{self.label} stopped at step {self.stopped_at}: {self.stop_reason}; "
+                        f"final loss {self.final_loss:.6g}")
             return f"{self.label} ran {self.steps} steps; final loss {self.final_loss:.6g}"
         n = len(self.diverged_at)
         nd = int(np.sum(np.asarray(self.diverged_at) >= 0))
         nc = int(np.sum(np.asarray(self.converged_at) >= 0))
-        return f"{self.label}: {n} runs, {nd} diverged, {nc} converged, {self.steps} steps"
+        ns = int(np.sum(np.asarray(self.stopped_at) >= 0))
+        stopped = f", {ns} stopped at f's rounding floor" if ns else ""
+        return f"{self.label}: {n} runs, {nd} diverged, {nc} converged{stopped}, {self.steps} steps"
 
 
 def _as_x0(x0) -> np.ndarray:
@@ -273,7 +282,7 @@ def _run_blocks(surface, opt, X, T, fusable: bool, kw: dict) -> dict:
     size = -(-B // nb)
     blocks = [slice(i, min(i + size, B)) for i in range(0, B, size)]
     out = _summary_out(B, D)
-    reasons, steps = {}, []
+    reasons, stops, steps = {}, {}, []
 
     def one(sl, ws):
         o = _slice_optimizer(opt, sl, B) if len(blocks) > 1 else opt
@@ -288,6 +297,8 @@ def _run_blocks(surface, opt, X, T, fusable: bool, kw: dict) -> dict:
             for k, v in part.items():
                 v[...] = res[k]
             out["converged_at"][sl] = res["converged_at"]
+            if np.any(res["stopped_at"] >= 0):
+                stops[sl.start] = (sl, res["stopped_at"], res["stop_reason"])
         if res["reason"] is not None:
             reasons[sl.start] = (sl, res["reason"])
         steps.append(res["steps"])
@@ -308,6 +319,10 @@ def _run_blocks(surface, opt, X, T, fusable: bool, kw: dict) -> dict:
             out["reason"][sl] = r
     else:  # one shared "" for a million runs that all finished (read-only)
         out["reason"] = np.broadcast_to(np.array([""], dtype=object), (B,))
+    if stops:  # an optimizer ended some runs itself (Newton at f's rounding floor)
+        out["stopped_at"], out["stop_reason"] = np.full(B, -1), np.full(B, "", dtype=object)
+        for sl, at, why in stops.values():
+            out["stopped_at"][sl], out["stop_reason"][sl] = at, why
     out["steps"] = max(steps)
     return out
 
@@ -505,6 +520,9 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
     need_gn = path or tol is not None
     clip = clip_norm is not None or clip_value is not None
     constant_lr = sched.name == "constant"
+    # an optimizer may end a run (Newton at f's rounding floor): only meaningful when the next
+    # steps would see the same gradient and learning rate
+    honour_stop = constant_lr and noise == 0 and batch_size is None
 
     with np.errstate(all="ignore"):
         f, g = surface.value_and_grad(x)
@@ -517,6 +535,7 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
         reason = np.array([""] * B, dtype=object)
         converged_at = np.full(B, -1)
         reached_at = np.full(B, -1)
+        stopped_at, stop_reason = np.full(B, -1), np.full(B, "", dtype=object)
         best = f.copy()
         bad0 = ~np.isfinite(f) | ~np.isfinite(g).all(axis=1)
         if np.any(bad0):
@@ -592,6 +611,12 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
                 if c.any():
                     converged_at[c], active[c] = k, False
                     n_dead = int(B - active.sum())
+            stop = state.get("_stop") if honour_stop else None
+            if stop is not None:
+                c = active & (stop != "")
+                if c.any():
+                    stopped_at[c], stop_reason[c], active[c] = k, stop[c], False
+                    n_dead = int(B - active.sum())
             if target is not None:
                 r = (reached_at < 0) & (f <= target)
                 reached_at[r] = k
@@ -639,7 +664,8 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
     final_f = np.where(diverged_at >= 0, np.nan, f)
     out = dict(xs=xs, fs=fs, gns=gns, lrs=lrs, gs=gs, us=us, st=st_rec, diverged_at=diverged_at,
                reason=reason, converged_at=converged_at, reached_at=reached_at, final_x=final_x,
-               final_f=final_f, best=best, steps=done_at if T else 0, B=B, D=D)
+               final_f=final_f, best=best, steps=done_at if T else 0, B=B, D=D,
+               stopped_at=stopped_at, stop_reason=stop_reason)
     if meter is not None:
         out["budget_steps"] = T
         out["work"] = {"calls": meter.calls, "evals": meter.points, "cost": meter.cost(budget, T, B),
@@ -684,4 +710,6 @@ def _trajectory(res: dict, opt: Optimizer, surface, batched: bool, record: str, 
         surface=getattr(surface, "name", type(surface).__name__),
         batch_size=batch_size,
         n_samples=getattr(surface, "n_samples", None),
+        stopped_at=intone(res.get("stopped_at", np.full(B, -1))),
+        stop_reason=one(res.get("stop_reason", np.full(B, "", dtype=object))),
     )

@@ -1,4 +1,4 @@
-"""optlab.formula.from_formula: user-typed surfaces, parsed without ever running the text.
+"""optlab.surfaces.formula.from_formula: user-typed surfaces, parsed without ever running the text.
 
 * a corpus of hostile inputs (tests/fixtures/hostile_formulas.json) is refused with a FormulaError,
   with no side effect, no eval/exec/compile/import/open/sympify of the text, and (for all but the
@@ -25,9 +25,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import optlab.formula as formula
+import optlab.surfaces.formula as formula
 from optlab.errors import FormulaError, OptlabError
-from optlab.formula import from_formula
+from optlab.surfaces.formula import from_formula
 
 FIXTURE = Path(__file__).parent / "fixtures" / "hostile_formulas.json"
 HOSTILE = json.loads(FIXTURE.read_text(encoding="utf-8"))
@@ -223,7 +223,7 @@ def test_valid_formula_is_never_sympified_as_text(monkeypatch):
 
 
 def test_formula_module_never_calls_eval_or_sympify():
-    """Static check of optlab/formula.py: no door that could run or parse text as code."""
+    """Static check of optlab/surfaces/formula.py: no door that could run or parse text as code."""
     tree = ast.parse(Path(formula.__file__).read_text(encoding="utf-8"))
     forbidden = {"eval", "exec", "compile", "sympify", "parse_expr", "S", "__import__", "N",
                  "simplify", "nsimplify", "Symbol"}
@@ -237,8 +237,12 @@ def test_formula_module_never_calls_eval_or_sympify():
                    for a in n.names} | {(n.module or "").split(".")[0] for n in tree.body
                                         if isinstance(n, ast.ImportFrom)}
     assert "sympy" not in top_imports  # import optlab stays NumPy-only
-    # the only place that compiles code is the worker module's loader of checked, generated code
-    worker = ast.parse(Path(formula.__file__).with_name("formula_worker.py").read_text(encoding="utf-8"))
+    # the only place that compiles code is the loader of checked, generated code (formula_code.py);
+    # the SymPy stage (formula_sympy.py) never sympifies text either
+    sym = ast.parse(Path(formula.__file__).with_name("formula_sympy.py").read_text(encoding="utf-8"))
+    assert not {n.func.id if isinstance(n.func, ast.Name) else getattr(n.func, "attr", None)
+                for n in ast.walk(sym) if isinstance(n, ast.Call)} & forbidden
+    worker = ast.parse(Path(formula.__file__).with_name("formula_code.py").read_text(encoding="utf-8"))
     compiles = [n for n in ast.walk(worker) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
                 and n.func.id in ("eval", "exec", "compile")]
     loader = next(n for n in worker.body if isinstance(n, ast.FunctionDef) and n.name == "load_function")

@@ -25,10 +25,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import optlab.formula as formula
-import optlab.formula_worker as fw
+import optlab.surfaces.formula as formula
+import optlab.surfaces.formula_code as fc
+import optlab.surfaces.formula_worker as fw
 from optlab.errors import FormulaError
-from optlab.formula import from_formula
+from optlab.surfaces.formula import from_formula
 
 
 class Ticker:
@@ -59,8 +60,9 @@ class Ticker:
         return max(self.late) if self.late else float("inf")
 
 
-# Generous for a machine shared with other jobs; a GIL held by SymPy would be ≥ 0.8 s.
-OTHER_SESSION_MAX_DELAY = 0.25
+# Generous for a machine shared with other jobs (at a load average of 11 on 2 cores the scheduler
+# alone delays a thread by 0.25 s at times); a GIL held by SymPy would be the whole 0.8 s or more.
+OTHER_SESSION_MAX_DELAY = 0.5
 
 
 # ------------------------------------------------------------------------------------------------
@@ -213,7 +215,7 @@ def test_many_threads_at_once_identical_requests_computed_once():
         assert sorted(replies) == list(range(6)) and all(len(v) == 3 for v in replies.values())
         for k, rs in replies.items():
             assert all(r["ok"] and r["code"] == rs[0]["code"] for r in rs)
-            f = fw.load_function(rs[0]["code"]["f"])
+            f = fc.load_function(rs[0]["code"]["f"])
             np.testing.assert_allclose(f(np.array([0.5]), np.array([-1.0])),
                                        0.25 + (k + 1) + np.sin((k + 1) * 0.5), rtol=1e-14)
         assert p.stats["jobs"] + p.stats["shared"] == 18
@@ -240,7 +242,7 @@ def test_generated_code_passes_the_check_and_runs_without_builtins():
                  "(1 - x)^2 + 100*(y - x^2)^2", "7", "x/(x**2 + y**2 + 1)"):
         out = formula._sympy_stage(formula.check_formula(text))
         for src in out["code"].values():
-            fn = fw.load_function(src)
+            fn = fc.load_function(src)
             assert fn.__globals__["__builtins__"] == {}
             fn(np.array([0.3, 1.2]), np.array([-0.4, 2.0]))
 
@@ -289,8 +291,8 @@ HOSTILE_CODE = [
 
 @pytest.mark.parametrize("src", HOSTILE_CODE, ids=range(len(HOSTILE_CODE)))
 def test_generated_code_that_is_not_arithmetic_is_refused(src):
-    with pytest.raises(fw.CodeError):
-        fw.load_function(src)
+    with pytest.raises(fc.CodeError):
+        fc.load_function(src)
 
 
 def test_compromised_worker_reply_cannot_reach_the_server(monkeypatch):
@@ -340,8 +342,11 @@ def test_size_bounds_hold_for_what_sympy_builds(text):
 
 
 def test_the_static_check_of_the_formula_module_still_holds():
-    """formula.py never compiles; the worker module compiles only in load_function, after check_code."""
-    tree = ast.parse(open(fw.__file__, encoding="utf-8").read())
+    """Only formula_code compiles (in load_function, after check_code); the worker module never does."""
+    tree = ast.parse(open(fc.__file__, encoding="utf-8").read())
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
              and n.func.id in ("exec", "eval", "compile")]
     assert {c.func.id for c in calls} == {"exec", "compile"}
+    worker = ast.parse(open(fw.__file__, encoding="utf-8").read())
+    assert not [n for n in ast.walk(worker) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                and n.func.id in ("exec", "eval", "compile")]

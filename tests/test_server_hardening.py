@@ -158,7 +158,7 @@ def test_a_failing_page_shows_students_no_traceback_and_logs_it(tmp_path):
 # ------------------------------------------------------------------------------------------------
 ATTACK_APP = '''
 import streamlit as st
-import optlab.formula_worker as fw
+import optlab.surfaces.formula_worker as fw
 # The issue's formula as a program, straight to the worker (the checker would refuse the text):
 # one C-level gcd of million-digit integers. A long limit, so that it is running at SIGTERM.
 BOMB = ("*", ("**", ("**", ("**", ("/", ("int", 1000001), ("int", 1000000)), ("int", 100)),

@@ -1,4 +1,6 @@
-"""Streamlit widgets for OptLab pages (importing this package imports Streamlit).
+"""The Streamlit layer: the shared widgets and cached runs (this face), and one module per chapter
+(``optlab.ui.newton`` …) with that page's caches, widgets and caption wording.  Importing it
+imports Streamlit.
 
 Importing it also limits BLAS to one thread in the server process: a classroom server runs many
 sessions at once on few cores, and OpenBLAS's own threads then fight over them (measured on 2
@@ -14,9 +16,9 @@ thread was still importing pandas (Streamlit's data elements do, lazily), anothe
 figure found the half-initialised module and failed with "partially initialized module 'pandas'
 has no attribute 'Series'" (8 of 15 sessions opened at the same instant on a fresh server).
 :data:`STARTUP_IMPORTS` lists the modules that page runs used to import lazily
-(``tests/test_cold_start.py`` checks that no page run imports another third-party package, and
+(``tests/test_server_hardening.py`` checks that no page run imports another third-party package, and
 opens 15 sessions at once on fresh servers).  The SymPy worker for typed formulas is started here
-too, in the background (:mod:`optlab.formula_worker`), so the first formula does not wait for it.
+too, in the background (:mod:`optlab.surfaces.formula_worker`), so the first formula does not wait for it.
 """
 import copyreg
 import importlib
@@ -37,7 +39,7 @@ for _name in STARTUP_IMPORTS:
 
 import plotly.graph_objects as go  # noqa: E402
 
-from .. import formula_worker as _formula_worker  # noqa: E402
+from ..surfaces import formula_worker as _formula_worker  # noqa: E402
 
 _formula_worker.warm_up(background=True)
 
