@@ -668,8 +668,8 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
                stopped_at=stopped_at, stop_reason=stop_reason)
     if meter is not None:
         out["budget_steps"] = T
-        out["work"] = {"calls": meter.calls, "evals": meter.points, "cost": meter.cost(budget, T, B),
-                       "budget": budget.evals}
+        out["work"] = {"calls": meter.calls, "evals": meter.points,
+                       "cost": meter.cost(budget, done_at if T else 0, B), "budget": budget.evals}
     return out
 
 
