@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tools"))
 
 HOSTILE_FORMULA = "(((1000001/1000000)**100)**100)**100*x"
+NEWTON_FORMULA = "+".join(f"sin(x*{i})*cos(y*{i})" for i in range(1, 14))   # near the formula size limits
 BFGS_SLOW = "bfgs:c1=0.5,max_backtracks=60,shrink=0.9"
 NEWTON_LS = "newton:c1=0.5,line_search=1,max_backtracks=60,shrink=0.9"
 ARENA = "pages/7_Optimizer_arena.py"
@@ -68,11 +69,30 @@ CASES: list[Case] = [
     Case("pages/2_Gradient_descent.py", "open", "typical"),
     # --- Newton -----------------------------------------------------------------------------
     Case(NEWTON, "open, move the 1-D start", "typical", [{"nw1_x0": 0.5}]),
-    Case(NEWTON, "2-D: most iterations 200", "typical", [{"nw2_steps": 200}]),
+    Case(NEWTON, "1-D: step through the iterates", "typical", [{"nw1_k": 1}, {"nw1_k": 2}]),
+    Case(NEWTON, "2-D: open the section, most iterations 200", "typical",
+         [{"nw_section": "Two dimensions"}, {"nw2_steps": 200}]),
+    Case(NEWTON, "2-D: step through the iterates, switch to LM", "typical",
+         [{"nw_section": "Two dimensions"}, {"nw2_k": 3}, {"nw2_variant": "lm"}]),
+    Case(NEWTON, "cost: open the comparison (Himmelblau), move n", "typical",
+         [{"nw_section": "What it costs"}, {"nw3_n": 10}]),
+    Case(NEWTON, "BFGS: open, step through", "typical", [{"nw_section": "BFGS"}, {"nw3_k": 3}]),
     Case(NEWTON, "hostile formula in the 2-D formula box", "worst",
-         [{"nw2_surface": "custom"}, {"nw2_formula": HOSTILE_FORMULA}]),
-    Case(NEWTON, "typed formula near the size limits in the 2-D box", "worst",
-         [{"nw2_surface": "custom"}, {"nw2_formula": "+".join(f"sin(x*{i})*cos(y*{i})" for i in range(1, 14))}]),
+         [{"nw_section": "Two dimensions"}, {"nw2_surface": "custom"}, {"nw2_formula": HOSTILE_FORMULA}]),
+    Case(NEWTON, "typed formula near the size limits in the 2-D box, damped, 200 steps", "worst",
+         [{"nw_section": "Two dimensions"}, {"nw2_surface": "custom"}, {"nw2_formula": NEWTON_FORMULA},
+          {"nw2_steps": 200}]),
+    Case(NEWTON, "… the comparison on it (3 Newtons, BFGS, 61 gradient-descent rates)", "worst",
+         [{"nw_section": "What it costs"}], query={"sec": "cost", "s": "custom", "f": NEWTON_FORMULA}),
+    Case(NEWTON, "… BFGS on it", "worst", query={"sec": "bfgs", "s": "custom", "f": NEWTON_FORMULA}),
+    Case(NEWTON, "the comparison on Rosenbrock (gradient descent's search runs out of budget)", "worst",
+         query={"sec": "cost", "s": "rosenbrock", "x0": "-1.5", "y0": "2"}),
+    Case(NEWTON, "the comparison on Goldstein–Price from (1, 1.6) (BFGS 200 steps)", "worst",
+         query={"sec": "cost", "s": "goldstein_price", "x0": "1", "y0": "1.6"}),
+    Case(NEWTON, "BFGS section on Goldstein–Price from (1, 1.6)", "worst",
+         query={"sec": "bfgs", "s": "goldstein_price", "x0": "1", "y0": "1.6"}),
+    Case(NEWTON, "2-D: LM δ = 0.01 with line search on Beale from (−4, 4), 200 steps", "worst",
+         query={"sec": "2d", "s": "beale", "x0": "-4", "y0": "4", "m2": "lm", "d2": "0.01", "n": "200"}),
     # --- adaptive methods -------------------------------------------------------------------
     Case(ADAPTIVE, "open", "typical"),
     Case(ADAPTIVE, "State at a step: 2000 steps", "typical",

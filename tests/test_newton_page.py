@@ -487,3 +487,42 @@ def test_switching_language_keeps_the_state():
     assert (at.number_input(key="nw2_x0").value, at.radio(key="nw2_variant").value, at.slider(key="nw2_mu").value) \
         == (1.0, "lm", 2.5)
     assert url_state(at) == before
+
+
+# ----------------------------------------------------------------------------------------------
+# Bounded work
+# ----------------------------------------------------------------------------------------------
+FORMULA_13 = "+".join(f"sin(x*{i})*cos(y*{i})" for i in range(1, 14))
+
+
+@pytest.mark.parametrize("spec, x0", [(("rosenbrock", (("a", 1.0), ("b", 100.0))), (-1.5, 2.0)),
+                                      (("goldstein_price", ()), (1.0, 1.6)),
+                                      (("formula", FORMULA_13, ((-3.0, 3.0), (-3.0, 3.0))), (-2.25, -2.25))])
+def test_the_comparison_stays_within_one_rerun_and_says_what_it_cut(spec, x0):
+    from optlab.budget import RERUN
+
+    entries, gd = nw.race(spec, x0)
+    factor = 1.0 if spec[0] == "formula" else nw.BUILTIN_FACTOR
+    newton_bfgs = sum(float(e.trajectory.work["cost"]) for e in entries if e.trajectory is not None)
+    for e in entries:
+        if e.trajectory is not None:
+            assert e.trajectory.work["budget"] == RERUN * nw.RACE_SHARE * factor
+    # gradient descent's search gets what is left of the rerun: never more than one rerun in all
+    assert nw.budget_for(spec, 1.0, newton_bfgs / factor).evals + newton_bfgs <= RERUN * factor + 1e-6
+    text, _warn = nw.race_text(entries, gd)
+    g = entries[3]
+    if spec[0] == "rosenbrock":
+        assert g.ending.status == "cut" and gd.cut_at > 0
+        assert f"after {gd.cut_at:,} steps, where the search stopped: more work than this page computes" in text
+        assert nw.bar_rows(entries)[3][4] == f"stopped at {gd.cut_at:,}: work limit"
+    # deterministic: the same request is cut at the same step
+    nw.gd_reference.clear()
+    again, gd2 = nw.race(spec, x0)
+    assert gd2.cut_at == gd.cut_at and gd2.best_steps == gd.best_steps
+
+
+def test_a_cut_2d_run_is_said():
+    end = qm.Ending("cut", 57, 200, "saddle", np.array([0.1, 0.2]), 1.0, 0.5)
+    t = nw.summary_caption(end, "N")
+    assert t.startswith("N was stopped after 57 steps: more work than this page computes in one go.")
+    assert "saddle" not in t                                      # not a stationary point: no kind claimed

@@ -268,14 +268,17 @@ def _mu_rule(h, damping, min_curvature):
     return mu
 
 
-def newton_1d(fun: Function1D | str, x0: float, steps: int = 12, *, tol: float = 1e-13, **hyper) -> Newton1D:
+def newton_1d(fun: Function1D | str, x0: float, steps: int = 12, *, tol: float = 1e-13, budget=None,
+              **hyper) -> Newton1D:
     """Run the engine's ``newton`` (hyperparameters ``hyper``: lr, line_search, damping, …) on ``fun``.
 
-    The run stops once |f'| ≤ ``tol``; a divergence is flagged, never raised.
+    The run stops once |f'| ≤ ``tol``; a divergence is flagged, never raised; ``budget``
+    (:mod:`optlab.budget`) bounds its work.
     """
     fun = get_1d(fun) if isinstance(fun, str) else fun
     opt = optimizers.make("newton", **hyper)
-    tr = run(fun, opt, np.array([float(x0)]), int(steps), record="full", tol=tol)
+    kw = {} if budget is None else {"budget": budget}
+    tr = run(fun, opt, np.array([float(x0)]), int(steps), record="full", tol=tol, **kw)
     tr.label = "Newton"
     xs = np.asarray(tr.xs, dtype=float)[:, 0]
     with np.errstate(all="ignore"):
@@ -765,17 +768,25 @@ class GDReference:
     steps: int
     tol: float
     best_x: Array = None     # where the best learning rate's run ended
+    cut_at: int = -1         # a work budget stopped the search after this many steps (−1: never)
 
 
-def best_gd(surface, x0, steps: int = 5000, tol: float = 1e-8, lrs=None, *, first_chunk: int = 64) -> GDReference:
+def best_gd(surface, x0, steps: int = 5000, tol: float = 1e-8, lrs=None, *, first_chunk: int = 64,
+            budget=None) -> GDReference:
     r"""Plain gradient descent (``sgd``) for every learning rate of ``lrs`` (default 10⁻⁵ … 10, 10
     per decade), batched; the best one reaches ‖∇f‖ ≤ ``tol`` in the fewest steps (if none does
     within ``steps``: the lowest final loss that did not diverge).
 
     SGD without momentum has no state, so the batch is advanced in chunks (64, 128, 256 … steps)
     and stops as soon as one learning rate has converged: no other can beat it any more.  Runs
-    still going then keep ``converged_at = −1``.
+    still going then keep ``converged_at = −1``.  ``budget`` (:mod:`optlab.budget`) bounds the
+    whole search: the chunks share it, and when it runs out the search stops there (``cut_at``).
     """
+    from ..budget import as_budget
+
+    bud = as_budget(budget)
+    spent = 0.0
+    cut_at = -1
     lrs = np.logspace(-5, 1, 61) if lrs is None else np.asarray(lrs, dtype=float).reshape(-1)
     x0 = np.asarray(x0, dtype=float).reshape(-1)
     B = len(lrs)
@@ -787,7 +798,8 @@ def best_gd(surface, x0, steps: int = 5000, tol: float = 1e-8, lrs=None, *, firs
     done, chunk = 0, int(first_chunk)
     while alive.size and done < int(steps):
         n = min(chunk, int(steps) - done)
-        tr = run(surface, optimizers.make("sgd", lr=lrs[alive]), x[alive], n, tol=tol, record="summary")
+        kw = {} if bud is None else {"budget": bud.minus(spent)}
+        tr = run(surface, optimizers.make("sgd", lr=lrs[alive]), x[alive], n, tol=tol, record="summary", **kw)
         c = np.asarray(tr.converged_at, dtype=int)
         d = np.asarray(tr.diverged_at, dtype=int)
         fl[alive] = np.asarray(tr.final_loss, dtype=float)
@@ -795,8 +807,13 @@ def best_gd(surface, x0, steps: int = 5000, tol: float = 1e-8, lrs=None, *, firs
         conv[alive[c >= 0]] = done + c[c >= 0]
         div[alive[d >= 0]] = done + d[d >= 0]
         x[alive] = np.asarray(tr.final_x, dtype=float)
-        done += n
+        done += int(tr.steps) if tr.cut is not None else n
+        if tr.work:
+            spent += float(tr.work["cost"])
         if (c >= 0).any():
+            break
+        if tr.cut is not None:
+            cut_at = done
             break
         alive = alive[(d < 0)]
         chunk *= 2
@@ -808,7 +825,7 @@ def best_gd(surface, x0, steps: int = 5000, tol: float = 1e-8, lrs=None, *, firs
         good = (div < 0) & np.isfinite(fl)
         i = int(np.flatnonzero(good)[np.argmin(fl[good])]) if good.any() else 0
         best_steps = -1
-    return GDReference(lrs, conv, div, fl, float(lrs[i]), best_steps, int(steps), float(tol), x[i].copy())
+    return GDReference(lrs, conv, div, fl, float(lrs[i]), best_steps, int(steps), float(tol), x[i].copy(), cut_at)
 
 
 def bfgs_estimates(surface, xs, inv_hessians) -> tuple[Array, Array, Array]:
@@ -1164,6 +1181,8 @@ def ending_gd(surface, gd: GDReference) -> Ending:
     x = gd.best_x if gd.best_x is not None else np.full(2, np.nan)
     if gd.best_steps >= 0:
         return Ending("converged", int(gd.best_steps), int(gd.steps), kind, x, fx, gn)
+    if gd.cut_at >= 0:
+        return Ending("cut", int(gd.cut_at), int(gd.steps), kind, x, fx, gn)
     return Ending("steps", int(gd.steps), int(gd.steps), kind, x, fx, gn)
 
 

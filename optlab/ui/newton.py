@@ -16,6 +16,7 @@ from typing import Any, Mapping
 import streamlit as st
 
 from .. import surfaces
+from ..budget import RERUN, Budget
 from ..chapters import newton as model
 from ..errors import FormulaError, OptlabError
 from ..i18n import domain
@@ -39,6 +40,24 @@ DIMS = [2, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000]
 FLOPS_PER_SECOND = 1e12
 START_RANGE = 100.0   # a start (x₀, y₀) is inside ±START_RANGE
 LM_RACE = {"damping": 0.0, "min_curvature": 1.0, "line_search": True}  # the comparison's LM
+
+# Work budgets (optlab.budget, in evaluation units calibrated on the dearest surface, a typed formula
+# near the size limits): one rerun computes at most RERUN of them.  A section's main run gets a
+# quarter; the comparison's Newton and BFGS runs an eighth each, and gradient descent's learning-rate
+# search what is left of the rerun.  The built-in surfaces cost at most half as much per unit as
+# that formula (bench/bench_worst_case.py: Goldstein–Price, the dearest, 0.25 µs per unit against
+# 0.51 µs), so their budgets are twice as large.  Every budget depends on the settings only: the
+# same link is cut at the same step on every server, and results stay cacheable.
+SECTION_SHARE = 0.25
+RACE_SHARE = 0.125
+BUILTIN_FACTOR = 2.0
+
+
+def budget_for(spec: tuple, share: float, spent: float = 0.0) -> Budget:
+    """The work budget of one computation on the surface ``spec``: ``share`` of a rerun (minus what
+    the rerun already ``spent``), twice as large on a built-in surface."""
+    factor = 1.0 if spec[0] == "formula" else BUILTIN_FACTOR
+    return Budget(max(0.0, RERUN * share - spent) * factor)
 
 # ----------------------------------------------------------------------------------------------
 # The page's state (in the URL): sections and widgets
@@ -170,26 +189,31 @@ def variant_label(variant: str, hyper: Mapping[str, Any]) -> str:
 # ----------------------------------------------------------------------------------------------
 @text_cache_data(max_entries=64, show_spinner=False)  # holds the engine's text: keyed by language
 def run_1d(name: str, x0: float, items: tuple, steps: int = STEPS_1D) -> model.Newton1D:
-    """Newton's iterates on the 1-D function ``name`` (hyperparameters as ``hyper_items``)."""
-    return model.newton_1d(name, float(x0), int(steps), tol=TOL_1D, **dict(items))
+    """Newton's iterates on the 1-D function ``name`` (hyperparameters as ``hyper_items``): 12 steps
+    of at most 33 evaluations each, well within a section's budget."""
+    return model.newton_1d(name, float(x0), int(steps), tol=TOL_1D, budget=Budget(RERUN * SECTION_SHARE),
+                           **dict(items))
 
 
 @text_cache_data(max_entries=128, show_spinner=False)
-def run_2d(spec: tuple, items: tuple, x0: tuple, steps: int, optimizer: str = "newton"):
+def run_2d(spec: tuple, items: tuple, x0: tuple, steps: int, optimizer: str = "newton",
+           share: float = SECTION_SHARE):
     """The engine's Newton (or BFGS) on a surface, record="full" (directions, Hessians or BFGS's
-    estimate per step), stopped at ‖∇f‖ ≤ TOL."""
-    return model.run_method(get_surface(spec), optimizer, dict(items), tuple(float(v) for v in x0), int(steps), TOL)
+    estimate per step), stopped at ‖∇f‖ ≤ TOL, within ``share`` of a rerun's work budget."""
+    return model.run_method(get_surface(spec), optimizer, dict(items), tuple(float(v) for v in x0), int(steps), TOL,
+                            budget=budget_for(spec, share))
 
 
-def run_bfgs(spec: tuple, x0: tuple, steps: int = BFGS_STEPS):
-    return run_2d(spec, hyper_items({}), x0, steps, "bfgs")
+def run_bfgs(spec: tuple, x0: tuple, steps: int = BFGS_STEPS, share: float = SECTION_SHARE):
+    return run_2d(spec, hyper_items({}), x0, steps, "bfgs", share)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def gd_reference(spec: tuple, x0: tuple, steps: int = GD_STEPS, tol: float = TOL) -> model.GDReference:
+def gd_reference(spec: tuple, x0: tuple, spent: float = 0.0, steps: int = GD_STEPS,
+                 tol: float = TOL) -> model.GDReference:
     """Gradient descent with the best of 61 learning rates (batched, stopped at the first
-    convergence; cached)."""
-    return model.best_gd(get_surface(spec), x0, int(steps), tol)
+    convergence; cached), within what is left of a rerun's budget after ``spent``."""
+    return model.best_gd(get_surface(spec), x0, int(steps), tol, budget=budget_for(spec, 1.0, spent))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -217,15 +241,24 @@ def race(spec: tuple, x0: tuple) -> tuple[list[Entry], model.GDReference]:
     with its best learning rate, BFGS — on one surface from one start."""
     surface = get_surface(spec)
     out = []
+    spent = 0.0
     for key, hyper in (("pure", model.newton_variant("pure")), ("damped", model.newton_variant("damped")),
                        ("lm", model.newton_variant("lm", **LM_RACE))):
-        tr = run_2d(spec, hyper_items(hyper), x0, RACE_STEPS)
+        tr = run_2d(spec, hyper_items(hyper), x0, RACE_STEPS, "newton", RACE_SHARE)
         out.append(Entry(key, "newton", model.ending(surface, tr), RACE_STEPS, tr))
-    gd = gd_reference(spec, x0)
-    out.append(Entry("gd", "sgd", model.ending_gd(surface, gd), gd.steps))
-    tr = run_bfgs(spec, x0, RACE_STEPS)
+        spent += _spent(tr, spec)
+    tr = run_bfgs(spec, x0, RACE_STEPS, RACE_SHARE)
+    spent += _spent(tr, spec)
+    gd = gd_reference(spec, x0, float(spent))          # what is left of the rerun (same on every server)
+    out.insert(3, Entry("gd", "sgd", model.ending_gd(surface, gd), gd.steps))
     out.append(Entry("bfgs", "bfgs", model.ending(surface, tr), RACE_STEPS, tr))
     return out, gd
+
+
+def _spent(tr, spec) -> float:
+    """The work a run cost, in a plain rerun's units (a built-in surface's budget is scaled)."""
+    factor = 1.0 if spec[0] == "formula" else BUILTIN_FACTOR
+    return float(tr.work["cost"]) / factor if tr.work else 0.0
 
 
 # ----------------------------------------------------------------------------------------------
@@ -616,8 +649,9 @@ def summary_caption(end: model.Ending, label: str) -> str:
         return _("{label} diverged at step {k}; its last finite point is {where}.").format(
             label=label, k=end.at, where=where)
     if end.status == "cut":
-        return _("{label} was stopped after {steps} by this page's work limit, at {where} (‖∇f‖ = {g}).").format(
-            label=label, steps=n_steps(end.at), where=where, g=num(end.grad_norm, 3))
+        return _("{label} was stopped after {steps}: more work than this page computes in one go. It is at "
+                 "{where} (‖∇f‖ = {g}).").format(label=label, steps=n_steps(end.at), where=where,
+                                                  g=num(end.grad_norm, 3))
     return _("{label} did not reach ‖∇f‖ ≤ {tol} within {steps}; it is at {where} (f = {f}, ‖∇f‖ = {g}).").format(
         label=label, tol=TOL_TEXT, steps=n_steps(end.steps), where=where, f=num(end.final_f, 6),
         g=num(end.grad_norm, 3))
@@ -663,7 +697,7 @@ def bar_text(e: Entry) -> str:
     if end.status == "diverged":
         return _("diverged at step {k}").format(k=f"{end.at:,}")
     if end.status == "cut":
-        return _("work limit: stopped at {k}").format(k=f"{end.at:,}")
+        return _("stopped at {k}: work limit").format(k=f"{end.at:,}")
     return _("not within {n}").format(n=f"{e.budget:,}")
 
 
@@ -697,6 +731,10 @@ def race_text(entries: list[Entry], gd: model.GDReference) -> tuple[str, str | N
     if g.ending.reached:
         lines.append(_("Gradient descent: {steps} with its best learning rate, lr = {lr} (the best of {n} from "
                        "10⁻⁵ to 10).").format(steps=n_steps(g.ending.at), lr=lr, n=len(gd.lrs)))
+    elif g.ending.status == "cut":
+        lines.append(_("Gradient descent: none of {n} learning rates from 10⁻⁵ to 10 had reached ‖∇f‖ ≤ {tol} "
+                       "after {steps}, where the search stopped: more work than this page computes in one go.")
+                     .format(n=len(gd.lrs), tol=TOL_TEXT, steps=n_steps(g.ending.at)))
     else:
         lines.append(_("Gradient descent: none of {n} learning rates from 10⁻⁵ to 10 reached ‖∇f‖ ≤ {tol} within "
                        "{steps}.").format(n=len(gd.lrs), tol=TOL_TEXT, steps=n_steps(gd.steps)))
