@@ -526,3 +526,43 @@ def test_a_cut_2d_run_is_said():
     t = nw.summary_caption(end, "N")
     assert t.startswith("N was stopped after 57 steps: more work than this page computes in one go.")
     assert "saddle" not in t                                      # not a stationary point: no kind claimed
+
+
+def test_the_explanations_are_true_for_their_setups():
+    """"What to look for" is shown after Commit, at the question's setup: each claim it makes there."""
+    h = surfaces.get("himmelblau")
+    # Q_NEGATIVE: pure Newton climbs to the maximum; damped ends in a valley
+    res = qm.newton_1d("quartic", 0.5, 12)
+    assert qm.ending_1d(qm.get_1d("quartic"), res).kind == "maximum" and res.kind[0] == "maximum"
+    res = qm.newton_1d("quartic", 0.5, 12, **qm.newton_variant("damped"))
+    assert qm.ending_1d(qm.get_1d("quartic"), res).kind == "minimum"
+    # Q_FLAT: damped converges from every start in the window
+    for x0 in np.linspace(*qm.get_1d("log_cosh").window, 17):
+        assert qm.newton_1d("log_cosh", x0, 40, **qm.newton_variant("damped")).converged_at >= 0
+    # Q_SADDLE: the model is a saddle at every iterate; damped escapes to a minimum
+    tr = qm.run_method(h, "newton", qm.newton_variant("pure"), (1.0, 2.5), 50, 1e-8)
+    assert {qm.local_model(h, x).kind for x in tr.xs[: tr.converged_at + 1]} == {"saddle"}
+    tr = qm.run_method(h, "newton", qm.newton_variant("damped"), (1.0, 2.5), 50, 1e-8)
+    assert qm.ending(h, tr).kind == "minimum"
+    # Q_LINESEARCH: every step passes the Armijo test at s = 1, the Newton direction goes downhill, the model
+    # stays a saddle
+    tr = qm.run_method(h, "newton", qm.newton_variant("damped"), (-0.5, 2.5), 50, 1e-8)
+    n = tr.converged_at
+    assert np.all(tr.states["n_backtracks"][:n] == 0) and np.all(tr.states["step_length"][:n] == 1.0)
+    assert all(qm.local_model(h, x).descent and qm.local_model(h, x).kind == "saddle" for x in tr.xs[:n])
+    # Q_LM: μ drops to 0 near the minimum, whose Hessian has eigenvalues above δ = 1
+    tr = qm.run_method(h, "newton", qm.newton_variant("lm", damping=0.0, min_curvature=1.0), (-0.5, 2.5), 50, 1e-8)
+    assert tr.states["damping_used"][tr.converged_at - 1, 0] == 0
+    assert np.linalg.eigvalsh(h.hessian(tr.xs[tr.converged_at][None]))[0].min() > 1
+    # Q_SINGULAR: damped Newton falls back to −∇f (and gets there)
+    f = surfaces.from_formula("(x - 1)**2")
+    tr = qm.run_method(f, "newton", qm.newton_variant("damped"), (-1.5, 1.5), 50, 1e-8)
+    np.testing.assert_allclose(tr.states["direction"][0], -f.grad(np.array([[-1.5, 1.5]]))[0])
+    # Q_GD: the best learning rate's factor on the flat direction is about 1 − 2/(κ + 1), and "about a thousand"
+    q = surfaces.get("quadratic", condition=100.0, angle=30.0)
+    gd = qm.best_gd(q, np.array([-2.5, 1.5]), 20_000, 1e-8)
+    assert 900 <= gd.best_steps <= 1500 and abs((1 - gd.best_lr) - (1 - 2 / 101)) < 0.01
+    # Q_CROSSOVER: the numbers it quotes
+    by = {r.name: r.total for r in qm.cost_table(10)}
+    assert round(by["newton"]) == 663 and by["bfgs"] == 830 and qm.cost_crossover() == 15
+    assert 35_000 < qm.cost_verdict(10**6).factor < 45_000

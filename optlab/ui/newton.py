@@ -723,9 +723,9 @@ def race_text(entries: list[Entry], gd: model.GDReference) -> tuple[str, str | N
             tol=TOL_TEXT))
     else:
         names = _(", ").join(f"**{entry_label(entries[i])}**" for i in best)
-        lines.append(ngettext("Fewest iterations to a minimum: {names} ({steps}).",
-                              "Fewest iterations to a minimum, a tie: {names} ({steps} each).", len(best)).format(
-            names=names, steps=n_steps(at_min[best[0]])))
+        fewest = (_("Fewest iterations to a minimum: {names} ({steps}).") if len(best) == 1 else
+                  _("Fewest iterations to a minimum, a tie: {names} ({steps} each)."))
+        lines.append(fewest.format(names=names, steps=n_steps(at_min[best[0]])))
     g = next(e for e in entries if e.key == "gd")
     lr = f"{gd.best_lr:.3g}"
     if g.ending.reached:
@@ -974,8 +974,8 @@ Q_FLAT = lessons.Question(
     outcome=outcome_converges_1d,
     explanation=N_("Far from 0 the function is almost a straight line (f″ → 0), so the parabola is very flat and "
                    "its vertex far away: each jump lands further out than the last, and the run is stopped with a "
-                   "warning. Below |x₀| = 1.0887 pure Newton converges; *Damped Newton* converges from anywhere, "
-                   "because the line search shortens the overshooting jumps."))
+                   "warning. Below |x₀| = 1.0887 pure Newton converges; *Damped Newton* converges from every start "
+                   "in the window, because the line search shortens the overshooting jumps."))
 
 Q_X4 = lessons.Question(
     "nw_x4", N_("A flat minimum"),
@@ -986,7 +986,7 @@ Q_X4 = lessons.Question(
     outcome=outcome_rate_1d,
     explanation=N_("The vertex of the parabola at x is at 2x/3, so the error only shrinks by the factor 2/3 per "
                    "step — linear, like gradient descent. Quadratic convergence needs f″(x*) > 0: compare with "
-                   "*Smooth and convex eˣ − 2x*."))
+                   "*Convex: eˣ − 2x*."))
 
 Q_X4_FACTOR = lessons.Question(
     "nw_x4_factor", N_("How slow is linear?"),
@@ -1072,9 +1072,9 @@ Q_CROSSOVER = lessons.Question(
     state={"sec": "cost", "nd": 10},
     choices=(N_("BFGS's"), N_("Newton's (or they cost the same)")),
     outcome=outcome_bfgs_cheaper,
-    explanation=N_("Newton's: 333 + 300 + 30 = 663 flops against BFGS's 800 + 30 = 830. The n³/3 of the solve only "
-                   "wins over BFGS's 8n² from n = 15 on; at n = 10⁶ a Newton iteration costs about 40,000 BFGS "
-                   "iterations."))
+    explanation=N_("Newton's: 333 + 300 + 30 = 663 flops against BFGS's 800 + 30 = 830. Only from n = 15 on does "
+                   "the n³/3 of the solve make Newton's iteration the dearer one; at n = 10⁶ a Newton iteration costs "
+                   "about 40,000 BFGS iterations."))
 
 Q_BFGS = lessons.Question(
     "nw_bfgs", N_("How fast does BFGS learn the curvature?"),
