@@ -241,7 +241,7 @@ def bfgs_view(spec: tuple, start: tuple, hide: bool):
         return
     st.markdown(text)
     st.caption(_("The two curves show the shapes of the quadratic forms ½dᵀMd (each drawn at its own scale): an "
-                 "ellipse for a definite matrix, hyperbolas for an indefinite one.") + " " + shape)
+                 "ellipse for a definite matrix, hyperbolas for an indefinite one.") + view.SEP() + shape)
     ui.show_figure(fig.bfgs_error(err, k, height=250), key="nw3_bfgs_err")
 
 

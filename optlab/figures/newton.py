@@ -265,7 +265,7 @@ def model_traces(model: qm.LocalModel, window, *, color: str = NEWTON, name: str
             continue
         if through:
             # a white halo keeps the violet curve readable on the dark end of the colour scale
-            traces.append(_curve_trace(pts, "halo", "rgba(255,255,255,0.75)", 6.0, "solid", legend=False,
+            traces.append(_curve_trace(pts, "", "rgba(255,255,255,0.75)", 6.0, "solid", legend=False,
                                        group="model", hover=""))
             traces[-1]["hoverinfo"] = "skip"
             traces.append(_curve_trace(pts, _("{name} ({kind})").format(name=name, kind=kind), color,

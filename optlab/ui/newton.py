@@ -19,7 +19,7 @@ from .. import surfaces
 from ..budget import RERUN, Budget
 from ..chapters import newton as model
 from ..errors import FormulaError, OptlabError
-from ..i18n import domain
+from ..i18n import current, domain
 from ..specs import hyper_items, surface_spec
 from . import lessons, state
 from .i18n import cache_data as text_cache_data
@@ -422,6 +422,11 @@ def _set_start(x: float, y: float) -> None:
     st.session_state[X0.key], st.session_state[Y0.key] = float(x), float(y)
 
 
+def SEP() -> str:
+    """What goes between two sentences: a space in English, nothing after a Chinese full stop."""
+    return "" if current() == "zh" else " "
+
+
 # ----------------------------------------------------------------------------------------------
 # Numbers as a reader sees them
 # ----------------------------------------------------------------------------------------------
@@ -509,31 +514,31 @@ def caption_1d(res: model.Newton1D, k: int, hyper: Mapping[str, Any], label: str
     if r.took_step:
         if math.isfinite(r.next_x):
             if r.fallback:
-                text += " " + _("The vertex is not downhill, so the line search goes along −f′ instead.")
+                text += SEP() + _("The vertex is not downhill, so the line search goes along −f′ instead.")
             elif r.to_vertex and r.kind == "maximum":
-                text += " " + _("{label} jumps to that maximum regardless.").format(label=label)
+                text += SEP() + _("{label} jumps to that maximum regardless.").format(label=label)
             elif r.to_vertex:
-                text += " " + _("The step goes to the vertex.")
+                text += SEP() + _("The step goes to the vertex.")
             move = {"downhill": _("downhill"), "uphill": _("uphill"), "level": _("no change")}[r.direction]
-            text += " " + _("x{k1} = {x}: f changes by {df} ({move}).").format(
+            text += SEP() + _("x{k1} = {x}: f changes by {df} ({move}).").format(
                 k1=sub(r.k + 1), x=num(r.next_x, 6), df=num(r.df, 3), move=move)
             if r.searched:
                 if r.stayed:
-                    text += " " + _("The line search found no step that decreases f enough: x stays.")
+                    text += SEP() + _("The line search found no step that decreases f enough: x stays.")
                 else:
-                    text += " " + ngettext("The line search accepted s = {s} after {n} halving.",
+                    text += SEP() + ngettext("The line search accepted s = {s} after {n} halving.",
                                            "The line search accepted s = {s} after {n} halvings.",
                                            r.n_backtracks).format(s=num(r.step_length), n=r.n_backtracks)
         else:
-            text += " " + _("Step {k1} fails: {reason}.").format(k1=r.k + 1, reason=_(res.diverged_reason))
+            text += SEP() + _("Step {k1} fails: {reason}.").format(k1=r.k + 1, reason=_(res.diverged_reason))
     elif r.converged:
-        text += " " + _("Converged: |f′| ≤ {tol} after {steps}.").format(tol=TOL_1D_TEXT, steps=n_steps(r.k))
+        text += SEP() + _("Converged: |f′| ≤ {tol} after {steps}.").format(tol=TOL_1D_TEXT, steps=n_steps(r.k))
     else:
         end = model.ending_1d(model.get_1d(res.name), res)
         if end.status in ("floor", "fixed"):
-            text += " " + _("The run stopped here: {reason}.").format(reason=_(end.reason))
+            text += SEP() + _("The run stopped here: {reason}.").format(reason=_(end.reason))
         elif end.status == "steps":
-            text += " " + _("This is the last of the {n} steps computed; |f′| is still above {tol}.").format(
+            text += SEP() + _("This is the last of the {n} steps computed; |f′| is still above {tol}.").format(
                 n=STEPS_1D, tol=TOL_1D_TEXT)
     return text
 
@@ -563,7 +568,7 @@ def rate_caption(fun: model.Function1D, res: model.Newton1D) -> str:
         text = _("Errors |xₖ − x*| = {errors}: they shrink, but over the last steps neither by a steady factor "
                  "(linear) nor by squaring (quadratic).").format(errors=errs)
     if r.curvature < 0:
-        text += " " + _("Careful: x* = {x} is a **maximum** of f (f″ < 0 there).").format(x=num(r.x_star, 6))
+        text += SEP() + _("Careful: x* = {x} is a **maximum** of f (f″ < 0 there).").format(x=num(r.x_star, 6))
     return text
 
 
@@ -611,26 +616,26 @@ def caption_2d(local: model.LocalModel, trace, nxt, k: int, label: str) -> str:
     text = _("At x{k} the model's Hessian has eigenvalues λ = ({lam}): {kind}.").format(
         k=sub(k), lam=lam, kind=_(KIND_SENTENCE[r.kind]))
     if r.mu:
-        text += " " + _("Levenberg–Marquardt added μ = {mu} to both eigenvalues of ∇²f.").format(mu=num(r.mu))
+        text += SEP() + _("Levenberg–Marquardt added μ = {mu} to both eigenvalues of ∇²f.").format(mu=num(r.mu))
     if r.searched:
         if r.fallback:
-            text += " " + _("The Newton direction does not go downhill (gᵀd ≥ 0 or undefined), so the line search "
+            text += SEP() + _("The Newton direction does not go downhill (gᵀd ≥ 0 or undefined), so the line search "
                             "uses the steepest-descent direction −∇f instead.")
         if r.accepted >= 0:
-            text += " " + ngettext("It tried {n} step length and accepted s = {s} (f: {f0} → {f1}).",
+            text += SEP() + ngettext("It tried {n} step length and accepted s = {s} (f: {f0} → {f1}).",
                                    "It tried {n} step lengths and accepted s = {s} (f: {f0} → {f1}).", r.tries).format(
                 n=r.tries, s=num(r.step), f0=num(r.f0), f1=num(r.f_accepted))
         else:
-            text += " " + ngettext("Its {n} try did not decrease f enough: the step is 0.",
+            text += SEP() + ngettext("Its {n} try did not decrease f enough: the step is 0.",
                                    "None of its {n} tries decreased f enough: the step is 0.", r.tries).format(n=r.tries)
     elif r.to_center and r.kind == "maximum":
-        text += " " + _("{label} jumps to that maximum of the model regardless.").format(label=label)
+        text += SEP() + _("{label} jumps to that maximum of the model regardless.").format(label=label)
     elif r.to_center and r.kind == "saddle":
-        text += " " + _("{label} jumps to that saddle point of the model regardless.").format(label=label)
+        text += SEP() + _("{label} jumps to that saddle point of the model regardless.").format(label=label)
     elif r.to_center and r.kind == "minimum":
-        text += " " + _("{label} jumps to the model's minimum.").format(label=label)
+        text += SEP() + _("{label} jumps to the model's minimum.").format(label=label)
     if r.took_step and not r.next_finite:
-        text += " " + _("The step from here is not finite: the run stops (see the warning).")
+        text += SEP() + _("The step from here is not finite: the run stops (see the warning).")
     return text
 
 
@@ -791,14 +796,14 @@ def cost_text(n: int) -> str:
         n=f"{n:,}", r=fmt_times(v.newton_over_gd), t1=fmt_seconds(v.newton / FLOPS_PER_SECOND),
         t2=fmt_seconds(v.gd / FLOPS_PER_SECOND), mem=fmt_bytes(8.0 * n * n))
     if v.cheaper == "bfgs":
-        text += " " + _("BFGS avoids the n³ solve: one Newton iteration costs **{f} times** as much as one BFGS "
+        text += SEP() + _("BFGS avoids the n³ solve: one Newton iteration costs **{f} times** as much as one BFGS "
                         "iteration, but BFGS still keeps an n × n matrix.").format(f=fmt_times(v.factor))
     elif v.cheaper == "newton":
-        text += " " + _("At so small an n, BFGS's n² bookkeeping (8n²) costs more than Newton's solve (n³/3): one "
+        text += SEP() + _("At so small an n, BFGS's n² bookkeeping (8n²) costs more than Newton's solve (n³/3): one "
                         "BFGS iteration costs **{f} times** as much as one Newton iteration. From n = {cross} on, "
                         "BFGS is the cheaper one.").format(f=fmt_times(v.factor), cross=model.cost_crossover())
     else:
-        text += " " + _("At this n, one BFGS iteration costs exactly as much as one Newton iteration.")
+        text += SEP() + _("At this n, one BFGS iteration costs exactly as much as one Newton iteration.")
     return text
 
 
@@ -813,9 +818,10 @@ def cost_captions(n: int, entries: list[Entry]) -> list[str]:
                                                   flops=fmt_flops(it * by[e.optimizer].total) if it > 0 else UNDEFINED))
     out.append(_("If the iteration counts above carried over to n dimensions (they do not exactly: gradient descent "
                  "slows down with the condition number, Newton does not), the total work would be {parts} flops "
-                 "(— where a method did not get there).").format(parts="; ".join(parts)))
+                 "(— where a method did not get there).").format(parts=_("; ").join(parts)))
     for row in table:
-        out.append(f"{row.title}: " + ", ".join(f"{what} {fmt_flops(fl)}" for what, fl, _tex in row.parts))
+        out.append(_("{name}: {flops}").format(name=row.title, flops=_(", ").join(
+            f"{what} {fmt_flops(fl)}" for what, fl, _tex in row.parts)))
     return out
 
 
@@ -827,12 +833,12 @@ def bfgs_caption(est, true, err, k: int) -> tuple[str, str]:
     r = model.read_bfgs(est, true, err, k)
     text = _("Relative error ‖B{k} − ∇²f(x{k})‖ / ‖∇²f(x{k})‖ = **{e}**.").format(k=sub(r.k), e=num(r.error, 3))
     if r.k == 0 and r.identity:
-        text += " " + _("B₀ is the identity: BFGS's first step is a gradient step (with a line search).")
+        text += SEP() + _("B₀ is the identity: BFGS's first step is a gradient step (with a line search).")
     if r.learned_at >= 0:
-        text += " " + _("At iteration {k} the estimate first matched the true Hessian to within 10⁻⁶.").format(
+        text += SEP() + _("At iteration {k} the estimate first matched the true Hessian to within 10⁻⁶.").format(
             k=r.learned_at)
     else:
-        text += " " + _("Within this run the estimate never came within 10⁻⁶ of the true Hessian: it only has to be "
+        text += SEP() + _("Within this run the estimate never came within 10⁻⁶ of the true Hessian: it only has to be "
                         "right along the directions the run moves in.")
     if r.estimate_pd is None:
         shape = _("The estimate is not finite here.")
