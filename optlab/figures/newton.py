@@ -432,8 +432,11 @@ def cost(n_chosen: float, *, n_max: float = 1e9, height: int = 360, title: str |
                            hovertemplate=label + ": " + _("{flops} flops per iteration").format(flops="%{y:.4g}")
                            + "<extra></extra>"))
     layout = core.base_layout(title, height, hovermode="closest")
-    core._merge(layout, dict(xaxis=dict(type="log", title=dict(text=_("number of parameters n")), exponentformat="power"),
-                             yaxis=dict(type="log", title=dict(text=_("flops per iteration")), exponentformat="power"),
+    core._merge(layout, dict(xaxis=dict(type="log", title=dict(text=_("number of parameters n")), exponentformat="power",
+                                        automargin=True),
+                             yaxis=dict(type="log", title=dict(text=_("flops per iteration")), exponentformat="power",
+                                        automargin=True),
+                             margin=dict(l=20, r=60),
                              shapes=[dict(type="line", xref="x", yref="paper", x0=float(n_chosen), x1=float(n_chosen),
                                           y0=0, y1=1, line=dict(color="#999999", width=1, dash="dash"))]))
     return _fig(traces, layout)
@@ -534,7 +537,7 @@ def iterations(rows: Sequence[tuple[str, str, float, bool, str]], *, height: int
     room = 0.4 + 0.075 * max((len(t) for t in texts), default=4)
     layout = core.base_layout(title, height or 70 + 46 * len(rows))
     core._merge(layout, dict(
-        xaxis=dict(type="log", title=dict(text=_("iterations to ‖∇f‖ ≤ tolerance (log scale)")),
+        xaxis=dict(type="log", title=dict(text=_("iterations (log scale)")),
                    range=[-0.05, top + room], tickvals=[10 ** e for e in range(0, top + 1)],
                    ticktext=[_sci(10.0 ** e) for e in range(0, top + 1)], automargin=True),
         yaxis=dict(autorange="reversed", automargin=True, tickfont=dict(size=14)),

@@ -441,6 +441,8 @@ def num(v: float, d: int = 4) -> str:
         return UNDEFINED
     if not math.isfinite(v):
         return UNDEFINED
+    if v != 0 and (abs(v) < 1e-4 or abs(v) >= 1e6):
+        d = min(d, 2)  # a number that needs an exponent: its size is the message (6.2e−19)
     return f"{v:.{d}g}".replace("-", "−")
 
 
