@@ -62,7 +62,8 @@ def step_1d(name: str, x0: float, items: tuple, label: str, hide: bool):
         locked(_("The iterates, the errors and the rate"))
         return
     ui.show_figure(fig.error_1d(res, k, model.x_star_1d(fun, res), height=260), key="nw1_err")
-    st.markdown(_("**How fast?** {rate}").format(rate=view.rate_caption(fun, res)))
+    if not PRESENT:
+        st.markdown(_("**How fast?** {rate}").format(rate=view.rate_caption(fun, res)))
 
 
 def one_dimension():
@@ -76,6 +77,10 @@ def one_dimension():
     with c_fig:
         step_1d(fun.name, x0, hyper_items(hyper), label, lessons.hidden())
     if PRESENT:
+        if not lessons.hidden():  # the key numbers beside the chart, in the first screen
+            with c_ctl:
+                res = view.run_1d(fun.name, x0, hyper_items(hyper))
+                st.markdown(_("**How fast?** {rate}").format(rate=view.rate_caption(fun, res)))
         return
     st.markdown(_("Newton fits the **tangent parabola** qₖ to f at xₖ (same value, slope and curvature) and jumps to "
                   "its vertex. μₖ = 0 for pure Newton; Levenberg–Marquardt adds μₖ > 0 to the curvature."))
@@ -109,7 +114,7 @@ def step_2d(spec: tuple, start: tuple, items: tuple, steps: int, label: str, hid
         trace, nxt = None, None
     ui.show_figure(fig.model_2d(surface, tr.xs, k, local, next_x=nxt, trace=trace, label=label,
                                 height=state.chart_height(540, 440)), key="nw2_fig")
-    if not hide:
+    if not hide and not PRESENT:
         st.markdown(view.summary_caption(end, label))
     st.markdown(view.caption_2d(local, trace, nxt, k, label))
     tex = local.latex()
@@ -154,6 +159,10 @@ def two_dimensions():
         else:
             step_2d(prob.spec, prob.start, hyper_items(hyper), int(steps), label, hide)
     if PRESENT:
+        if prob.surface is not None and not hide:  # the key numbers beside the chart, in the first screen
+            tr = view.run_2d(prob.spec, hyper_items(hyper), prob.start, int(steps))
+            with c_ctl:
+                st.markdown(view.summary_caption(model.ending(prob.surface, tr), label))
         return
     st.markdown(_("In several dimensions the parabola becomes the **local quadratic model**: its level curves are "
                   "ellipses when the Hessian's eigenvalues are all positive (a bowl), hyperbolas when they have both "
@@ -180,15 +189,18 @@ def cost():
         if prob.surface is None:
             st.info(_("The comparison needs a surface: correct the formula (your text is kept), choose another start, "
                       "or choose another surface."), icon="✏️")
-        elif hide:
+        elif hide:  # the setup stays on screen: the surface and the start every method runs from
+            ui.show_figure(figures.contour(prob.surface, [(_("start x₀"), [list(prob.start)], {"name": "newton"})],
+                                           height=state.chart_height(420, 400), colorbar=False), key="nw3_setup")
             locked(_("The iterations of every method"))
         else:
             entries, gd = view.race(prob.spec, prob.start)
             ui.show_figure(fig.iterations(view.bar_rows(entries)), key="nw3_iter")
             text, warn = view.race_text(entries, gd)
-            st.markdown(text)
-            if warn:
-                st.warning(warn, icon="⚠️")
+            with c_ctl if PRESENT else st.container():  # presenter: the verdicts beside the bars
+                st.markdown(text)
+                if warn:
+                    st.warning(warn, icon="⚠️")
             ui.divergence_warnings([view.labelled(e.trajectory, view.entry_label(e)) for e in entries
                                     if e.trajectory is not None])
     if not PRESENT:
