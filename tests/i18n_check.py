@@ -41,7 +41,7 @@ torch optim numpy np scipy sympy
 CPU GPU CSV HTML URL PNG SVG JSON API BLAS MLP CNN SVM UCI ReLU ML AI LR CV SAM PCGrad GradNorm FedAvg DP-SGD
 Ctrl Shift Alt Cmd Esc Enter
 English
-sin cos tan tanh exp log ln sqrt abs max min argmin argmax atan2 arctan sign sgn det tr diag pi
+sin cos tan tanh sinh cosh exp log ln sqrt abs max min argmin argmax atan2 arctan sign sgn det tr diag pi
 lr eps betas ms px dB KB MB GB kHz Hz NaN nan inf Inf
 """.split())
 
