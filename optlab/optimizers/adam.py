@@ -291,7 +291,7 @@ def nadam(**hyper) -> Optimizer:
     b1, b2 = h["betas"]
     t = chain(maximize_sign(h["maximize"]), _decay(h, h["decoupled_weight_decay"]),
               scale_by_nadam(b1, b2, h["eps"], h["momentum_decay"]))
-    return Optimizer(NADAM, h, t)
+    return Optimizer(NADAM, h, t, fused=partial(fused.nadam, h))
 
 
 def radam(**hyper) -> Optimizer:
@@ -300,4 +300,4 @@ def radam(**hyper) -> Optimizer:
     b1, b2 = h["betas"]
     t = chain(maximize_sign(h["maximize"]), _decay(h, h["decoupled_weight_decay"]),
               scale_by_radam(b1, b2, h["eps"]))
-    return Optimizer(RADAM, h, t)
+    return Optimizer(RADAM, h, t, fused=partial(fused.radam, h))
