@@ -12,7 +12,8 @@ Drives the page with Streamlit's AppTest (the script runs in this process, as on
 Then the same page on a real ``streamlit run`` server (loopback, its own process, stopped at the end),
 driven over its websocket like a browser: the time from a rerun request (a widget change) to
 ``script_finished``, which includes protobuf serialisation and is what a class feels.
-Reference numbers in the same run: the six optlab.run calls alone, and building the contour.
+Reference numbers in the same run: the six optlab.run calls alone (the fused loop, and the general
+loop with the fused one switched off), and building the contour.
 Target: median ≤ 100 ms for a widget move. Prints medians, p95 and figure JSON sizes.
 """
 from __future__ import annotations
@@ -214,16 +215,34 @@ def main():
     s = optlab.surfaces.get("rosenbrock")
     racers = [("sgd", dict(lr=1e-3)), ("sgd", dict(lr=5e-4, momentum=0.9)), ("adam", dict(lr=0.05)),
               ("rmsprop", dict(lr=0.01)), ("adagrad", dict(lr=0.3)), ("nadam", dict(lr=0.05))]
-    ts_run, ts_fig = [], []
+    ts_run, ts_gen, ts_fig = [], [], []
+
+    def six():
+        return [optlab.run(s, optlab.optimizers.make(nm, **h), [-1.5, 2.0], 500, record="path") for nm, h in racers]
+
+    try:  # the same runs through the general loop (the fused loop switched off), where there is one
+        from unittest import mock
+
+        from optlab.optimizers import loop
+        general = mock.patch.object(loop, "plan", return_value=None)
+    except ImportError:
+        general = None
     for _ in range(10):
         t = time.perf_counter()
-        trs = [optlab.run(s, optlab.optimizers.make(nm, **h), [-1.5, 2.0], 500, record="path") for nm, h in racers]
+        trs = six()
         ts_run.append(time.perf_counter() - t)
+        if general is not None:
+            t = time.perf_counter()
+            with general:
+                six()
+            ts_gen.append(time.perf_counter() - t)
         t = time.perf_counter()
         figures.add_click_grid(figures.contour(s, trs), s)
         ts_fig.append(time.perf_counter() - t)
     print("reference (same process):")
     report("6 × optlab.run(500 steps, record='path')", ts_run)
+    if ts_gen:
+        report("  the same through the general loop", ts_gen)
     report("figures.contour + click grid (6 paths)", ts_fig)
     med = statistics.median(lr_new)
     print(f"AppTest verdict: widget move (new lr) median {med * 1000:.0f} ms -> "

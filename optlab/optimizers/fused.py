@@ -1,4 +1,4 @@
-r"""Fused steps: the hottest optimizers with every operation written into preallocated buffers.
+r"""Fused steps: every first-order optimizer with each operation written into preallocated buffers.
 
 torch.optim keeps a readable single-tensor implementation of each algorithm next to faster
 ``foreach``/``fused`` ones that give the same numbers; optlab has the same split.  The transform
@@ -16,7 +16,9 @@ gets contiguous coordinate rows.  A scalar hyperparameter becomes a 0-d array (t
 operand); one value per run becomes its ``(B,)`` values tiled D times.
 
 A kernel is ``step(k, lr, g, p, out)``: read θ_{k−1} from ``p`` and ∇f(θ_{k−1}) from ``g`` (flat,
-length n), advance the optimizer state in place and write θ_k into ``out`` (``p`` itself is fine).
+length n), advance the optimizer state in place and write θ_k into ``out``: ``p`` itself (summary
+runs), or the next row of a path run's records, in which case ``p`` is never read after ``out`` is
+written.
 ``g`` may be used as scratch: the caller computes a new gradient every step anyway, and one
 buffer less per run keeps bigger blocks inside the L2 cache.
 ``lr`` is this step's learning rate: a float, or a flat array of length n (per run).

@@ -12,17 +12,23 @@ numbers bit for bit (``tests/test_fused.py`` holds them equal over random cases)
 * a run that diverged is parked at its start (finite) and reported as the general loop reports it
   (NaN positions, losses and gradient norms from that step on, its step and reason);
 * summary runs of 65,536 runs and more go in blocks over two threads; path runs go in one block
-  (their records are the memory traffic, and a path of a million runs is not a teaching figure).
+  (their records are the memory traffic, and a path of a million runs is not a teaching figure);
+* a path run's records are arrays allocated once, ``(T+1, …)``, written step by step.  For more
+  than 256 runs, ``xs`` is the ``(T+1, B, D)`` view of the ``(T+1, D, B)`` rows (a transposing
+  copy would cost a pass over the largest record) and ``lrs``, when the rate is one number per
+  step or one per run, a read-only broadcast.
 
-What goes to the general loop instead (:func:`plan` says which, in this order): ``record="full"``
-(optimizer state and the chain's m̂, v̂ … per step: the chain computes those, the kernels don't);
-gradient noise or mini-batches (``noise``, ``batch_size``); clipping (``clip_norm``, ``clip_value``);
-``tol`` (runs freeze at different steps); an evaluation budget smaller than steps × runs; optimizers
-without a kernel (Newton, BFGS) or options a kernel does not take (per-run betas, eps, weight decay
-or momentum decay of the Adam family; it returns None); a start where the surface is undefined (the
-general loop reports it); and, for ``record="path"`` only, points of D ≠ 2 coordinates: the general
-loop's gradient norm is ``√einsum('bi,bi->b')``, whose summation order NumPy fixes only for two
-terms (``√(g₀² + g₁²)``, which is what this loop writes).
+What goes to the general loop instead (:func:`plan`): ``record="full"`` (optimizer state and the
+chain's m̂, v̂ … per step: the chains compute those, the kernels don't); gradient noise or
+mini-batches (``noise``, ``batch_size``); clipping (``clip_norm``, ``clip_value``); ``tol`` (runs
+freeze at different steps); an evaluation budget (``max_evals``) smaller than runs × (steps + 1),
+which could cut the run; optimizers without a kernel (Newton, BFGS); and, for ``record="path"``,
+points of D ≠ 2 coordinates: the general loop's gradient norm is ``√einsum('bi,bi->b')``, which
+for two terms is ``√(g₀² + g₁²)`` on every SIMD path (two products, zeros), what this loop writes,
+but for more terms sums in an order that depends on the CPU.  Also back to the general loop, when
+the fused loop returns None: options a kernel does not take (per-run betas, eps, weight decay or
+momentum decay in the Adam family), and starts where the surface is undefined (the general loop
+reports them).
 """
 from __future__ import annotations
 
@@ -50,6 +56,10 @@ FUSED_SPLIT = 65536
 # pass at the end (one copy per step instead of three ufunc calls); larger ones take the norms step
 # by step, while the gradient is in cache, rather than write and read a second record as large as xs.
 PATH_KEEP_GRADS = 256
+# Path runs up to this many runs step straight in the records (the kernel reads row k−1 and writes
+# row k; the surface writes row k of the losses); larger ones step in buffers that stay in cache
+# and copy them into the records (Adam, B = 10⁴: 15 µs a step less; B ≤ 1,000: 0.5-2 µs more).
+PATH_IN_PLACE = 4096
 
 NONFINITE = "the loss became infinite or undefined (NaN)"
 
@@ -376,13 +386,13 @@ def run_path(surface, opt, X, T, kw: dict) -> dict | None:
 
 
 def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
-    """The path loop: :func:`run_fused`'s steps with every step's positions and losses written
-    straight into the records (the kernel reads θ_{k−1} from row k−1 of the positions and writes
-    θ_k into row k; the surface fills row k of the losses), and the gradient norms
-    ``√(gx² + gy²)`` (= the general loop's ``√einsum`` for D = 2) step by step, or, for small
-    batches, from the gradient rows kept (one copy per step) in one pass at the end.  Returns
-    ``reason``, ``steps`` and the records ``xs``, ``fs``, ``gns``, ``lrs``; the per-run results go
-    into ``out``.  Needs D = 2."""
+    """The path loop: :func:`run_fused`'s steps, with every step's positions and losses in the
+    records (written there straight by the kernel and the surface for small batches, copied there
+    from buffers that stay in cache for large ones) and the gradient norms ``√(gx² + gy²)``
+    (= the general loop's ``√einsum`` for D = 2) step by step, or, for small batches, from the
+    gradient rows kept (one copy per step) in one pass at the end.  Returns ``reason``, ``steps``
+    and the records ``xs``, ``fs``, ``gns``, ``lrs``; the per-run results go into ``out``.
+    Needs D = 2."""
     B, D = X.shape
     step = opt.kernel(B, D, ws)
     if step is None or D != 2:
@@ -397,15 +407,21 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
     GR = np.empty((T + 1, D, B)) if B <= PATH_KEEP_GRADS else None
     SQ = ws.empty((D, B))
     sqx, sqy = SQ
+    in_place = B <= PATH_IN_PLACE
+    P, F = (XR[0], FR[0]) if in_place else (ws.empty((D, B)), ws.empty(B))
+    Pf = P.reshape(-1)
     evaluate = rows_evaluator(surface, G, ws.empty(B))  # evaluate(P, F): f(P) into F, ∇f(P) into G
     fmin, copyto, mul, add, sqrt = np.fmin, np.copyto, np.multiply, np.add, np.sqrt
     bsq = bound * bound
     quick = _quick_test(D, B)
-    np.copyto(XR[0], X0)
+    np.copyto(P, X0)
     with np.errstate(all="ignore"):
-        evaluate(XR[0], FR[0])
-        if not _all_finite(FR[0], G):
+        evaluate(P, F)
+        if not _all_finite(F, G):
             return None
+        if not in_place:
+            copyto(XR[0], P)
+            copyto(FR[0], F)
         if GR is not None:
             copyto(GR[0], G)
         else:
@@ -413,11 +429,11 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
             add(sqx, sqy, GN[0])
             sqrt(GN[0], GN[0])
         best, diverged_at, reached_at = out["best"], out["diverged_at"], out["reached_at"]
-        np.copyto(best, FR[0])
+        np.copyto(best, F)
         diverged_at.fill(-1)
         reached_at.fill(-1)
         if target is not None:
-            reached_at[FR[0] <= target] = 0
+            reached_at[F <= target] = 0
         base_lr = opt.hyper["lr"]
         const = sched.name == "constant"
         lr = fused.flat(base_lr, B, D) if isinstance(base_lr, np.ndarray) else float(base_lr)
@@ -429,8 +445,11 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
                 lr_k = sched(base_lr, k - 1)
                 lr = fused.flat(lr_k, B, D) if isinstance(lr_k, np.ndarray) else float(lr_k)
                 lrs.append(lr_k)
-            P, F, Pf = XR[k], FR[k], XF[k]
-            step(k, lr, Gf, XF[k - 1], Pf)
+            if in_place:
+                P, F, Pf = XR[k], FR[k], XF[k]
+                step(k, lr, Gf, XF[k - 1], Pf)
+            else:
+                step(k, lr, Gf, Pf, Pf)
             if stops.dead is not None:
                 copyto(P, X0, where=stops.dead)  # stopped runs stay parked (NaN in the records)
             evaluate(P, F)
@@ -446,6 +465,9 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
                 if alive is not None:
                     r &= alive
                 reached_at[r] = k
+            if not in_place:
+                copyto(XR[k], P)
+                copyto(FR[k], F)
             if GR is not None:
                 copyto(GR[k], G)
             else:
@@ -457,7 +479,7 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
                 done_at = k
                 break
 
-        _finals(out, XR[done_at], FR[done_at], stops)
+        _finals(out, P, F, stops)
         if GR is not None:  # the gradient norms of the small batch, in one pass
             mul(GR, GR, GR)
             add(GR[:, 0], GR[:, 1], GN)
