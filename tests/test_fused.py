@@ -396,3 +396,5 @@ def test_a_large_path_batch_equals_the_general_loop(monkeypatch):
         b = general(s, opt, X, 30, record="path", **kw)
         assert_same_path(a, b)
     assert calls["path"] == 3 and a.xs.shape == (31, B, 2) and not a.lrs.flags.writeable
+    small = optlab.run(s, O.make("adam"), X[:7], 30, record="path")  # the general loop's layout
+    assert small.xs.flags.c_contiguous and small.lrs.flags.writeable and small.losses.flags.c_contiguous

@@ -14,9 +14,9 @@ numbers bit for bit (``tests/test_fused.py`` holds them equal over random cases)
 * summary runs of 65,536 runs and more go in blocks over two threads; path runs go in one block
   (their records are the memory traffic, and a path of a million runs is not a teaching figure);
 * a path run's records are arrays allocated once, ``(T+1, …)``, written step by step.  For more
-  than 256 runs, ``xs`` is the ``(T+1, B, D)`` view of the ``(T+1, D, B)`` rows (a transposing
-  copy would cost a pass over the largest record) and ``lrs``, when the rate is one number per
-  step or one per run, a read-only broadcast.
+  than 256 runs (or 2²⁰ run-steps), ``xs`` is the ``(T+1, B, D)`` view of the ``(T+1, D, B)`` rows
+  (a transposing copy would cost a pass over the largest record) and ``lrs``, when the rate is one
+  number per step or one per run, a read-only broadcast.
 
 What goes to the general loop instead (:func:`plan`): ``record="full"`` (optimizer state and the
 chain's m̂, v̂ … per step: the chains compute those, the kernels don't); gradient noise or
@@ -52,9 +52,11 @@ THREADS = 2
 # (ms per step, two threads): 16,384 runs per block 10.8, 32,768: 8.5, 40,960: 8.6, 65,536: 9.4.
 FUSED_CHUNK = 32768
 FUSED_SPLIT = 65536
-# Path runs up to this many runs keep every step's gradient rows and take the gradient norms in one
-# pass at the end (one copy per step instead of three ufunc calls); larger ones take the norms step
-# by step, while the gradient is in cache, rather than write and read a second record as large as xs.
+# Path runs up to this many runs (and 2²⁰ run-steps) keep every step's gradient rows and take the
+# gradient norms in one pass at the end (one copy per step instead of three ufunc calls); larger
+# ones take the norms step by step, while the gradient is in cache, rather than write and read a
+# second record as large as xs.  The same small runs get their records in the general loop's
+# layout (contiguous, writeable): a copy of that size costs little.
 PATH_KEEP_GRADS = 256
 # Path runs up to this many runs step straight in the records (the kernel reads row k−1 and writes
 # row k; the surface writes row k of the losses); larger ones step in buffers that stay in cache
@@ -404,7 +406,8 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
     FR, GN = np.empty((T + 1, B)), np.empty((T + 1, B))
     G = ws.empty((D, B))
     Gf = G.reshape(-1)
-    GR = np.empty((T + 1, D, B)) if B <= PATH_KEEP_GRADS else None
+    small = _small(T, B)
+    GR = np.empty((T + 1, D, B)) if small else None
     SQ = ws.empty((D, B))
     sqx, sqy = SQ
     in_place = B <= PATH_IN_PLACE
@@ -491,13 +494,19 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
             FR[gone] = np.nan
             GN[gone] = np.nan
             np.copyto(XR, np.nan, where=gone[:, None, :])  # (rows after done_at were never written)
-    return dict(reason=stops.reason, steps=done_at if T else 0, xs=_runs_last(XR), fs=FR, gns=GN, lrs=LR)
+    xs = XR.transpose(0, 2, 1)
+    return dict(reason=stops.reason, steps=done_at if T else 0, xs=np.ascontiguousarray(xs) if small else xs,
+                fs=FR, gns=GN, lrs=LR)
+
+
+def _small(T: int, B: int) -> bool:
+    return B <= PATH_KEEP_GRADS and (T + 1) * B <= 1 << 20
 
 
 def _rates(base_lr, const: bool, lrs: list, B: int, T: int, done_at: int) -> np.ndarray:
     """The learning rate of every step and run, ``(T, B)``, NaN after ``done_at``.  For a large
-    batch, a rate that is the same for every run (or for every step) is a read-only broadcast of
-    its column (or row): as large as the losses otherwise, for nothing."""
+    path (see :func:`_small`), a rate that is the same for every run (or for every step) is a
+    read-only broadcast of its column (or row): as large as the losses otherwise, for nothing."""
     if const:
         line = np.asarray(base_lr, dtype=float).reshape(1, -1)  # the same every step
     elif all(not isinstance(v, np.ndarray) or v.size == 1 for v in lrs):
@@ -505,7 +514,7 @@ def _rates(base_lr, const: bool, lrs: list, B: int, T: int, done_at: int) -> np.
         line = line.reshape(-1, 1)  # the same for every run
     else:
         line = None
-    if line is not None and (const is False or done_at == T) and B > PATH_KEEP_GRADS:
+    if line is not None and (const is False or done_at == T) and not _small(T, B):
         return np.broadcast_to(line, (T, B))
     LR = np.empty((T, B))
     if line is None:
@@ -514,11 +523,3 @@ def _rates(base_lr, const: bool, lrs: list, B: int, T: int, done_at: int) -> np.
         LR[:done_at] = line[:done_at] if not const else line
     LR[done_at:] = np.nan
     return LR
-
-
-def _runs_last(XR: np.ndarray) -> np.ndarray:
-    """Positions recorded as coordinate rows ``(T+1, D, B)`` seen as ``(T+1, B, D)``: a copy in
-    that layout while it is cheap, else the transposed view (a copy would be a whole extra pass
-    over the largest record; the values are the same)."""
-    xs = XR.transpose(0, 2, 1)
-    return np.ascontiguousarray(xs) if XR.shape[2] <= PATH_KEEP_GRADS else xs
