@@ -84,6 +84,8 @@ def torch_run(name: str, B: int, steps: int, record: str):
     except ImportError:
         return None
     torch.set_default_dtype(torch.float64)
+    if CLOCK is time.process_time:
+        torch.set_num_threads(1)  # its OpenMP workers spin while they wait: CPU time would count that
     X0 = torch.tensor(starts(B))
     cls = getattr(torch.optim, TORCH_NAMES[name])
     hyper = HYPER.get(name, {})
@@ -134,8 +136,9 @@ def main():
     ap.add_argument("--repeats", type=int, help="rounds per batch size (default 7; 3 from B = 10⁵ on)")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="wall: elapsed time (the default; on a quiet machine); cpu: the process's CPU time, "
-                         "which other processes on shared cores inflate far less (torch runs tensors of "
-                         "fewer than 32,768 elements on one thread, so up to B = 10⁴ both sides use one core)")
+                         "which other processes on shared cores inflate far less; torch then runs on one "
+                         "thread (its OpenMP workers would count their spinning; below 32,768 elements "
+                         "it computes on one thread anyway)")
     args = ap.parse_args()
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
