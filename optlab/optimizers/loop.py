@@ -223,15 +223,18 @@ def _quick_test(D: int, B: int):
     return None
 
 
-def rows_evaluator(surface, G, W):
-    """``evaluate(P, F)``: f at the points ``P (D, B)`` (coordinate rows) into ``F (B,)`` and ∇f into
-    ``G (D, B)`` (``W``: scratch, (B,)).  A surface with ``value_and_grad_into`` (an
-    :class:`~optlab.surfaces.Surface`) fills the rows itself (allocation-free where it has
-    ``fg_into``); any other object goes through its ``value_and_grad`` on the ``(B, D)`` view ``P.T``."""
+def rows_evaluator(surface, G, W, P=None, F=None):
+    """``evaluate(P, F)``: f at the points ``P (D, B)`` (coordinate rows) into ``F (B,)`` and ∇f
+    into ``G (D, B)`` (``W``: scratch, (B,)); with ``P`` and ``F`` given, ``evaluate()`` on those
+    rows.  A surface with ``value_and_grad_into`` (an :class:`~optlab.surfaces.Surface`) fills the
+    rows itself (allocation-free where it has ``fg_into``); any other object goes through its
+    ``value_and_grad`` on the ``(B, D)`` view ``P.T``."""
     D, B = G.shape
     into = getattr(surface, "fg_into", None) or getattr(surface, "value_and_grad_into", None)
     if into is not None and D == 2:
         gx, gy = G
+        if P is not None:
+            return partial(into, P[0], P[1], F, gx, gy, W)
         return lambda P, F: into(P[0], P[1], F, gx, gy, W)
 
     def evaluate(P, F):
@@ -239,7 +242,7 @@ def rows_evaluator(surface, G, W):
         np.copyto(G, np.asarray(g, dtype=float).reshape(B, D).T)
         np.copyto(F, np.asarray(f, dtype=float).reshape(B))
 
-    return evaluate
+    return evaluate if P is None else partial(evaluate, P, F)
 
 
 def _all_finite(F, G) -> bool:
@@ -281,8 +284,7 @@ def run_fused(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
     P, G, F = ws.empty((D, B)), ws.empty((D, B)), ws.empty(B)
     np.copyto(P, X0)
     Pf, Gf = P.reshape(-1), G.reshape(-1)
-    ev = rows_evaluator(surface, G, ws.empty(B))
-    evaluate = partial(ev, P, F)  # f(P) into F, ∇f(P) into G
+    evaluate = rows_evaluator(surface, G, ws.empty(B), P, F)  # f(P) into F, ∇f(P) into G
     fmin, copyto = np.fmin, np.copyto
     bsq = bound * bound
     quick = _quick_test(D, B)
@@ -412,7 +414,9 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
     in_place = B <= PATH_IN_PLACE
     P, F = (XR[0], FR[0]) if in_place else (ws.empty((D, B)), ws.empty(B))
     Pf = P.reshape(-1)
-    evaluate = rows_evaluator(surface, G, ws.empty(B))  # evaluate(P, F): f(P) into F, ∇f(P) into G
+    W = ws.empty(B)
+    evaluate = rows_evaluator(surface, G, W)  # evaluate(P, F): f(P) into F, ∇f(P) into G
+    fixed = None if in_place else rows_evaluator(surface, G, W, P, F)  # the same on the buffers
     fmin, copyto, mul, add, sqrt = np.fmin, np.copyto, np.multiply, np.add, np.sqrt
     bsq = bound * bound
     quick = _quick_test(D, B)
@@ -454,7 +458,10 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
                 step(k, lr, Gf, Pf, Pf)
             if stops.dead is not None:
                 copyto(P, X0, where=stops.dead)  # stopped runs stay parked (NaN in the records)
-            evaluate(P, F)
+            if in_place:
+                evaluate(P, F)
+            else:
+                fixed()
             if not (quick is not None and quick(Pf, P, F, bsq)):
                 stops.settle(k, P, Pf, F)
             alive = stops.alive
