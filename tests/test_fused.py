@@ -142,18 +142,36 @@ def test_the_fused_loop_is_the_one_that_ran(monkeypatch):
     assert calls == {"summary": 1, "path": 16, "general": 8}
 
 
-def test_plan_names_the_loop_and_honours_a_budget_only_when_it_cannot_cut():
-    kw = dict(noise=0.0, batch_size=None, clip_norm=None, clip_value=None, tol=None)
+def test_plan_names_the_loop():
+    kw = dict(noise=0.0, batch_size=None, clip_norm=None, clip_value=None, tol=None, budget=None)
     adam = O.make("adam")
     assert loop.plan(adam, "path", 2, 10, 100, kw) == "path"
     assert loop.plan(adam, "summary", 5, 10, 100, kw) == "summary"
     assert loop.plan(adam, "path", 3, 10, 100, kw) is None  # D ≠ 2: the general loop's einsum norm
     assert loop.plan(adam, "full", 2, 10, 100, kw) is None
     assert loop.plan(O.make("bfgs"), "path", 2, 10, 100, kw) is None
-    assert loop.plan(adam, "path", 2, 10, 100, dict(kw, max_evals=10 * 101)) == "path"
-    assert loop.plan(adam, "path", 2, 10, 100, dict(kw, max_evals=10 * 101 - 1)) is None
-    for k, v in dict(noise=0.1, batch_size=4, clip_norm=1.0, clip_value=1.0, tol=1e-6).items():
+    for k, v in dict(noise=0.1, batch_size=4, clip_norm=1.0, clip_value=1.0, tol=1e-6,
+                     budget=optlab.budget.as_budget(10 ** 6)).items():
         assert loop.plan(adam, "summary", 2, 10, 100, dict(kw, **{k: v})) is None, k
+
+
+def test_a_budget_cuts_fused_runs_where_it_cuts_general_ones(monkeypatch):
+    """A first-order run's budget is a number of steps, fixed before either loop starts; a surface
+    wrapped in the budget's Meter is evaluated through its counted value_and_grad."""
+    calls = spy(monkeypatch)
+    s = S.get("rosenbrock")
+    X = starts(s, 30)
+    for record in ("summary", "path"):
+        a = optlab.run(s, O.make("nadam"), X, 5000, record=record, budget=20_000)
+        b = general(s, O.make("nadam"), X, 5000, record=record, budget=20_000)
+        assert a.cut is not None and a.steps == a.cut.allowed < 5000
+        assert a.cut == b.cut and a.work == b.work
+        (assert_same_path if record == "path" else assert_same_summary)(a, b)
+    assert calls == {"summary": 1, "path": 1, "general": 2}
+    m = optlab.budget.Meter(s)
+    metered = optlab.run(m, O.make("nadam"), X, 40, record="path")
+    assert_same_path(metered, general(s, O.make("nadam"), X, 40, record="path"))
+    assert calls["path"] == 2 and m.calls == 41 and m.points == 41 * 30
 
 
 def test_diverging_runs_are_cut_with_the_general_loops_step_reason_and_best(monkeypatch):

@@ -2,7 +2,7 @@ r"""Fused steps: every first-order optimizer with each operation written into pr
 
 torch.optim keeps a readable single-tensor implementation of each algorithm next to faster
 ``foreach``/``fused`` ones that give the same numbers; optlab has the same split.  The transform
-chains (:mod:`.sgd`, :mod:`.adam`, :mod:`.adaptive`) are the reference: readable, composable, and
+chains (:mod:`.sgd`, :mod:`.adam`, :mod:`.rms`) are the reference: readable, composable, and
 they report m̂, v̂ … for the app.  A kernel here repeats one algorithm as a flat sequence of ufunc
 calls with ``out=`` buffers, **in the chain's (= torch's) order of floating-point operations**, so a
 run through a kernel is bit-identical to one through the chain (``tests/test_fused.py`` checks every
@@ -387,7 +387,7 @@ def nadam(h, B: int, D: int, ws: Workspace | None = None) -> Kernel | None:
 
 def radam(h, B: int, D: int, ws: Workspace | None = None) -> Kernel | None:
     """``torch.optim.RAdam``: m, v as Adam; m̂ = m/bc₁; ρₜ = ρ∞ − 2tβ₂ᵗ/bc₂; when ρₜ > 5
-    θ ← θ(1 − γλ)? − ((m̂·γ)·(√bc₂/(√v + ε)))·rₜ, else θ ← θ(1 − γλ)? − m̂·γ.
+    θ ← θ(1 − γλ)? − ((m̂·γ)·((1/(√v + ε))·√bc₂))·rₜ, else θ ← θ(1 − γλ)? − m̂·γ.
     Scalar betas, eps and weight decay only."""
     b1, b2 = h["betas"]
     if _per_run(b1, b2, h["eps"], h["weight_decay"]):
@@ -420,12 +420,13 @@ def radam(h, B: int, D: int, ws: Workspace | None = None) -> Kernel | None:
         else:
             _mul(t, lr, t)
         if rho_t > 5.0:
-            # the chain's np.where(…) ** 0.5 on a 0-d array is NumPy's sqrt: correctly rounded, as math.sqrt
-            r_[()] = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            # rₜ with C's pow on a float, as torch (and the chain's _pow_half): not NumPy's sqrt
+            r_[()] = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
             sbc2[()] = bc2 ** 0.5
             _sqrt(v, g)  # g is scratch from here on
             _add(g, eps, g)
-            _div(sbc2, g, g)
+            _div(1.0, g, g)  # torch's float / tensor: reciprocal(tensor) · float
+            _mul(g, sbc2, g)
             _mul(t, g, t)
             _mul(t, r_, t)
         if wd_dec:

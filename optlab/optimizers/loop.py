@@ -21,8 +21,10 @@ numbers bit for bit (``tests/test_fused.py`` holds them equal over random cases)
 What goes to the general loop instead (:func:`plan`): ``record="full"`` (optimizer state and the
 chain's m̂, v̂ … per step: the chains compute those, the kernels don't); gradient noise or
 mini-batches (``noise``, ``batch_size``); clipping (``clip_norm``, ``clip_value``); ``tol`` (runs
-freeze at different steps); an evaluation budget (``max_evals``) smaller than runs × (steps + 1),
-which could cut the run; optimizers without a kernel (Newton, BFGS); and, for ``record="path"``,
+freeze at different steps); a metered evaluation budget (``kw["budget"]``: optimizers whose cost
+per step varies; a first-order run's budget is a number of steps, cut by :func:`optlab.run` before
+either loop starts, so the fused loop honours it); optimizers without a kernel (Newton, BFGS); and,
+for ``record="path"``,
 points of D ≠ 2 coordinates: the general loop's gradient norm is ``√einsum('bi,bi->b')``, which
 for two terms is ``√(g₀² + g₁²)`` on every SIMD path (two products, zeros), what this loop writes,
 but for more terms sums in an order that depends on the CPU.  Also back to the general loop, when
@@ -78,9 +80,8 @@ def plan(opt: Optimizer, record: str, D: int, B: int, T: int, kw: dict) -> str |
     if kw["noise"] != 0 or kw["batch_size"] is not None or kw["clip_norm"] is not None \
             or kw["clip_value"] is not None or kw["tol"] is not None:
         return None
-    budget = kw.get("max_evals")
-    if budget is not None and budget < B * (T + 1):
-        return None  # the budget may cut the run: the general loop counts it
+    if kw.get("budget") is not None:
+        return None  # a metered budget (line searches): the general loop counts every evaluation
     if record == "path" and D != 2:
         return None
     return record
@@ -131,7 +132,7 @@ def run_blocks(surface, opt, X, T, fusable: bool, kw: dict, general: Callable[..
     size = -(-B // nb)
     blocks = [slice(i, min(i + size, B)) for i in range(0, B, size)]
     out = summary_out(B, D)
-    reasons, steps = {}, []
+    reasons, stops, steps = {}, {}, []
 
     def one(sl, ws):
         o = slice_optimizer(opt, sl, B) if len(blocks) > 1 else opt
@@ -146,6 +147,8 @@ def run_blocks(surface, opt, X, T, fusable: bool, kw: dict, general: Callable[..
             for k, v in part.items():
                 v[...] = res[k]
             out["converged_at"][sl] = res["converged_at"]
+            if np.any(res["stopped_at"] >= 0):
+                stops[sl.start] = (sl, res["stopped_at"], res["stop_reason"])
         if res["reason"] is not None:
             reasons[sl.start] = (sl, res["reason"])
         steps.append(res["steps"])
@@ -166,6 +169,10 @@ def run_blocks(surface, opt, X, T, fusable: bool, kw: dict, general: Callable[..
             out["reason"][sl] = r
     else:  # one shared "" for a million runs that all finished (read-only)
         out["reason"] = np.broadcast_to(np.array([""], dtype=object), (B,))
+    if stops:  # an optimizer ended some runs itself (Newton at f's rounding floor)
+        out["stopped_at"], out["stop_reason"] = np.full(B, -1), np.full(B, "", dtype=object)
+        for sl, at, why in stops.values():
+            out["stopped_at"][sl], out["stop_reason"][sl] = at, why
     out["steps"] = max(steps)
     return out
 
@@ -228,10 +235,14 @@ def rows_evaluator(surface, G, W, P=None, F=None):
     into ``G (D, B)`` (``W``: scratch, (B,)); with ``P`` and ``F`` given, ``evaluate()`` on those
     rows.  A surface with ``value_and_grad_into`` (an :class:`~optlab.surfaces.Surface`) fills the
     rows itself (allocation-free where it has ``fg_into``); any other object goes through its
-    ``value_and_grad`` on the ``(B, D)`` view ``P.T``."""
+    ``value_and_grad`` on the ``(B, D)`` view ``P.T``.  The method is looked up on the class: a
+    wrapper that forwards attributes (the budget's :class:`~optlab.budget.Meter`, which counts
+    ``value_and_grad`` calls) takes the counted way."""
     D, B = G.shape
-    into = getattr(surface, "fg_into", None) or getattr(surface, "value_and_grad_into", None)
-    if into is not None and D == 2:
+    into = None
+    if D == 2 and callable(getattr(type(surface), "value_and_grad_into", None)):
+        into = getattr(surface, "fg_into", None) or surface.value_and_grad_into
+    if into is not None:
         gx, gy = G
         if P is not None:
             return partial(into, P[0], P[1], F, gx, gy, W)
