@@ -13,12 +13,15 @@ import re
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
+from plotly.basedatatypes import BaseFigure
 
 from .. import optimizers, surfaces
 from ..arena import hyper_items, surface_from_spec, surface_spec
 from ..arena import info as _info
 from ..errors import FormulaError, OptlabError
+from ..figures.core import figure_dict
 
 PAGE_ICON = "📉"
 CUSTOM = "custom"
@@ -54,6 +57,26 @@ def page_header(title: str, question: str, intro: str | None = None) -> None:
         st.markdown(intro)
 
 
+class _FigureDict(BaseFigure):
+    """A figure handed to ``st.plotly_chart`` as its finished dict (:func:`optlab.figures.core.figure_dict`).
+
+    ``st.plotly_chart`` turns a figure into JSON with ``fig.to_dict()``, which deep-copies every
+    array and list, and then ``plotly.io.to_json`` on that dict.  This stand-in answers
+    ``to_dict`` with the dict made without copies, so Streamlit sends the same JSON for less work.
+    It is never a full figure: nothing but ``st.plotly_chart`` sees it.
+    """
+
+    def __init__(self, spec: dict):  # no BaseFigure.__init__: no traces to validate or build
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        # plotly.io.to_json pops "uid" from each trace dict: give it its own (shallow) ones
+        return {**self._spec, "data": [dict(t) for t in self._spec["data"]]}
+
+    def to_plotly_json(self) -> dict:
+        return self.to_dict()
+
+
 def show_figure(fig, *, key: str | None = None, on_select: str | Callable = "ignore",
                 selection_mode=("points",), height: int | None = None):
     """``st.plotly_chart`` with OptLab's defaults (our own template, no Plotly logo, full width).
@@ -64,9 +87,14 @@ def show_figure(fig, *, key: str | None = None, on_select: str | Callable = "ign
     kw: dict[str, Any] = dict(theme=None, key=key, config={"displaylogo": False, "scrollZoom": False})
     if on_select != "ignore":
         kw.update(on_select=on_select, selection_mode=selection_mode)
+    if not isinstance(fig, go.Figure):  # a dict or a list of traces: Streamlit's own path
+        if height is not None:
+            fig.update_layout(height=height)
+        return st.plotly_chart(fig, **kw)
+    spec = figure_dict(fig)
     if height is not None:
-        fig.update_layout(height=height)
-    return st.plotly_chart(fig, **kw)
+        spec["layout"] = {**spec["layout"], "height": height}
+    return st.plotly_chart(_FigureDict(spec), **kw)
 
 
 def selected_point(event) -> tuple[float, float] | None:

@@ -1,0 +1,100 @@
+"""Charts reach the browser unchanged through the copy-free path of ``ui.show_figure``.
+
+``optlab.figures.core.figure_dict`` builds what ``fig.to_dict()`` returns without its deep copies,
+and ``show_figure`` hands it to ``st.plotly_chart``.  Checked here: on every figure every page draws
+(AppTest, default widgets), the JSON Streamlit sends equals the JSON of Plotly's own path, and the
+figure itself is left as it was; plus the cases the pages may not reach (2-D arrays, int64, bool
+and object arrays, frames, arrays inside lists, ``uid``).
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from optlab.figures.core import figure_dict
+
+
+def plotly_json(fig: go.Figure) -> dict:
+    """What st.plotly_chart sends for a figure on Plotly's own path (to_dict, then to_json)."""
+    return json.loads(pio.to_json(fig.to_dict(), validate=False))
+
+
+def fast_json(fig: go.Figure) -> dict:
+    from optlab.ui.widgets import _FigureDict
+
+    return json.loads(pio.to_json(_FigureDict(figure_dict(fig)).to_dict(), validate=False))
+
+
+def test_page_figures_are_sent_unchanged(page_file, app_test, monkeypatch):
+    import optlab.ui.widgets as widgets
+
+    seen = []
+
+    def recording(fig):
+        before = plotly_json(fig)
+        out = figure_dict(fig)
+        seen.append((before, fig))
+        return out
+
+    monkeypatch.setattr(widgets, "figure_dict", recording)
+    at = app_test(page_file)
+    assert not at.exception
+    if page_file != "app.py":
+        assert seen, f"{page_file} drew no figure through ui.show_figure"
+    sent = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    for before, fig in seen:
+        assert plotly_json(fig) == before, "the figure was changed by drawing it"
+    # every chart on the page is one of the recorded figures, sent as Plotly would have sent it
+    # (show_figure's height= is applied on the way, so compare with the height the chart got)
+    expected = [before for before, _ in seen]
+    for spec in sent:
+        matches = [e for e in expected
+                   if {**e, "layout": {**e["layout"], "height": spec["layout"].get("height")}} == spec
+                   or e == spec]
+        assert matches, f"a chart of {page_file} differs from Plotly's JSON for its figure"
+
+
+def _odd_figure() -> go.Figure:
+    z = np.arange(12, dtype=float).reshape(3, 4)
+    z[1, 2] = np.nan
+    fig = go.Figure(_validate=False)
+    fig.add_trace(go.Heatmap(z=z, x=np.arange(4, dtype=np.int64), y=np.array([10**12, 2, 3], dtype=np.int64),
+                             customdata=np.array([["a"] * 4] * 3, dtype=object), uid="keep-out"))
+    fig.add_trace(go.Scatter(x=[0.5, float("nan"), 2.0], y=np.array([1, 2, 3], dtype=np.float32),
+                             marker=dict(color=np.array([True, False, True]), size=np.array([3, 4, 5], dtype=np.uint8)),
+                             text=["<b>x</b>", "y", "z"]))
+    fig.add_trace(go.Scatter(x=np.array([], dtype=float), y=np.array([], dtype=float)))
+    fig.update_layout(shapes=[dict(type="line", x0=0, x1=1, y0=0, y1=1)],
+                      annotations=[dict(x=1, y=2, text="a & b < c")],
+                      xaxis=dict(range=np.array([0.0, 3.0]), tickvals=np.array([0.0, 1.5, 3.0])))
+    fig.frames = [go.Frame(data=[dict(type="scatter", x=np.linspace(0, 1, 5), y=np.linspace(1, 2, 5))], name="f0")]
+    return fig
+
+
+def test_odd_figures_match_plotly():
+    fig = _odd_figure()
+    assert fast_json(fig) == plotly_json(fig)
+
+
+def test_figure_dict_does_not_touch_the_figure():
+    fig = _odd_figure()
+    before = plotly_json(fig)
+    d = figure_dict(fig)
+    d["layout"]["height"] = 123
+    for t in d["data"]:
+        t.pop("uid", None)
+    assert plotly_json(fig) == before
+    assert fig.data[0].uid == "keep-out"
+    assert all("uid" not in t for t in figure_dict(fig)["data"])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int32", "uint16", "int8"])
+def test_arrays_encode_as_plotly_does(dtype):
+    a = (np.arange(24).reshape(4, 6) % 7).astype(dtype)
+    fig = go.Figure(go.Heatmap(z=a, x=a[0], y=a[:, 0]), _validate=False)
+    assert figure_dict(fig)["data"][0]["z"] == fig.to_dict()["data"][0]["z"]
+    assert fast_json(fig) == plotly_json(fig)
