@@ -56,6 +56,28 @@ def test_page_figures_are_sent_unchanged(page_file, app_test, monkeypatch):
                    if {**e, "layout": {**e["layout"], "height": spec["layout"].get("height")}} == spec
                    or e == spec]
         assert matches, f"a chart of {page_file} differs from Plotly's JSON for its figure"
+    # a rerun reads figures back from st.cache_data (CachedFigure: sent as stored, never rebuilt)
+    at.run()
+    assert not at.exception
+    assert [json.loads(c.proto.spec) for c in at.get("plotly_chart")] == sent
+
+
+def test_cached_figure_is_sent_as_plotly_would_send_the_original():
+    import pickle
+
+    from optlab.ui import CachedFigure
+    from optlab.ui.widgets import _FigureDict
+
+    fig = _odd_figure()
+    fig.frames = []
+    back = pickle.loads(pickle.dumps(fig))  # what st.cache_data hands a reader
+    assert isinstance(back, CachedFigure) and "_optlab_spec" in back.__dict__
+    sent = json.loads(pio.to_json(_FigureDict({**back.__dict__["_optlab_spec"]}).to_dict(), validate=False))
+    assert sent == plotly_json(fig)
+    assert "_optlab_spec" in pickle.loads(pickle.dumps(back)).__dict__  # stored again: still a dict
+    back.update_layout(height=321)  # used as a figure: built on first use, then an ordinary go.Figure
+    assert "_optlab_spec" not in back.__dict__ and back.layout.height == 321 and len(back.data) == 3
+    assert plotly_json(back) == {**plotly_json(fig), "layout": {**plotly_json(fig)["layout"], "height": 321}}
 
 
 def _odd_figure() -> go.Figure:

@@ -9,19 +9,43 @@ import copyreg
 
 import plotly.graph_objects as go
 
+from ..figures.core import figure_dict
+
+
+class CachedFigure(go.Figure):
+    """A figure read back from ``st.cache_data``: its JSON dict, made into Plotly objects only when
+    code uses it as a figure (``update_layout``, ``add_trace``, ``.data`` …).
+
+    Most cached figures go straight to :func:`show_figure`, which sends the dict as it is; building
+    Plotly's objects for them (``go.Figure(spec)``) was 7.5 % of the server's CPU under load.
+    """
+
+    def __init__(self, spec: dict):  # noqa: D107 - Plotly's state is made on first use
+        self.__dict__["_optlab_spec"] = spec
+
+    def __getattr__(self, name):  # only for attributes not set yet: Plotly's, before they are built
+        spec = self.__dict__.pop("_optlab_spec", None)
+        if spec is None:
+            raise AttributeError(name)
+        go.Figure.__init__(self, spec, _validate=False)
+        return getattr(self, name)
+
 
 def _rebuild_figure(spec: dict) -> go.Figure:
-    return go.Figure(spec, _validate=False)
+    return CachedFigure(spec)
 
 
 def _reduce_figure(fig: go.Figure):
-    return _rebuild_figure, (fig.to_plotly_json(),)
+    spec = fig.__dict__.get("_optlab_spec")
+    return _rebuild_figure, (figure_dict(fig) if spec is None else spec,)
 
 
 # st.cache_data hands every reader an unpickled copy, and unpickling a go.Figure re-validates every
 # property (measured: ~40 ms per run of the loss-functions page, a third of its server time). A
-# cached figure was valid when it was stored, so it travels as its JSON dict and is rebuilt as is.
+# cached figure was valid when it was stored, so it travels as its JSON dict and is rebuilt as is,
+# and only if it is used as more than a chart to draw.
 copyreg.pickle(go.Figure, _reduce_figure)
+copyreg.pickle(CachedFigure, _reduce_figure)
 
 try:
     from threadpoolctl import threadpool_limits
@@ -35,7 +59,7 @@ from .widgets import (cached_run, cached_tune_lr, divergence_warnings, experimen
                       selected_point, set_hyper_state, show_figure, show_surface_formula, show_update_rule,
                       surface_picker)
 
-__all__ = ["page_config", "page_header", "show_figure", "selected_point", "init_state", "surface_picker",
+__all__ = ["CachedFigure", "page_config", "page_header", "show_figure", "selected_point", "init_state", "surface_picker",
            "show_surface_formula", "get_surface", "optimizer_controls", "hyper_widget_keys", "set_hyper_state",
            "hyper_error", "show_update_rule", "divergence_warnings", "experiment", "cached_run", "cached_tune_lr",
            "run_spec"]

@@ -91,7 +91,8 @@ def show_figure(fig, *, key: str | None = None, on_select: str | Callable = "ign
         if height is not None:
             fig.update_layout(height=height)
         return st.plotly_chart(fig, **kw)
-    spec = figure_dict(fig)
+    cached = fig.__dict__.get("_optlab_spec")  # a CachedFigure nobody has touched: its dict is ready
+    spec = figure_dict(fig) if cached is None else {**cached}
     if height is not None:
         spec["layout"] = {**spec["layout"], "height": height}
     return st.plotly_chart(_FigureDict(spec), **kw)
