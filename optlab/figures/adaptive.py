@@ -126,7 +126,9 @@ def phase_diagram(res, lam_min: float, lam_max: float, *, current: tuple[float, 
     hi = float(np.log10(max(res.steps, 2)))
     ticks = [v for v in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if lo - 1e-9 <= np.log10(v) <= hi + 1e-9]
     status = np.where(dv, "diverged", np.where(reached, "", f"not reached in {res.steps} steps"))
-    custom = np.stack([np.where(reached, z, np.nan), status], axis=-1).tolist()
+    # a NumPy string array, not .tolist(): go.Figure deep-copies list data item by item (it was most of
+    # this figure's server time); Plotly sends a string array as the same JSON list
+    custom = np.stack([np.where(reached, z, np.nan), status], axis=-1)
     traces: list[dict] = [
         dict(type="heatmap", x=_f(lrs), y=_f(betas), z=np.where(~reached & ~dv, 0.0, np.nan).tolist(),
              colorscale=[[0, NOT_REACHED_COLOR], [1, NOT_REACHED_COLOR]], showscale=False, hoverinfo="skip",
