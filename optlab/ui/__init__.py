@@ -6,6 +6,7 @@ cores under load: an MLP training run took 58 s instead of 4 s).  threadpoolctl 
 time, after NumPy is loaded, which an environment variable set here no longer could.
 """
 import copyreg
+import functools
 
 import plotly.graph_objects as go
 
@@ -46,6 +47,35 @@ def _reduce_figure(fig: go.Figure):
 # and only if it is used as more than a chart to draw.
 copyreg.pickle(go.Figure, _reduce_figure)
 copyreg.pickle(CachedFigure, _reduce_figure)
+
+def _pin_signature_lookups() -> None:
+    """st.cache_data names each positional argument of every call by running inspect.signature on
+    the cached function again (once per argument: 4 % of the server's CPU under load, py-spy).  A
+    function's signature does not change, so the lookup is remembered per function object (LRU:
+    functions defined inside a page script are new objects on every run)."""
+    from streamlit import type_util
+    from streamlit.runtime.caching import cache_utils
+
+    lookup = getattr(type_util, "get_func_parameters", None)
+    if lookup is None or hasattr(lookup, "cache_info"):  # another Streamlit, or done already
+        return
+
+    @functools.lru_cache(maxsize=512)
+    def remembered(func):
+        return tuple(lookup(func))
+
+    def get_func_parameters(func):
+        try:
+            return remembered(func)
+        except TypeError:  # an unhashable callable: look it up every time, as Streamlit does
+            return lookup(func)
+
+    get_func_parameters.cache_info = remembered.cache_info
+    if getattr(cache_utils, "type_util", None) is type_util:
+        type_util.get_func_parameters = get_func_parameters
+
+
+_pin_signature_lookups()
 
 try:
     from threadpoolctl import threadpool_limits

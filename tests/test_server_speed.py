@@ -1,10 +1,12 @@
-"""Charts reach the browser unchanged through the copy-free path of ``ui.show_figure``.
+"""The server's shortcuts for less CPU per page run change nothing a student sees.
 
-``optlab.figures.core.figure_dict`` builds what ``fig.to_dict()`` returns without its deep copies,
-and ``show_figure`` hands it to ``st.plotly_chart``.  Checked here: on every figure every page draws
-(AppTest, default widgets), the JSON Streamlit sends equals the JSON of Plotly's own path, and the
-figure itself is left as it was; plus the cases the pages may not reach (2-D arrays, int64, bool
-and object arrays, frames, arrays inside lists, ``uid``).
+1. ``optlab.figures.core.figure_dict`` builds what ``fig.to_dict()`` returns without its deep
+   copies, and ``ui.show_figure`` hands it to ``st.plotly_chart``.  On every figure every page
+   draws (AppTest, default widgets) the JSON Streamlit sends equals the JSON of Plotly's own path,
+   the figure itself is left as it was, and a rerun (figures read back from st.cache_data as
+   ``ui.CachedFigure``) sends the same charts; plus the cases the pages may not reach (2-D arrays,
+   int64, bool and object arrays, frames, arrays inside lists, ``uid``).
+2. st.cache_data's signature lookups are remembered per function, with Streamlit's answer.
 """
 from __future__ import annotations
 
@@ -120,3 +122,24 @@ def test_arrays_encode_as_plotly_does(dtype):
     fig = go.Figure(go.Heatmap(z=a, x=a[0], y=a[:, 0]), _validate=False)
     assert figure_dict(fig)["data"][0]["z"] == fig.to_dict()["data"][0]["z"]
     assert fast_json(fig) == plotly_json(fig)
+
+
+def test_cached_function_signatures_are_looked_up_once():
+    """st.cache_data names positional arguments with inspect.signature on every call; optlab.ui
+    remembers the answer per function (same parameters as Streamlit's own lookup)."""
+    import inspect
+
+    import streamlit as st
+    from streamlit import type_util
+
+    import optlab.ui  # noqa: F401  (installs the lookup)
+
+    def f(a, b, c=1, *args, d=2, **kw):
+        return a
+
+    assert hasattr(type_util.get_func_parameters, "cache_info")
+    assert list(type_util.get_func_parameters(f)) == list(inspect.signature(f).parameters.values())
+    hits = type_util.get_func_parameters.cache_info().hits
+    cached = st.cache_data(max_entries=4, show_spinner=False)(f)
+    assert cached(1, 2, 3) == cached(1, 2, 3) == 1
+    assert type_util.get_func_parameters.cache_info().hits > hits
