@@ -29,8 +29,9 @@ RUN pip install -r requirements.txt
 COPY . .
 
 # Never root: a uid without a shell or a home directory of value.
-RUN useradd --uid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin optlab
-USER 10001
+RUN groupadd --gid 10001 optlab \
+    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin optlab
+USER 10001:10001
 
 EXPOSE 8501
 HEALTHCHECK --interval=15s --timeout=5s --start-period=40s --retries=3 \

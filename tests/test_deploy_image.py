@@ -158,7 +158,7 @@ def test_dockerfile_is_conventional_and_lints_clean():
     assert env["STREAMLIT_SERVER_ADDRESS"] == "0.0.0.0"
     for r in (r for k, r in ins if k == "RUN"):
         if r.startswith(SYSTEM_RUN):
-            assert "useradd" in r and "10001" in r
+            assert "useradd" in r and "--uid 10001" in r and "--gid 10001" in r
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).with_name("hadolint"))
     if not os.access(hadolint, os.X_OK):
         pytest.skip("hadolint not installed (pip install -r requirements-dev.txt)")
