@@ -331,6 +331,9 @@ def _typed_arrays(obj):
                     nv["shape"] = str(v.shape)[1:-1]
             elif is_homogeneous_array(v):
                 nv = to_typed_array_spec(v)
+                if type(nv) is np.ndarray and nv.dtype == object:  # strings, booleans: plotly sends
+                    nv = nv.tolist()                                # a plain list (orjson can't encode
+                                                                    # object arrays: slow fallback)
             else:
                 nv = _typed_arrays(v)
             if nv is not v:
