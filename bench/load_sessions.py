@@ -66,6 +66,7 @@ MAX_RERUNS = 20_000
 MIB = 2**20
 MOVABLE = ("slider", "selectbox", "radio", "checkbox")  # element types varied by --reruns
 AFFINITY_COOKIE = "OPTLAB_REPLICA"  # deploy/haproxy.cfg
+FULL_RERUNS = False  # --full-reruns: widget moves rerun the whole page (the bench before fragments)
 REPLICA_HEADER = "X-OptLab-Replica"
 
 
@@ -189,6 +190,7 @@ class RunResult:
     exceptions: list[str]
     pages: list[Page]  # from the navigation message, if the run sent one
     downloads: list[str] = field(default_factory=list)  # URLs of the run's download buttons
+    fragments: dict = field(default_factory=dict)  # widget id -> id of the st.fragment drawing it ("": none)
 
     @property
     def sliders(self) -> list:
@@ -209,19 +211,25 @@ class Stats:
         self.exceptions.extend((page, m) for m in r.exceptions)
 
 
-def rerun_msg(page_hash: str = "", widgets=()) -> bytes:
+def rerun_msg(page_hash: str = "", widgets=(), fragment_id: str = "") -> bytes:
     m = BackMsg()
     m.rerun_script.query_string = ""
     m.rerun_script.page_script_hash = page_hash
     m.rerun_script.widget_states.widgets.extend(widgets)
+    if fragment_id:  # a widget inside an st.fragment: the browser reruns that fragment only
+        m.rerun_script.fragment_id = fragment_id
     return m.SerializeToString()
 
 
-async def run_script(ws, page_hash: str = "", widgets=(), timeout: float = 120) -> RunResult:
+FINISHED = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+            ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
+
+
+async def run_script(ws, page_hash: str = "", widgets=(), timeout: float = 120, fragment_id: str = "") -> RunResult:
     """Ask for a run and read frames until it has finished (a run cut short by another does not)."""
     t0 = time.perf_counter()
-    await ws.send(rerun_msg(page_hash, widgets))
-    widgets, exceptions, pages, downloads = [], [], [], []
+    await ws.send(rerun_msg(page_hash, widgets, fragment_id))
+    widgets, exceptions, pages, downloads, fragments = [], [], [], [], {}
     while True:
         fm = ForwardMsg()
         fm.ParseFromString(await asyncio.wait_for(ws.recv(), timeout))
@@ -233,15 +241,13 @@ async def run_script(ws, page_hash: str = "", widgets=(), timeout: float = 120) 
             which = el.WhichOneof("type")
             if which in MOVABLE and not getattr(el, which).disabled:
                 widgets.append((which, getattr(el, which)))
+                fragments[getattr(el, which).id] = fm.delta.fragment_id
             elif which == "exception":
                 exceptions.append(f"{el.exception.type}: {el.exception.message}")
             elif which == "download_button" and el.download_button.url:
                 downloads.append(el.download_button.url)
-        elif kind == "script_finished" and fm.script_finished in (
-            ForwardMsg.FINISHED_SUCCESSFULLY,
-            ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
-        ):
-            return RunResult(time.perf_counter() - t0, widgets, exceptions, pages, downloads)
+        elif kind == "script_finished" and fm.script_finished in FINISHED:
+            return RunResult(time.perf_counter() - t0, widgets, exceptions, pages, downloads, fragments)
 
 
 def moved_slider(s, rng: random.Random | None = None) -> WidgetState:
@@ -392,7 +398,10 @@ async def student(target: Target, pages: list[Page], stats: Stats, delay: float,
                     await check_download(target, r.downloads[-1], cookie, stats)
                     downloaded = True
                 if r.sliders:
-                    r2 = await run_script(ws, p.script_hash, [moved_slider(r.sliders[0])], timeout)
+                    slider = r.sliders[0]
+                    # as the browser: a widget inside an st.fragment reruns that fragment only
+                    frag = "" if FULL_RERUNS else r.fragments.get(slider.id, "")
+                    r2 = await run_script(ws, p.script_hash, [moved_slider(slider)], timeout, frag)
                     stats.add(p.name, "slider", r2)
             if target.balanced and not downloaded:
                 stats.affinity_errors.append("no page offered a download link to check")
@@ -684,6 +693,9 @@ def main(argv=None) -> int:
                     help="with --url: the URL is HAProxy in front of replicas (check the affinity)")
     ap.add_argument("--profile", type=Path, metavar="DIR",
                     help="record the server(s) with py-spy during the sessions; print where the CPU goes")
+    ap.add_argument("--full-reruns", action="store_true",
+                    help="a moved widget reruns the whole page, even inside an st.fragment (the browser "
+                         "reruns the fragment only; this was the bench's behaviour before)")
     ap.add_argument("--app-dir", type=Path, default=Path(os.environ.get("OPTLAB_APP_DIR") or REPO_ROOT),
                     help="folder with app.py (default: the repository, or $OPTLAB_APP_DIR)")
     ap.add_argument("--timeout", type=float, default=120, help="seconds one run may take (default 120)")
@@ -694,6 +706,8 @@ def main(argv=None) -> int:
     if not 0 <= args.replicas <= 16 or (args.replicas and args.url):
         ap.error("--replicas must be 0..16, and not with --url")
     args.workers = max(1, min(args.workers, 50))
+    global FULL_RERUNS
+    FULL_RERUNS = args.full_reruns
 
     import streamlit
 
