@@ -3,10 +3,10 @@
 1. ``optlab.figures.core.figure_dict`` builds what ``fig.to_dict()`` returns without its deep
    copies, and ``ui.show_figure`` hands it to ``st.plotly_chart``.  On every figure every page
    draws (AppTest, default widgets) the JSON Streamlit sends equals the JSON of Plotly's own path,
-   the figure itself is left as it was, and a rerun (figures read back from st.cache_data as
-   ``ui.CachedFigure``) sends the same charts; plus the cases the pages may not reach (2-D arrays,
+   the figure itself is left as it was, builders' figures go as ``LazyFigure`` dicts (no Plotly
+   objects), and a rerun (figures read back from st.cache_data, also lazy) sends the same charts; plus the cases the pages may not reach (2-D arrays,
    int64, bool and object arrays, frames, arrays inside lists, ``uid``).
-2. st.cache_data's signature lookups are remembered per function, with Streamlit's answer.
+2. ``ui.pinned_signature`` (st.cache_data's per-call signature lookups) gives Streamlit's answer.
 """
 from __future__ import annotations
 
@@ -34,12 +34,17 @@ def fast_json(fig: go.Figure) -> dict:
 def test_page_figures_are_sent_unchanged(page_file, app_test, monkeypatch):
     import optlab.ui.widgets as widgets
 
-    seen = []
+    from optlab.ui.widgets import _FigureDict
+
+    seen, kinds = [], []
 
     def recording(fig):
+        lazy = "_optlab_spec" in fig.__dict__
+        out = figure_dict(fig)  # first: plotly_json builds a LazyFigure's Plotly objects
         before = plotly_json(fig)
-        out = figure_dict(fig)
+        assert json.loads(pio.to_json(_FigureDict(out).to_dict(), validate=False)) == before
         seen.append((before, fig))
+        kinds.append(lazy)
         return out
 
     monkeypatch.setattr(widgets, "figure_dict", recording)
@@ -58,7 +63,9 @@ def test_page_figures_are_sent_unchanged(page_file, app_test, monkeypatch):
                    if {**e, "layout": {**e["layout"], "height": spec["layout"].get("height")}} == spec
                    or e == spec]
         assert matches, f"a chart of {page_file} differs from Plotly's JSON for its figure"
-    # a rerun reads figures back from st.cache_data (CachedFigure: sent as stored, never rebuilt)
+    if page_file in ("pages/4_Adaptive_methods.py", "pages/6_Optimizer_arena.py"):
+        assert any(kinds), "figures.core builders give LazyFigures: their dict is sent, no Plotly objects"
+    # a rerun reads figures back from st.cache_data (LazyFigures of the stored dict, never built)
     at.run()
     assert not at.exception
     assert [json.loads(c.proto.spec) for c in at.get("plotly_chart")] == sent
@@ -67,14 +74,16 @@ def test_page_figures_are_sent_unchanged(page_file, app_test, monkeypatch):
 def test_cached_figure_is_sent_as_plotly_would_send_the_original():
     import pickle
 
-    from optlab.ui import CachedFigure
+    import optlab.ui  # noqa: F401  (registers how figures are pickled)
+    from optlab.figures.core import LazyFigure
     from optlab.ui.widgets import _FigureDict
 
     fig = _odd_figure()
     fig.frames = []
     back = pickle.loads(pickle.dumps(fig))  # what st.cache_data hands a reader
-    assert isinstance(back, CachedFigure) and "_optlab_spec" in back.__dict__
-    sent = json.loads(pio.to_json(_FigureDict({**back.__dict__["_optlab_spec"]}).to_dict(), validate=False))
+    assert isinstance(back, LazyFigure) and "_optlab_spec" in back.__dict__
+    sent = json.loads(pio.to_json(_FigureDict(figure_dict(back)).to_dict(), validate=False))
+    assert "_optlab_spec" in back.__dict__, "sending it did not build Plotly's objects"
     assert sent == plotly_json(fig)
     assert "_optlab_spec" in pickle.loads(pickle.dumps(back)).__dict__  # stored again: still a dict
     back.update_layout(height=321)  # used as a figure: built on first use, then an ordinary go.Figure
@@ -137,22 +146,48 @@ def test_arrays_encode_as_plotly_does(dtype):
     assert fast_json(fig) == plotly_json(fig)
 
 
-def test_cached_function_signatures_are_looked_up_once():
-    """st.cache_data names positional arguments with inspect.signature on every call; optlab.ui
-    remembers the answer per function (same parameters as Streamlit's own lookup)."""
+def test_pinned_signature_is_what_cached_calls_look_up():
+    """st.cache_data names positional arguments with inspect.signature on every call;
+    ui.pinned_signature stores the answer on the function (read back at once, same parameters)."""
     import inspect
 
     import streamlit as st
     from streamlit import type_util
 
-    import optlab.ui  # noqa: F401  (installs the lookup)
+    from optlab.ui import cached_run, pinned_signature
 
     def f(a, b, c=1, *args, d=2, **kw):
         return a
 
-    assert hasattr(type_util.get_func_parameters, "cache_info")
-    assert list(type_util.get_func_parameters(f)) == list(inspect.signature(f).parameters.values())
-    hits = type_util.get_func_parameters.cache_info().hits
+    plain = inspect.signature(f)
+    g = pinned_signature(f)
+    assert g is f and f.__signature__ == plain
+    assert list(type_util.get_func_parameters(f)) == list(plain.parameters.values())
     cached = st.cache_data(max_entries=4, show_spinner=False)(f)
     assert cached(1, 2, 3) == cached(1, 2, 3) == 1
-    assert type_util.get_func_parameters.cache_info().hits > hits
+    assert "__signature__" in vars(cached_run._info.func)  # the shared cached runs use it
+
+
+def test_lazy_figure_builds_on_first_use_as_plotly_would():
+    from optlab import figures, surfaces
+    from optlab.figures.core import LazyFigure
+
+    s = surfaces.get("rosenbrock")
+    import optlab
+
+    tr = optlab.run(s, optlab.optimizers.make("adam", lr=0.05), [-1.5, 2.0], 40)
+    lazy = figures.contour(s, [tr])
+    assert isinstance(lazy, LazyFigure) and "_optlab_spec" in lazy.__dict__
+    sent = fast_json(lazy)
+    spec_before = json.dumps(lazy.__dict__["_optlab_spec"], default=str)
+    assert "_optlab_spec" in lazy.__dict__  # drawing it built nothing
+    eager = go.Figure(lazy.__dict__["_optlab_spec"], _validate=False)
+    assert sent == plotly_json(eager)
+    lazy.update_layout(height=333)  # used as a figure: built now, then an ordinary go.Figure
+    assert "_optlab_spec" not in lazy.__dict__ and lazy.layout.height == 333
+    assert plotly_json(lazy) == {**plotly_json(eager), "layout": {**plotly_json(eager)["layout"], "height": 333}}
+    assert json.dumps(eager.to_dict(), default=str) and spec_before  # building left the dict as it was
+    assert len(lazy.data) == len(eager.data)
+    # a figure without a template or with typeless traces is built at once (Plotly fills those in)
+    assert not isinstance(figures.core._figure([dict(x=[1], y=[2])], {"template": {}}), LazyFigure)
+    assert not isinstance(figures.core._figure([dict(type="scatter", x=[1])], {}), LazyFigure)

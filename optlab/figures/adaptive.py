@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from . import style
+from . import core, style
 from .core import base_layout, contour, vector_arrows, window_of
 from .. import momentum
 from ..optimizers import variants
@@ -24,8 +24,9 @@ NOT_REACHED_COLOR = "#E5E5E5"
 
 
 def _fig(traces: Sequence[dict], layout: dict) -> go.Figure:
-    # dict traces, no per-property validation: these builders run on every Streamlit rerun
-    return go.Figure(data=list(traces), layout=layout, _validate=False)
+    # dict traces, no per-property validation, and no Plotly objects until a caller needs them
+    # (core.LazyFigure): these builders run on every Streamlit rerun
+    return core._figure(traces, layout)
 
 
 def _f(a) -> list:

@@ -34,7 +34,7 @@ __all__ = [
     "contour", "surface3d", "loss_curves", "grad_norm_curves", "curves", "animated_contour",
     "apply_layout", "line_figure", "heatmap", "vector_arrows", "add_click_grid", "figure_size_bytes",
     "normalize_runs", "RunPath", "clip_path", "surface_grid", "frame_steps", "window_of", "base_layout",
-    "surface_image", "figure_dict",
+    "surface_image", "figure_dict", "LazyFigure",
 ]
 
 
@@ -231,8 +231,46 @@ def _merge(a: dict, b: Mapping) -> dict:
     return a
 
 
+class LazyFigure(go.Figure):
+    """A ``go.Figure`` kept as its plain dict (``{"data", "layout"[, "frames"]}``) until code uses it
+    as a figure: the first ``update_layout``, ``add_trace``, ``.data``, ``.show()`` … builds Plotly's
+    objects from the dict, exactly as ``go.Figure(spec, _validate=False)`` would have at once.
+
+    Most figures a page builds are only drawn: :func:`figure_dict` reads the dict as it is, so
+    Plotly's objects (and their deep copies of every list) are never made for them.  ``typed``:
+    the dict already holds Plotly's typed arrays and no trace ``uid`` (what :func:`figure_dict`
+    returns), as a figure read back from a cache does.
+    """
+
+    def __init__(self, spec: dict, typed: bool = False):  # noqa: D107 - Plotly's state is made on first use
+        self.__dict__["_optlab_spec"] = spec
+        self.__dict__["_optlab_typed"] = typed
+
+    def __getattr__(self, name):  # only for attributes not set yet: Plotly's, before they are built
+        spec = self.__dict__.pop("_optlab_spec", None)
+        if spec is None:
+            raise AttributeError(name)
+        self.__dict__.pop("_optlab_typed", None)
+        go.Figure.__init__(self, spec, _validate=False)
+        return getattr(self, name)
+
+
+def _lazy_ok(traces, layout, frames) -> bool:
+    """Whether the dict alone says what Plotly would: every trace a dict with its type, and a
+    template in the layout (Plotly adds its default template to a figure that has none)."""
+    return (isinstance(layout, dict) and "template" in layout
+            and all(type(t) is dict and "type" in t for t in traces)
+            and all(type(f) is dict for f in frames or ()))
+
+
 def _figure(traces: Sequence[dict], layout: dict, frames: Sequence[dict] | None = None) -> go.Figure:
-    return go.Figure(data=list(traces), layout=layout, frames=frames, _validate=False)
+    traces = list(traces)
+    if _lazy_ok(traces, layout, frames):
+        spec = {"data": traces, "layout": layout}
+        if frames:
+            spec["frames"] = list(frames)
+        return LazyFigure(spec)
+    return go.Figure(data=traces, layout=layout, frames=frames, _validate=False)
 
 
 def _template() -> dict:
@@ -363,16 +401,24 @@ def figure_dict(fig: go.Figure) -> dict:
     """``fig.to_dict()`` without its deep copies: the same dict (arrays as Plotly's base64 typed
     arrays, trace ``uid`` left out as ``plotly.io.to_json`` does), sharing every list and nested
     dict that holds no array with the figure.  ``to_dict`` deep-copies every array and list first
-    (measured: a third of the server time of drawing a chart in Streamlit).  Read-only: the
-    shared parts belong to ``fig``; the top level and each trace dict are new."""
+    (measured: a third of the server time of drawing a chart in Streamlit).  A :class:`LazyFigure`
+    is read from its dict, without building Plotly's objects.  Read-only: the shared parts belong
+    to ``fig``; the top level and each trace dict are new."""
+    spec = fig.__dict__.get("_optlab_spec")
+    if spec is not None and fig.__dict__.get("_optlab_typed"):
+        return {**spec, "data": [dict(t) for t in spec["data"]]}
+    if spec is not None:
+        traces, layout, frames = spec["data"], spec["layout"], spec.get("frames") or ()
+    else:  # plotly's own storage of the properties (to_dict reads them too)
+        traces, layout, frames = fig._data, fig._layout, [f._props for f in fig._frame_objs]
     data = []
-    for trace in fig._data:  # plotly's own storage of the trace properties (to_dict reads it too)
+    for trace in traces:
         t = _typed_arrays(trace)
         t = dict(t) if t is trace else t
         t.pop("uid", None)
         data.append(t)
-    out = {"data": data, "layout": dict(_typed_arrays(fig._layout))}
-    frames = [_typed_arrays(frame._props) for frame in fig._frame_objs]
+    out = {"data": data, "layout": dict(_typed_arrays(layout))}
+    frames = [_typed_arrays(f) for f in frames]
     if frames:
         out["frames"] = frames
     return out

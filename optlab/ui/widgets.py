@@ -8,6 +8,7 @@ Pure work is cached with ``st.cache_data(max_entries=…)`` on hashable argument
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import re
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -39,6 +40,17 @@ SURFACE_PARAM_CONTROLS: dict[tuple[str, str], tuple] = {
     ("cliff", "h"): ("slider", (0.5, 10.0, 0.5), "h (height of the cliff)", None),
     ("cliff", "s"): ("select", [5, 20, 50, 100, 200, 500], "s (steepness of the cliff)", None),
 }
+
+
+def pinned_signature(func):
+    """Store ``func``'s signature on it (``__signature__``); put it under ``@st.cache_data``.
+
+    st.cache_data names each positional argument of every call by running ``inspect.signature``
+    on the cached function again, once per argument (4 % of the server's CPU under load, py-spy);
+    a stored signature is read at once.
+    """
+    func.__signature__ = inspect.signature(func)
+    return func
 
 
 # ----------------------------------------------------------------------------------------------
@@ -91,8 +103,7 @@ def show_figure(fig, *, key: str | None = None, on_select: str | Callable = "ign
         if height is not None:
             fig.update_layout(height=height)
         return st.plotly_chart(fig, **kw)
-    cached = fig.__dict__.get("_optlab_spec")  # a CachedFigure nobody has touched: its dict is ready
-    spec = figure_dict(fig) if cached is None else {**cached}
+    spec = figure_dict(fig)
     if height is not None:
         spec["layout"] = {**spec["layout"], "height": height}
     return st.plotly_chart(_FigureDict(spec), **kw)
@@ -128,6 +139,7 @@ def init_state(key: str, value: Any) -> None:
 # Surfaces
 # ----------------------------------------------------------------------------------------------
 @st.cache_resource(max_entries=64, show_spinner=False)
+@pinned_signature
 def _surface(spec: tuple):
     # Surfaces are read-only after construction; some (Rastrigin, Ackley, formulas) take a few ms to
     # build (critical points, SymPy), so share them instead of rebuilding on every rerun.
@@ -465,6 +477,7 @@ def _schedule(spec):
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
+@pinned_signature
 def cached_run(surface_spec: tuple, opt_name: str, hyper_items: tuple, x0: tuple, steps: int, *,
                record: str = "path", noise: float = 0.0, seed: int = 0, schedule=None,
                clip_norm: float | None = None, clip_value: float | None = None, tol: float | None = None):
@@ -480,6 +493,7 @@ def cached_run(surface_spec: tuple, opt_name: str, hyper_items: tuple, x0: tuple
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
+@pinned_signature
 def cached_tune_lr(surface_spec: tuple, opt_name: str, hyper_items: tuple, x0: tuple, steps: int,
                    tol: float = 1e-4, n: int = 60) -> dict[str, Any]:
     """Best learning rate of one batched sweep (``optlab.tune_lr``), as a plain dict:
