@@ -191,3 +191,30 @@ def test_lazy_figure_builds_on_first_use_as_plotly_would():
     # a figure without a template or with typeless traces is built at once (Plotly fills those in)
     assert not isinstance(figures.core._figure([dict(x=[1], y=[2])], {"template": {}}), LazyFigure)
     assert not isinstance(figures.core._figure([dict(type="scatter", x=[1])], {}), LazyFigure)
+
+
+def test_lazy_figure_built_once_from_many_threads():
+    import threading
+
+    from optlab.figures.core import LazyFigure
+
+    fig = LazyFigure({"data": [{"type": "scatter", "x": np.arange(50.0), "y": np.arange(50.0)}],
+                      "layout": {"template": {}, "height": 300}})
+    sent = fast_json(fig)
+    errors, heights = [], []
+
+    def use():
+        try:
+            heights.append(fig.layout.height)
+            assert fast_json(fig) == sent
+        except Exception as e:  # noqa: BLE001 - collected for the assertion below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=use) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors and heights == [300] * 8
+    assert "_optlab_spec" not in fig.__dict__ and len(fig.data) == 1
+    assert not hasattr(fig, "no_such_property")

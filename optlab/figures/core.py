@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import threading
 
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
@@ -243,16 +244,26 @@ class LazyFigure(go.Figure):
     """
 
     def __init__(self, spec: dict, typed: bool = False):  # noqa: D107 - Plotly's state is made on first use
-        self.__dict__["_optlab_spec"] = spec
-        self.__dict__["_optlab_typed"] = typed
+        d = self.__dict__
+        d["_optlab_spec"], d["_optlab_typed"] = spec, typed
+        d["_optlab_lock"], d["_optlab_building"] = threading.RLock(), False  # one build, whoever asks
 
     def __getattr__(self, name):  # only for attributes not set yet: Plotly's, before they are built
-        spec = self.__dict__.pop("_optlab_spec", None)
-        if spec is None:
+        d = self.__dict__
+        lock = d.get("_optlab_lock")
+        if lock is None:
             raise AttributeError(name)
-        self.__dict__.pop("_optlab_typed", None)
-        go.Figure.__init__(self, spec, _validate=False)
-        return getattr(self, name)
+        with lock:  # a figure shared by sessions (st.cache_resource) may be asked from two threads
+            if d["_optlab_building"]:  # Plotly's own __init__ looking for what it has not set yet
+                raise AttributeError(name)
+            if "_optlab_spec" in d:
+                d["_optlab_building"] = True
+                try:
+                    go.Figure.__init__(self, d["_optlab_spec"], _validate=False)
+                finally:
+                    d["_optlab_building"] = False
+                del d["_optlab_spec"], d["_optlab_typed"]  # after the build: readers saw the dict until now
+        return object.__getattribute__(self, name)
 
 
 def _lazy_ok(traces, layout, frames) -> bool:
