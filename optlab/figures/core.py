@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import itertools
 import threading
 
 from dataclasses import dataclass
@@ -355,6 +356,8 @@ def figure_size_bytes(fig: go.Figure) -> int:
 
 _SCALARS = (str, int, float, bool, type(None))
 _SCALAR_TYPES = frozenset(_SCALARS)
+_SEQUENCES = frozenset((list, tuple))
+_CONTAINERS = frozenset((list, tuple, dict))  # never arrays for plotly (is_homogeneous_array is slow)
 # NumPy dtypes plotly.js reads as typed arrays (int64 is narrowed by plotly first: left to plotly)
 _BDATA = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4",
           "float32": "f4", "float64": "f8"}
@@ -378,7 +381,9 @@ def _typed_arrays(obj):
                       "bdata": base64.b64encode(np.ascontiguousarray(v)).decode("ascii")}
                 if v.ndim > 1:
                     nv["shape"] = str(v.shape)[1:-1]
-            elif is_homogeneous_array(v):
+            elif type(v) is np.ndarray and v.dtype.kind in "Ub":  # strings, booleans: plotly sends them
+                nv = v.tolist()                                     # as a plain list (via an object array)
+            elif type(v) not in _CONTAINERS and is_homogeneous_array(v):
                 nv = to_typed_array_spec(v)
                 if type(nv) is np.ndarray and nv.dtype == object:  # strings, booleans: plotly sends
                     nv = nv.tolist()                                # a plain list (orjson can't encode
@@ -391,7 +396,9 @@ def _typed_arrays(obj):
                 out[k] = nv
         return obj if out is None else out
     if isinstance(obj, (list, tuple)):
-        if _SCALAR_TYPES.issuperset(map(type, obj)):  # a long list of numbers: checked at C speed
+        kinds = set(map(type, obj))  # at C speed: a long list of numbers, or of rows of numbers
+        if _SCALAR_TYPES.issuperset(kinds) or (
+                kinds <= _SEQUENCES and _SCALAR_TYPES.issuperset(map(type, itertools.chain.from_iterable(obj)))):
             return obj
         out = None
         for i, v in enumerate(obj):
