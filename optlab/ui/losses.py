@@ -24,6 +24,7 @@ import streamlit as st
 
 from .. import data, losses, models, optimizers, schedules
 from ..runner import run
+from .widgets import pinned_signature
 
 # The outlier lab's clean data: the engine's make_line defaults, fixed here so the lab is reproducible.
 LINE = dict(n=40, slope=2.0, intercept=1.0, noise=0.5)
@@ -55,12 +56,19 @@ def dataset(spec: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     raise ValueError(f"unknown data spec {spec!r}")
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _dataset_info(name: str) -> tuple[tuple[str, ...], str]:
+    # data.load reads the CSV file: once per server, not on every run of two pages
+    ds = data.load(name)
+    return tuple(ds.feature_names), str(ds.description)
+
+
 def feature_names(name: str) -> tuple[str, ...]:
-    return data.load(name).feature_names
+    return _dataset_info(name)[0]
 
 
 def dataset_description(name: str) -> str:
-    return data.load(name).description
+    return _dataset_info(name)[1]
 
 
 def lab_window(seed: int = 0) -> tuple:
@@ -125,6 +133,7 @@ def _schedule(spec):
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
+@pinned_signature
 def trajectory(spec: tuple, opt_name: str, hyper: tuple, x0: tuple, steps: int, batch_size: int | None = None,
                seed: int = 0, schedule: tuple | None = None):
     """``optlab.run`` on a data surface (path recorded); ``batch_size`` draws real mini-batches."""
@@ -222,8 +231,17 @@ def parameter_facts(delta: float, q: float, gamma: float, p: float = 0.9) -> dic
     }
 
 
-def loss_table() -> list[dict[str, Any]]:
-    """One row per loss: the seed article's taxonomy next to the engine's catalogue."""
+@st.cache_resource(max_entries=1, show_spinner=False)
+def loss_table():
+    """One row per loss: the seed article's taxonomy next to the engine's catalogue, as an Arrow
+    table (built once: st.dataframe turned the rows into a DataFrame and Arrow on every run)."""
+    import pyarrow as pa
+
+    return pa.Table.from_pylist(loss_rows())
+
+
+def loss_rows() -> list[dict[str, Any]]:
+    """The rows of :func:`loss_table` as dicts."""
     rows = []
     for n in losses.names():
         L = losses.get(n)
