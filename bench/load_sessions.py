@@ -475,6 +475,9 @@ def pct(xs: list[float], q: float) -> float:
 
 def print_runs(stats: Stats, title: str) -> None:
     rows = []
+    every = [x for v in stats.runs.values() for x in v]
+    if every:
+        rows.append(("all pages, every run", every))
     for kind in ("open", "slider", "varied"):
         xs = [x for (p, k), v in stats.runs.items() if k == kind for x in v]
         if xs:
