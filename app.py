@@ -23,7 +23,7 @@ CHAPTERS = [
      "AdaGrad, RMSProp, Adam and friends: a step size per coordinate, from running averages of the gradient."),
     ("pages/5_Overfitting_and_gradients.py", "Overfitting and gradients", "📈",
      "Real models: training vs validation loss, regularization, vanishing and exploding gradients, clipping."),
-    ("pages/6_Optimizer_arena.py", "Optimizer arena", "🏁",
+    ("pages/7_Optimizer_arena.py", "Optimizer arena", "🏁",
      "Race any optimizers on any surface; tune learning rates; share the race as a link."),
 ]
 

@@ -154,7 +154,7 @@ def main():
         at.query_params[k] = v
     at.run()
     t = time.perf_counter()
-    at.switch_page("pages/6_Optimizer_arena.py").run()
+    at.switch_page("pages/7_Optimizer_arena.py").run()
     first = time.perf_counter() - t
     ids = [r["id"] for r in at.session_state["arena_racers"]]
     lr_key = f"arena_r{ids[2]}_lr"  # Adam's learning rate

@@ -165,13 +165,4 @@ def lr_range_test(surface, optimizer: str | Optimizer = "sgd", x0=None, *, lr_mi
                      lr_min=lr_min, lr_max=lr_max)
 
 
-def curvature_limit(surface, x, momentum: float = 0.0) -> float:
-    r"""``2(1 + μ)/λ_max`` of the Hessian at ``x``: the learning rate above which (heavy-ball)
-    gradient descent diverges on a quadratic with that Hessian; NaN if the Hessian has no positive
-    eigenvalue.  Exact for quadratics (and linear least squares), local elsewhere."""
-    H = np.asarray(surface.hessian(np.asarray(x, dtype=float).reshape(1, -1)), dtype=float)[0]
-    lam = float(np.max(np.linalg.eigvalsh(0.5 * (H + H.T))))
-    return 2.0 * (1.0 + float(momentum)) / lam if lam > 0 else float("nan")
-
-
-__all__ = ["lr_range_test", "RangeTest", "exponential_range", "curvature_limit", "SUGGESTIONS"]
+__all__ = ["lr_range_test", "RangeTest", "exponential_range", "SUGGESTIONS"]

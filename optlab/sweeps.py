@@ -63,6 +63,16 @@ def default_target(surface, tol: float) -> float | None:
     return None if mv is None else float(mv) + tol
 
 
+def steps_to_tolerance(surface, tr, tol: float) -> int:
+    """First step of the (unbatched, recorded) run ``tr`` with f − f* ≤ tol (−1: never, or f* unknown)."""
+    mv = getattr(surface, "min_value", None)
+    if mv is None or tr.losses is None:
+        return -1
+    with np.errstate(invalid="ignore"):
+        hit = np.nonzero(np.asarray(tr.losses) - mv <= tol)[0]
+    return int(hit[0]) if hit.size else -1
+
+
 def sweep(surface, optimizer: str, grid: Mapping[str, Any], x0, steps: int = 200, *,
           tol: float = 1e-6, target: float | None = None, fixed: Mapping[str, Any] | None = None,
           **run_kwargs) -> SweepResult:

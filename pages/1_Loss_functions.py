@@ -4,9 +4,9 @@ Each section is an ``st.fragment``: moving one of its widgets reruns that sectio
 """
 import streamlit as st
 
-from optlab import losses, optimizers
-from optlab.ui import losses as lab
-from optlab.ui import widgets as ui
+from optlab import losses, optimizers, specs, ui
+from optlab.chapters import loss_functions as model
+from optlab.ui import loss_functions as view
 
 ui.page_config("Loss functions")
 ui.page_header(
@@ -40,7 +40,7 @@ def taxonomy():
         "losses** compare a score (logit) s with a class label through the margin m = t·s. The article's "
         "\"one-hot encoding loss\" is not a separate loss: it is **cross-entropy written with one-hot targets**."
     )
-    oh = lab.one_hot_demo()
+    oh = model.one_hot_demo()
     st.latex(losses.get("cross_entropy").latex)
     st.caption(
         f"Check on three samples and three classes (labels {oh.labels.tolist()}): cross-entropy computed from the "
@@ -48,7 +48,7 @@ def taxonomy():
         f"= **{oh.with_one_hot:.6f}**. The same loss: a one-hot row only picks −log p of the true class "
         f"({', '.join(f'{v:.3f}' for v in oh.neg_log_p_true)})."
     )
-    st.dataframe(lab.loss_table(), hide_index=True, height=35 * (len(losses.names()) + 1) + 3,
+    st.dataframe(view.loss_table(), hide_index=True, height=35 * (len(losses.names()) + 1) + 3,
                  column_order=["loss", "article's class", "curve over", "convex", "PyTorch"])
 
 
@@ -67,11 +67,11 @@ def catalogue():
         q = st.slider("quantile q", 0.05, 0.95, step=0.05, key="lf_q", help=losses.get("quantile").param_info["q"])
     with s3:
         gamma = st.slider("focal γ", 0.0, 5.0, step=0.5, key="lf_gamma", help=losses.get("focal").param_info["gamma"])
-    facts = lab.parameter_facts(delta, q, gamma)
+    facts = model.parameter_facts(delta, q, gamma)
 
     tab_r, tab_c = st.tabs(["Regression: over the residual r = ŷ − y", "Classification: over the margin m = t·s"])
     with tab_r:
-        ui.show_figure(lab.fig_catalogue("regression", delta, q, gamma), key="lf_cat_reg")
+        ui.show_figure(view.fig_catalogue("regression", delta, q, gamma), key="lf_cat_reg")
         st.caption(
             f"Huber with δ = {delta:g}: quadratic for |r| ≤ {delta:g}, linear beyond; however far away an outlier is, "
             f"it pulls with a force of at most {facts['huber_pull']:g} (MSE pulls with {facts['mse_pull_at_10']:g} at "
@@ -80,7 +80,7 @@ def catalogue():
             "averaged."
         )
     with tab_c:
-        ui.show_figure(lab.fig_catalogue("classification", delta, q, gamma), key="lf_cat_cls")
+        ui.show_figure(view.fig_catalogue("classification", delta, q, gamma), key="lf_cat_cls")
         st.caption(
             f"Focal with γ = {gamma:g}: an example the model already gets right with p = {facts['p']:g} keeps "
             f"{facts['focal_factor']:.3g}× of its BCE loss. Hinge is exactly 0 beyond the margin m = 1. Two-class "
@@ -89,7 +89,7 @@ def catalogue():
 
     st.subheader("Formulas, derivatives and when to use each")
     cards = st.columns(2)
-    every = lab.catalogue("regression", delta, q, gamma) + lab.catalogue("classification", delta, q, gamma)
+    every = model.catalogue("regression", delta, q, gamma) + model.catalogue("classification", delta, q, gamma)
     for i, L in enumerate(every):
         kind = "regression" if L.kind == "regression" else "classification"
         with cards[i % 2].expander(f"{L.label} — {kind}", expanded=i < 2):
@@ -144,20 +144,20 @@ def outlier_lab():
     with co[2]:
         steps = st.slider("steps", 10, 500, step=10, key="lf_lab_steps")
 
-    specs = lab.lab_specs(count, size, side, delta)
-    clean = lab.clean_fit()
-    fits = {n: lab.minimum(s) for n, s in specs.items()}
+    lab_specs = view.lab_specs(count, size, side, delta)
+    clean = view.clean_fit()
+    fits = {n: view.minimum(s) for n, s in lab_specs.items()}
     names = {"mse": "MSE", "mae": "MAE", "huber": f"Huber (δ = {delta:g})"}
-    moved = {n: lab.shift(fits[n], clean) for n in specs}
+    moved = {n: model.shift(fits[n], clean) for n in lab_specs}
     order = sorted(moved, key=moved.get)
 
     left, right = st.columns([1, 1])
     with left:
-        ui.show_figure(lab.fig_outliers(count, size, side, delta), key="lf_lab_fit")
+        ui.show_figure(view.fig_outliers(count, size, side, delta), key="lf_lab_fit")
     with right:
         st.markdown("**How far each fitted line moved from the clean fit** (distance in the (w, b) plane):")
         mc = st.columns(3)
-        for col, n in zip(mc, lab.LAB_LOSSES):
+        for col, n in zip(mc, model.LAB_LOSSES):
             col.metric(names[n], f"{moved[n]:.3f}", help=f"fitted w = {fits[n][0]:.3f}, b = {fits[n][1]:.3f}; "
                                                          f"clean fit w = {clean[0]:.3f}, b = {clean[1]:.3f}")
         if count == 0 or size == 0:
@@ -175,19 +175,19 @@ def outlier_lab():
         if err:
             st.error(f"These hyperparameters are not allowed: {err}")
             return
-        run = lab.run_tuple(opt, hyper, lab.lab_start(specs["mse"][3]), steps)
-        ui.divergence_warnings([lab.run_of(s, run) for s in specs.values()])
+        run = specs.run_tuple(opt, hyper, view.corner_start(lab_specs["mse"][3]), steps)
+        ui.divergence_warnings([view.run_of(s, run) for s in lab_specs.values()])
 
     st.markdown(f"**The three loss surfaces over (w, b)**, one {OPT_TITLE[opt]} path on each "
                 f"(lr = {hyper['lr']:g}, {steps} steps, same start):")
     pc = st.columns(3)
-    for col, (n, s) in zip(pc, specs.items()):
+    for col, (n, s) in zip(pc, lab_specs.items()):
         with col:
-            tr = lab.run_of(s, run)
+            tr = view.run_of(s, run)
             st.markdown(f"**{names[n]}**")
-            ui.show_figure(lab.fig_surface(s, ((None, None, run),), height=360), key=f"lf_lab_s_{n}")
+            ui.show_figure(view.fig_surface(s, ((None, None, run),), height=360), key=f"lf_lab_s_{n}")
             st.caption(f"minimum at w = {fits[n][0]:.3f}, b = {fits[n][1]:.3f}; after {steps} steps the path is "
-                       + ("lost (diverged)." if tr.diverged else f"{lab.distance(s, tr.final_x):.3g} away from it."))
+                       + ("lost (diverged)." if tr.diverged else f"{view.distance(s, tr.final_x):.3g} away from it."))
 
     ex = st.columns(2)
     with ex[0]:
@@ -225,8 +225,8 @@ def coupling():
     ui.init_state("lf_cp_steps", 200)
     k = st.columns(4)
     with k[0]:
-        feat = st.selectbox("diabetes feature x", lab.feature_names(DIAB), key="lf_cp_feature",
-                            help=lab.dataset_description(DIAB))
+        feat = st.selectbox("diabetes feature x", view.feature_names(DIAB), key="lf_cp_feature",
+                            help=view.dataset_description(DIAB))
     with k[1]:
         loss = st.selectbox("training loss", list(losses.REGRESSION), key="lf_cp_loss", format_func=loss_title)
         params = ()
@@ -246,24 +246,24 @@ def coupling():
 
     data_spec = ("feature", DIAB, feat, True)
     spec = (data_spec, loss, params, None)
-    run = lab.run_tuple(opt, hyper, lab.lab_start(lab.surface(spec).window), steps)
-    tr = lab.run_of(spec, run)
+    run = specs.run_tuple(opt, hyper, view.corner_start(view.surface(spec).window), steps)
+    tr = view.run_of(spec, run)
     others = tuple((n, (data_spec, n, params if n == loss else (), None)) for n in losses.REGRESSION)
     L = losses.get(loss, **dict(params))
     f1, f2 = st.columns(2)
     with f1:
         st.markdown(f"**{L.label} of ŷ = w·x + b, x = {feat}** (target standardized)")
-        ui.show_figure(lab.fig_surface(spec, ((None, None, run),), height=430, colorbar=True), key="lf_cp_surface")
+        ui.show_figure(view.fig_surface(spec, ((None, None, run),), height=430, colorbar=True), key="lf_cp_surface")
     with f2:
         st.markdown(f"**{OPT_TITLE[opt]} (lr = {hyper['lr']:g}) on every regression loss**, same data and start")
-        ui.show_figure(lab.fig_relative_gap(others, run, None), key="lf_cp_gaps")
+        ui.show_figure(view.fig_relative_gap(others, run, None), key="lf_cp_gaps")
     ui.divergence_warnings([tr])
-    left = {n: lab.relative_final_gap(s, lab.run_of(s, run)) for n, s in others}
+    left = {n: view.relative_final_gap(s, view.run_of(s, run)) for n, s in others}
     ranked = sorted(left, key=left.get)
     st.latex(L.latex)
     st.caption(
-        f"{OPT_TITLE[opt]} on {L.label}: after {steps} steps f − f* = {lab.gap(spec, tr.final_loss):.3g}, "
-        f"{lab.distance(spec, tr.final_x):.3g} from the minimum. Share of the initial gap left after {steps} steps "
+        f"{OPT_TITLE[opt]} on {L.label}: after {steps} steps f − f* = {view.gap(spec, tr.final_loss):.3g}, "
+        f"{view.distance(spec, tr.final_x):.3g} from the minimum. Share of the initial gap left after {steps} steps "
         "with the same optimizer, learning rate and start: "
         + ", ".join(f"{loss_title(n)} {left[n]:.1e}" for n in ranked)
         + ". Smooth, curved losses (MSE, log-cosh, Huber near its minimum) let the gradient shrink as the path "
@@ -299,7 +299,7 @@ def why_cross_entropy():
     ui.init_state("lf_ce_start", "confidently wrong")
     h = st.columns(4)
     with h[0]:
-        feat = st.selectbox("feature x", lab.feature_names(BC), key="lf_ce_feature", help=lab.dataset_description(BC))
+        feat = st.selectbox("feature x", view.feature_names(BC), key="lf_ce_feature", help=view.dataset_description(BC))
     with h[1]:
         lr = st.select_slider("lr (plain gradient descent)", options=[0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0],
                               key="lf_ce_lr")
@@ -309,21 +309,21 @@ def why_cross_entropy():
         start_kind = st.radio("start", ["confidently wrong", "at the origin"], key="lf_ce_start")
 
     data_spec = ("feature", BC, feat, False)
-    specs = {n: (data_spec, n, (), None) for n in ("bce", "mse")}
+    pair = {n: (data_spec, n, (), None) for n in ("bce", "mse")}
     labels = {"bce": "binary cross-entropy", "mse": "MSE on p = σ(s)"}
-    start = lab.surface(specs["bce"]).starts[0] if start_kind == "confidently wrong" else (0.0, 0.0)
-    run = lab.run_tuple("sgd", {"lr": lr}, start, steps)
-    runs = {n: lab.run_of(s, run) for n, s in specs.items()}
+    start = view.surface(pair["bce"]).starts[0] if start_kind == "confidently wrong" else (0.0, 0.0)
+    run = specs.run_tuple("sgd", {"lr": lr}, start, steps)
+    runs = {n: view.run_of(s, run) for n, s in pair.items()}
     pcols = st.columns(2)
-    for col, (n, s) in zip(pcols, specs.items()):
+    for col, (n, s) in zip(pcols, pair.items()):
         with col:
             st.markdown(f"**{labels[n]}**")
-            ui.show_figure(lab.fig_surface(s, ((f"gradient descent, lr = {lr:g}", None, run),), height=400,
+            ui.show_figure(view.fig_surface(s, ((f"gradient descent, lr = {lr:g}", None, run),), height=400,
                                            colorbar=True), key=f"lf_ce_s_{n}")
     ui.divergence_warnings(list(runs.values()))
-    g0 = {n: lab.grad_norm(s, start) for n, s in specs.items()}
-    acc = {n: lab.accuracy(s, runs[n].final_x) for n, s in specs.items()}
-    pmin, pmax = lab.sigmoid_of_score(specs["bce"], start)
+    g0 = {n: view.grad_norm(s, start) for n, s in pair.items()}
+    acc = {n: view.accuracy(s, runs[n].final_x) for n, s in pair.items()}
+    pmin, pmax = view.probability_range(pair["bce"], start)
     mc = st.columns(4)
     mc[0].metric("‖∇L‖ at the start, BCE", f"{g0['bce']:.3g}")
     mc[1].metric("‖∇L‖ at the start, MSE on p", f"{g0['mse']:.3g}")
@@ -336,8 +336,8 @@ def why_cross_entropy():
         "plateau. MSE on p is not convex either (flat shelves, see its contours), while BCE is convex in (w, b)."
     )
     wrong_s = -4.0
-    gs = lab.sample_gradients(wrong_s)
-    ui.show_figure(lab.fig_per_sample(wrong_s, tuple(labels.items())), key="lf_ce_sample")
+    gs = model.sample_gradients(wrong_s)
+    ui.show_figure(view.fig_per_sample(wrong_s, tuple(labels.items())), key="lf_ce_sample")
     st.latex(losses.get("bce").grad_latex)
     st.caption(
         f"One example with y = 1 and score s = {wrong_s:g} (the model says P(y = 1) = σ({wrong_s:g}): confidently "

@@ -5,10 +5,10 @@ Each section is an ``st.fragment``: moving one of its widgets reruns that sectio
 """
 import streamlit as st
 
-from optlab import article, losses, schedules
-from optlab.figures import descent as dfig
-from optlab.ui import losses as lab
-from optlab.ui import widgets as ui
+from optlab import losses, schedules, specs, ui
+from optlab.chapters import gradient_descent as model
+from optlab.figures import gradient_descent as fig
+from optlab.ui import gradient_descent as view
 
 ui.page_config("Gradient-descent variants")
 ui.page_header(
@@ -20,8 +20,8 @@ ui.page_header(
 )
 
 DIAB = "diabetes"
-V = dfig.VARIANT_COLORS
-F = article.FORMULAS
+V = fig.VARIANT_COLORS
+F = model.FORMULAS
 
 with st.expander("The formulas (the seed article's sections 3.1–3.3 announce them and then show nothing)",
                  expanded=False):
@@ -54,8 +54,8 @@ def variants():
     ui.init_state("gd_seed", 0)
     c = st.columns(5)
     with c[0]:
-        feat = st.selectbox("feature x (standardized)", lab.feature_names(DIAB), key="gd_feature",
-                            help=lab.dataset_description(DIAB))
+        feat = st.selectbox("feature x (standardized)", view.feature_names(DIAB), key="gd_feature",
+                            help=view.dataset_description(DIAB))
     with c[1]:
         lr = st.select_slider("lr (same for all three)", options=[0.003, 0.01, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5],
                               key="gd_lr")
@@ -67,32 +67,32 @@ def variants():
         seed = st.number_input("seed (which samples are drawn)", 0, 10_000, step=1, key="gd_seed")
 
     spec = mse_spec(feat)
-    n = lab.surface(spec).n_samples
-    star = lab.minimum(spec)
-    start = lab.lab_start(lab.surface(spec).window)
+    n = view.surface(spec).n_samples
+    star = view.minimum(spec)
+    start = view.corner_start(view.surface(spec).window)
     variants_ = (
-        ("batch GD (b = N)", V["batch"], lab.run_tuple("sgd", {"lr": lr}, start, epochs)),
+        ("batch GD (b = N)", V["batch"], specs.run_tuple("sgd", {"lr": lr}, start, epochs)),
         (f"mini-batch (b = {b})", V["minibatch"],
-         lab.run_tuple("sgd", {"lr": lr}, start, lab.epochs_to_steps(epochs, b, n), batch_size=b, seed=seed)),
-        ("SGD (b = 1)", V["sgd"], lab.run_tuple("sgd", {"lr": lr}, start, lab.epochs_to_steps(epochs, 1, n),
+         specs.run_tuple("sgd", {"lr": lr}, start, model.epochs_to_steps(epochs, b, n), batch_size=b, seed=seed)),
+        ("SGD (b = 1)", V["sgd"], specs.run_tuple("sgd", {"lr": lr}, start, model.epochs_to_steps(epochs, 1, n),
                                                 batch_size=1, seed=seed)),
     )
-    trs = {label: lab.run_of(spec, r) for label, _, r in variants_}
+    trs = {label: view.run_of(spec, r) for label, _, r in variants_}
     f1, f2 = st.columns([2, 3])
     with f1:
         st.markdown(f"**MSE of ŷ = w·x + b over (w, b), x = {feat}**")
-        ui.show_figure(lab.fig_surface(spec, variants_, height=470,
+        ui.show_figure(view.fig_surface(spec, variants_, height=470,
                                        extra_points=(("closed form (np.linalg.lstsq)", star),)), key="gd_var_surface")
     with f2:
         st.markdown("**Progress at equal cost**")
-        ui.show_figure(lab.fig_variants_curves(spec, variants_), key="gd_var_curves")
+        ui.show_figure(view.fig_variants_curves(spec, variants_), key="gd_var_curves")
     ui.divergence_warnings(list(trs.values()))
     rows = []
     for (label, _, r), tr in zip(variants_, trs.values()):
         rows.append(f"{label}: {tr.steps} step{'s' if tr.steps != 1 else ''}, final f − f* = "
-                    f"{lab.gap(spec, tr.final_loss):.4g}, last 10 % of steps average {lab.tail_gap(spec, tr):.4g}")
+                    f"{view.gap(spec, tr.final_loss):.4g}, last 10 % of steps average {view.tail_gap(spec, tr):.4g}")
     st.caption(
-        f"Target: the least-squares line w* = {star[0]:.4g}, b* = {star[1]:.4g} (f* = {lab.min_value(spec):.5g}; "
+        f"Target: the least-squares line w* = {star[0]:.4g}, b* = {star[1]:.4g} (f* = {view.min_value(spec):.5g}; "
         f"N = {n} patients). In {epochs} epoch{'s' if epochs != 1 else ''}, with lr = {lr:g} — "
         + "; ".join(rows) + ". Batch GD takes one exact step per epoch; SGD takes N noisy ones. Each variant spends "
         "the same number of sample gradients per epoch, so the right-hand panel compares them at equal cost. The "
@@ -135,7 +135,7 @@ def learning_rates():
     ui.init_state("gd_lr_custom", 0.3)
     ui.init_state("gd_lr_steps", 80)
     spec = mse_spec("bmi")
-    cv = lab.curvature(spec)
+    cv = view.curvature(spec)
     st.markdown("Batch gradient descent on the MSE of diabetes vs bmi. The presets are computed from the surface's "
                 "curvature, so they mean the same on any data.")
     c = st.columns([3, 1, 1])
@@ -148,22 +148,22 @@ def learning_rates():
     with c[2]:
         steps = st.slider("steps", 20, 200, step=10, key="gd_lr_steps")
     lr = float(custom) if preset == "custom" else cv.presets[preset]
-    start = lab.lab_start(lab.surface(spec).window)
-    run = lab.run_tuple("sgd", {"lr": lr}, start, steps)
-    tr = lab.run_of(spec, run)
+    start = view.corner_start(view.surface(spec).window)
+    run = specs.run_tuple("sgd", {"lr": lr}, start, steps)
+    tr = view.run_of(spec, run)
     st.latex(F["stability"])
-    rho = lab.contraction(spec, lr)
+    rho = view.contraction(spec, lr)
     if not ui.divergence_warnings([tr]) and rho > 1:
         st.warning(f"**lr = {lr:g} is above the stability limit 2/λ_max = {cv.critical:.4g}**: the error grows "
                    f"×{rho:.3g} per step. After {steps} steps the run has not left the region yet; with more steps "
                    "it will.", icon="💥")
     f1, f2 = st.columns([2, 3])
     with f1:
-        ui.show_figure(lab.fig_surface(spec, ((f"batch GD, lr = {lr:g}", V["batch"], run),), height=430,
-                                       extra_points=(("closed form", lab.minimum(spec)),)),
+        ui.show_figure(view.fig_surface(spec, ((f"batch GD, lr = {lr:g}", V["batch"], run),), height=430,
+                                       extra_points=(("closed form", view.minimum(spec)),)),
                        key="gd_lr_surface")
     with f2:
-        ui.show_figure(lab.fig_lr_curve(spec, ((f"lr = {lr:g}", V["batch"], run),)), key="gd_lr_curve")
+        ui.show_figure(view.fig_lr_curve(spec, ((f"lr = {lr:g}", V["batch"], run),)), key="gd_lr_curve")
     verdict = ("the first step lands on the minimum: with equal curvatures lr = 1/λ is exactly Newton's step"
                if rho < 1e-9 else
                "the error grows every step: the run diverges" if rho > 1 else
@@ -175,7 +175,7 @@ def learning_rates():
         f"{cv.critical:.4g}. With lr = {lr:g} = {lr / cv.critical:.3g}× that limit the error is multiplied by "
         f"max|1 − lr·λ| = {0 if rho < 1e-9 else rho:.3g} per step: {verdict}."
         + (f" The run was stopped at step {tr.diverged_at}." if tr.diverged else
-           f" After {steps} steps f − f* = {lab.gap(spec, tr.final_loss):.3g}.")
+           f" After {steps} steps f − f* = {view.gap(spec, tr.final_loss):.3g}.")
     )
     ui.experiment(
         "Past the limit",
@@ -205,27 +205,27 @@ def learning_rates():
         slr = st.select_slider("base lr γ₀", options=[0.01, 0.03, 0.1, 0.2, 0.3], key="gd_sched_lr")
     with s[3]:
         sep = st.slider("epochs", 1, 6, key="gd_sched_epochs")
-    n = lab.surface(spec).n_samples
-    ssteps = lab.epochs_to_steps(sep, sbs, n)
-    sspec = lab.schedule_spec(sname, ssteps)
-    sched = lab.schedule_object(sspec)
-    pair = (("constant lr", V["constant"], lab.run_tuple("sgd", {"lr": slr}, start, ssteps, batch_size=sbs, seed=0)),
+    n = view.surface(spec).n_samples
+    ssteps = model.epochs_to_steps(sep, sbs, n)
+    sspec = model.schedule_spec(sname, ssteps)
+    sched = model.schedule_object(sspec)
+    pair = (("constant lr", V["constant"], specs.run_tuple("sgd", {"lr": slr}, start, ssteps, batch_size=sbs, seed=0)),
             (f"{sched.title}", V["scheduled"],
-             lab.run_tuple("sgd", {"lr": slr}, start, ssteps, batch_size=sbs, seed=0, schedule=sspec)))
-    ptrs = [lab.run_of(spec, r) for _, _, r in pair]
+             specs.run_tuple("sgd", {"lr": slr}, start, ssteps, batch_size=sbs, seed=0, schedule=sspec)))
+    ptrs = [view.run_of(spec, r) for _, _, r in pair]
     ui.divergence_warnings(ptrs)
     st.latex(sched.latex)
-    zoom = lab.zoom_window(spec, ptrs)
+    zoom = view.zoom_window(spec, ptrs)
     z1, z2 = st.columns([2, 3])
     with z1:
         st.markdown("**Near the minimum** (the window holds the last half of each run)")
-        ui.show_figure(lab.fig_surface(spec, pair, height=430, window=zoom,
-                                       extra_points=(("closed form", lab.minimum(spec)),)),
+        ui.show_figure(view.fig_surface(spec, pair, height=430, window=zoom,
+                                       extra_points=(("closed form", view.minimum(spec)),)),
                        key="gd_sched_surface")
     with z2:
         st.markdown("**Loss and learning rate against step**")
-        ui.show_figure(lab.fig_schedule(spec, pair), key="gd_sched_curves")
-    tc, ts = lab.tail_gap(spec, ptrs[0]), lab.tail_gap(spec, ptrs[1])
+        ui.show_figure(view.fig_schedule(spec, pair), key="gd_sched_curves")
+    tc, ts = view.tail_gap(spec, ptrs[0]), view.tail_gap(spec, ptrs[1])
     st.caption(
         f"SGD with batch size {sbs}, {ssteps} steps ({sep} epoch{'s' if sep != 1 else ''}), base lr {slr:g}. Over the "
         f"last 10 % of the steps f − f* averages {tc:.4g} with a constant lr and {ts:.4g} with {sched.title.lower()}"
@@ -253,16 +253,16 @@ def article_code():
         "(indentation restored: the stored seed text lost it), what is wrong with them, and the corrected version, "
         "run live."
     )
-    tabs = st.tabs([f"{s.section} {s.title}" for s in article.SAMPLES.values()])
-    for tab, smp in zip(tabs, article.SAMPLES.values()):
+    tabs = st.tabs([f"{s.section} {s.title}" for s in model.SAMPLES.values()])
+    for tab, smp in zip(tabs, model.SAMPLES.values()):
         with tab:
             st.code(smp.code, language="python")
-    st.caption("Comments in English: " + "; ".join(f"{zh} = {en}" for zh, en in article.TRANSLATIONS.items()))
+    st.caption("Comments in English: " + "; ".join(f"{zh} = {en}" for zh, en in model.TRANSLATIONS.items()))
 
-    gd_bad, gd_out, sgd_runs = lab.article_replays((0, 1, 2))
-    facts = {k: article.code_facts(s.code) for k, s in article.SAMPLES.items()}
-    fr = article.factor_report(0.5)
-    X, y = article.article_data()
+    gd_bad, gd_out, sgd_runs = view.article_replays((0, 1, 2))
+    facts = {k: model.code_facts(s.code) for k, s in model.SAMPLES.items()}
+    fr = model.factor_report(0.5)
+    X, y = model.article_data()
 
     st.subheader("What is wrong with it")
     st.markdown("**① Shapes: the 4.1 program crashes on its first iteration.** "
@@ -283,7 +283,7 @@ def article_code():
         st.code(f"ValueError: {gd_bad.error}", language="text", wrap_lines=True)
         st.markdown(
             f"Written out of place (`theta = theta - alpha * gradients`) it runs, but θ becomes "
-            f"{gd_out.shapes['theta after']}: after {article.ITERATIONS} iterations θ = "
+            f"{gd_out.shapes['theta after']}: after {model.ITERATIONS} iterations θ = "
             f"{[round(float(v), 4) for v in gd_out.theta.ravel()]}, four slopes, column j fitting the constant "
             "target y_j. The fix: make θ a vector of shape (1,) (or y a column of shape (4, 1))."
         )
@@ -306,9 +306,9 @@ def article_code():
             f"over the samples the article's gradient is {fr.sgd_mean:g} = ∇MSE / {fr.m}: an unbiased estimate of "
             f"the gradient of MSE/{fr.m}, i.e. every step is {fr.m}× shorter than SGD's."
         )
-    ir_toy = article.intercept_report(X[:, 0], y, "the article's data")
-    xd, yd, _, _ = lab.dataset(("feature", DIAB, "bmi", False))
-    ir_d = article.intercept_report(xd, yd, "diabetes (bmi)")
+    ir_toy = model.intercept_report(X[:, 0], y, "the article's data")
+    xd, yd, _, _ = view.dataset(("feature", DIAB, "bmi", False))
+    ir_d = model.intercept_report(xd, yd, "diabetes (bmi)")
     st.markdown(
         f"**③ No intercept.** The model is ŷ = θ·x. On the article's points that is harmless (the best line through "
         f"the origin has θ = {ir_toy.w_origin:.4g} and MSE {ir_toy.mse_origin:.2g}, the same as with an intercept). "
@@ -332,7 +332,7 @@ def article_code():
         f"({seeds_txt}):"
     )
     st.markdown("**The article's SGD (4.2), three runs**")
-    ui.show_figure(lab.fig_article_theta((0, 1, 2)), key="gd_art_theta")
+    ui.show_figure(view.fig_article_theta((0, 1, 2)), key="gd_art_theta")
     st.caption(
         "All three print [[1.]] in the end because the four points lie exactly on y = x (every sample's gradient "
         "vanishes at θ = 1), but their paths differ; on noisy data their results would too. And 4.2 does reach "
@@ -358,22 +358,22 @@ def article_code():
         slr = st.select_slider("SGD lr", options=[0.001, 0.003, 0.01, 0.02, 0.05, 0.1], key="gd_art_sgd_lr")
     with a[3]:
         ssteps = st.slider("SGD steps", 100, 5000, step=100, key="gd_art_sgd_steps")
-    c = lab.article_corrected(alr, asteps, slr, ssteps, 0)
-    ngd, nsgd = lab.article_numpy_fixes(0)
+    c = view.article_corrected(alr, asteps, slr, ssteps, 0)
+    ngd, nsgd = view.article_numpy_fixes(0)
     ui.divergence_warnings([c.gd, c.sgd])
-    st.dataframe(lab.article_rows(c, ngd, nsgd), hide_index=True,
+    st.dataframe(model.article_rows(c, ngd, nsgd), hide_index=True,
                  column_config={"w": st.column_config.NumberColumn(format="%.10f"),
                                 "b": st.column_config.NumberColumn(format="%.3e"),
                                 "‖θ − θ*‖": st.column_config.NumberColumn(format="%.3e"),
                                 "MSE": st.column_config.NumberColumn(format="%.3e")})
-    fit_fig, loss_fig = lab.fig_article(alr, asteps, slr, ssteps, 0)
+    fit_fig, loss_fig = view.fig_article(alr, asteps, slr, ssteps, 0)
     k1, k2 = st.columns(2)
     with k1:
         ui.show_figure(fit_fig, key="gd_art_fit")
     with k2:
         ui.show_figure(loss_fig, key="gd_art_loss")
     toy = (("article",), "mse", (), None)
-    cv = lab.curvature(toy)
+    cv = view.curvature(toy)
     st.caption(
         f"Closed form: w* = {c.closed_form[0]:.6g}, b* = {c.closed_form[1]:.3g}. optlab's gradient descent ends "
         + ("diverged" if c.gd.diverged else f"{c.gd_error:.3g} from it")
@@ -381,7 +381,7 @@ def article_code():
         + f". With the intercept the problem is ill-conditioned: the Hessian's eigenvalues are {cv.lam_min:.3g} and "
           f"{cv.lam_max:.3g} (ratio {cv.lam_max / cv.lam_min:.0f}), so GD needs lr < 2/λ_max = {cv.critical:.3g} "
           f"and then crawls along the flat direction: at this lr the error is multiplied by up to "
-          f"max|1 − lr·λ| = {lab.contraction(toy, alr):.4g} per step."
+          f"max|1 − lr·λ| = {view.contraction(toy, alr):.4g} per step."
     )
     ui.experiment(
         "The article's learning rate, with an intercept",

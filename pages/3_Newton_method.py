@@ -7,12 +7,10 @@ Iterates are computed once per setting (cached); the iteration sliders and ◀ �
 """
 import streamlit as st
 
-from optlab import quadratic_model as qm
-from optlab.arena import hyper_items, surface_spec
-from optlab.figures import core as cfig
-from optlab.figures import newton as nfig
-from optlab.ui import newton as nw
-from optlab.ui import widgets as ui
+from optlab import figures, specs, ui
+from optlab.chapters import newton as model
+from optlab.figures import newton as fig
+from optlab.ui import newton as view
 
 ui.page_config("Newton's method")
 ui.page_header(
@@ -41,14 +39,14 @@ def set_1d(name: str, x0: float, variant: str):
 @st.fragment
 def one_dimension():
     st.header("1 · One dimension: the tangent parabola")
-    st.latex(qm.TAYLOR_1D_LATEX)
-    st.latex(qm.NEWTON_1D_LATEX)
+    st.latex(model.TAYLOR_1D_LATEX)
+    st.latex(model.NEWTON_1D_LATEX)
     st.caption("μₖ = 0 for pure Newton; Levenberg–Marquardt adds μₖ > 0 to the curvature.")
     c1, c2, c3 = st.columns([1.2, 1.2, 1.3], gap="large")
     with c1:
         ui.init_state("nw1_fun", "quartic")
-        name = st.selectbox("Function", qm.names_1d(), key="nw1_fun", format_func=lambda n: qm.get_1d(n).title)
-        fun = qm.get_1d(name)
+        name = st.selectbox("Function", model.names_1d(), key="nw1_fun", format_func=lambda n: model.get_1d(n).title)
+        fun = model.get_1d(name)
         if st.session_state.get("nw1_fun_for") != name:  # a new function gets its own suggested start
             st.session_state["nw1_x0"] = float(fun.start)
             st.session_state["nw1_fun_for"] = name
@@ -58,23 +56,23 @@ def one_dimension():
         lo, hi = fun.window
         x0 = st.slider("start x₀", float(lo), float(hi), step=0.01, key="nw1_x0")
     with c3:
-        variant, hyper = nw.variant_controls("nw1", default="pure")
+        variant, hyper = view.variant_controls("nw1", default="pure")
     # one line each: side by side they ran off the column on a projector-width screen
     st.latex(r"\begin{gathered}" + fun.latex + r"\\ " + fun.dlatex + r"\\ " + fun.d2latex + r"\end{gathered}")
-    res = nw.run_1d(name, float(x0), hyper_items(hyper))
-    label = nw.variant_label(variant, hyper)
-    ui.divergence_warnings([nw.trajectory_1d(res, label)])
-    k = nw.step_control("nw1_k", res.last)
-    ui.show_figure(nfig.taylor_1d(fun, res, k), key="nw1_fig")
-    st.markdown(nw.caption_1d(fun, res, k, hyper))
+    res = view.run_1d(name, float(x0), specs.hyper_items(hyper))
+    label = view.variant_label(variant, hyper)
+    ui.divergence_warnings([view.trajectory_1d(res, label)])
+    k = view.step_control("nw1_k", res.last)
+    ui.show_figure(fig.taylor_1d(fun, res, k), key="nw1_fig")
+    st.markdown(view.caption_1d(fun, res, k, hyper))
     e1, e2 = st.columns([1.4, 1], gap="large")
     with e1:
-        ui.show_figure(nfig.error_1d(res, k, nw.x_star_1d(fun, res)), key="nw1_err")
+        ui.show_figure(fig.error_1d(res, k, model.x_star_1d(fun, res)), key="nw1_err")
     with e2:
         st.markdown("**How fast?**")
-        st.markdown(nw.rate_caption(fun, res))
-        st.latex(qm.RATE_LATEX["quadratic"])
-        st.latex(qm.RATE_LATEX["linear"])
+        st.markdown(view.rate_caption(fun, res))
+        st.latex(model.RATE_LATEX["quadratic"])
+        st.latex(model.RATE_LATEX["linear"])
 
     st.subheader("Predict, then press")
     c = st.columns(3)
@@ -125,7 +123,7 @@ st.markdown(
     "(a saddle). The eigenvectors are the model's axes; each eigenvalue is the curvature along its axis. "
     "Newton's step goes to the model's stationary point — whatever kind of point it is."
 )
-st.latex(qm.MODEL_LATEX)
+st.latex(model.MODEL_LATEX)
 
 
 def set_2d(surface: str, start, variant: str, **extra):
@@ -152,49 +150,49 @@ with c2:
     ui.init_state("nw2_y0", 0.0)
     new_surface = st.session_state.get("nw2_start_for") != surface.name
     # a changed formula keeps the start, unless the new f is undefined there (log(x) at x < 0 …)
-    changed = st.session_state.get("nw2_start_spec") != surface_spec(surface)
-    if new_surface or (changed and not nw.defined_at(surface, (st.session_state["nw2_x0"], st.session_state["nw2_y0"]))):
-        st.session_state["nw2_x0"], st.session_state["nw2_y0"] = nw.suggested_start(surface)
+    changed = st.session_state.get("nw2_start_spec") != specs.surface_spec(surface)
+    if new_surface or (changed and not model.defined_at(surface, (st.session_state["nw2_x0"], st.session_state["nw2_y0"]))):
+        st.session_state["nw2_x0"], st.session_state["nw2_y0"] = model.suggested_start(surface)
         st.session_state["nw2_start_for"] = surface.name
-    st.session_state["nw2_start_spec"] = surface_spec(surface)
+    st.session_state["nw2_start_spec"] = specs.surface_spec(surface)
     # one above the other: side by side, an 800-px projector left each box too narrow for "-1.500"
     x0 = st.number_input("start x₀", key="nw2_x0", step=0.1, format="%.3f")
     y0 = st.number_input("start y₀", key="nw2_y0", step=0.1, format="%.3f")
     ui.init_state("nw2_steps", 50)
     steps = st.slider("most iterations", 5, 200, step=5, key="nw2_steps")
 with c3:
-    variant, hyper = nw.variant_controls("nw2", default="damped")
+    variant, hyper = view.variant_controls("nw2", default="damped")
 ui.show_surface_formula(surface)
 
-spec = surface_spec(surface)
+spec = specs.surface_spec(surface)
 start = (float(x0), float(y0))
-label2 = nw.variant_label(variant, hyper)
+label2 = view.variant_label(variant, hyper)
 
 
 @st.fragment
 def step_view(spec: tuple, start: tuple, variant: str, hyper: dict, steps: int, label: str):
     surface = ui.get_surface(spec)
-    tr = nw.run_2d(spec, hyper_items(hyper), start, steps)
+    tr = view.run_2d(spec, specs.hyper_items(hyper), start, steps)
     tr.label = label
     ui.divergence_warnings([tr])
-    st.markdown(nw.summary_caption(surface, tr, label))
-    k = nw.step_control("nw2_k", nw.last_iterate(tr))
-    model, trace, nxt = nw.step_details(surface, tr, k, hyper)
-    ui.show_figure(nfig.model_2d(surface, tr.xs, k, model, next_x=nxt, trace=trace, label=label), key="nw2_fig")
-    tex = model.latex()
+    st.markdown(view.summary_caption(surface, tr, label))
+    k = view.step_control("nw2_k", model.last_iterate(tr))
+    local, trace, nxt = view.step_details(surface, tr, k, hyper)
+    ui.show_figure(fig.model_2d(surface, tr.xs, k, local, next_x=nxt, trace=trace, label=label), key="nw2_fig")
+    tex = local.latex()
     st.latex(tex["gradient"] + r",\qquad " + tex["hessian"])
     st.latex(tex["eigen"])
     st.latex(tex["step"])
     left, right = st.columns([1, 1.2] if trace is not None else [1, 0.01], gap="large")
     with left:
-        st.markdown(nw.caption_2d(model, trace, nxt, k, label))
+        st.markdown(view.caption_2d(local, trace, nxt, k, label))
     if trace is not None:
         with right:
-            ui.show_figure(nfig.line_search(trace, height=340), key="nw2_linesearch")
+            ui.show_figure(fig.line_search(trace, height=340), key="nw2_linesearch")
             st.caption("The line search along the chosen direction d: φ(s) = f(x + s·d). A step length is accepted "
                        "once φ lies below the dashed Armijo line (a fixed fraction c₁ of the decrease the tangent "
                        "promises); each rejection halves s.")
-    ui.show_figure(cfig.curves([nw.until_stop(tr)], gap_to=surface.min_value, height=300), key="nw2_curves")
+    ui.show_figure(figures.curves([view.until_stop(tr)], gap_to=surface.min_value, height=300), key="nw2_curves")
 
 
 step_view(spec, start, variant, hyper, int(steps), label2)
@@ -252,15 +250,15 @@ st.header("3 · What it costs")
 st.markdown(
     "Fewer iterations is only half the story: each Newton iteration needs the Hessian (n² second derivatives) and "
     "the solution of an n × n linear system (≈ n³/3 operations), where gradient descent needs one gradient (≈ n). "
-    f"Below: the same surface and start as above, every method run until ‖∇f‖ ≤ {nw.TOL:g}."
+    f"Below: the same surface and start as above, every method run until ‖∇f‖ ≤ {view.TOL:g}."
 )
 
-runs, gd, bfgs_tr, rows = nw.comparison(spec, start, int(steps), variant, hyper)
+runs, gd, bfgs_tr, rows = view.comparison(spec, start, int(steps), variant, hyper)
 it_left, it_right = st.columns([1.3, 1], gap="large")
 with it_left:
-    ui.show_figure(nfig.iterations(rows, height=60 + 48 * len(rows)), key="nw3_iter")
+    ui.show_figure(fig.iterations(rows, height=60 + 48 * len(rows)), key="nw3_iter")
 with it_right:
-    text, warn = nw.comparison_text(surface, runs, gd, rows)
+    text, warn = view.comparison_text(surface, runs, gd, rows)
     st.markdown(text)
     if warn:
         st.warning(warn, icon="⚠️")
@@ -275,7 +273,7 @@ def work_per_iteration(iters: dict):
     ui.init_state("nw3_n", 1_000_000)
     n = st.select_slider("number of parameters n", options, key="nw3_n",
                          format_func=lambda v: f"{v:,}".replace(",", " "))
-    table, captions, text = nw.cost_text(n, iters)
+    table, captions, text = view.cost_text(n, iters)
     st.markdown(table)
     left, right = st.columns([1, 1.1], gap="large")
     with left:
@@ -283,7 +281,7 @@ def work_per_iteration(iters: dict):
         for line in captions:
             st.caption(line)
     with right:
-        ui.show_figure(nfig.cost(n, height=380), key="nw3_cost")
+        ui.show_figure(fig.cost(n, height=380), key="nw3_cost")
 
 
 work_per_iteration({lbl: (name, it) for lbl, name, it, _ in rows if it >= 0})
@@ -298,22 +296,22 @@ def bfgs_view(spec: tuple, start: tuple):
         "no n³ solve. Step through and watch the estimate (dashed) learn the shape of the true curvature (solid)."
     )
     surface = ui.get_surface(spec)
-    tr = nw.run_bfgs(spec, start)
+    tr = view.run_bfgs(spec, start)
     tr.label = "BFGS"
-    est, true, err = nw.bfgs_estimates(spec, start)
+    est, true, err = view.bfgs_estimates(spec, start)
     last = len(err) - 1
-    k = nw.step_control("nw3_k", last, label="BFGS iteration k")
-    ui.show_figure(nfig.bfgs_hessian(surface, tr.xs, k, true[k], est[k]), key="nw3_bfgs")
+    k = view.step_control("nw3_k", last, label="BFGS iteration k")
+    ui.show_figure(fig.bfgs_hessian(surface, tr.xs, k, true[k], est[k]), key="nw3_bfgs")
     left, right = st.columns([1, 1], gap="large")
     with left:
-        st.latex(rf"B_{{{k}}} = {qm.tex_matrix(est[k])},\qquad \nabla^2 f(x_{{{k}}}) = {qm.tex_matrix(true[k])}")
-        st.markdown(f"Relative error ‖B{nw.sub(k)} − ∇²f(x{nw.sub(k)})‖ / ‖∇²f(x{nw.sub(k)})‖ = "
+        st.latex(rf"B_{{{k}}} = {model.tex_matrix(est[k])},\qquad \nabla^2 f(x_{{{k}}}) = {model.tex_matrix(true[k])}")
+        st.markdown(f"Relative error ‖B{view.sub(k)} − ∇²f(x{view.sub(k)})‖ / ‖∇²f(x{view.sub(k)})‖ = "
                     f"**{err[k]:.3g}**" + (" — B₀ is the identity: BFGS starts as gradient descent." if k == 0 else "."))
         st.caption("The two curves show the shapes of the quadratic forms ½dᵀMd (each drawn at its own scale): "
                    "an ellipse for a positive definite matrix, hyperbolas for an indefinite one. BFGS's estimate "
                    "stays positive definite, so it is always an ellipse — even where the surface is a saddle.")
     with right:
-        ui.show_figure(nfig.bfgs_error(err, k, height=280), key="nw3_bfgs_err")
+        ui.show_figure(fig.bfgs_error(err, k, height=280), key="nw3_bfgs_err")
     with st.expander("BFGS's update rule, as the engine runs it", expanded=False):
         ui.show_update_rule("bfgs")
 

@@ -6,12 +6,11 @@ widgets reruns that section only.  All numbers come from optlab; this file only 
 """
 import streamlit as st
 
-from optlab import arena, momentum, optimizers, schedules
-from optlab.figures import adaptive as chfig
-from optlab.figures import core as figs
+from optlab import figures, optimizers, schedules, specs, sweeps, theory, ui
+from optlab.chapters import adaptive as model
+from optlab.figures import adaptive as fig
 from optlab.optimizers import variants
-from optlab.ui import adaptive as ad
-from optlab.ui import widgets as ui
+from optlab.ui import adaptive as view
 
 ui.page_config("Adaptive methods")
 
@@ -68,13 +67,13 @@ with st.sidebar:
     st.header("Guided experiments")
     st.caption("Predict first, then press the button: it sets the section and its widgets.")
     lr_e, b_e = 0.02, 0.9
-    rates = momentum.heavy_ball_rate([lr_e, lr_e], [0.0, b_e], [1.0, 50.0])
+    rates = theory.heavy_ball_rate([lr_e, lr_e], [0.0, b_e], [1.0, 50.0])
     ui.experiment(
         "Momentum on a narrow valley",
         f"κ = 50, lr = {lr_e:g}: will momentum {b_e:g} help, or overshoot and lose?",
         exp_momentum,
         f"Both: it overshoots (β = {b_e:g} is above the critically damped β\\* = "
-        f"{float(momentum.critical_momentum(lr_e, [1, 50])):.2f}, so the path spirals) **and** it helps: plain GD "
+        f"{float(theory.critical_momentum(lr_e, [1, 50])):.2f}, so the path spirals) **and** it helps: plain GD "
         f"shrinks the error by {float(rates[0]):.3f} per step along the flat direction, momentum by √β = "
         f"{float(rates[1]):.3f}. In the phase diagram your choice is the black circle; the white curve is β\\*.",
         key="ad_exp_mom")
@@ -135,35 +134,35 @@ def momentum_section():
     ui.init_state("ad_mo_phase", "heavy ball")
     c_ctl, c_fig = st.columns([1, 2.3], gap="medium")
     with c_ctl:
-        kappa = st.select_slider("condition number κ (steepest / flattest curvature)", options=ad.KAPPAS,
+        kappa = st.select_slider("condition number κ (steepest / flattest curvature)", options=view.KAPPAS,
                                  key="ad_mo_kappa")
-        lr = ad.lr_select("learning rate γ", "ad_mo_lr", 0.03)
+        lr = view.lr_select("learning rate γ", "ad_mo_lr", 0.03)
         beta = st.slider("momentum β", 0.0, 0.99, step=0.01, key="ad_mo_beta")
         steps = st.slider("steps", 20, 500, step=10, key="ad_mo_steps")
-    spec = ad.quadratic_spec(kappa)
+    spec = view.quadratic_spec(kappa)
     surface = ui.get_surface(spec)
     x0 = tuple(float(v) for v in surface.starts[0])
-    gd = ui.cached_run(spec, "sgd", arena.hyper_items({"lr": lr}), x0, steps)
+    gd = ui.cached_run(spec, "sgd", specs.hyper_items({"lr": lr}), x0, steps)
     gd.label = f"GD (lr = {lr:g})"
     trs = [gd]
     if beta > 0:
-        hb = ui.cached_run(spec, "sgd", arena.hyper_items({"lr": lr, "momentum": beta}), x0, steps)
+        hb = ui.cached_run(spec, "sgd", specs.hyper_items({"lr": lr, "momentum": beta}), x0, steps)
         hb.label = f"momentum β = {beta:g}"
-        nv = ui.cached_run(spec, "sgd", arena.hyper_items({"lr": lr, "momentum": beta, "nesterov": True}), x0, steps)
+        nv = ui.cached_run(spec, "sgd", specs.hyper_items({"lr": lr, "momentum": beta, "nesterov": True}), x0, steps)
         nv.label = f"Nesterov β = {beta:g}"
         trs += [hb, nv]
     with c_fig:
         ui.divergence_warnings(trs)
-        ui.show_figure(figs.contour(surface, trs, height=470, colorbar=False), key="ad_mo_contour")
+        ui.show_figure(figures.contour(surface, trs, height=470, colorbar=False), key="ad_mo_contour")
     lam = [1.0, float(kappa)]
-    r_gd = float(momentum.heavy_ball_rate(lr, 0.0, lam))
-    r_hb = float(momentum.heavy_ball_rate(lr, beta, lam))
-    b_star = float(momentum.critical_momentum(lr, lam))
-    p_lr, p_b, p_rho = momentum.polyak_optimum(1.0, float(kappa))
+    r_gd = float(theory.heavy_ball_rate(lr, 0.0, lam))
+    r_hb = float(theory.heavy_ball_rate(lr, beta, lam))
+    b_star = float(theory.critical_momentum(lr, lam))
+    p_lr, p_b, p_rho = theory.polyak_optimum(1.0, float(kappa))
     f0 = float(gd.losses[0])
     tol = f0 / SHRINK
-    seen = [arena.steps_to_tolerance(surface, t, tol) for t in trs]
-    pred = [float(momentum.steps_to_shrink(r * r, SHRINK)) for r in (r_gd, r_hb)]
+    seen = [sweeps.steps_to_tolerance(surface, t, tol) for t in trs]
+    pred = [float(theory.steps_to_shrink(r * r, SHRINK)) for r in (r_gd, r_hb)]
     with c_ctl:
         damping = ("**under-damped** (β > β\\*): the error spirals, shrinking by √β per step"
                    if beta > b_star else "**over-damped** (β < β\\*): no spiralling, but slower than at β\\*")
@@ -179,20 +178,20 @@ def momentum_section():
         + (f", momentum {fmt_steps(seen[1], steps)} (theory ≈ {pred[1]:.0f}), Nesterov {fmt_steps(seen[2], steps)}"
            if beta > 0 else "")
         + f". Best pair for κ = {kappa:g} (Polyak): γ = {p_lr:.3g}, β = {p_b:.3f}, ρ = {p_rho:.3f} — against GD's "
-          f"best ρ = {(kappa - 1) / (kappa + 1):.3f}. Same colour = same optimizer (torch's SGD); the dash tells "
+          f"best ρ = {theory.gd_best_rate(1.0, kappa):.3f}. Same colour = same optimizer (torch's SGD); the dash tells "
           f"GD, momentum and Nesterov apart.")
 
     l_col, r_col = st.columns([1, 1.25], gap="medium")
     with l_col:
         st.subheader("Loss")
-        ui.show_figure(figs.loss_curves(trs, gap_to=0.0, height=380), key="ad_mo_loss")
+        ui.show_figure(figures.loss_curves(trs, gap_to=0.0, height=380), key="ad_mo_loss")
     with r_col:
         st.subheader("The (learning rate, β) phase diagram")
         kind = st.radio("momentum", ["heavy ball", "Nesterov"], key="ad_mo_phase", horizontal=True)
         nest = kind == "Nesterov"
-        lo, hi = ad.phase_range(float(kappa), lr)
-        res = ad.phase_sweep(float(kappa), int(steps), nest, lo, hi, x0, SHRINK)
-        ui.show_figure(chfig.phase_diagram(res, 1.0, float(kappa), current=(lr, beta), theory=not nest,
+        lo, hi = model.phase_range(float(kappa), lr)
+        res = view.phase_sweep(float(kappa), int(steps), nest, lo, hi, x0, SHRINK)
+        ui.show_figure(fig.phase_diagram(res, 1.0, float(kappa), current=(lr, beta), theory=not nest,
                                            shrink=SHRINK, height=420), key="ad_mo_phase_fig")
         n_div = int(res.diverged.sum())
         best = res.best()
@@ -214,7 +213,7 @@ def momentum_section():
 @st.fragment
 def rules_section():
     st.header("The adaptive family: update rules and hyperparameters")
-    st.dataframe(ad.memory_rows(FIRST_ORDER), hide_index=True, width="stretch",
+    st.dataframe(view.memory_rows(FIRST_ORDER), hide_index=True, width="stretch",
                  column_config={"in one line": st.column_config.TextColumn(width="large")})
     ui.init_state("ad_rule_opt", "adam")
     name = st.radio("optimizer", ADAPTIVE + ["sgd"], key="ad_rule_opt", horizontal=True, format_func=TITLE.get)
@@ -225,10 +224,10 @@ def rules_section():
     c1, c2 = st.columns([1.6, 1], gap="large")
     with c1:
         st.markdown("**Hyperparameters** (torch's names and defaults)")
-        st.markdown(ad.hyper_markdown(name))
+        st.markdown(view.hyper_markdown(name))
     with c2:
         st.markdown("**Kept in memory between steps**")
-        st.markdown(ad.state_markdown(name))
+        st.markdown(view.state_markdown(name))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -254,30 +253,30 @@ def state_section():
     if not names:
         st.info("Choose at least one optimizer.")
         return
-    spec = arena.surface_spec(surface)
+    spec = specs.surface_spec(surface)
     x0 = tuple(float(v) for v in surface.starts[0]) if surface.starts else (0.5, 0.5)
     cols = st.columns(len(names))
     trs = []
     for col, name in zip(cols, names):
         with col:
-            st.markdown(f"<span style='color:{chfig.style.optimizer_color(name)};font-size:1.2em'>●</span> "
+            st.markdown(f"<span style='color:{figures.optimizer_color(name)};font-size:1.2em'>●</span> "
                         f"**{TITLE[name]}**", unsafe_allow_html=True)
-            hyper = ui.optimizer_controls(name, f"ad_st_{name}", defaults=ad.PAGE_DEFAULTS.get(name))
+            hyper = ui.optimizer_controls(name, f"ad_st_{name}", defaults=view.PAGE_DEFAULTS.get(name))
             err = ui.hyper_error(name, hyper)
             if err:
                 st.error(err)
                 continue
-        tr = ui.cached_run(spec, name, arena.hyper_items(hyper), x0, T, record="full")
+        tr = ui.cached_run(spec, name, specs.hyper_items(hyper), x0, T, record="full")
         tr.label = TITLE[name]
         trs.append(tr)
     if not trs:
         return
     with c_fig:
         ui.divergence_warnings(trs)
-        ui.show_figure(chfig.state_glyphs(surface, trs, t, zoom=zoom, height=540), key="ad_st_glyphs")
-    vecs = [chfig.glyph_vectors(tr, t) for tr in trs]
-    g_scale, mag = chfig.glyph_scales(vecs, chfig.glyph_window(surface, vecs) if zoom else surface.window)
-    lengths = ", ".join(f"{tr.label} ‖Δθ{t}‖ = {float(chfig.step_lengths(tr)[t - 1]):.4g}" for tr, v in zip(trs, vecs) if v)
+        ui.show_figure(fig.state_glyphs(surface, trs, t, zoom=zoom, height=540), key="ad_st_glyphs")
+    vecs = [fig.glyph_vectors(tr, t) for tr in trs]
+    g_scale, mag = fig.glyph_scales(vecs, fig.glyph_window(surface, vecs) if zoom else surface.window)
+    lengths = ", ".join(f"{tr.label} ‖Δθ{t}‖ = {float(fig.step_lengths(tr)[t - 1]):.4g}" for tr, v in zip(trs, vecs) if v)
     st.caption(
         f"At θ before step t = {t}: dotted −g, dashed −(momentum buffer or first moment), thick the step Δθ "
         f"actually taken. Gradient-unit arrows are drawn ×{g_scale:.3g}; steps "
@@ -289,13 +288,13 @@ def state_section():
         if name in names and any(tr.optimizer == name for tr in trs):
             acc[name] = next(tr for tr in trs if tr.optimizer == name)
         else:
-            tr = ui.cached_run(spec, name, arena.hyper_items(ad.PAGE_DEFAULTS[name]), x0, T, record="full")
-            tr.label = f"{TITLE[name]} (lr = {ad.PAGE_DEFAULTS[name]['lr']:g})"
+            tr = ui.cached_run(spec, name, specs.hyper_items(view.PAGE_DEFAULTS[name]), x0, T, record="full")
+            tr.label = f"{TITLE[name]} (lr = {view.PAGE_DEFAULTS[name]['lr']:g})"
             acc[name] = tr
     st.subheader("The per-coordinate accumulator: a growing sum against a decaying average")
     a_col, b_col = st.columns([2.2, 1], gap="medium")
     with a_col:
-        ui.show_figure(chfig.accumulators(acc["adagrad"], acc["rmsprop"], t), key="ad_st_acc")
+        ui.show_figure(fig.accumulators(acc["adagrad"], acc["rmsprop"], t), key="ad_st_acc")
     S = acc["adagrad"].states["sum"]
     V = acc["rmsprop"].states["square_avg"]
     with b_col:
@@ -316,10 +315,10 @@ def state_section():
     tabs = st.tabs([tr.label for tr in trs])
     for tab, tr in zip(tabs, trs):
         with tab:
-            if chfig.glyph_vectors(tr, t) is None:
+            if fig.glyph_vectors(tr, t) is None:
                 st.warning(f"{tr.label} had diverged before step {t} (at step {int(tr.diverged_at)}).")
                 continue
-            st.dataframe(chfig.trace_table(tr, t), hide_index=True, width="stretch",
+            st.dataframe(fig.trace_table(tr, t), hide_index=True, width="stretch",
                          column_config={"x": st.column_config.NumberColumn("x (coordinate 1)", format="%.6g"),
                                         "y": st.column_config.NumberColumn("y (coordinate 2)", format="%.6g")})
             with st.expander(f"{tr.label}: the full update rule"):
@@ -343,30 +342,30 @@ def _surface_select(key, options, default):
 def family_bias():
     k1, k2, k3, k4, k5 = st.columns(5, gap="medium")
     ui.init_state("ad_bc_kappa", 10)
-    kappa = k1.select_slider("condition number κ", options=ad.KAPPAS, key="ad_bc_kappa")
+    kappa = k1.select_slider("condition number κ", options=view.KAPPAS, key="ad_bc_kappa")
     with k2:
-        lr = ad.lr_select("learning rate γ", "ad_bc_lr", 0.05)
+        lr = view.lr_select("learning rate γ", "ad_bc_lr", 0.05)
     ui.init_state("ad_bc_b1", 0.9)
     ui.init_state("ad_bc_b2", 0.999)
-    b1 = k3.select_slider("β₁", options=ad.BETA_CHOICES[:6], key="ad_bc_b1")
-    b2 = k4.select_slider("β₂", options=ad.BETA_CHOICES[3:], key="ad_bc_b2")
+    b1 = k3.select_slider("β₁", options=view.BETA_CHOICES[:6], key="ad_bc_b1")
+    b2 = k4.select_slider("β₂", options=view.BETA_CHOICES[3:], key="ad_bc_b2")
     with k5:
         steps = _steps_slider("ad_bc_steps", 100, 500)
-    spec = ad.quadratic_spec(kappa)
+    spec = view.quadratic_spec(kappa)
     surface = ui.get_surface(spec)
     x0 = tuple(float(v) for v in surface.starts[0])
     h = {"lr": lr, "betas": (b1, b2)}
-    a = ui.cached_run(spec, "adam", arena.hyper_items(h), x0, steps, record="full")
+    a = ui.cached_run(spec, "adam", specs.hyper_items(h), x0, steps, record="full")
     a.label = "Adam"
-    raw = ad.variant_run(spec, "adam_no_bias_correction", arena.hyper_items(h), x0, steps)
+    raw = view.variant_run(spec, "adam_no_bias_correction", specs.hyper_items(h), x0, steps)
     raw.label = "Adam without bias correction"
     ui.divergence_warnings([a, raw])
     f1, f2 = st.columns([1, 1.4])
     with f1:
-        ui.show_figure(chfig.paths(surface, [a, raw], height=440), key="ad_bc_paths")
+        ui.show_figure(fig.paths(surface, [a, raw], height=440), key="ad_bc_paths")
     with f2:
-        ui.show_figure(chfig.bias_correction_figure(a, raw, b1, b2, height=440), key="ad_bc_steps_fig")
-    l_a, l_r = (float(v) for v in (chfig.step_lengths(a)[0], chfig.step_lengths(raw)[0]))
+        ui.show_figure(fig.bias_correction_figure(a, raw, b1, b2, height=440), key="ad_bc_steps_fig")
+    l_a, l_r = (float(v) for v in (fig.step_lengths(a)[0], fig.step_lengths(raw)[0]))
     fac1 = float(variants.uncorrected_step_factor(b1, b2, 1))
     st.caption(
         f"Step 1: Adam moves ‖Δθ₁‖ = {l_a:.4g} (= γ·√2 = {lr * 2 ** 0.5:.4g}: m̂₁/√v̂₁ = sign g₁), the uncorrected "
@@ -384,23 +383,23 @@ def family_decay():
     ui.init_state("ad_wd_lam", 0.1)
     lam = k2.slider("weight decay λ", 0.0, 0.5, step=0.01, key="ad_wd_lam")
     with k3:
-        lr = ad.lr_select("learning rate γ", "ad_wd_lr", 0.05)
+        lr = view.lr_select("learning rate γ", "ad_wd_lr", 0.05)
     with k4:
         steps = _steps_slider("ad_wd_steps", 600)
     surface = ui.get_surface(spec)
     x0 = tuple(float(v) for v in surface.starts[0])
-    l2 = ui.cached_run(spec, "adam", arena.hyper_items({"lr": lr, "weight_decay": lam}), x0, steps, record="full")
+    l2 = ui.cached_run(spec, "adam", specs.hyper_items({"lr": lr, "weight_decay": lam}), x0, steps, record="full")
     l2.label = f"Adam, L2 λ = {lam:g}"
-    w = ui.cached_run(spec, "adamw", arena.hyper_items({"lr": lr, "weight_decay": lam}), x0, steps, record="full")
+    w = ui.cached_run(spec, "adamw", specs.hyper_items({"lr": lr, "weight_decay": lam}), x0, steps, record="full")
     w.label = f"AdamW, λ = {lam:g}"
-    p = ad.l2_point(spec, lam, tuple(float(v) for v in surface.minima[0]))
+    p = view.l2_point(spec, lam, tuple(float(v) for v in surface.minima[0]))
     ui.divergence_warnings([l2, w])
     f1, f2 = st.columns([1, 1.2])
     with f1:
-        ui.show_figure(chfig.decay_figure(surface, l2, w, p, height=460), key="ad_wd_paths")
+        ui.show_figure(fig.decay_figure(surface, l2, w, p, height=460), key="ad_wd_paths")
     with f2:
         if lam > 0:
-            ui.show_figure(chfig.decay_pull_figure(l2, w, lam, height=460), key="ad_wd_pull")
+            ui.show_figure(fig.decay_pull_figure(l2, w, lam, height=460), key="ad_wd_pull")
         else:
             st.info("With λ = 0 both are plain Adam: AdamW(weight_decay=0) is exactly Adam.")
     d = []
@@ -421,24 +420,24 @@ def family_amsgrad():
     with k1:
         spec = _surface_select("ad_am_surface", ["rosenbrock", "cliff", "quadratic"], "rosenbrock")
     with k2:
-        lr = ad.lr_select("learning rate γ", "ad_am_lr", 0.05)
+        lr = view.lr_select("learning rate γ", "ad_am_lr", 0.05)
     ui.init_state("ad_am_b2", 0.99)
-    b2 = k3.select_slider("β₂", options=ad.BETA_CHOICES[3:], key="ad_am_b2")
+    b2 = k3.select_slider("β₂", options=view.BETA_CHOICES[3:], key="ad_am_b2")
     with k4:
         steps = _steps_slider("ad_am_steps", 400)
     surface = ui.get_surface(spec)
     x0 = tuple(float(v) for v in surface.starts[0])
-    a = ui.cached_run(spec, "adam", arena.hyper_items({"lr": lr, "betas": (0.9, b2)}), x0, steps, record="full")
+    a = ui.cached_run(spec, "adam", specs.hyper_items({"lr": lr, "betas": (0.9, b2)}), x0, steps, record="full")
     a.label = "Adam"
-    m = ui.cached_run(spec, "adam", arena.hyper_items({"lr": lr, "betas": (0.9, b2), "amsgrad": True}), x0, steps,
+    m = ui.cached_run(spec, "adam", specs.hyper_items({"lr": lr, "betas": (0.9, b2), "amsgrad": True}), x0, steps,
                       record="full")
     m.label = "AMSGrad"
     ui.divergence_warnings([a, m])
     f1, f2 = st.columns([1, 1.4])
     with f1:
-        ui.show_figure(chfig.paths(surface, [a, m], height=440), key="ad_am_paths")
+        ui.show_figure(fig.paths(surface, [a, m], height=440), key="ad_am_paths")
     with f2:
-        ui.show_figure(chfig.amsgrad_figure(a, m, height=440), key="ad_am_denoms")
+        ui.show_figure(fig.amsgrad_figure(a, m, height=440), key="ad_am_denoms")
     da, dm = a.states["denom"], m.states["denom"]
     st.caption(
         f"At the last step Adam divides by √v̂ + ε = ({float(da[-1][0]):.3g}, {float(da[-1][1]):.3g}), AMSGrad by "
@@ -451,32 +450,32 @@ def family_amsgrad():
 def family_nadam():
     k1, k2, k3, k4 = st.columns(4, gap="medium")
     ui.init_state("ad_na_kappa", 50)
-    kappa = k1.select_slider("condition number κ", options=ad.KAPPAS, key="ad_na_kappa")
+    kappa = k1.select_slider("condition number κ", options=view.KAPPAS, key="ad_na_kappa")
     with k2:
-        lr = ad.lr_select("learning rate γ", "ad_na_lr", 0.05)
+        lr = view.lr_select("learning rate γ", "ad_na_lr", 0.05)
     ui.init_state("ad_na_psi", 0.004)
     psi = k3.select_slider("momentum_decay ψ", options=[0.0, 0.001, 0.002, 0.004, 0.01, 0.02, 0.05, 0.1],
                            key="ad_na_psi")
     with k4:
         steps = _steps_slider("ad_na_steps", 200, 500)
-    spec = ad.quadratic_spec(kappa)
+    spec = view.quadratic_spec(kappa)
     surface = ui.get_surface(spec)
     x0 = tuple(float(v) for v in surface.starts[0])
-    a = ui.cached_run(spec, "adam", arena.hyper_items({"lr": lr}), x0, steps, record="full")
+    a = ui.cached_run(spec, "adam", specs.hyper_items({"lr": lr}), x0, steps, record="full")
     a.label = "Adam"
-    n = ui.cached_run(spec, "nadam", arena.hyper_items({"lr": lr, "momentum_decay": psi}), x0, steps, record="full")
+    n = ui.cached_run(spec, "nadam", specs.hyper_items({"lr": lr, "momentum_decay": psi}), x0, steps, record="full")
     n.label = "NAdam"
     ui.divergence_warnings([a, n])
     f1, f2, f3 = st.columns([1, 1, 1])
     with f1:
-        ui.show_figure(chfig.paths(surface, [a, n], height=400), key="ad_na_paths")
+        ui.show_figure(fig.paths(surface, [a, n], height=400), key="ad_na_paths")
     with f2:
-        ui.show_figure(figs.loss_curves([a, n], gap_to=0.0, height=400), key="ad_na_loss")
+        ui.show_figure(figures.loss_curves([a, n], gap_to=0.0, height=400), key="ad_na_loss")
     tol = float(a.losses[0]) / SHRINK
-    ka, kn = (arena.steps_to_tolerance(surface, tr, tol) for tr in (a, n))
+    ka, kn = (sweeps.steps_to_tolerance(surface, tr, tol) for tr in (a, n))
     mu = n.states["mu_t"]
     with f3:
-        ui.show_figure(chfig.nadam_schedule_figure(n, 0.9, height=400), key="ad_na_mu")
+        ui.show_figure(fig.nadam_schedule_figure(n, 0.9, height=400), key="ad_na_mu")
     st.caption(
         f"NAdam's step uses the momentum it will have at the next step (μₜ₊₁·mₜ) plus a share (1 − μₜ) of today's "
         f"gradient: a look-ahead. Steps to shrink the loss {SHRINK_TEXT}: Adam {fmt_steps(ka, steps)}, NAdam "
@@ -490,27 +489,27 @@ def family_radam():
     with k1:
         spec = _surface_select("ad_ra_surface", ["quadratic", "rosenbrock", "booth"], "quadratic")
     with k2:
-        lr = ad.lr_select("learning rate γ", "ad_ra_lr", 0.05)
+        lr = view.lr_select("learning rate γ", "ad_ra_lr", 0.05)
     ui.init_state("ad_ra_b2", 0.999)
-    b2 = k3.select_slider("β₂", options=ad.BETA_CHOICES[3:], key="ad_ra_b2")
+    b2 = k3.select_slider("β₂", options=view.BETA_CHOICES[3:], key="ad_ra_b2")
     with k4:
         steps = _steps_slider("ad_ra_steps", 60, 500)
     surface = ui.get_surface(spec)
     x0 = tuple(float(v) for v in surface.starts[0])
     h = {"lr": lr, "betas": (0.9, b2)}
-    r = ui.cached_run(spec, "radam", arena.hyper_items(h), x0, steps, record="full")
+    r = ui.cached_run(spec, "radam", specs.hyper_items(h), x0, steps, record="full")
     r.label = "RAdam"
-    a = ui.cached_run(spec, "adam", arena.hyper_items(h), x0, steps, record="full")
+    a = ui.cached_run(spec, "adam", specs.hyper_items(h), x0, steps, record="full")
     a.label = "Adam"
     ui.divergence_warnings([r, a])
     f1, f2 = st.columns([1, 1.7])
     with f1:
-        ui.show_figure(chfig.paths(surface, [r, a], height=440), key="ad_ra_paths")
+        ui.show_figure(fig.paths(surface, [r, a], height=440), key="ad_ra_paths")
     with f2:
-        ui.show_figure(chfig.radam_figure(r, a, height=440), key="ad_ra_fig")
+        ui.show_figure(fig.radam_figure(r, a, height=440), key="ad_ra_fig")
     rho = r.states["rho_t"]
     warm = sum(1 for k in range(len(rho)) if float(rho[k][0]) <= 5)
-    l_r, l_a = (float(chfig.step_lengths(tr)[0]) for tr in (r, a))
+    l_r, l_a = (float(fig.step_lengths(tr)[0]) for tr in (r, a))
     st.caption(
         f"With β₂ = {b2:g}, ρ∞ = {2 / (1 - b2) - 1:.4g} and the variance estimate is trusted only once ρₜ > 5: here "
         f"the first {plural(warm, 'step')} (shaded) are plain momentum steps −γ·m̂ₜ, **not divided by √v** — so "
@@ -543,40 +542,40 @@ def schedules_section():
         ui.init_state("ad_sc_opt", "sgd")
         opt = st.radio("optimizer", ["sgd", "adam"], key="ad_sc_opt", horizontal=True,
                        format_func=lambda n: "SGD + momentum 0.9" if n == "sgd" else "Adam")
-        lr = ad.lr_select("base learning rate γ₀", "ad_sc_lr", 0.03 if opt == "sgd" else 0.1)
+        lr = view.lr_select("base learning rate γ₀", "ad_sc_lr", 0.03 if opt == "sgd" else 0.1)
         ui.init_state("ad_sc_kappa", 25)
-        kappa = st.select_slider("condition number κ", options=ad.KAPPAS, key="ad_sc_kappa")
+        kappa = st.select_slider("condition number κ", options=view.KAPPAS, key="ad_sc_kappa")
         steps = _steps_slider("ad_sc_steps", 120, 500)
-        sched_spec = ad.schedule_from_widgets(name, "ad_sc", int(steps))
-    sched = ad.build_schedule(sched_spec)
-    spec = ad.quadratic_spec(kappa)
+        sched_spec = view.schedule_from_widgets(name, "ad_sc", int(steps))
+    sched = specs.schedule_from_spec(sched_spec)
+    spec = view.quadratic_spec(kappa)
     surface = ui.get_surface(spec)
     x0 = tuple(float(v) for v in surface.starts[0])
     hyper = {"lr": lr, "momentum": 0.9} if opt == "sgd" else {"lr": lr}
-    const = ui.cached_run(spec, opt, arena.hyper_items(hyper), x0, steps)
+    const = ui.cached_run(spec, opt, specs.hyper_items(hyper), x0, steps)
     const.label = f"{'SGD' if opt == 'sgd' else 'Adam'}, constant γ"
-    sch = ui.cached_run(spec, opt, arena.hyper_items(hyper), x0, steps, schedule=sched_spec)
+    sch = ui.cached_run(spec, opt, specs.hyper_items(hyper), x0, steps, schedule=sched_spec)
     sch.label = f"{'SGD' if opt == 'sgd' else 'Adam'}, {sched.title.lower()}"
     runs = [(const, "dot"), (sch, "solid")]
     if opt == "sgd":
-        tb = ad.variant_run(spec, "sgd_textbook_momentum", arena.hyper_items(hyper), x0, steps,
+        tb = view.variant_run(spec, "sgd_textbook_momentum", specs.hyper_items(hyper), x0, steps,
                             schedule=sched_spec, record="path")
         tb.label = f"textbook momentum, {sched.title.lower()}"
         runs.append((tb, "dash"))
     trs = [t for t, _ in runs]
-    all_specs = tuple(sched_spec if n == name else ad.default_schedule_spec(n, int(steps)) for n in schedules.names())
+    all_specs = tuple(sched_spec if n == name else view.default_schedule_spec(n, int(steps)) for n in schedules.names())
     with c_fig:
         st.latex(sched.latex)
         st.caption(f"torch: `{sched.torch}`")
-        ui.show_figure(chfig.schedule_curves(ad.schedule_curves(all_specs, lr, int(steps)), highlight=sched.title,
+        ui.show_figure(fig.schedule_curves(view.schedule_curves(all_specs, lr, int(steps)), highlight=sched.title,
                                              height=260), key="ad_sc_curve")
         ui.divergence_warnings(trs)
         f1, f2 = st.columns(2)
         with f1:
-            ui.show_figure(figs.contour(surface, [chfig.as_run(t, dash=d) for t, d in runs], height=400, colorbar=False),
+            ui.show_figure(figures.contour(surface, [fig.as_run(t, dash=d) for t, d in runs], height=400, colorbar=False),
                            key="ad_sc_paths")
         with f2:
-            ui.show_figure(figs.loss_curves([chfig.as_run(t, dash=d) for t, d in runs], gap_to=0.0, height=400),
+            ui.show_figure(figures.loss_curves([fig.as_run(t, dash=d) for t, d in runs], gap_to=0.0, height=400),
                            key="ad_sc_loss")
     finals = ", ".join(f"{t.label}: {float(t.final_loss):.3g}" if t.diverged_at < 0 else f"{t.label}: diverged"
                        for t in trs)
@@ -599,7 +598,7 @@ def finder_section():
         problem_kind = st.radio("problem", ["Quadratic bowl", "Linear regression (mini-batches)"], key="ad_lf_problem")
         if problem_kind == "Quadratic bowl":
             ui.init_state("ad_lf_kappa", 10)
-            kappa = st.select_slider("condition number κ", options=ad.KAPPAS, key="ad_lf_kappa")
+            kappa = st.select_slider("condition number κ", options=view.KAPPAS, key="ad_lf_kappa")
             problem, batch = ("quadratic", float(kappa)), None
         else:
             ui.init_state("ad_lf_bs", 16)
@@ -612,22 +611,22 @@ def finder_section():
         if opt == "sgd":
             ui.init_state("ad_lf_mom", 0.0)
             mom = st.slider("momentum β", 0.0, 0.95, step=0.05, key="ad_lf_mom")
-        lo = ad.lr_select("start lr", "ad_lf_lrmin", 1e-4, choices=ad.LR_CHOICES[:12])
-        hi = ad.lr_select("end lr", "ad_lf_lrmax", 5.0, choices=ad.LR_CHOICES[12:])
+        lo = view.lr_select("start lr", "ad_lf_lrmin", 1e-4, choices=view.LR_CHOICES[:12])
+        hi = view.lr_select("end lr", "ad_lf_lrmax", 5.0, choices=view.LR_CHOICES[12:])
         ui.init_state("ad_lf_steps", 100)
         steps = st.slider("steps (one run)", 30, 300, step=10, key="ad_lf_steps")
         ui.init_state("ad_lf_smooth", 0.9)
         smooth = st.slider("smoothing β (fastai: 0.98)", 0.0, 0.98, step=0.02, key="ad_lf_smooth")
-    items = arena.hyper_items({"momentum": mom} if opt == "sgd" and mom > 0 else {})
-    rt = ad.range_test(problem, opt, items, float(lo), float(hi), int(steps), float(smooth), batch)
-    surface = ad.problem_surface(problem)
+    items = specs.hyper_items({"momentum": mom} if opt == "sgd" and mom > 0 else {})
+    rt = view.range_test(problem, opt, items, float(lo), float(hi), int(steps), float(smooth), batch)
+    surface = view.problem_surface(problem)
     thr, thr_label = None, ""
     if opt == "sgd":
-        thr = ad.curvature_limit(problem, mom)
+        thr = view.curvature_limit(problem, mom)
         thr_label = "2(1+β)/λ_max" if mom > 0 else "2/λ_max"
     with c_fig:
         st.markdown(f"**{surface.title}**")
-        ui.show_figure(chfig.lr_finder_figure(rt, threshold=thr, threshold_label=thr_label, height=420),
+        ui.show_figure(fig.lr_finder_figure(rt, threshold=thr, threshold_label=thr_label, height=420),
                        key="ad_lf_fig")
         m1, m2, m3, m4 = st.columns(4)
         m1.metric("steepest descent", f"{rt.suggestion('steepest'):.3g}")
@@ -660,11 +659,11 @@ def finder_section():
     base = dict(items)
     trs = []
     for label, value in (("steepest", rt.suggestion("steepest")), ("min/10", rt.suggestion("min/10"))):
-        tr = ad.problem_run(problem, opt, arena.hyper_items({**base, "lr": float(value)}), 100, batch)
+        tr = view.problem_run(problem, opt, specs.hyper_items({**base, "lr": float(value)}), 100, batch)
         tr.label = f"{label}: γ = {value:.3g}"
         trs.append(tr)
     ui.divergence_warnings(trs)
-    ui.show_figure(figs.loss_curves(trs, gap_to=surface.min_value, height=320), key="ad_lf_runs")
+    ui.show_figure(figures.loss_curves(trs, gap_to=surface.min_value, height=320), key="ad_lf_runs")
     st.caption("100 steps of " + TITLE[opt] + (f" (mini-batches of {batch})" if batch else "") +
                " at each suggestion. " + "; ".join(
                    f"{t.label} → final f − f* = {float(t.final_loss) - surface.min_value:.3g}" if t.diverged_at < 0

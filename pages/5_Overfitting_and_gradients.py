@@ -6,16 +6,15 @@ import dataclasses
 
 import streamlit as st
 
-from optlab import experiments as ex
-from optlab import figures, mlp, optimizers, polynomial, validation
-from optlab import ui
-from optlab.figures import overfitting as chfig
-from optlab.ui import overfitting as chui
+from optlab import figures, mlp, optimizers, polynomial, ui, validation
+from optlab.chapters import overfitting as model
+from optlab.figures import overfitting as fig
+from optlab.ui import overfitting as view
 
 ui.page_config("Overfitting and gradients")
 
 P = "ov"                  # widget keys: "ov_…" (kept while their section is hidden); buttons: "ovb_…"
-chui.keep_widget_state(f"{P}_")
+view.keep_widget_state(f"{P}_")
 
 SECTIONS = ["📈 Overfitting", "🧲 Regularization", "⏱️ Early stopping", "🎚️ Learning rate by CV",
             "🧪 Gradient lab", "🧗 Clipping on a cliff"]
@@ -43,7 +42,7 @@ def data_controls(n_key: str, n_default: int, noise_default: float) -> tuple[int
                   help="how many noisy samples the model is fitted to")
     noise = c2.slider("noise σ", 0.0, 1.0, step=0.05, key=f"{P}_noise",
                       help="standard deviation of the noise added to every y")
-    func = c3.selectbox("true function f", FUNC_KEYS, key=f"{P}_func", format_func=lambda k: ex.TRUTH_TITLES[k])
+    func = c3.selectbox("true function f", FUNC_KEYS, key=f"{P}_func", format_func=lambda k: model.TRUTH_TITLES[k])
     c4.button("🎲 New sample", key=f"ovb_new_sample_{n_key}", on_click=new_sample,
               help="draw new noisy points (same n, σ and f)")
     return int(n), float(noise), str(func), int(st.session_state.get("ovs_seed", 0))
@@ -53,11 +52,11 @@ def fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
-def chart(fig, key: str, title: str | None = None) -> None:
+def chart(figure, key: str, title: str | None = None) -> None:
     """A figure with its title as page text above it (a Plotly title would collide with the legend)."""
     if title:
         st.markdown(f"**{title}**")
-    ui.show_figure(fig, key=key)
+    ui.show_figure(figure, key=key)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -92,16 +91,16 @@ def section_overfitting() -> None:
     ui.init_state(f"{P}_degree", 3)
     degree = st.slider("polynomial degree d (model complexity)", 0, polynomial.MAX_DEGREE, step=1,
                        key=f"{P}_degree", help="the model has d + 1 coefficients")
-    fit = chui.degree_fit(n, noise, int(degree), seed, func)
+    fit = view.degree_fit(n, noise, int(degree), seed, func)
 
     left, right = st.columns(2)
     with left:
-        chart(chfig.fit_figure(fit.x_grid, fit.y_truth, fit.train,
-                               [(f"degree {fit.degree} fit", fit.y_fit, chfig.TRAIN_COLOR, "solid")],
+        chart(fig.fit_figure(fit.x_grid, fit.y_truth, fit.train,
+                               [(f"degree {fit.degree} fit", fit.y_fit, fig.TRAIN_COLOR, "solid")],
                                val=fit.val, height=420),
               key=f"{P}_fig_fit", title=f"The degree-{fit.degree} least-squares fit")
     with right:
-        chart(chfig.error_curve(ex.DEGREES, fit.curve.train, fit.curve.val, selected=fit.degree,
+        chart(fig.error_curve(model.DEGREES, fit.curve.train, fit.curve.val, selected=fit.degree,
                                 best=fit.best_degree, noise_var=fit.noise_var, xlabel="degree d",
                                 selected_label=f"d = {fit.degree}",
                                 height=420),
@@ -130,8 +129,8 @@ def section_overfitting() -> None:
                    f"than points, the one with the smallest coefficients is drawn.", icon="🧵")
 
     st.subheader("More data tames a flexible model")
-    lc = chui.learning_curve(int(degree), noise, seed, func)
-    chart(chfig.error_curve(lc.sizes, lc.train, lc.val, selected=n, noise_var=lc.noise_var,
+    lc = view.learning_curve(int(degree), noise, seed, func)
+    chart(fig.error_curve(lc.sizes, lc.train, lc.val, selected=n, noise_var=lc.noise_var,
                             xlabel="number of training points n", log_x=True, selected_label=f"n = {n}",
                             height=380),
           key=f"{P}_fig_lc", title=f"Degree {lc.degree}: error against the number of training points "
@@ -143,9 +142,9 @@ def section_overfitting() -> None:
 
     with st.expander("The maths"):
         st.latex(polynomial.FEATURES_LATEX)
-        st.latex(ex.MSE_LATEX)
-        st.latex(ex.NOISE_FLOOR_LATEX)
-        st.latex(r"\text{true function: } " + ex.truth_latex(func))
+        st.latex(model.MSE_LATEX)
+        st.latex(model.NOISE_FLOOR_LATEX)
+        st.latex(r"\text{true function: } " + model.truth_latex(func))
         st.markdown("The basis is Legendre polynomials (orthonormal on [−1, 1]) instead of the powers xᵏ: the same "
                     "polynomials, but a well-conditioned least-squares problem even at degree 15.")
 
@@ -193,25 +192,25 @@ def section_regularization() -> None:
     ui.init_state(f"{P}_lam1", 0.01)
     c1, c2, c3 = st.columns(3)
     degree = c1.slider("polynomial degree d", 1, polynomial.MAX_DEGREE, step=1, key=f"{P}_reg_degree")
-    lam2 = c2.select_slider("λ for L2 (ridge)", ex.LAMBDA_OPTIONS, key=f"{P}_lam2", format_func=fmt,
+    lam2 = c2.select_slider("λ for L2 (ridge)", model.LAMBDA_OPTIONS, key=f"{P}_lam2", format_func=fmt,
                             help="penalty λ·Σ w_k² (k ≥ 1; the intercept w₀ is free)")
-    lam1 = c3.select_slider("λ for L1 (lasso)", ex.LAMBDA_OPTIONS, key=f"{P}_lam1", format_func=fmt,
+    lam1 = c3.select_slider("λ for L1 (lasso)", model.LAMBDA_OPTIONS, key=f"{P}_lam1", format_func=fmt,
                             help="penalty λ·Σ |w_k| (k ≥ 1)")
-    rs = chui.regularization_study(n, noise, int(degree), float(lam2), float(lam1), seed, func)
+    rs = view.regularization_study(n, noise, int(degree), float(lam2), float(lam1), seed, func)
     r, l = rs.ridge, rs.lasso
 
     left, right = st.columns(2)
     with left:
         fits = [("least squares (λ = 0)", rs.y_ls, "#7F7F7F", "dot"),
-                (f"ridge, λ = {fmt(r.lam)}", r.y_fit, chfig.TRAIN_COLOR, "solid"),
-                (f"lasso, λ = {fmt(l.lam)}", l.y_fit, chfig.VAL_COLOR, "solid")]
-        chart(chfig.fit_figure(rs.x_grid, rs.y_truth, rs.train, fits, height=420),
+                (f"ridge, λ = {fmt(r.lam)}", r.y_fit, fig.TRAIN_COLOR, "solid"),
+                (f"lasso, λ = {fmt(l.lam)}", l.y_fit, fig.VAL_COLOR, "solid")]
+        chart(fig.fit_figure(rs.x_grid, rs.y_truth, rs.train, fits, height=420),
               key=f"{P}_fig_reg_fit", title=f"Degree-{rs.degree} fits")
     with right:
-        chart(chfig.coef_bars({"least squares": rs.ls_coef, f"ridge (λ = {fmt(r.lam)})": r.coef,
+        chart(fig.coef_bars({"least squares": rs.ls_coef, f"ridge (λ = {fmt(r.lam)})": r.coef,
                                f"lasso (λ = {fmt(l.lam)})": l.coef},
-                              colors={"least squares": "#7F7F7F", f"ridge (λ = {fmt(r.lam)})": chfig.TRAIN_COLOR,
-                                      f"lasso (λ = {fmt(l.lam)})": chfig.VAL_COLOR},
+                              colors={"least squares": "#7F7F7F", f"ridge (λ = {fmt(r.lam)})": fig.TRAIN_COLOR,
+                                      f"lasso (λ = {fmt(l.lam)})": fig.VAL_COLOR},
                               height=420),
               key=f"{P}_fig_bars", title="The coefficients (a “0” marks an exact zero)")
     m1, m2, m3 = st.columns(3)
@@ -229,16 +228,16 @@ def section_regularization() -> None:
     st.subheader("Coefficient paths: every coefficient as λ grows")
     p1, p2 = st.columns(2)
     with p1:
-        chart(chfig.coef_paths(r.lams, r.path, r.lam, height=380),
+        chart(fig.coef_paths(r.lams, r.path, r.lam, height=380),
               key=f"{P}_fig_path_l2", title="Ridge (L2): smooth shrinking")
-        chart(chfig.error_curve(r.lams, r.path_train, r.path_val, selected=r.lam, best=r.best_lam,
+        chart(fig.error_curve(r.lams, r.path_train, r.path_val, selected=r.lam, best=r.best_lam,
                                 noise_var=rs.noise_var, xlabel="λ (log scale)", log_x=True,
                                 selected_label=f"λ = {fmt(r.lam)}", height=340),
               key=f"{P}_fig_err_l2", title="Ridge: error against λ")
     with p2:
-        chart(chfig.coef_paths(l.lams, l.path, l.lam, height=380),
+        chart(fig.coef_paths(l.lams, l.path, l.lam, height=380),
               key=f"{P}_fig_path_l1", title="Lasso (L1): coefficients hit exactly zero")
-        chart(chfig.error_curve(l.lams, l.path_train, l.path_val, selected=l.lam, best=l.best_lam,
+        chart(fig.error_curve(l.lams, l.path_train, l.path_val, selected=l.lam, best=l.best_lam,
                                 noise_var=rs.noise_var, xlabel="λ (log scale)", log_x=True,
                                 selected_label=f"λ = {fmt(l.lam)}", height=340),
               key=f"{P}_fig_err_l1", title="Lasso: error against λ")
@@ -294,7 +293,7 @@ def section_early_stopping() -> None:
     st.header("Early stopping: stop when the validation loss stops improving")
     st.markdown("*A network trained too long starts fitting the noise. When should training stop, and how much "
                 "better are the weights it returns?*")
-    defaults = ex.EarlyStopSettings()
+    defaults = model.EarlyStopSettings()
     ui.init_state(f"{P}_patience", 5)
     ui.init_state(f"{P}_es_n", defaults.n)
     ui.init_state(f"{P}_es_noise", defaults.noise)
@@ -304,17 +303,17 @@ def section_early_stopping() -> None:
     patience = c1.slider("patience (checks)", 1, 30, step=1, key=f"{P}_patience",
                          help=f"stop after this many validation checks in a row without a new best "
                               f"(one check every {defaults.check_every} epochs)")
-    n = c2.select_slider("training points", ex.ES_SIZES, key=f"{P}_es_n")
+    n = c2.select_slider("training points", model.ES_SIZES, key=f"{P}_es_n")
     noise = c3.slider("noise σ", 0.0, 0.6, step=0.05, key=f"{P}_es_noise")
-    width = c4.select_slider("hidden units per layer", ex.ES_WIDTHS, key=f"{P}_es_width")
-    epochs = c5.select_slider("epochs", ex.ES_EPOCHS, key=f"{P}_es_epochs")
+    width = c4.select_slider("hidden units per layer", model.ES_WIDTHS, key=f"{P}_es_width")
+    epochs = c5.select_slider("epochs", model.ES_EPOCHS, key=f"{P}_es_epochs")
     settings = dataclasses.replace(defaults, n=int(n), noise=float(noise), width=int(width), epochs=int(epochs),
                                    seed=int(st.session_state.get("ovs_seed", 0)))
-    es = chui.early_stopping_study(settings, int(patience))
+    es = view.early_stopping_study(settings, int(patience))
 
     left, right = st.columns([3, 2])
     with left:
-        chart(chfig.early_stopping_figure(es.epochs, es.train_loss, es.val_loss, best_epoch=es.best_epoch,
+        chart(fig.early_stopping_figure(es.epochs, es.train_loss, es.val_loss, best_epoch=es.best_epoch,
                                           stop_epoch=es.stop_epoch, stopped=es.stopped,
                                           noise_var=es.noise_var,
                                           height=440),
@@ -322,8 +321,8 @@ def section_early_stopping() -> None:
     with right:
         fits = [(f"after all {settings.epochs} epochs", es.y_final, "#7F7F7F", "dot"),
                 (f"restored (epoch {es.best_epoch})" if es.stopped else "returned weights", es.y_restored,
-                 chfig.VAL_COLOR, "solid")]
-        chart(chfig.fit_figure(es.x_grid, es.y_truth, es.train, fits, height=440),
+                 fig.VAL_COLOR, "solid")]
+        chart(fig.fit_figure(es.x_grid, es.y_truth, es.train, fits, height=440),
               key=f"{P}_fig_es_fit", title="The network's fit")
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("best epoch (restored)", es.best_epoch)
@@ -402,29 +401,29 @@ def section_learning_rate() -> None:
     k = c2.slider("folds k", 2, 10, step=1, key=f"{P}_cv_k")
     steps = c3.select_slider("steps per run", [10, 20, 50, 100, 200, 500], key=f"{P}_cv_steps")
     c4, c5, c6, c7 = st.columns(4)
-    lr_lo = c4.select_slider("smallest learning rate", ex.LR_OPTIONS, key=f"{P}_cv_lo", format_func=fmt,
+    lr_lo = c4.select_slider("smallest learning rate", model.LR_OPTIONS, key=f"{P}_cv_lo", format_func=fmt,
                              help="15 log-spaced rates from the smallest to the largest are tried")
-    lr_hi = c5.select_slider("largest learning rate", ex.LR_OPTIONS, key=f"{P}_cv_hi", format_func=fmt)
+    lr_hi = c5.select_slider("largest learning rate", model.LR_OPTIONS, key=f"{P}_cv_hi", format_func=fmt)
     degree = c6.slider("model: polynomial degree", 1, 12, step=1, key=f"{P}_cv_degree")
     n = c7.slider("data: points", 20, 200, step=10, key=f"{P}_cv_n")
     if lr_lo >= lr_hi:
         st.error(f"The smallest learning rate ({fmt(lr_lo)}) must be below the largest ({fmt(lr_hi)}): move one "
                  f"of the two sliders.", icon="↔️")
         return
-    search = chui.lr_search(int(n), 0.3, int(degree), int(k), int(steps), opt, float(lr_lo), float(lr_hi),
+    search = view.lr_search(int(n), 0.3, int(degree), int(k), int(steps), opt, float(lr_lo), float(lr_hi),
                             int(st.session_state.get("ovs_seed", 0)), "sin")
     res = search.result
     title = optimizers.info(opt).title
 
     left, right = st.columns(2)
     with left:
-        chart(chfig.cv_scores_figure(res.lrs, res.scores, res.mean, res.std, res.diverged, res.best_index,
+        chart(fig.cv_scores_figure(res.lrs, res.scores, res.mean, res.std, res.diverged, res.best_index,
                                      gd_limit=search.gd_limit if opt == "sgd" else None,
                                      noise_var=search.noise_var,
                                      height=440),
               key=f"{P}_fig_cv", title=f"Validation MSE per learning rate ({k}-fold CV)")
     with right:
-        chart(chfig.cv_curves_figure(search.val_mean_curve, res.lrs, res.best_index,
+        chart(fig.cv_curves_figure(search.val_mean_curve, res.lrs, res.best_index,
                                      height=440),
               key=f"{P}_fig_cv_curves", title="Validation MSE during training (mean over folds)")
     div = search.smallest_diverged_lr
@@ -461,7 +460,7 @@ def section_learning_rate() -> None:
             "std over folds": st.column_config.NumberColumn(format="%.3g")})
     with st.expander("The maths, and the update rule"):
         st.latex(validation.KFOLD_LATEX)
-        st.latex(ex.GD_LIMIT_LATEX)
+        st.latex(model.GD_LIMIT_LATEX)
         st.markdown(f"The model is a degree-{degree} polynomial (Legendre basis) fitted to {n} noisy points of "
                     f"sin(πx) (σ = 0.3) by {title}, full batch, starting from w = 0.")
         ui.show_update_rule(opt)
@@ -503,7 +502,7 @@ LAB_KEYS = dict(depth=f"{P}_lab_depth", width=f"{P}_lab_width", activation=f"{P}
                 optimizer=f"{P}_lab_opt", lr=f"{P}_lab_lr", steps=f"{P}_lab_steps")
 
 
-def set_lab(state, settings: ex.LabSettings, then: str | None = "train") -> None:
+def set_lab(state, settings: model.LabSettings, then: str | None = "train") -> None:
     """Write ``settings`` into the lab's widget keys; ``then`` = "train" / "compare" runs it on the rerun."""
     for field, key in LAB_KEYS.items():
         state[key] = getattr(settings, field)
@@ -515,14 +514,14 @@ def set_lab(state, settings: ex.LabSettings, then: str | None = "train") -> None
 
 
 def lab_preset(key: str) -> None:
-    p = ex.lab_preset(key)
+    p = model.lab_preset(key)
     set_lab(st.session_state, p.settings, then=None)
     st.session_state["ovs_lab_preset"] = key
 
 
-def lab_settings() -> ex.LabSettings:
+def lab_settings() -> model.LabSettings:
     """The lab's widgets, drawn here; returns the settings they describe."""
-    d = ex.LabSettings()
+    d = model.LabSettings()
     for field, key in LAB_KEYS.items():
         ui.init_state(key, getattr(d, field))
     ui.init_state(f"{P}_lab_clip", False)
@@ -530,31 +529,31 @@ def lab_settings() -> ex.LabSettings:
     c1, c2, c3, c4 = st.columns(4)
     with c1:
         depth = st.slider("hidden layers", 2, 30, step=1, key=LAB_KEYS["depth"])
-        width = st.select_slider("units per layer", ex.LAB_WIDTHS, key=LAB_KEYS["width"])
-        steps = st.select_slider("training steps (mini-batches of 64)", ex.LAB_STEPS, key=LAB_KEYS["steps"])
+        width = st.select_slider("units per layer", model.LAB_WIDTHS, key=LAB_KEYS["width"])
+        steps = st.select_slider("training steps (mini-batches of 64)", model.LAB_STEPS, key=LAB_KEYS["steps"])
     with c2:
         act = st.selectbox("activation φ", mlp.ACTIVATIONS, key=LAB_KEYS["activation"])
         init = st.selectbox("initialisation", mlp.INITS, key=LAB_KEYS["init"],
                             format_func=lambda k: {"normal": "normal N(0, s²) (naive)", "xavier": "Xavier (Glorot)",
                                                    "he": "He (Kaiming)"}[k])
-        scale = st.select_slider("s: std of the naive init", ex.LAB_SCALE_OPTIONS, key=LAB_KEYS["init_scale"],
+        scale = st.select_slider("s: std of the naive init", model.LAB_SCALE_OPTIONS, key=LAB_KEYS["init_scale"],
                                  disabled=init != "normal", format_func=lambda v: f"{v:g}")
     with c3:
         bn = st.toggle("batch normalization", key=LAB_KEYS["batch_norm"])
         res = st.toggle("residual connections", key=LAB_KEYS["residual"])
         clip = st.toggle("gradient clipping", key=f"{P}_lab_clip")
-        clip_norm = st.select_slider("clip the gradient norm at", ex.LAB_CLIP_OPTIONS, key=f"{P}_lab_clipnorm",
+        clip_norm = st.select_slider("clip the gradient norm at", model.LAB_CLIP_OPTIONS, key=f"{P}_lab_clipnorm",
                                      disabled=not clip, format_func=lambda v: f"{v:g}")
     with c4:
         opt = st.selectbox("optimizer", ["sgd", "adam"], key=LAB_KEYS["optimizer"],
                            format_func=lambda k: optimizers.info(k).title)
-        lr = st.select_slider("learning rate", ex.LAB_LR_OPTIONS, key=LAB_KEYS["lr"], format_func=lambda v: f"{v:g}")
-    return ex.LabSettings(depth=int(depth), width=int(width), activation=act, init=init, init_scale=float(scale),
+        lr = st.select_slider("learning rate", model.LAB_LR_OPTIONS, key=LAB_KEYS["lr"], format_func=lambda v: f"{v:g}")
+    return model.LabSettings(depth=int(depth), width=int(width), activation=act, init=init, init_scale=float(scale),
                           batch_norm=bool(bn), residual=bool(res), optimizer=opt, lr=float(lr),
                           clip_norm=float(clip_norm) if clip else None, steps=int(steps))
 
 
-def show_lab_result(r: ex.LabResult, wanted: ex.LabSettings, current: bool) -> None:
+def show_lab_result(r: model.LabResult, wanted: model.LabSettings, current: bool) -> None:
     s = r.settings
     if not current:
         st.info(f"Shown: your last run ({s.describe()}). The settings above have changed since — press "
@@ -573,7 +572,7 @@ def show_lab_result(r: ex.LabResult, wanted: ex.LabSettings, current: bool) -> N
               help="gradient norm of the first layer over that of the output layer: ≪ 1 vanishing, ≫ 1 exploding")
     m4.metric("training time", f"{r.seconds:.1f} s")
 
-    chart(chfig.grad_heatmap(r.grad_norms, diverged_at=r.diverged_at,
+    chart(fig.grad_heatmap(r.grad_norms, diverged_at=r.diverged_at,
                              height=440),
           key=f"{P}_fig_heat", title="Gradient norm of every layer at every step (log₁₀)")
     g0, g_last = r.grad_first_step, r.grad_last_step
@@ -586,19 +585,19 @@ def show_lab_result(r: ex.LabResult, wanted: ex.LabSettings, current: bool) -> N
         + f" After {r.steps_done} steps: {fmt(g_last[0])} and {fmt(g_last[-1])}.")
     left, right = st.columns(2)
     with left:
-        chart(chfig.grad_profile({"step 0": g0, f"step {r.steps_done - 1}": g_last},
+        chart(fig.grad_profile({"step 0": g0, f"step {r.steps_done - 1}": g_last},
                                  height=380), key=f"{P}_fig_profile", title="Gradient norm per layer")
     with right:
-        chart(chfig.training_curves([(opt_title, r, chfig.FIX_COLORS[1])], minibatch=True,
+        chart(fig.training_curves([(opt_title, r, fig.FIX_COLORS[1])], minibatch=True,
                                     height=380), key=f"{P}_fig_lab_loss")
     st.caption(f"Training loss {fmt(r.train_loss[0])} at the first check and {fmt(r.final_train_loss)} at the end "
                f"(log 2 ≈ 0.693 is a 50/50 guess between the two spirals); validation accuracy "
                f"{r.final_val_accuracy:.0%} after {r.steps_done} steps of {opt_title} (lr = {s.lr:g}).")
     st.subheader("Activations, layer by layer")
-    ui.show_figure(chfig.activation_histograms(r.bin_edges, r.hist_init, r.hist_end, activation=s.activation,
+    ui.show_figure(fig.activation_histograms(r.bin_edges, r.hist_init, r.hist_end, activation=s.activation,
                                                height=420), key=f"{P}_fig_hist")
     if len(r.act_std):
-        ui.show_figure(chfig.activation_stats(r.act_std[0], r.act_std[-1], r.act_flat[0], r.act_flat[-1],
+        ui.show_figure(fig.activation_stats(r.act_std[0], r.act_std[-1], r.act_flat[0], r.act_flat[-1],
                                               flat_label=r.flat_label, height=360), key=f"{P}_fig_act_stats")
         st.caption(f"At the start {r.flat_at_start:.0%} of the activations are {r.flat_label} (averaged over "
                    f"the {s.depth} layers; there φ' is below 10 % of its maximum, so almost no gradient passes); "
@@ -606,13 +605,13 @@ def show_lab_result(r: ex.LabResult, wanted: ex.LabSettings, current: bool) -> N
                    f"{fmt(r.act_std[0][0])} for the first.")
 
 
-def show_comparison(runs: list[ex.LabResult], wanted: ex.LabSettings) -> None:
+def show_comparison(runs: list[model.LabResult], wanted: model.LabSettings) -> None:
     base = runs[0]
     if base.settings.steps < wanted.steps:
         st.info(f"All these runs together would take too long: each one trained {base.settings.steps} of the "
                 f"{wanted.steps} steps.", icon="⏱️")
-    colored = [(r.label, r, chfig.FIX_COLORS[i % len(chfig.FIX_COLORS)]) for i, r in enumerate(runs)]
-    chart(chfig.training_curves(colored, height=440), key=f"{P}_fig_compare",
+    colored = [(r.label, r, fig.FIX_COLORS[i % len(fig.FIX_COLORS)]) for i, r in enumerate(runs)]
+    chart(fig.training_curves(colored, height=440), key=f"{P}_fig_compare",
           title=f"Baseline: {base.settings.describe()} — each fix alone")
     rows = [{"run": r.label, "validation accuracy": r.final_val_accuracy, "training loss (end)": r.final_train_loss,
              "‖g₁‖/‖g_out‖ at step 0": r.first_to_last,
@@ -637,13 +636,13 @@ def section_gradient_lab() -> None:
     st.markdown("*Why does a deep network sometimes not learn at all, and which of the usual cures — batch "
                 "normalization, residual connections, a better initialisation, Adam, gradient clipping — fixes "
                 "what?* The network classifies two interleaved spirals (600 training and 300 validation points).")
-    cols = st.columns(len(ex.LAB_PRESETS))
-    for c, p in zip(cols, ex.LAB_PRESETS):
+    cols = st.columns(len(model.LAB_PRESETS))
+    for c, p in zip(cols, model.LAB_PRESETS):
         c.button(p.title, key=f"ovb_lab_preset_{p.key}", on_click=lab_preset, args=(p.key,), width="stretch")
     settings = lab_settings()
     preset_key = st.session_state.get("ovs_lab_preset")
-    if preset_key and ex.lab_preset(preset_key).settings == settings:
-        p = ex.lab_preset(preset_key)
+    if preset_key and model.lab_preset(preset_key).settings == settings:
+        p = model.lab_preset(preset_key)
         st.info(f"**{p.title} — predict first:** {p.question}", icon="🤔")
         with st.expander("What to look for (after you have predicted and trained)"):
             st.markdown(p.look_for)
@@ -655,27 +654,27 @@ def section_gradient_lab() -> None:
     then = st.session_state.pop("ovs_lab_then", None)
     try:
         if train or then == "train":
-            chui.train_lab(settings)
+            view.train_lab(settings)
         if compare or then == "compare":
-            chui.compare_fixes(settings)
+            view.compare_fixes(settings)
     except ValueError as e:   # OptlabError: a setting the engine refuses, said in words
         st.error(f"These settings cannot be trained: {e}")
 
-    result = chui.stored_lab(settings)
-    shown = result or chui.last_lab()
+    result = view.stored_lab(settings)
+    shown = result or view.last_lab()
     if shown is None:
         st.info("Choose a preset or settings, predict what the heat map will show, then press **▶ Train** "
                 f"({settings.steps} steps take about a second).", icon="▶️")
     else:
         show_lab_result(shown, settings, current=result is not None)
 
-    comparison = chui.stored_comparison(settings)
+    comparison = view.stored_comparison(settings)
     if comparison:
         st.subheader("Each fix applied alone")
         show_comparison(comparison, settings)
 
     with st.expander("The maths: why gradients vanish or explode, and what each fix changes"):
-        st.latex(ex.VANISHING_LATEX)
+        st.latex(model.VANISHING_LATEX)
         st.latex(mlp.BACKPROP_LATEX)
         st.markdown("**Activation** (its derivative is the factor each layer multiplies the gradient by):")
         st.latex(mlp.ACTIVATION_LATEX[settings.activation])
@@ -687,7 +686,7 @@ def section_gradient_lab() -> None:
                     "and the unbiased batch variance):")
         st.latex(mlp.BATCH_NORM_LATEX)
         st.markdown("**Residual connections:**")
-        st.latex(ex.RESIDUAL_LATEX)
+        st.latex(model.RESIDUAL_LATEX)
         st.markdown("**Gradient clipping** (torch's `clip_grad_norm_` / `clip_grad_value_`; the 10⁻⁶ is torch's):")
         st.latex(mlp.CLIP_LATEX)
         st.markdown(f"**The optimizer, {optimizers.info(settings.optimizer).title}:**")
@@ -695,7 +694,7 @@ def section_gradient_lab() -> None:
 
     st.subheader("Guided experiments")
     e1, e2, e3 = st.columns(3)
-    vanishing = ex.lab_preset("vanishing").settings
+    vanishing = model.lab_preset("vanishing").settings
     with e1:
         ui.experiment(
             "Where does the gradient vanish?",
@@ -743,14 +742,14 @@ def section_cliff() -> None:
     ui.init_state(f"{P}_cl_start", 0)
     c1, c2, c3, c4, c5 = st.columns(5)
     opt = c1.selectbox("optimizer", ["sgd", "adam"], key=f"{P}_cl_opt", format_func=lambda k: optimizers.info(k).title)
-    lr = c2.select_slider("learning rate", ex.CLIFF_LR_OPTIONS, key=f"{P}_cl_lr", format_func=lambda v: f"{v:g}")
-    clip = c3.select_slider("clip ‖g‖ at", ex.CLIFF_CLIP_OPTIONS, key=f"{P}_cl_clip",
+    lr = c2.select_slider("learning rate", model.CLIFF_LR_OPTIONS, key=f"{P}_cl_lr", format_func=lambda v: f"{v:g}")
+    clip = c3.select_slider("clip ‖g‖ at", model.CLIFF_CLIP_OPTIONS, key=f"{P}_cl_clip",
                             format_func=lambda v: f"{v:g}")
     steps = c4.slider("steps", 20, 300, step=10, key=f"{P}_cl_steps")
     start = c5.selectbox("start", list(range(len(surface.starts))), key=f"{P}_cl_start",
                          format_func=lambda i: f"({surface.starts[i][0]:g}, {surface.starts[i][1]:g})"
                                                + (" edge" if i == 0 else ""))
-    demo = chui.cliff_demo(float(lr), float(clip), int(steps), int(start), opt)
+    demo = view.cliff_demo(float(lr), float(clip), int(steps), int(start), opt)
     plain, clipped = demo.plain, demo.clipped
     trs = [plain.trajectory, clipped.trajectory]
     ui.divergence_warnings(trs)
@@ -768,7 +767,7 @@ def section_cliff() -> None:
         chart(figures.contour(surface, trs, height=560),
               key=f"{P}_fig_cliff", title="The paths (arrows: where a path leaves the window)")
     with right:
-        chart(chfig.step_lengths_figure(
+        chart(fig.step_lengths_figure(
    [(plain.trajectory.label, plain.step_lengths, figures.optimizer_color(opt), "solid"),
     (clipped.trajectory.label, clipped.step_lengths, figures.optimizer_color(opt), "dash")],
    height=250), key=f"{P}_fig_steps", title="How far each step moved")

@@ -8,11 +8,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import optlab
-from optlab import arena
+from optlab.chapters import arena
 
 from conftest import APP_DIR, plotly_array, plotly_charts
 
-PAGE = "pages/6_Optimizer_arena.py"
+PAGE = "pages/7_Optimizer_arena.py"
 
 
 def open_arena(query: dict[str, str] | None = None) -> AppTest:

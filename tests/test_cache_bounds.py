@@ -188,17 +188,16 @@ def test_shared_surface_cache_evicts(monkeypatch):
 
 def test_shared_run_cache_evicts(monkeypatch):
     """optlab.ui.widgets.cached_run (st.cache_data): the runs every page shares."""
-    import optlab.runner
     from optlab.ui import widgets
 
     counter = [0]
-    real = optlab.runner.run
+    real = widgets.run
 
     def counting(*a, **k):
         counter[0] += 1
         return real(*a, **k)
 
-    monkeypatch.setattr(optlab.runner, "run", counting)
+    monkeypatch.setattr(widgets, "run", counting)
     n = widgets.cached_run._info.max_entries
     assert n <= 4096, f"cached_run keeps up to {n} trajectories: is that bound meant?"
     lrs = np.linspace(1e-4, 1e-2, n + 1)

@@ -1,4 +1,4 @@
-"""optlab.formula.from_formula: user-typed surfaces, parsed without ever running the text.
+"""optlab.surfaces.formula.from_formula: user-typed surfaces, parsed without ever running the text.
 
 * a corpus of hostile inputs (tests/fixtures/hostile_formulas.json) is refused with a FormulaError,
   with no side effect, no eval/exec/compile/import/open/sympify of the text, and (for all but the
@@ -25,9 +25,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import optlab.formula as formula
+import optlab.surfaces.formula as formula
 from optlab.errors import FormulaError, OptlabError
-from optlab.formula import from_formula
+from optlab.surfaces.formula import from_formula
 
 FIXTURE = Path(__file__).parent / "fixtures" / "hostile_formulas.json"
 HOSTILE = json.loads(FIXTURE.read_text(encoding="utf-8"))
@@ -199,7 +199,7 @@ def test_valid_formula_is_never_sympified_as_text(monkeypatch):
 
 
 def test_formula_module_never_calls_eval_or_sympify():
-    """Static check of optlab/formula.py: no door that could run or parse text as code."""
+    """Static check of optlab/surfaces/formula.py: no door that could run or parse text as code."""
     tree = ast.parse(Path(formula.__file__).read_text(encoding="utf-8"))
     forbidden = {"eval", "exec", "compile", "sympify", "parse_expr", "S", "__import__", "N",
                  "simplify", "nsimplify", "Symbol"}

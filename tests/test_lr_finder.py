@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import optlab
-from optlab import data, models
-from optlab.lr_finder import curvature_limit, exponential_range, lr_range_test
+from optlab import data
+from optlab.lr_finder import exponential_range, lr_range_test
+from optlab.theory import curvature_limit
 
 X0 = np.array([-2.5, 1.5])
 
@@ -78,7 +79,7 @@ def test_schedule_is_the_runner_schedule():
 
 def test_linear_regression_with_mini_batches():
     x, y = data.make_line(n=120, noise=0.5, seed=1)
-    s = models.loss_surface_1d(x, y, "mse")
+    s = optlab.surfaces.from_data(x, y, "mse")
     X = np.stack([x, np.ones_like(x)], 1)
     lam_max = np.linalg.eigvalsh(2 * X.T @ X / len(x)).max()   # Hessian of the mean squared error
     assert curvature_limit(s, s.starts[0]) == pytest.approx(2 / lam_max, rel=1e-9)

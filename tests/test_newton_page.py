@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from optlab import optimizers, surfaces
-from optlab import quadratic_model as qm
+from optlab.chapters import newton as qm
 
 PAGE = "pages/3_Newton_method.py"
 

@@ -1,8 +1,10 @@
 """Optimizers: torch.optim reference trajectories, closed forms, equivalences, argument checks."""
 from __future__ import annotations
 
+import inspect
 import json
 import math
+import pydoc
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,7 @@ import pytest
 import optlab
 from optlab import optimizers as O
 from optlab import surfaces as S
+from optlab.optimizers import variants as V
 
 FIXTURE = Path(__file__).parent / "fixtures" / "torch_reference.json"
 FIRST = list(O.FIRST_ORDER)
@@ -59,6 +62,48 @@ def test_every_optimizer_documents_itself(name):
     for h in info.hyper:
         assert h.meaning, f"{name}.{h.name} has no meaning"
     assert "lr" in [h.name for h in info.hyper]
+
+
+PUBLIC = [getattr(O, n) for n in O.names()] + [V.adam_no_bias_correction, V.sgd_textbook_momentum]
+
+
+@pytest.mark.parametrize("factory", PUBLIC, ids=lambda f: f.__name__)
+def test_public_constructors_carry_docstring_and_signature_from_their_info(factory):
+    info = factory.info
+    assert factory(lr=0.1).info is info
+    doc = factory.__doc__
+    for text in (info.title, info.summary, info.torch, info.reference, info.notes, "Parameters", ".. math::"):
+        assert text in doc
+    for line in info.latex.strip().splitlines():
+        assert line in doc                      # the algorithm box, verbatim
+    for h in info.hyper:
+        assert f"{h.name} : " in doc and h.meaning in doc
+    for key in info.state:
+        assert key in doc
+    sig = inspect.signature(factory)
+    assert [(p.name, p.default, p.kind) for p in sig.parameters.values()] == \
+        [(h.name, h.default, inspect.Parameter.KEYWORD_ONLY) for h in info.hyper]
+    sig.bind(**{h.name: h.default for h in info.hyper})      # the signature accepts what make() accepts
+    assert info.summary in pydoc.render_doc(factory, renderer=pydoc.plaintext)
+
+
+def test_help_shows_torch_defaults():
+    shown = pydoc.render_doc(O.adam, renderer=pydoc.plaintext)
+    assert "adam(*, lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-08" in shown
+    assert "eps : float, default 1e-08" in shown and "amsgrad : bool, default False" in shown
+    assert "min_curvature : float or None, default None" in O.newton.__doc__
+
+
+def test_info_is_a_lookup_not_a_construction(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("info() built an optimizer")
+
+    monkeypatch.setattr(O.Optimizer, "__init__", refuse)
+    for name in O.names():
+        assert O.info(name) is getattr(O, name).info
+    assert O.info("AdamW") is O.adamw.info               # torch's class name, as make() accepts
+    with pytest.raises(optlab.UnknownNameError):
+        O.info("adamx")
 
 
 def _fixture_cases():

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from optlab import experiments as ex
+from optlab.chapters import overfitting as ex
 
 PAGE = "pages/5_Overfitting_and_gradients.py"
 SECTIONS = ["📈 Overfitting", "🧲 Regularization", "⏱️ Early stopping", "🎚️ Learning rate by CV",

@@ -63,7 +63,7 @@ def test_page_figures_are_sent_unchanged(page_file, app_test, monkeypatch):
                    if {**e, "layout": {**e["layout"], "height": spec["layout"].get("height")}} == spec
                    or e == spec]
         assert matches, f"a chart of {page_file} differs from Plotly's JSON for its figure"
-    if page_file in ("pages/4_Adaptive_methods.py", "pages/6_Optimizer_arena.py"):
+    if page_file in ("pages/4_Adaptive_methods.py", "pages/7_Optimizer_arena.py"):
         assert any(kinds), "figures.core builders give LazyFigures: their dict is sent, no Plotly objects"
     # a rerun reads figures back from st.cache_data (LazyFigures of the stored dict, never built)
     at.run()

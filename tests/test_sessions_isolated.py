@@ -234,7 +234,7 @@ def test_session_check_catches_a_leak(tmp_path, monkeypatch):
         check_two_sessions("pages/1_Leaky.py")
 
 
-ARENA = "pages/6_Optimizer_arena.py"
+ARENA = "pages/7_Optimizer_arena.py"
 
 
 @pytest.mark.skipif(not (APP_DIR / ARENA).is_file(), reason="arena page not there yet")

@@ -15,7 +15,7 @@ gets a fresh session (a broken one would only repeat it); repeats of a failure a
 
     .venv/bin/python tools/fuzz_pages.py                      # 300 interactions over all pages
     .venv/bin/python tools/fuzz_pages.py --n 2000 --seed 7    # a longer run
-    .venv/bin/python tools/fuzz_pages.py --page pages/6_Optimizer_arena.py --n 200
+    .venv/bin/python tools/fuzz_pages.py --page pages/7_Optimizer_arena.py --n 200
     .venv/bin/python tools/fuzz_pages.py --replay '<JSON printed for a failure>'
     .venv/bin/python tools/fuzz_pages.py --n 1000 --json-out fuzz.json   # keep every result
 
@@ -835,7 +835,7 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=int(os.environ.get("OPTLAB_FUZZ_N", DEFAULT_N)),
                     help="total interactions (with --page: on that page)")
     ap.add_argument("--seed", type=int, default=int(os.environ.get("OPTLAB_FUZZ_SEED", DEFAULT_SEED)))
-    ap.add_argument("--page", action="append", help="page file, e.g. pages/6_Optimizer_arena.py (repeatable)")
+    ap.add_argument("--page", action="append", help="page file, e.g. pages/7_Optimizer_arena.py (repeatable)")
     ap.add_argument("--jobs", type=int, default=2, help="pages fuzzed at once (worker processes)")
     ap.add_argument("--timeout", type=float, default=RUN_TIMEOUT, help="seconds allowed for one script run")
     ap.add_argument("--no-minimise", action="store_true", help="do not replay failures to shorten them")

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from . import core, style
 from .core import base_layout, contour, vector_arrows, window_of
-from .. import momentum
+from ..theory import critical_momentum, polyak_optimum, stability_limit
 from ..optimizers import variants
 
 GREY = "#7F7F7F"
@@ -150,7 +150,7 @@ def phase_diagram(res, lam_min: float, lam_max: float, *, current: tuple[float, 
     b_lo, b_hi = float(betas.min()), float(betas.max())
     if theory:
         eta = np.geomspace(lrs.min(), lrs.max(), 200)
-        bstar = momentum.critical_momentum(eta, [lam_min, lam_max])
+        bstar = critical_momentum(eta, [lam_min, lam_max])
         ok = (bstar >= b_lo) & (bstar <= b_hi)
         cx, cy = _f(np.where(ok, eta, np.nan)), _f(np.where(ok, bstar, np.nan))
         # a dark casing under the white line: visible on light cells and in the (white) legend
@@ -160,13 +160,13 @@ def phase_diagram(res, lam_min: float, lam_max: float, *, current: tuple[float, 
                            legendgroup="crit", showlegend=False, line=dict(color="white", width=2.5),
                            hovertemplate="critically damped: lr = %{x:.3g}, β* = %{y:.3f}<extra></extra>"))
         b_line = np.linspace(b_lo, b_hi, 50)
-        lim = momentum.stability_limit(b_line, lam_max)
+        lim = stability_limit(b_line, lam_max)
         keep = (lim >= lrs.min()) & (lim <= lrs.max())
         traces.append(dict(type="scatter", x=_f(np.where(keep, lim, np.nan)), y=_f(np.where(keep, b_line, np.nan)),
                            mode="lines", name="stability limit lr = 2(1+β)/λ_max",
                            line=dict(color="#FF6F61", width=2.5, dash="dash"),
                            hovertemplate="stability limit: lr = %{x:.3g} at β = %{y:.3f}<extra></extra>"))
-        p_lr, p_b, p_rho = momentum.polyak_optimum(lam_min, lam_max)
+        p_lr, p_b, p_rho = polyak_optimum(lam_min, lam_max)
         if lrs.min() <= p_lr <= lrs.max() and b_lo <= p_b <= b_hi:
             traces.append(dict(type="scatter", x=[p_lr], y=[p_b], mode="markers", name="best pair (Polyak)",
                                marker=dict(symbol="star", size=18, color=style.MINIMUM_COLOR, line=dict(color="black", width=1)),

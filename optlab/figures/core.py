@@ -331,6 +331,13 @@ def apply_layout(fig: go.Figure, title: str | None = None, height: int | None = 
     return fig
 
 
+def legend_below(fig: go.Figure, rows: int = 1) -> go.Figure:
+    """Legend under the x-axis titles: above the plot it would cover the subplot titles."""
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2 - 0.02 * rows, xanchor="left", x=0.0),
+                      margin=dict(b=60 + 28 * rows))
+    return fig
+
+
 def _fixed_axes(window, *, equal: bool = True, uirevision: str = "window") -> dict:
     """Layout fragment: axis ranges fixed to the window, (near) equal aspect, stable uirevision."""
     (x0, x1), (y0, y1) = window
@@ -682,6 +689,27 @@ def add_click_grid(fig: go.Figure, surface_or_window, n: int = 40, *, name: str 
     return fig
 
 
+def surface_panel(surface, trajectories: Iterable[Any] = (), *, title: str | None = None, height: int = 400,
+                  colorbar: bool = False, xlabel: str = "w (slope)", ylabel: str = "b (intercept)",
+                  window=None, extra_points: Mapping[str, tuple] | None = None) -> go.Figure:
+    """A (w, b) loss surface with paths (:func:`contour`), its axes named after the parameters and
+    optional labelled points (e.g. the closed-form solution, drawn instead of the minimum's star)."""
+    fig = contour(surface, list(trajectories), title=title, height=height, colorbar=colorbar, window=window,
+                       show_minima=not extra_points)
+    fig.update_xaxes(title_text=xlabel)
+    fig.update_yaxes(title_text=ylabel)
+    # core names the colour bar after a generic f(x, y); here the surface is a loss over (w, b)
+    for tr in fig.data:
+        if tr.type == "contour" and tr.colorbar is not None and tr.colorbar.title.text == "f(x, y)":
+            tr.colorbar.title.text = "loss L(w, b)"
+    for i, (label, p) in enumerate((extra_points or {}).items()):
+        fig.add_trace(go.Scatter(x=[p[0]], y=[p[1]], mode="markers", name=label,
+                                 marker=dict(symbol="star-diamond", size=15, color="#FFFFFF",
+                                             line=dict(color="#000000", width=1.5)),
+                                 hovertemplate=f"{label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"))
+    return fig
+
+
 # ----------------------------------------------------------------------------------------------
 # 3-D
 # ----------------------------------------------------------------------------------------------
@@ -881,18 +909,17 @@ def curves(trajectories: Iterable[Any], *, log: bool = True, gap_to: float | Non
 # Animation
 # ----------------------------------------------------------------------------------------------
 def _png(rgba: np.ndarray) -> bytes:
-    """Encode an ``(h, w, 4)`` uint8 image as PNG (zlib only: no imaging library needed)."""
-    import struct
-    import zlib
+    """Encode an ``(h, w, 4)`` uint8 image as PNG with Pillow (installed with Streamlit).
 
-    h, w, _ = rgba.shape
-    raw = b"".join(b"\x00" + rgba[i].tobytes() for i in range(h))  # filter 0 on every row
+    Measured on the surfaces' 240² banded images against the zlib-only encoder this replaces:
+    3–5× less CPU (4–20 ms instead of 20–63 ms), 1.4–2× the bytes (5–25 kB, small beside a figure)."""
+    import io
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    from PIL import Image
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgba, dtype=np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def _viridis(t: np.ndarray) -> np.ndarray:

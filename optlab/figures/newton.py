@@ -20,12 +20,11 @@ from typing import Any, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .. import quadratic_model as qm
+from ..chapters import newton as qm
 from . import core, style
 
 NEWTON = style.optimizer_color("newton")
 BFGS = style.optimizer_color("bfgs")
-GD = style.optimizer_color("sgd")
 UP = "#009E73"        # positive curvature (the model curves up along this axis)
 DOWN = "#D55E00"      # negative curvature
 FLAT = "#7F7F7F"      # zero curvature

@@ -5,11 +5,6 @@ deficiencies and on a classroom projector; each optimizer keeps its colour on ev
 """
 from __future__ import annotations
 
-OKABE_ITO = {
-    "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
-    "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000",
-}
-
 # One colour per optimizer, fixed everywhere.  Ten optimizers, eight Okabe–Ito colours: the two
 # second-order methods also get a dash so they never rely on colour alone.
 OPTIMIZER_COLORS = {
@@ -35,7 +30,6 @@ SADDLE_COLOR = "#FFFFFF"
 SURFACE_COLORSCALE = "Viridis"
 
 FONT = dict(family="Source Sans Pro, sans-serif", size=14)
-TEMPLATE = "plotly_white"
 
 
 def optimizer_color(name: str, i: int = 0) -> str:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from ..errors import UnknownNameError
 from .adam import adam, adamw, nadam, radam
-from .adaptive import adadelta, adagrad, rmsprop
-from .base import Hyper, Info, Optimizer, Transform, chain
+from .base import Hyper, Info, Optimizer, Step, Transform, chain
+from .rms import adadelta, adagrad, rmsprop
 from .second_order import bfgs, newton
 from .sgd import sgd
 
@@ -47,9 +47,13 @@ def make(name: str, **hyper) -> Optimizer:
 
 
 def info(name: str) -> Info:
-    """The documentation record (LaTeX update rule, hyperparameters, reference) of ``name``."""
-    return make(name).info
+    """The documentation record (LaTeX update rule, hyperparameters, reference) of ``name``: a
+    lookup (the record the constructor's docstring is built from), nothing is constructed."""
+    key = name.lower() if isinstance(name, str) else name
+    if key not in _FACTORIES:
+        raise UnknownNameError("optimizer", name, _FACTORIES)
+    return _FACTORIES[key].info
 
 
-__all__ = ["make", "names", "info", "Optimizer", "Info", "Hyper", "Transform", "chain",
+__all__ = ["make", "names", "info", "Optimizer", "Info", "Hyper", "Step", "Transform", "chain",
            "FIRST_ORDER", "SECOND_ORDER"]

@@ -1,7 +1,8 @@
 r"""The Adam family (torch.optim): Adam, AdamW, AMSGrad (``Adam(amsgrad=True)``), NAdam, RAdam.
 
-Adam is a chain of small transforms: (coupled L2 | decoupled decay) → Adam's moments with bias
-correction → learning rate.  The moment updates are torch's::
+Adam is a chain of small transforms: coupled L2 → Adam's moments with bias correction, which
+return torch's exact step → decoupled decay (AdamW), which scales θ before that step.  The
+moment updates are torch's::
 
     m ← m.lerp(g, 1 − β₁);   v ← β₂·v + (1 − β₂)·g²
     θ ← θ − (γ / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
@@ -13,8 +14,8 @@ from functools import partial
 import numpy as np
 
 from . import fused
-from .base import (Hyper, Info, Optimizer, Transform, add_l2, bias_correction, chain, check_range,
-                   decoupled_decay, ema_sq_, lerp_, maximize_sign, resolve)
+from .base import (Hyper, Info, Optimizer, Step, Transform, add_l2, bias_correction, chain, check_range,
+                   decoupled_decay, documented, ema_sq_, lerp_, maximize_sign, resolve)
 
 _BETAS = Hyper("betas", (0.9, 0.999), r"(\beta_1, \beta_2)",
                "decay of the first moment m (β₁) and of the second moment v (β₂)", kind="betas")
@@ -180,11 +181,10 @@ def scale_by_adam(b1, b2, eps, amsgrad: bool) -> Transform:
         denom /= bc2 ** 0.5
         denom += eps
         step_size = ctx.lr / bc1
-        ctx.terms = [(-step_size, m, denom)]  # torch: param.addcdiv_(exp_avg, denom, value=-step_size)
         if ctx.want_aux:
             ctx.aux.update(m_hat=m / bc1, v_hat=v / bc2, denom=denom.copy(),
                            lr_t=np.broadcast_to(step_size, g.shape[:1] + (1,)).copy())
-        return None  # the step is in ctx.terms
+        return Step(((-step_size, m, denom),))  # torch: param.addcdiv_(exp_avg, denom, value=-step_size)
 
     return Transform(init, update)
 
@@ -210,13 +210,13 @@ def scale_by_nadam(b1, b2, eps, momentum_decay) -> Transform:
         lr = ctx.lr
         prod_next = prod * mu_next
         # torch: two addcdiv_ on θ, the gradient term first
-        ctx.terms = [((-lr * (1.0 - mu)) / (1.0 - prod), g, denom), ((-lr * mu_next) / (1.0 - prod_next), m, denom)]
+        step = Step((((-lr * (1.0 - mu)) / (1.0 - prod), g, denom), ((-lr * mu_next) / (1.0 - prod_next), m, denom)))
         if ctx.want_aux:
             c_m = mu_next / (1.0 - prod_next)
             # the momentum term's weight on m: NAdam's look-ahead (no plain m̂ exists here)
             ctx.aux.update(v_hat=v / bc2, denom=denom.copy(), mu_t=np.broadcast_to(mu, prod.shape).copy(),
                            m_lookahead=c_m * m)
-        return None  # the step is in ctx.terms
+        return step
 
     return Transform(init, update)
 
@@ -244,12 +244,11 @@ def scale_by_radam(b1, b2, eps) -> Transform:
             d = m_hat * ctx.lr
         else:
             d = np.where(rect_on, m_hat * ctx.lr * ((bc2 ** 0.5) / (np.sqrt(v) + eps)) * r, m_hat * ctx.lr)
-        # torch: param.add_(m̂·γ·l·r, alpha=-1), γ inside the product in torch's order
-        ctx.terms = [(-1.0, d, None)]
         if ctx.want_aux:
             ctx.aux.update(m_hat=m_hat, rho_t=np.broadcast_to(rho_t, g.shape[:1] + (1,)).astype(float),
                            rect=np.broadcast_to(r, g.shape[:1] + (1,)).copy())
-        return None
+        # torch: param.add_(m̂·γ·l·r, alpha=-1), γ inside the product in torch's order
+        return Step(((-1.0, d, None),))
 
     return Transform(init, update)
 
@@ -262,42 +261,48 @@ def check_adam(h):
     check_range("weight_decay value", h["weight_decay"])
 
 
-def _decay(h, decoupled: bool) -> Transform:
-    return decoupled_decay(h["weight_decay"]) if decoupled else add_l2(h["weight_decay"])
+def _chain(h, decoupled: bool, direction: Transform) -> Transform:
+    """g → −g (maximize) → g + λθ (coupled L2) → the direction → θ·(1 − γλ) (decoupled decay).
+
+    Decoupled decay comes after the direction because it amends the direction's step (θ is
+    decayed before the step's terms are added, as in torch); coupled L2 changes the gradient."""
+    wd = h["weight_decay"]
+    return chain(maximize_sign(h["maximize"]), None if decoupled else add_l2(wd), direction,
+                 decoupled_decay(wd) if decoupled else None)
 
 
+@documented(ADAM)
 def adam(**hyper) -> Optimizer:
     h = resolve(ADAM, hyper)
     check_adam(h)
     b1, b2 = h["betas"]
-    t = chain(maximize_sign(h["maximize"]), _decay(h, h["decoupled_weight_decay"]),
-              scale_by_adam(b1, b2, h["eps"], h["amsgrad"]))
+    t = _chain(h, h["decoupled_weight_decay"], scale_by_adam(b1, b2, h["eps"], h["amsgrad"]))
     return Optimizer(ADAM, h, t, fused=partial(fused.adam, h, decoupled=h["decoupled_weight_decay"]))
 
 
+@documented(ADAMW)
 def adamw(**hyper) -> Optimizer:
     h = resolve(ADAMW, hyper)
     check_adam(h)
     b1, b2 = h["betas"]
-    t = chain(maximize_sign(h["maximize"]), decoupled_decay(h["weight_decay"]),
-              scale_by_adam(b1, b2, h["eps"], h["amsgrad"]))
+    t = _chain(h, True, scale_by_adam(b1, b2, h["eps"], h["amsgrad"]))
     return Optimizer(ADAMW, h, t, fused=partial(fused.adam, h, decoupled=True))
 
 
+@documented(NADAM)
 def nadam(**hyper) -> Optimizer:
     h = resolve(NADAM, hyper)
     check_adam(h)
     check_range("momentum_decay value", h["momentum_decay"])
     b1, b2 = h["betas"]
-    t = chain(maximize_sign(h["maximize"]), _decay(h, h["decoupled_weight_decay"]),
-              scale_by_nadam(b1, b2, h["eps"], h["momentum_decay"]))
+    t = _chain(h, h["decoupled_weight_decay"], scale_by_nadam(b1, b2, h["eps"], h["momentum_decay"]))
     return Optimizer(NADAM, h, t)
 
 
+@documented(RADAM)
 def radam(**hyper) -> Optimizer:
     h = resolve(RADAM, hyper)
     check_adam(h)
     b1, b2 = h["betas"]
-    t = chain(maximize_sign(h["maximize"]), _decay(h, h["decoupled_weight_decay"]),
-              scale_by_radam(b1, b2, h["eps"]))
+    t = _chain(h, h["decoupled_weight_decay"], scale_by_radam(b1, b2, h["eps"]))
     return Optimizer(RADAM, h, t)

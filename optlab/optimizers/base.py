@@ -16,6 +16,7 @@ float64 trajectories within round-off of ``torch.optim``'s.
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -75,36 +76,62 @@ class Info:
 # Transforms
 # ----------------------------------------------------------------------------------------------
 class Context:
-    """What one update step knows besides the gradient.
+    """What one update step knows besides the gradient (read-only for the transforms).
 
-    ``lr`` is the learning rate of this step.  A direction transform may leave torch's exact
-    parameter update in ``terms``: a list of ``(value, t1, t2)`` meaning ``θ ← θ + (value·t1)/t2``
-    (``addcdiv_``) or, with ``t2 = None``, ``θ ← θ + value·t1`` (``add_``), applied in order after
-    ``θ ← θ·decay_factor`` (decoupled weight decay).  ``aux`` collects derived quantities
-    (m̂, v̂, denominator …) when ``want_aux`` is set, for the app's per-step trace.
+    ``step`` counts from 1, ``lr`` is the learning rate of this step, ``params`` θ before it and
+    ``problem`` the objective (second-order methods).  When ``want_aux`` is set, transforms add the
+    derived quantities of the app's per-step trace (m̂, v̂, denominator …) to ``aux``.
     """
 
-    __slots__ = ("step", "lr", "params", "problem", "want_aux", "aux", "terms", "decay_factor")
+    __slots__ = ("step", "lr", "params", "problem", "want_aux", "aux")
 
     def __init__(self, step, lr, params, problem=None, want_aux=False):
         self.step, self.lr, self.params, self.problem, self.want_aux = step, lr, params, problem, want_aux
         self.aux: dict[str, Array] = {}
-        self.terms: list | None = None
-        self.decay_factor = None
+
+
+class Step(tuple):
+    """θ's exact update, in torch's order of floating-point operations: the tuple of its terms.
+
+    ``θ ← θ·decay`` first (decoupled weight decay; ``decay`` is None unless :meth:`with_decay` set
+    it), then for each term ``(value, t1, t2)`` in order: ``θ ← θ + (value·t1)/t2`` (torch's
+    ``addcdiv_``) or, with ``t2 = None``, ``θ ← θ + value·t1`` (``add_``).  A plain tuple subclass,
+    as cheap to build as a list: one is made per optimizer step.
+    """
+
+    __slots__ = ()
+    decay = None
+
+    def with_decay(self, factor) -> "Step":
+        """The same terms after ``θ ← θ·factor``."""
+        out = _DecayedStep(self)
+        out.decay = factor
+        return out
+
+
+class _DecayedStep(Step):
+    """A :class:`Step` whose instance carries its ``decay`` factor (only AdamW-style decay pays for it)."""
 
 
 class Transform(NamedTuple):
-    """``init(params) -> dict`` of state arrays; ``update(g, state, ctx) -> g'`` (state in place)."""
+    """``init(params) -> dict`` of state arrays; ``update(g, state, ctx) -> g' | Step``.
+
+    ``update`` advances its state arrays in place and returns what it computed: the transformed
+    gradient (the next transform's input; after the last one θ ← θ − γ·g'), or, for a transform
+    that knows torch's exact parameter update (Adam's ``addcdiv_``…), that update as a
+    :class:`Step`.  Only a transform that amends a Step (decoupled decay) may follow one.
+    """
 
     init: Callable[[Array], dict]
-    update: Callable[[Array, dict, Context], Array]
+    update: Callable[[Array, dict, Context], "Array | Step"]
 
 
 def chain(*transforms: Transform | None) -> Transform:
     """Compose transforms left to right; their states share one flat dict (torch's state names).
 
-    ``None`` entries (a switched-off option such as zero weight decay) are dropped, so an unused
-    option costs nothing per step.
+    Each transform's result is the next one's input, and the last result is the step.  ``None``
+    entries (a switched-off option such as zero weight decay) are dropped, so an unused option
+    costs nothing per step.
     """
     transforms = tuple(t for t in transforms if t is not None)
 
@@ -197,24 +224,28 @@ def add_l2(weight_decay) -> Transform | None:
 
 
 def decoupled_decay(weight_decay) -> Transform | None:
-    """Decoupled weight decay (AdamW): ``θ ← θ·(1 − γλ)`` before the step; g is left alone."""
+    """Decoupled weight decay (AdamW): ``θ ← θ·(1 − γλ)`` before the step's terms; g is left alone.
+
+    It goes last in a chain: it takes the step the direction transform returned (a direction d
+    becomes the term ``θ ← θ − γ·d``) and returns it with the decay factor.
+    """
     if is_zero(weight_decay):
         return None
 
-    def update(g, state, ctx):
-        ctx.decay_factor = 1 - ctx.lr * weight_decay
-        return g
+    def update(out, state, ctx):
+        step = out if isinstance(out, Step) else Step(((-ctx.lr, out, None),))
+        return step.with_decay(1 - ctx.lr * weight_decay)
 
     return Transform(no_state, update)
 
 
-def apply_step(params: Array, ctx: Context, d: Array) -> Array:
-    """θ after one step: decoupled decay, then torch's ``add_``/``addcdiv_`` terms in torch's order
-    (plain ``θ − γ·d`` when the transform left no terms)."""
-    p = params * ctx.decay_factor if ctx.decay_factor is not None else params
-    if ctx.terms is None:
-        return p + -ctx.lr * d
-    for value, t1, t2 in ctx.terms:
+def apply_step(params: Array, lr, out: Array | Step) -> Array:
+    """θ after one step: ``θ − γ·d`` for a direction d, or a :class:`Step`'s decay and then its
+    ``add_``/``addcdiv_`` terms in torch's order."""
+    if not isinstance(out, Step):
+        return params + -lr * out
+    p = params * out.decay if out.decay is not None else params
+    for value, t1, t2 in out:
         tmp = value * t1
         if t2 is not None:
             tmp /= t2
@@ -302,10 +333,10 @@ class Optimizer:
         params = params if type(params) is np.ndarray else np.asarray(params, dtype=float)
         grads = grads if type(grads) is np.ndarray else np.asarray(grads, dtype=float)
         ctx = Context(state["step"], base_lr, params, problem, want_aux)
-        d = self._t.update(grads, state, ctx)
+        out = self._t.update(grads, state, ctx)
         if want_aux:
             state["_aux"] = ctx.aux
-        return apply_step(params, ctx, d), state
+        return apply_step(params, base_lr, out), state
 
     def update(self, grads, state: dict, params, *, lr=None, problem=None, want_aux: bool = False):
         """optax-style: advance ``state`` (in place) and return ``(updates, state)`` with
@@ -329,6 +360,72 @@ def _short(v):
     if isinstance(v, tuple):
         return "(" + ", ".join(str(_short(x)) for x in v) + ")"
     return repr(v)
+
+
+# ----------------------------------------------------------------------------------------------
+# Documentation of the public constructors, from the same record the app renders
+# ----------------------------------------------------------------------------------------------
+_ANNOTATIONS = {"bool": bool, "betas": tuple[float, float]}
+
+
+def _default_text(v) -> str:
+    if isinstance(v, tuple):
+        return "(" + ", ".join(_default_text(x) for x in v) + ")"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return repr(v)
+
+
+def _annotation(h: Hyper):
+    if h.kind in _ANNOTATIONS:
+        return _ANNOTATIONS[h.kind]
+    if h.default is None:
+        return float | None
+    return int if isinstance(h.default, int) else float
+
+
+def docstring(info: Info) -> str:
+    """The docstring of the constructor of ``info``: summary, algorithm box, every hyperparameter
+    with its default and meaning, torch's state, notes and reference (torch's docstring layout)."""
+    torch = (f"Same names, defaults and numbers as ``{info.torch}``." if info.torch.startswith("torch.optim.")
+             else f"torch: {info.torch}.")
+    out = [f"{info.title}: {info.summary}", "", torch, "", "Algorithm", "---------", ".. math::", ""]
+    out += ["    " + line for line in info.latex.strip().splitlines()]
+    out += ["", "Parameters", "----------"]
+    for h in info.hyper:
+        kind = {"bool": "bool", "betas": "(float, float)"}.get(h.kind, "float or None" if h.default is None
+                                                                else type(h.default).__name__)
+        out.append(f"{h.name} : {kind}, default {_default_text(h.default)}")
+        out.append("    " + (f":math:`{h.symbol}`: " if h.symbol else "") + h.meaning)
+    out += ["", "Any number may also be a 1-D array with one value per run (a sweep in one call). torch's",
+            f"implementation flags ({', '.join(IMPLEMENTATION_FLAGS)}) are accepted and ignored.",
+            "", "Returns", "-------", "Optimizer",
+            "    ``state = opt.init(params)``; ``updates, state = opt.update(grads, state, params)`` over",
+            "    ``(B, D)`` arrays; ``opt.info`` is the record this text is built from."]
+    if info.state:
+        out += ["", "State", "-----"]
+        for key, text in info.state.items():
+            out += [f"{key}", f"    {text}"]
+    if info.notes:
+        out += ["", "Notes", "-----", info.notes]
+    out += ["", "References", "----------", info.reference]
+    return "\n".join(out) + "\n"
+
+
+def documented(info: Info):
+    """Decorator for a public constructor ``f(**hyper) -> Optimizer``: ``f.info`` becomes ``info``
+    and ``f.__doc__``/``f.__signature__`` are built from it, so ``help()``, IDEs and the app show
+    the same text."""
+
+    def deco(factory):
+        factory.info = info
+        factory.__doc__ = docstring(info)
+        factory.__signature__ = inspect.Signature(
+            [inspect.Parameter(h.name, inspect.Parameter.KEYWORD_ONLY, default=h.default, annotation=_annotation(h))
+             for h in info.hyper], return_annotation=Optimizer)
+        return factory
+
+    return deco
 
 
 # torch.optim keywords that only pick an implementation (same numbers on the CPU in float64):

@@ -2,7 +2,7 @@ r"""Fused steps: the hottest optimizers with every operation written into preall
 
 torch.optim keeps a readable single-tensor implementation of each algorithm next to faster
 ``foreach``/``fused`` ones that give the same numbers; optlab has the same split.  The transform
-chains (:mod:`.sgd`, :mod:`.adam`, :mod:`.adaptive`) are the reference: readable, composable, and
+chains (:mod:`.sgd`, :mod:`.adam`, :mod:`.rms`) are the reference: readable, composable, and
 they report m̂, v̂ … for the app.  A kernel here repeats one algorithm as a flat sequence of ufunc
 calls with ``out=`` buffers, **in the chain's (= torch's) order of floating-point operations**, so a
 run through a kernel is bit-identical to one through the chain (``tests/test_fused.py`` checks every

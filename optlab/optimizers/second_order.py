@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Hyper, Info, Optimizer, Transform, check_range, resolve
+from .base import Hyper, Info, Optimizer, Step, Transform, check_range, documented, resolve
 
 NEWTON = Info(
     name="newton",
@@ -157,8 +157,7 @@ def newton_transform(h) -> Transform:
         state["damping_used"][:, 0] = mu
         if ctx.want_aux:
             ctx.aux.update(direction=d.copy(), hessian=H)
-        ctx.terms = [(1.0, s[:, None] * d, None)]  # θ ← θ + s·d: the step length is already in it
-        return d
+        return Step(((1.0, s[:, None] * d, None),))  # θ ← θ + s·d: the step length is already in it
 
     return Transform(init, update)
 
@@ -205,12 +204,12 @@ def bfgs_transform(h) -> Transform:
         state["n_backtracks"][:, 0] = k
         if ctx.want_aux:
             ctx.aux.update(direction=d.copy())
-        ctx.terms = [(1.0, s[:, None] * d, None)]  # θ ← θ + s·d: the step length is already in it
-        return d
+        return Step(((1.0, s[:, None] * d, None),))  # θ ← θ + s·d: the step length is already in it
 
     return Transform(init, update)
 
 
+@documented(NEWTON)
 def newton(**hyper) -> Optimizer:
     h = resolve(NEWTON, hyper)
     check_range("learning rate", h["lr"], 0.0, low_open=True)
@@ -223,6 +222,7 @@ def newton(**hyper) -> Optimizer:
     return Optimizer(NEWTON, h, newton_transform(h))
 
 
+@documented(BFGS)
 def bfgs(**hyper) -> Optimizer:
     h = resolve(BFGS, hyper)
     check_range("learning rate", h["lr"], 0.0, low_open=True)

@@ -13,7 +13,7 @@ from functools import partial
 import numpy as np
 
 from . import fused
-from .base import (Hyper, Info, Optimizer, Transform, add_l2, chain, check_range, is_zero,
+from .base import (Hyper, Info, Optimizer, Transform, add_l2, chain, check_range, documented, is_zero,
                    maximize_sign, resolve)
 
 INFO = Info(
@@ -75,6 +75,7 @@ def sgd_momentum(momentum, dampening, nesterov: bool) -> Transform:
     return Transform(init, update)
 
 
+@documented(INFO)
 def sgd(**hyper) -> Optimizer:
     h = resolve(INFO, hyper)
     check_range("learning rate", h["lr"])

@@ -1,4 +1,4 @@
-r"""Teaching variants that torch.optim does not have, and the theory of momentum on a quadratic.
+r"""Teaching variants that torch.optim does not have.
 
 **Not registered**: :func:`optlab.optimizers.make` and ``names()`` know nothing of these; build
 them with :func:`variant` (``variant("adam_no_bias_correction", lr=0.1)``).  They exist to show what a
@@ -10,12 +10,8 @@ torch convention buys, by switching it off:
   part ways as soon as a schedule changes γ.
 
 Both are chains of the transforms of :mod:`.adam` / :mod:`.base` (imported, not copied), so they run
-in :func:`optlab.run` like any optimizer and record the same per-step state.
-
-The second half is the **heavy-ball** analysis used by the momentum phase diagram.  On
-``f(θ) = ½ θᵀAθ`` torch's SGD with momentum μ and learning rate η obeys, along each eigenvector of A
-(eigenvalue λ), ``θ_{t+1} = (1 + μ − ηλ)·θ_t − μ·θ_{t−1}`` (for t ≥ 1; torch's first buffer b₁ = g₁
-is the same as b₀ = 0).  Its characteristic roots ``z² − (1 + μ − ηλ) z + μ = 0`` give the rate.
+in :func:`optlab.run` like any optimizer and record the same per-step state.  The heavy-ball theory
+of the momentum phase diagram is in :mod:`optlab.theory`.
 """
 from __future__ import annotations
 
@@ -24,7 +20,7 @@ from typing import Callable
 import numpy as np
 
 from .adam import ADAM, check_adam, moments_init, update_moments
-from .base import Info, Optimizer, Transform, add_l2, chain, check_range, resolve
+from .base import Info, Optimizer, Step, Transform, add_l2, chain, check_range, documented, resolve
 from .sgd import INFO as SGD_INFO
 from ..errors import UnknownNameError
 
@@ -67,17 +63,16 @@ def scale_by_adam_no_bias_correction(b1, b2, eps) -> Transform:
         m, v = update_moments(g, state, b1, b2)
         denom = np.sqrt(v)
         denom += eps
-        ctx.terms = [(-ctx.lr, m, denom)]  # same addcdiv_ as Adam, with step size γ instead of γ/bc₁
         if ctx.want_aux:
             ctx.aux.update(m_hat=m.copy(), v_hat=v.copy(), denom=denom.copy(),
                            lr_t=np.broadcast_to(ctx.lr, g.shape[:1] + (1,)).copy())
-        return None
+        return Step(((-ctx.lr, m, denom),))  # same addcdiv_ as Adam, with step size γ instead of γ/bc₁
 
     return Transform(lambda params: moments_init(params), update)
 
 
+@documented(ADAM_NO_BIAS_CORRECTION)
 def adam_no_bias_correction(**hyper) -> Optimizer:
-    """Adam without bias correction (teaching variant), torch's Adam keywords and defaults."""
     h = resolve(ADAM_NO_BIAS_CORRECTION, hyper)
     check_adam(h)
     b1, b2 = h["betas"]
@@ -121,14 +116,13 @@ def textbook_momentum(momentum) -> Transform:
         v = state["velocity"]
         v *= momentum
         v += ctx.lr * g
-        ctx.terms = [(-1.0, v, None)]
-        return None
+        return Step(((-1.0, v, None),))
 
     return Transform(init, update)
 
 
+@documented(SGD_TEXTBOOK_MOMENTUM)
 def sgd_textbook_momentum(**hyper) -> Optimizer:
-    """SGD with the velocity form of momentum (teaching variant); torch's keywords and defaults."""
     h = resolve(SGD_TEXTBOOK_MOMENTUM, hyper)
     check_range("learning rate", h["lr"])
     check_range("momentum value", h["momentum"], 0.0, 1.0)
@@ -173,36 +167,5 @@ def uncorrected_step_factor(beta1, beta2, t) -> np.ndarray:
     return (1.0 - beta1 ** t) / np.sqrt(1.0 - beta2 ** t)
 
 
-# ----------------------------------------------------------------------------------------------
-def l2_minimum(surface, weight_decay: float, x0, iters: int = 50) -> np.ndarray:
-    r"""The minimizer of ``f(θ) + ½λ‖θ‖²`` near ``x0`` by Newton's method (exact Hessian).
-
-    Coupled L2 (torch's ``weight_decay`` in Adam, SGD …) adds ``λθ`` to the gradient, so a
-    deterministic run can only stop where ``∇f(θ) + λθ = 0``: this point.  Decoupled decay (AdamW)
-    has no such fixed point in general: its decay ``γλθ`` is not divided by √v̂.
-    """
-    lam = float(weight_decay)
-    if not np.isfinite(lam) or lam < 0:
-        raise ValueError(f"weight_decay must be ≥ 0; got {weight_decay!r}")
-    x = np.asarray(x0, dtype=float).reshape(1, -1).copy()
-    eye = np.eye(x.shape[1])
-    for _ in range(int(iters)):
-        g = surface.grad(x)[0] + lam * x[0]
-        H = surface.hessian(x)[0] + lam * eye
-        try:
-            d = np.linalg.solve(H, g)
-        except np.linalg.LinAlgError:
-            break
-        if not np.all(np.isfinite(d)):
-            break
-        # damped when the Hessian is not positive definite: do not climb to a saddle
-        if np.dot(d, g) <= 0:
-            d = g / max(1.0, float(np.linalg.norm(g)))
-        x[0] -= d
-        if np.linalg.norm(d) < 1e-13 * (1 + np.linalg.norm(x[0])):
-            break
-    return x[0]
-
-
 __all__ = ["variant", "variant_names", "base_of", "adam_no_bias_correction", "sgd_textbook_momentum",
-           "ADAM_NO_BIAS_CORRECTION", "SGD_TEXTBOOK_MOMENTUM", "uncorrected_step_factor", "l2_minimum", "TEACHING"]
+           "ADAM_NO_BIAS_CORRECTION", "SGD_TEXTBOOK_MOMENTUM", "uncorrected_step_factor", "TEACHING"]

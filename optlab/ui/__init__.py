@@ -1,4 +1,6 @@
-"""Streamlit widgets for OptLab pages (importing this package imports Streamlit).
+"""The Streamlit layer: the shared widgets and cached runs (this face), and one module per chapter
+(``optlab.ui.newton`` …) with that page's caches, widgets and caption wording.  Importing it
+imports Streamlit.
 
 Importing it also limits BLAS to one thread in the server process: a classroom server runs many
 sessions at once on few cores, and OpenBLAS's own threads then fight over them (measured on 2
@@ -38,8 +40,8 @@ except ImportError:  # optional: without it BLAS keeps its default thread count
     pass
 
 from .widgets import (cached_run, cached_tune_lr, divergence_warnings, experiment, get_surface, hyper_error,
-                      hyper_widget_keys, pinned_signature, init_state, optimizer_controls, page_config, page_header, run_spec,
-                      selected_point, set_hyper_state, show_figure, show_surface_formula, show_update_rule,
+                      hyper_widget_keys, init_state, optimizer_controls, page_config, page_header, pinned_signature,
+                      run_spec, selected_point, set_hyper_state, show_figure, show_surface_formula, show_update_rule,
                       surface_picker)
 
 __all__ = ["page_config", "page_header", "show_figure", "selected_point", "init_state", "surface_picker",

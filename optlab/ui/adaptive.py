@@ -8,14 +8,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import streamlit as st
 
-from .. import lr_finder, optimizers, schedules
-from ..arena import hyper_items
+from .. import lr_finder, optimizers, theory
+from ..chapters import adaptive as model
 from ..optimizers import variants
 from ..runner import run
-from ..sweeps import SweepResult, sweep
+from ..specs import schedule_from_spec
+from ..sweeps import SweepResult
 from .widgets import get_surface
 
 # Slider values: "nice" learning rates 1e-4 … 5 (1, 1.5, 2, 3, 5, 7 per decade)
@@ -51,26 +51,12 @@ def quadratic_spec(kappa: float, angle: float = 0.0) -> tuple:
 # ----------------------------------------------------------------------------------------------
 # Momentum phase diagram
 # ----------------------------------------------------------------------------------------------
-def phase_range(lam_max: float, lr: float) -> tuple[float, float]:
-    """Learning-rate span of the phase diagram: three decades below the stability limit of
-    momentum 0.99 (4/λ_max), widened to hold the user's ``lr``; rounded so the cache key is stable."""
-    hi = 4.2 / lam_max
-    lo = hi / 10 ** 2.5
-    lo, hi = min(lo, lr / 1.5), max(hi, lr * 1.5)
-    return float(f"{lo:.3g}"), float(f"{hi:.3g}")
-
-
 @st.cache_data(max_entries=24, show_spinner=False)
 def phase_sweep(kappa: float, steps: int, nesterov: bool, lr_lo: float, lr_hi: float, x0: tuple,
                 shrink: float = 1e6, n_lr: int = 48, n_beta: int = 45) -> SweepResult:
-    """One batched SGD sweep over log-spaced lr × β ∈ [0, 0.98] (Nesterov: from 0.02) on the
-    quadratic of condition κ; the target is f(x0)/shrink."""
-    q = get_surface(quadratic_spec(kappa))
-    lrs = np.geomspace(lr_lo, lr_hi, n_lr)
-    betas = np.linspace(0.02 if nesterov else 0.0, 0.98, n_beta)
-    f0 = float(q.value(np.asarray(x0, dtype=float)))
-    return sweep(q, "sgd", {"lr": lrs, "momentum": betas}, np.asarray(x0, dtype=float), int(steps),
-                 target=f0 / shrink, fixed={"nesterov": bool(nesterov)})
+    """:func:`optlab.chapters.adaptive.phase_sweep` on the quadratic of condition κ, cached."""
+    return model.phase_sweep(get_surface(quadratic_spec(kappa)), steps, nesterov, lr_lo, lr_hi, x0, shrink,
+                             n_lr, n_beta)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -82,16 +68,13 @@ def variant_run(surface_spec: tuple, name: str, items: tuple, x0: tuple, steps: 
     """``optlab.run`` of teaching variant ``name`` (see :mod:`optlab.optimizers.variants`), cached."""
     s = get_surface(tuple(surface_spec))
     opt = variants.variant(name, **{k: (tuple(v) if isinstance(v, list) else v) for k, v in items})
-    sched = None
-    if schedule is not None:
-        sched = schedules.get(schedule[0], **dict(schedule[1]))
-    return run(s, opt, np.asarray(x0, dtype=float), int(steps), schedule=sched, record=record)
+    return run(s, opt, x0, int(steps), schedule=schedule_from_spec(schedule), record=record)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def l2_point(surface_spec: tuple, weight_decay: float, x0: tuple) -> tuple[float, float]:
     """Minimizer of f + ½λ‖θ‖² (where Adam with L2 can stop), from Newton started at ``x0``."""
-    p = variants.l2_minimum(get_surface(tuple(surface_spec)), weight_decay, np.asarray(x0, dtype=float))
+    p = model.l2_minimum(get_surface(tuple(surface_spec)), weight_decay, x0)
     return float(p[0]), float(p[1])
 
 
@@ -102,10 +85,10 @@ def l2_point(surface_spec: tuple, weight_decay: float, x0: tuple) -> tuple[float
 def regression_surface(n: int = 200, noise: float = 0.5, seed: int = 0):
     """Mean squared error of ŷ = w·x + b on synthetic data (``optlab.data.make_line``), with real
     mini-batches; built once per setting and shared (read-only)."""
-    from .. import data, models
+    from .. import data, surfaces
 
     x, y = data.make_line(n=n, slope=2.0, intercept=1.0, noise=noise, seed=seed)
-    return models.loss_surface_1d(x, y, "mse", label=f"synthetic line y = 2x + 1 + noise ({n} points)")
+    return surfaces.from_data(x, y, "mse", label=f"synthetic line y = 2x + 1 + noise ({n} points)")
 
 
 def problem_surface(problem: tuple):
@@ -129,13 +112,12 @@ def problem_run(problem: tuple, optimizer: str, items: tuple, steps: int, batch_
     """A path-record run on a problem of :func:`problem_surface` (mini-batches if ``batch_size``)."""
     s = problem_surface(problem)
     opt = optimizers.make(optimizer, **dict(items))
-    return run(s, opt, np.asarray(s.starts[0], dtype=float), int(steps), batch_size=batch_size, seed=seed,
-               record="path")
+    return run(s, opt, s.starts[0], int(steps), batch_size=batch_size, seed=seed, record="path")
 
 
 def curvature_limit(problem: tuple, momentum: float = 0.0) -> float:
     s = problem_surface(problem)
-    return lr_finder.curvature_limit(s, s.starts[0], momentum)
+    return theory.curvature_limit(s, s.starts[0], momentum)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -195,16 +177,12 @@ def default_schedule_spec(name: str, steps: int) -> tuple:
                                                   ("warmup", max(1, steps // 10))))}.get(name, ("constant", ()))
 
 
-def build_schedule(spec: tuple):
-    return schedules.get(spec[0], **dict(spec[1]))
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
-def schedule_curves(specs: tuple, lr: float, steps: int) -> dict[str, np.ndarray]:
-    """``title -> lr curve`` for each schedule spec."""
+def schedule_curves(specs: tuple, lr: float, steps: int) -> dict[str, Any]:
+    """``title -> lr curve`` (an array) for each schedule spec."""
     out = {}
     for spec in specs:
-        s = build_schedule(spec)
+        s = schedule_from_spec(spec)
         out[s.title] = s.curve(lr, steps)
     return out
 
@@ -247,7 +225,7 @@ def memory_rows(names) -> list[dict[str, str]]:
     return rows
 
 
-__all__ = ["LR_CHOICES", "KAPPAS", "PAGE_DEFAULTS", "phase_range", "phase_sweep", "variant_run", "l2_point",
+__all__ = ["LR_CHOICES", "KAPPAS", "PAGE_DEFAULTS", "phase_sweep", "variant_run", "l2_point",
            "regression_surface", "problem_surface", "range_test", "problem_run", "curvature_limit", "lr_select",
-           "schedule_from_widgets", "default_schedule_spec", "build_schedule", "schedule_curves", "hyper_markdown", "state_markdown",
-           "memory_rows", "quadratic_spec", "nearest", "hyper_items"]
+           "schedule_from_widgets", "default_schedule_spec", "schedule_curves", "hyper_markdown", "state_markdown",
+           "memory_rows", "quadratic_spec", "nearest"]

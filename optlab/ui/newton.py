@@ -5,13 +5,13 @@ the iteration slider or pressing "next step" only redraws the figure of the chos
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
-import numpy as np
 import streamlit as st
 
-from .. import quadratic_model as qm
-from ..arena import hyper_items
+from ..chapters import newton as model
+from ..specs import hyper_items
 from .widgets import cached_run, get_surface, init_state
 
 TOL = 1e-8            # "converged": ‖∇f‖ ≤ TOL (2-D runs and the cost comparison)
@@ -25,9 +25,9 @@ DELTAS = [0.01, 0.1, 0.5, 1.0, 2.0, 5.0]
 # Cached computations
 # ----------------------------------------------------------------------------------------------
 @st.cache_data(max_entries=64, show_spinner=False)
-def run_1d(name: str, x0: float, items: tuple, steps: int = 12) -> qm.Newton1D:
+def run_1d(name: str, x0: float, items: tuple, steps: int = 12) -> model.Newton1D:
     """Newton's iterates on the 1-D function ``name`` (hyperparameters as ``hyper_items``)."""
-    return qm.newton_1d(name, float(x0), int(steps), tol=TOL_1D, **dict(items))
+    return model.newton_1d(name, float(x0), int(steps), tol=TOL_1D, **dict(items))
 
 
 def run_2d(spec: tuple, items: tuple, x0: tuple, steps: int):
@@ -41,10 +41,10 @@ def run_bfgs(spec: tuple, x0: tuple, steps: int = BFGS_STEPS):
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def gd_reference(spec: tuple, x0: tuple, steps: int = GD_BUDGET, tol: float = TOL) -> qm.GDReference:
+def gd_reference(spec: tuple, x0: tuple, steps: int = GD_BUDGET, tol: float = TOL) -> model.GDReference:
     """Gradient descent with the best of 61 learning rates (batched, stopped at the first
     convergence; cached)."""
-    return qm.best_gd(get_surface(spec), np.asarray(x0, dtype=float), int(steps), tol)
+    return model.best_gd(get_surface(spec), x0, int(steps), tol)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -52,38 +52,7 @@ def bfgs_estimates(spec: tuple, x0: tuple, steps: int = BFGS_STEPS):
     """BFGS's estimates B_k, the true Hessians at x_k and the relative errors (cached)."""
     tr = run_bfgs(spec, x0, steps)
     last = max(int(tr.converged_at) if tr.converged_at >= 0 else int(tr.steps), 1)
-    return qm.bfgs_estimates(get_surface(spec), tr.xs[:last], tr.states["inv_hessian"][:last])
-
-
-def suggested_start(surface) -> tuple[float, float]:
-    """The first of the surface's suggested starts where f and ∇f are finite (a typed formula such
-    as log(x) is undefined on part of its window); else the first such point of a coarse grid."""
-    cands = [tuple(map(float, p)) for p in (surface.starts or ())]
-    (x0, x1), (y0, y1) = surface.window
-    grid = np.stack(np.meshgrid(np.linspace(x0, x1, 9)[1:-1], np.linspace(y0, y1, 9)[1:-1]), -1).reshape(-1, 2)
-    cands += [tuple(map(float, p)) for p in grid]
-    with np.errstate(all="ignore"):
-        for p in cands:
-            f, g = surface.value_and_grad(np.array([p]))
-            if np.all(np.isfinite(f)) and np.all(np.isfinite(g)) and np.any(g != 0):
-                return p
-    return cands[0] if cands else (0.5 * (x0 + x1), 0.5 * (y0 + y1))
-
-
-def defined_at(surface, p) -> bool:
-    """Whether f and ∇f are finite at the point p."""
-    with np.errstate(all="ignore"):
-        f, g = surface.value_and_grad(np.asarray([p], dtype=float))
-    return bool(np.all(np.isfinite(f)) and np.all(np.isfinite(g)))
-
-
-def last_iterate(tr) -> int:
-    """Index of the last meaningful iterate of an unbatched 2-D run (see :class:`~optlab.quadratic_model.Newton1D`)."""
-    if tr.converged_at >= 0:
-        return int(tr.converged_at)
-    if tr.diverged_at >= 0:
-        return max(int(tr.diverged_at) - 1, 0)
-    return int(tr.steps)
+    return model.bfgs_estimates(get_surface(spec), tr.xs[:last], tr.states["inv_hessian"][:last])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -118,9 +87,9 @@ def variant_controls(key: str, *, default: str = "damped", lm_line_search: bool 
     ``{key}_mu``, ``{key}_delta_on``, ``{key}_delta``, ``{key}_ls``."""
     vkey = f"{key}_variant"
     init_state(vkey, default)
-    variant = st.radio("Method", list(qm.VARIANTS), key=vkey, format_func=qm.VARIANTS.get, horizontal=False)
+    variant = st.radio("Method", list(model.VARIANTS), key=vkey, format_func=model.VARIANTS.get, horizontal=False)
     if variant != "lm":
-        return variant, qm.newton_variant(variant)
+        return variant, model.newton_variant(variant)
     init_state(f"{key}_mu", 0.0)
     init_state(f"{key}_delta_on", True)
     init_state(f"{key}_delta", 1.0)
@@ -135,7 +104,7 @@ def variant_controls(key: str, *, default: str = "damped", lm_line_search: bool 
             st.session_state[f"{key}_delta"] = 1.0
         delta = st.select_slider("minimum curvature δ", DELTAS, key=f"{key}_delta")
     ls = st.checkbox("with Armijo backtracking", key=f"{key}_ls")
-    return variant, qm.newton_variant("lm", damping=float(mu), min_curvature=delta, line_search=bool(ls))
+    return variant, model.newton_variant("lm", damping=float(mu), min_curvature=delta, line_search=bool(ls))
 
 
 def variant_label(variant: str, hyper: dict[str, Any]) -> str:
@@ -165,7 +134,7 @@ def fmt_flops(v: float) -> str:
         return f"{v:.2g}"
     if v < 1e4:
         return f"{v:,.0f}"
-    e = int(np.floor(np.log10(v)))
+    e = math.floor(math.log10(v))
     m = v / 10 ** e
     sup = str(e).translate(str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"))
     return f"{m:.2g}·10{sup}"
@@ -187,7 +156,7 @@ def fmt_seconds(s: float) -> str:
 
 
 def _n(v: float, d: int = 4) -> str:
-    if not np.isfinite(v):
+    if not math.isfinite(v):
         return "undefined"
     return f"{v:.{d}g}"
 
@@ -197,22 +166,7 @@ def sub(k: int) -> str:
     return str(int(k)).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
-def x_star_1d(fun: qm.Function1D, res: qm.Newton1D) -> float | None:
-    """The point the 1-D run converges to: its last iterate if it converged, else the nearest known
-    minimum within 0.5 (None after a divergence or far from any minimum)."""
-    if res.diverged_at >= 0:
-        return None
-    x = float(res.xs[res.last])
-    if res.converged_at >= 0:
-        return x
-    if fun.minima:
-        m = min(fun.minima, key=lambda a: abs(a - x))
-        if abs(m - x) < 0.5:
-            return float(m)
-    return None
-
-
-def caption_1d(fun: qm.Function1D, res: qm.Newton1D, k: int, hyper: dict[str, Any]) -> str:
+def caption_1d(fun: model.Function1D, res: model.Newton1D, k: int, hyper: dict[str, Any]) -> str:
     """What happens at iterate k, from the numbers (curvature sign, vertex type, step, line search)."""
     xk, gk, hk, mk = (float(a[k]) for a in (res.xs, res.gs, res.hs, res.model_h))
     parts = [f"At x{sub(k)} = {_n(xk, 6)}: f′ = {_n(gk)}, f″ = {_n(hk)}"]
@@ -231,7 +185,7 @@ def caption_1d(fun: qm.Function1D, res: qm.Newton1D, k: int, hyper: dict[str, An
     took_step = k < res.last or (res.diverged_at >= 0 and k == res.last)
     if took_step:
         nxt = float(res.xs[k + 1]) if k + 1 < len(res.xs) else float("nan")
-        if np.isfinite(nxt):
+        if math.isfinite(nxt):
             df = float(res.fs[k + 1]) - float(res.fs[k])
             direction = "downhill" if df < 0 else ("uphill" if df > 0 else "level")
             text += f" The step goes to x{sub(k + 1)} = {_n(nxt, 6)}: f changes by {_n(df, 3)} ({direction})."
@@ -246,29 +200,25 @@ def caption_1d(fun: qm.Function1D, res: qm.Newton1D, k: int, hyper: dict[str, An
     return text
 
 
-def rate_caption(fun: qm.Function1D, res: qm.Newton1D) -> str:
+def rate_caption(fun: model.Function1D, res: model.Newton1D) -> str:
     """How fast the error shrinks: the ratios e_{k+1}/e_k² (quadratic) or e_{k+1}/e_k (linear)."""
-    x_star = x_star_1d(fun, res)
-    if x_star is None:
-        if res.diverged_at >= 0:
-            return f"No convergence: the run diverged at step {res.diverged_at} ({res.diverged_reason})."
+    r = model.read_rate(fun, res)
+    if r.kind == "diverged":
+        return f"No convergence: the run diverged at step {res.diverged_at} ({res.diverged_reason})."
+    if r.kind == "far":
         return "The iterates are not near a known minimum yet: no rate to read."
-    e, lin, quad = qm.convergence_ratios(res.xs[: res.last + 1], x_star)
-    errs = ", ".join(f"{v:.1e}" for v in e[: res.last + 1][:8])
-    ok = np.isfinite(lin) & (e[:-1] > 1e-7)       # ratios before round-off takes over
-    if ok.sum() < 2:
+    errs = ", ".join(f"{v:.1e}" for v in r.errors)
+    if r.kind == "too_few":
         return f"Errors |xₖ − x*| = {errs}: too few steps to read a rate."
-    L, Q = lin[ok], quad[ok]
-    tail = slice(-3, None)
-    if np.ptp(L[tail]) < 0.05 and L[-1] > 0.05:
-        return (f"Errors |xₖ − x*| = {errs}: each step multiplies the error by about {np.median(L[tail]):.3f} — "
-                f"**linear** convergence (at a minimum with f″(x*) = {_n(float(fun.d2f(np.array(x_star))))}).")
+    if r.kind == "linear":
+        return (f"Errors |xₖ − x*| = {errs}: each step multiplies the error by about {r.factor:.3f} — "
+                f"**linear** convergence (at a minimum with f″(x*) = {_n(r.curvature)}).")
     where = ""
-    if float(fun.d2f(np.array(x_star))) < 0:
-        where = f" Careful: x* = {_n(x_star, 6)} is a **maximum** of f (f″ < 0 there)."
+    if r.curvature < 0:
+        where = f" Careful: x* = {_n(r.x_star, 6)} is a **maximum** of f (f″ < 0 there)."
     return (f"Errors |xₖ − x*| = {errs}: the number of correct digits roughly doubles each step — "
             f"**quadratic** convergence; eₖ₊₁/eₖ² over the last steps: "
-            + ", ".join(f"{v:.3g}" for v in Q[-3:]) + " (bounded)." + where)
+            + ", ".join(f"{v:.3g}" for v in r.quadratic_ratios) + " (bounded)." + where)
 
 
 def step_details(surface, tr, k: int, hyper: dict[str, Any]):
@@ -276,17 +226,17 @@ def step_details(surface, tr, k: int, hyper: dict[str, Any]):
     search's tries (if it searched) and the next iterate (None if no step was taken from x_k)."""
     stop = int(tr.converged_at) if tr.converged_at >= 0 else (int(tr.diverged_at) if tr.diverged_at >= 0 else int(tr.steps))
     x = tr.xs[k]
-    model = qm.local_model(surface, x, damping=float(hyper.get("damping", 0.0) or 0.0),
-                           min_curvature=hyper.get("min_curvature"))
+    local = model.local_model(surface, x, damping=float(hyper.get("damping", 0.0) or 0.0),
+                              min_curvature=hyper.get("min_curvature"))
     if k >= stop:
-        return model, None, None
+        return local, None, None
     nxt = tr.xs[k + 1]
     trace = None
     if hyper.get("line_search"):
-        trace = qm.line_search_trace(surface, x, tr.states["direction"][k], float(hyper.get("lr", 1.0)),
-                                     float(hyper.get("c1", 1e-4)), float(hyper.get("shrink", 0.5)),
-                                     int(hyper.get("max_backtracks", 30)))
-    return model, trace, nxt
+        trace = model.line_search_trace(surface, x, tr.states["direction"][k], float(hyper.get("lr", 1.0)),
+                                        float(hyper.get("c1", 1e-4)), float(hyper.get("shrink", 0.5)),
+                                        int(hyper.get("max_backtracks", 30)))
+    return local, trace, nxt
 
 
 KIND_SENTENCE = {
@@ -298,13 +248,13 @@ KIND_SENTENCE = {
 }
 
 
-def caption_2d(model: qm.LocalModel, trace, nxt, k: int, label: str) -> str:
-    lam = ", ".join(_n(v) for v in model.eigvals)
-    text = f"At x{sub(k)} the model's Hessian has eigenvalues λ = ({lam}): {KIND_SENTENCE.get(model.kind, model.kind)}."
-    if model.mu:
-        text += f" Levenberg–Marquardt added μ = {_n(model.mu)} to both eigenvalues of ∇²f."
+def caption_2d(local: model.LocalModel, trace, nxt, k: int, label: str) -> str:
+    lam = ", ".join(_n(v) for v in local.eigvals)
+    text = f"At x{sub(k)} the model's Hessian has eigenvalues λ = ({lam}): {KIND_SENTENCE.get(local.kind, local.kind)}."
+    if local.mu:
+        text += f" Levenberg–Marquardt added μ = {_n(local.mu)} to both eigenvalues of ∇²f."
     if trace is not None:
-        if not model.descent:
+        if not local.descent:
             text += (" The Newton direction does not go downhill (gᵀd ≥ 0 or undefined), so the line search uses "
                      "the steepest-descent direction −∇f instead.")
         tries = len(trace.steps)
@@ -313,16 +263,16 @@ def caption_2d(model: qm.LocalModel, trace, nxt, k: int, label: str) -> str:
                      f"(f: {_n(trace.f0)} → {_n(float(trace.values[trace.accepted]))}).")
         else:
             text += f" None of its {tries} tries decreased f enough: the step is 0."
-    elif nxt is not None and model.kind in ("maximum", "saddle"):
-        text += f" {label} jumps to that {('maximum' if model.kind == 'maximum' else 'saddle point')} of the model regardless."
-    if nxt is not None and not np.all(np.isfinite(nxt)):
+    elif nxt is not None and local.kind in ("maximum", "saddle"):
+        text += f" {label} jumps to that {('maximum' if local.kind == 'maximum' else 'saddle point')} of the model regardless."
+    if nxt is not None and not all(math.isfinite(float(v)) for v in nxt):
         text += " The step from here is not finite: the run stops (see the warning)."
     return text
 
 
 def summary_caption(surface, tr, label: str) -> str:
     """Where a 2-D run ended and what kind of point that is."""
-    s = qm.summarize(surface, tr)
+    s = model.summarize(surface, tr)
     where = f"({_n(float(s.final_x[0]))}, {_n(float(s.final_x[1]))})"
     kind = {"minimum": "a **minimum**", "maximum": "a **maximum** (!)", "saddle": "a **saddle point** (!)",
             "degenerate": "a point with a singular Hessian", "undefined": "an undefined point"}.get(s.kind, s.kind)
@@ -342,7 +292,7 @@ def comparison(spec: tuple, start: tuple, steps: int, variant: str, hyper: dict[
     [(label, optimizer name, iterations to TOL or −1, budget)] for :func:`figures.newton.iterations`."""
     runs = []
     for v in ("pure", "damped"):
-        h = qm.newton_variant(v)
+        h = model.newton_variant(v)
         runs.append((variant_label(v, h), run_2d(spec, hyper_items(h), start, steps)))
     if variant == "lm":
         runs.append((variant_label(variant, hyper), run_2d(spec, hyper_items(hyper), start, steps)))
@@ -358,9 +308,9 @@ def comparison(spec: tuple, start: tuple, steps: int, variant: str, hyper: dict[
     return runs, gd, bfgs, rows
 
 
-def comparison_text(surface, runs, gd: qm.GDReference, rows) -> tuple[str, str | None]:
+def comparison_text(surface, runs, gd: model.GDReference, rows) -> tuple[str, str | None]:
     """The sentence under the iteration bars, and a warning when a fast run stopped at a saddle or maximum."""
-    kinds = {lbl: qm.summarize(surface, tr).kind for lbl, tr in runs}
+    kinds = {lbl: model.summarize(surface, tr).kind for lbl, tr in runs}
     name = {"saddle": "saddle point", "degenerate": "point with a singular Hessian", "undefined": "point where f is undefined"}
     best = min((r for r in rows if r[1] == "newton" and r[2] >= 0), key=lambda r: r[2], default=None)
     bfgs = rows[-1]
@@ -387,7 +337,7 @@ FLOPS_PER_SECOND = 1e12
 def cost_text(n: int, iters: dict[str, tuple[str, int]]) -> tuple[str, list[str], str]:
     """For dimension n: a markdown table of the cost model, the sentence comparing the methods, and
     captions (total work if the iteration counts carried over; the parts of each total)."""
-    table = qm.cost_table(n)
+    table = model.cost_table(n)
     by = {r.name: r for r in table}
     lines = ["| method | flops per iteration | at this n | memory (floats) | memory at this n (float64) |",
              "|---|---|---|---|---|"]
@@ -413,12 +363,12 @@ def cost_text(n: int, iters: dict[str, tuple[str, int]]) -> tuple[str, list[str]
 def until_stop(tr) -> tuple:
     """``(label, xs, extra)`` of a run cut after its last meaningful iterate, for the curve figures
     (a converged run is padded to its full length in the record)."""
-    n = last_iterate(tr) + (2 if tr.diverged_at >= 0 else 1)
+    n = model.last_iterate(tr) + (2 if tr.diverged_at >= 0 else 1)
     return (tr.label, tr.xs[:n], {"name": tr.optimizer, "losses": tr.losses[:n], "grad_norms": tr.grad_norms[:n],
                                   "diverged_at": tr.diverged_at, "diverged_reason": tr.diverged_reason})
 
 
-def trajectory_1d(res: qm.Newton1D, label: str):
+def trajectory_1d(res: model.Newton1D, label: str):
     """The 1-D run's engine trajectory, labelled (for :func:`divergence_warnings`)."""
     tr = res.trajectory
     tr.label = label
@@ -426,7 +376,7 @@ def trajectory_1d(res: qm.Newton1D, label: str):
 
 
 __all__ = ["TOL", "TOL_1D", "GD_BUDGET", "run_1d", "run_2d", "run_bfgs", "gd_reference", "bfgs_estimates",
-           "last_iterate", "suggested_start", "defined_at", "step_control", "variant_controls", "variant_label", "fmt_steps", "fmt_flops",
-           "fmt_bytes", "fmt_seconds", "x_star_1d", "caption_1d", "rate_caption", "step_details", "caption_2d",
+           "step_control", "variant_controls", "variant_label", "fmt_steps", "fmt_flops",
+           "fmt_bytes", "fmt_seconds", "caption_1d", "rate_caption", "step_details", "caption_2d",
            "summary_caption", "trajectory_1d", "comparison", "comparison_text", "cost_text", "until_stop",
            "sub"]

@@ -1,5 +1,5 @@
 """Streamlit helpers of the chapter page "Overfitting, regularization and gradient problems":
-cached wrappers of :mod:`optlab.experiments`, a progress-bar callback, and the per-session store
+cached wrappers of :mod:`optlab.chapters.overfitting`, a progress-bar callback, and the per-session store
 of gradient-lab runs (trained only when the student presses Train)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from .. import experiments as ex
+from ..chapters import overfitting as model
 
 STORE_LAB = "ovs_lab_runs"          # non-widget session keys: they survive every rerun
 STORE_COMPARE = "ovs_lab_compare"
@@ -41,46 +41,46 @@ def progress_callback(bar, text: str) -> Callable[[int, int], None]:
 # Cached pure computations (hashable arguments only)
 # ----------------------------------------------------------------------------------------------
 @st.cache_data(max_entries=64, show_spinner=False)
-def degree_fit(n: int, noise: float, degree: int, seed: int, func: str) -> ex.DegreeFit:
-    return ex.degree_fit(n, noise, degree, seed, func)
+def degree_fit(n: int, noise: float, degree: int, seed: int, func: str) -> model.DegreeFit:
+    return model.degree_fit(n, noise, degree, seed, func)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def learning_curve(degree: int, noise: float, seed: int, func: str) -> ex.LearningCurve:
-    return ex.learning_curve(degree, noise, seed=seed, func=func)
+def learning_curve(degree: int, noise: float, seed: int, func: str) -> model.LearningCurve:
+    return model.learning_curve(degree, noise, seed=seed, func=func)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def regularization_study(n: int, noise: float, degree: int, lam_l2: float, lam_l1: float, seed: int,
-                         func: str) -> ex.RegularizationStudy:
-    return ex.regularization_study(n, noise, degree, lam_l2, lam_l1, seed, func)
+                         func: str) -> model.RegularizationStudy:
+    return model.regularization_study(n, noise, degree, lam_l2, lam_l1, seed, func)
 
 
 @st.cache_data(max_entries=16, show_spinner="Training the network for every epoch…")
-def early_stopping_full(settings: ex.EarlyStopSettings):
-    return ex.train_early_stopping(settings)
+def early_stopping_full(settings: model.EarlyStopSettings):
+    return model.train_early_stopping(settings)
 
 
 @st.cache_data(max_entries=64, show_spinner="Training with early stopping…")
-def early_stopping_with_patience(settings: ex.EarlyStopSettings, patience: int):
-    return ex.train_early_stopping(settings, patience)
+def early_stopping_with_patience(settings: model.EarlyStopSettings, patience: int):
+    return model.train_early_stopping(settings, patience)
 
 
-def early_stopping_study(settings: ex.EarlyStopSettings, patience: int) -> ex.EarlyStopStudy:
+def early_stopping_study(settings: model.EarlyStopSettings, patience: int) -> model.EarlyStopStudy:
     """The study from two cached runs: the full one (shared by every patience) and the stopped one."""
-    return ex.early_stopping_study(settings, patience, early_stopping_full(settings),
+    return model.early_stopping_study(settings, patience, early_stopping_full(settings),
                                    early_stopping_with_patience(settings, patience))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def lr_search(n: int, noise: float, degree: int, k: int, steps: int, optimizer: str, lr_min: float,
-              lr_max: float, seed: int, func: str) -> ex.LRSearch:
-    return ex.lr_search(n, noise, degree, k, steps, optimizer, lr_min, lr_max, seed=seed, func=func)
+              lr_max: float, seed: int, func: str) -> model.LRSearch:
+    return model.lr_search(n, noise, degree, k, steps, optimizer, lr_min, lr_max, seed=seed, func=func)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def cliff_demo(lr: float, clip_norm: float, steps: int, start: int, optimizer: str) -> ex.CliffDemo:
-    return ex.cliff_demo(lr, clip_norm, steps, start, optimizer)
+def cliff_demo(lr: float, clip_norm: float, steps: int, start: int, optimizer: str) -> model.CliffDemo:
+    return model.cliff_demo(lr, clip_norm, steps, start, optimizer)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -100,41 +100,36 @@ def _put(name: str, key: Any, value: Any) -> None:
         store.pop(next(iter(store)))
 
 
-def stored_lab(settings: ex.LabSettings) -> ex.LabResult | None:
+def stored_lab(settings: model.LabSettings) -> model.LabResult | None:
     return _store(STORE_LAB).get(settings)
 
 
-def last_lab() -> ex.LabResult | None:
+def last_lab() -> model.LabResult | None:
     store = _store(STORE_LAB)
     return next(reversed(store.values())) if store else None
 
 
-def stored_comparison(settings: ex.LabSettings) -> list[ex.LabResult] | None:
+def stored_comparison(settings: model.LabSettings) -> list[model.LabResult] | None:
     return _store(STORE_COMPARE).get(settings)
 
 
-def last_comparison() -> list[ex.LabResult] | None:
-    store = _store(STORE_COMPARE)
-    return next(reversed(store.values())) if store else None
-
-
-def train_lab(settings: ex.LabSettings) -> ex.LabResult:
-    """Train one lab run (fewer steps if it is over :data:`optlab.experiments.LAB_BUDGET`) with a
+def train_lab(settings: model.LabSettings) -> model.LabResult:
+    """Train one lab run (fewer steps if it is over :data:`optlab.chapters.overfitting.LAB_BUDGET`) with a
     progress bar (removed when done) and keep it in the session under ``settings``."""
     bar = st.progress(0.0, text="Training…")
     try:
-        res = ex.train_lab(ex.within_budget(settings), progress_callback(bar, "Training"))
+        res = model.train_lab(model.within_budget(settings), progress_callback(bar, "Training"))
     finally:
         bar.empty()
     _put(STORE_LAB, settings, res)
     return res
 
 
-def compare_fixes(settings: ex.LabSettings) -> list[ex.LabResult]:
+def compare_fixes(settings: model.LabSettings) -> list[model.LabResult]:
     """Train the baseline and each fix alone with one progress bar; keep them in the session."""
     bar = st.progress(0.0, text="Training the baseline and each fix…")
     try:
-        runs = ex.compare_fixes(settings, progress_callback(bar, "Baseline and fixes"))
+        runs = model.compare_fixes(settings, progress_callback(bar, "Baseline and fixes"))
     finally:
         bar.empty()
     _put(STORE_COMPARE, settings, runs)

@@ -1,4 +1,4 @@
-r"""Reusable Streamlit widgets for OptLab pages (the only module besides pages that imports Streamlit).
+r"""Reusable Streamlit widgets and cached runs shared by every OptLab page.
 
 Conventions: every widget key is page-prefixed by the caller (``key="gd"`` -> ``"gd_lr"`` …);
 initial values are written to ``st.session_state`` before a widget is created (never also passed
@@ -13,16 +13,16 @@ import math
 import re
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.basedatatypes import BaseFigure
 
 from .. import optimizers, surfaces
-from ..arena import hyper_items, surface_from_spec, surface_spec
-from ..arena import info as _info
 from ..errors import FormulaError, OptlabError
 from ..figures.core import figure_dict
+from ..runner import run
+from ..specs import hyper_items, schedule_from_spec, surface_from_spec, surface_spec
+from ..sweeps import lr_grid, tune_lr
 
 PAGE_ICON = "📉"
 CUSTOM = "custom"
@@ -147,7 +147,7 @@ def _surface(spec: tuple):
 
 
 def get_surface(spec: tuple):
-    """The surface for a hashable spec (see :func:`optlab.arena.surface_spec`), cached."""
+    """The surface for a hashable spec (see :func:`optlab.specs.surface_spec`), cached."""
     return _surface(tuple(spec))
 
 
@@ -313,7 +313,7 @@ def hyper_widget_keys(name: str, key: str) -> dict[str, Any]:
     """Widget key(s) of each hyperparameter of ``name`` under prefix ``key`` (betas: two keys,
     optional numbers: ``(on_key, key)``), so presets can set them in ``st.session_state``."""
     out: dict[str, Any] = {}
-    for h in _info(name).hyper:
+    for h in optimizers.info(name).hyper:
         k = f"{key}_{h.name}"
         out[h.name] = (f"{k}_1", f"{k}_2") if h.kind == "betas" else ((f"{k}_on", k) if h.default is None else k)
     return out
@@ -324,7 +324,7 @@ def set_hyper_state(name: str, key: str, hyper: Mapping[str, Any], state=None) -
     :func:`optimizer_controls` (use it in an ``on_click`` callback, before the widgets exist)."""
     state = st.session_state if state is None else state
     keys = hyper_widget_keys(name, key)
-    for h in _info(name).hyper:
+    for h in optimizers.info(name).hyper:
         v = hyper.get(h.name, h.default)
         k = keys[h.name]
         if h.kind == "betas":
@@ -352,7 +352,7 @@ def optimizer_controls(name: str, key: str, defaults: Mapping[str, Any] | None =
     hyperparameters keep torch's defaults).  Keys: ``{key}_{hyperparameter}``.  Do not call it
     inside another expander with ``expander=True`` (Streamlit forbids nested expanders).
     """
-    info = _info(name)
+    info = optimizers.info(name)
     defaults = dict(defaults or {})
     hidden = set(hidden)
     out: dict[str, Any] = {}
@@ -397,12 +397,18 @@ def hyper_error(name: str, hyper: Mapping[str, Any]) -> str | None:
 def show_update_rule(name: str, *, notes: bool = True, reference: bool = True) -> None:
     """The optimizer's update rule (``st.latex`` of the engine's LaTeX), reference and the notes on
     torch's conventions versus the textbook's."""
-    info = _info(name)
+    info = optimizers.info(name)
     st.latex(info.latex)
     if reference:
         st.caption(f"{info.title} = `{info.torch}` · {info.reference}")
     if notes and info.notes:
         st.markdown(f"**torch vs textbook:** {info.notes}")
+
+
+def _per_run(v) -> list:
+    """A run record's value as a list with one entry per run: a batched run's array (any shape,
+    e.g. a per-run learning rate as a (B, 1) column) flattened, a single value as a list of one."""
+    return v.reshape(-1).tolist() if hasattr(v, "reshape") else [v]
 
 
 def divergence_warnings(trajectories: Iterable[Any]) -> int:
@@ -412,15 +418,13 @@ def divergence_warnings(trajectories: Iterable[Any]) -> int:
     n_runs = sum(len(t.diverged_at) if t.batched else 1 for t in trs)
     count = 0
     for tr in trs:
-        dv = list(np.asarray(tr.diverged_at).reshape(-1))
-        reasons = list(np.asarray(tr.diverged_reason, dtype=object).reshape(-1))
-        lrs = np.asarray(tr.hyper.get("lr", np.nan), dtype=float).reshape(-1)
+        dv, reasons, lrs = _per_run(tr.diverged_at), _per_run(tr.diverged_reason), _per_run(tr.hyper.get("lr"))
         for b, k in enumerate(dv):
             if k < 0:
                 continue
             count += 1
-            lr = float(lrs[b if lrs.size > 1 else 0])
-            lr_text = "" if "lr =" in tr.label or not np.isfinite(lr) else f" (lr = {lr:.4g})"
+            lr = float("nan") if lrs[0] is None else float(lrs[b if len(lrs) > 1 else 0])
+            lr_text = "" if "lr =" in tr.label or not math.isfinite(lr) else f" (lr = {lr:.4g})"
             run = f" run {b}" if len(dv) > 1 else ""
             why = str(reasons[b] if b < len(reasons) else "") or "it left the region where the surface is defined"
             rest = " The other runs are still drawn." if n_runs > 1 else ""
@@ -465,17 +469,6 @@ def experiment(title: str, question: str, apply: Callable[[Any], None] | Mapping
 # ----------------------------------------------------------------------------------------------
 # Cached runs
 # ----------------------------------------------------------------------------------------------
-def _schedule(spec):
-    if spec is None:
-        return None
-    from .. import schedules
-
-    if isinstance(spec, str):
-        return schedules.get(spec)
-    name, items = spec[0], dict(spec[1] if len(spec) > 1 else ())
-    return schedules.get(name, **items)
-
-
 @st.cache_data(max_entries=512, show_spinner=False)
 @pinned_signature
 def cached_run(surface_spec: tuple, opt_name: str, hyper_items: tuple, x0: tuple, steps: int, *,
@@ -483,13 +476,11 @@ def cached_run(surface_spec: tuple, opt_name: str, hyper_items: tuple, x0: tuple
                clip_norm: float | None = None, clip_value: float | None = None, tol: float | None = None):
     """``optlab.run`` on hashable arguments (cached): the surface is ``(name, ((param, value), …))``
     or ``("formula", text, window)`` and rebuilt inside; ``hyper_items`` from
-    :func:`optlab.arena.hyper_items`; ``schedule`` a name or ``(name, ((param, value), …))``."""
-    from ..runner import run
-
+    :func:`optlab.specs.hyper_items`; ``schedule`` a name or ``(name, ((param, value), …))``."""
     surface = get_surface(tuple(surface_spec))
     opt = optimizers.make(opt_name, **{k: (tuple(v) if isinstance(v, list) else v) for k, v in hyper_items})
-    return run(surface, opt, np.asarray(x0, dtype=float), int(steps), record=record, noise=noise, seed=seed,
-               schedule=_schedule(schedule), clip_norm=clip_norm, clip_value=clip_value, tol=tol)
+    return run(surface, opt, x0, int(steps), record=record, noise=noise, seed=seed,
+               schedule=schedule_from_spec(schedule), clip_norm=clip_norm, clip_value=clip_value, tol=tol)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -498,16 +489,14 @@ def cached_tune_lr(surface_spec: tuple, opt_name: str, hyper_items: tuple, x0: t
                    tol: float = 1e-4, n: int = 60) -> dict[str, Any]:
     """Best learning rate of one batched sweep (``optlab.tune_lr``), as a plain dict:
     ``lr``, ``final_loss``, ``steps_to_tol``, ``diverged_at``, ``lrs`` and per-lr ``final_losses``."""
-    from ..sweeps import lr_grid, tune_lr
-
     surface = get_surface(tuple(surface_spec))
     fixed = {k: v for k, v in hyper_items if k != "lr"}
     lrs = lr_grid(opt_name, n)
-    best, res = tune_lr(surface, opt_name, np.asarray(x0, dtype=float), int(steps), lrs=lrs, fixed=fixed, tol=tol)
+    best, res = tune_lr(surface, opt_name, x0, int(steps), lrs=lrs, fixed=fixed, tol=tol)
     b = res.best()
     return dict(lr=float(best), final_loss=b["final_loss"], steps_to_tol=b["steps_to_tol"],
-                diverged_at=b["diverged_at"], lrs=np.asarray(lrs), final_losses=np.asarray(res.final_loss),
-                diverged=np.asarray(res.diverged_at), target=res.target)
+                diverged_at=b["diverged_at"], lrs=lrs, final_losses=res.final_loss,
+                diverged=res.diverged_at, target=res.target)
 
 
 def run_spec(surface, optimizer_name: str, hyper: Mapping[str, Any]) -> tuple:

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-PAGE = "pages/6_Optimizer_arena.py"
+PAGE = "pages/7_Optimizer_arena.py"
 CONTOUR = '[data-testid="stPlotlyChart"] .js-plotly-plot .contourlayer path'
 
 

@@ -1,9 +1,15 @@
-r"""Heavy-ball momentum on a quadratic, in closed form: rates, critical damping, stability.
+r"""Closed forms on a quadratic ``f = ½θᵀAθ``: rates, stability limits, critical damping (one home).
 
-For ``f = ½θᵀAθ`` with eigenvalues λ, SGD with torch-style momentum (lr η, momentum μ) is a linear
-recursion whose per-eigenvalue characteristic equation is ``z² − (1 + μ − ηλ) z + μ = 0``; its
-roots give the convergence rate, the critically damped μ and the stability limit drawn on the
-adaptive-methods page (and checked there against a batched sweep).
+Gradient descent with learning rate η multiplies the error along an eigenvector of A (eigenvalue λ)
+by ``1 − ηλ`` per step, so it converges at the rate ``max |1 − ηλ|`` and only while
+``η < 2/λ_max``; the best constant η is ``2/(λ_min + λ_max)``, with rate ``(κ − 1)/(κ + 1)``.
+SGD with torch-style momentum (lr η, momentum μ) is a linear recursion whose per-eigenvalue
+characteristic equation is ``z² − (1 + μ − ηλ) z + μ = 0``; its roots give the convergence rate,
+the critically damped μ and the stability limit ``2(1 + μ)/λ_max``.
+
+Every page that quotes one of these numbers (learning-rate presets on the gradient-descent page, the
+momentum phase diagram, the LR finder's curvature line, the cross-validated learning rates) calls
+this module; the tests check each formula against runs of the engine.
 """
 from __future__ import annotations
 
@@ -17,6 +23,38 @@ def _eig(eigenvalues) -> np.ndarray:
     return lam
 
 
+def hessian_eigenvalues(surface, x) -> np.ndarray:
+    r"""Eigenvalues (ascending) of ``surface``'s Hessian at the point ``x``: the curvatures λ of its
+    local quadratic model, to which every formula below applies (exactly on a quadratic)."""
+    H = np.asarray(surface.hessian(np.asarray(x, dtype=float).reshape(1, -1)), dtype=float)[0]
+    return np.linalg.eigvalsh(0.5 * (H + H.T))
+
+
+# ----------------------------------------------------------------------------------------------
+# Gradient descent
+# ----------------------------------------------------------------------------------------------
+def gd_rate(lr, eigenvalues) -> np.ndarray:
+    r"""``max_λ |1 − ηλ|``: the factor by which gradient descent with learning rate η shrinks the
+    error per step on ``½θᵀAθ`` (≥ 1: no convergence).  Any real eigenvalues; ``lr`` broadcasts.
+    It equals :func:`heavy_ball_rate` with μ = 0 where both apply."""
+    lam = np.asarray(eigenvalues, dtype=float).reshape(-1)
+    return np.max(np.abs(1.0 - np.multiply.outer(np.asarray(lr, dtype=float), lam)), axis=-1)
+
+
+def gd_best_lr(lam_min: float, lam_max: float) -> float:
+    r"""The constant learning rate with the fastest worst-case rate: ``η = 2/(λ_min + λ_max)``."""
+    return 2.0 / (float(lam_max) + float(lam_min))
+
+
+def gd_best_rate(lam_min: float, lam_max: float) -> float:
+    r"""Gradient descent's rate at :func:`gd_best_lr`: ``(κ − 1)/(κ + 1)`` with ``κ = λ_max/λ_min``."""
+    kappa = float(lam_max) / float(lam_min)
+    return (kappa - 1) / (kappa + 1)
+
+
+# ----------------------------------------------------------------------------------------------
+# Heavy ball (SGD with momentum)
+# ----------------------------------------------------------------------------------------------
 def heavy_ball_rate(lr, momentum, eigenvalues) -> np.ndarray:
     r"""Asymptotic convergence rate ρ (error ∝ ρᵗ) of SGD with momentum on ``½θᵀAθ``.
 
@@ -80,13 +118,17 @@ def stability_limit(momentum, lam_max) -> np.ndarray:
     return 2.0 * (1.0 + np.asarray(momentum, dtype=float)) / lam
 
 
+def curvature_limit(surface, x, momentum: float = 0.0) -> float:
+    r"""``2(1 + μ)/λ_max`` of the Hessian at ``x``: the learning rate above which (heavy-ball)
+    gradient descent diverges on a quadratic with that Hessian; NaN if the Hessian has no positive
+    eigenvalue.  Exact for quadratics (and linear least squares), local elsewhere."""
+    lam = float(np.max(hessian_eigenvalues(surface, x)))
+    return float(stability_limit(float(momentum), lam)) if lam > 0 else float("nan")
+
+
 def steps_to_shrink(rate, factor: float) -> np.ndarray:
     r"""Steps for an error ∝ ρᵗ to shrink by ``factor`` (> 1): ``ln(factor)/(−ln ρ)`` (inf if ρ ≥ 1)."""
     rate = np.asarray(rate, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.log(float(factor)) / -np.log(rate)
     return np.where((rate < 1) & (rate > 0), out, np.where(rate <= 0, 1.0, np.inf))
-
-
-# ----------------------------------------------------------------------------------------------
-# What Adam with L2 converges to

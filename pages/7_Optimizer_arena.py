@@ -5,8 +5,9 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from optlab import arena, figures, optimizers
-from optlab import ui
+from optlab import figures, optimizers, specs, ui
+from optlab.chapters import arena as model
+from optlab.ui import arena as view
 
 ui.page_config("Optimizer arena")
 
@@ -17,7 +18,7 @@ VIEWS = ["Contour", "3-D surface", "Animation"]
 # ----------------------------------------------------------------------------------------------
 # State: the race lives in st.session_state (racers, start) and in the URL (st.query_params)
 # ----------------------------------------------------------------------------------------------
-def apply_scenario(sc: arena.Scenario, state, *, view: str | None = None) -> None:
+def apply_scenario(sc: model.Scenario, state, *, show: str | None = None) -> None:
     """Write a scenario into the widget keys (call before the widgets exist: callbacks, page top)."""
     state[f"{P}_surface"] = sc.surface
     if sc.surface == "custom":
@@ -43,20 +44,20 @@ def apply_scenario(sc: arena.Scenario, state, *, view: str | None = None) -> Non
     state[f"{P}_racers"] = racers
     state[f"{P}_next_id"] = next_id
     state.pop(f"{P}_tuned_use", None)
-    if view is not None:
-        state[f"{P}_view"] = view
+    if show is not None:
+        state[f"{P}_view"] = show
 
 
 def use_preset(key: str) -> None:
-    p = arena.preset(key)
-    apply_scenario(p.scenario(), st.session_state, view="Animation")
-    st.session_state[f"{P}_preset"] = {"key": key, "q": arena.encode(arena.canonical(p.scenario()))}
+    p = model.preset(key)
+    apply_scenario(p.scenario(), st.session_state, show="Animation")
+    st.session_state[f"{P}_preset"] = {"key": key, "q": model.encode(model.canonical(p.scenario()))}
 
 
 def add_racer() -> None:
     name = st.session_state.get(f"{P}_add")
     racers = st.session_state[f"{P}_racers"]
-    if not name or len(racers) >= arena.MAX_OPTIMIZERS:
+    if not name or len(racers) >= model.MAX_OPTIMIZERS:
         return
     i = int(st.session_state[f"{P}_next_id"])
     st.session_state[f"{P}_next_id"] = i + 1
@@ -75,7 +76,7 @@ def use_tuned(lrs: dict) -> None:
 # First run of this session (or a link opened into it): the scenario comes from the URL.
 link_warnings: list[str] = []
 if f"{P}_racers" not in st.session_state:
-    scenario, link_warnings = arena.decode(st.query_params.to_dict())
+    scenario, link_warnings = model.decode(st.query_params.to_dict())
     apply_scenario(scenario, st.session_state)
 
 # A click on the contour (a point of the invisible click grid, or of a path) sets the start.
@@ -96,7 +97,7 @@ ui.page_header(
 
 st.markdown("**Presets for class** — pick one, predict the outcome, then press ▶ Play.")
 with st.container(horizontal=True):
-    for p in arena.PRESETS:
+    for p in model.PRESETS:
         st.button(p.title, key=f"{P}_preset_{p.key}", on_click=use_preset, args=(p.key,), icon="🎓")
 
 for w in link_warnings:
@@ -125,14 +126,14 @@ with st.sidebar:
     c1, c2 = st.columns(2)
     x0 = c1.number_input("x₀", key=x_key, step=0.1, format="%.3f")
     y0 = c2.number_input("y₀", key=y_key, step=0.1, format="%.3f")
-    ui.init_state(f"{P}_steps", arena.DEFAULT_STEPS)
-    steps = st.slider("Steps", min_value=5, max_value=arena.MAX_STEPS, step=5, key=f"{P}_steps")
+    ui.init_state(f"{P}_steps", model.DEFAULT_STEPS)
+    steps = st.slider("Steps", min_value=5, max_value=model.MAX_STEPS, step=5, key=f"{P}_steps")
 
     st.header("Optimizers")
     racers = st.session_state[f"{P}_racers"]
     settings = []
     for r in racers:
-        info = arena.info(r["name"])
+        info = optimizers.info(r["name"])
         color = figures.optimizer_color(r["name"])
         with st.container(border=True):
             st.markdown(f"<span style='color:{color};font-size:1.3em'>●</span> **{info.title}**",
@@ -144,17 +145,17 @@ with st.sidebar:
             st.button("Remove", key=f"{P}_rm{r['id']}", on_click=remove_racer, args=(r["id"],), type="tertiary",
                       icon=":material/close:", help=f"take this {info.title} out of the race")
             settings.append((r, hyper, err))
-    if len(racers) < arena.MAX_OPTIMIZERS:
+    if len(racers) < model.MAX_OPTIMIZERS:
         a1, a2 = st.columns([3, 2], vertical_alignment="bottom")
         a1.selectbox("Add an optimizer", optimizers.names(), key=f"{P}_add",
-                     format_func=lambda n: arena.info(n).title)
+                     format_func=lambda n: optimizers.info(n).title)
         a2.button("Add", key=f"{P}_add_btn", on_click=add_racer, width="stretch")
 
 
 # ----------------------------------------------------------------------------------------------
 # The race
 # ----------------------------------------------------------------------------------------------
-spec = arena.surface_spec(surface)
+spec = specs.surface_spec(surface)
 start = (float(x0), float(y0))
 same_name = {}
 for r, _, _ in settings:
@@ -162,34 +163,29 @@ for r, _, _ in settings:
 
 
 
-def race_run(spec, name, items, start, steps):
-    # computed at the next bucket length and sliced: moving the steps slider reuses cached runs
-    return arena.truncate(ui.cached_run(spec, name, items, start, arena.step_bucket(steps)), steps)
-
-
 trajectories, racer_of = [], []
 for r, hyper, err in settings:
     if err:
         continue
-    tr = race_run(spec, r["name"], arena.hyper_items(hyper), start, int(steps))
-    tr.label = f"{arena.info(r['name']).title} ({arena.hyper_text(r['name'], hyper)})"
+    tr = view.race_run(spec, r["name"], specs.hyper_items(hyper), start, int(steps))
+    tr.label = f"{optimizers.info(r['name']).title} ({model.hyper_text(r['name'], hyper)})"
     trajectories.append(tr)
     racer_of.append((r, hyper))
 
 # The URL always holds the current race: copying the address bar shares it.
-current = arena.canonical(arena.Scenario(
+current = model.canonical(model.Scenario(
     surface=surface.name if "formula" not in surface.params else "custom",
     surface_params=dict(spec[1]) if spec[0] != "formula" else {},
     formula=surface.params.get("formula"),
     start=start, steps=int(steps),
-    racers=[arena.Racer(r["name"], h) for r, h, e in settings if not e]))
-query = arena.encode(current)
+    racers=[model.Racer(r["name"], h) for r, h, e in settings if not e]))
+query = model.encode(current)
 if st.query_params.to_dict() != query:
     st.query_params.from_dict(query)
 
 preset_state = st.session_state.get(f"{P}_preset")
 if preset_state and preset_state["q"] == query:
-    p = arena.preset(preset_state["key"])
+    p = model.preset(preset_state["key"])
     st.info(f"**{p.title} — predict first:** {p.question}", icon="🤔")
     with st.expander("What to look for (after you have predicted)"):
         st.markdown(p.look_for)
@@ -200,39 +196,28 @@ if not trajectories:
 
 ui.divergence_warnings(trajectories)
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def animation_figure(spec, runs_key, start, steps, labels):
-    # Built only when its view is open, and kept: a 60-frame figure takes ~0.1 s to assemble.
-    trs = []
-    for (name, items), label in zip(runs_key, labels):
-        tr = race_run(spec, name, items, start, steps)
-        tr.label = label
-        trs.append(tr)
-    return figures.animated_contour(ui.get_surface(spec), trs, max_frames=60, duration_ms=90, height=600)
-
-
 # The race view spans the page (a projector at 800 px still gets a readable contour); the
 # curves sit side by side under it.
 with st.container():
     # One view at a time: Streamlit runs every tab's code, so the 3-D and animated figures are
     # only built when they are looked at.
     ui.init_state(f"{P}_view", "Contour")
-    view = st.segmented_control("View", VIEWS, key=f"{P}_view") or "Contour"
-    if view == "Contour":
-        fig = figures.contour(surface, trajectories, height=600)
-        figures.add_click_grid(fig, surface, n=40)
-        ui.show_figure(fig, key=f"{P}_chart", on_select="rerun", selection_mode=("points",))
+    mode = st.segmented_control("View", VIEWS, key=f"{P}_view") or "Contour"
+    if mode == "Contour":
+        figure = figures.contour(surface, trajectories, height=600)
+        figures.add_click_grid(figure, surface, n=40)
+        ui.show_figure(figure, key=f"{P}_chart", on_select="rerun", selection_mode=("points",))
         st.caption("● start · ✕ end · ⊗ diverged · ➤ leaves the window · ★ minimum · ◆ saddle point. "
                    "**Click anywhere on the contour to start the race there.**")
-    elif view == "3-D surface":
+    elif mode == "3-D surface":
         ui.show_figure(figures.surface3d(surface, trajectories, height=600), key=f"{P}_chart3d")
         st.caption("Drag to rotate, scroll to zoom. The paths are lifted onto the surface.")
     else:
-        runs_key = tuple((r["name"], arena.hyper_items(h)) for r, h in racer_of)
-        fig = animation_figure(spec, runs_key, start, int(steps), tuple(t.label for t in trajectories))
-        ui.show_figure(fig, key=f"{P}_anim")
+        runs_key = tuple((r["name"], specs.hyper_items(h)) for r, h in racer_of)
+        figure = view.animation_figure(spec, runs_key, start, int(steps), tuple(t.label for t in trajectories))
+        ui.show_figure(figure, key=f"{P}_anim")
         st.caption(f"Press ▶ Play — it runs in your browser — or drag the step slider "
-                   f"({len(fig.frames)} frames for {int(steps)} steps).")
+                   f"({len(figure.frames)} frames for {int(steps)} steps).")
 
 with st.expander(f"The surface: {surface.title}"):
     ui.show_surface_formula(surface)
@@ -252,8 +237,8 @@ with right:
                                             showlegend=False), key=f"{P}_gnorm")
 
 st.subheader("Results")
-rows = arena.results_rows(surface, trajectories, tol=arena.TOL)
-reach_col = f"steps to f − f* ≤ {arena.TOL:g}"
+rows = model.results_rows(surface, trajectories, tol=model.TOL)
+reach_col = f"steps to f − f* ≤ {model.TOL:g}"
 
 
 def dash(v) -> str:
@@ -296,18 +281,18 @@ if tune:
     tuned_rows, default_runs, tuned_runs, tuned_lrs = [], [], [], {}
     for (r, hyper), tr in zip(racer_of, trajectories):
         name = r["name"]
-        info = arena.info(name)
-        res = ui.cached_tune_lr(spec, name, arena.hyper_items(hyper), start, int(steps), tol=arena.TOL)
+        info = optimizers.info(name)
+        res = ui.cached_tune_lr(spec, name, specs.hyper_items(hyper), start, int(steps), tol=model.TOL)
         d_h = {**hyper, "lr": info.defaults["lr"]}
         t_h = {**hyper, "lr": res["lr"]}
-        d_tr = race_run(spec, name, arena.hyper_items(d_h), start, int(steps))
-        t_tr = race_run(spec, name, arena.hyper_items(t_h), start, int(steps))
+        d_tr = view.race_run(spec, name, specs.hyper_items(d_h), start, int(steps))
+        t_tr = view.race_run(spec, name, specs.hyper_items(t_h), start, int(steps))
         d_tr.label = f"{info.title} (torch default lr = {info.defaults['lr']:g})"
         t_tr.label = f"{info.title} (tuned lr = {res['lr']:.3g})"
         default_runs.append(d_tr)
         tuned_runs.append(t_tr)
         tuned_lrs[r["id"]] = res["lr"]
-        d_row, t_row = arena.results_rows(surface, [d_tr, t_tr], tol=arena.TOL)
+        d_row, t_row = model.results_rows(surface, [d_tr, t_tr], tol=model.TOL)
         tuned_rows.append({
             "optimizer": tr.label.split(" (")[0],
             "torch default lr": info.defaults["lr"],
@@ -342,7 +327,7 @@ if tune:
 # ----------------------------------------------------------------------------------------------
 st.subheader("Update rules")
 names_in_race = list(dict.fromkeys(r["name"] for r, _ in racer_of))
-tabs = st.tabs([arena.info(n).title for n in names_in_race])
+tabs = st.tabs([optimizers.info(n).title for n in names_in_race])
 for tab, name in zip(tabs, names_in_race):
     with tab:
         ui.show_update_rule(name)
@@ -357,14 +342,14 @@ st.code(link, language=None, wrap_lines=True)
 st.caption("The address bar holds the same link. For a projector add `&embed=true` to hide the menus.")
 
 e1, e2, e3 = st.columns(3)
-e1.download_button("Trajectories (CSV)", data=lambda: arena.trajectories_csv(trajectories),
+e1.download_button("Trajectories (CSV)", data=lambda: model.trajectories_csv(trajectories),
                    file_name=f"optlab_{surface.name}.csv", mime="text/csv", key=f"{P}_dl_csv", on_click="ignore",
                    icon="📄")
 e2.download_button("Figure (standalone HTML)",
                    data=lambda: figures.contour(surface, trajectories, height=700).to_html(include_plotlyjs=True),
                    file_name=f"optlab_{surface.name}.html", mime="text/html", key=f"{P}_dl_html",
                    on_click="ignore", icon="🖼️")
-snippet = arena.python_snippet(current)
+snippet = model.python_snippet(current)
 e3.download_button("Python snippet (.py)", data=snippet, file_name=f"optlab_{surface.name}.py",
                    mime="text/x-python", key=f"{P}_dl_py", on_click="ignore", icon="🐍")
 with st.expander("Python that reproduces this race (runs in a notebook with optlab installed)"):

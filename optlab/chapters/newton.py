@@ -1,4 +1,4 @@
-r"""The local quadratic model behind Newton's method, in one and two dimensions.
+r"""The chapter "Newton's method": the local quadratic model behind it, in one and two dimensions.
 
 Near a point :math:`x` Newton's method replaces :math:`f` by its second-order Taylor model
 
@@ -16,7 +16,9 @@ saddle, and pure Newton happily goes there.  This module computes what the Newto
 * :func:`line_search_trace`: every step length the Armijo backtracking of
   :func:`optlab.optimizers.second_order.backtrack` tries, and which one it accepts;
 * :func:`cost_table`: floating-point operations per iteration of gradient descent, Newton and
-  BFGS in :math:`n` dimensions; :func:`best_gd` and :func:`bfgs_estimates` for the comparison.
+  BFGS in :math:`n` dimensions; :func:`best_gd` and :func:`bfgs_estimates` for the comparison;
+* what the captions read off a run: :func:`read_rate` (linear or quadratic convergence, from the
+  error ratios), :func:`suggested_start`, :func:`defined_at`, :func:`last_iterate`.
 
 NumPy only; every function is pure.
 """
@@ -28,9 +30,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import optimizers
-from .errors import UnknownNameError
-from .runner import Trajectory, run
+from .. import optimizers
+from ..errors import UnknownNameError
+from ..runner import Trajectory, run
 
 Array = np.ndarray
 
@@ -480,11 +482,6 @@ class LocalModel:
         xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
         return xs, ys, self.value(np.stack(np.meshgrid(xs, ys), -1))
 
-    @property
-    def through_x(self) -> float:
-        """The model's level through x (= f(x))."""
-        return float(self.f)
-
     def levels(self, radii=(0.5, 1.0, 1.5)) -> list[tuple[float, bool]]:
         r"""Levels worth drawing, as ``(level, passes_through_x)``.
 
@@ -860,3 +857,90 @@ __all__ = [
     "newton_variant", "tex_matrix", "RunSummary", "summarize", "TAYLOR_1D_LATEX", "NEWTON_1D_LATEX", "MODEL_LATEX",
     "RATE_LATEX",
 ]
+
+
+# ----------------------------------------------------------------------------------------------
+# What the captions read off a run
+# ----------------------------------------------------------------------------------------------
+def suggested_start(surface) -> tuple[float, float]:
+    """The first of the surface's suggested starts where f and ∇f are finite (a typed formula such
+    as log(x) is undefined on part of its window); else the first such point of a coarse grid."""
+    cands = [tuple(map(float, p)) for p in (surface.starts or ())]
+    (x0, x1), (y0, y1) = surface.window
+    grid = np.stack(np.meshgrid(np.linspace(x0, x1, 9)[1:-1], np.linspace(y0, y1, 9)[1:-1]), -1).reshape(-1, 2)
+    cands += [tuple(map(float, p)) for p in grid]
+    with np.errstate(all="ignore"):
+        for p in cands:
+            f, g = surface.value_and_grad(np.array([p]))
+            if np.all(np.isfinite(f)) and np.all(np.isfinite(g)) and np.any(g != 0):
+                return p
+    return cands[0] if cands else (0.5 * (x0 + x1), 0.5 * (y0 + y1))
+
+
+def defined_at(surface, p) -> bool:
+    """Whether f and ∇f are finite at the point p."""
+    with np.errstate(all="ignore"):
+        f, g = surface.value_and_grad(np.asarray([p], dtype=float))
+    return bool(np.all(np.isfinite(f)) and np.all(np.isfinite(g)))
+
+
+def last_iterate(tr) -> int:
+    """Index of the last meaningful iterate of an unbatched 2-D run (see :class:`Newton1D`)."""
+    if tr.converged_at >= 0:
+        return int(tr.converged_at)
+    if tr.diverged_at >= 0:
+        return max(int(tr.diverged_at) - 1, 0)
+    return int(tr.steps)
+
+
+def x_star_1d(fun: Function1D, res: Newton1D) -> float | None:
+    """The point the 1-D run converges to: its last iterate if it converged, else the nearest known
+    minimum within 0.5 (None after a divergence or far from any minimum)."""
+    if res.diverged_at >= 0:
+        return None
+    x = float(res.xs[res.last])
+    if res.converged_at >= 0:
+        return x
+    if fun.minima:
+        m = min(fun.minima, key=lambda a: abs(a - x))
+        if abs(m - x) < 0.5:
+            return float(m)
+    return None
+
+
+@dataclass(frozen=True)
+class RateReading:
+    """How fast the errors of a 1-D run shrink, as read by :func:`read_rate`.
+
+    ``kind``: ``"diverged"``, ``"far"`` (not near a known minimum), ``"too_few"`` (fewer than two
+    ratios before round-off), ``"linear"`` (e_{k+1}/e_k steady: ``factor``) or ``"quadratic"``
+    (``quadratic_ratios`` e_{k+1}/e_k² over the last steps); ``errors`` |x_k − x*| (the first 8),
+    ``curvature`` f''(x*)."""
+
+    kind: str
+    x_star: float | None = None
+    errors: tuple = ()
+    factor: float = math.nan
+    quadratic_ratios: tuple = ()
+    curvature: float = math.nan
+
+
+def read_rate(fun: Function1D, res: Newton1D) -> RateReading:
+    """Linear or quadratic convergence, from the ratios e_{k+1}/e_k and e_{k+1}/e_k² of the run's
+    errors before round-off takes over (e_k > 10⁻⁷): linear when the last three ratios e_{k+1}/e_k
+    agree to 0.05 and stay above 0.05."""
+    x_star = x_star_1d(fun, res)
+    if x_star is None:
+        return RateReading("diverged" if res.diverged_at >= 0 else "far")
+    e, lin, quad = convergence_ratios(res.xs[: res.last + 1], x_star)
+    errors = tuple(float(v) for v in e[: res.last + 1][:8])
+    curvature = float(fun.d2f(np.array(x_star)))
+    ok = np.isfinite(lin) & (e[:-1] > 1e-7)       # ratios before round-off takes over
+    if ok.sum() < 2:
+        return RateReading("too_few", x_star, errors, curvature=curvature)
+    L, Q = lin[ok], quad[ok]
+    tail = slice(-3, None)
+    if np.ptp(L[tail]) < 0.05 and L[-1] > 0.05:
+        return RateReading("linear", x_star, errors, factor=float(np.median(L[tail])), curvature=curvature)
+    return RateReading("quadratic", x_star, errors, quadratic_ratios=tuple(float(v) for v in Q[-3:]),
+                       curvature=curvature)

@@ -11,8 +11,8 @@ from functools import partial
 import numpy as np
 
 from . import fused
-from .base import (Hyper, Info, Optimizer, Transform, addcmul_, chain, check_range, ema_sq_, lerp_,
-                   maximize_sign, add_l2, resolve)
+from .base import (Hyper, Info, Optimizer, Step, Transform, add_l2, addcmul_, chain, check_range, documented,
+                   ema_sq_, lerp_, maximize_sign, resolve)
 
 _WD = Hyper("weight_decay", 0.0, r"\lambda", "L2 penalty: adds λθ to the gradient", low=0.0, high=0.5)
 _MAX = Hyper("maximize", False, "", "climb instead of descend (g ← −g)", kind="bool")
@@ -56,14 +56,14 @@ def scale_by_adagrad(lr_decay, initial_accumulator_value, eps) -> Transform:
         addcmul_(S, g, g, 1.0)
         std = np.sqrt(S)
         std += eps
-        ctx.terms = [(-clr, g, std)]  # torch: param.addcdiv_(grad, std, value=-clr)
         if ctx.want_aux:
             ctx.aux.update(denom=std.copy(), lr_t=np.broadcast_to(clr, g.shape[:1] + (1,)).copy())
-        return None  # the step is in ctx.terms
+        return Step(((-clr, g, std),))  # torch: param.addcdiv_(grad, std, value=-clr)
 
     return Transform(init, update)
 
 
+@documented(ADAGRAD)
 def adagrad(**hyper) -> Optimizer:
     h = resolve(ADAGRAD, hyper)
     check_range("learning rate", h["lr"])
@@ -137,12 +137,12 @@ def scale_by_rms(alpha, eps, momentum, centered: bool) -> Transform:
             b *= momentum
             b += g / avg
             return b  # torch: param.add_(buf, alpha=-lr)
-        ctx.terms = [(-ctx.lr, g, avg)]  # torch: param.addcdiv_(grad, avg, value=-lr)
-        return None
+        return Step(((-ctx.lr, g, avg),))  # torch: param.addcdiv_(grad, avg, value=-lr)
 
     return Transform(init, update)
 
 
+@documented(RMSPROP)
 def rmsprop(**hyper) -> Optimizer:
     h = resolve(RMSPROP, hyper)
     check_range("learning rate", h["lr"])
@@ -203,6 +203,7 @@ def scale_by_adadelta(rho, eps) -> Transform:
     return Transform(init, update)
 
 
+@documented(ADADELTA)
 def adadelta(**hyper) -> Optimizer:
     h = resolve(ADADELTA, hyper)
     check_range("learning rate", h["lr"])

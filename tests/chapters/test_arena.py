@@ -1,4 +1,4 @@
-"""The arena's pure logic (optlab/arena.py): links, defensive decoding, results, exports, presets."""
+"""The arena's pure logic (optlab/chapters/arena.py): links, defensive decoding, results, exports, presets."""
 from __future__ import annotations
 
 import csv
@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hst
 
 import optlab
-from optlab import arena
+from optlab.chapters import arena
 
 REPO = Path(__file__).resolve().parents[1]
 FORMULAS = ["x**2 + 3*y**2", "(1 - x)**2 + 5*(y - x**2)**2", "sin(x) + cos(y) + 0.1*(x**2 + y**2)"]

@@ -12,16 +12,17 @@ returned warnings, so a mangled link still opens a working page.
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from . import optimizers, surfaces
-from .optimizers.base import resolve
+from .. import optimizers, surfaces
+from ..optimizers.base import resolve
+from ..specs import surface_from_spec
+from ..sweeps import steps_to_tolerance
 
 MAX_STEPS = 2000
 MAX_OPTIMIZERS = 8
@@ -34,59 +35,12 @@ TOL = 1e-4           # "reached the minimum": f − f* ≤ TOL (results table, a
 HIDDEN = {"maximize"}
 
 
-@functools.lru_cache(maxsize=64)
-def info(name: str):
-    """``optlab.optimizers.info(name)``, memoised: the record is immutable and building an optimizer
-    to read it costs ~0.1 ms, called hundreds of times per page run."""
-    return optimizers.info(name)
-
-
-# ----------------------------------------------------------------------------------------------
-# Surfaces as hashable specs
-# ----------------------------------------------------------------------------------------------
-def surface_spec(surface) -> tuple:
-    """A hashable description that rebuilds ``surface``: ``("formula", text, window)`` for a typed
-    formula, else ``(name, ((param, value), …))``."""
-    params = getattr(surface, "params", {}) or {}
-    if "formula" in params:
-        (x0, x1), (y0, y1) = surface.window
-        return ("formula", str(params["formula"]), ((float(x0), float(x1)), (float(y0), float(y1))))
-    items = tuple(sorted((k, float(v)) for k, v in params.items() if isinstance(v, (int, float))))
-    return (surface.name, items)
-
-
-def surface_from_spec(spec: Sequence) -> surfaces.Surface:
-    """Inverse of :func:`surface_spec` (raises ``FormulaError``/``UnknownNameError`` on bad input)."""
-    if spec[0] == "formula":
-        from .formula import from_formula
-
-        window = spec[2] if len(spec) > 2 else None
-        return from_formula(spec[1], window=window)
-    return surfaces.get(spec[0], **dict(spec[1] if len(spec) > 1 else ()))
-
-
 # ----------------------------------------------------------------------------------------------
 # Hyperparameters
 # ----------------------------------------------------------------------------------------------
-def hyper_items(hyper: Mapping[str, Any]) -> tuple:
-    """``{"lr": 0.1, "betas": (0.9, 0.999)}`` -> ``(("betas", (0.9, 0.999)), ("lr", 0.1))``: hashable."""
-    out = []
-    for k, v in sorted(hyper.items()):
-        if isinstance(v, (tuple, list)):
-            v = tuple(float(x) for x in v)
-        elif isinstance(v, (bool, np.bool_)):
-            v = bool(v)
-        elif isinstance(v, (int, np.integer)):
-            v = int(v)
-        elif v is not None:
-            v = float(v)
-        out.append((k, v))
-    return tuple(out)
-
-
 def non_defaults(name: str, hyper: Mapping[str, Any]) -> dict[str, Any]:
     """The entries of ``hyper`` that differ from torch's defaults (what a link needs to carry)."""
-    rec = info(name)
+    rec = optimizers.info(name)
     out = {}
     for h in rec.hyper:
         if h.name not in hyper:
@@ -160,7 +114,7 @@ def canonical(sc: Scenario) -> Scenario:
     if sc.surface != "custom":
         defaults = surfaces.get(sc.surface).params
         params = {k: float(v) for k, v in sc.surface_params.items() if defaults.get(k) != float(v)}
-    racers = [Racer(r.name, non_defaults(r.name, resolve(info(r.name), dict(r.hyper)))) for r in sc.racers]
+    racers = [Racer(r.name, non_defaults(r.name, resolve(optimizers.info(r.name), dict(r.hyper)))) for r in sc.racers]
     return Scenario(surface=sc.surface, surface_params=params, formula=sc.formula if sc.surface == "custom" else None,
                     start=sc.start, steps=sc.steps, racers=racers)
 
@@ -214,7 +168,7 @@ def _parse_racer(text: str, warn: list[str]) -> Racer | None:
     if name not in optimizers.names():
         warn.append(f"unknown optimizer {name!r} ignored (known: {', '.join(optimizers.names())})")
         return None
-    rec = info(name)
+    rec = optimizers.info(name)
     hyper: dict[str, Any] = {}
     for item in filter(None, (s.strip() for s in rest.split(","))):
         k, eq, v = item.partition("=")
@@ -365,20 +319,10 @@ def truncate(tr, steps: int):
 # ----------------------------------------------------------------------------------------------
 # Results
 # ----------------------------------------------------------------------------------------------
-def steps_to_tolerance(surface, tr, tol: float = TOL) -> int:
-    """First step with f − f* ≤ tol (−1: never, or f* unknown)."""
-    mv = getattr(surface, "min_value", None)
-    if mv is None or tr.losses is None:
-        return -1
-    with np.errstate(invalid="ignore"):
-        hit = np.nonzero(np.asarray(tr.losses) - mv <= tol)[0]
-    return int(hit[0]) if hit.size else -1
-
-
 def hyper_text(name: str, hyper: Mapping[str, Any], *, only_changed: bool = True) -> str:
     """``"lr = 0.05, momentum = 0.9"``: the hyperparameters worth showing (those that differ from
     torch's defaults, and always lr)."""
-    full = resolve(info(name), dict(hyper))
+    full = resolve(optimizers.info(name), dict(hyper))
     shown = non_defaults(name, full) if only_changed else full
     parts = [f"lr = {float(full['lr']):.4g}"]
     for k, v in shown.items():
@@ -529,6 +473,6 @@ def preset(key: str) -> Preset:
     for p in PRESETS:
         if p.key == key:
             return p
-    from .errors import UnknownNameError
+    from ..errors import UnknownNameError
 
     raise UnknownNameError("preset", key, [p.key for p in PRESETS])

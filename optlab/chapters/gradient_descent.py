@@ -1,4 +1,11 @@
-r"""The seed article's two code samples (its section 4), what is wrong with them, and corrected runs.
+r"""The chapter "Gradient descent": learning rates read off the curvature, batch / mini-batch /
+stochastic runs and schedules on a data set's (w, b) surface, and the seed article's code.
+
+Learning rates from curvature (:func:`curvature`, :func:`contraction`) use the closed forms of
+:mod:`optlab.theory` on the Hessian at the minimum; the variants are measured in epochs and
+sample gradients (:func:`epochs_to_steps`), the schedules are fitted to the run's length
+(:func:`schedule_spec`), and SGD's noise floor is read off a run's tail (:func:`tail_gap`,
+:func:`zoom_window`).
 
 The seed article (``/work/shared/seeds/``, in Chinese) illustrates gradient descent (4.1) and
 stochastic gradient descent (4.2) with two short Python programs that import TensorFlow.  This
@@ -22,22 +29,110 @@ them with the least-squares closed form.  NumPy only (``ast`` reads the samples'
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from . import data as _data
-from . import models as _models
-from .optimizers import make as _make
-from .runner import Trajectory, run as _run
+from .. import data as _data
+from .. import models as _models
+from .. import schedules, specs, theory
+from ..optimizers import make as _make
+from ..runner import Trajectory, run as _run
+from ..surfaces.data import loss_surface_1d
 
 Array = np.ndarray
 
-SOURCE = "Seed article, section 4 (具体代码实例和详细解释说明, code examples and detailed explanations)"
+# ----------------------------------------------------------------------------------------------
+# Learning rates from curvature
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Curvature:
+    lam_max: float
+    lam_min: float
+    critical: float      # 2 / λ_max: above it GD diverges on this quadratic
+    presets: dict        # name -> lr
 
+
+PRESET_FACTORS = {"too small": 0.01, "good": None, "oscillating": 0.9, "diverging": 1.2}
+
+
+def curvature(surface) -> Curvature:
+    """Eigenvalues of the Hessian at the surface's minimum and the learning-rate presets they imply:
+    too small = 1 % of 2/λ_max, good = 2/(λ_max + λ_min) (the best constant step on a quadratic),
+    oscillating = 90 % and diverging = 120 % of the critical 2/λ_max."""
+    lam = theory.hessian_eigenvalues(surface, surface.minima[0])
+    lo, hi = float(lam[0]), float(lam[-1])
+    crit = float(theory.stability_limit(0.0, hi))
+    presets = {k: (theory.gd_best_lr(lo, hi) if f is None else f * crit) for k, f in PRESET_FACTORS.items()}
+    return Curvature(hi, lo, crit, {k: float(f"{v:.4g}") for k, v in presets.items()})
+
+
+def contraction(surface, lr: float) -> float:
+    """max |1 − η λ| over the Hessian's eigenvalues at the minimum: GD's error shrinks by this
+    factor per step."""
+    return float(theory.gd_rate(lr, theory.hessian_eigenvalues(surface, surface.minima[0])))
+
+
+# ----------------------------------------------------------------------------------------------
+# Batch, mini-batch, stochastic; schedules
+# ----------------------------------------------------------------------------------------------
+def epochs_to_steps(epochs: float, batch_size: int, n: int) -> int:
+    """Optimizer steps that process ``epochs``·N sample gradients with mini-batches of ``batch_size``."""
+    return max(1, int(round(epochs * n / batch_size)))
+
+
+def schedule_spec(name: str, steps: int) -> tuple | None:
+    """A schedule fitted to a run of ``steps`` steps: it ends near 1 % of the base learning rate
+    (step: halved four times; exponential: 0.01 at the end; cosine and warm-up: T_max = steps)."""
+    steps = max(int(steps), 2)
+    if name == "constant":
+        return None
+    if name == "step":
+        return ("step", (("gamma", 0.5), ("step_size", max(1, steps // 5))))
+    if name == "exponential":
+        return ("exponential", (("gamma", float(0.01 ** (1.0 / steps))),))
+    if name == "cosine":
+        return ("cosine", (("T_max", steps), ("eta_min", 0.0)))
+    if name == "warmup_cosine":
+        return ("warmup_cosine", (("T_max", steps), ("warmup", max(1, steps // 10))))
+    raise ValueError(f"unknown schedule {name!r}; choose one of: {', '.join(schedules.names())}")
+
+
+def schedule_object(spec) -> schedules.Schedule:
+    """The schedule of a :func:`schedule_spec` (the constant one for None)."""
+    return specs.schedule_from_spec(spec) if spec is not None else schedules.get("constant")
+
+
+def tail_gap(losses, f_star: float, fraction: float = 0.1) -> float:
+    """Mean of f − f* over the last ``fraction`` of a run's losses: the noise floor SGD hovers at
+    (inf once the run diverged)."""
+    ls = np.asarray(losses, dtype=float)
+    k = max(1, int(len(ls) * fraction))
+    tail = ls[-k:] - f_star
+    return float(np.mean(tail)) if np.all(np.isfinite(tail)) else math.inf
+
+
+def zoom_window(center, trs, keep: float = 0.5, pad: float = 1.6) -> tuple:
+    """A square window around ``center`` (the minimum) that holds the last ``keep`` share of every run."""
+    c = np.array(center)
+    r = 0.0
+    for tr in trs:
+        xs = np.asarray(tr.xs, dtype=float)
+        tail = xs[int(len(xs) * (1 - keep)):]
+        tail = tail[np.isfinite(tail).all(axis=1)]
+        if len(tail):
+            r = max(r, float(np.max(np.abs(tail - c))))
+    r = pad * r if r > 0 else 1.0
+    return ((float(c[0] - r), float(c[0] + r)), (float(c[1] - r), float(c[1] + r)))
+
+
+# ----------------------------------------------------------------------------------------------
+# The seed article's code
+# ----------------------------------------------------------------------------------------------
 # The seed text as stored lost every leading space; the indentation below is restored (and is the
-# only change): strip each line and you get the seed's lines back (tests/test_article.py checks it).
+# only change): strip each line and you get the seed's lines back (tests/chapters/test_gradient_descent.py checks it).
 GD_CODE = '''import numpy as np
 import tensorflow as tf
 # 定义损失函数
@@ -408,7 +503,7 @@ def corrected(lr_gd: float = 0.1, steps_gd: int = 1000, lr_sgd: float = 0.02, st
     the data-built (w, b) surface), and the least-squares solution they should reach."""
     ds = _data.load(dataset)
     x, y = np.asarray(ds.X[:, 0], float), np.asarray(ds.y, float)
-    surface = _models.loss_surface_1d(x, y, "mse", label="the article's data")
+    surface = loss_surface_1d(x, y, "mse", label="the article's data")
     star = _models.LinearRegression.closed_form(x, y)
     gd = _run(surface, _make("sgd", lr=lr_gd), np.asarray(x0, float), int(steps_gd), record="path")
     sgd = _run(surface, _make("sgd", lr=lr_sgd), np.asarray(x0, float), int(steps_sgd), batch_size=1, seed=seed,
@@ -418,3 +513,25 @@ def corrected(lr_gd: float = 0.1, steps_gd: int = 1000, lr_sgd: float = 0.02, st
         return float(np.linalg.norm(tr.final_x - star)) if not tr.diverged else float("inf")
 
     return Corrected(star, gd, sgd, err(gd), err(sgd), surface, x, y)
+
+
+ARTICLE_SETTINGS = "lr 0.01, 1000 iterations (the article's)"
+
+
+def article_rows(c: Corrected, numpy_gd, numpy_sgd) -> list[dict[str, Any]]:
+    """Result table: each method's (w, b), its distance to the closed form and its MSE."""
+    mse = _models.LinearRegression("mse")
+    rows = []
+    for label, th, how in (("closed form: np.linalg.lstsq", c.closed_form, "exact"),
+                           ("optlab: gradient descent", c.gd.final_x, f"{c.gd.steps} steps, lr {c.gd.hyper['lr']:g}"),
+                           ("optlab: SGD, batch size 1", c.sgd.final_x,
+                            f"{c.sgd.steps} steps, lr {c.sgd.hyper['lr']:g}, seeded"),
+                           ("article's loop, minimally fixed: GD", numpy_gd, ARTICLE_SETTINGS),
+                           ("article's loop, minimally fixed: SGD", numpy_sgd, ARTICLE_SETTINGS)):
+        th = np.asarray(th, dtype=float)
+        ok = bool(np.all(np.isfinite(th)))
+        nan = float("nan")
+        rows.append({"method": label, "w": float(th[0]) if ok else nan, "b": float(th[1]) if ok else nan,
+                     "‖θ − θ*‖": float(np.linalg.norm(th - c.closed_form)) if ok else float("inf"),
+                     "MSE": float(mse.loss(th, c.x, c.y)) if ok else float("inf"), "run": how})
+    return rows

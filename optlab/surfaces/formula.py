@@ -32,14 +32,12 @@ import itertools
 import keyword
 import math
 import unicodedata
-from typing import TYPE_CHECKING, Callable, NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .errors import FormulaError, OptlabError
-
-if TYPE_CHECKING:  # surfaces.py re-exports from_formula: import Surface lazily, no cycle
-    from .surfaces import Surface
+from ..errors import FormulaError, OptlabError
+from .base import Surface
 
 # ---------------------------------------------------------------------------------------------
 # Limits. Classic test functions (Goldstein-Price, Ackley, Cross-in-tray) compile in < 0.1 s;
@@ -682,8 +680,6 @@ def from_formula(text: str, window=None, name: str = "custom") -> Surface:
 
     Evaluation never raises on bad points: ``log(-1)``, ``sqrt(-1)``, overflow give NaN or inf.
     """
-    from .surfaces import Surface
-
     src, program = _check(text)
     win = _check_window(window)
     compiled = _compile(program)

@@ -1,5 +1,6 @@
-"""The chapter-5 experiments (optlab.experiments): each one checked against a closed form, an
-optimality condition or an independent computation, plus the figure builders of its page."""
+"""The overfitting chapter's experiments (optlab.chapters.overfitting): each one checked against a
+closed form, an optimality condition or an independent computation, plus the figure builders of
+its page (optlab.figures.overfitting)."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from optlab import experiments as ex
+from optlab.chapters import overfitting as ex
 from optlab import mlp, polynomial
 from optlab.errors import OptlabError
 from optlab.figures import figure_size_bytes

@@ -1,4 +1,4 @@
-"""The Newton chapter's engine helpers (optlab.quadratic_model) and figure builders.
+"""The Newton chapter's maths (optlab.chapters.newton) and figure builders (optlab.figures.newton).
 
 Derivatives against finite differences, the Taylor model's second-order accuracy, quadratic and
 linear convergence rates with their closed-form constants, the model's stationary point against
@@ -15,9 +15,9 @@ import pytest
 
 import optlab
 from optlab import optimizers, surfaces
-from optlab import quadratic_model as qm
+from optlab.chapters import newton as qm
 from optlab.errors import UnknownNameError
-from optlab.formula import from_formula
+from optlab.surfaces import from_formula
 
 FUNS = qm.names_1d()
 
@@ -422,3 +422,33 @@ def test_curvature_curve_is_drawn_at_its_own_scale():
         q = 0.5 * np.einsum("ni,ij,nj->n", fin, M, fin)
         c = 0.5 * 4.0 * np.abs(np.linalg.eigvalsh(M)).min()
         np.testing.assert_allclose(np.abs(q), c, rtol=1e-9)
+
+
+# ----------------------------------------------------------------------------------------------
+# What the captions read off a run
+# ----------------------------------------------------------------------------------------------
+def test_read_rate_tells_quadratic_from_linear_convergence():
+    quad = qm.read_rate(qm.get_1d("log_cosh"), qm.newton_1d("log_cosh", 0.8, 12, tol=1e-13))
+    assert quad.kind == "quadratic" and abs(quad.x_star) < 1e-12 and quad.curvature == pytest.approx(1.0)
+    assert len(quad.quadratic_ratios) >= 1 and max(quad.quadratic_ratios) < 1.0      # e_{k+1} ≤ C e_k², bounded
+    lin = qm.read_rate(qm.get_1d("x4"), qm.newton_1d("x4", 1.0, 12, tol=1e-13))
+    assert lin.kind == "linear" and lin.factor == pytest.approx(2 / 3, abs=1e-3)        # x⁴: e ← (2/3)e
+    assert lin.errors[:3] == pytest.approx((1.0, 2 / 3, 4 / 9))
+
+
+def test_read_rate_without_a_rate():
+    div = qm.newton_1d("log_cosh", 1.5, 12, tol=1e-13)                 # pure Newton diverges from 1.5
+    assert div.diverged_at >= 0 and qm.read_rate(qm.get_1d("log_cosh"), div).kind == "diverged"
+    one = qm.newton_1d("log_cosh", 0.8, 1, tol=1e-13)
+    assert qm.read_rate(qm.get_1d("log_cosh"), one).kind in ("too_few", "far")
+
+
+def test_starts_and_last_iterates():
+    log = from_formula("log(x) + y**2")                                 # undefined for x ≤ 0
+    p = qm.suggested_start(log)
+    assert qm.defined_at(log, p) and p[0] > 0 and not qm.defined_at(log, (-1.0, 0.0))
+    s = surfaces.get("quadratic", condition=4)
+    tr = optlab.run(s, optimizers.make("newton"), [2.0, 1.0], 10, tol=1e-10)
+    assert qm.last_iterate(tr) == tr.converged_at == 1
+    far = optlab.run(s, optimizers.make("sgd", lr=2.0), [2.0, 1.0], 50)
+    assert far.diverged_at > 0 and qm.last_iterate(far) == far.diverged_at - 1

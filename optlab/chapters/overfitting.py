@@ -1,4 +1,4 @@
-r"""The experiments of the chapter "Overfitting, regularization and gradient problems", assembled
+r"""The chapter "Overfitting, regularization and gradient problems": its experiments, assembled
 from the engine (:mod:`optlab.polynomial`, :mod:`optlab.validation`, :mod:`optlab.mlp`,
 :func:`optlab.run`) as pure functions of hashable settings, so a page can cache them.
 
@@ -25,8 +25,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from . import mlp, polynomial, validation
-from .errors import OptlabError, check_choice
+from .. import mlp, polynomial, theory, validation
+from ..errors import OptlabError, check_choice
 
 N_VAL = 200                 # validation points of the 1-D regression sections
 VAL_SEED_OFFSET = 10_000    # validation draw: seed + this, never the training draw
@@ -450,7 +450,9 @@ def lr_search(n: int = 60, noise: float = 0.3, degree: int = 8, k: int = 5, step
                                        optimizer=optimizer, seed=seed)
     with np.errstate(invalid="ignore"):
         curve = res.val_curves.mean(axis=2)   # NaN where any fold diverged
-    limit = min(1.0 / np.linalg.eigvalsh(phi[tr].T @ phi[tr] / len(tr))[-1] for tr, _ in res.folds)
+    # the training loss of fold T is a quadratic with Hessian (2/m)·Φ_TᵀΦ_T
+    limit = min(theory.stability_limit(0.0, np.linalg.eigvalsh(2.0 * (phi[tr].T @ phi[tr]) / len(tr))[-1])
+                for tr, _ in res.folds)
     return LRSearch(res, optimizer, int(steps), int(k), int(degree), int(n), curve, float(limit), float(noise) ** 2)
 
 
@@ -820,8 +822,8 @@ def cliff_demo(lr: float = 0.1, clip_norm: float = 1.0, steps: int = 100, start:
                optimizer: str = "sgd", h: float = 3.0, s: float = 200.0, reach_tol: float = 1e-2) -> CliffDemo:
     """The same optimizer from the same start on the cliff surface, without and with norm clipping
     (``optlab.run(..., clip_norm=…)``, torch's ``clip_grad_norm_``)."""
-    from . import optimizers, surfaces
-    from .runner import run
+    from .. import optimizers, surfaces
+    from ..runner import run
 
     surface = surfaces.get("cliff", h=h, s=s)
     if not 0 <= int(start) < len(surface.starts):

@@ -1,4 +1,4 @@
-r"""Figures of the chapter "Gradient-descent variants" (Plotly only, built on :mod:`optlab.figures.core`).
+r"""Figures of the chapter "Gradient descent" (Plotly only, built on :mod:`optlab.figures.core`).
 
 * :func:`variants_curves` -- f − f* against epochs and against sample-gradient evaluations;
 * :func:`schedule_curves` -- f − f* and the learning rate against step, constant vs scheduled;
@@ -18,7 +18,6 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from . import core, style
-from .losses import legend_below
 
 VARIANT_COLORS = {"batch": "#0072B2", "minibatch": "#E69F00", "sgd": "#CC79A7",
                   "constant": "#7F7F7F", "scheduled": "#009E73"}
@@ -74,7 +73,7 @@ def variants_curves(runs: Sequence[tuple[str, Any, int, str]], n_samples: int, f
     fig.update_xaxes(title_text="epochs (passes over the N samples)", row=1, col=1)
     fig.update_xaxes(title_text="sample gradients ∇ℓᵢ computed", row=1, col=2)
     fig.update_layout(margin=dict(t=40))
-    legend_below(fig)
+    core.legend_below(fig)
     fig.update_layout(legend_traceorder="reversed")
     return fig
 
@@ -103,7 +102,7 @@ def schedule_curves(runs: Sequence[tuple[str, Any, str]], f_star: float, *, heig
     fig.update_yaxes(title_text="lr", rangemode="tozero", row=1, col=2)
     fig.update_xaxes(title_text="step")
     fig.update_layout(margin=dict(t=40))
-    return legend_below(fig)
+    return core.legend_below(fig)
 
 
 def lr_curve(runs: Sequence[tuple[str, Any, str]], f_star: float, *, height: int = 340, floor: float = 1e-12,
@@ -142,7 +141,7 @@ def article_fit(x, y, lines: Mapping[str, tuple[float, float]], *, colors: Mappi
     core.apply_layout(fig, title, height, hovermode="closest")
     fig.update_xaxes(title_text="x")
     fig.update_yaxes(title_text="y")
-    return legend_below(fig, rows=len(lines))
+    return core.legend_below(fig, rows=len(lines))
 
 
 def article_theta(series: Mapping[str, np.ndarray], target: float | None = None, *, height: int = 320,

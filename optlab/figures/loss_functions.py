@@ -2,7 +2,6 @@ r"""Figures of the chapter "Loss functions" (Plotly only, built on :mod:`optlab.
 
 * :func:`catalogue` -- every loss of a kind as a curve over the residual or the margin, and its derivative;
 * :func:`outlier_fits` -- the lab's data, outliers marked, with the line each loss fits;
-* :func:`surface_panel` -- one (w, b) loss surface with the optimizer's path (a thin wrapper of core.contour);
 * :func:`relative_gap` -- (f − f*)/(f₀ − f*) against step, one line per training loss;
 * :func:`per_sample` -- loss and gradient of one positive example against its score, BCE vs MSE on σ(s).
 
@@ -39,13 +38,6 @@ def short_name(L) -> str:
     """"MSE" for "Mean squared error (MSE)"; titles without an abbreviation stay whole."""
     t = L.title
     return t[t.index("(") + 1:t.rindex(")")] if t.endswith(")") and "(" in t else t
-
-
-def legend_below(fig: go.Figure, rows: int = 1) -> go.Figure:
-    """Legend under the x-axis titles: above the plot it would cover the subplot titles."""
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2 - 0.02 * rows, xanchor="left", x=0.0),
-                      margin=dict(b=60 + 28 * rows))
-    return fig
 
 
 def _break_at(u: np.ndarray, v: np.ndarray, kink: float | None) -> tuple[np.ndarray, np.ndarray]:
@@ -91,7 +83,7 @@ def catalogue(loss_list: Iterable[Any], *, u_max: float = 3.0, n: int = 301, hei
     g = min(gmax, 4.5) * 1.15
     fig.update_yaxes(range=[-g, g], row=1, col=2)
     fig.update_layout(margin=dict(t=70 if title else 40))
-    return legend_below(fig, rows=2)
+    return core.legend_below(fig, rows=2)
 
 
 def outlier_fits(x, y, mask, fits: Mapping[str, tuple[float, float]], clean: tuple[float, float] | None = None,
@@ -118,28 +110,7 @@ def outlier_fits(x, y, mask, fits: Mapping[str, tuple[float, float]], clean: tup
     core.apply_layout(fig, title, height, hovermode="closest")
     fig.update_xaxes(title_text="x")
     fig.update_yaxes(title_text="y")
-    return legend_below(fig, rows=3)
-
-
-def surface_panel(surface, trajectories: Iterable[Any] = (), *, title: str | None = None, height: int = 400,
-                  colorbar: bool = False, xlabel: str = "w (slope)", ylabel: str = "b (intercept)",
-                  window=None, extra_points: Mapping[str, tuple] | None = None) -> go.Figure:
-    """A (w, b) loss surface with paths (core.contour), its axes named after the parameters and
-    optional labelled points (e.g. the closed-form solution, drawn instead of the minimum's star)."""
-    fig = core.contour(surface, list(trajectories), title=title, height=height, colorbar=colorbar, window=window,
-                       show_minima=not extra_points)
-    fig.update_xaxes(title_text=xlabel)
-    fig.update_yaxes(title_text=ylabel)
-    # core names the colour bar after a generic f(x, y); here the surface is a loss over (w, b)
-    for tr in fig.data:
-        if tr.type == "contour" and tr.colorbar is not None and tr.colorbar.title.text == "f(x, y)":
-            tr.colorbar.title.text = "loss L(w, b)"
-    for i, (label, p) in enumerate((extra_points or {}).items()):
-        fig.add_trace(go.Scatter(x=[p[0]], y=[p[1]], mode="markers", name=label,
-                                 marker=dict(symbol="star-diamond", size=15, color="#FFFFFF",
-                                             line=dict(color="#000000", width=1.5)),
-                                 hovertemplate=f"{label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"))
-    return fig
+    return core.legend_below(fig, rows=3)
 
 
 def relative_gap(curves: Mapping[str, tuple[np.ndarray, float]], *, height: int = 340, title: str | None = None,
@@ -157,7 +128,7 @@ def relative_gap(curves: Mapping[str, tuple[np.ndarray, float]], *, height: int 
     core.apply_layout(fig, title, height, hovermode="x unified")
     fig.update_xaxes(title_text="step")
     fig.update_yaxes(title_text="(f − f*) / (f₀ − f*)  (log scale)", type="log", exponentformat="power")
-    return legend_below(fig, rows=2)
+    return core.legend_below(fig, rows=2)
 
 
 def per_sample(s, curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, labels: Mapping[str, str] | None = None,
@@ -182,4 +153,4 @@ def per_sample(s, curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, labels
     core.apply_layout(fig, title, height, hovermode="x unified")
     fig.update_xaxes(title_text="score s = w·x + b (σ(s) = predicted P(y = 1))")
     fig.update_layout(margin=dict(t=70 if title else 40))
-    return legend_below(fig)
+    return core.legend_below(fig)
