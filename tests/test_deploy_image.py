@@ -179,7 +179,8 @@ def test_image_commands_install_start_and_pass_their_health_check(tmp_path):
     app = lay_out_image(root, ins)
     venv = tmp_path / "venv"  # the image's python + pip
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    env = {**os.environ, **env_of(ins), "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    env = {**os.environ, **env_of(ins), "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+           "PIP_NO_COMPILE": "1"}  # the one difference: no .pyc files up front (half the install time here)
     env.pop("PYTHONPATH", None)
     env.pop("VIRTUAL_ENV", None)
     for key, rest in ins:
