@@ -633,6 +633,10 @@ async def main_async(args, target: Target) -> int:
                 ms_per_run = (c1 - c0) / n_runs * 1000
                 print(f"  server CPU: {c1 - c0:.1f} s = {ms_per_run:.1f} ms per run"
                       + (f" (summed over {len(target.pids)} processes)" if len(target.pids) > 1 else ""))
+                # below the number of processes: other programs had the cores (waits grow with that)
+                print(f"  cores the server used: {(c1 - c0) / wall:.2f} on average "
+                      f"(of {len(target.pids)} process{'es' if len(target.pids) > 1 else ''}, "
+                      f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f})")
             if target.balanced and len(stats.replicas) < len(target.pids):
                 stats.affinity_errors.append(f"only {len(stats.replicas)} of {len(target.pids)} replicas got sessions")
             failed |= bool(stats.exceptions or stats.failures or stats.affinity_errors)
