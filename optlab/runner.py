@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .budget import Budget, Cut, Meter, as_budget
 from .optimizers import Optimizer, fused, make
 from .optimizers.base import batch_size_of
 from .schedules import Schedule, get as get_schedule
@@ -38,7 +39,9 @@ class Trajectory:
     k = 1…T and the step it took;  lrs (T, [B]) learning rate per step;  states: optimizer state
     after each step (``"exp_avg"`` …, shapes (T, [B,] …)) and derived quantities (``"m_hat"`` …);
     diverged_at: step whose result was non-finite or out of bounds (−1: never);  converged_at: first
-    step with ‖∇f‖ ≤ tol (−1: never);  reached_at: first step with loss ≤ target (−1: never).
+    step with ‖∇f‖ ≤ tol (−1: never);  reached_at: first step with loss ≤ target (−1: never);
+    stopped_at: step after which the optimizer itself ended the run, for the reason in stop_reason
+    (Newton at f's rounding floor; −1: never).
     """
 
     xs: np.ndarray | None
@@ -64,6 +67,10 @@ class Trajectory:
     batch_size: int | None = None
     n_samples: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    stopped_at: Any = -1
+    stop_reason: Any = ""
+    cut: Cut | None = None            # what a budget cut (requested vs done steps), else None
+    work: dict[str, Any] | None = None  # with a budget: calls, evals (points), cost, budget
 
     @property
     def diverged(self):
@@ -81,11 +88,16 @@ class Trajectory:
                 return f"{self.label} diverged at step {self.diverged_at}: {self.diverged_reason}"
             if self.converged_at >= 0:
                 return f"{self.label} converged at step {self.converged_at} (gradient norm below tolerance)"
+            if self.stopped_at >= 0:
+                return (f"{self.label} stopped at step {self.stopped_at}: {self.stop_reason}; "
+                        f"final loss {self.final_loss:.6g}")
             return f"{self.label} ran {self.steps} steps; final loss {self.final_loss:.6g}"
         n = len(self.diverged_at)
         nd = int(np.sum(np.asarray(self.diverged_at) >= 0))
         nc = int(np.sum(np.asarray(self.converged_at) >= 0))
-        return f"{self.label}: {n} runs, {nd} diverged, {nc} converged, {self.steps} steps"
+        ns = int(np.sum(np.asarray(self.stopped_at) >= 0))
+        stopped = f", {ns} stopped at f's rounding floor" if ns else ""
+        return f"{self.label}: {n} runs, {nd} diverged, {nc} converged{stopped}, {self.steps} steps"
 
 
 def _as_x0(x0) -> np.ndarray:
@@ -135,7 +147,7 @@ def clip_grads(g: np.ndarray, clip_norm=None, clip_value=None) -> np.ndarray:
 def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_size: int | None = None,
         seed: int | None = 0, schedule: Schedule | str | None = None, clip_norm: float | None = None,
         clip_value: float | None = None, tol: float | None = None, target: float | None = None,
-        bound: float | None = None, record: str = "full") -> Trajectory:
+        bound: float | None = None, record: str = "full", budget: Budget | int | None = None) -> Trajectory:
     r"""Run ``optimizer`` on ``surface`` from ``x0`` for ``steps`` steps.
 
     Parameters
@@ -151,6 +163,13 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
     bound : a run whose position leaves ``max|xᵢ| ≤ bound`` is flagged diverged (default 100× the window).
     record : ``"full"`` (positions, losses, gradients, steps and optimizer state per step),
         ``"path"`` (positions, losses, gradient norms) or ``"summary"`` (final values only: sweeps).
+    budget : an :class:`optlab.budget.Budget`, or a number of evaluations (f/∇f/Hessian at one
+        point each, line-search tries included), or None (no limit).  The batch stops at the last
+        step that fits: ``steps`` is then the number of steps done, the records end there, and
+        ``cut`` says what was requested and what was done.  The cut is deterministic (counted, not
+        timed).  Optimizers with a fixed cost per step (first-order ones, Newton without line
+        search) are cut before they start; Newton with line search and BFGS count their real
+        evaluations and stop before a step that the most expensive step so far would push over.
     """
     opt = make(optimizer) if isinstance(optimizer, str) else optimizer
     if not isinstance(opt, Optimizer):
@@ -187,14 +206,46 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
     kw = dict(noise=noise, batch_size=batch_size, seed=seed, sched=sched, clip_norm=clip_norm,
               clip_value=clip_value, tol=tol, target=target, bound=bound, record=record)
 
+    bud = as_budget(budget)
+    requested, cut, work, metered = T, None, None, None
+    if bud is not None:
+        per_step = fixed_step_calls(opt, batch_size)
+        if per_step is not None:  # the cost is known in advance: cut before starting
+            T = bud.run_steps(T, B, calls_per_step=per_step)
+            calls = 1 + per_step * T
+            work = {"calls": calls, "evals": calls * B, "cost": bud.cost(calls, calls * B, T, B),
+                    "budget": bud.evals}
+        else:
+            metered = bud
+    kw["budget"] = metered
+
     fusable = (record == "summary" and noise == 0 and batch_size is None and clip_norm is None
                and clip_value is None and tol is None and opt.has_kernel)
-    if fusable or (record == "summary" and B >= 2 * CHUNK and noise == 0 and batch_size is None
-                   and _sliceable(opt)):
+    if metered is None and (fusable or (record == "summary" and B >= 2 * CHUNK and noise == 0
+                                         and batch_size is None and _sliceable(opt))):
         res = _run_blocks(surface, opt, X, T, fusable, kw)
     else:
         res = _run_block(surface, opt, X, T, **kw)
-    return _trajectory(res, opt, surface, batched, record, batch_size)
+    if metered is not None:
+        T, work = res["budget_steps"], res["work"]
+    if T < requested:
+        cut = Cut("steps", requested, T, label=f"{B} {opt.info.title} runner{'s' if B != 1 else ''}",
+                  unit="step", detail={"runs": B, "optimizer": opt.name})
+    tr = _trajectory(res, opt, surface, batched, record, batch_size)
+    tr.cut, tr.work = cut, work
+    return tr
+
+
+def fixed_step_calls(opt: Optimizer, batch_size: int | None = None) -> int | None:
+    """Calls of the surface per step when they are the same at every step (each on every run):
+    first-order optimizers 1 (``value_and_grad``; 2 with mini-batches), Newton without line search
+    2 (and the Hessian).  None when a line search makes it vary (Newton with line search, BFGS)."""
+    extra = 1 if batch_size is not None else 0
+    if opt.order == 1:
+        return 1 + extra
+    if opt.name == "newton" and not opt.hyper.get("line_search"):
+        return 2 + extra
+    return None
 
 
 # Runs per block and threads, measured with Adam on Rosenbrock at B = 10⁶ on 2 cores (ms per step):
@@ -231,7 +282,7 @@ def _run_blocks(surface, opt, X, T, fusable: bool, kw: dict) -> dict:
     size = -(-B // nb)
     blocks = [slice(i, min(i + size, B)) for i in range(0, B, size)]
     out = _summary_out(B, D)
-    reasons, steps = {}, []
+    reasons, stops, steps = {}, {}, []
 
     def one(sl, ws):
         o = _slice_optimizer(opt, sl, B) if len(blocks) > 1 else opt
@@ -246,6 +297,8 @@ def _run_blocks(surface, opt, X, T, fusable: bool, kw: dict) -> dict:
             for k, v in part.items():
                 v[...] = res[k]
             out["converged_at"][sl] = res["converged_at"]
+            if np.any(res["stopped_at"] >= 0):
+                stops[sl.start] = (sl, res["stopped_at"], res["stop_reason"])
         if res["reason"] is not None:
             reasons[sl.start] = (sl, res["reason"])
         steps.append(res["steps"])
@@ -266,6 +319,10 @@ def _run_blocks(surface, opt, X, T, fusable: bool, kw: dict) -> dict:
             out["reason"][sl] = r
     else:  # one shared "" for a million runs that all finished (read-only)
         out["reason"] = np.broadcast_to(np.array([""], dtype=object), (B,))
+    if stops:  # an optimizer ended some runs itself (Newton at f's rounding floor)
+        out["stopped_at"], out["stop_reason"] = np.full(B, -1), np.full(B, "", dtype=object)
+        for sl, at, why in stops.values():
+            out["stopped_at"][sl], out["stop_reason"][sl] = at, why
     out["steps"] = max(steps)
     return out
 
@@ -447,8 +504,15 @@ def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
 
 
 def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm, clip_value, tol, target,
-               bound, record) -> dict:
-    """The step loop for one block of runs; returns the raw per-step records as lists/arrays."""
+               bound, record, budget: Budget | None = None) -> dict:
+    """The step loop for one block of runs; returns the raw per-step records as lists/arrays.
+
+    With a ``budget`` the surface is wrapped in a :class:`~optlab.budget.Meter` that counts every
+    evaluation (line-search tries included), and the loop stops before a step whose cost, taken as
+    the most expensive step so far, would not fit (``budget_steps``: the steps done)."""
+    meter = None
+    if budget is not None:
+        surface = meter = Meter(surface)
     x = np.array(X, dtype=float)  # own, writeable copy
     B, D = x.shape
     rng = np.random.default_rng(seed) if (noise > 0 or batch_size is not None) else None
@@ -456,6 +520,9 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
     need_gn = path or tol is not None
     clip = clip_norm is not None or clip_value is not None
     constant_lr = sched.name == "constant"
+    # an optimizer may end a run (Newton at f's rounding floor): only meaningful when the next
+    # steps would see the same gradient and learning rate
+    honour_stop = constant_lr and noise == 0 and batch_size is None
 
     with np.errstate(all="ignore"):
         f, g = surface.value_and_grad(x)
@@ -468,6 +535,7 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
         reason = np.array([""] * B, dtype=object)
         converged_at = np.full(B, -1)
         reached_at = np.full(B, -1)
+        stopped_at, stop_reason = np.full(B, -1), np.full(B, "", dtype=object)
         best = f.copy()
         bad0 = ~np.isfinite(f) | ~np.isfinite(g).all(axis=1)
         if np.any(bad0):
@@ -490,7 +558,14 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
         base_lr = opt.hyper["lr"]
         lr_k = base_lr
         done_at = T
+        if meter is not None:
+            spent = meter.cost(budget)
+            worst_step = budget.cost(2, 2 * B, 1, B)  # before any step: a guess (one try, one f0)
         for k in range(1, T + 1):
+            if meter is not None:
+                if spent + worst_step > budget.evals:
+                    T = done_at = k - 1  # the budget ends the batch here: no padding
+                    break
             if batch_size is not None:
                 g_used = np.asarray(surface.minibatch_grad(x, rng, batch_size), dtype=float).reshape(B, D)
             elif noise > 0:
@@ -536,6 +611,12 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
                 if c.any():
                     converged_at[c], active[c] = k, False
                     n_dead = int(B - active.sum())
+            stop = state.get("_stop") if honour_stop else None
+            if stop is not None:
+                c = active & (stop != "")
+                if c.any():
+                    stopped_at[c], stop_reason[c], active[c] = k, stop[c], False
+                    n_dead = int(B - active.sum())
             if target is not None:
                 r = (reached_at < 0) & (f <= target)
                 reached_at[r] = k
@@ -557,6 +638,10 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
                     v = np.asarray(v, dtype=float)
                     v = np.broadcast_to(v, (B,) + v.shape[1:]) if v.ndim and v.shape[0] in (1, B) else v
                     st_rec.setdefault(kk, []).append(np.array(v, dtype=float))
+            if meter is not None:
+                now = meter.cost(budget, k, B)
+                worst_step = max(worst_step if k > 1 else 0.0, now - spent)
+                spent = now
             if n_dead == B:
                 done_at = k
                 break
@@ -577,9 +662,15 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
     final_x = x.copy()
     final_x[diverged_at >= 0] = np.nan
     final_f = np.where(diverged_at >= 0, np.nan, f)
-    return dict(xs=xs, fs=fs, gns=gns, lrs=lrs, gs=gs, us=us, st=st_rec, diverged_at=diverged_at,
-                reason=reason, converged_at=converged_at, reached_at=reached_at, final_x=final_x,
-                final_f=final_f, best=best, steps=done_at if T else 0, B=B, D=D)
+    out = dict(xs=xs, fs=fs, gns=gns, lrs=lrs, gs=gs, us=us, st=st_rec, diverged_at=diverged_at,
+               reason=reason, converged_at=converged_at, reached_at=reached_at, final_x=final_x,
+               final_f=final_f, best=best, steps=done_at if T else 0, B=B, D=D,
+               stopped_at=stopped_at, stop_reason=stop_reason)
+    if meter is not None:
+        out["budget_steps"] = T
+        out["work"] = {"calls": meter.calls, "evals": meter.points,
+                       "cost": meter.cost(budget, done_at if T else 0, B), "budget": budget.evals}
+    return out
 
 
 def _trajectory(res: dict, opt: Optimizer, surface, batched: bool, record: str, batch_size) -> Trajectory:
@@ -619,4 +710,6 @@ def _trajectory(res: dict, opt: Optimizer, surface, batched: bool, record: str, 
         surface=getattr(surface, "name", type(surface).__name__),
         batch_size=batch_size,
         n_samples=getattr(surface, "n_samples", None),
+        stopped_at=intone(res.get("stopped_at", np.full(B, -1))),
+        stop_reason=one(res.get("stop_reason", np.full(B, "", dtype=object))),
     )

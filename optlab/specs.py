@@ -26,6 +26,11 @@ import numpy as np
 from . import data, schedules, surfaces
 from .surfaces.data import logistic_surface_1d, loss_surface_1d
 
+# One range for every learning-rate input of the app (slider, number box, link): a student meets the
+# same limits on every page, and a value outside them is clamped and said, never silently dropped.
+LR_MIN = 1e-6
+LR_MAX = 10.0
+
 # The outlier lab's clean data: the engine's make_line defaults, fixed here so the lab is reproducible.
 LINE = dict(n=40, slope=2.0, intercept=1.0, noise=0.5)
 

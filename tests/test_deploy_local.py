@@ -5,7 +5,8 @@ sessions (a page load hands each its replica cookie) whose websockets are served
 their cookie names; a download link each session made is served to that session by its replica,
 and is missing on the other replica (so the check can fail); the shared cookie secret; a clean
 stop on Ctrl-C (SIGINT to the process group, as a terminal sends it) and on SIGTERM, with no
-process left; a replica dying stops the rest; no HAProxy: a clear message.  Needs Debian's
+process left (the replicas' formula workers included); /_stcore/metrics refused at the
+balancer; a replica dying stops the rest; no HAProxy: a clear message.  Needs Debian's
 haproxy (.ci/run installs it); skipped with a hint without it, except in CI.
 """
 from __future__ import annotations
@@ -176,7 +177,12 @@ def test_two_replicas_keep_each_session_and_stop_on_ctrl_c(running):
         # the same link through the other replica's cookie: that replica never had the file
         assert all(st == 404 and rep != s["cookie"] for st, rep, _ in s["other"]), s["other"]
 
+    # the balancer keeps Streamlit's metrics to itself
+    status, _, _ = bench.http_get(r.url + "/_stcore/metrics")
+    assert status == 403
+
     # Ctrl-C in a terminal: SIGINT to the whole foreground process group
+    r.tree = r.processes()  # with whatever the replicas started since (the formula worker)
     os.killpg(r.proc.pid, signal.SIGINT)
     assert r.proc.wait(timeout=30) == 0, r.text()
     assert r.wait_all_gone() == [], f"left running after Ctrl-C:\n{r.text()}"
@@ -189,6 +195,7 @@ def test_two_replicas_keep_each_session_and_stop_on_ctrl_c(running):
 def test_sigterm_stops_everything(running):
     r = running(1)
     assert len(r.tree) >= 3  # the script, a replica, HAProxy
+    r.tree = r.processes()
     r.proc.send_signal(signal.SIGTERM)  # the script only, as `kill` or systemd sends it
     assert r.proc.wait(timeout=30) == 0, r.text()
     assert r.wait_all_gone() == [], f"left running after SIGTERM:\n{r.text()}"

@@ -221,6 +221,17 @@ def scale_by_nadam(b1, b2, eps, momentum_decay) -> Transform:
     return Transform(init, update)
 
 
+def _pow_half(x):
+    """``x ** 0.5`` as torch's RAdam computes its rectification on a Python float: C's ``pow``.
+
+    NumPy turns ``array ** 0.5`` into a correctly rounded square root, which differs from ``pow``
+    by one ulp for some x (one value per distinct x, so a sweep over β₂ costs a few calls)."""
+    if np.ndim(x) == 0:
+        return float(x) ** 0.5
+    u, inv = np.unique(x, return_inverse=True)
+    return np.array([v ** 0.5 for v in u.tolist()])[inv.reshape(-1)].reshape(np.shape(x))
+
+
 def scale_by_radam(b1, b2, eps) -> Transform:
     """RAdam: rectified adaptive step when ρₜ > 5, plain bias-corrected momentum before."""
 
@@ -236,14 +247,15 @@ def scale_by_radam(b1, b2, eps) -> Transform:
         rho_t = rho_inf - 2.0 * t * (b2 ** t) / bc2
         rect_on = np.asarray(rho_t > 5.0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            r = np.where(rect_on, (rho_t - 4) * (rho_t - 2) * rho_inf
-                         / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 1.0) ** 0.5
+            r = _pow_half(np.where(rect_on, (rho_t - 4) * (rho_t - 2) * rho_inf
+                                   / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 1.0))
+        # torch's adaptive lr is `float / tensor`, which torch evaluates as reciprocal(tensor) * float
         if np.all(rect_on):
-            d = m_hat * ctx.lr * ((bc2 ** 0.5) / (np.sqrt(v) + eps)) * r
+            d = m_hat * ctx.lr * ((1.0 / (np.sqrt(v) + eps)) * (bc2 ** 0.5)) * r
         elif not np.any(rect_on):
             d = m_hat * ctx.lr
         else:
-            d = np.where(rect_on, m_hat * ctx.lr * ((bc2 ** 0.5) / (np.sqrt(v) + eps)) * r, m_hat * ctx.lr)
+            d = np.where(rect_on, m_hat * ctx.lr * ((1.0 / (np.sqrt(v) + eps)) * (bc2 ** 0.5)) * r, m_hat * ctx.lr)
         if ctx.want_aux:
             ctx.aux.update(m_hat=m_hat, rho_t=np.broadcast_to(rho_t, g.shape[:1] + (1,)).astype(float),
                            rect=np.broadcast_to(r, g.shape[:1] + (1,)).copy())

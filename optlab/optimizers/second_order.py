@@ -33,12 +33,17 @@ NEWTON = Info(
         Hyper("shrink", 0.5, r"\beta", "backtracking factor for the step length", low=0.1, high=0.9),
         Hyper("max_backtracks", 30, "", "most step-length halvings per iteration", low=1, high=60),
     ),
-    reference="Nocedal & Wright, Numerical Optimization (2006), ch. 3; Levenberg (1944), Marquardt (1963)",
+    reference=("Nocedal & Wright, Numerical Optimization (2006), ch. 3; Levenberg (1944), Marquardt (1963); "
+               "at f's rounding floor: Hager & Zhang (2005), SIAM J. Optim. 16(1)"),
     summary="Minimizes the local quadratic model: one step on a quadratic, but it also jumps to saddles and maxima.",
     state={"step_length": r"s_t: accepted step length", "n_backtracks": "number of step shrinks",
            "damping_used": r"\mu_t: damping actually used"},
     notes=(r"Pure Newton ($\gamma = 1$, no line search) is drawn to any stationary point, saddles included; "
-           r"the line search keeps it going downhill and min_curvature makes the model convex."),
+           r"the line search keeps it going downhill and min_curvature makes the model convex. "
+           r"At $f$'s rounding floor (predicted decrease $|g^\top d| \le 100\,\varepsilon\,|f|$) the line search lets "
+           r"$f$ rise within that rounding, and the run stops once the predicted decrease no longer shrinks at a "
+           r"positive definite Hessian: from there on $f$ cannot tell a better point from a worse one. A step that "
+           r"leaves $\theta$ unchanged also ends the run."),
     order=2,
 )
 
@@ -95,8 +100,9 @@ def batched_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
             return out
 
 
-def backtrack(problem, x, f0, gd, d, s0, c1, shrink, max_backtracks):
-    """Armijo backtracking per run: largest ``s = s0·shrinkᵏ`` with ``f(x + s d) ≤ f0 + c1·s·gᵀd``."""
+def backtrack(problem, x, f0, gd, d, s0, c1, shrink, max_backtracks, slack=0.0):
+    """Armijo backtracking per run: largest ``s = s0·shrinkᵏ`` with ``f(x + s d) ≤ f0 + c1·s·gᵀd + slack``
+    (``slack``, per run, lets f rise within its rounding where gᵀd is below it)."""
     B = x.shape[0]
     s = np.broadcast_to(np.asarray(s0, dtype=float).reshape(-1), (B,)).copy()
     k = np.zeros(B, dtype=int)
@@ -107,7 +113,10 @@ def backtrack(problem, x, f0, gd, d, s0, c1, shrink, max_backtracks):
             if idx.size == 0:
                 break
             f_new = problem.value(x[idx] + s[idx, None] * d[idx])
-            ok = np.isfinite(f_new) & (f_new <= f0[idx] + c1 * s[idx] * gd[idx])
+            bound = f0[idx] + c1 * s[idx] * gd[idx]
+            if np.ndim(slack):
+                bound = bound + slack[idx]
+            ok = np.isfinite(f_new) & (f_new <= bound)
             pending[idx[ok]] = False
             more = idx[~ok]
             s[more] *= shrink
@@ -115,6 +124,33 @@ def backtrack(problem, x, f0, gd, d, s0, c1, shrink, max_backtracks):
         # no acceptable step: stay put rather than take a step that increases f
         s[pending] = 0.0
     return s, k
+
+
+# f's rounding floor. Where the model's predicted decrease |gᵀd| is below ROUNDING·ε·|f| (a relative
+# test, like L-BFGS-B's factr·ε test on the decrease of f, scipy's ftol), the Armijo test compares f
+# with itself to its last bits (about 45 ulps of noise at Goldstein–Price's minimum) and accepts or
+# refuses steps at random: a damped run used to wander there for the rest of its steps (855 on
+# Goldstein–Price). There (1) the line search lets f rise within that rounding, the approximate
+# Armijo condition of Hager & Zhang (SIAM J. Optim. 16(1), 2005), so Newton's step, which still
+# shrinks ‖∇f‖ quadratically, is not refused by noise; (2) the run stops once that happens on two
+# steps in a row, the second predicting at least STALL times the first (the iteration no longer
+# converges), at a positive definite Hessian (a minimum to float precision, not a saddle it may yet
+# leave). A step that leaves θ unchanged also ends the run: every later step would repeat it.
+ROUNDING = 100.0
+STALL = 0.9
+STOP_FIXED = "the step left θ unchanged (a fixed point of the iteration in float64)"
+
+
+def rounding_slack(gd, f0):
+    """Per run, how far f may rise in the line search: ROUNDING·ε·|f| where |gᵀd| is below it, else 0."""
+    tol = ROUNDING * np.finfo(float).eps * np.maximum(np.abs(f0), np.finfo(float).tiny)
+    return np.where(np.abs(gd) <= tol, ROUNDING * np.finfo(float).eps * np.abs(f0), 0.0)
+
+
+def _stop_rounding(gd, f0) -> str:
+    return (f"f is at its rounding floor: the predicted decrease |gᵀd| = {abs(gd):.1e} is below "
+            f"{ROUNDING:g}·ε·|f| = {ROUNDING * np.finfo(float).eps * abs(f0):.1e} and no longer shrinks, "
+            f"at a positive definite Hessian")
 
 
 def _need(problem, what):
@@ -126,7 +162,7 @@ def newton_transform(h) -> Transform:
     def init(params):
         B = params.shape[0]
         return {"step_length": np.zeros((B, 1)), "n_backtracks": np.zeros((B, 1)),
-                "damping_used": np.zeros((B, 1))}
+                "damping_used": np.zeros((B, 1)), "_blind_gd": np.full(B, np.nan)}
 
     def update(g, state, ctx):
         p = ctx.problem
@@ -148,13 +184,31 @@ def newton_transform(h) -> Transform:
                 d[uphill] = -g[uphill]
                 gd[uphill] = -np.einsum("bi,bi->b", g[uphill], g[uphill])
             f0 = np.asarray(p.value(x), dtype=float).reshape(B)
-            s, k = backtrack(p, x, f0, gd, d, ctx.lr, h["c1"], h["shrink"], h["max_backtracks"])
+            slack = rounding_slack(gd, f0)
+            blind = slack > 0
+            s, k = backtrack(p, x, f0, gd, d, ctx.lr, h["c1"], h["shrink"], h["max_backtracks"],
+                             slack if blind.any() else 0.0)
+            prev = state["_blind_gd"]  # |gᵀd| of the previous step where it was blind, else NaN
+            with np.errstate(invalid="ignore"):
+                floor = blind & (np.abs(gd) >= STALL * prev)
+            if floor.any():
+                with np.errstate(all="ignore"):
+                    floor[floor] = np.linalg.eigvalsh(np.nan_to_num(H[floor]))[:, 0] > 0
+            prev[...] = np.where(blind, np.abs(gd), np.nan)
         else:
             s = np.broadcast_to(np.asarray(ctx.lr, dtype=float).reshape(-1), (B,)).copy()
             k = np.zeros(B)
+            floor = np.zeros(B, dtype=bool)
         state["step_length"][:, 0] = s
         state["n_backtracks"][:, 0] = k
         state["damping_used"][:, 0] = mu
+        with np.errstate(all="ignore"):
+            still = np.all(x + s[:, None] * d == x, axis=1)
+        stop = np.full(B, "", dtype=object)  # read by optlab.run: these runs end after this step
+        stop[still] = STOP_FIXED
+        for i in np.flatnonzero(floor):
+            stop[i] = _stop_rounding(gd[i], f0[i])
+        state["_stop"] = stop
         if ctx.want_aux:
             ctx.aux.update(direction=d.copy(), hessian=H)
         return Step(((1.0, s[:, None] * d, None),))  # θ ← θ + s·d: the step length is already in it

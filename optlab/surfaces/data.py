@@ -150,23 +150,47 @@ def _inside(p, window) -> bool:
 
 def _newton(fit: _Fit1D, p, iters: int = 100, box=None) -> Array:
     """Damped Newton with |eigenvalue| regularisation and Armijo backtracking (also fine off
-    convexity), projected onto ``box`` = ((wmin, wmax), (bmin, bmax)) when given: a non-convex loss
-    may have its infimum at infinity (MAE on probabilities), and then the best point in view is wanted.
+    convexity), or, when ``box`` = ((wmin, wmax), (bmin, bmax)) is given, the projected Newton
+    method of Bertsekas (1982): a non-convex loss may have its infimum at infinity (MAE on
+    probabilities), and then the best point in view is wanted.
+
+    Projected Newton (D. P. Bertsekas, "Projected Newton methods for optimization problems with
+    simple constraints", SIAM J. Control Optim. 20(2), 1982): a coordinate within ε of a bound whose
+    gradient pushes outward is *active* and takes a diagonally scaled gradient step, the others a
+    Newton step on the *reduced* Hessian (their rows and columns only), and the step is searched
+    along the projection arc q(t) = clip(p + t·d) with the sufficient decrease
+    f(q) ≤ f(p) − c·gᵀ(p − q). Clipping a full 2×2 Newton step instead keeps the coupling to the
+    coordinate that cannot move, points the free one the wrong way, and stalls on the edge.
     """
     lo, hi = (np.array([box[0][0], box[1][0]]), np.array([box[0][1], box[1][1]])) if box else (-np.inf, np.inf)
+    # Bertsekas' ε: coordinates this close to a bound may be treated as on it
+    eps_box = 1e-6 * (hi - lo) if box else np.zeros(2)
     p = np.clip(np.asarray(p, dtype=float), lo, hi)
     f = float(fit.point(p, 0)[0])
     for _ in range(iters):
         _, g, H = fit.point(p, 2)
-        lam, V = np.linalg.eigh(H)
-        scale = np.max(np.abs(lam))
-        lam = np.maximum(np.abs(lam), 1e-10 * scale if scale > 0 else 1.0)
-        d = -V @ ((V.T @ g) / lam)
-        slope = float(g @ d)
-        if not slope < 0:
-            d, slope = -g, -float(g @ g)
-            if slope == 0:
-                break
+        if box:
+            eps = np.minimum(eps_box, np.linalg.norm(p - np.clip(p - g, lo, hi)))
+            active = ((p <= lo + eps) & (g > 0)) | ((p >= hi - eps) & (g < 0))
+        else:
+            active = np.zeros(2, dtype=bool)
+        free = ~active
+        d = np.zeros(2)
+        if free.any():
+            gf = g[free]
+            lam, V = np.linalg.eigh(H[np.ix_(free, free)])
+            scale = np.max(np.abs(lam))
+            lam = np.maximum(np.abs(lam), 1e-10 * scale if scale > 0 else 1.0)
+            df = -V @ ((V.T @ gf) / lam)
+            if not float(gf @ df) < 0:
+                df = -gf
+            d[free] = df
+        if active.any():
+            h = np.abs(np.diag(H)[active])
+            d[active] = -g[active] / np.maximum(h, 1e-10 * max(float(np.max(np.abs(H))), 1e-300))
+        slope = float(g[free] @ d[free]) if free.any() else 0.0
+        if not slope < 0 and not active.any():
+            break
         t = 1.0
         while t > 1e-16:
             q = np.clip(p + t * d, lo, hi)
