@@ -28,7 +28,7 @@ import importlib
 STARTUP_IMPORTS = ("pandas", "pyarrow", "pyarrow.pandas_compat", "narwhals", "narwhals._interchange.dataframe",
                    "pyarrow.vendored.version", "dateutil", "packaging.tags", "packaging.utils", "packaging.version",
                    "zoneinfo", "glob",
-                   "plotly.graph_objects", "plotly.io", "plotly.io._json", "plotly.subplots", "plotly.colors",
+                   "orjson", "plotly.graph_objects", "plotly.io", "plotly.io._json", "plotly.subplots", "plotly.colors",
                    "_plotly_utils.colors", "streamlit", "streamlit.emojis", "streamlit.material_icon_names",
                    "streamlit.runtime.scriptrunner.magic_funcs")
 for _name in STARTUP_IMPORTS:
