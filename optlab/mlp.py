@@ -25,6 +25,9 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from .errors import OptlabError, check_choice
+from .i18n import domain
+
+_, N_, ngettext = domain("optlab")
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 INITS = ("normal", "xavier", "he")
@@ -232,8 +235,9 @@ def _flat_region(name: str, u, a) -> np.ndarray:
     return activation_grad(name, u, a) < FLAT_FRACTION * peak
 
 
-FLAT_LABEL = {"sigmoid": "saturated", "tanh": "saturated", "relu": "zero (dead)",
-              "leaky_relu": "negative side (slope 0.01)"}
+# msgids of the shared catalog: show them with _()
+FLAT_LABEL = {"sigmoid": N_("saturated"), "tanh": N_("saturated"), "relu": N_("zero (dead)"),
+              "leaky_relu": N_("negative side (slope 0.01)")}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -474,7 +478,7 @@ class TrainingHistory:
 
     @property
     def flat_label(self) -> str:
-        return FLAT_LABEL[self.config.activation]
+        return _(FLAT_LABEL[self.config.activation])
 
     def predict(self, X) -> np.ndarray:
         return predict(self.config, self.params, X, self.bn_state)
@@ -625,8 +629,8 @@ def train(config: MLPConfig, X, y, optimizer: str = "adam", hyper: dict | None =
             done = t + 1
             if not (np.isfinite(loss) and np.isfinite(total)):
                 hist.diverged_at = t
-                hist.message = (f"diverged at step {t}: the loss or the gradient became inf/nan "
-                                f"(exploding values); training stopped and the last finite weights kept")
+                hist.message = _("diverged at step {k}: the loss or the gradient became inf/nan (exploding "
+                                 "values); training stopped and the last finite weights kept").format(k=t)
                 break
             if clip_norm is not None or clip_value is not None:
                 grad[...] = clip_grads(grad, clip_norm, clip_value)  # the runner's torch-style clipping
@@ -674,7 +678,7 @@ def train(config: MLPConfig, X, y, optimizer: str = "adam", hyper: dict | None =
 
     if not hist.diverged and not np.all(np.isfinite(theta)):
         hist.diverged_at = done - 1  # the very last update overflowed
-        hist.message = "diverged: the last update made the weights inf/nan; the previous weights kept"
+        hist.message = _("diverged: the last update made the weights inf/nan; the previous weights kept")
     if (hist.diverged or hist.stopped_at >= 0) and callback is not None:
         callback(steps, steps)
     if hist.diverged:
@@ -699,10 +703,13 @@ def train(config: MLPConfig, X, y, optimizer: str = "adam", hyper: dict | None =
     if X_val is not None:
         hist.final_val_loss, hist.final_val_accuracy = evaluate(config, hist.params, X_val, y_val, bn_state)
     if hist.stopped_at >= 0:
-        hist.message = (f"early stopping at step {hist.stopped_at}: no better validation loss for "
-                        f"{patience} records; restored the weights of step {hist.best_step}")
+        hist.message = ngettext(
+            "early stopping at step {k}: no better validation loss for {n} record; restored the weights of "
+            "step {best}",
+            "early stopping at step {k}: no better validation loss for {n} records; restored the weights of "
+            "step {best}", patience).format(k=hist.stopped_at, n=patience, best=hist.best_step)
     elif not hist.diverged:
-        hist.message = f"trained {done} steps"
+        hist.message = ngettext("trained {n} step", "trained {n} steps", done).format(n=done)
     hist.seconds = time.perf_counter() - t0
     return hist
 

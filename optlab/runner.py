@@ -22,9 +22,12 @@ from typing import Any
 import numpy as np
 
 from .budget import Budget, Cut, Meter, as_budget
+from .i18n import domain
 from .optimizers import Optimizer, loop, make
 from .optimizers.base import batch_size_of
 from .schedules import Schedule, get as get_schedule
+
+_, N_, ngettext = domain("optlab")
 
 RECORD_MODES = ("full", "path", "summary")
 MAX_STEPS = 100_000
@@ -83,21 +86,30 @@ class Trajectory:
 
     @property
     def message(self) -> str:
+        """One sentence on how the run ended, in the active language."""
         if not self.batched:
             if self.diverged_at >= 0:
-                return f"{self.label} diverged at step {self.diverged_at}: {self.diverged_reason}"
+                return _("{label} diverged at step {k}: {reason}").format(
+                    label=self.label, k=self.diverged_at, reason=_(self.diverged_reason))
             if self.converged_at >= 0:
-                return f"{self.label} converged at step {self.converged_at} (gradient norm below tolerance)"
+                return _("{label} converged at step {k} (gradient norm below tolerance)").format(
+                    label=self.label, k=self.converged_at)
             if self.stopped_at >= 0:
-                return (f"{self.label} stopped at step {self.stopped_at}: {self.stop_reason}; "
-                        f"final loss {self.final_loss:.6g}")
-            return f"{self.label} ran {self.steps} steps; final loss {self.final_loss:.6g}"
+                return _("{label} stopped at step {k}: {reason}; final loss {loss:.6g}").format(
+                    label=self.label, k=self.stopped_at, reason=_(self.stop_reason), loss=self.final_loss)
+            return ngettext("{label} ran {n} step; final loss {loss:.6g}", "{label} ran {n} steps; final loss {loss:.6g}",
+                            self.steps).format(label=self.label, n=self.steps, loss=self.final_loss)
         n = len(self.diverged_at)
         nd = int(np.sum(np.asarray(self.diverged_at) >= 0))
         nc = int(np.sum(np.asarray(self.converged_at) >= 0))
         ns = int(np.sum(np.asarray(self.stopped_at) >= 0))
-        stopped = f", {ns} stopped at f's rounding floor" if ns else ""
-        return f"{self.label}: {n} runs, {nd} diverged, {nc} converged{stopped}, {self.steps} steps"
+        parts = [ngettext("{label}: {n} run", "{label}: {n} runs", n).format(label=self.label, n=n),
+                 _("{nd} diverged, {nc} converged").format(nd=nd, nc=nc)]
+        if ns:
+            parts.append(ngettext("{n} stopped at f's rounding floor", "{n} stopped at f's rounding floor",
+                                  ns).format(n=ns))
+        parts.append(ngettext("{n} step", "{n} steps", self.steps).format(n=self.steps))
+        return _(", ").join(parts)
 
 
 def _as_x0(x0) -> np.ndarray:
@@ -250,6 +262,14 @@ def fixed_step_calls(opt: Optimizer, batch_size: int | None = None) -> int | Non
     return None
 
 
+# Divergence reasons are stored in the trajectory in the language of the run (a cache of runs that a
+# page shows must have the language in its key: optlab.ui.cache_data).  The fused loop writes the
+# same ones (optlab/optimizers/loop.py holds the texts).
+_NONFINITE = loop.NONFINITE
+_UNDEFINED_START = N_("the surface is undefined at the start")
+_left_region = loop.far_reason
+
+
 def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm, clip_value, tol, target,
                bound, record, budget: Budget | None = None) -> dict:
     """The step loop for one block of runs; returns the raw per-step records as lists/arrays.
@@ -286,7 +306,7 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
         best = f.copy()
         bad0 = ~np.isfinite(f) | ~np.isfinite(g).all(axis=1)
         if np.any(bad0):
-            diverged_at[bad0], reason[bad0], active[bad0] = 0, "the surface is undefined at the start", False
+            diverged_at[bad0], reason[bad0], active[bad0] = 0, _(_UNDEFINED_START), False
             f[bad0], g[bad0] = np.nan, 0.0
         if tol is not None:
             c0 = active & (gn <= tol)
@@ -340,8 +360,8 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
                 bad = active & (nonfinite | far)
                 if np.any(bad):
                     diverged_at[bad] = k
-                    reason[bad & nonfinite] = "the loss became infinite or undefined (NaN)"
-                    reason[bad & far] = f"the position left the region |x| ≤ {bound:g}"
+                    reason[bad & nonfinite] = _(_NONFINITE)
+                    reason[bad & far] = _left_region(bound)
                     active[bad] = False
                     n_dead = int(B - active.sum())
                     x_new[bad] = x[bad]  # dead runs stay finite inside; they are recorded as NaN

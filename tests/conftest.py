@@ -156,6 +156,18 @@ def pytest_generate_tests(metafunc):
 # --- fixtures -----------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _language_of_the_test_thread():
+    """Each test starts and ends in English in its own thread (optlab.i18n's ContextVar): a test
+    that activates a language (i18n_check.open_in does, for AppTest's format_func calls) does not
+    leak it into the next test."""
+    from optlab import i18n
+
+    token = i18n._LANG.set(None)
+    yield
+    i18n._LANG.reset(token)
+
+
 @pytest.fixture(scope="session")
 def app_dir() -> Path:
     return APP_DIR

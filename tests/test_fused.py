@@ -191,6 +191,22 @@ def test_diverging_runs_are_cut_with_the_general_loops_step_reason_and_best(monk
     assert np.isnan(p.losses[k.min():, p.diverged]).any() and np.isfinite(p.losses[:k.min()]).all()
 
 
+def test_divergence_reasons_are_in_the_language_of_the_run(monkeypatch):
+    """Fused summary (threaded blocks too), fused path and general loop write the same reasons, in
+    the caller's language."""
+    s = optlab.surfaces.from_formula("log(x + 2) + y**2")  # undefined for x ≤ −2
+    X = np.tile(np.array([[0.0, 1.0], [1.5, -1.0], [0.5, 0.5], [1.0, 2.5]]), (50, 1))
+    opt = O.make("sgd", lr=np.tile([3.0, 0.01, 2.5, 0.4], 50))
+    monkeypatch.setattr(loop, "FUSED_SPLIT", 100)
+    monkeypatch.setattr(loop, "FUSED_CHUNK", 64)
+    with optlab.i18n.using("zh_CN"):
+        ref = general(s, opt, X, 30, record="path", bound=2.0)
+        assert_same_summary(optlab.run(s, opt, X, 30, record="summary", bound=2.0), ref)
+        assert_same_path(optlab.run(s, opt, X, 30, record="path", bound=2.0), ref)
+    reasons = set(ref.diverged_reason) - {""}
+    assert len(reasons) == 2 and not any(r.isascii() for r in reasons)
+
+
 def test_a_loss_that_turns_undefined_is_flagged_at_the_same_step():
     s = optlab.surfaces.from_formula("log(x + 2) + y**2")  # undefined for x ≤ −2
     X = np.array([[0.0, 1.0], [1.5, -1.0], [0.5, 0.5]])

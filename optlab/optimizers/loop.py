@@ -40,8 +40,11 @@ from typing import Callable
 
 import numpy as np
 
+from ..i18n import bind_language, domain
 from . import fused, make, names
 from .base import Optimizer, batch_size_of
+
+_, N_, ngettext = domain("optlab")
 
 # Runs per block and threads, measured with Adam on Rosenbrock at B = 10⁶ on 2 cores (ms per step):
 # one thread 24.5 (8,192 runs) / 23.8 (16,384); two threads 28.9 (8,192) / 23.2 (16,384) / 18.1 (65,536).
@@ -65,11 +68,12 @@ PATH_KEEP_GRADS = 256
 # and copy them into the records (Adam, B = 10⁴: 15 µs a step less; B ≤ 1,000: 0.5-2 µs more).
 PATH_IN_PLACE = 4096
 
-NONFINITE = "the loss became infinite or undefined (NaN)"
+# Divergence reasons, in the language of the run (the general loop in optlab/runner.py uses these)
+NONFINITE = N_("the loss became infinite or undefined (NaN)")
 
 
 def far_reason(bound: float) -> str:
-    return f"the position left the region |x| ≤ {bound:g}"
+    return _("the position left the region |x| ≤ {bound:g}").format(bound=bound)
 
 
 def plan(opt: Optimizer, record: str, D: int, B: int, T: int, kw: dict) -> str | None:
@@ -162,7 +166,8 @@ def run_blocks(surface, opt, X, T, fusable: bool, kw: dict, general: Callable[..
                 one(sl, ws)
 
         with ThreadPoolExecutor(max_workers=THREADS) as pool:
-            list(pool.map(group, [blocks[i::THREADS] for i in range(THREADS)]))
+            # a worker thread has no language of its own: run it in the caller's (the divergence reasons)
+            list(pool.map(bind_language(group), [blocks[i::THREADS] for i in range(THREADS)]))
     if reasons:
         out["reason"] = np.full(B, "", dtype=object)
         for sl, r in reasons.values():
@@ -206,7 +211,7 @@ class _Stops:
             self.diverged_at[bad] = k
             if self.reason is None:
                 self.reason = np.full(self.B, "", dtype=object)
-            self.reason[bad & ~fin] = NONFINITE
+            self.reason[bad & ~fin] = _(NONFINITE)
             self.reason[bad & fin & ~inside] = far_reason(bound)
             if self.alive is None:
                 self.alive = np.ones(self.B, dtype=bool)

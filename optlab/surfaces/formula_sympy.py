@@ -16,7 +16,10 @@ import inspect
 
 import numpy as np
 
+from ..i18n import domain
 from .formula_code import check_code
+
+_, N_, ngettext = domain("optlab")  # refusals are msgids: the parent process translates them
 
 MAX_GRADIENT_SIZE = 500     # SymPy tree nodes in f_x and f_y together (Goldstein-Price: 328)
 MAX_HESSIAN_SIZE = 2500     # SymPy tree nodes in f_xx, f_xy, f_yy together (Cross-in-tray: 1721)
@@ -71,11 +74,11 @@ def _tree_size(expr, limit: int) -> int:
     return n
 
 
-def _sympy_stage(prog) -> dict | str:
+def _sympy_stage(prog) -> dict | tuple[str, dict]:
     """Build, differentiate and print a checked program (runs in the formula worker process).
 
     Returns plain data (JSON): the NumPy code of f, ∇f and ∇²f as written by ``lambdify``, the
-    LaTeX, and two flags; or a str, the reason the formula was refused.  ``prog`` may come back
+    LaTeX, and two flags; or ``(msgid, fields)``, the reason the formula was refused.  ``prog`` may come back
     from JSON with lists where :class:`_Checker` made tuples.
     """
     import sympy as sp
@@ -84,8 +87,8 @@ def _sympy_stage(prog) -> dict | str:
     x, y = sp.symbols("x y", real=True)
     expr = _sympy_from_program(prog, sp, x, y)
     if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
-        return ("SymPy finds this formula infinite or undefined everywhere (a division by zero such "
-                "as 1/(x-x), or tan(pi/2))")
+        return (N_("SymPy finds this formula infinite or undefined everywhere (a division by zero such "
+                   "as 1/(x-x), or tan(pi/2))"), {})
 
     def no_kinks(e):
         # d/dx sign(u) = 2 δ(u): zero wherever the derivative exists, which is all NumPy evaluates.
@@ -95,16 +98,17 @@ def _sympy_stage(prog) -> dict | str:
     for v in (x, y):
         grad.append(no_kinks(sp.diff(expr, v)))
         if sum(_tree_size(g, MAX_GRADIENT_SIZE) for g in grad) > MAX_GRADIENT_SIZE:
-            return (f"the derivatives of this formula are too large to compute quickly (more than "
-                    f"{MAX_GRADIENT_SIZE} parts): shorten it or use fewer nested functions and products")
+            return (N_("the derivatives of this formula are too large to compute quickly (more than "
+                       "{limit} parts): shorten it or use fewer nested functions and products"),
+                    {"limit": MAX_GRADIENT_SIZE})
     hess = []
     for g, v in ((0, x), (0, y), (1, y)):
         hess.append(no_kinks(sp.diff(grad[g], v)))
         if (_tree_size(hess[-1], MAX_HESSIAN_ENTRY) > MAX_HESSIAN_ENTRY
                 or sum(_tree_size(h, MAX_HESSIAN_SIZE) for h in hess) > MAX_HESSIAN_SIZE):
-            return (f"the second derivatives (Hessian) of this formula are too large to compute "
-                    f"quickly (more than {MAX_HESSIAN_SIZE} parts): shorten it or use fewer nested "
-                    "functions and products")
+            return (N_("the second derivatives (Hessian) of this formula are too large to compute "
+                       "quickly (more than {limit} parts): shorten it or use fewer nested "
+                       "functions and products"), {"limit": MAX_HESSIAN_SIZE})
 
     args = (x, y)
     # The docstring lambdify writes (str of the whole expression) costs more than the code itself.
@@ -123,10 +127,11 @@ def _sympy_stage(prog) -> dict | str:
             code[key] = inspect.getsource(fn)
             check_code(code[key])  # the parent checks again: this gives the reason here
     except OverflowError:
-        return ("this formula holds numbers too large for floating point (beyond 10^308), "
-                "for instance after differentiating: use smaller constants and exponents")
+        return (N_("this formula holds numbers too large for floating point (beyond 10^308), "
+                   "for instance after differentiating: use smaller constants and exponents"), {})
     except Exception as exc:  # a SymPy function without a NumPy printer (CodeError …): say so
-        return f"this formula could not be compiled to NumPy ({type(exc).__name__}: {exc})"
+        return (N_("this formula could not be compiled to NumPy ({error})"),
+                {"error": f"{type(exc).__name__}: {exc}"})
 
     not_real = any(e.has(sp.I) for e in [expr, *grad, *hess])
     psd = False
