@@ -437,6 +437,20 @@ def chart_selection(fig: dict, rng: random.Random) -> list[dict]:
 # ----------------------------------------------------------------------------------------------
 # Running a page
 # ----------------------------------------------------------------------------------------------
+def sync_language(at) -> None:
+    """Translate in this thread as the page is drawn: AppTest calls a selectbox's or radio's
+    ``format_func`` here (to find the value among the drawn options), and the fuzzer may press the
+    language switch (English | 中文) like any other widget."""
+    from optlab import i18n
+
+    try:
+        code = at.session_state["optlab_lang"]
+    except (KeyError, AttributeError):
+        return
+    if code in i18n.LANGUAGES:
+        i18n.activate(code)
+
+
 def open_page(page: str, timeout: float = RUN_TIMEOUT, query: dict | None = None):
     from streamlit.testing.v1 import AppTest
 
@@ -446,6 +460,7 @@ def open_page(page: str, timeout: float = RUN_TIMEOUT, query: dict | None = None
     at.run()
     if page != "app.py":
         at.switch_page(page).run()
+    sync_language(at)
     return at
 
 
@@ -473,6 +488,7 @@ def run_steps(page: str, steps: list[Step], timeout: float = RUN_TIMEOUT) -> tup
                 continue
             apply_step(at, s)
             at.run()
+            sync_language(at)
             if (msg := exception_text(at)) is not None:
                 return "exception", msg
     except RuntimeError as e:
@@ -575,6 +591,7 @@ def fuzz_page(page: str, n: int, seed: int, timeout: float = RUN_TIMEOUT, *, min
                 history.append(step)
                 apply_step(at, step)
                 at.run()
+                sync_language(at)
         except RuntimeError as e:
             if step.kind == "link":
                 history = [step]
