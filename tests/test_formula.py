@@ -107,8 +107,8 @@ def guarded(monkeypatch):
                     from_formula(text)
                 else:
                     out = formula._sympy_stage(program)
-                    if isinstance(out, str):
-                        raise FormulaError(out, text=text)
+                    if isinstance(out, tuple):  # a refusal: (msgid, fields)
+                        raise FormulaError(out[0].format(**out[1]), text=text)
             except Exception as exc:  # inspected by the test, outside the patched window
                 error = exc
         return error, calls

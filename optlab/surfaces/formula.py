@@ -37,19 +37,19 @@ import itertools
 import keyword
 import math
 import unicodedata
-from ..i18n import domain
 from typing import Callable, NamedTuple
-
-# Messages are in the language active when the formula is checked (a student reads them);
-# the refusals of the cached compile step are msgids, translated where they are raised.
-_, N_, ngettext = domain("optlab")
 
 import numpy as np
 
 from ..errors import FormulaError, OptlabError
+from ..i18n import domain
 from .base import Surface
 from .formula_sympy import (LONG_LATEX, MAX_GRADIENT_SIZE, MAX_HESSIAN_ENTRY, MAX_HESSIAN_SIZE,  # noqa: F401
                             MAX_LATEX_SIZE, _sympy_from_program, _sympy_stage, _tree_size)
+
+# Messages are in the language active when the formula is checked (a student reads them);
+# the refusals of the cached compile step are msgids, translated where they are raised.
+_, N_, ngettext = domain("optlab")
 
 # ---------------------------------------------------------------------------------------------
 # Limits. Classic test functions (Goldstein-Price, Ackley, Cross-in-tray) compile in ≤ 0.2 s of
@@ -353,7 +353,8 @@ class _Size(NamedTuple):
     gcd that holds the GIL for minutes).  ``coefficient`` bounds the numerators and denominators
     of the numbers in the part (a sum adds the bits of its terms plus one, a product adds them, a
     power ``a**k`` multiplies a's by ``|k|``, which also covers ``(2*x)**100 = 2**100 * x**100``);
-    ``exponent`` bounds the exponents of nested powers (``(x**100)**100 = x**10000``).  Floats are
+    ``exponent`` bounds the exponents of nested powers (``(x**100)**100 = x**10000``) and of products
+    of powers (``y**4 * y**4 = y**8``); ``x`` itself is ``x**1``, one bit.  Floats are
     not exact and count 0.  Bounds, not estimates: SymPy's numbers are never larger.
     """
 
@@ -421,7 +422,7 @@ class _Checker:
     def visit_Name(self, node: ast.Name):
         name = node.id
         if name in VARIABLES:
-            return ("name", name), None, _Size(0, 0)
+            return ("name", name), None, _Size(0, 1)  # x = x**1: an exponent of one bit
         if name == "pi":
             return ("name", "pi"), math.pi, _Size(0, 0)
         if name == "e":
@@ -515,7 +516,9 @@ class _Checker:
         if op in ("+", "-"):
             size = _Size(sa.coefficient + sb.coefficient + 1, max(sa.exponent, sb.exponent))
         elif op in ("*", "/"):
-            size = _Size(sa.coefficient + sb.coefficient, max(sa.exponent, sb.exponent))
+            # x**a * x**b = x**(a+b): a sum of two exponents has at most one bit more than the larger
+            carry = 1 if sa.exponent and sb.exponent else 0
+            size = _Size(sa.coefficient + sb.coefficient, max(sa.exponent, sb.exponent) + carry)
         elif b is not None:  # a**b, b a constant: a's numbers are raised to the power |b|, and
             # b joins the exponent (a constant a: 2**(1/3) keeps b's numbers too)
             size = _Size(sa.coefficient * max(1, math.ceil(abs(b))) + (sb.coefficient if a is not None else 0),
@@ -527,8 +530,9 @@ class _Checker:
                           "fractions and integers exact, and powers multiply them): write decimals, e.g. 1.000001 "
                           "instead of 1000001/1000000").format(digits=MAX_EXACT_DIGITS), node)
         if size.exponent > MAX_POWER_BITS:
-            self.reject(_("this power is too large: powers of powers multiply their exponents, and here they "
-                          "reach more than 10^{digits}").format(digits=MAX_POWER_DIGITS), node)
+            self.reject(_("this power is too large: powers of powers multiply their exponents (and products "
+                          "of powers add them), and here they reach more than 10^{digits}").format(
+                              digits=MAX_POWER_DIGITS), node)
         return size
 
     def constant(self, value: float, node: ast.AST, underflow: bool = False) -> float:
@@ -557,8 +561,7 @@ class _Refusal(NamedTuple):
     fields: tuple = ()
 
     def text(self) -> str:
-        """The reason in the active language."""
-        return _(self.msgid).format(**dict(self.fields)) if self.fields else _(self.msgid)
+        return _(self.msgid).format(**dict(self.fields))
 
 
 class _Compiled(NamedTuple):
@@ -597,14 +600,12 @@ def _wrap_many(raw):
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def _compile(prog: tuple) -> _Compiled | _Refusal:
-    """f, ∇f, ∇²f and their LaTeX for a checked program; a :class:`_Refusal` is the reason it was
-    refused.
+    """f, ∇f, ∇²f and their LaTeX for a checked program; a :class:`_Refusal` is the reason it was refused.
 
     SymPy runs in the formula worker process (:mod:`optlab.surfaces.formula_worker`) under a hard time
     limit; what comes back is checked and compiled here.  Refusals are returned rather than raised
-    so that they are cached too, except "the server is busy" (raised: not the formula's fault).
-    They are msgids with their fields (the worker speaks English, the cache serves every language):
-    :func:`from_formula` translates them.
+    so that they are cached too (as msgids: the cache serves every language; :func:`from_formula`
+    translates them), except "the server is busy" (raised: not the formula's fault).
     """
     from . import formula_code
     from . import formula_worker as fw
@@ -614,9 +615,9 @@ def _compile(prog: tuple) -> _Compiled | _Refusal:
     except fw.WorkerBusy as exc:
         raise FormulaError(_(str(exc))) from None
     if not reply.get("ok"):
-        if reply.get("template"):
-            return _Refusal(str(reply["template"]), tuple(sorted((reply.get("fields") or {}).items())))
-        return _Refusal(str(reply.get("reason") or N_("SymPy could not differentiate this formula")))
+        fields = reply.get("fields") if isinstance(reply.get("fields"), dict) else {}
+        return _Refusal(str(reply.get("reason") or N_("SymPy could not differentiate this formula ({error})")),
+                        tuple(sorted({"error": "", **fields}.items())))
     try:
         f_raw, df_raw, d2f_raw = (formula_code.load_function(reply["code"][k]) for k in ("f", "df", "d2f"))
         grad_latex, hessian_latex = reply["grad_latex"], reply["hessian_latex"]
@@ -629,7 +630,8 @@ def _compile(prog: tuple) -> _Compiled | _Refusal:
             constant_psd_hessian=reply["constant_psd_hessian"] is True, not_real=reply["not_real"] is True,
         )
     except (formula_code.CodeError, KeyError, IndexError, TypeError) as exc:
-        return _Refusal(N_("this formula could not be compiled to NumPy ({error})"), (("error", type(exc).__name__),))
+        return _Refusal(N_("this formula could not be compiled to NumPy ({error})"),
+                        (("error", type(exc).__name__),))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -674,6 +676,8 @@ def from_formula(text: str, window=None, name: str = "custom") -> Surface:
     compiled = _compile(program)
     if isinstance(compiled, _Refusal):
         raise FormulaError(compiled.text(), position=None, text=text)
+    if isinstance(compiled, str):  # a refusal already in words
+        raise FormulaError(compiled, position=None, text=text)
     notes = list(src.notes)
     if compiled.not_real:
         notes.append(_("parts of this formula are not real numbers (e.g. the square root or logarithm of a "

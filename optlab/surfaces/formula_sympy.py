@@ -19,9 +19,7 @@ import numpy as np
 from ..i18n import domain
 from .formula_code import check_code
 
-# Reasons are English msgids: this runs in the formula worker, which has no student language;
-# optlab.surfaces.formula translates them in the page's process.
-_, N_, ngettext = domain("optlab")
+_, N_, ngettext = domain("optlab")  # refusals are msgids: the parent process translates them
 
 MAX_GRADIENT_SIZE = 500     # SymPy tree nodes in f_x and f_y together (Goldstein-Price: 328)
 MAX_HESSIAN_SIZE = 2500     # SymPy tree nodes in f_xx, f_xy, f_yy together (Cross-in-tray: 1721)
@@ -76,27 +74,12 @@ def _tree_size(expr, limit: int) -> int:
     return n
 
 
-class Reason(str):
-    """A refusal with numbers in it: the English sentence, carrying its msgid (``template``) and
-    ``fields``, so the parent shows it in the student's language (a worker has none)."""
-
-    template: str
-    fields: dict
-
-
-def _refusal(template: str, **fields) -> Reason:
-    reason = Reason(template.format(**fields))
-    reason.template, reason.fields = template, fields
-    return reason
-
-
-def _sympy_stage(prog) -> dict | str:
+def _sympy_stage(prog) -> dict | tuple[str, dict]:
     """Build, differentiate and print a checked program (runs in the formula worker process).
 
     Returns plain data (JSON): the NumPy code of f, ∇f and ∇²f as written by ``lambdify``, the
-    LaTeX, and two flags; or a str, the reason the formula was refused (a msgid of the shared
-    catalog, in English, or a :class:`Reason` that carries its msgid and fields).  ``prog`` may come
-    back from JSON with lists where :class:`_Checker` made tuples.
+    LaTeX, and two flags; or ``(msgid, fields)``, the reason the formula was refused.  ``prog`` may come back
+    from JSON with lists where :class:`_Checker` made tuples.
     """
     import sympy as sp
 
@@ -104,8 +87,8 @@ def _sympy_stage(prog) -> dict | str:
     x, y = sp.symbols("x y", real=True)
     expr = _sympy_from_program(prog, sp, x, y)
     if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
-        return N_("SymPy finds this formula infinite or undefined everywhere (a division by zero such as "
-                  "1/(x-x), or tan(pi/2))")
+        return (N_("SymPy finds this formula infinite or undefined everywhere (a division by zero such "
+                   "as 1/(x-x), or tan(pi/2))"), {})
 
     def no_kinks(e):
         # d/dx sign(u) = 2 δ(u): zero wherever the derivative exists, which is all NumPy evaluates.
@@ -115,16 +98,17 @@ def _sympy_stage(prog) -> dict | str:
     for v in (x, y):
         grad.append(no_kinks(sp.diff(expr, v)))
         if sum(_tree_size(g, MAX_GRADIENT_SIZE) for g in grad) > MAX_GRADIENT_SIZE:
-            return _refusal(N_("the derivatives of this formula are too large to compute quickly (more than {parts} "
-                               "parts): shorten it or use fewer nested functions and products"), parts=MAX_GRADIENT_SIZE)
+            return (N_("the derivatives of this formula are too large to compute quickly (more than "
+                       "{limit} parts): shorten it or use fewer nested functions and products"),
+                    {"limit": MAX_GRADIENT_SIZE})
     hess = []
     for g, v in ((0, x), (0, y), (1, y)):
         hess.append(no_kinks(sp.diff(grad[g], v)))
         if (_tree_size(hess[-1], MAX_HESSIAN_ENTRY) > MAX_HESSIAN_ENTRY
                 or sum(_tree_size(h, MAX_HESSIAN_SIZE) for h in hess) > MAX_HESSIAN_SIZE):
-            return _refusal(N_("the second derivatives (Hessian) of this formula are too large to compute quickly "
-                               "(more than {parts} parts): shorten it or use fewer nested functions and products"),
-                            parts=MAX_HESSIAN_SIZE)
+            return (N_("the second derivatives (Hessian) of this formula are too large to compute "
+                       "quickly (more than {limit} parts): shorten it or use fewer nested "
+                       "functions and products"), {"limit": MAX_HESSIAN_SIZE})
 
     args = (x, y)
     # The docstring lambdify writes (str of the whole expression) costs more than the code itself.
@@ -143,11 +127,11 @@ def _sympy_stage(prog) -> dict | str:
             code[key] = inspect.getsource(fn)
             check_code(code[key])  # the parent checks again: this gives the reason here
     except OverflowError:
-        return N_("this formula holds numbers too large for floating point (beyond 10^308), for instance after "
-                  "differentiating: use smaller constants and exponents")
+        return (N_("this formula holds numbers too large for floating point (beyond 10^308), "
+                   "for instance after differentiating: use smaller constants and exponents"), {})
     except Exception as exc:  # a SymPy function without a NumPy printer (CodeError …): say so
-        return _refusal(N_("this formula could not be compiled to NumPy ({error})"),
-                        error=f"{type(exc).__name__}: {exc}")
+        return (N_("this formula could not be compiled to NumPy ({error})"),
+                {"error": f"{type(exc).__name__}: {exc}"})
 
     not_real = any(e.has(sp.I) for e in [expr, *grad, *hess])
     psd = False

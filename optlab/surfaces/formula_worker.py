@@ -49,7 +49,9 @@ from typing import Any
 
 from ..i18n import domain
 
-_, N_, ngettext = domain("optlab")  # only N_ here: a worker translates nothing
+# Reasons travel as msgids of the shared catalog (plus str.format fields in "fields"): the worker has
+# no student's language; optlab.surfaces.formula translates them where it raises FormulaError.
+_, N_, ngettext = domain("optlab")
 
 # ---------------------------------------------------------------------------------------------
 # Limits (seconds, bytes)
@@ -68,15 +70,13 @@ MAX_JOBS_PER_WORKER = 500   # then the worker is replaced: SymPy's caches never 
 MEMORY_HEADROOM = 1 << 30   # address space a worker may add to what it has after start-up
 WORKERS = max(1, min(2, (os.cpu_count() or 2) - 1))
 
-# Reasons are English msgids of the shared catalog: a worker has no student language, the parent
-# (optlab.surfaces.formula) translates them ("template" and "fields" where a number is in the text).
-TIME_TEMPLATE = N_("this formula takes too long to differentiate (more than {seconds:g} s of computing): shorten "
-                   "it or use fewer nested functions, products and powers")
-TIME_MESSAGE = TIME_TEMPLATE.format(seconds=CPU_LIMIT)
+TIME_MESSAGE = N_("this formula takes too long to differentiate (more than {seconds} s of "
+                  "computing): shorten it or use fewer nested functions, products and powers")
+TIME_FIELDS = {"seconds": f"{CPU_LIMIT:g}"}
 BUSY_MESSAGE = N_("the server is too busy to differentiate this formula right now "
-                "(other formulas are being computed): try again in a moment")
+                  "(other formulas are being computed): try again in a moment")
 MEMORY_MESSAGE = N_("SymPy stopped while differentiating this formula (it needs too much memory): "
-                  "shorten it or use fewer nested functions, products and powers")
+                    "shorten it or use fewer nested functions, products and powers")
 
 
 class WorkerBusy(Exception):
@@ -147,10 +147,8 @@ def _answer(job: Any) -> dict:
     t0 = time.process_time()
     try:
         out = _sympy_stage(job["program"])
-        if isinstance(out, str):
-            reply = {"ok": False, "reason": str(out)}
-            if getattr(out, "template", None):  # a refusal with numbers in it (formula_sympy.Reason)
-                reply.update(template=out.template, fields=out.fields)
+        if isinstance(out, tuple):  # a refusal: (msgid, fields)
+            reply = {"ok": False, "reason": out[0], "fields": out[1]}
         else:
             reply = {"ok": True, **out}
     except MemoryError:
@@ -158,8 +156,7 @@ def _answer(job: Any) -> dict:
     except RecursionError:
         reply = {"ok": False, "reason": N_("this formula is nested too deeply for SymPy")}
     except Exception as exc:  # noqa: BLE001 - a SymPy failure on a checked formula: say so, go on
-        template = N_("SymPy could not differentiate this formula ({error})")
-        reply = {"ok": False, "reason": template.format(error=type(exc).__name__), "template": template,
+        reply = {"ok": False, "reason": N_("SymPy could not differentiate this formula ({error})"),
                  "fields": {"error": type(exc).__name__}}
     reply["cpu"] = time.process_time() - t0
     return reply
@@ -495,7 +492,7 @@ class Pool:
     def run(self, job: dict, cpu_limit: float | None = None, wall_limit: float | None = None) -> dict:
         """The worker's reply to ``job`` (a dict with ``ok`` and, if not ok, ``reason``).
 
-        A job over its CPU limit gets ``{"ok": False, "reason": TIME_MESSAGE, "limit": "cpu"}``; a
+        A job over its CPU limit gets ``{"ok": False, "reason": TIME_MESSAGE, "fields": TIME_FIELDS, "limit": "cpu"}``; a
         worker that dies gets :data:`MEMORY_MESSAGE`; no free worker within :data:`QUEUE_LIMIT`, or
         a worker starved past ``wall_limit``, raises :class:`WorkerBusy`.  Identical jobs running
         at the same time are computed once: the later callers wait for the first one's reply."""
@@ -533,15 +530,14 @@ class Pool:
             try:
                 w = self._take(time.monotonic() + QUEUE_LIMIT)
             except OSError as exc:
-                raise WorkerBusy(f"the formula worker could not be started ({exc})") from None
+                raise WorkerBusy(BUSY_MESSAGE) from None
             try:
                 reply = w.ask(job, cpu_limit, wall_limit)
             except _Over as over:
                 self._retire(w)
                 if over.kind == "cpu":
                     self.stats["killed_cpu"] += 1
-                    return {"ok": False, "reason": TIME_MESSAGE, "template": TIME_TEMPLATE,
-                            "fields": {"seconds": CPU_LIMIT}, "limit": "cpu", "cpu": over.cpu,
+                    return {"ok": False, "reason": TIME_MESSAGE, "fields": TIME_FIELDS, "limit": "cpu", "cpu": over.cpu,
                             "wall": over.wall}
                 self.stats["killed_wall"] += 1
                 self.stats["busy"] += 1
