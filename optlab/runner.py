@@ -243,7 +243,8 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
     if metered is not None:
         T, work = res["budget_steps"], res["work"]
     if T < requested:
-        cut = Cut("steps", requested, T, label=f"{B} {opt.info.title} runner{'s' if B != 1 else ''}",
+        cut = Cut("steps", requested, T, label=ngettext("{n} {name} runner", "{n} {name} runners", B).format(
+                      n=B, name=_(opt.info.title)),
                   unit="step", detail={"runs": B, "optimizer": opt.name})
     tr = _trajectory(res, opt, surface, batched, record, batch_size)
     tr.cut, tr.work = cut, work
