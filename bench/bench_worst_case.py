@@ -93,6 +93,12 @@ CASES: list[Case] = [
          query={"sec": "bfgs", "s": "goldstein_price", "x0": "1", "y0": "1.6"}),
     Case(NEWTON, "2-D: LM δ = 0.01 with line search on Beale from (−4, 4), 200 steps", "worst",
          query={"sec": "2d", "s": "beale", "x0": "-4", "y0": "4", "m2": "lm", "d2": "0.01", "n": "200"}),
+    Case(NEWTON, "the comparison on the typed formula + 100·x (no minimum: every search to its work limit)", "worst",
+         query={"sec": "cost", "s": "custom", "f": NEWTON_FORMULA + "+100*x", "x0": "0.3", "y0": "0.2"}),
+    Case(NEWTON, "BFGS section on |x| + |y| (line searches keep failing: stopped by the work limit)", "worst",
+         query={"sec": "bfgs", "s": "custom", "f": "abs(x)+abs(y)", "x0": "1.3", "y0": "0.7"}),
+    Case(NEWTON, "teacher mode, the comparison section (every answer computed up front)", "worst",
+         query={"sec": "cost", "teacher": "1", "s": "rosenbrock", "x0": "-1.5", "y0": "2"}),
     # --- adaptive methods -------------------------------------------------------------------
     Case(ADAPTIVE, "open", "typical"),
     Case(ADAPTIVE, "State at a step: 2000 steps", "typical",

@@ -239,6 +239,11 @@ def bfgs_view(spec: tuple, start: tuple, hide: bool):
     surface = ui.get_surface(spec)
     tr = view.run_bfgs(spec, start)
     est, true, err = view.bfgs_estimates(spec, start)
+    end = model.ending(surface, tr)
+    if not hide:
+        ui.divergence_warnings([view.labelled(tr, "BFGS")])
+        if end.status == "cut":  # the work limit: say where the iterations stop, and why
+            st.markdown(view.summary_caption(end, "BFGS"))
     k = view.step_control(view.KB, len(err) - 1, disabled=hide)
     if hide:
         k = 0

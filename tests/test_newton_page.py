@@ -414,6 +414,23 @@ def test_every_verdict_flips_when_the_run_changes(q, changed, before, after):
     assert question.outcome({**values, **changed}) == after
 
 
+def test_the_gd_verdict_reads_the_comparison_the_page_draws(monkeypatch):
+    """Q_GD's outcome comes from the race the cost section draws (the same gradient-descent search,
+    with what is left of the rerun's budget), never from a second search with another budget."""
+    values = nw.PAGE.read({k: nw.state._as_text(nw.PAGE.by_url[k], v) for k, v in nw.Q_GD.state.items()}).values
+    entries, gd = nw.race(nw.surface_spec(nw.surface_of(values)), nw.start_of(values))
+    assert nw.outcome_gd_steps(values) == 2 and entries[3].ending.at == gd.best_steps
+    calls = []
+
+    def fake_race(spec, x0):
+        calls.append((spec, x0))
+        return entries, qm.GDReference(gd.lrs, gd.converged_at, gd.diverged_at, gd.final_loss, gd.best_lr, 42,
+                                       gd.steps, gd.tol, gd.best_x)
+
+    monkeypatch.setattr(nw, "race", fake_race)
+    assert nw.outcome_gd_steps(values) == 0 and calls == [(nw.surface_spec(nw.surface_of(values)), (-2.5, 1.5))]
+
+
 def test_the_x4_factor_question_reads_two_thirds():
     values = nw.PAGE.read({k: nw.state._as_text(nw.PAGE.by_url[k], v) for k, v in nw.Q_X4_FACTOR.state.items()}).values
     assert nw.Q_X4_FACTOR.outcome(values) == pytest.approx(2 / 3, abs=1e-9)
@@ -509,8 +526,10 @@ def test_the_comparison_stays_within_one_rerun_and_says_what_it_cut(spec, x0):
     for e in entries:
         if e.trajectory is not None:
             assert e.trajectory.work["budget"] == RERUN * nw.RACE_SHARE * factor
-    # gradient descent's search gets what is left of the rerun: never more than one rerun in all
-    assert nw.budget_for(spec, 1.0, newton_bfgs / factor).evals + newton_bfgs <= RERUN * factor + 1e-6
+    # gradient descent's search gets what is left of the comparison's share: never more than that in all
+    assert nw.RACE_TOTAL <= 0.75
+    assert nw.budget_for(spec, nw.RACE_TOTAL, newton_bfgs / factor).evals + newton_bfgs <= \
+        RERUN * nw.RACE_TOTAL * factor + 1e-6
     text, _warn = nw.race_text(entries, gd)
     g = entries[3]
     if spec[0] == "rosenbrock":
@@ -528,6 +547,19 @@ def test_a_cut_2d_run_is_said():
     t = nw.summary_caption(end, "N")
     assert t.startswith("N was stopped after 57 steps: more work than this page computes in one go.")
     assert "saddle" not in t                                      # not a stationary point: no kind claimed
+
+
+def test_the_bfgs_section_says_a_cut_and_names_a_divergence():
+    # |x| + |y|: no gradient ever reaches the tolerance, the line search keeps failing, the work limit stops it
+    at = open_section("bfgs", s="custom", f="abs(x)+abs(y)", x0=1.3, y0=0.7)
+    t = texts(at)
+    assert "BFGS was stopped after " in t and "more work than this page computes in one go" in t
+    last = int([s for s in at.slider if s.key == "nw3_k"][0].max)
+    assert last < nw.BFGS_STEPS and f"stopped after {last + 1:,} steps" in t   # the iterates end at the cut
+    # a slope with no minimum: BFGS leaves the region, and the shared box names it
+    at = open_section("bfgs", s="custom", f="100*x + sin(y)", x0=1.3, y0=0.7)
+    assert any(w.value.startswith("**BFGS diverged at step") for w in at.warning), texts(at)
+    assert "was stopped after" not in texts(at)
 
 
 def test_the_explanations_are_true_for_their_setups():
