@@ -31,11 +31,13 @@ ui.page_header(
 lessons.open(view.CHAPTER, step_card_in_page=True)
 view.keep_values()
 PRESENT = state.presenting()
-c_sec, c_link = st.columns([4, 1.4], vertical_alignment="bottom")
-with c_sec:
+if PRESENT:
     section = state.section(view.SECTION)
-with c_link:
-    if not PRESENT:
+else:  # the four section names need ~415 px of the 564 px a 1024-px window leaves beside the sidebar
+    c_sec, c_link = st.columns([4.4, 1.2], vertical_alignment="bottom")
+    with c_sec:
+        section = state.section(view.SECTION)
+    with c_link:
         state.copy_link()
 
 

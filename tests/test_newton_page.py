@@ -562,6 +562,22 @@ def test_the_bfgs_section_says_a_cut_and_names_a_divergence():
     assert "was stopped after" not in texts(at)
 
 
+def test_line_search_tries_above_the_window_are_drawn_inside_it(plotly_array):
+    from optlab.figures import newton as fig
+
+    h = surfaces.get("himmelblau")
+    tr = qm.run_method(h, "newton", qm.newton_variant("damped"), (0.0, 0.0), 5, 1e-8)
+    trace = qm.line_search_trace(h, tr.xs[0], tr.states["direction"][0], 1.0, 1e-4, 0.5, 30)
+    d = fig.line_search(trace).to_dict()
+    lo, hi = d["layout"]["yaxis"]["range"]
+    rejected = next(t for t in d["data"] if t.get("name") == "rejected try")
+    ys = plotly_array(rejected["y"]).astype(float)
+    vals = np.asarray(trace.values, float)[np.arange(len(trace.steps)) != trace.accepted]
+    assert (vals > hi).any()                                     # this run has tries far above the window
+    assert np.all((lo <= ys) & (ys < hi))                        # every marker inside the frame, none cut
+    assert [s == "triangle-up" for s in rejected["marker"]["symbol"]] == list(vals > hi)
+
+
 def test_the_explanations_are_true_for_their_setups():
     """"What to look for" is shown after Commit, at the question's setup: each claim it makes there."""
     h = surfaces.get("himmelblau")

@@ -389,7 +389,12 @@ def line_search(trace: qm.LineSearchTrace, *, height: int = 330, title: str | No
                    line=dict(color=ACCEPTED, width=2, dash="dash"), hoverinfo="skip")]
     acc = np.arange(len(trace.steps)) == trace.accepted
     vals = np.asarray(trace.values, float)
-    shown = np.where(np.isfinite(vals), np.clip(vals, ylo, yhi), yhi)
+    # a try far above the window (or not finite) is drawn as ▲ just inside its top edge, its number
+    # below it: half a marker cut by the frame read as a glitch (its value is in the hover)
+    above = ~np.isfinite(vals) | (vals > yhi)
+    shown = np.where(above, yhi - 0.05 * (yhi - ylo), np.clip(np.nan_to_num(vals, nan=yhi), ylo, yhi))
+    symbols = np.where(above, "triangle-up", "")
+    where = np.where(above, "bottom center", "top center")
     text = [str(j + 1) for j in range(len(trace.steps))]
     hover = [_("try {j}: s = {s}<br>f = {f}<br>bound = {b}<br>{verdict}").format(
         j=j + 1, s=f"{st:.4g}", f=_fmt(v), b=f"{b:.5g}", verdict=_("accepted") if a else _("rejected"))
@@ -398,8 +403,9 @@ def line_search(trace: qm.LineSearchTrace, *, height: int = 330, title: str | No
         if mask.any():
             traces.append(dict(type="scatter", x=_f32(trace.steps[mask]), y=np.asarray(shown[mask], float),
                                mode="markers+text", name=name, text=[t for t, m in zip(text, mask) if m],
-                               textposition="top center", textfont=dict(color=col, size=12),
-                               marker=dict(symbol=sym, size=12, color=col, line=dict(color="white", width=1)),
+                               textposition=[str(w) for w in where[mask]], textfont=dict(color=col, size=12),
+                               marker=dict(symbol=[str(y) or sym for y in symbols[mask]], size=12, color=col,
+                                           line=dict(color="white", width=1)),
                                hovertext=[h for h, m in zip(hover, mask) if m], hoverinfo="text"))
     layout = core.base_layout(title, height, hovermode="closest")
     core._merge(layout, dict(xaxis=dict(title=dict(text=_("step length s")), range=[0, float(s[-1])]),
