@@ -31,13 +31,13 @@ ui.page_header(
 lessons.open(view.CHAPTER, step_card_in_page=True)
 view.keep_values()
 PRESENT = state.presenting()
-if PRESENT:
-    section = state.section(view.SECTION)
-else:  # the four section names need ~415 px of the 564 px a 1024-px window leaves beside the sidebar
-    c_sec, c_link = st.columns([4.4, 1.2], vertical_alignment="bottom")
-    with c_sec:
-        section = state.section(view.SECTION)
-    with c_link:
+section = state.section(view.SECTION)  # the full width: the four names need ~415 of 564 px at 1024 px
+
+
+def copy_link():
+    """"Copy link" at the top of a section's controls (beside the Section control it cut the names
+    or its own label at 1024 px, in one language or the other)."""
+    if not PRESENT:
         state.copy_link()
 
 
@@ -71,6 +71,7 @@ def step_1d(name: str, x0: float, items: tuple, label: str, hide: bool):
 def one_dimension():
     c_ctl, c_fig = state.chart_first_columns((1, 2.2), present=(1, 1.5), gap="medium")
     with c_ctl:
+        copy_link()
         lessons.step_card()
         fun, x0 = view.function_controls()
         st.caption(fun.description)
@@ -144,6 +145,7 @@ def step_2d(spec: tuple, start: tuple, items: tuple, steps: int, label: str, hid
 def two_dimensions():
     c_ctl, c_fig = state.chart_first_columns((1, 2.2), present=(1, 1.5), gap="medium")
     with c_ctl:
+        copy_link()
         lessons.step_card()
         prob = view.surface_controls()
         variant, hyper = view.variant_controls(view.M2, view.MU2, view.DON2, view.D2, view.LS2)
@@ -184,6 +186,7 @@ def cost():
     hide = lessons.hidden()
     c_ctl, c_fig = state.chart_first_columns((1, 2.3), present=(1, 1.5), gap="medium")
     with c_ctl:
+        copy_link()
         lessons.step_card()
         prob = view.surface_controls()
     entries = None
@@ -267,6 +270,7 @@ def bfgs_view(spec: tuple, start: tuple, hide: bool):
 def bfgs():
     c_ctl, c_fig = state.chart_first_columns((1, 2.3), present=(1, 1.5), gap="medium")
     with c_ctl:
+        copy_link()
         lessons.step_card()
         prob = view.surface_controls()
     with c_fig:

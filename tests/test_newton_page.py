@@ -156,6 +156,7 @@ def test_bars_and_race_text_for_every_ending():
     gd = qm.GDReference(GD.lrs, None, None, None, 0.0158, -1, 20_000, 1e-8)
     text, warn = nw.race_text(entries, gd)
     assert "Fewest iterations to a minimum: **BFGS** (80 steps)." in text
+    assert [r[4] for r in nw.bar_rows(entries)][:2] == ["4 (a maximum)", "6 (a saddle point)"]  # the bar says it too
     assert "none of 61 learning rates from 10⁻⁵ to 10 reached ‖∇f‖ ≤ 10⁻⁸ within 20,000 steps" in text
     assert "fewer iterations than gradient descent" not in text   # gradient descent did not get there
     assert warn == ("Fast is not the same as right: Newton (pure), Newton (damped) stopped at a maximum / a saddle "
@@ -187,7 +188,8 @@ def test_race_text_on_real_runs(name, x0):
     for e, row in zip(entries, nw.bar_rows(entries)):
         assert row[3] == e.ending.reached
         if e.ending.status == "converged":
-            assert row[4] == f"{e.ending.at:,}" and row[2] == max(e.ending.at, 1)
+            kind = {"saddle": " (a saddle point)", "maximum": " (a maximum)"}.get(e.ending.kind, "")
+            assert row[4] == f"{e.ending.at:,}{kind}" and row[2] == max(e.ending.at, 1)
 
 
 def test_summary_captions_name_how_the_run_ended():
@@ -230,6 +232,10 @@ def test_each_section_renders_its_charts(sec):
     for key in CHARTS[sec]:
         assert chart(at, key)["data"], key
     assert not at.error
+    # "Copy link" in every section, holding this section's address
+    link = at.get("popover")[0].children[0].value
+    assert len(at.get("popover")) == 1 and link.startswith("/Newton_method?")
+    assert (f"sec={sec}" in link) == (sec != "1d")                # the default section is left out
 
 
 def test_one_pass_over_the_widgets_of_every_section():
