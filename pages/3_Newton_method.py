@@ -247,16 +247,18 @@ def bfgs_view(spec: tuple, start: tuple, hide: bool):
     end = model.ending(surface, tr)
     if not hide:
         ui.divergence_warnings([view.labelled(tr, "BFGS")])
-        if end.status == "cut":  # the work limit: say where the iterations stop, and why
+        if end.status == "cut" and not PRESENT:  # the work limit: where the iterations stop, and why (presenter
+            # mode says it beside the chart)
             st.markdown(view.summary_caption(end, "BFGS"))
     k = view.step_control(view.KB, len(err) - 1, disabled=hide)
     if hide:
         k = 0
     ui.show_figure(fig.bfgs_hessian(surface, tr.xs, k, true[k], est[k], height=state.chart_height(520, 420)),
                    key="nw3_bfgs")
-    c_est, c_true = st.columns(2, gap="small")
-    c_est.latex(rf"B_{{{k}}} = {model.tex_matrix(est[k])}")
-    c_true.latex(rf"\nabla^2 f(x_{{{k}}}) = {model.tex_matrix(true[k])}")
+    # one formula, the two matrices one above the other: side by side in two columns the second was cut
+    # at 1024 px
+    st.latex(rf"\begin{{aligned}} B_{{{k}}} &= {model.tex_matrix(est[k])} \\[2pt] "
+             rf"\nabla^2 f(x_{{{k}}}) &= {model.tex_matrix(true[k])} \end{{aligned}}")
     text, shape = view.bfgs_caption(est, true, err, k)
     if hide:
         locked(_("The estimate's error"))
@@ -280,15 +282,19 @@ def bfgs():
             view.step_control(view.KB, 0, disabled=True)
         else:
             bfgs_view(prob.spec, prob.start, lessons.hidden())
-    if not PRESENT:
-        with c_ctl:
-            st.markdown(_("BFGS never computes a Hessian. After each step it compares how the gradient changed (y) "
-                          "with how far it moved (s) and corrects its estimate so that B·s = y. Cost per iteration: "
-                          "matrix–vector products (n²), no n³ solve. Step through and watch the estimate (dashed) "
-                          "learn the shape of the true curvature (solid)."))
-            lessons.ask(view.Q_BFGS)
-        with st.expander(_("BFGS's update rule, as the engine runs it"), expanded=False):
-            ui.show_update_rule("bfgs")
+    if PRESENT:
+        if prob.surface is not None and not lessons.hidden():  # the key numbers beside the chart
+            with c_ctl:
+                st.markdown(view.bfgs_key_numbers(prob.spec, prob.start))
+        return
+    with c_ctl:
+        st.markdown(_("BFGS never computes a Hessian. After each step it compares how the gradient changed (y) "
+                      "with how far it moved (s) and corrects its estimate so that B·s = y. Cost per iteration: "
+                      "matrix–vector products (n²), no n³ solve. Step through and watch the estimate (dashed) "
+                      "learn the shape of the true curvature (solid)."))
+        lessons.ask(view.Q_BFGS)
+    with st.expander(_("BFGS's update rule, as the engine runs it"), expanded=False):
+        ui.show_update_rule("bfgs")
 
 
 {view.S1D: one_dimension, view.S2D: two_dimensions, view.SCOST: cost, view.SBFGS: bfgs}[section]()

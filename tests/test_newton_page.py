@@ -460,6 +460,11 @@ def test_presenter_mode_shows_the_chart_without_the_cards(sec):
     no_exception(at)
     assert chart(at, CHARTS[sec][0])["data"]
     assert not [b for b in at.button if b.key and b.key.startswith("optlab_setup_")]
+    assert not at.get("popover")                                  # no Copy link on a projector
+    if sec == "bfgs":  # the run's key numbers, beside the chart: where it ended, when the estimate matched
+        t = texts(at)
+        assert "BFGS reached ‖∇f‖ ≤ 10⁻⁸ in " in t
+        assert t.count("Within this run the estimate never came within 10⁻⁶ of the true Hessian") == 2  # + under it
 
 
 # ----------------------------------------------------------------------------------------------

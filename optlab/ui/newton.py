@@ -841,12 +841,7 @@ def bfgs_caption(est, true, err, k: int) -> tuple[str, str]:
     text = _("Relative error ‖B{k} − ∇²f(x{k})‖ / ‖∇²f(x{k})‖ = **{e}**.").format(k=sub(r.k), e=num(r.error, 3))
     if r.k == 0 and r.identity:
         text += SEP() + _("B₀ is the identity: BFGS's first step is a gradient step (with a line search).")
-    if r.learned_at >= 0:
-        text += SEP() + _("At iteration {k} the estimate first matched the true Hessian to within 10⁻⁶.").format(
-            k=r.learned_at)
-    else:
-        text += SEP() + _("Within this run the estimate never came within 10⁻⁶ of the true Hessian: it only has to be "
-                        "right along the directions the run moves in.")
+    text += SEP() + learned_sentence(r)
     if r.estimate_pd is None:
         shape = _("The estimate is not finite here.")
     elif r.estimate_pd and r.true_kind == "minimum":
@@ -868,6 +863,22 @@ def bfgs_caption(est, true, err, k: int) -> tuple[str, str]:
         shape = _("Here BFGS's estimate is not positive definite (round-off): the engine restarts it from the "
                   "identity when its direction stops going downhill.")
     return text, shape
+
+
+def learned_sentence(r: model.BFGSReading) -> str:
+    if r.learned_at >= 0:
+        return _("At iteration {k} the estimate first matched the true Hessian to within 10⁻⁶.").format(
+            k=r.learned_at)
+    return _("Within this run the estimate never came within 10⁻⁶ of the true Hessian: it only has to be right "
+             "along the directions the run moves in.")
+
+
+def bfgs_key_numbers(spec: tuple, x0: tuple) -> str:
+    """What a whole BFGS run says (presenter mode, beside its chart): where it ended and when its
+    estimate first matched the Hessian (from :func:`model.ending` and :func:`model.read_bfgs`)."""
+    est, true, err = bfgs_estimates(spec, x0)
+    end = model.ending(get_surface(spec), run_bfgs(spec, x0))
+    return summary_caption(end, "BFGS") + SEP() + learned_sentence(model.read_bfgs(est, true, err, 0))
 
 
 # ----------------------------------------------------------------------------------------------
