@@ -132,14 +132,18 @@ with st.sidebar:
     st.header("Optimizers")
     racers = st.session_state[f"{P}_racers"]
     settings = []
+    drawn: list[str] = []          # the racers the chart draws so far: the card's dot matches its colour
     for r in racers:
         info = optimizers.info(r["name"])
-        color = figures.optimizer_color(r["name"])
         with st.container(border=True):
-            st.markdown(f"<span style='color:{color};font-size:1.3em'>●</span> **{info.title}**",
-                        unsafe_allow_html=True)
+            dot = st.empty()
             hyper = ui.optimizer_controls(r["name"], f"{P}_r{r['id']}")
             err = ui.hyper_error(r["name"], hyper)
+            color = figures.style.optimizer_color(r["name"], figures.style.assign_variants(drawn + [r["name"]])[-1])
+            dot.markdown(f"<span style='color:{color};font-size:1.3em'>●</span> **{info.title}**",
+                         unsafe_allow_html=True)
+            if not err:
+                drawn.append(r["name"])
             if err:
                 st.error(err)
             st.button("Remove", key=f"{P}_rm{r['id']}", on_click=remove_racer, args=(r["id"],), type="tertiary",
