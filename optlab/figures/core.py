@@ -525,7 +525,7 @@ def _path_traces(run: RunPath, box, *, legend: bool = True) -> list[dict]:
         tr = dict(
             type="scatter", x=_f32(D[:, 0]), y=_f32(D[:, 1]), mode="markers+text" if B == 1 else "markers",
             name=f"{run.label} diverged", legendgroup=group, showlegend=False, hovertext=div_txt,
-            textposition="top center", textfont=dict(color=run.color, size=13), unselected=keep,
+            textposition="top center", textfont=dict(color=style.INK, size=13), unselected=keep,
             marker=dict(symbol="circle-x-open", size=18, color=run.color, line=dict(color=run.color, width=2.5)),
             hovertemplate="%{hovertext}<extra></extra>")
         if B == 1:

@@ -72,7 +72,7 @@ def variants_curves(runs: Sequence[tuple[str, Any, int, str]], n_samples: int, f
                 fig.add_trace(go.Scatter(x=[x[k]], y=[g[k]], mode="markers+text", text=["diverged"],
                                          textposition="top center", showlegend=False, legendgroup=label,
                                          marker=dict(symbol="x", size=12, color=color), meta=meta,
-                                         textfont=dict(color=color),
+                                         textfont=dict(color=style.INK),
                                          hovertemplate=f"{label} diverged at step {tr.diverged_at}<extra></extra>"),
                               row=1, col=col)
     core.apply_layout(fig, title, height, hovermode="closest")
@@ -131,7 +131,7 @@ def lr_curve(runs: Sequence[tuple[str, Any, str]], f_star: float, *, height: int
             k = int(fin[-1])
             fig.add_trace(go.Scatter(x=[k], y=[g[k]], mode="markers+text", text=[f"diverged at step {tr.diverged_at}"],
                                      textposition="top left", showlegend=False, meta=meta,
-                                     textfont=dict(color=color), marker=dict(symbol="x", size=14, color=color)))
+                                     textfont=dict(color=style.INK), marker=dict(symbol="x", size=14, color=color)))
     core.apply_layout(fig, title, height, hovermode="x unified")
     fig.update_xaxes(title_text="step")
     fig.update_yaxes(type="log", exponentformat="power", title_text="f − f* (log scale)")

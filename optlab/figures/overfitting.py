@@ -544,7 +544,7 @@ def training_curves(runs: Sequence[tuple], *, title: str | None = None, height: 
             if fin.size:
                 k = int(fin[-1])
                 traces.append(dict(type="scatter", x=[float(k)], y=[float(max(r.loss[k], floor))], mode="markers+text",
-                                   text=["diverged"], textposition="top center", textfont=dict(color=color),
+                                   text=["diverged"], textposition="top center", textfont=dict(color=style.INK),
                                    showlegend=False, legendgroup=label, xaxis="x", yaxis="y", meta=meta,
                                    marker=dict(symbol="x", size=14, color=color),
                                    hovertemplate=f"{label}: diverged at step {r.diverged_at}<extra></extra>"))
