@@ -326,6 +326,11 @@ def _rows_evaluator(surface, P, F, G, ws):
 
 
 _NONFINITE = "the loss became infinite or undefined (NaN)"
+# where a run leaves the region it is followed in (|xᵢ| ≤ bound, 100× the window by default): said
+# without the bound's number, which means nothing to a reader ("|x| ≤ 38033.4")
+_FAR = "the position ran far outside the window"
+_UNDEFINED_START = "the surface is undefined at the start"
+_FAR_START = "the start lies far outside the window"
 
 
 def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
@@ -335,7 +340,7 @@ def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
     steps: nothing of it is reported after it diverged, so where it waits does not matter.
     Same results as :func:`_run_block`, bit for bit, written into ``out``'s arrays (this block's
     slices of the batch's results); ``reason`` is None when no run diverged.  None when the start
-    is already undefined somewhere (the general loop reports that)."""
+    is already undefined or out of bounds somewhere (the general loop reports that)."""
     B, D = X.shape
     if B == 1 and batch_size_of(opt.hyper) is None:
         # NumPy copies its operands before an in-place ufunc on one-element arrays (~0.3 µs per
@@ -376,6 +381,8 @@ def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
         if not (-inf < addr(F) < inf and -inf < addr(Gf) < inf) and not (
                 np.isfinite(F).all() and np.isfinite(G).all()):
             return None
+        if not (maxr(Pf) <= bound and minr(Pf) >= -bound):
+            return None
         best, diverged_at, reached_at = out["best"], out["diverged_at"], out["reached_at"]
         np.copyto(best, F)
         diverged_at.fill(-1)
@@ -403,7 +410,7 @@ def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
                 if reason is None:
                     reason = np.full(B, "", dtype=object)
                 reason[bad & ~fin] = _NONFINITE
-                reason[bad & fin & ~inside] = f"the position left the region |x| ≤ {bound:g}"
+                reason[bad & fin & ~inside] = _FAR
                 if alive is None:
                     alive = np.ones(B, dtype=bool)
                 alive &= ~bad
@@ -489,8 +496,11 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
         stopped_at, stop_reason = np.full(B, -1), np.full(B, "", dtype=object)
         best = f.copy()
         bad0 = ~np.isfinite(f) | ~np.isfinite(g).all(axis=1)
-        if np.any(bad0):
-            diverged_at[bad0], reason[bad0], active[bad0] = 0, "the surface is undefined at the start", False
+        far0 = ~(np.abs(x) <= bound).all(axis=1) & ~bad0
+        if np.any(bad0) or np.any(far0):
+            diverged_at[bad0], reason[bad0], active[bad0] = 0, _UNDEFINED_START, False
+            diverged_at[far0], reason[far0], active[far0] = 0, _FAR_START, False
+            bad0 = bad0 | far0
             f[bad0], g[bad0] = np.nan, 0.0
         if tol is not None:
             c0 = active & (gn <= tol)
@@ -538,7 +548,7 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
                 if np.any(bad):
                     diverged_at[bad] = k
                     reason[bad & nonfinite] = "the loss became infinite or undefined (NaN)"
-                    reason[bad & far] = f"the position left the region |x| ≤ {bound:g}"
+                    reason[bad & far] = _FAR
                     active[bad] = False
                     n_dead = int(B - active.sum())
                     x_new[bad] = x[bad]  # dead runs stay finite inside; they are recorded as NaN
