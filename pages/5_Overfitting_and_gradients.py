@@ -429,9 +429,10 @@ def section_learning_rate() -> None:
     div = search.smallest_diverged_lr
     if div is not None and res.best_index >= 0:
         i_div = list(res.lrs).index(div)
-        st.warning(f"**{title} diverged** for {search.n_diverged} of the {len(res.lrs)} learning rates, from "
-                   f"lr = {fmt(div)} up (at that rate from step {search.divergence_step(i_div)} on): those runs "
-                   f"were stopped and are marked ✕; the other rates are still drawn.", icon="💥")
+        ui.divergence_box([ui.Divergence(title, search.divergence_step(i_div),
+                                         f"for {search.n_diverged} of the {len(res.lrs)} learning rates, from "
+                                         f"lr = {fmt(div)} up (this step is lr = {fmt(div)}'s)")],
+                          note="Those runs were stopped and are marked ✕; the other rates are still drawn.")
     if res.best_index < 0:
         st.warning(f"**Every learning rate diverged** with {title}: lower the range.", icon="💥")
     else:
@@ -563,8 +564,8 @@ def show_lab_result(r: model.LabResult, wanted: model.LabSettings, current: bool
                 f"steps you asked for.", icon="⏱️")
     opt_title = optimizers.info(s.optimizer).title
     if r.diverged:
-        st.warning(f"**{opt_title} (lr = {s.lr:g}) diverged at step {r.diverged_at}**: {r.message}. The charts are "
-                   f"drawn up to the last finite step.", icon="💥")
+        ui.divergence_box([ui.Divergence(f"{opt_title} (lr = {s.lr:g})", r.diverged_at, r.message)],
+                          note="The charts are drawn up to the last finite step.")
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("validation accuracy", f"{r.final_val_accuracy:.0%}", help="two balanced classes: 50 % is guessing")
     m2.metric("training loss (end)", fmt(r.final_train_loss), help="cross-entropy; log 2 ≈ 0.693 is guessing")
