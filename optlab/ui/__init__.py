@@ -34,7 +34,8 @@ except ImportError:  # optional: without it BLAS keeps its default thread count
 
 from .widgets import (Divergence, cached_run, cached_tune_lr, divergence_box, divergence_warnings, divergences,
                       experiment, get_surface, hyper_error,
-                      hyper_widget_keys, init_state, optimizer_controls, page_config, page_header, run_spec,
+                      hyper_widget_keys, init_state, number_column, optimizer_controls, page_config, page_header,
+                      run_spec,
                       selected_point, set_hyper_state, show_figure, show_surface_formula, show_update_rule,
                       surface_picker)
 
@@ -42,4 +43,4 @@ __all__ = ["page_config", "page_header", "show_figure", "selected_point", "init_
            "show_surface_formula", "get_surface", "optimizer_controls", "hyper_widget_keys", "set_hyper_state",
            "hyper_error", "show_update_rule", "divergence_warnings", "divergence_box", "divergences", "Divergence",
            "experiment", "cached_run", "cached_tune_lr",
-           "run_spec"]
+           "run_spec", "number_column"]

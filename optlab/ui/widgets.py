@@ -484,6 +484,15 @@ def divergence_warnings(trajectories: Iterable[Any], *, labels: Sequence[str] | 
 
 
 # ----------------------------------------------------------------------------------------------
+# Tables: numbers as text (optlab.format), right-aligned like numbers
+# ----------------------------------------------------------------------------------------------
+def number_column(label: str | None = None, *, help: str | None = None):
+    """``st.column_config`` for a column of numbers written by :mod:`optlab.format` (text, so that
+    an undefined value reads "—" and not "None"), aligned to the right like numbers."""
+    return st.column_config.TextColumn(label, help=help, alignment="right")
+
+
+# ----------------------------------------------------------------------------------------------
 # Guided experiments
 # ----------------------------------------------------------------------------------------------
 def _slug(text: str) -> str:
