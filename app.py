@@ -16,11 +16,13 @@ CHAPTERS = [
     ("pages/1_Loss_functions.py", "Loss functions", "🎯",
      "What a loss measures: squared, absolute, Huber, cross-entropy; their shapes, gradients and when to use which."),
     ("pages/2_Gradient_descent.py", "Gradient descent", "⛰️",
-     "Step downhill along −∇f: the learning rate, why too large diverges, momentum, and narrow valleys."),
+     "Step downhill along −∇f: batch, mini-batch and stochastic; the learning rate, why too large diverges, "
+     "and schedules."),
     ("pages/3_Newton_method.py", "Newton's method", "📐",
      "Use the curvature (the Hessian): one step on a quadratic, and what goes wrong at saddles and far away."),
     ("pages/4_Adaptive_methods.py", "Adaptive methods", "⚙️",
-     "AdaGrad, RMSProp, Adam and friends: a step size per coordinate, from running averages of the gradient."),
+     "Momentum and Nesterov in narrow valleys, then AdaGrad, RMSProp, Adam and friends: a step size per "
+     "coordinate, from running averages of the gradient."),
     ("pages/5_Overfitting_and_gradients.py", "Overfitting and gradients", "📈",
      "Real models: training vs validation loss, regularization, vanishing and exploding gradients, clipping."),
     ("pages/7_Optimizer_arena.py", "Optimizer arena", "🏁",
