@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from . import style
-from .core import base_layout, contour, vector_arrows, window_of
+from .core import base_layout, contour, legend_below, vector_arrows, window_of
 from ..theory import critical_momentum, polyak_optimum, stability_limit
 from ..optimizers import variants
 
@@ -195,9 +195,8 @@ def phase_diagram(res, lam_min: float, lam_max: float, *, current: tuple[float, 
     layout.update(xaxis=dict(log_axis(lrs, title="learning rate (log scale)"), showgrid=False),
                   yaxis=dict(title=dict(text="momentum β"), range=[b_lo - 0.01, b_hi + 0.01], showgrid=False),
                   plot_bgcolor="white",
-                  legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0, font=dict(size=12)),
                   margin=dict(l=10, r=10, t=30 if title is None else 60, b=10))
-    return _fig(traces, layout)
+    return legend_below(_fig(traces, layout))  # under the axis title, never on it
 
 
 # ----------------------------------------------------------------------------------------------

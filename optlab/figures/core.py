@@ -305,10 +305,61 @@ def apply_layout(fig: go.Figure, title: str | None = None, height: int | None = 
     return fig
 
 
-def legend_below(fig: go.Figure, rows: int = 1) -> go.Figure:
-    """Legend under the x-axis titles: above the plot it would cover the subplot titles."""
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2 - 0.02 * rows, xanchor="left", x=0.0),
-                      margin=dict(b=60 + 28 * rows))
+LEGEND_WRAP = 40        # characters per legend line: a half-width chart on a 1024 px projector
+LEGEND_LINE_PX = 21     # one legend line (14 px font)
+AXIS_BELOW_PX = 64      # x tick labels and the x-axis title under a plot
+
+
+def wrap_text(text: str, chars: int = LEGEND_WRAP) -> str:
+    """``text`` broken with ``<br>`` at spaces so that no line is longer than ``chars`` (a longer
+    word stays whole); text that already holds ``<br>`` is left alone."""
+    if len(text) <= chars or "<br>" in text:
+        return text
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > chars:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return "<br>".join(lines + [line])
+
+
+def wrap_legend(fig: go.Figure, chars: int = LEGEND_WRAP) -> go.Figure:
+    """Break long legend entries over several lines (Plotly cuts a legend at the figure's edge:
+    "optlab SGD: ŷ = 0.999999·x + 1.49e-0" at 1024 px)."""
+    for t in fig.data:
+        if isinstance(t.name, str):
+            t.name = wrap_text(t.name, chars)
+    return fig
+
+
+def legend_entries(fig: go.Figure) -> list[str]:
+    """Names the legend shows, one per entry (traces hidden from the legend left out)."""
+    return [t.name for t in fig.data if t.showlegend is not False and t.name and t.visible is not False]
+
+
+def legend_below(fig: go.Figure, rows: int | None = None, *, wrap: int | None = LEGEND_WRAP,
+                 grow: bool = True) -> go.Figure:
+    """The legend in one column at the bottom of the figure, under the x-axis titles, never on them.
+
+    Above the plot a legend covers subplot titles; just under the axes (paper coordinates) it runs
+    into the axis title when the chart is narrow (1024 px), and a horizontal legend wraps into an
+    unknown number of rows.  Here the legend is anchored to the figure's bottom edge (container
+    coordinates), one entry per line, long names wrapped at ``wrap`` characters, and the bottom
+    margin is the axis labels plus exactly the legend's lines; with ``grow`` the figure grows by
+    the legend's height so that the plot keeps its size.  ``rows``: at least this many lines.
+    """
+    if wrap:
+        wrap_legend(fig, wrap)
+    lines = sum(1 + name.count("<br>") for name in legend_entries(fig))
+    lines = max(lines, rows or 0, 1)
+    legend_px = lines * LEGEND_LINE_PX + 8
+    fig.update_layout(legend=dict(orientation="v", yref="container", yanchor="bottom", y=0.0, xanchor="left", x=0.0,
+                                  bgcolor="rgba(255,255,255,0)", tracegroupgap=0),
+                      margin=dict(b=AXIS_BELOW_PX + legend_px))
+    if grow and fig.layout.height:
+        fig.update_layout(height=int(fig.layout.height) + legend_px)
     return fig
 
 
