@@ -438,7 +438,11 @@ def chart_selection(fig: dict, rng: random.Random) -> list[dict]:
 # Running a page
 # ----------------------------------------------------------------------------------------------
 def open_page(page: str, timeout: float = RUN_TIMEOUT, query: dict | None = None):
+    from streamlit import config
     from streamlit.testing.v1 import AppTest
+
+    # the app's config hides exception details from students; the fuzzer must read them
+    config.set_option("client.showErrorDetails", "full")
 
     at = AppTest.from_file(str(APP_DIR / "app.py"), default_timeout=timeout)
     if query:

@@ -24,6 +24,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from . import style
+from ..i18n import domain
+
+_, N_, ngettext = domain("optlab")
 
 MAX_GRID = 150
 LOG_EPS = 1e-3          # log10(f − f_min + ε): ε sets how deep the log contours go near the minimum
@@ -278,7 +281,7 @@ def base_layout(title: str | None = None, height: int | None = None, **layout) -
         margin=dict(l=10, r=10, t=60 if title else 30, b=10),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0.0,
                     bgcolor="rgba(255,255,255,0.6)"),
-        hoverlabel=dict(font=dict(size=13)),
+        hoverlabel=dict(font=dict(size=13, family=style.FONT_FAMILY)),
     )
     if title is not None:
         out["title"] = dict(text=title, x=0.0, xanchor="left", font=dict(size=17))
@@ -460,13 +463,14 @@ def _critical_points(surface, window, show_minima, show_saddles) -> list[dict]:
         ng = min(1, len(M)) if ng is None else int(ng)
         glob, local = within(M[:ng]), within(M[ng:])
         many = len(local) > MANY_POINTS
-        add(glob, "global minimum" if len(local) else "minimum", style.MARKERS["minimum"], 17, style.MINIMUM_COLOR)
-        add(local, "local minimum", style.MARKERS["minimum"], 7 if many else 12, style.MINIMUM_COLOR,
+        add(glob, _("global minimum") if len(local) else _("minimum"), style.MARKERS["minimum"], 17,
+            style.MINIMUM_COLOR)
+        add(local, _("local minimum"), style.MARKERS["minimum"], 7 if many else 12, style.MINIMUM_COLOR,
             0.55 if many else 1.0)
     if show_saddles:
         S = within(getattr(surface, "saddles", np.zeros((0, 2))))
         if len(S) <= MANY_POINTS or show_saddles == "always":
-            add(S, "saddle point", style.MARKERS["saddle"], 11, style.SADDLE_COLOR, kind="saddle")
+            add(S, _("saddle point"), style.MARKERS["saddle"], 11, style.SADDLE_COLOR, kind="saddle")
     return out
 
 
@@ -521,16 +525,17 @@ def _path_traces(run: RunPath, box, *, legend: bool = True) -> list[dict]:
                 starts.append(pts[0])
         for p, ang, k in exits:
             exit_pts.append(_inside(p, box)); exit_ang.append(ang)
-            exit_txt.append(f"{run.label}: leaves the window at step {k}")
+            exit_txt.append(_("{label}: leaves the window at step {k}").format(label=run.label, k=k))
         dv = int(run.diverged_at[b])
         if dv >= 0:
             # the last finite point; if it is off the window, the border point where the path left
             fl = fin[-1]
             if not (xmin <= fl[0] <= xmax and ymin <= fl[1] <= ymax):
                 fl = exits[-1][0] if exits else np.clip(fl, [xmin, ymin], [xmax, ymax])
-            why = run.reasons[b] if b < len(run.reasons) and run.reasons[b] else "the run blew up"
+            why = _(run.reasons[b]) if b < len(run.reasons) and run.reasons[b] else _("the run blew up")
             div_pts.append(_inside(fl, box))
-            div_txt.append(f"{run.label}{f' (run {b})' if B > 1 else ''} diverged at step {dv}<br>{why}")
+            who = _("{label} (run {b})").format(label=run.label, b=b) if B > 1 else run.label
+            div_txt.append(_("{label} diverged at step {k}").format(label=who, k=dv) + f"<br>{why}")
         elif len(pts) and np.isfinite(pts[-1]).all():
             ends.append(pts[-1])
     group = run.label
@@ -545,28 +550,30 @@ def _path_traces(run: RunPath, box, *, legend: bool = True) -> list[dict]:
     traces = [dict(
         type="scatter", x=_f32(lx), y=_f32(ly), mode="lines", name=run.label, legendgroup=group,
         showlegend=legend, line=dict(color=run.color, width=width, dash=run.dash), customdata=st,
-        hovertemplate=f"{run.label}<br>step %{{customdata}}<br>(%{{x:.4f}}, %{{y:.4f}})<extra></extra>",
+        hovertemplate=f"{run.label}<br>" + _("step {k}").format(k="%{customdata}")
+                      + "<br>(%{x:.4f}, %{y:.4f})<extra></extra>",
         unselected=keep)]
     if starts:
         S = np.array(starts)
         traces.append(dict(
-            type="scatter", x=_f32(S[:, 0]), y=_f32(S[:, 1]), mode="markers", name=f"{run.label} start",
+            type="scatter", x=_f32(S[:, 0]), y=_f32(S[:, 1]), mode="markers", name=_("{label} start").format(label=run.label),
             legendgroup=group, showlegend=False, unselected=keep,
             marker=dict(symbol=style.MARKERS["start"], size=10 if B == 1 else 5, color=run.color,
                         line=dict(color="white", width=1.5)),
-            hovertemplate=f"{run.label}: start (%{{x:.3f}}, %{{y:.3f}})<extra></extra>"))
+            hovertemplate=_("{label}: start").format(label=run.label) + " (%{x:.3f}, %{y:.3f})<extra></extra>"))
     if ends:
         E = np.array(ends)
         traces.append(dict(
-            type="scatter", x=_f32(E[:, 0]), y=_f32(E[:, 1]), mode="markers", name=f"{run.label} end",
+            type="scatter", x=_f32(E[:, 0]), y=_f32(E[:, 1]), mode="markers", name=_("{label} end").format(label=run.label),
             legendgroup=group, showlegend=False, unselected=keep,
             marker=dict(symbol=style.MARKERS["end"], size=12 if B == 1 else 6, color=run.color,
                         line=dict(color="white", width=1)),
-            hovertemplate=f"{run.label}: end after {T} steps<br>(%{{x:.4f}}, %{{y:.4f}})<extra></extra>"))
+            hovertemplate=ngettext("{label}: end after {n} step", "{label}: end after {n} steps", T).format(
+                label=run.label, n=T) + "<br>(%{x:.4f}, %{y:.4f})<extra></extra>"))
     if exit_pts:
         X = np.array(exit_pts)
         traces.append(dict(
-            type="scatter", x=_f32(X[:, 0]), y=_f32(X[:, 1]), mode="markers", name=f"{run.label} leaves the window",
+            type="scatter", x=_f32(X[:, 0]), y=_f32(X[:, 1]), mode="markers", name=_("{label} leaves the window").format(label=run.label),
             legendgroup=group, showlegend=False, text=exit_txt, unselected=keep,
             marker=dict(symbol="arrow", size=14, color=run.color, angle=[float(a) for a in exit_ang],
                         line=dict(color="white", width=1)),
@@ -575,12 +582,13 @@ def _path_traces(run: RunPath, box, *, legend: bool = True) -> list[dict]:
         D = np.array(div_pts)
         tr = dict(
             type="scatter", x=_f32(D[:, 0]), y=_f32(D[:, 1]), mode="markers+text" if B == 1 else "markers",
-            name=f"{run.label} diverged", legendgroup=group, showlegend=False, hovertext=div_txt,
+            name=_("{label} diverged").format(label=run.label), legendgroup=group, showlegend=False,
+            hovertext=div_txt,
             textposition="top center", textfont=dict(color=style.INK, size=13), unselected=keep,
             marker=dict(symbol="circle-x-open", size=18, color=run.color, line=dict(color=run.color, width=2.5)),
             hovertemplate="%{hovertext}<extra></extra>")
         if B == 1:
-            tr["text"] = ["diverged"] * len(D)
+            tr["text"] = [_("diverged")] * len(D)
         traces.append(tr)
     return _tagged(traces, run.meta)
 
@@ -608,13 +616,14 @@ def contour(surface, trajectories: Iterable[Any] = (), *, n: int = 120, log: boo
     return _figure(traces, layout)
 
 
-def add_click_grid(fig: go.Figure, surface_or_window, n: int = 40, *, name: str = "click to start here") -> go.Figure:
+def add_click_grid(fig: go.Figure, surface_or_window, n: int = 40, *, name: str | None = None) -> go.Figure:
     """Add an invisible ``n × n`` grid of clickable points over the window (in place; returns fig).
 
     A click on a filled contour selects no point in Plotly; these transparent markers make any
     click select the nearest grid point, which ``st.plotly_chart(on_select="rerun")`` reports.
     The hover shows the point and f there.
     """
+    name = _("click to start here") if name is None else name
     surface = surface_or_window if hasattr(surface_or_window, "value") else None
     (x0, x1), (y0, y1) = window_of(surface) if surface is not None else window_of(None, surface_or_window)
     gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
@@ -634,18 +643,18 @@ def add_click_grid(fig: go.Figure, surface_or_window, n: int = 40, *, name: str 
 
 
 def surface_panel(surface, trajectories: Iterable[Any] = (), *, title: str | None = None, height: int = 400,
-                  colorbar: bool = False, xlabel: str = "w (slope)", ylabel: str = "b (intercept)",
+                  colorbar: bool = False, xlabel: str | None = None, ylabel: str | None = None,
                   window=None, extra_points: Mapping[str, tuple] | None = None) -> go.Figure:
     """A (w, b) loss surface with paths (:func:`contour`), its axes named after the parameters and
     optional labelled points (e.g. the closed-form solution, drawn instead of the minimum's star)."""
     fig = contour(surface, list(trajectories), title=title, height=height, colorbar=colorbar, window=window,
                        show_minima=not extra_points)
-    fig.update_xaxes(title_text=xlabel)
-    fig.update_yaxes(title_text=ylabel)
+    fig.update_xaxes(title_text=_("w (slope)") if xlabel is None else xlabel)
+    fig.update_yaxes(title_text=_("b (intercept)") if ylabel is None else ylabel)
     # core names the colour bar after a generic f(x, y); here the surface is a loss over (w, b)
     for tr in fig.data:
         if tr.type == "contour" and tr.colorbar is not None and tr.colorbar.title.text == "f(x, y)":
-            tr.colorbar.title.text = "loss L(w, b)"
+            tr.colorbar.title.text = _("loss L(w, b)")
     for i, (label, p) in enumerate((extra_points or {}).items()):
         fig.add_trace(go.Scatter(x=[p[0]], y=[p[1]], mode="markers", name=label,
                                  marker=dict(symbol="star-diamond", size=15, color="#FFFFFF",
@@ -705,9 +714,9 @@ def surface3d(surface, trajectories: Iterable[Any] = (), *, n: int = 80, log: bo
         E = np.array([e[:3] for e in ends], dtype=float)
         traces.append(dict(
             type="scatter3d", x=_f32(E[:, 0]), y=_f32(E[:, 1]), z=_f32(E[:, 2]), mode="markers", showlegend=False,
-            legendgroup=run.label, name=f"{run.label} end",
+            legendgroup=run.label, name=_("{label} end").format(label=run.label),
             marker=dict(size=5, color=run.color, symbol=["x" if e[3] else "circle" for e in ends]), meta=run.meta,
-            hovertemplate=f"{run.label}: last point<extra></extra>"))
+            hovertemplate=_("{label}: last point").format(label=run.label) + "<extra></extra>"))
     if show_minima and len(getattr(surface, "minima", ())):
         M = np.asarray(surface.minima, dtype=float)
         ng = getattr(surface, "n_global", None) or 1
@@ -715,11 +724,11 @@ def surface3d(surface, trajectories: Iterable[Any] = (), *, n: int = 80, log: bo
         M = M[(M[:, 0] >= x0) & (M[:, 0] <= x1) & (M[:, 1] >= y0) & (M[:, 1] <= y1)]
         if len(M):
             traces.append(dict(
-                type="scatter3d", x=_f32(M[:, 0]), y=_f32(M[:, 1]), z=_f32(lift(M)), mode="markers", name="minimum",
+                type="scatter3d", x=_f32(M[:, 0]), y=_f32(M[:, 1]), z=_f32(lift(M)), mode="markers", name=_("minimum"),
                 showlegend=False,
                 marker=dict(size=6, color=style.MINIMUM_COLOR, symbol="diamond", line=dict(color="black", width=1)),
                 meta=style.role_meta("minimum"),
-                hovertemplate="minimum (%{x:.3g}, %{y:.3g})<extra></extra>"))
+                hovertemplate=_("minimum") + " (%{x:.3g}, %{y:.3g})<extra></extra>"))
     layout = base_layout(title, height)
     _merge(layout, dict(
         uirevision=f"3d:{x0:g},{x1:g},{y0:g},{y1:g}",
@@ -752,7 +761,7 @@ def _curve_traces(run: RunPath, values: np.ndarray | None, *, floor: float | Non
         type="scatter", x=x.astype(np.float32), y=np.asarray(y, dtype=np.float64), xaxis=axes[0], yaxis=axes[1],
         mode="lines", name=run.label, legendgroup=run.label, showlegend=legend,
         line=dict(color=run.color, width=2.2 if B == 1 else 1, dash=run.dash),
-        hovertemplate=f"{run.label}<br>step %{{x}}<br>{hover} = %{{y:.4g}}<extra></extra>")]
+        hovertemplate=f"{run.label}<br>" + _("step {k}").format(k="%{x}") + f"<br>{hover} = %{{y:.4g}}<extra></extra>")]
     dx, dy, txt = [], [], []
     for b in range(B):
         dv = int(run.diverged_at[b])
@@ -761,11 +770,11 @@ def _curve_traces(run: RunPath, values: np.ndarray | None, *, floor: float | Non
             if fin.size:
                 k = int(fin[-1])
                 dx.append(float(k)); dy.append(float(v[k, b]))
-                txt.append(f"{run.label} diverged at step {dv}")
+                txt.append(_("{label} diverged at step {k}").format(label=run.label, k=dv))
     if dx:
         traces.append(dict(
             type="scatter", x=dx, y=dy, xaxis=axes[0], yaxis=axes[1], mode="markers", showlegend=False,
-            legendgroup=run.label, name=f"{run.label} diverged",
+            legendgroup=run.label, name=_("{label} diverged").format(label=run.label),
             marker=dict(symbol="x", size=12, color=run.color, line=dict(color="white", width=1)),
             text=txt, hovertemplate="%{text}<extra></extra>"))
     return _tagged(traces, run.meta)
@@ -787,8 +796,12 @@ def _loss_setup(runs, log, gap_to, floor):
     vals = [_loss_values(r, gap_to) for r in runs]
     probe = [np.maximum(v, floor) if (v is not None and gap_to is not None) else v for v in vals]
     use_log = bool(log and _log_ok(probe))
-    name = "f − f*" if gap_to is not None else "loss f"
+    name = "f − f*" if gap_to is not None else _("loss f")
     return vals, use_log, name, (floor if (gap_to is not None and use_log) else None)
+
+
+def _log_title(title: str, log: bool) -> str:
+    return _("{title} (log scale)").format(title=title) if log else title
 
 
 def _yaxis(title: str, log: bool) -> dict:
@@ -808,8 +821,8 @@ def loss_curves(trajectories: Iterable[Any], *, log: bool = True, gap_to: float 
     for r, v in zip(runs, vals):
         traces += _curve_traces(r, v, floor=fl, hover=name, legend=showlegend)
     layout = base_layout(title, height, hovermode="x unified")
-    _merge(layout, dict(xaxis=dict(title=dict(text="step")),
-                        yaxis=_yaxis(name + (" (log scale)" if use_log else ""), use_log)))
+    _merge(layout, dict(xaxis=dict(title=dict(text=_("step"))),
+                        yaxis=_yaxis(_log_title(name, use_log), use_log)))
     return _figure(traces, layout)
 
 
@@ -820,8 +833,8 @@ def grad_norm_curves(trajectories: Iterable[Any], *, log: bool = True, floor: fl
     for r in normalize_runs(trajectories):
         traces += _curve_traces(r, r.grad_norms, floor=floor if log else None, hover="‖∇f‖", legend=showlegend)
     layout = base_layout(title, height, hovermode="x unified")
-    _merge(layout, dict(xaxis=dict(title=dict(text="step")),
-                        yaxis=_yaxis("‖∇f‖" + (" (log scale)" if log else ""), log)))
+    _merge(layout, dict(xaxis=dict(title=dict(text=_("step"))),
+                        yaxis=_yaxis(_log_title("‖∇f‖", log), log)))
     return _figure(traces, layout)
 
 
@@ -840,13 +853,12 @@ def curves(trajectories: Iterable[Any], *, log: bool = True, gap_to: float | Non
     _merge(layout, dict(
         margin=dict(t=90 if title else 70),
         legend=dict(y=1.12),
-        xaxis=dict(domain=[0.0, 0.45], title=dict(text="step"), anchor="y"),
-        xaxis2=dict(domain=[0.55, 1.0], title=dict(text="step"), anchor="y2"),
+        xaxis=dict(domain=[0.0, 0.45], title=dict(text=_("step")), anchor="y"),
+        xaxis2=dict(domain=[0.55, 1.0], title=dict(text=_("step")), anchor="y2"),
         yaxis=dict(_yaxis("", use_log), anchor="x"),
         yaxis2=dict(_yaxis("", log), anchor="x2"),
-        annotations=[dict(sub, text=name + (" (log scale)" if use_log else ""), x=0.225, xanchor="center"),
-                     dict(sub, text="gradient norm ‖∇f‖" + (" (log scale)" if log else ""), x=0.775,
-                          xanchor="center")]))
+        annotations=[dict(sub, text=_log_title(name, use_log), x=0.225, xanchor="center"),
+                     dict(sub, text=_log_title(_("gradient norm ‖∇f‖"), log), x=0.775, xanchor="center")]))
     return _figure(traces, layout)
 
 
@@ -968,7 +980,8 @@ def animated_contour(surface, trajectories: Iterable[Any], *, max_frames: int = 
             dv = int(run.diverged_at[b])
             dead = 0 <= dv <= k
             heads.append((head[0], head[1], run.color, "circle-x-open" if dead else "circle",
-                          f"{run.label}: diverged at step {dv}" if dead else f"{run.label}: step {k}", run.meta))
+                          _("{label}: diverged at step {k}").format(label=run.label, k=dv) if dead
+                          else _("{label}: step {k}").format(label=run.label, k=k), run.meta))
         line = dict(type="scatter", x=_f32(np.concatenate(lx)) if lx else [],
                     y=_f32(np.concatenate(ly)) if ly else [])
         return line, heads
@@ -1015,13 +1028,13 @@ def animated_contour(surface, trajectories: Iterable[Any], *, max_frames: int = 
         updatemenus=[dict(
             type="buttons", direction="left", showactive=False, x=0.0, xanchor="left", y=-0.06, yanchor="top",
             pad=dict(r=8, t=0), bgcolor="#f0f2f6", font=dict(size=14),
-            buttons=[dict(label="▶ Play", method="animate",
+            buttons=[dict(label="▶ " + _("Play"), method="animate",
                           args=[None, dict(frame=dict(duration=int(duration_ms), redraw=False),
                                            transition=dict(duration=0), mode="immediate", fromcurrent=True)]),
-                     dict(label="❚❚ Pause", method="animate", args=[[None], still])])],
+                     dict(label="❚❚ " + _("Pause"), method="animate", args=[[None], still])])],
         sliders=[dict(
             active=0, x=0.22, len=0.78, xanchor="left", y=-0.03, yanchor="top", pad=dict(t=10, b=0),
-            currentvalue=dict(prefix="step ", visible=True, xanchor="right", font=dict(size=14, color="#31333F")),
+            currentvalue=dict(prefix=_("step") + " ", visible=True, xanchor="right", font=dict(size=14, color="#31333F")),
             font=dict(color="rgba(0,0,0,0)"),  # 60 tick labels are unreadable; the current step is shown
             steps=[dict(method="animate", label=str(int(k)), args=[[str(int(k))], still]) for k in steps])]))
     return _figure(traces, layout, frames)

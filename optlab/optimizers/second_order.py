@@ -8,10 +8,14 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Hyper, Info, Optimizer, Step, Transform, check_range, documented, resolve
+from ..i18n import domain
+
+# Meanings, notes and summaries are msgids of the shared catalog: show them with _().
+_, N_, ngettext = domain("optlab")
 
 NEWTON = Info(
     name="newton",
-    title="Newton",
+    title=N_("Newton"),
     torch="(no torch.optim class; torch.autograd.functional.hessian + torch.linalg.solve)",
     latex=r"""\begin{aligned}
 &\textbf{input: } \gamma \text{ (lr, 1 = pure Newton)},\ \mu \text{ (damping)},\ c_1,\ \beta \text{ (shrink)}\\
@@ -25,31 +29,31 @@ NEWTON = Info(
 &\quad \theta_t \leftarrow \theta_{t-1} + s\, d_t
 \end{aligned}""",
     hyper=(
-        Hyper("lr", 1.0, r"\gamma", "step length along the Newton direction (1 = jump to the model's minimum)", low=0.01, high=1.5),
-        Hyper("line_search", False, "", "Armijo backtracking: shrink the step until f decreases enough", kind="bool"),
-        Hyper("damping", 0.0, r"\mu", "Levenberg–Marquardt damping: solve (H + μI)d = −g; large μ ≈ gradient descent", low=0.0, high=10.0),
-        Hyper("min_curvature", None, r"\delta", "if set, raise μ so that H + μI has eigenvalues ≥ δ (fix for indefinite Hessians)", low=0.0, high=10.0),
-        Hyper("c1", 1e-4, r"c_1", "Armijo constant: the fraction of the predicted decrease that must be achieved", low=1e-6, high=0.5, log=True),
-        Hyper("shrink", 0.5, r"\beta", "backtracking factor for the step length", low=0.1, high=0.9),
-        Hyper("max_backtracks", 30, "", "most step-length halvings per iteration", low=1, high=60),
+        Hyper("lr", 1.0, r"\gamma", N_("step length along the Newton direction (1 = jump to the model's minimum)"), low=0.01, high=1.5),
+        Hyper("line_search", False, "", N_("Armijo backtracking: shrink the step until f decreases enough"), kind="bool"),
+        Hyper("damping", 0.0, r"\mu", N_("Levenberg–Marquardt damping: solve (H + μI)d = −g; large μ ≈ gradient descent"), low=0.0, high=10.0),
+        Hyper("min_curvature", None, r"\delta", N_("if set, raise μ so that H + μI has eigenvalues ≥ δ (fix for indefinite Hessians)"), low=0.0, high=10.0),
+        Hyper("c1", 1e-4, r"c_1", N_("Armijo constant: the fraction of the predicted decrease that must be achieved"), low=1e-6, high=0.5, log=True),
+        Hyper("shrink", 0.5, r"\beta", N_("backtracking factor for the step length"), low=0.1, high=0.9),
+        Hyper("max_backtracks", 30, "", N_("most step-length halvings per iteration"), low=1, high=60),
     ),
-    reference=("Nocedal & Wright, Numerical Optimization (2006), ch. 3; Levenberg (1944), Marquardt (1963); "
-               "at f's rounding floor: Hager & Zhang (2005), SIAM J. Optim. 16(1)"),
-    summary="Minimizes the local quadratic model: one step on a quadratic, but it also jumps to saddles and maxima.",
-    state={"step_length": r"s_t: accepted step length", "n_backtracks": "number of step shrinks",
-           "damping_used": r"\mu_t: damping actually used"},
-    notes=(r"Pure Newton ($\gamma = 1$, no line search) is drawn to any stationary point, saddles included; "
-           r"the line search keeps it going downhill and min_curvature makes the model convex. "
-           r"At $f$'s rounding floor (predicted decrease $|g^\top d| \le 100\,\varepsilon\,|f|$) the line search lets "
-           r"$f$ rise within that rounding, and the run stops once the predicted decrease no longer shrinks at a "
-           r"positive definite Hessian: from there on $f$ cannot tell a better point from a worse one. A step that "
-           r"leaves $\theta$ unchanged also ends the run."),
+    reference=N_("Nocedal & Wright, Numerical Optimization (2006), ch. 3; Levenberg (1944), Marquardt (1963); "
+                 "at f's rounding floor: Hager & Zhang (2005), SIAM J. Optim. 16(1)"),
+    summary=N_("Minimizes the local quadratic model: one step on a quadratic, but it also jumps to saddles and maxima."),
+    state={"step_length": N_(r"s_t: accepted step length"), "n_backtracks": N_("number of step shrinks"),
+           "damping_used": N_(r"\mu_t: damping actually used")},
+    notes=N_(r"Pure Newton ($\gamma = 1$, no line search) is drawn to any stationary point, saddles included; "
+             r"the line search keeps it going downhill and min_curvature makes the model convex. "
+             r"At $f$'s rounding floor (predicted decrease $|g^\top d| \le 100\,\varepsilon\,|f|$) the line search lets "
+             r"$f$ rise within that rounding, and the run stops once the predicted decrease no longer shrinks at a "
+             r"positive definite Hessian: from there on $f$ cannot tell a better point from a worse one. A step that "
+             r"leaves $\theta$ unchanged also ends the run."),
     order=2,
 )
 
 BFGS = Info(
     name="bfgs",
-    title="BFGS",
+    title=N_("BFGS"),
     torch="(closest: torch.optim.LBFGS with history_size large)",
     latex=r"""\begin{aligned}
 &\textbf{input: } \gamma \text{ (initial step)},\ c_1,\ \beta;\quad B_0 \leftarrow I \ \text{(inverse-Hessian estimate)}\\
@@ -62,16 +66,16 @@ BFGS = Info(
 &\quad \theta_t \leftarrow \theta_{t-1} + s\, d_t
 \end{aligned}""",
     hyper=(
-        Hyper("lr", 1.0, r"\gamma", "first step length tried by the line search", low=0.01, high=1.5),
-        Hyper("c1", 1e-4, r"c_1", "Armijo constant of the backtracking line search", low=1e-6, high=0.5, log=True),
-        Hyper("shrink", 0.5, r"\beta", "backtracking factor for the step length", low=0.1, high=0.9),
-        Hyper("max_backtracks", 30, "", "most step-length halvings per iteration", low=1, high=60),
+        Hyper("lr", 1.0, r"\gamma", N_("first step length tried by the line search"), low=0.01, high=1.5),
+        Hyper("c1", 1e-4, r"c_1", N_("Armijo constant of the backtracking line search"), low=1e-6, high=0.5, log=True),
+        Hyper("shrink", 0.5, r"\beta", N_("backtracking factor for the step length"), low=0.1, high=0.9),
+        Hyper("max_backtracks", 30, "", N_("most step-length halvings per iteration"), low=1, high=60),
     ),
-    reference="Broyden, Fletcher, Goldfarb, Shanno (1970); Nocedal & Wright (2006), ch. 6",
-    summary="Learns the inverse Hessian from successive gradients: Newton-like steps from first derivatives only.",
-    state={"inv_hessian": r"B_t: estimate of the inverse Hessian", "step_length": r"s_t: accepted step length",
-           "n_backtracks": "number of step shrinks"},
-    notes="The estimate is updated only when yᵀs > 0, which keeps it positive definite, so every step is a descent direction.",
+    reference=N_("Broyden, Fletcher, Goldfarb, Shanno (1970); Nocedal & Wright (2006), ch. 6"),
+    summary=N_("Learns the inverse Hessian from successive gradients: Newton-like steps from first derivatives only."),
+    state={"inv_hessian": N_(r"B_t: estimate of the inverse Hessian"), "step_length": N_(r"s_t: accepted step length"),
+           "n_backtracks": N_("number of step shrinks")},
+    notes=N_("The estimate is updated only when yᵀs > 0, which keeps it positive definite, so every step is a descent direction."),
     order=2,
 )
 
@@ -138,7 +142,7 @@ def backtrack(problem, x, f0, gd, d, s0, c1, shrink, max_backtracks, slack=0.0):
 # leave). A step that leaves θ unchanged also ends the run: every later step would repeat it.
 ROUNDING = 100.0
 STALL = 0.9
-STOP_FIXED = "the step left θ unchanged (a fixed point of the iteration in float64)"
+STOP_FIXED = N_("the step left θ unchanged (a fixed point of the iteration in float64)")
 
 
 def rounding_slack(gd, f0):
@@ -148,9 +152,9 @@ def rounding_slack(gd, f0):
 
 
 def _stop_rounding(gd, f0) -> str:
-    return (f"f is at its rounding floor: the predicted decrease |gᵀd| = {abs(gd):.1e} is below "
-            f"{ROUNDING:g}·ε·|f| = {ROUNDING * np.finfo(float).eps * abs(f0):.1e} and no longer shrinks, "
-            f"at a positive definite Hessian")
+    return _("f is at its rounding floor: the predicted decrease |gᵀd| = {gd:.1e} is below {k:g}·ε·|f| = {floor:.1e} "
+             "and no longer shrinks, at a positive definite Hessian").format(
+        gd=abs(gd), k=ROUNDING, floor=ROUNDING * np.finfo(float).eps * abs(f0))
 
 
 def _need(problem, what):
@@ -205,7 +209,7 @@ def newton_transform(h) -> Transform:
         with np.errstate(all="ignore"):
             still = np.all(x + s[:, None] * d == x, axis=1)
         stop = np.full(B, "", dtype=object)  # read by optlab.run: these runs end after this step
-        stop[still] = STOP_FIXED
+        stop[still] = _(STOP_FIXED)
         for i in np.flatnonzero(floor):
             stop[i] = _stop_rounding(gd[i], f0[i])
         state["_stop"] = stop
@@ -266,21 +270,21 @@ def bfgs_transform(h) -> Transform:
 @documented(NEWTON)
 def newton(**hyper) -> Optimizer:
     h = resolve(NEWTON, hyper)
-    check_range("learning rate", h["lr"], 0.0, low_open=True)
-    check_range("damping value", h["damping"])
+    check_range(N_("learning rate"), h["lr"], 0.0, low_open=True)
+    check_range(N_("damping value"), h["damping"])
     if h["min_curvature"] is not None:
-        check_range("min_curvature value", h["min_curvature"])
-    check_range("c1 value", h["c1"], 0.0, 1.0, low_open=True)
-    check_range("shrink value", h["shrink"], 0.0, 1.0, low_open=True)
-    check_range("max_backtracks value", h["max_backtracks"], 0.0, 200.0, high_open=False)
+        check_range(N_("min_curvature value"), h["min_curvature"])
+    check_range(N_("c1 value"), h["c1"], 0.0, 1.0, low_open=True)
+    check_range(N_("shrink value"), h["shrink"], 0.0, 1.0, low_open=True)
+    check_range(N_("max_backtracks value"), h["max_backtracks"], 0.0, 200.0, high_open=False)
     return Optimizer(NEWTON, h, newton_transform(h))
 
 
 @documented(BFGS)
 def bfgs(**hyper) -> Optimizer:
     h = resolve(BFGS, hyper)
-    check_range("learning rate", h["lr"], 0.0, low_open=True)
-    check_range("c1 value", h["c1"], 0.0, 1.0, low_open=True)
-    check_range("shrink value", h["shrink"], 0.0, 1.0, low_open=True)
-    check_range("max_backtracks value", h["max_backtracks"], 0.0, 200.0, high_open=False)
+    check_range(N_("learning rate"), h["lr"], 0.0, low_open=True)
+    check_range(N_("c1 value"), h["c1"], 0.0, 1.0, low_open=True)
+    check_range(N_("shrink value"), h["shrink"], 0.0, 1.0, low_open=True)
+    check_range(N_("max_backtracks value"), h["max_backtracks"], 0.0, 200.0, high_open=False)
     return Optimizer(BFGS, h, bfgs_transform(h))

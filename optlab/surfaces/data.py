@@ -14,9 +14,13 @@ import numpy as np
 
 from .. import losses as _losses
 from ..errors import OptlabError
+from ..i18n import domain
 from ..losses import Loss
 from ..models import LinearRegression, _as_loss, _chunked, _labels01, _logistic_objective, _Objective
 from .base import Array, Surface
+
+# Titles and descriptions are in the language active when the surface is built.
+_, N_, ngettext = domain("optlab")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -315,15 +319,15 @@ def loss_surface_1d(x, y, loss="mse", *, halfwidth: float | None = None, window=
         halfwidth = halfwidth if halfwidth > 0 else 1.0
     win = _window(star, halfwidth, window)
     minimum = star if fit.quad is not None else _find_minimum(fit, win)
-    data = label or "data"
+    data = label or _("data")
     return _surface(
         fit, name=f"linear_{L.name}",
-        title=f"{L.label} of ŷ = w·x + b — {data} (N = {x.shape[0]})",
+        title=_("{loss} of ŷ = w·x + b — {data} (N = {n})").format(loss=L.label, data=data, n=x.shape[0]),
         latex=rf"\hat y_i=w\,x_i+b,\quad {L.latex}",
         window=win, minimum=minimum, starts=_starts(star, win),
         params={"loss": L.name, **L.params, "n": int(x.shape[0]), "label": data},
-        description=(f"{L.label} of the line ŷ = w·x + b over its two parameters, on {data}. "
-                     f"Least squares gives w = {star[0]:.4g}, b = {star[1]:.4g}."),
+        description=_("{loss} of the line ŷ = w·x + b over its two parameters, on {data}. Least squares gives "
+                      "w = {w:.4g}, b = {b:.4g}.").format(loss=L.label, data=data, w=star[0], b=star[1]),
     )
 
 
@@ -349,20 +353,24 @@ def logistic_surface_1d(x, labels, loss="bce", *, halfwidth: float | None = None
         halfwidth = max(2.5 * float(np.max(np.abs(center))), 4.0 / np.std(x))
     win = _window(center, halfwidth, window)
     minimum = _find_minimum(fit, win)
-    (w0, w1), _ = win
+    (w0, w1), _b_range = win
     sgn = 1.0 if center[0] >= 0 else -1.0
     wrong = (center[0] - sgn * 0.9 * 0.5 * (w1 - w0), center[1])  # slope of the wrong sign: confidently wrong
-    data = label or "data"
+    data = label or _("data")
     on_prob = fit.obj.link == "sigmoid"
     model = r"p_i=\sigma(w\,x_i+b)" if on_prob else r"s_i=w\,x_i+b"
     latex = (rf"\hat y_i=\sigma(w\,x_i+b),\quad {L.latex}" if on_prob else rf"{model},\quad {L.latex}")
-    what = "on the probability p = σ(w·x + b)" if on_prob else "on the score s = w·x + b"
-    note = (" Not convex: where the model is confidently wrong σ'(s) ≈ 0, so the gradient vanishes."
-            if on_prob else "")
+    if on_prob:
+        title = _("{loss} on the probability p = σ(w·x + b) — {data} (N = {n})")
+        description = _("{loss} on the probability p = σ(w·x + b), over (w, b), on {data}. Not convex: where the "
+                        "model is confidently wrong σ'(s) ≈ 0, so the gradient vanishes.")
+    else:
+        title = _("{loss} on the score s = w·x + b — {data} (N = {n})")
+        description = _("{loss} on the score s = w·x + b, over (w, b), on {data}.")
     return _surface(
         fit, name=f"logistic_{L.name}",
-        title=f"{L.label} {what} — {data} (N = {x.shape[0]})",
+        title=title.format(loss=L.label, data=data, n=x.shape[0]),
         latex=latex, window=win, minimum=minimum, starts=_starts(center, win, extra=[wrong]),
         params={"loss": L.name, **L.params, "n": int(x.shape[0]), "label": data},
-        description=f"{L.label} {what}, over (w, b), on {data}.{note}",
+        description=description.format(loss=L.label, data=data),
     )
