@@ -46,7 +46,7 @@ def paths(spec) -> dict[str, np.ndarray]:
     """Optimizer label -> drawn (x, y) of its line trace."""
     out = {}
     for t in spec["data"]:
-        if t.get("type") == "scatter" and t.get("mode") == "lines":
+        if t.get("type") == "scatter" and t.get("mode") == "lines" and (t.get("meta") or {}).get("role") != "halo":
             out[t["name"]] = np.stack([plotly_array(t["x"]).astype(float), plotly_array(t["y"]).astype(float)], -1)
     return out
 

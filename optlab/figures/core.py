@@ -33,6 +33,7 @@ LOG_EPS = 1e-3          # log10(f − f_min + ε): ε sets how deep the log cont
 PAD = 0.0               # paths are clipped to the window (grown by this fraction per side)
 EDGE = 0.015            # markers on the border are moved this fraction inside, so they show whole
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash")
+CASING = "rgba(255,255,255,0.75)"   # under single paths on a contour (see _path_traces)
 
 __all__ = [
     "contour", "surface3d", "loss_curves", "grad_norm_curves", "curves", "animated_contour",
@@ -590,7 +591,14 @@ def _path_traces(run: RunPath, box, *, legend: bool = True) -> list[dict]:
         if B == 1:
             tr["text"] = [_("diverged")] * len(D)
         traces.append(tr)
-    return _tagged(traces, run.meta)
+    traces = _tagged(traces, run.meta)
+    if B == 1 and len(lx):
+        # a light casing under a single path: dark colours (indigo, wine, violet) stay visible on
+        # the dark end of Viridis, and every colour on its yellow end
+        traces.insert(0, dict(type="scatter", x=traces[0]["x"], y=traces[0]["y"], mode="lines",
+                              name=f"{run.label} casing", legendgroup=group, showlegend=False, hoverinfo="skip",
+                              unselected=keep, line=dict(color=CASING, width=width + 2.5), meta=style.role_meta("halo")))
+    return traces
 
 
 def contour(surface, trajectories: Iterable[Any] = (), *, n: int = 120, log: bool | None = None,
