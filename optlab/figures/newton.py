@@ -28,12 +28,16 @@ _, N_, ngettext = domain("newton")
 
 NEWTON = style.optimizer_color("newton")
 BFGS = style.optimizer_color("bfgs")
-UP = "#009E73"        # positive curvature (the model curves up along this axis)
-DOWN = "#D55E00"      # negative curvature
-FLAT = "#7F7F7F"      # zero curvature
-CURVE = "#222222"
-REJECTED = "#D55E00"
-ACCEPTED = "#009E73"
+NEWTON_META = style.optimizer_meta("newton")
+BFGS_META = style.optimizer_meta("bfgs")
+# roles (never an optimizer's colour, see .style)
+UP = style.POSITIVE       # positive curvature (the model curves up along this axis)
+DOWN = style.NEGATIVE     # negative curvature
+FLAT = style.REFERENCE    # zero curvature
+CURVE = style.INK         # the function itself
+REJECTED = style.NEGATIVE
+ACCEPTED = style.POSITIVE
+NEGATIVE_FILL = "rgba(204,51,17,0.10)"  # NEGATIVE, faint: where f'' < 0
 
 KIND_TEXT = {"minimum": N_("minimum"), "maximum": N_("maximum"), "saddle": N_("saddle point"),
              "degenerate": N_("no unique stationary point"), "undefined": N_("undefined"), "flat": N_("no vertex (flat)")}
@@ -129,14 +133,14 @@ def taylor_1d(fun: qm.Function1D, res: qm.Newton1D, k: int, *, height: int = 440
     k = int(min(max(k, 0), res.last))
     box = ((lo, hi), (ylo, yhi))
     traces: list[dict] = [dict(type="scatter", x=_f32(t), y=_f32(fun.f(t)), mode="lines", name="f(x)",
-                               line=dict(color=CURVE, width=3),
+                               line=dict(color=CURVE, width=3), meta=style.role_meta("curve"),
                                hovertemplate="x = %{x:.4f}<br>f = %{y:.4g}<extra></extra>")]
     shapes, annotations = [], []
     for a, b in fun.negative_curvature():
         shapes.append(dict(type="rect", xref="x", yref="paper", x0=a, x1=b, y0=0, y1=1, line=dict(width=0),
-                           fillcolor="rgba(213,94,0,0.10)", layer="below"))
+                           fillcolor=NEGATIVE_FILL, layer="below", name=style.tag(style.role_meta("negative"))))
         annotations.append(dict(x=0.5 * (a + b), y=1.0, xref="x", yref="paper", yanchor="top", showarrow=False,
-                                text="f″ < 0", font=dict(color=DOWN, size=13)))
+                                text="f″ < 0", font=dict(color=DOWN, size=13), name=style.tag(style.role_meta("negative"))))
     xk, fk = float(res.xs[k]), float(res.fs[k])
     finite_model = np.isfinite(res.model_h[k]) and np.isfinite(xk)
     if finite_model:
@@ -144,14 +148,14 @@ def taylor_1d(fun: qm.Function1D, res: qm.Newton1D, k: int, *, height: int = 440
             q = res.parabola(k, t)
         traces.append(dict(type="scatter", x=_f32(t), y=_f32(np.clip(q, ylo - 10 * (yhi - ylo), yhi + 10 * (yhi - ylo))),
                            mode="lines", name=_("Taylor parabola at x{k}").format(k=_sub(k)),
-                           line=dict(color=NEWTON, width=2.5, dash="dash"),
+                           line=dict(color=NEWTON, width=2.5, dash="dash"), meta=NEWTON_META,
                            hovertemplate=_("parabola") + ": %{y:.4g}<extra></extra>"))
         if res.mus[k] != 0:
             with np.errstate(all="ignore"):
                 qd = res.model(k, t)
             traces.append(dict(type="scatter", x=_f32(t), y=_f32(np.clip(qd, ylo - 10 * (yhi - ylo), yhi + 10 * (yhi - ylo))),
                                mode="lines", name=_("damped model (f″ + μ, μ = {mu})").format(mu=f"{res.mus[k]:.3g}"),
-                               line=dict(color=NEWTON, width=2, dash="dot"),
+                               line=dict(color=NEWTON, width=2, dash="dot"), meta=NEWTON_META,
                                hovertemplate=_("damped model") + ": %{y:.4g}<extra></extra>"))
         v = float(res.vertex[k])
         kind = _(KIND_TEXT[res.kind[k]])
@@ -161,37 +165,40 @@ def taylor_1d(fun: qm.Function1D, res: qm.Newton1D, k: int, *, height: int = 440
             if inside:
                 traces.append(dict(type="scatter", x=[v], y=[qv], mode="markers", name=_("vertex: the parabola's {kind}").format(kind=kind),
                                    marker=dict(symbol="star" if res.kind[k] == "minimum" else "triangle-down", size=15,
-                                               color=NEWTON, line=dict(color="white", width=1)),
+                                               color=NEWTON, line=dict(color="white", width=1)), meta=NEWTON_META,
                                    hovertemplate=_("vertex ({kind}) at x = {x}").format(kind=kind, x="%{x:.5g}") + "<extra></extra>"))
             else:
                 annotations.append(dict(x=min(max(v, lo), hi), y=min(max(qv, ylo), yhi), xref="x", yref="y",
                                         showarrow=False, xanchor="right" if v > hi else "left",
                                         text=(_("vertex at x = {x} →") if v > hi else _("← vertex at x = {x}")).format(x=f"{v:.3g}"),
-                                        font=dict(color=NEWTON, size=13), bgcolor="rgba(255,255,255,0.8)"))
+                                        font=dict(color=NEWTON, size=13), bgcolor="rgba(255,255,255,0.8)",
+                                        name=style.tag(NEWTON_META)))
     # iterates so far
     P = np.arange(k + 1)
     traces.append(dict(type="scatter", x=_f32(res.xs[: k + 1]), y=_f32(res.fs[: k + 1]), mode="markers+text",
                        name=_("iterates"), showlegend=False, text=[f"x{_sub(i)}" for i in P], textposition="top center",
                        textfont=dict(color=NEWTON, size=13),
                        marker=dict(color=[NEWTON] * k + ["white"], size=[8] * k + [14],
-                                   line=dict(color=NEWTON, width=2.5)),
+                                   line=dict(color=NEWTON, width=2.5)), meta=NEWTON_META,
                        customdata=P, hovertemplate="x%{customdata} = %{x:.6g}<br>f = %{y:.5g}<extra></extra>"))
     if show_step and (k < res.last or (res.diverged_at >= 0 and k == res.last)):
         nxt = float(res.xs[k + 1]) if k + 1 < len(res.xs) else math.nan
         if np.isfinite(nxt):
             a = _arrow((xk, fk), (nxt, float(res.fs[k + 1])), box, NEWTON)
             if a:
-                annotations.append(a)
+                annotations.append(dict(a, name=style.tag(NEWTON_META)))
             if not lo <= nxt <= hi:
                 annotations.append(dict(x=hi if nxt > hi else lo, y=0.08, xref="x", yref="paper", showarrow=False,
                                         xanchor="right" if nxt > hi else "left",
                                         text=_("x{k} = {x} (off the chart)").format(k=_sub(k + 1), x=f"{nxt:.4g}"),
-                                        font=dict(color=NEWTON, size=13), bgcolor="rgba(255,255,255,0.8)"))
+                                        font=dict(color=NEWTON, size=13), bgcolor="rgba(255,255,255,0.8)",
+                                        name=style.tag(NEWTON_META)))
         else:
             annotations.append(dict(x=0.5, y=0.06, xref="paper", yref="paper", showarrow=False,
                                     text=_("step {k}: {reason}").format(k=k + 1, reason=_(res.diverged_reason) if res.diverged_reason
                                                                          else _("the iterate is undefined")),
-                                    font=dict(color=DOWN, size=14), bgcolor="rgba(255,255,255,0.85)"))
+                                    font=dict(color=style.DIVERGED, size=14), bgcolor="rgba(255,255,255,0.85)",
+                                    name=style.tag(style.role_meta("diverged"))))
     layout = core.base_layout(title, height, hovermode="closest")
     core._merge(layout, dict(
         xaxis=dict(range=[lo, hi], autorange=False, title=dict(text="x"), zeroline=False),
@@ -217,7 +224,7 @@ def error_1d(res: qm.Newton1D, k: int, x_star: float | None, *, height: int = 30
         ys["|xₖ − x*|"] = np.maximum(np.abs(res.xs[: last + 1] - x_star), floor)
     ys["|f′(xₖ)|"] = np.maximum(np.abs(res.gs[: last + 1]), floor)
     fig = core.line_figure(K, ys, log_y=True, xlabel=_("iteration k"), ylabel=_("(log scale)"), mode="lines+markers",
-                           colors=[NEWTON, "#E69F00"], height=height, dashes={"|f′(xₖ)|": "dot"})
+                           metas=[NEWTON_META], height=height, dashes={"|f′(xₖ)|": "dot"})
     return _with_vline(fig, min(k, last), dtick=1 if last <= 20 else None, log_dtick=_decade_step(*ys.values()))
 
 
@@ -238,7 +245,7 @@ def _with_vline(fig: go.Figure, x: float, dtick=None, log_dtick=None) -> go.Figu
     if layout.get("yaxis", {}).get("type") == "log":
         layout["yaxis"]["dtick"] = 1 if log_dtick is None else log_dtick  # powers of ten only: no 2, 5 ticks
     layout["shapes"] = [dict(type="line", xref="x", yref="paper", x0=float(x), x1=float(x), y0=0, y1=1,
-                             line=dict(color="#999999", width=1, dash="dash"))]
+                             line=dict(color=style.GUIDE, width=1, dash="dash"), name=style.tag(style.role_meta("guide")))]
     if dtick is not None:
         layout.setdefault("xaxis", {})["dtick"] = dtick
     return _fig([t.to_plotly_json() for t in fig.data], layout)
@@ -248,15 +255,17 @@ def _with_vline(fig: go.Figure, x: float, dtick=None, log_dtick=None) -> go.Figu
 # Two dimensions
 # ----------------------------------------------------------------------------------------------
 def _curve_trace(pts: np.ndarray, name: str, color: str, width: float, dash: str, *, legend: bool,
-                 group: str, hover: str) -> dict:
+                 group: str, hover: str, meta: dict | None = None) -> dict:
     return dict(type="scatter", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), mode="lines", name=name, legendgroup=group,
                 showlegend=legend, line=dict(color=color, width=width, dash=dash), hoverinfo="text",
-                hovertext=hover, connectgaps=False)
+                hovertext=hover, connectgaps=False, meta=dict(meta or style.role_meta("curve")))
 
 
-def model_traces(model: qm.LocalModel, window, *, color: str = NEWTON, name: str | None = None,
+def model_traces(model: qm.LocalModel, window, *, optimizer: str = "newton", name: str | None = None,
                  show_axes: bool = True, show_center: bool = True) -> list[dict]:
-    """Level curves of ``model`` (the one through x thick), its eigen-axes and stationary point."""
+    """Level curves of ``model`` (the one through x thick) in ``optimizer``'s colour, its eigen-axes
+    and stationary point."""
+    color, meta = style.optimizer_color(optimizer), style.optimizer_meta(optimizer)
     traces: list[dict] = []
     curves = model.curves(window)
     kind = _(KIND_TEXT.get(model.kind, model.kind))
@@ -268,18 +277,18 @@ def model_traces(model: qm.LocalModel, window, *, color: str = NEWTON, name: str
         if through:
             # a white halo keeps the violet curve readable on the dark end of the colour scale
             traces.append(_curve_trace(pts, "", "rgba(255,255,255,0.75)", 6.0, "solid", legend=False,
-                                       group="model", hover=""))
+                                       group="model", hover="", meta=style.role_meta("halo")))
             traces[-1]["hoverinfo"] = "skip"
             traces.append(_curve_trace(pts, _("{name} ({kind})").format(name=name, kind=kind), color,
                                        3.0, "solid", legend=True, group="model",
-                                       hover=_("model level q = f(xₖ) = {v}").format(v=f"{lv:.4g}")))
+                                       hover=_("model level q = f(xₖ) = {v}").format(v=f"{lv:.4g}"), meta=meta))
         else:
             thin_x += [pts[:, 0], [np.nan]]
             thin_y += [pts[:, 1], [np.nan]]
     if thin_x:
         traces.append(dict(type="scatter", x=_f32(np.concatenate(thin_x)), y=_f32(np.concatenate(thin_y)), mode="lines",
                            name=_("other levels of the model"), legendgroup="model", showlegend=False,
-                           line=dict(color=color, width=1.2, dash="dot"), hoverinfo="skip"))
+                           line=dict(color=color, width=1.2, dash="dot"), hoverinfo="skip", meta=meta))
     if show_axes:
         seen: set[str] = set()
         for origin, v, lam in model.axes(window):
@@ -292,7 +301,8 @@ def model_traces(model: qm.LocalModel, window, *, color: str = NEWTON, name: str
                                name=label, legendgroup=f"axis{label}",
                                showlegend=label not in seen,
                                line=dict(color=FLAT if zero else sign, width=3.5, dash="dot" if zero else "solid"),
-                               marker=dict(size=[0, 0], color=sign),
+                               marker=dict(size=[0, 0], color=FLAT if zero else sign),
+                               meta=style.role_meta("reference" if zero else ("positive" if lam > 0 else "negative")),
                                hoverinfo="text", hovertext=_("eigenvalue λ = {lam}<br>direction ({a}, {b})").format(
                                    lam=f"{lam:.4g}", a=f"{v[0] / max(np.hypot(*v), 1e-300):.3f}",
                                    b=f"{v[1] / max(np.hypot(*v), 1e-300):.3f}")))
@@ -302,13 +312,13 @@ def model_traces(model: qm.LocalModel, window, *, color: str = NEWTON, name: str
         traces.append(dict(type="scatter", x=[float(c[0])], y=[float(c[1])], mode="markers",
                            name=_("model's {kind}: pure Newton's next point").format(kind=kind), legendgroup="model",
                            marker=dict(symbol="x-thin-open" if model.kind != "minimum" else "circle-x-open", size=16,
-                                       color=color, line=dict(color=color, width=3)),
+                                       color=color, line=dict(color=color, width=3)), meta=meta,
                            hovertemplate=_("model's {kind}").format(kind=kind) + "<br>(%{x:.4g}, %{y:.4g})<extra></extra>"))
     return traces
 
 
 def model_2d(surface, xs, k: int, model: qm.LocalModel, *, next_x=None, trace: qm.LineSearchTrace | None = None,
-             label: str = "Newton", color: str = NEWTON, n: int = 110, height: int = 680,
+             label: str = "Newton", optimizer: str = "newton", n: int = 110, height: int = 680,
              title: str | None = None) -> go.Figure:
     r"""The surface, the path :math:`x_0 … x_k`, the local model at :math:`x_k` (level curves,
     eigen-axes, stationary point), the full Newton step to the model's stationary point, the
@@ -318,7 +328,8 @@ def model_2d(surface, xs, k: int, model: qm.LocalModel, *, next_x=None, trace: q
     box = ((x0, x1), (y0, y1))
     xs = np.asarray(xs, dtype=float)
     k = int(k)
-    traces = model_traces(model, win, color=color)
+    color, meta = style.optimizer_color(optimizer), style.optimizer_meta(optimizer)
+    traces = model_traces(model, win, optimizer=optimizer)
     # path so far
     path = xs[: k + 1]
     path = path[np.isfinite(path).all(axis=1)]
@@ -327,11 +338,11 @@ def model_2d(surface, xs, k: int, model: qm.LocalModel, *, next_x=None, trace: q
         traces.append(dict(type="scatter", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), mode="lines+markers",
                            name=_("{label}: x₀ … x{k}").format(label=label, k=_sub(k)), showlegend=False,
                            line=dict(color="white", width=2), marker=dict(color="white", size=6, line=dict(color=color, width=1.5)),
-                           customdata=idx, hovertemplate="x%{customdata}<br>(%{x:.4f}, %{y:.4f})<extra></extra>"))
+                           customdata=idx, hovertemplate="x%{customdata}<br>(%{x:.4f}, %{y:.4f})<extra></extra>", meta=meta))
         xk = path[-1]
         traces.append(dict(type="scatter", x=[float(xk[0])], y=[float(xk[1])], mode="markers",
                            name=_("x{k} (now)").format(k=_sub(k)), showlegend=False,
-                           marker=dict(color=color, size=15, line=dict(color="white", width=2.5)),
+                           marker=dict(color=color, size=15, line=dict(color="white", width=2.5)), meta=meta,
                            hovertemplate=f"x{_sub(k)} = (%{{x:.5g}}, %{{y:.5g}})<extra></extra>"))
     annotations = []
     if trace is not None:
@@ -348,11 +359,13 @@ def model_2d(surface, xs, k: int, model: qm.LocalModel, *, next_x=None, trace: q
             traces.append(dict(type="scatter", x=_f32(P[rej, 0]), y=_f32(P[rej, 1]), mode="markers",
                                name=_("line search: rejected"), marker=dict(symbol="x", size=11, color=REJECTED,
                                                                              line=dict(color="white", width=1)),
+                               meta=style.role_meta("negative"),
                                hovertext=[t for t, r in zip(text, rej) if r], hoverinfo="text"))
         if acc.any() and inside[acc].all():
             traces.append(dict(type="scatter", x=_f32(P[acc, 0]), y=_f32(P[acc, 1]), mode="markers",
                                name=_("line search: accepted"), marker=dict(symbol="circle", size=12, color=ACCEPTED,
                                                                              line=dict(color="white", width=1.5)),
+                               meta=style.role_meta("positive"),
                                hovertext=[t for t, a in zip(text, acc) if a], hoverinfo="text"))
         far = trace.x + trace.steps[0] * trace.d
         a = _arrow(trace.x, far, box, "rgba(255,255,255,0.9)", width=1.5)
@@ -361,13 +374,13 @@ def model_2d(surface, xs, k: int, model: qm.LocalModel, *, next_x=None, trace: q
     if len(path) and np.all(np.isfinite(model.center)):
         a = _arrow(path[-1], model.center, box, color, width=1.8)
         if a and trace is None:
-            annotations.append(a)
+            annotations.append(dict(a, name=style.tag(meta)))
     if next_x is not None and len(path):
         nx = np.asarray(next_x, dtype=float)
         if np.all(np.isfinite(nx)) and not np.allclose(nx, path[-1]):
             a = _arrow(path[-1], nx, box, color, width=3.5)
             if a:
-                annotations.append(a)
+                annotations.append(dict(a, name=style.tag(meta)))
     layout["annotations"] = annotations
     return _fig(base + traces, layout)
 
@@ -381,12 +394,14 @@ def line_search(trace: qm.LineSearchTrace, *, height: int = 330, title: str | No
     span = max(trace.f0 - lo, abs(trace.slope) * trace.lr * 0.5, 1e-12)
     ylo, yhi = lo - 0.15 * span, trace.f0 + 1.2 * span
     traces = [dict(type="scatter", x=_f32(s), y=np.asarray(f, float), mode="lines", name="φ(s)",
-                   line=dict(color=CURVE, width=2.5), hovertemplate="s = %{x:.4g}<br>f = %{y:.5g}<extra></extra>"),
+                   line=dict(color=CURVE, width=2.5), hovertemplate="s = %{x:.4g}<br>f = %{y:.5g}<extra></extra>",
+                   meta=style.role_meta("curve")),
               dict(type="scatter", x=[0.0, float(s[-1])], y=[trace.f0, trace.f0 + trace.slope * float(s[-1])], mode="lines",
-                   name=_("tangent"), line=dict(color="#999999", width=1.5, dash="dot"), hoverinfo="skip"),
+                   name=_("tangent"), line=dict(color=style.GUIDE, width=1.5, dash="dot"), hoverinfo="skip",
+                   meta=style.role_meta("guide")),
               dict(type="scatter", x=[0.0, float(s[-1])], y=[trace.f0, trace.f0 + trace.c1 * trace.slope * float(s[-1])],
                    mode="lines", name=_("Armijo line (c₁ = {c1})").format(c1=f"{trace.c1:g}"),
-                   line=dict(color=ACCEPTED, width=2, dash="dash"), hoverinfo="skip")]
+                   line=dict(color=ACCEPTED, width=2, dash="dash"), hoverinfo="skip", meta=style.role_meta("positive"))]
     acc = np.arange(len(trace.steps)) == trace.accepted
     vals = np.asarray(trace.values, float)
     # a try far above the window (or not finite) is drawn as ▲ just inside its top edge, its number
@@ -406,7 +421,8 @@ def line_search(trace: qm.LineSearchTrace, *, height: int = 330, title: str | No
                                textposition=[str(w) for w in where[mask]], textfont=dict(color=col, size=12),
                                marker=dict(symbol=[str(y) or sym for y in symbols[mask]], size=12, color=col,
                                            line=dict(color="white", width=1)),
-                               hovertext=[h for h, m in zip(hover, mask) if m], hoverinfo="text"))
+                               hovertext=[h for h, m in zip(hover, mask) if m], hoverinfo="text",
+                               meta=style.role_meta("negative" if col == REJECTED else "positive")))
     layout = core.base_layout(title, height, hovermode="closest")
     core._merge(layout, dict(xaxis=dict(title=dict(text=_("step length s")), range=[0, float(s[-1])]),
                              yaxis=dict(title=dict(text="f(x + s·d)"), range=[ylo, yhi]),
@@ -429,7 +445,7 @@ def cost(n_chosen: float, *, n_max: float = 1e9, height: int = 360, title: str |
     for name, label in COST_LABELS.items():
         label = _(label)
         c = style.optimizer_color(name)
-        traces.append(dict(type="scatter", x=ns, y=tot[name], mode="lines", name=label,
+        traces.append(dict(type="scatter", x=ns, y=tot[name], mode="lines", name=label, meta=style.optimizer_meta(name),
                            line=dict(color=c, width=2.6, dash=style.optimizer_dash(name)),
                            hovertemplate=label + "<br>n = %{x:.3g}<br>" + _("{flops} flops per iteration").format(
                                flops="%{y:.3g}") + "<extra></extra>"))
@@ -437,6 +453,7 @@ def cost(n_chosen: float, *, n_max: float = 1e9, height: int = 360, title: str |
                            showlegend=False, name=_("{label} at n").format(label=label), text=[_sci(float(at[name][0]))],
                            textposition="middle right", textfont=dict(color=c, size=13),
                            marker=dict(color=c, size=11, line=dict(color="white", width=1.5)),
+                           meta=style.optimizer_meta(name),
                            hovertemplate=label + ": " + _("{flops} flops per iteration").format(flops="%{y:.4g}")
                            + "<extra></extra>"))
     layout = core.base_layout(title, height, hovermode="closest")
@@ -446,7 +463,8 @@ def cost(n_chosen: float, *, n_max: float = 1e9, height: int = 360, title: str |
                                         automargin=True),
                              margin=dict(l=20, r=60),
                              shapes=[dict(type="line", xref="x", yref="paper", x0=float(n_chosen), x1=float(n_chosen),
-                                          y0=0, y1=1, line=dict(color="#999999", width=1, dash="dash"))]))
+                                          y0=0, y1=1, line=dict(color=style.GUIDE, width=1, dash="dash"),
+                                          name=style.tag(style.role_meta("guide")))]))
     return _fig(traces, layout)
 
 
@@ -492,19 +510,19 @@ def bfgs_hessian(surface, xs, k: int, H_true, B_est, *, n: int = 110, height: in
     if len(path):
         pts, idx, _clips = core.clip_path(path, core._padded(win))
         traces.append(dict(type="scatter", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), mode="lines+markers",
-                           name=_("BFGS: x₀ … x{k}").format(k=_sub(k)), line=dict(color="white", width=2),
+                           name=_("BFGS: x₀ … x{k}").format(k=_sub(k)), line=dict(color="white", width=2), meta=BFGS_META,
                            marker=dict(color="white", size=6, line=dict(color=BFGS, width=1.5)), customdata=idx,
                            hovertemplate="x%{customdata}<br>(%{x:.4f}, %{y:.4f})<extra></extra>"))
         xk = path[-1]
         size = 0.2 * diag
-        for M, name, col, dash in ((H_true, _("true Hessian ∇²f(xₖ)"), CURVE, "solid"),
-                                   (B_est, _("BFGS estimate Bₖ"), BFGS, "dash")):
+        for M, name, col, dash, meta in ((H_true, _("true Hessian ∇²f(xₖ)"), CURVE, "solid", style.role_meta("truth")),
+                                         (B_est, _("BFGS estimate Bₖ"), BFGS, "dash", BFGS_META)):
             c = curvature_curve(M, xk, size, 2 * diag)
             if len(c):
                 traces.append(_curve_trace(c, name, col, 3.0, dash, legend=True, group=name,
-                                           hover=_("{name}: shape of ½dᵀMd = ±const").format(name=name)))
+                                           hover=_("{name}: shape of ½dᵀMd = ±const").format(name=name), meta=meta))
         traces.append(dict(type="scatter", x=[float(xk[0])], y=[float(xk[1])], mode="markers", name=f"x{_sub(k)}",
-                           marker=dict(color=BFGS, size=14, line=dict(color="white", width=2.5)),
+                           marker=dict(color=BFGS, size=14, line=dict(color="white", width=2.5)), meta=BFGS_META,
                            hovertemplate=f"x{_sub(k)} = (%{{x:.5g}}, %{{y:.5g}})<extra></extra>"))
     return _fig(base + traces, layout)
 
@@ -514,7 +532,7 @@ def bfgs_error(err, k: int, *, height: int = 280, floor: float = 1e-16) -> go.Fi
     err = np.asarray(err, dtype=float)
     K = np.arange(len(err))
     fig = core.line_figure(K, {"‖Bₖ − ∇²f(xₖ)‖ / ‖∇²f(xₖ)‖": np.maximum(err, floor)}, log_y=True,
-                           xlabel=_("iteration k"), ylabel=_("relative error (log scale)"), colors=[BFGS],
+                           xlabel=_("iteration k"), ylabel=_("relative error (log scale)"), metas=[BFGS_META],
                            mode="lines+markers", height=height)
     return _with_vline(fig, int(k), log_dtick=_decade_step(np.maximum(err, floor)))
 
@@ -529,15 +547,17 @@ def iterations(rows: Sequence[tuple[str, str, float, bool, str]], *, height: int
     Method names stay on the axis, the counts and reasons at the bars' ends, inside the plot area
     (its range leaves room for them), so nothing is cut at 1024 px.
     """
-    labels, vals, colors, texts, patterns = [], [], [], [], []
+    labels, vals, colors, texts, patterns, names = [], [], [], [], [], []
     for label, name, length, reached, text in rows:
         labels.append(label)
+        names.append(style.optimizer_key(name))
         vals.append(max(float(length), 1.0))
         colors.append(style.optimizer_color(name))
         texts.append(text)
         patterns.append("" if reached else "/")
     tr = dict(type="bar", orientation="h", x=vals, y=labels, marker=dict(color=colors, pattern=dict(shape=patterns)),
               text=texts, textposition="outside", cliponaxis=False, showlegend=False, textfont=dict(size=14),
+              meta={"optimizer": names, "variant": [0] * len(names)},
               hovertemplate="%{y}: %{text}<extra></extra>")
     hi = max(vals) if vals else 10.0
     top = math.ceil(math.log10(hi) + 1e-9)

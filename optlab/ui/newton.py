@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 import streamlit as st
 
+from .. import format as fmt
 from .. import surfaces
 from ..budget import RERUN, Budget
 from ..chapters import newton as model
@@ -433,23 +434,17 @@ def SEP() -> str:
 # ----------------------------------------------------------------------------------------------
 # Numbers as a reader sees them
 # ----------------------------------------------------------------------------------------------
-UNDEFINED = "—"
+UNDEFINED = fmt.UNDEFINED
 
 
 def num(v: float, d: int = 4) -> str:
-    """``v`` with ``d`` significant digits; "—" when it is not a finite number."""
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        return UNDEFINED
-    if not math.isfinite(v):
-        return UNDEFINED
-    if v != 0 and (abs(v) < 1e-4 or abs(v) >= 1e6):
-        d = min(d, 2)  # a number that needs an exponent: its size is the message (6.2e−19)
-    return f"{v:.{d}g}".replace("-", "−")
+    """``v`` with ``d`` significant digits (:func:`optlab.format.number`: "—" when it is not a
+    finite number, 2 digits when it needs an exponent)."""
+    return fmt.number(v, d)
 
 
 def point(p, d: int = 4) -> str:
+    """(x, y), with "—" for an undefined coordinate only (the other one still says where)."""
     return "(" + ", ".join(num(float(v), d) for v in p) + ")"
 
 
@@ -459,7 +454,7 @@ def sub(k: int) -> str:
 
 
 def n_steps(n: int) -> str:
-    return ngettext("{n} step", "{n} steps", int(n)).format(n=f"{int(n):,}")
+    return ngettext("{n} step", "{n} steps", int(n)).format(n=fmt.integer(n))
 
 
 def fmt_flops(v: float) -> str:
