@@ -59,7 +59,11 @@ def _surface_base(surface, n: int, title: str | None, height: int) -> tuple[list
     traces += core._critical_points(surface, win, True, True)
     layout = core.base_layout(title, height, hovermode="closest")
     core._merge(layout, core._fixed_axes(win))
-    core._merge(layout, dict(showlegend=True, legend=BOTTOM_LEGEND,
+    # the legend starts a fixed ~54 px under the plot, below the tick labels and the "x" title (at
+    # y = −0.09 it sat on the title when the chart is short: presenter mode, 420 px)
+    # (the plot's height once Plotly has grown the bottom margin for ~2 legend rows below that gap)
+    plot_px = max(height - (20 if title is None else 60) - 10 - 54 - 40, 100)
+    core._merge(layout, dict(showlegend=True, legend=dict(BOTTOM_LEGEND, y=-54.0 / plot_px),
                              margin=dict(l=10, r=10, t=20 if title is None else 60, b=10)))
     return traces, layout, win
 
