@@ -60,6 +60,7 @@ ui.page_header(
       "Pick a section; the 🔬 questions set one up for you and ask you to predict before you see the run."),
 )
 lessons.open(view.CHAPTER, step_card_in_page=True)  # a lesson's question sits beside the section's chart
+view.keep_values()  # values of the sections not shown are kept (no jump back to defaults)
 if state.presenting():
     section = state.section(view.SECTION)
 else:
@@ -77,8 +78,7 @@ DAMPING = {
     "gd": N_("plain gradient descent (β = 0)"),
     "gd_unstable": N_("plain gradient descent beyond its stability limit (γ·λ_max = {glm:.3g} ≥ 2): it diverges"),
     "unstable": N_("**beyond the stability limit** (γ·λ_max = {glm:.3g} ≥ 2(1 + β) = {lim:.3g}): it diverges"),
-    "no_beta": N_("stable, but no momentum is critically damped at this lr (γ·λ_max = {glm:.3g} > 4·… the flat "
-                  "direction's β\\* would be ≥ 1), so β\\* is not given"),
+    "no_beta": N_("stable, but no β < 1 is critically damped at this γ (β\\* ≥ 1)"),
     "critical": N_("**critically damped** (β ≈ β\\*): the fastest momentum for this γ"),
     "under": N_("**under-damped** (β > β\\*): the error spirals, shrinking by √β per step"),
     "over": N_("**over-damped** (β < β\\*): no spiralling, but slower than at β\\*"),
@@ -640,7 +640,7 @@ def schedule_widgets(name, steps):
         g = state.slider(view.SC_EGAMMA, format="%.3f")
         return ("exponential", (("gamma", float(g)),))
     if name == "cosine":
-        e = state.number_input(view.SC_ETA_MIN, step=0.001)
+        e = state.number_input(view.SC_ETA_MIN)
         return ("cosine", (("T_max", int(steps)), ("eta_min", float(e))))
     w = state.slider(view.SC_WARMUP)
     if w >= steps:

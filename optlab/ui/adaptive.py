@@ -96,7 +96,7 @@ def regression_surface(n: int = 200, noise: float = 0.5, seed: int = 0):
     from .. import data, surfaces
 
     x, y = data.make_line(n=n, slope=2.0, intercept=1.0, noise=noise, seed=seed)
-    return surfaces.from_data(x, y, "mse", label=f"synthetic line y = 2x + 1 + noise ({n} points)")
+    return surfaces.from_data(x, y, "mse", label=_("synthetic line y = 2x + 1 + noise ({n} points)").format(n=n))
 
 
 def problem_surface(problem: tuple):
@@ -199,14 +199,15 @@ def hyper_markdown(name: str) -> str:
     """The hyperparameters of ``name`` as a Markdown table (symbols in KaTeX): torch keyword, symbol,
     torch default, meaning."""
     info = optimizers.info(name)
-    lines = ["| torch keyword | symbol | torch default | what it means |", "| --- | --- | --- | --- |"]
+    lines = ["| " + " | ".join((_("torch keyword"), _("symbol"), _("torch default"), _("what it means"))) + " |",
+             "| --- | --- | --- | --- |"]
     for h in info.hyper:
         if h.name == "maximize":
             continue
         sym = f"${h.symbol}$" if h.symbol else ""
         d = h.default
         ds = "(" + ", ".join(f"{x:g}" for x in d) + ")" if isinstance(d, tuple) else (str(d) if isinstance(d, bool) or d is None else f"{d:g}")
-        lines.append(f"| `{h.name}` | {sym} | `{ds}` | {h.meaning} |")
+        lines.append(f"| `{h.name}` | {sym} | `{ds}` | {_(h.meaning)} |")
     return "\n".join(lines)
 
 
@@ -214,11 +215,11 @@ def state_markdown(name: str) -> str:
     """What the optimizer keeps in memory between steps (torch's state names), as Markdown."""
     info = optimizers.info(name)
     if not info.state:
-        return "Nothing: each step uses only the current gradient."
+        return _("Nothing: each step uses only the current gradient.")
     out = []
     for key, text in info.state.items():
-        sym, _, meaning = text.partition(":")
-        out.append(f"- `state['{key}']` — ${sym.strip()}$: {meaning.strip()}")
+        sym, _sep, meaning = text.partition(":")
+        out.append(f"- `state['{key}']` — ${sym.strip()}$: {_(meaning.strip())}")
     return "\n".join(out)
 
 
@@ -319,7 +320,7 @@ SC_GAMMA = state.Float("sg", "ad_sc_gamma", 0.05, 0.95, 0.3, step=0.05, label=N_
                        section=_C)
 SC_EGAMMA = state.Float("se", "ad_sc_egamma", 0.9, 0.999, 0.98, step=0.001, label=N_("gamma (factor per step)"),
                         section=_C)
-SC_ETA_MIN = state.Float("sm", "ad_sc_eta_min", 0.0, 1.0, 0.0, label=N_("eta_min (final lr)"), section=_C)
+SC_ETA_MIN = state.Float("sm", "ad_sc_eta_min", 0.0, 1.0, 0.0, step=0.001, label=N_("eta_min (final lr)"), section=_C)
 SC_WARMUP = state.Int("sw", "ad_sc_warmup", 1, 499, 12, label=N_("warm-up steps"), section=_C)
 SC_START = state.Float("sf", "ad_sc_start_factor", 0.01, 1.0, 0.1, step=0.01,
                        label=N_("start_factor (first lr / lr)"), section=_C)
@@ -604,7 +605,7 @@ Q_ADAM_FIRST = lessons.Question(
     "adam_first", N_("Adam's first step"),
     N_("Adam (γ = 0.1) and SGD with momentum on a quadratic bowl, step t = 1. How long is Adam's first step "
        "along each coordinate?"),
-    state={"sec": "State at a step", "s": "quadratic", "sk": 10, "os": ["adam", "sgd"], "T": 50, "t": 1,
+    state={"sec": "state", "s": "quadratic", "sk": 10, "os": "adam,sgd", "T": 50, "t": 1,
            "lam": 0.1, "lsg": 0.05, "msg": 0.9},
     choices=(N_("γ = 0.1 along each coordinate, however steep the bowl"),
              N_("γ times the gradient, like SGD's first step")),
@@ -618,7 +619,7 @@ Q_ACCUMULATORS = lessons.Question(
     "acc_moving", N_("AdaGrad against RMSProp in a long valley"),
     N_("Rosenbrock's curved valley, AdaGrad and RMSProp both at γ = 0.05, 500 steps. Which one is still "
        "moving at the end?"),
-    state={"sec": "State at a step", "s": "rosenbrock", "os": ["adagrad", "rmsprop"], "T": 500, "t": 500,
+    state={"sec": "state", "s": "rosenbrock", "os": "adagrad,rmsprop", "T": 500, "t": 500,
            "lag": 0.05, "lrm": 0.05},
     choices=(N_("Only AdaGrad"), N_("Only RMSProp"), N_("Both"), N_("Neither")),
     outcome=_who_moves,
@@ -631,7 +632,7 @@ Q_BIAS = lessons.Question(
     "bias_off", N_("Switching off bias correction"),
     N_("Without bias correction Adam's m and v both start at 0. Are its first steps larger or smaller than "
        "Adam's?"),
-    state={"sec": "Adam family", "d": "Bias correction", "bk": 10, "bl": 0.05, "b1": 0.9, "b2": 0.999, "bn": 100},
+    state={"sec": "family", "d": "bias", "bk": 10, "bl": 0.05, "b1": 0.9, "b2": 0.999, "bn": 100},
     choices=(N_("Larger"), N_("Smaller"), N_("The same")),
     outcome=_bias_larger,
     explanation=N_("**Larger.** v starts at 0 as well, and with β₂ = 0.999 it is the more biased of the two: "
@@ -642,7 +643,7 @@ Q_FINDER = lessons.Question(
     "finder_stop", N_("Where does the range test blow up?"),
     N_("Plain gradient descent on ½(x² + y²) (κ = 1), learning rate growing from 10⁻⁴ to 5. Where does the "
        "test stop (loss above 4× its lowest)?"),
-    state={"sec": "LR finder", "fp": "Quadratic bowl", "fk": 1, "fo": "sgd", "fm": 0.0, "fs": 0.0,
+    state={"sec": "finder", "fp": "bowl", "fk": 1, "fo": "sgd", "fm": 0.0, "fs": 0.0,
            "fl": 1e-4, "fh": 5.0, "fn": 100},
     choices=(N_("Below γ = 1"), N_("Between γ = 1 and 2"), N_("Above γ = 2 = 2/λ_max"), N_("It never stops")),
     outcome=_finder_stop,
@@ -686,3 +687,14 @@ __all__ += ["SECTIONS", "SECTION", "PAGE", "MO_KAPPA", "MO_LR", "MO_BETA", "MO_S
             "Q_MOMENTUM_RESCUES", "Q_NESTEROV", "Q_ADAM_FIRST", "Q_ACCUMULATORS", "Q_BIAS", "Q_FINDER",
             "LESSON_MOMENTUM", "CHAPTER", "state_runs", "pair_runs", "bias_runs", "range_test_run",
             "accumulator_verdicts", "momentum_plan", "phase_plan"]
+
+
+def keep_values() -> None:
+    """Keep every declared value across sections: Streamlit forgets the value of a widget that a
+    run does not draw (another section, a section cut short by a formula typo), so each run hands
+    them back to session state as plain values; the widgets pick them up when they are drawn
+    again.  Without it a section switch or a formula typo reset the other widgets to defaults."""
+    ss = st.session_state
+    for p in PAGE.params:
+        if p.key in ss:
+            ss[p.key] = ss[p.key]
