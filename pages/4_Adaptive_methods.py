@@ -247,9 +247,7 @@ def rules_section():
     st.subheader(_("What each optimizer keeps between steps"))
     rows = view.memory_rows(FIRST_ORDER)
     st.dataframe(rows, hide_index=True, width="stretch",
-                 column_config={"in one line": st.column_config.TextColumn(_("in one line"), width="large"),
-                                "optimizer": st.column_config.TextColumn(_("optimizer")),
-                                "kept": st.column_config.TextColumn(_("keeps between steps (torch's state)"))})
+                 column_config={_("in one line"): st.column_config.TextColumn(width="large")})
 
 
 # ----------------------------------------------------------------------------------------------
@@ -390,10 +388,10 @@ def state_section():
                 st.warning(_("{name} had diverged before step {t} (at step {k}).").format(
                     name=tr.label, t=t, k=int(tr.diverged_at)))
                 continue
-            st.dataframe(fig.trace_table(tr, t), hide_index=True, width="stretch",
-                         column_config={"quantity": st.column_config.TextColumn(_("quantity")),
-                                        "formula": st.column_config.TextColumn(_("formula")),
-                                        "x": st.column_config.NumberColumn(_("x (coordinate 1)"), format="%.6g"),
+            rows = [{_("quantity"): r["quantity"], _("formula"): r["formula"], "x": r["x"], "y": r["y"]}
+                    for r in fig.trace_table(tr, t)]
+            st.dataframe(rows, hide_index=True, width="stretch",
+                         column_config={"x": st.column_config.NumberColumn(_("x (coordinate 1)"), format="%.6g"),
                                         "y": st.column_config.NumberColumn(_("y (coordinate 2)"), format="%.6g")})
             with st.expander(_("{name}: the full update rule").format(name=tr.label)):
                 ui.show_update_rule(tr.optimizer)
@@ -762,7 +760,9 @@ def finder_section():
     text = _("One run of {n} steps, γ growing ×{f:.3f} per step from {lo:g}. The loss was lowest at γ = {best:.3g}; ").format(
         n=len(rt.lrs), f=(hi / lo) ** (1 / (steps - 1)), lo=lo, best=rt.best_lr)
     if rt.stop_lr:
-        text += _("the test stopped at γ = {s:.3g} ({why})").format(s=rt.stop_lr, why=_(rt.reason))
+        why = (_("the loss rose above {f:g}× its lowest value").format(f=rt.diverge_factor)
+               if rt.reason.startswith("the loss rose above") else _(rt.reason))
+        text += _("the test stopped at γ = {s:.3g} ({why})").format(s=rt.stop_lr, why=why)
         if thr:
             text += _(", {r:.2g}× the threshold {label} = {thr:.3g}").format(r=rt.stop_lr / thr, label=thr_label, thr=thr)
         text += ". "

@@ -377,3 +377,32 @@ def test_new_questions_flip_with_their_runs():
     assert ad.Q_BIAS.outcome(_values(ad.Q_BIAS, b1=0.95, b2=0.9)) == 1       # (1 − 0.95)/√(1 − 0.9) = 0.16: smaller
     assert ad.Q_FINDER.outcome(_values(ad.Q_FINDER)) == 2                    # beyond 2/λ_max
     assert ad.Q_FINDER.outcome(_values(ad.Q_FINDER, fk=100)) == 0            # λ_max = 100: stops below 1
+
+
+# ----------------------------------------------------------------------------------------------
+# 中文: every section, with its main widgets moved
+# ----------------------------------------------------------------------------------------------
+ZH_ALLOW = {"GD", "optax", "fastai", "step_size", "gamma", "eta_min", "start_factor", "momentum_decay",
+            "weight_decay", "T_max", "state"}
+ZH_MOVES = {
+    "Momentum": [("select_slider", "ad_mo_kappa", 1000), ("select_slider", "ad_mo_lr", 7.0),
+                 ("radio", "ad_mo_phase", "Nesterov")],
+    "Update rules": [("radio", "ad_rule_opt", "radam")],
+    "State at a step": [("multiselect", "ad_st_opts", ["adagrad", "rmsprop", "nadam", "radam"]),
+                        ("slider", "ad_st_t", 3)],
+    "Adam family": [("radio", "ad_fam", f) for f in FAMILY],
+    "Schedules": [("radio", "ad_sc_name", "warmup_cosine"), ("radio", "ad_sc_opt", "adam")],
+    "LR finder": [("radio", "ad_lf_problem", "Quadratic bowl"), ("selectbox", "ad_lf_opt", "adam")],
+}
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_every_section_is_chinese(section):
+    from i18n_check import assert_chinese, open_in
+
+    at = open_in("zh", PAGE, timeout=120)
+    at.button_group(key="ad_section").set_value(section).run()
+    assert_chinese(at, allow=ZH_ALLOW)
+    for kind, key, value in ZH_MOVES[section]:
+        getattr(at, kind)(key=key).set_value(value).run()
+        assert_chinese(at, allow=ZH_ALLOW)

@@ -278,7 +278,7 @@ def state_glyphs(surface, trajectories: Sequence[Any], step: int, *, zoom: bool 
         vector_arrows(p, u, fig=fig, color=c, scale=mag, width=5, head_size=15, showlegend=False,
                       name=_("{name}: step Δθ").format(name=tr.label),
                       hovertext=[f"{tr.label}: Δθ{_sub(step)} = ({u[0]:.4g}, {u[1]:.4g})"
-                                 + (f", drawn ×{mag:g}" if mag != 1 else ", to scale")])
+                                 + (_(", drawn ×{m:g}").format(m=mag) if mag != 1 else _(", to scale"))])
     keys = ((_("−g (gradient, dotted)"), "dot", 2), (_("−momentum / first moment (dashed)"), "dash", 2.5),
             (_("step Δθ ×{m:g}").format(m=mag) if mag != 1 else _("step Δθ (to scale)"), "solid", 5))
     for name, dash, width in keys:
@@ -327,7 +327,8 @@ def accumulators(adagrad_tr, rmsprop_tr, step: int, *, height: int = 360) -> go.
         if "lr_t" in tr.states:  # AdaGrad's decayed γ̃
             lr = float(np.asarray(tr.states["lr_t"][t - 1]).reshape(-1)[0])
         denom = np.asarray(tr.states["denom"][t - 1], dtype=float) if "denom" in tr.states else np.full(2, np.nan)
-        hover = [f"{short} {sym}({coord}) at step {t} = {v:.4g}<br>per-coordinate step size γ/({sym}+ε) = {lr / d:.4g}"
+        hover = [_("{name} {sym}({coord}) at step {t} = {v:.4g}<br>per-coordinate step size γ/({sym}+ε) = {s:.4g}").format(
+                     name=short, sym=sym, coord=coord, t=t, v=v, s=lr / d)
                  for coord, v, d in zip("xy", vals, denom)]
         traces.append(dict(type="bar", x=["x", "y"], y=_f(vals), name=_("{name} at step {t}").format(name=short, t=t), marker=dict(color=c),
                            xaxis="x2", yaxis="y2", showlegend=False, hovertext=hover,

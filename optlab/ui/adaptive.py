@@ -218,8 +218,8 @@ def state_markdown(name: str) -> str:
         return _("Nothing: each step uses only the current gradient.")
     out = []
     for key, text in info.state.items():
-        sym, _sep, meaning = text.partition(":")
-        out.append(f"- `state['{key}']` — ${sym.strip()}$: {_(meaning.strip())}")
+        sym, _sep, meaning = _(text).partition(":")  # the engine's text is in the shared catalog
+        out.append(f"- `state['{key}']` — ${sym.strip()}$: {meaning.strip()}")
     return "\n".join(out)
 
 
@@ -229,7 +229,8 @@ def memory_rows(names) -> list[dict[str, str]]:
     for n in names:
         info = optimizers.info(n)
         kept = ", ".join(k for k in info.state) or _("(nothing)")
-        rows.append({"optimizer": info.title, "kept": kept, "in one line": _(info.summary)})
+        rows.append({_("optimizer"): info.title, _("keeps between steps (torch's state)"): kept,
+                     _("in one line"): _(info.summary)})
     return rows
 
 
