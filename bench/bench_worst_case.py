@@ -177,12 +177,53 @@ def run_case(case: Case, timeout: float) -> list[tuple[str, float, float, list[s
     return out
 
 
+def catalogue_costs() -> None:
+    """The measured costs behind optlab.chapters.adaptive.CATALOGUE_RERUN: per catalogue surface,
+    one call (1 point), one point in a batch of 4,096, one step of one Adam run with the full record
+    (call included), and the per-run part of a batched SGD step (the phase diagram's sweep)."""
+    import numpy as np
+
+    from optlab import optimizers, surfaces, sweeps
+    from optlab.chapters.adaptive import CATALOGUE_RERUN
+    from optlab.runner import run
+
+    print(f"{'surface':18s} {'call µs':>8s} {'point µs':>9s} {'Adam step µs':>12s}")
+    for n in surfaces.names():
+        s = surfaces.get(n)
+        x1 = np.asarray(s.starts[0], float).reshape(1, -1)
+        xb = np.repeat(x1, 4096, 0)
+        c = time.process_time()
+        for _i in range(300):
+            s.grad(x1)
+        call = (time.process_time() - c) / 300
+        c = time.process_time()
+        for _i in range(10):
+            s.grad(xb)
+        pt = ((time.process_time() - c) / 10 - call) / 4095
+        c = time.process_time()
+        run(s, optimizers.make("adam", lr=1e-3), s.starts[0], 300, record="full")
+        stp = (time.process_time() - c) / 300
+        print(f"{n:18s} {call * 1e6:8.1f} {pt * 1e6:9.3f} {stp * 1e6:12.1f}")
+    q = surfaces.get("quadratic", condition=1000.0)
+    c = time.process_time()
+    sweeps.sweep(q, "sgd", {"lr": np.geomspace(1e-5, 4e-3, 10), "momentum": np.linspace(0.02, 0.98, 10)},
+                 q.starts[0], 500, target=1e-12, fixed={"nesterov": True})
+    print(f"batched SGD (100 runs × 500 steps): {(time.process_time() - c) / 5e4 * 1e6:.3f} µs per run-step")
+    b = CATALOGUE_RERUN
+    print(f"CATALOGUE_RERUN in units of 0.1 µs: evals {b.evals:,.0f}, call {b.call_cost:g}, step {b.step_cost:g}, "
+          f"run-step {b.run_step_cost:g}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--page", help="only pages whose file name contains this")
     ap.add_argument("--kind", choices=("typical", "worst"), help="only these cases")
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds for one rerun (AppTest)")
+    ap.add_argument("--catalogue", action="store_true", help="measure the catalogue surfaces' costs (adaptive page)")
     args = ap.parse_args(argv)
+    if args.catalogue:
+        catalogue_costs()
+        return 0
     try:
         from threadpoolctl import threadpool_limits  # as the server does (optlab/ui/__init__.py)
 

@@ -56,17 +56,20 @@ ui.page_header(
     _("Adaptive methods: from momentum to Adam"),
     _("What do momentum and adaptive step sizes keep in memory, and why does it help?"),
     _("Plain gradient descent forgets everything after each step. **Momentum** remembers a running direction; "
-      "**AdaGrad, RMSProp, Adam** remember running sizes of the gradient per coordinate and divide by them. "
-      "Pick a section; the 🔬 questions set one up for you and ask you to predict before you see the run."),
+      "**AdaGrad, RMSProp, Adam** remember running sizes of the gradient per coordinate and divide by them."),
 )
 lessons.open(view.CHAPTER, step_card_in_page=True)  # a lesson's question sits beside the section's chart
 view.keep_values()  # values of the sections not shown are kept (no jump back to defaults)
-if state.presenting():
-    section = state.section(view.SECTION)
-else:
-    c_sec, c_link = st.columns([5, 1.3], vertical_alignment="bottom")
-    with c_sec:
-        section = state.section(view.SECTION)
+section = state.section(view.SECTION)  # full width: six sections fit one row at 1024 px
+
+
+def section_header(title):
+    """The section's title with "Copy link" beside it (presenter mode: neither, the chart comes first)."""
+    if state.presenting():
+        return
+    c_title, c_link = st.columns([5, 1.4], vertical_alignment="center")
+    with c_title:
+        st.subheader(title)
     with c_link:
         state.copy_link()
 
@@ -98,7 +101,7 @@ def rho_text(r):
 
 def race_text(verdict, a_name, b_name):
     return {
-        "a": _("{a} gets there first."), "b": _("{b} gets there first."),
+        "a": _("{a} gets there before {b}."), "b": _("{b} gets there before {a}."),
         "tie": _("{a} and {b} get there at the same step."),
         "neither": _("Neither gets there within the run."),
         "both_diverged": _("Both diverge."),
@@ -108,8 +111,7 @@ def race_text(verdict, a_name, b_name):
 @st.fragment
 def momentum_section():
     presenting = state.presenting()
-    if not presenting:
-        st.header(_("Momentum and Nesterov on a narrow valley"))
+    section_header(_("Momentum and Nesterov on a narrow valley"))
     c_ctl, c_fig = state.chart_first_columns((1, 2.3), present=(1, 1.45), gap="medium")
     with c_ctl:
         lessons.step_card()  # a lesson step's prediction, beside the chart
@@ -158,7 +160,7 @@ def momentum_section():
                    if b_star < 1 else _("No β < 1 is critically damped at this γ."))
     race = model.race(seen[1], seen[0], diverged_a=int(hb.diverged_at) >= 0, diverged_b=int(gd.diverged_at) >= 0) \
         if beta > 0 else None
-    race_line = race_text(race, _("Momentum"), _("GD")) if race else ""
+    race_line = race_text(race, _("Heavy-ball momentum"), "GD") if race else ""
     if presenting:
         with numbers:
             st.markdown(
@@ -168,7 +170,7 @@ def momentum_section():
                 + "  \n" + _("**Steps to {shrink}:** GD {gd}").format(shrink=SHRINK_TEXT, gd=fmt_steps(seen[0], run_steps))
                 + (_(", momentum {hb}, Nesterov {nv}").format(hb=fmt_steps(seen[1], run_steps),
                                                               nv=fmt_steps(seen[2], run_steps)) if beta > 0 else "")
-                + (" " + race_line if race_line else ""))
+                + (("  \n" + race_line) if race_line else ""))
     else:
         text = _("Eigenvalues of the Hessian: λ = 1 and {k:g}. At γ = {lr:g}: plain GD {gd}.").format(
             k=kappa, lr=lr, gd=rho_text(r_gd))
@@ -231,7 +233,7 @@ def momentum_section():
 # ----------------------------------------------------------------------------------------------
 @st.fragment
 def rules_section():
-    st.header(_("The adaptive family: update rules and hyperparameters"))
+    section_header(_("The adaptive family: update rules and hyperparameters"))
     name = state.radio(view.RU_OPT, horizontal=True, format_func=TITLE.get)
     info = optimizers.info(name)
     st.subheader(f"{info.title} — `{info.torch}`")
@@ -283,7 +285,7 @@ def state_surface():
 
 @st.fragment
 def state_section():
-    st.header(_("What each optimizer holds at one step"))
+    section_header(_("What each optimizer holds at one step"))
     c_ctl, c_fig = state.chart_first_columns((1, 2.3), present=(1, 1.45), gap="medium")
     with c_ctl:
         lessons.step_card()
@@ -616,7 +618,7 @@ def family_radam():
 
 @st.fragment
 def family_section():
-    st.header(_("The Adam family: what each change does"))
+    section_header(_("The Adam family: what each change does"))
     which = state.radio(view.FAM, horizontal=True, label_visibility="collapsed")
     {"Bias correction": family_bias, "AdamW vs L2": family_decay, "AMSGrad": family_amsgrad,
      "NAdam": family_nadam, "RAdam": family_radam}[which]()
@@ -650,7 +652,7 @@ def schedule_widgets(name, steps):
 
 @st.fragment
 def schedules_section():
-    st.header(_("Learning-rate schedules"))
+    section_header(_("Learning-rate schedules"))
     c_ctl, c_fig = state.chart_first_columns((1, 2.3), present=(1, 1.45), gap="medium")
     with c_ctl:
         name = state.radio(view.SC_NAME, horizontal=True, format_func=lambda n: _(schedules.get(n).title))
@@ -717,7 +719,7 @@ def schedules_section():
 # ----------------------------------------------------------------------------------------------
 @st.fragment
 def finder_section():
-    st.header(_("The learning-rate range test (LR finder)"))
+    section_header(_("The learning-rate range test (LR finder)"))
     c_ctl, c_fig = state.chart_first_columns((1, 2.3), present=(1, 1.45), gap="medium")
     with c_ctl:
         lessons.step_card()

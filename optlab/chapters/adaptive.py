@@ -78,7 +78,7 @@ def l2_minimum(surface, weight_decay: float, x0, iters: int = 50) -> np.ndarray:
 # optlab.budget counts work in "evaluations" calibrated on the dearest surface there is (a typed
 # formula near the size limits: ~1.8 µs a point, ~170 µs a call).  The catalogue's surfaces are
 # fixed NumPy code, far cheaper; measured on the project's 2-core machines, shared (load 4–6), the
-# dearest of each (bench/bench_worst_case.py, "catalogue costs"): a call ≤ 55 µs (Goldstein–Price),
+# dearest of each (``bench/bench_worst_case.py --catalogue``): a call ≤ 55 µs (Goldstein–Price),
 # a point in a batch ≤ 0.092 µs (Ackley), one step of one run with the full record ≤ 231 µs
 # (Goldstein–Price, Adam) and the per-run part of a batched SGD step ≤ 0.3 µs.  In units of
 # 0.1 µs (a catalogue "point") a rerun's 0.8 s is 8,000,000:
