@@ -7,6 +7,8 @@ One section is shown at a time (the "Section" control, kept in the URL), and eac
 ``optlab/chapters/adaptive.py``; every computation is planned within a work budget.  All numbers
 come from optlab; this file only wires widgets and picks sentences.
 """
+import re
+
 import streamlit as st
 
 from optlab import figures, optimizers, schedules, specs, sweeps, theory, ui
@@ -261,10 +263,16 @@ MOVING = {
 }
 
 
+def surface_name(name):
+    """A catalogue surface's title without its default parameters ("Quadratic bowl (κ = 10)" names
+    the default, not the κ chosen beside it)."""
+    return re.split(r"\s*[(（]", ui.get_surface((name, ())).title)[0]
+
+
 def state_surface():
     """The section's surface from its declared widgets; None (error shown, text kept) for a bad formula."""
     name = state.selectbox(view.ST_SURFACE, format_func=lambda n: _("Your own surface") if n == view.CUSTOM
-                           else ui.get_surface((n, ())).title.split(" (")[0])
+                           else surface_name(n))
     if name == view.CUSTOM:
         text = state.text_input(view.ST_FORMULA, help=_("Use x and y, numbers, `+ - * / **` (or `^`), parentheses "
                                                          "and functions such as sin, cos, exp, log, sqrt, abs, tanh."))
@@ -407,7 +415,7 @@ def _lr(p):
 
 
 def _surface_select(p):
-    return (state.selectbox(p, format_func=lambda n: ui.get_surface((n, ())).title.split(" (")[0]), ())
+    return (state.selectbox(p, format_func=surface_name), ())
 
 
 def family_bias():
