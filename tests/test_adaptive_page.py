@@ -406,3 +406,31 @@ def test_every_section_is_chinese(section):
     for kind, key, value in ZH_MOVES[section]:
         getattr(at, kind)(key=key).set_value(value).run()
         assert_chinese(at, allow=ZH_ALLOW)
+
+
+# ----------------------------------------------------------------------------------------------
+# Bounded work: over the budget the page says what it cut
+# ----------------------------------------------------------------------------------------------
+def test_typed_formula_runs_are_cut_and_said():
+    from state_checks import open_page
+
+    at = open_page(PAGE, {"sec": "state", "s": "custom", "f": "x**2 + 3*y**2", "os": "adadelta,radam,nadam,adam",
+                          "T": "500", "t": "500"})
+    no_exception(at)
+    cuts = [i.value for i in at.info if "stopped at step" in i.value]
+    assert len(cuts) == 1 and "6 runs" in cuts[0], [i.value for i in at.info]
+    steps, cut = ad.model.plan_runs(ad.model.FORMULA_RERUN, 500, 6)
+    assert f"stopped at step {steps}" in cuts[0]
+    assert at.slider(key="ad_st_t").value == 500, "the widget keeps the student's value"
+
+
+def test_dearest_phase_diagram_is_thinned_and_said():
+    from state_checks import open_page
+
+    at = open_page(PAGE, {"k": "1000", "n": "500", "ph": "nesterov"})
+    no_exception(at)
+    said = [i.value for i in at.info if "phase diagram" in i.value]
+    assert said and "instead" in said[0]
+    spec = chart(at, "ad_mo_phase_fig")
+    n_lr, n_beta, _t, _c = ad.phase_plan(500)
+    assert len(spec["data"][2]["x"]) == n_lr < 48
