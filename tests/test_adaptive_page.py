@@ -434,3 +434,26 @@ def test_dearest_phase_diagram_is_thinned_and_said():
     spec = chart(at, "ad_mo_phase_fig")
     n_lr, n_beta, _t, _c = ad.phase_plan(500)
     assert len(spec["data"][2]["x"]) == n_lr < 48
+
+
+def test_momentum_captions_over_a_grid_of_widgets():
+    """Each damping claim on the page is the verdict of the numbers; β* is printed only when it is
+    a momentum (< 1); the issue's case (κ = 1000, γ = 7) says divergence, not "β* = 6833"."""
+    from optlab import theory
+    from state_checks import open_page
+
+    for k, lr, b in ((1000, 7.0, 0.9), (1000, 7.0, 0.0), (25, 0.03, 0.9), (25, 0.03, 0.3), (1, 1e-6, 0.99),
+                     (50, 0.05, 0.0), (2, 10.0, 0.5)):
+        at = open_page(PAGE, {"k": str(k), "lr": str(lr), "b": str(b)})
+        no_exception(at)
+        txt = texts(at)
+        verdict = ad.model.damping(lr, b, k)
+        b_star = float(theory.critical_momentum(lr, [1.0, float(k)]))
+        assert ("β\\* = " in txt) == (b_star < 1), (k, lr, b, b_star)
+        expect = {"under": "under-damped", "over": "over-damped", "critical": "critically damped",
+                  "unstable": "beyond the stability limit", "gd_unstable": "beyond its stability limit",
+                  "gd": "plain gradient descent (β = 0)"}[verdict]
+        assert expect in txt, (k, lr, b, verdict)
+        for other in ("under-damped", "over-damped", "critically damped**"):
+            if other not in expect:
+                assert other not in txt.replace("critically damped momentum", ""), (k, lr, b, verdict, other)
