@@ -431,7 +431,6 @@ def family_bias():
         b2 = state.select_slider(view.BC_B2)
     with k5:
         steps = state.slider(view.BC_STEPS)
-    lessons.ask(view.Q_BIAS)
     v = {"bk": kappa, "bl": lr, "b1": b1, "b2": b2, "bn": steps}
     a, raw, T, cut = view.bias_runs(v)
     a.label = "Adam"
@@ -440,12 +439,16 @@ def family_bias():
     say_cuts(cut)
     f1, f2 = st.columns([1, 1.4])
     with f1:
-        ui.show_figure(fig.paths(surface, [] if hide else [a, raw], height=440), key="ad_bc_paths")
-    if not lessons.reveal(_("The step lengths")):
+        ui.show_figure(fig.paths(surface, [] if hide else [a, raw], height=state.chart_height(440, 400)),
+                       key="ad_bc_paths")
+    with f2:
+        if lessons.reveal(_("The step lengths")):
+            ui.show_figure(fig.bias_correction_figure(a, raw, b1, b2, height=state.chart_height(440, 400)),
+                           key="ad_bc_steps_fig")
+    lessons.ask(view.Q_BIAS)  # under the charts: in presenter mode the charts stay in the first screen
+    if hide:
         return
     ui.divergence_warnings([a, raw])
-    with f2:
-        ui.show_figure(fig.bias_correction_figure(a, raw, b1, b2, height=440), key="ad_bc_steps_fig")
     l_a, l_r = (float(x) for x in (fig.step_lengths(a)[0], fig.step_lengths(raw)[0]))
     fac1 = float(variants.uncorrected_step_factor(b1, b2, 1))
     verdict = model.ratio_verdict(l_r, l_a)

@@ -457,3 +457,21 @@ def test_momentum_captions_over_a_grid_of_widgets():
         for other in ("under-damped", "over-damped", "critically damped**"):
             if other not in expect:
                 assert other not in txt.replace("critically damped momentum", ""), (k, lr, b, verdict, other)
+
+
+@pytest.mark.parametrize("qkey, pick, chart_key", [("bias_off", 0, "ad_bc_steps_fig"), ("acc_moving", 1, "ad_st_acc"),
+                                                   ("finder_stop", 2, "ad_lf_fig")])
+def test_question_outcomes_hidden_until_commit_then_checked(qkey, pick, chart_key):
+    from state_checks import open_page
+
+    q = {x.key: x for x in ad.CHAPTER.all_questions()}[qkey]
+    at = open_page(PAGE, {"sec": ad.SECTION.code(q.state["sec"]) if q.state["sec"] in ad.SECTIONS else q.state["sec"]})
+    at.button(key=f"optlab_setup_{qkey}").click().run()
+    no_exception(at)
+    keys = [c.proto.id.split("-")[-1] for c in at.get("plotly_chart")]
+    assert chart_key not in keys, f"{qkey}: the outcome shows before Commit"
+    at.radio(key=f"optlab_pick_{qkey}").set_value(pick).run()
+    at.button(key=f"optlab_commit_{qkey}").click().run()
+    no_exception(at)
+    assert chart_key in [c.proto.id.split("-")[-1] for c in at.get("plotly_chart")]
+    assert len(at.success) == 1, f"{qkey}: answer {pick} is the run's outcome"
