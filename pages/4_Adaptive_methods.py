@@ -12,6 +12,7 @@ import re
 import streamlit as st
 
 from optlab import figures, optimizers, schedules, specs, sweeps, theory, ui
+from optlab import format as fmt
 from optlab.chapters import adaptive as model
 from optlab.errors import FormulaError, OptlabError
 from optlab.figures import adaptive as fig
@@ -37,6 +38,16 @@ def fmt_steps(k, steps):
     return ngettext("{n} step", "{n} steps", int(k)).format(n=int(k))
 
 
+# the colour names a caption may use (figures.style.color_name gives the English name)
+COLOUR_NAMES = (N_("blue"), N_("indigo"), N_("orange"), N_("olive"), N_("vermilion"), N_("green"), N_("pink"),
+                N_("sky blue"), N_("black"), N_("wine red"), N_("purple"), N_("teal"))
+
+
+def colour(name, variant=0):
+    """The translated name of an optimizer's (or a variant's) colour, for a caption."""
+    return _(figures.style.color_name(name, variant))
+
+
 def say_cuts(*cuts):
     """One sentence per budget cut, in the page (never silently cut)."""
     for c in cuts:
@@ -45,12 +56,11 @@ def say_cuts(*cuts):
 
 
 def num(v, spec=".3g"):
-    """A number, or "—" when it is undefined (NaN, ∞)."""
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        return "—"
-    return format(v, spec) if v == v and abs(v) != float("inf") else "—"
+    """A number (optlab.format: "−" minus sign), or "—" when it is undefined (NaN, ∞)."""
+    if spec in (".3g", ".4g"):
+        return fmt.number(v, int(spec[1]))
+    x = fmt.value(v)
+    return "—" if x is None else format(x, spec).replace("-", fmt.MINUS)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -125,11 +135,11 @@ def momentum_section():
     run_steps, cut = view.momentum_plan(steps)
     surface, gd, hb, nv = view.momentum_runs(kappa, lr, beta, steps)
     x0 = tuple(float(v) for v in surface.starts[0])
-    gd.label = _("GD (lr = {lr:g})").format(lr=lr)
+    gd.label = _("SGD, plain GD (lr = {lr:g})").format(lr=lr)
     trs = [gd]
     if beta > 0:
-        hb.label = _("momentum β = {b:g}").format(b=beta)
-        nv.label = _("Nesterov β = {b:g}").format(b=beta)
+        hb.label = _("SGD, momentum {b:g}").format(b=beta)
+        nv.label = _("SGD, Nesterov momentum {b:g}").format(b=beta)
         trs += [hb, nv]
     hide = lessons.hidden()  # a prediction is set up and not committed: no paths, no verdicts yet
     with c_fig:
@@ -193,9 +203,10 @@ def momentum_section():
     else:
         cap += "."
     cap += " " + _("Best pair for κ = {k:g} (Polyak): γ = {plr:.3g}, β = {pb:.3f}, ρ = {prho:.3f} — against GD's "
-                   "best ρ = {gbest:.3f}. Colours: GD, heavy-ball momentum and Nesterov are three optimizers of "
-                   "torch's SGD, each with its own colour.").format(
-        k=kappa, plr=p_lr, pb=p_b, prho=p_rho, gbest=theory.gd_best_rate(1.0, kappa))
+                   "best ρ = {gbest:.3f}. All three are torch's SGD: plain GD in SGD's colour ({c0}), heavy-ball "
+                   "momentum in {c1}, Nesterov in {c2}.").format(
+        k=kappa, plr=p_lr, pb=p_b, prho=p_rho, gbest=theory.gd_best_rate(1.0, kappa), c0=colour("sgd"),
+        c1=colour("sgd", 1), c2=colour("sgd", 2))
     st.caption(cap)
 
     l_col, r_col = st.columns([1, 1.25], gap="medium")
@@ -544,9 +555,10 @@ def family_amsgrad():
                "paths, so their gradients differ."))
     st.caption(
         _("At the last step Adam divides by √v̂ + ε = ({a1}, {a2}), AMSGrad by ({m1}, {m2}). {claim} Final loss: Adam "
-          "{fa}, AMSGrad {fm}. In torch AMSGrad is `Adam(amsgrad=True)`, not a class of its own.").format(
+          "{fa}, AMSGrad {fm}. AMSGrad is drawn as a variant of Adam, in {c}: in torch it is `Adam(amsgrad=True)`, "
+          "not a class of its own.").format(
             a1=num(da[-1][0]), a2=num(da[-1][1]), m1=num(dm[-1][0]), m2=num(dm[-1][1]), claim=claim,
-            fa=num(a.final_loss), fm=num(m.final_loss)))
+            fa=num(a.final_loss), fm=num(m.final_loss), c=colour("adam", 1)))
     st.markdown(_("**torch vs textbook:** {notes}").format(notes=_(optimizers.info("adam").notes)))
 
 
