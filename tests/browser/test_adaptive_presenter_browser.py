@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_presenter import PROJECTOR, assert_fits, open_url  # noqa: F401 (same checks as the momentum section)
+from tests.browser.test_presenter import PROJECTOR, assert_fits, open_url  # the momentum section's checks
 
 pytestmark = pytest.mark.browser
 
