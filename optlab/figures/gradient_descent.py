@@ -1,27 +1,119 @@
 r"""Figures of the chapter "Gradient descent" (Plotly only, built on :mod:`optlab.figures.core`).
 
-* :func:`variants_curves` -- f − f* against epochs and against sample-gradient evaluations;
-* :func:`schedule_curves` -- f − f* and the learning rate against step, constant vs scheduled;
+* :func:`variants_curves` -- f − f* against epochs for batch GD, mini-batch and SGD (one epoch is
+  N sample gradients for every variant, so the x-axis is also the cost);
+* :func:`schedule_curves` -- f − f* (top) and the learning rate (bottom) against step, constant vs
+  scheduled, on one shared step axis;
+* :func:`lr_curve` -- f − f* against step for runs that differ in learning rate;
 * :func:`article_fit` -- the article's four points and the lines each method found;
-* :func:`article_theta` -- θ of the article's SGD over its iterations, for several seeds.
+* :func:`article_theta` -- θ of the article's SGD over its iterations, for several seeds;
+* :func:`halo` -- white halos under the paths of a contour, so a path stays visible on every
+  colour of the surface (the paths end on its darkest part, the minimum).
 
-Batch GD, mini-batch and SGD are all ``torch.optim.SGD``: they differ in the data each step sees,
-not in the update rule, so they get colours of their own (:data:`VARIANT_COLORS`) instead of the
-optimizer colour they would share.
+Every run of this page is ``torch.optim.SGD``: batch GD, mini-batch and SGD differ in the data each
+step sees, momentum and schedules in one setting.  So they are all drawn in SGD's colour from
+:mod:`optlab.figures.style`, in shades that the legends name (:data:`SHADES`), with widths that
+tell them apart without colour.
+
+Numbers in labels go through :func:`fmt_num` / :func:`fmt_line` (one place to format: a minus
+sign, not a hyphen; ``—`` for a value that is not a number).
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..i18n import domain
 from . import core, style
 
-VARIANT_COLORS = {"batch": "#0072B2", "minibatch": "#E69F00", "sgd": "#CC79A7",
-                  "constant": "#7F7F7F", "scheduled": "#009E73"}
+_, N_, ngettext = domain("gradient_descent")
+
+MINUS = "\u2212"
+DASH = "—"
+
+
+# ----------------------------------------------------------------------------------------------
+# Numbers in text: the page's one formatting function (the shared helper can replace it here)
+# ----------------------------------------------------------------------------------------------
+def fmt_num(v: Any, digits: int = 4) -> str:
+    """``v`` with ``digits`` significant digits, a real minus sign and short exponents
+    (``-9.16e-16`` → ``−9.16e-16``, ``1e+06`` → ``1e6``); ``—`` for None, NaN and ±∞."""
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return DASH
+    if not math.isfinite(x):
+        return DASH
+    if x == 0:
+        return "0"
+    s = f"{x:.{int(digits)}g}"
+    if "e" in s:
+        mant, exp = s.split("e")
+        sign = "-" if exp.startswith("-") else ""
+        s = f"{mant}e{sign}{exp.lstrip('+-').lstrip('0') or '0'}"
+    return s.replace("-", MINUS, 1) if s.startswith("-") else s
+
+
+def fmt_factor(v: Any, digits: int = 3) -> str:
+    """A factor near 1 with enough digits to tell it from 1 (0.999998, not 1)."""
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return DASH
+    if math.isfinite(x) and x != 1 and abs(1 - abs(x)) < 10.0 ** (1 - digits):
+        digits = min(15, int(math.ceil(-math.log10(abs(1 - abs(x))))) + 2)
+    return fmt_num(x, digits)
+
+
+def fmt_gap(v: Any, floor: float, digits: int = 4) -> str:
+    """f − f* as text: "≈ 0" at or below the rounding ``floor`` (not a number to compare)."""
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return DASH
+    return "≈ 0" if math.isfinite(x) and x <= floor else fmt_num(x, digits)
+
+
+def fmt_signed(v: Any, digits: int = 4) -> str:
+    """``+ 0.5`` or ``− 9.2e-16``: a term added to what precedes it."""
+    s = fmt_num(v, digits)
+    if s == DASH:
+        return f"+ {DASH}"
+    return f"{MINUS} {s[1:]}" if s.startswith(MINUS) else f"+ {s}"
+
+
+def fmt_line(w: float, b: float, *, w_digits: int = 6, b_digits: int = 2) -> str:
+    """The fitted line as text: ``ŷ = 1·x − 9.2e-16``."""
+    return f"ŷ = {fmt_num(w, w_digits)}·x {fmt_signed(b, b_digits)}"
+
+
+# ----------------------------------------------------------------------------------------------
+# Colours: shades of SGD's colour, one per kind of run
+# ----------------------------------------------------------------------------------------------
+SGD_COLOR = style.optimizer_color("sgd")
+DARK, MID, LIGHT = "#003C66", SGD_COLOR, "#5DA9DD"
+# kind -> (colour, line width): darker and wider = more samples per step (or the smoother run)
+SHADES = {
+    "batch": (DARK, 3.0), "minibatch": (MID, 2.2), "sgd": (LIGHT, 1.3),
+    "constant": (LIGHT, 1.3), "scheduled": (DARK, 2.4),
+    "gd": (LIGHT, 2.2), "momentum": (DARK, 2.6),
+    "seed0": (DARK, 2.2), "seed1": (MID, 2.2), "seed2": (LIGHT, 2.2),
+}
+SEED_DASHES = ("solid", "dash", "dot")
+CLOSED_FORM_COLOR = "#000000"
 MAX_POINTS = 3000  # per curve: long SGD runs are thinned (evenly, last point kept) to keep figures small
+
+
+def shade(kind: str) -> str:
+    return SHADES[kind][0]
+
+
+def width(kind: str) -> float:
+    return SHADES[kind][1]
 
 
 def _thin(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS):
@@ -37,111 +129,194 @@ def _gap(losses, f_star: float, floor: float) -> np.ndarray:
     return np.where(np.isfinite(g), np.maximum(g, floor), np.nan)
 
 
-def variants_curves(runs: Sequence[tuple[str, Any, int, str]], n_samples: int, f_star: float, *,
-                    height: int = 360, floor: float = 1e-10, title: str | None = None) -> go.Figure:
-    """f − f* (log) against epochs (left) and against sample-gradient evaluations (right).
+def running_mean(y: np.ndarray, window: int) -> np.ndarray:
+    """Mean of the last ``window`` values at each point (fewer at the start); NaN stays NaN."""
+    y = np.asarray(y, dtype=float)
+    w = max(1, int(window))
+    if w == 1 or y.size == 0:
+        return y.copy()
+    ok = np.isfinite(y)
+    c = np.concatenate([[0.0], np.cumsum(np.where(ok, y, 0.0))])
+    k = np.concatenate([[0], np.cumsum(ok)])
+    i = np.arange(1, y.size + 1)
+    lo = np.maximum(i - w, 0)
+    cnt = k[i] - k[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (c[i] - c[lo]) / cnt
+    return np.where(ok, out, np.nan)
 
-    ``runs``: ``(label, trajectory, batch_size, colour)``; step t has used t·b sample gradients,
-    i.e. t·b/N epochs.  Diverged runs stop at their last finite value, marked ✕.
-    """
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.09,
-                        subplot_titles=("f − f* against epochs", "f − f* against gradients computed"))
-    # the noisiest (smallest batch) first, so the smoother curves are drawn on top of its band
-    for label, tr, b, color in sorted(runs, key=lambda r: r[2]):
-        g = _gap(tr.losses, f_star, floor)
-        t = np.arange(len(g), dtype=float)
-        for col, x in ((1, t * b / n_samples), (2, t * b)):
-            xx, yy = _thin(x, g)
-            fig.add_trace(go.Scatter(
-                x=xx, y=yy, mode="lines", name=label, legendgroup=label, showlegend=col == 1,
-                opacity=0.75 if b == 1 else 1.0,
-                line=dict(color=color, width=1 if b == 1 else (2 if b < n_samples else 2.6)),
-                hovertemplate=(f"{label}<br>{'epoch' if col == 1 else 'gradients'} %{{x:.4g}}"
-                               "<br>f − f* = %{y:.4g}<extra></extra>")), row=1, col=col)
-            fin = np.nonzero(np.isfinite(g))[0]
-            if tr.diverged and fin.size:
-                k = int(fin[-1])
-                fig.add_trace(go.Scatter(x=[x[k]], y=[g[k]], mode="markers+text", text=["diverged"],
-                                         textposition="top center", showlegend=False, legendgroup=label,
-                                         marker=dict(symbol="x", size=12, color=color),
-                                         hovertemplate=f"{label} diverged at step {tr.diverged_at}<extra></extra>"),
-                              row=1, col=col)
-    core.apply_layout(fig, title, height, hovermode="closest")
-    fig.update_layout(margin=dict(t=80 if title else 60))
-    fig.update_yaxes(type="log", exponentformat="power", title_text="f − f* (log scale)", row=1, col=1)
-    fig.update_yaxes(type="log", exponentformat="power", row=1, col=2)
-    fig.update_xaxes(title_text="epochs (passes over the N samples)", row=1, col=1)
-    fig.update_xaxes(title_text="sample gradients ∇ℓᵢ computed", row=1, col=2)
-    fig.update_layout(margin=dict(t=40))
-    core.legend_below(fig)
-    fig.update_layout(legend_traceorder="reversed")
+
+def _legend_top(fig: go.Figure) -> go.Figure:
+    """Legend above the plot, left-aligned, wrapping into rows (it pushes the plot down, so it
+    never meets an axis title, whatever the width)."""
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0.0,
+                                  bgcolor="rgba(255,255,255,0)", font=dict(size=13)),
+                      margin=dict(t=10, l=10, r=10, b=10))
     return fig
 
 
-def schedule_curves(runs: Sequence[tuple[str, Any, str]], f_star: float, *, height: int = 360,
-                    floor: float = 1e-10, title: str | None = None) -> go.Figure:
-    """f − f* (log) and the learning rate against step for each ``(label, trajectory, colour)``."""
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.09,
-                        subplot_titles=("f − f* against step", "learning rate γₖ against step"))
-    for label, tr, color in runs:
-        g = _gap(tr.losses, f_star, floor)
-        xx, yy = _thin(np.arange(len(g), dtype=float), g)
-        fig.add_trace(go.Scatter(x=xx, y=yy, mode="lines", name=label, legendgroup=label,
-                                 line=dict(color=color, width=1.6),
-                                 hovertemplate=f"{label}<br>step %{{x}}<br>f − f* = %{{y:.4g}}<extra></extra>"),
-                      row=1, col=1)
-        lr = np.asarray(tr.lrs, dtype=float)
-        lx, ly = _thin(np.arange(1, len(lr) + 1, dtype=float), lr)
-        fig.add_trace(go.Scatter(x=lx, y=ly, mode="lines", name=label, legendgroup=label, showlegend=False,
-                                 line=dict(color=color, width=2.4),
-                                 hovertemplate=f"{label}<br>step %{{x}}<br>lr = %{{y:.4g}}<extra></extra>"),
-                      row=1, col=2)
-    core.apply_layout(fig, title, height, hovermode="closest")
-    fig.update_layout(margin=dict(t=80 if title else 60))
-    fig.update_yaxes(type="log", exponentformat="power", title_text="f − f* (log scale)", row=1, col=1)
-    fig.update_yaxes(title_text="lr", rangemode="tozero", row=1, col=2)
-    fig.update_xaxes(title_text="step")
-    fig.update_layout(margin=dict(t=40))
-    return core.legend_below(fig)
+def decade_ticks(fig: go.Figure, values, **where) -> go.Figure:
+    """A log axis labelled at powers of ten only (no crowded 2 and 5 between decades), at most
+    about seven labels whatever the range."""
+    parts = [np.ravel(np.asarray(a, dtype=float)) for a in values if a is not None]
+    v = np.concatenate(parts) if parts else np.zeros(0)
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size:
+        lo, hi = math.floor(math.log10(v.min())), math.ceil(math.log10(v.max()))
+        step = max(1, math.ceil((hi - lo) / 6))
+        fig.update_yaxes(dtick=step, tick0=0, minor=dict(showgrid=False), **where)
+    return fig
 
 
-def lr_curve(runs: Sequence[tuple[str, Any, str]], f_star: float, *, height: int = 340, floor: float = 1e-12,
-             title: str | None = None) -> go.Figure:
-    """f − f* (log) against step for runs that differ in learning rate (diverged runs marked ✕)."""
+def halo(fig: go.Figure, width_px: float = 2.5) -> go.Figure:
+    """A white line under every path of a contour figure (lines only: not markers, not the
+    contour), so paths stay visible on the dark minimum as on the light rim."""
+    data = list(fig.data)
+    out = []
+    for tr in data:
+        if tr.type == "scatter" and tr.mode == "lines" and tr.line is not None and tr.line.color:
+            out.append(go.Scatter(x=tr.x, y=tr.y, mode="lines", showlegend=False, hoverinfo="skip",
+                                  line=dict(color="rgba(255,255,255,0.85)", width=(tr.line.width or 2) + width_px)))
+        out.append(tr)
+    fig.data = ()
+    fig.add_traces(out)
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# Curves
+# ----------------------------------------------------------------------------------------------
+def variants_curves(runs: Sequence[tuple[str, Any, int, str]], n_samples: int, f_star: float, *,
+                    height: int = 380, floor: float = 1e-10, smooth: float = 0.05) -> go.Figure:
+    """f − f* (log) against epochs; one epoch is N sample gradients for every variant, so this is
+    progress at equal cost.
+
+    ``runs``: ``(label, trajectory, batch_size, kind)`` with ``kind`` a key of :data:`SHADES`; step
+    t has used t·b sample gradients, i.e. t·b/N epochs.  A noisy run (b < N with more than 40
+    steps) is drawn faint with its running mean over ``smooth`` of its steps on top.  Diverged
+    runs stop at their last finite value, marked ✕."""
     fig = go.Figure()
-    for label, tr, color in runs:
+    for label, tr, b, kind in sorted(runs, key=lambda r: r[2]):  # noisiest first: drawn underneath
         g = _gap(tr.losses, f_star, floor)
-        fig.add_trace(go.Scatter(x=np.arange(len(g)), y=g, mode="lines+markers", name=label,
-                                 line=dict(color=color, width=2.2), marker=dict(size=4),
-                                 hovertemplate=f"{label}<br>step %{{x}}<br>f − f* = %{{y:.4g}}<extra></extra>"))
+        t = np.arange(len(g), dtype=float)
+        x = t * b / n_samples
+        color, w = shade(kind), width(kind)
+        noisy = b < n_samples and len(g) > 40
+        xx, yy = _thin(x, g)
+        hover = (f"{label}<br>" + _("epoch {x}").format(x="%{x:.3g}") + "<br>f − f* = %{y:.4g}<extra></extra>")
+        fig.add_trace(go.Scatter(x=xx, y=yy, mode="lines", name=label, legendgroup=label, showlegend=not noisy,
+                                 opacity=0.35 if noisy else 1.0, line=dict(color=color, width=1 if noisy else w),
+                                 hovertemplate=hover))
+        if noisy:
+            m = running_mean(g, max(2, int(len(g) * smooth)))
+            mx, my = _thin(x, m)
+            fig.add_trace(go.Scatter(x=mx, y=my, mode="lines", name=label, legendgroup=label,
+                                     line=dict(color=color, width=max(w, 2.2)),
+                                     hovertemplate=(f"{label}<br>" + _("epoch {x}").format(x="%{x:.3g}")
+                                                    + "<br>" + _("running mean of f − f*") + " = %{y:.4g}"
+                                                    + "<extra></extra>")))
         fin = np.nonzero(np.isfinite(g))[0]
         if tr.diverged and fin.size:
             k = int(fin[-1])
-            fig.add_trace(go.Scatter(x=[k], y=[g[k]], mode="markers+text", text=[f"diverged at step {tr.diverged_at}"],
-                                     textposition="top left", showlegend=False,
+            fig.add_trace(go.Scatter(
+                x=[x[k]], y=[g[k]], mode="markers", showlegend=False, legendgroup=label,
+                marker=dict(symbol="x", size=13, color=color, line=dict(color="white", width=1)),
+                name=_("{label} diverged").format(label=label),
+                hovertemplate=_("{label} diverged at step {k}").format(label=label, k=tr.diverged_at)
+                + "<extra></extra>"))
+    core.apply_layout(fig, None, height, hovermode="closest")
+    fig.update_yaxes(type="log", exponentformat="power", title_text=_("f − f* (log scale)"))
+    decade_ticks(fig, [t.y for t in fig.data])
+    fig.update_xaxes(title_text=_("epochs (1 epoch = N = {n} sample gradients)").format(n=n_samples),
+                     rangemode="tozero")
+    return _legend_top(fig)
+
+
+def schedule_curves(runs: Sequence[tuple[str, Any, str]], f_star: float, *, height: int = 420,
+                    floor: float = 1e-10, smooth: float = 0.05) -> go.Figure:
+    """f − f* (log, top, with running means) and the learning rate (bottom) against step for each
+    ``(label, trajectory, kind)``: one shared step axis, titles on the axes (no subplot titles
+    to collide at narrow widths)."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=[0.68, 0.32])
+    for label, tr, kind in runs:
+        color, w = shade(kind), width(kind)
+        g = _gap(tr.losses, f_star, floor)
+        t = np.arange(len(g), dtype=float)
+        noisy = len(g) > 40
+        xx, yy = _thin(t, g)
+        hover = f"{label}<br>" + _("step {k}").format(k="%{x}") + "<br>f − f* = %{y:.4g}<extra></extra>"
+        fig.add_trace(go.Scatter(x=xx, y=yy, mode="lines", name=label, legendgroup=label, showlegend=not noisy,
+                                 opacity=0.3 if noisy else 1.0, line=dict(color=color, width=1 if noisy else w),
+                                 hovertemplate=hover), row=1, col=1)
+        if noisy:
+            m = running_mean(g, max(2, int(len(g) * smooth)))
+            mx, my = _thin(t, m)
+            fig.add_trace(go.Scatter(x=mx, y=my, mode="lines", name=label, legendgroup=label,
+                                     line=dict(color=color, width=max(w, 2.2)),
+                                     hovertemplate=(f"{label}<br>" + _("step {k}").format(k="%{x}") + "<br>"
+                                                    + _("running mean of f − f*") + " = %{y:.4g}<extra></extra>")),
+                          row=1, col=1)
+        lr = np.asarray(tr.lrs, dtype=float).reshape(-1)
+        lx, ly = _thin(np.arange(1, len(lr) + 1, dtype=float), lr)
+        fig.add_trace(go.Scatter(x=lx, y=ly, mode="lines", name=label, legendgroup=label, showlegend=False,
+                                 line=dict(color=color, width=max(w, 2.2)),
+                                 hovertemplate=f"{label}<br>" + _("step {k}").format(k="%{x}")
+                                 + "<br>lr = %{y:.4g}<extra></extra>"), row=2, col=1)
+    core.apply_layout(fig, None, height, hovermode="closest")
+    fig.update_yaxes(type="log", exponentformat="power", title_text=_("f − f* (log)"), row=1, col=1)
+    decade_ticks(fig, [t.y for t in fig.data if t.yaxis in (None, "y")], row=1, col=1)
+    fig.update_yaxes(title_text=_("lr γₖ"), rangemode="tozero", nticks=4, row=2, col=1)
+    fig.update_xaxes(title_text=_("step"), row=2, col=1)
+    return _legend_top(fig)
+
+
+def lr_curve(runs: Sequence[tuple[str, Any, str]], f_star: float, *, height: int = 360, floor: float = 1e-12,
+             title: str | None = None) -> go.Figure:
+    """f − f* (log) against step for runs that differ in learning rate (diverged runs marked ✕)."""
+    fig = go.Figure()
+    for label, tr, kind in runs:
+        color = shade(kind)
+        g = _gap(tr.losses, f_star, floor)
+        fig.add_trace(go.Scatter(x=np.arange(len(g)), y=g, mode="lines+markers", name=label,
+                                 line=dict(color=color, width=2.4), marker=dict(size=4),
+                                 hovertemplate=f"{label}<br>" + _("step {k}").format(k="%{x}")
+                                 + "<br>f − f* = %{y:.4g}<extra></extra>"))
+        fin = np.nonzero(np.isfinite(g))[0]
+        if tr.diverged and fin.size:
+            k = int(fin[-1])
+            fig.add_trace(go.Scatter(x=[k], y=[g[k]], mode="markers+text",
+                                     text=[_("diverged at step {k}").format(k=tr.diverged_at)],
+                                     textposition="top left", showlegend=False, name=_("diverged"),
+                                     hovertemplate=_("diverged at step {k}").format(k=tr.diverged_at)
+                                     + "<extra></extra>",
                                      marker=dict(symbol="x", size=14, color=color)))
     core.apply_layout(fig, title, height, hovermode="x unified")
-    fig.update_xaxes(title_text="step")
-    fig.update_yaxes(type="log", exponentformat="power", title_text="f − f* (log scale)")
-    return fig
+    fig.update_xaxes(title_text=_("step"))
+    fig.update_yaxes(type="log", exponentformat="power", title_text=_("f − f* (log scale)"))
+    decade_ticks(fig, [t.y for t in fig.data])
+    return _legend_top(fig)
 
 
-def article_fit(x, y, lines: Mapping[str, tuple[float, float]], *, colors: Mapping[str, str] | None = None,
+def article_fit(x, y, lines: Mapping[str, tuple[float, float]], *, kinds: Mapping[str, str] | None = None,
                 height: int = 360, title: str | None = None) -> go.Figure:
-    """The article's points and each method's line ŷ = w·x + b (``lines``: label -> (w, b))."""
+    """The article's points and each method's line ŷ = w·x + b (``lines``: label -> (w, b);
+    ``kinds``: label -> a key of :data:`SHADES`, or "closed" for the closed form)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
-    fig = go.Figure(go.Scatter(x=x, y=y, mode="markers", name="the article's data",
-                               marker=dict(size=12, color="#000000")))
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="markers", name=_("the article's data"),
+                               marker=dict(size=12, color="#000000"),
+                               hovertemplate="(%{x:g}, %{y:g})<extra></extra>"))
     xl = np.array([0.0, float(x.max()) + 0.5])
     dashes = ("solid", "dash", "dot", "dashdot")
     for i, (label, (w, b)) in enumerate(lines.items()):
-        c = (colors or {}).get(label) or style.series_color(i)
-        fig.add_trace(go.Scatter(x=xl, y=w * xl + b, mode="lines", name=f"{label}: ŷ = {w:.6g}·x + {b:.3g}",
-                                 line=dict(color=c, width=2.5, dash=dashes[i % len(dashes)])))
+        kind = (kinds or {}).get(label, "")
+        color = CLOSED_FORM_COLOR if kind == "closed" else (shade(kind) if kind in SHADES else style.series_color(i))
+        fig.add_trace(go.Scatter(x=xl, y=w * xl + b, mode="lines", name=f"{label}: {fmt_line(w, b)}",
+                                 line=dict(color=color, width=2.5, dash=dashes[i % len(dashes)]),
+                                 hovertemplate=f"{label}<br>{fmt_line(w, b)}<extra></extra>"))
     core.apply_layout(fig, title, height, hovermode="closest")
     fig.update_xaxes(title_text="x")
     fig.update_yaxes(title_text="y")
-    return core.legend_below(fig, rows=len(lines))
+    return _legend_top(fig)
 
 
 def article_theta(series: Mapping[str, np.ndarray], target: float | None = None, *, height: int = 320,
@@ -151,11 +326,20 @@ def article_theta(series: Mapping[str, np.ndarray], target: float | None = None,
     for i, (label, th) in enumerate(series.items()):
         th = np.asarray(th, dtype=float)
         xx, yy = _thin(np.arange(len(th), dtype=float), th)
-        fig.add_trace(go.Scatter(x=xx, y=yy, mode="lines", name=label, line=dict(color=style.series_color(i), width=2)))
+        kind = f"seed{i % 3}"
+        fig.add_trace(go.Scatter(x=xx, y=yy, mode="lines", name=label,
+                                 line=dict(color=shade(kind), width=width(kind), dash=SEED_DASHES[i % 3]),
+                                 hovertemplate=f"{label}<br>" + _("iteration {k}").format(k="%{x}")
+                                 + "<br>θ = %{y:.4f}<extra></extra>"))
     if target is not None:
         fig.add_hline(y=target, line=dict(color="#000000", dash="dash", width=1),
-                      annotation_text=f"least squares θ = {target:g}", annotation_position="bottom right")
+                      annotation_text=_("least squares θ = {value}").format(value=fmt_num(target)),
+                      annotation_position="bottom right")
     core.apply_layout(fig, title, height, hovermode="x unified")
-    fig.update_xaxes(title_text="iteration")
+    fig.update_xaxes(title_text=_("iteration"))
     fig.update_yaxes(title_text="θ")
-    return fig
+    return _legend_top(fig)
+
+
+__all__ = ["fmt_num", "fmt_factor", "fmt_gap", "fmt_signed", "fmt_line", "SHADES", "shade", "width", "halo", "running_mean",
+           "decade_ticks", "variants_curves", "schedule_curves", "lr_curve", "article_fit", "article_theta", "DASH", "MINUS"]
