@@ -79,7 +79,7 @@ def variants_section():
     f1, f2 = view.pair("v", (2, 3))
     with f1:
         if not PRESENT:
-            st.markdown(_("**MSE of ŷ = w·x + b over (w, b)**, x = {feature}; ◇ least squares").format(feature=feat))
+            st.markdown(_("**MSE of ŷ = w·x + b over (w, b)**, x = `{feature}`; ◇ least squares").format(feature=feat))
         shown = () if hide else setup.runs[::-1]  # SGD first: the smoother paths on top of its cloud
         ui.show_figure(view.fig_paths(setup.spec, shown, height=state.chart_height(430, 340),
                                       extra_points=((_("least squares (np.linalg.lstsq)"), star),)),
@@ -349,7 +349,7 @@ def article_section():
                   "is not that function but whatever the hand-written gradient implies (②). Deleting the two "
                   "TensorFlow lines changes nothing, except that the program no longer needs a "
                   "several-hundred-megabyte install.").format(
-        imports=", ".join(f41.imports), defined=", ".join(f"`{d}`" for d in f41.defined),
+        imports=", ".join(f"`{m}`" for m in f41.imports), defined=", ".join(f"`{d}`" for d in f41.defined),
         only=", ".join(f"`{d}`" for d in f41.tensorflow_only_in), unused=", ".join(f"`{d}`" for d in f41.unused_functions)))
     runs_txt = "; ".join(_("seed {s}: θ₀ = {t}, first samples {p}").format(s=s, t=fmt_num(r.theta0[0, 0], 4),
                                                                            p=r.picks[:5].tolist())

@@ -246,11 +246,19 @@ def variants_verdict(surface, trs, x0, lr: float) -> VariantsVerdict:
     return VariantsVerdict(closest, ties, tuple(finals), tuple(tails), tuple(biases), jitter, ratio)
 
 
-def jumping(surface, trs) -> tuple[bool, ...]:
-    """Which runs keep jumping around the minimum at the end: their loss keeps rising and falling
-    (:func:`rises`) although they are near it (in their noise cloud: not a descent still going on)."""
+def jumping(surface, trs, x0, lr: float) -> tuple[bool, ...]:
+    """Which runs (at constant ``lr`` from ``x0``) keep jumping around the minimum at the end: their
+    loss keeps rising and falling (:func:`rises`) and they are near it, in their noise cloud
+    (:func:`noise_dominated`: not a noisy descent still going on)."""
     f_star = float(surface.min_value)
-    return tuple((not tr.diverged) and rises(tr.losses, f_star) for tr in trs)
+    out = []
+    for tr in trs:
+        if tr.diverged:
+            out.append(False)
+            continue
+        bias = tail_gap(noise_free_gaps(surface, x0, np.full(tr.steps, lr)), 0.0)
+        out.append(rises(tr.losses, f_star) and noise_dominated(max(tail_gap(tr.losses, f_star), 0.0), bias))
+    return tuple(out)
 
 
 # -- learning rates -------------------------------------------------------------------------------

@@ -335,7 +335,7 @@ def lr_caption(r: LrRun, tr) -> str:
     rho = contraction(LR_SPEC, r.lr)
     regime = model.lr_regime(cv, r.lr)
     if cv.lam_max <= cv.lam_min * (1 + 1e-9):
-        eig = _("Here the Hessian of the MSE, 2·mean(x̃ x̃ᵀ) with x̃ = (x, 1), has both eigenvalues equal to λ = {lam} "
+        eig = _("Here the Hessian of the MSE, `2·mean(x̃ x̃ᵀ)` with x̃ = (x, 1), has both eigenvalues equal to λ = {lam} "
                 "(x is standardized: the bowl is round), so gradient descent is stable for lr < 2/λ = {crit}.").format(
             lam=fmt_num(cv.lam_max), crit=fmt_num(cv.critical))
     else:
@@ -767,7 +767,7 @@ def _jumping(v) -> int | None:
     """Which paths keep jumping around the minimum: 0 only SGD, 1 SGD and mini-batch, 2 all three,
     3 none (None: another combination)."""
     setup = variants_of(v)
-    j = model.jumping(surface(setup.spec), variants_runs(setup))
+    j = model.jumping(surface(setup.spec), variants_runs(setup), setup.start, setup.lr)
     return {(False, False, True): 0, (False, True, True): 1, (True, True, True): 2,
             (False, False, False): 3}.get(tuple(j))
 
