@@ -437,6 +437,20 @@ def chart_selection(fig: dict, rng: random.Random) -> list[dict]:
 # ----------------------------------------------------------------------------------------------
 # Running a page
 # ----------------------------------------------------------------------------------------------
+def follow_language(at) -> None:
+    """Make this thread's language the session's: AppTest calls a widget's format_func here (to find
+    the index of a selectbox value among the drawn options), so after a language switch it must
+    translate as the page did (tests/i18n_check.py does the same)."""
+    try:
+        lang = at.session_state["optlab_lang"]
+    except (KeyError, AttributeError):
+        return
+    from optlab import i18n
+
+    if lang in i18n.LANGUAGES:
+        i18n.activate(lang)
+
+
 def open_page(page: str, timeout: float = RUN_TIMEOUT, query: dict | None = None):
     from streamlit.testing.v1 import AppTest
 
@@ -446,6 +460,7 @@ def open_page(page: str, timeout: float = RUN_TIMEOUT, query: dict | None = None
     at.run()
     if page != "app.py":
         at.switch_page(page).run()
+    follow_language(at)
     return at
 
 
@@ -473,6 +488,7 @@ def run_steps(page: str, steps: list[Step], timeout: float = RUN_TIMEOUT) -> tup
                 continue
             apply_step(at, s)
             at.run()
+            follow_language(at)
             if (msg := exception_text(at)) is not None:
                 return "exception", msg
     except RuntimeError as e:
@@ -575,6 +591,7 @@ def fuzz_page(page: str, n: int, seed: int, timeout: float = RUN_TIMEOUT, *, min
                 history.append(step)
                 apply_step(at, step)
                 at.run()
+                follow_language(at)
         except RuntimeError as e:
             if step.kind == "link":
                 history = [step]
