@@ -55,7 +55,8 @@ def budget_note(text: str | None) -> None:
 def variants_section():
     c = view.controls("v", 5)
     with c[0]:
-        feat = state.selectbox(view.V_FEATURE, _("feature x"), help=view.dataset_description(view.DIAB))
+        feat = state.selectbox(view.V_FEATURE, _("feature x"), format_func=view.feature_label,
+                               help=view.dataset_description(view.DIAB))
     with c[1]:
         lr = state.select_slider(view.V_LR, _("learning rate"), help=_("The same for all three variants."))
     with c[2]:

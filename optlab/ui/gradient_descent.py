@@ -29,6 +29,17 @@ _, N_, ngettext = domain("gradient_descent")
 DIAB = "diabetes"
 ARTICLE = (("article",), "mse", (), None)
 FEATURES = ("age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6")
+# What the diabetes columns measure (scikit-learn's description of the data set: s1 tc, s2 ldl,
+# s3 hdl, s4 tch, s5 ltg, s6 glu); the column name is the value, this is what the student reads.
+FEATURE_LABELS = {"age": N_("age"), "sex": N_("sex"), "bmi": N_("bmi (body mass index)"),
+                  "bp": N_("bp (blood pressure)"), "s1": N_("s1 (serum: total cholesterol)"),
+                  "s2": N_("s2 (serum: LDL cholesterol)"), "s3": N_("s3 (serum: HDL cholesterol)"),
+                  "s4": N_("s4 (serum: total / HDL cholesterol)"), "s5": N_("s5 (serum: log triglycerides)"),
+                  "s6": N_("s6 (blood sugar)")}
+
+
+def feature_label(name: str) -> str:
+    return _(FEATURE_LABELS.get(name, name))
 
 
 def mse_spec(feature: str) -> tuple:
@@ -922,7 +933,7 @@ __all__ = ["SECTIONS", "SECTION", "PAGE", "CHAPTER", "LESSON", "mse_spec", "vari
            "fixed_of", "fixed_run", "fixed_rows", "fixed_caption", "fig_paths", "fig_variants_curves", "fig_schedule",
            "fig_lr_curve", "fig_momentum_curves", "fig_article", "fig_article_theta", "article_corrected",
            "article_replays", "article_numpy_fixes", "curvature", "contraction", "zoom_window", "pair", "pair_css",
-           "preset_label", "schedule_title", "controls", "top_row", "key_variants", "key_lr", "key_momentum", "key_schedules", "key_fixed", "cut_sentence_epochs", "cut_sentence_steps",
+           "preset_label", "schedule_title", "feature_label", "FEATURE_LABELS", "controls", "top_row", "key_variants", "key_lr", "key_momentum", "key_schedules", "key_fixed", "cut_sentence_epochs", "cut_sentence_steps",
            # shared with the loss-functions page (optlab.ui.data_surfaces)
            "corner_start", "dataset", "dataset_description", "feature_names", "gap", "min_value", "minimum", "run_of",
            "surface"]
