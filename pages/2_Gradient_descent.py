@@ -53,7 +53,7 @@ def budget_note(text: str | None) -> None:
 # 1. Batch, mini-batch and stochastic gradient descent on one surface
 # ----------------------------------------------------------------------------------------------
 def variants_section():
-    c = view.controls("v", 5)
+    c = view.controls("v", (1.5, 1, 1, 1, 1))  # the feature's name is the longest value
     with c[0]:
         feat = state.selectbox(view.V_FEATURE, _("feature x"), format_func=view.feature_label,
                                help=view.dataset_description(view.DIAB))
@@ -93,7 +93,8 @@ def variants_section():
                            key="gd_var_curves")
     if vd is not None:
         st.markdown(view.variants_caption(setup, trs, vd))
-        st.dataframe(view.variants_table(setup, trs, vd), hide_index=True, width="stretch")
+        # a static table: its six columns wrap to the column's width (a dataframe scrolled its last ones out at 1024 px)
+        st.table(view.variants_table(setup, trs, vd), hide_index=True)
         st.caption(_("Target: the least-squares line {line} (f\\* = {f}; N = {n} patients). Batch GD takes one exact "
                      "step per epoch; SGD takes N noisy ones; “without noise” is where full-batch steps of the same "
                      "sizes would be (the mean path of the noisy runs).").format(

@@ -81,7 +81,7 @@ def test_variants_caption_is_the_verdicts_sentence(q, view):
     trs = view.variants_runs(setup)
     vd = view.variants_verdict(setup, trs)
     assert view.variants_caption(setup, trs, vd) in [m.value for m in at.markdown]
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table.iloc[:, 1]) == [f"{t.steps:,}" for t in trs]      # the runs the caption talks about
     if vd.closest is not None and len(vd.ties) == 1:
         assert "** ends closest" in texts(at)
@@ -214,7 +214,7 @@ def test_the_dearest_variants_link_is_cut_to_equal_epochs_and_said(view):
     note = [i.value for i in at.info if "more than this page computes in one go" in i.value]
     setup = view.variants(" bmi".strip(), 0.05, 2, 10, 0)
     assert setup.cut is not None and note and f"each runs {setup.epochs} epochs instead" in note[0]
-    steps = [int(s.replace(",", "")) for s in at.dataframe[0].value.iloc[:, 1]]
+    steps = [int(s.replace(",", "")) for s in at.table[0].value.iloc[:, 1]]
     assert steps == [setup.epochs, setup.epochs * 221, setup.epochs * 442]
     assert at.slider(key="gd_epochs").value == 10                     # the widget keeps what was asked
 
@@ -294,7 +294,7 @@ def test_outcome_is_hidden_until_commit_then_checked():
     at.button(key="optlab_setup_gd_one_epoch").click().run()
     no_exception(at)
     assert at.slider(key="gd_epochs").value == 1
-    assert "gd_var_curves" not in charts(at) and not at.dataframe
+    assert "gd_var_curves" not in charts(at) and not at.table
     assert "** ends closest" not in texts(at)
     assert not [d for d in chart(at, "gd_var_surface")["data"] if d.get("mode") == "lines"]   # no paths yet
     at.radio(key="optlab_pick_gd_one_epoch").set_value(1).run()

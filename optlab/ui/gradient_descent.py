@@ -238,20 +238,21 @@ def variants_caption(setup: Variants, trs, vd: model.VariantsVerdict) -> str:
         out.append(_("All three runs diverged at this learning rate."))
     elif len(vd.ties) > 1:
         names = [variant_name(i) for i in vd.ties]
-        out.append(ngettext("After {e} epoch {names} end about as close to the least-squares point ({gaps}): within "
-                            "×{f} of each other, a difference the draw of samples can turn round.",
-                            "After {e} epochs {names} end about as close to the least-squares point ({gaps}): within "
-                            "×{f} of each other, a difference the draw of samples can turn round.", setup.epochs).format(
+        out.append(ngettext("After {e} epoch {names} end about as close to the least-squares point (f − f\\* = "
+                            "{gaps}): within ×{f} of each other, a difference the draw of samples can turn round.",
+                            "After {e} epochs {names} end about as close to the least-squares point (f − f\\* = "
+                            "{gaps}): within ×{f} of each other, a difference the draw of samples can turn round.",
+                            setup.epochs).format(
             e=setup.epochs, names=_(" and ").join(names), f=fmt_num(model.SAME_FACTOR),
-            gaps=", ".join(fmt_gap(vd.finals[i], fl) for i in vd.ties)))
+            gaps=_(" and ").join(fmt_gap(vd.finals[i], fl) for i in vd.ties)))
     else:
         out.append(ngettext("After {e} epoch **{name}** ends closest to the least-squares point (f − f\\* = {gap}).",
                             "After {e} epochs **{name}** ends closest to the least-squares point (f − f\\* = {gap}).",
                             setup.epochs).format(e=setup.epochs, name=variant_name(vd.closest),
                                                  gap=fmt_gap(vd.finals[vd.closest], fl)))
     if vd.jitter == "noise":
-        out.append(_("Near the minimum the smaller batch jitters more: over the last 10 % of the steps SGD stays "
-                     "{r}× farther from it than mini-batch on average. Both have reached their noise floor (without "
+        out.append(_("Near the minimum the smaller batch jitters more: over the last 10 % of the steps SGD's "
+                     "f − f\\* averages {r}× mini-batch's. Both have reached their noise floor (without "
                      "sampling noise SGD would be at {b2} and mini-batch at {b1}), and a mini-batch gradient's "
                      "variance falls like 1/b.").format(r=fmt_num(vd.ratio, 3), b1=fmt_gap(vd.biases[1], fl, 2),
                                                         b2=fmt_gap(vd.biases[2], fl, 2)))
