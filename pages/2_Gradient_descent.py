@@ -397,7 +397,7 @@ def fixed_section():
             ui.show_figure(loss_fig, key="gd_art_loss")
     if not hide:
         ngd, nsgd = view.article_numpy_fixes(0)
-        st.dataframe(view.fixed_rows(c, ngd, nsgd), hide_index=True, width="stretch")
+        st.table(view.fixed_rows(c, ngd, nsgd), hide_index=True)  # wraps at 1024 px (a dataframe scrolled "run" away)
         st.markdown(view.fixed_caption(c, f))
     lessons.ask(view.Q_ARTICLE_LR)
     if not PRESENT:

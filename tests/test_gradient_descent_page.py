@@ -231,7 +231,7 @@ def test_fixed_code_steps_are_cut_together_and_said():
 def test_fixed_code_table_shows_a_dash_for_a_diverged_run_and_the_line_with_a_minus():
     at = open_page(P, {"sec": "fixed", "gl": "0.13"})
     no_exception(at)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     gd_row = table[table["method"] == "optlab: gradient descent"].iloc[0]
     assert gd_row["w"] == "—" and gd_row["‖θ − θ*‖"] == "—" and gd_row["MSE"] == "—"
     assert "inf" not in table.to_string().lower() and "nan" not in table.to_string().lower()
