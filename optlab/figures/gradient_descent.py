@@ -11,9 +11,12 @@ r"""Figures of the chapter "Gradient descent" (Plotly only, built on :mod:`optla
   colour of the surface (the paths end on its darkest part, the minimum).
 
 Every run of this page is ``torch.optim.SGD``: batch GD, mini-batch and SGD differ in the data each
-step sees, momentum and schedules in one setting.  So they are all drawn in SGD's colour from
-:mod:`optlab.figures.style`, in shades that the legends name (:data:`SHADES`), with widths that
-tell them apart without colour.
+step sees, momentum and schedules in one setting.  So they are variants of SGD in the colour
+registry (:mod:`optlab.figures.style`, rule 2): :data:`VARIANTS` names the variant of each setting
+(batch GD, constant lr and plain GD keep SGD's own colour; mini-batch, a schedule and momentum
+take the first variant colour, stochastic the second), the same on every figure of the page, and
+the legends say how each relates to SGD.  Widths (:data:`WIDTHS`) tell them apart without colour
+too; every trace carries its tag (``meta``).
 
 Numbers in labels go through :func:`fmt_num` / :func:`fmt_line` (one place to format: a minus
 sign, not a hyphen; ``—`` for a value that is not a number).
@@ -92,28 +95,35 @@ def fmt_line(w: float, b: float, *, w_digits: int = 6, b_digits: int = 2) -> str
 
 
 # ----------------------------------------------------------------------------------------------
-# Colours: shades of SGD's colour, one per kind of run
+# Colours: variants of SGD in the registry, one per kind of run
 # ----------------------------------------------------------------------------------------------
-SGD_COLOR = style.optimizer_color("sgd")
-DARK, MID, LIGHT = "#003C66", SGD_COLOR, "#5DA9DD"
-# kind -> (colour, line width): darker and wider = more samples per step (or the smoother run)
-SHADES = {
-    "batch": (DARK, 3.0), "minibatch": (MID, 2.2), "sgd": (LIGHT, 1.3),
-    "constant": (LIGHT, 1.3), "scheduled": (DARK, 2.4),
-    "gd": (LIGHT, 2.2), "momentum": (DARK, 2.6),
-    "seed0": (DARK, 2.2), "seed1": (MID, 2.2), "seed2": (LIGHT, 2.2),
+# kind -> the SGD variant it is drawn as (0: SGD's own colour); the article's seeds are all SGD with
+# batch size 1, told apart by their dash
+VARIANTS = {
+    "batch": 0, "minibatch": 1, "sgd": 2,
+    "constant": 0, "scheduled": 1,
+    "gd": 0, "momentum": 1,
+    "seed0": 2, "seed1": 2, "seed2": 2,
 }
+# kind -> line width: wider = more samples per step (or the smoother run)
+WIDTHS = {"batch": 3.0, "minibatch": 2.2, "sgd": 1.3, "constant": 1.6, "scheduled": 2.4, "gd": 2.2,
+          "momentum": 2.6, "seed0": 2.2, "seed1": 2.2, "seed2": 2.2}
 SEED_DASHES = ("solid", "dash", "dot")
-CLOSED_FORM_COLOR = "#000000"
 MAX_POINTS = 3000  # per curve: long SGD runs are thinned (evenly, last point kept) to keep figures small
 
 
 def shade(kind: str) -> str:
-    return SHADES[kind][0]
+    """The registry's colour of a kind of run (SGD's variant :data:`VARIANTS`\\[kind])."""
+    return style.optimizer_color("sgd", VARIANTS[kind])
+
+
+def meta(kind: str) -> dict:
+    """The trace tag of a kind of run (SGD, variant :data:`VARIANTS`\\[kind])."""
+    return style.optimizer_meta("sgd", VARIANTS[kind])
 
 
 def width(kind: str) -> float:
-    return SHADES[kind][1]
+    return WIDTHS[kind]
 
 
 def _thin(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS):
@@ -191,7 +201,7 @@ def variants_curves(runs: Sequence[tuple[str, Any, int, str]], n_samples: int, f
     """f − f* (log) against epochs; one epoch is N sample gradients for every variant, so this is
     progress at equal cost.
 
-    ``runs``: ``(label, trajectory, batch_size, kind)`` with ``kind`` a key of :data:`SHADES`; step
+    ``runs``: ``(label, trajectory, batch_size, kind)`` with ``kind`` a key of :data:`VARIANTS`; step
     t has used t·b sample gradients, i.e. t·b/N epochs.  A noisy run (b < N with more than 40
     steps) is drawn faint with its running mean over ``smooth`` of its steps on top.  Diverged
     runs stop at their last finite value, marked ✕."""
@@ -206,11 +216,11 @@ def variants_curves(runs: Sequence[tuple[str, Any, int, str]], n_samples: int, f
         hover = (f"{label}<br>" + _("epoch {x}").format(x="%{x:.3g}") + "<br>f − f* = %{y:.4g}<extra></extra>")
         fig.add_trace(go.Scatter(x=xx, y=yy, mode="lines", name=label, legendgroup=label, showlegend=not noisy,
                                  opacity=0.35 if noisy else 1.0, line=dict(color=color, width=1 if noisy else w),
-                                 hovertemplate=hover))
+                                 hovertemplate=hover, meta=meta(kind)))
         if noisy:
             m = running_mean(g, max(2, int(len(g) * smooth)))
             mx, my = _thin(x, m)
-            fig.add_trace(go.Scatter(x=mx, y=my, mode="lines", name=label, legendgroup=label,
+            fig.add_trace(go.Scatter(x=mx, y=my, mode="lines", name=label, legendgroup=label, meta=meta(kind),
                                      line=dict(color=color, width=max(w, 2.2)),
                                      hovertemplate=(f"{label}<br>" + _("epoch {x}").format(x="%{x:.3g}")
                                                     + "<br>" + _("running mean of f − f*") + " = %{y:.4g}"
@@ -219,7 +229,7 @@ def variants_curves(runs: Sequence[tuple[str, Any, int, str]], n_samples: int, f
         if tr.diverged and fin.size:
             k = int(fin[-1])
             fig.add_trace(go.Scatter(
-                x=[x[k]], y=[g[k]], mode="markers", showlegend=False, legendgroup=label,
+                x=[x[k]], y=[g[k]], mode="markers", showlegend=False, legendgroup=label, meta=meta(kind),
                 marker=dict(symbol="x", size=13, color=color, line=dict(color="white", width=1)),
                 name=_("{label} diverged").format(label=label),
                 hovertemplate=_("{label} diverged at step {k}").format(label=label, k=tr.diverged_at)
@@ -247,18 +257,18 @@ def schedule_curves(runs: Sequence[tuple[str, Any, str]], f_star: float, *, heig
         hover = f"{label}<br>" + _("step {k}").format(k="%{x}") + "<br>f − f* = %{y:.4g}<extra></extra>"
         fig.add_trace(go.Scatter(x=xx, y=yy, mode="lines", name=label, legendgroup=label, showlegend=not noisy,
                                  opacity=0.3 if noisy else 1.0, line=dict(color=color, width=1 if noisy else w),
-                                 hovertemplate=hover), row=1, col=1)
+                                 hovertemplate=hover, meta=meta(kind)), row=1, col=1)
         if noisy:
             m = running_mean(g, max(2, int(len(g) * smooth)))
             mx, my = _thin(t, m)
-            fig.add_trace(go.Scatter(x=mx, y=my, mode="lines", name=label, legendgroup=label,
+            fig.add_trace(go.Scatter(x=mx, y=my, mode="lines", name=label, legendgroup=label, meta=meta(kind),
                                      line=dict(color=color, width=max(w, 2.2)),
                                      hovertemplate=(f"{label}<br>" + _("step {k}").format(k="%{x}") + "<br>"
                                                     + _("running mean of f − f*") + " = %{y:.4g}<extra></extra>")),
                           row=1, col=1)
         lr = np.asarray(tr.lrs, dtype=float).reshape(-1)
         lx, ly = _thin(np.arange(1, len(lr) + 1, dtype=float), lr)
-        fig.add_trace(go.Scatter(x=lx, y=ly, mode="lines", name=label, legendgroup=label, showlegend=False,
+        fig.add_trace(go.Scatter(x=lx, y=ly, mode="lines", name=label, legendgroup=label, showlegend=False, meta=meta(kind),
                                  line=dict(color=color, width=max(w, 2.2)),
                                  hovertemplate=f"{label}<br>" + _("step {k}").format(k="%{x}")
                                  + "<br>lr = %{y:.4g}<extra></extra>"), row=2, col=1)
@@ -277,14 +287,14 @@ def lr_curve(runs: Sequence[tuple[str, Any, str]], f_star: float, *, height: int
     for label, tr, kind in runs:
         color = shade(kind)
         g = _gap(tr.losses, f_star, floor)
-        fig.add_trace(go.Scatter(x=np.arange(len(g)), y=g, mode="lines+markers", name=label,
+        fig.add_trace(go.Scatter(x=np.arange(len(g)), y=g, mode="lines+markers", name=label, meta=meta(kind),
                                  line=dict(color=color, width=2.4), marker=dict(size=4),
                                  hovertemplate=f"{label}<br>" + _("step {k}").format(k="%{x}")
                                  + "<br>f − f* = %{y:.4g}<extra></extra>"))
         fin = np.nonzero(np.isfinite(g))[0]
         if tr.diverged and fin.size:
             k = int(fin[-1])
-            fig.add_trace(go.Scatter(x=[k], y=[g[k]], mode="markers+text",
+            fig.add_trace(go.Scatter(x=[k], y=[g[k]], mode="markers+text", meta=meta(kind), textfont=dict(color=style.INK),
                                      text=[_("diverged at step {k}").format(k=tr.diverged_at)],
                                      textposition="top left", showlegend=False, name=_("diverged"),
                                      hovertemplate=_("diverged at step {k}").format(k=tr.diverged_at)
@@ -300,17 +310,22 @@ def lr_curve(runs: Sequence[tuple[str, Any, str]], f_star: float, *, height: int
 def article_fit(x, y, lines: Mapping[str, tuple[float, float]], *, kinds: Mapping[str, str] | None = None,
                 height: int = 360, title: str | None = None) -> go.Figure:
     """The article's points and each method's line ŷ = w·x + b (``lines``: label -> (w, b);
-    ``kinds``: label -> a key of :data:`SHADES`, or "closed" for the closed form)."""
+    ``kinds``: label -> a key of :data:`VARIANTS`, or "closed" for the closed form)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
-    fig = go.Figure(go.Scatter(x=x, y=y, mode="markers", name=_("the article's data"),
-                               marker=dict(size=12, color="#000000"),
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="markers", name=_("the article's data"), meta=style.role_meta("data"),
+                               marker=dict(size=12, color=style.INK),
                                hovertemplate="(%{x:g}, %{y:g})<extra></extra>"))
     xl = np.array([0.0, float(x.max()) + 0.5])
     dashes = ("solid", "dash", "dot", "dashdot")
     for i, (label, (w, b)) in enumerate(lines.items()):
         kind = (kinds or {}).get(label, "")
-        color = CLOSED_FORM_COLOR if kind == "closed" else (shade(kind) if kind in SHADES else style.series_color(i))
-        fig.add_trace(go.Scatter(x=xl, y=w * xl + b, mode="lines", name=f"{label}: {fmt_line(w, b)}",
+        if kind in VARIANTS:
+            color, tag = shade(kind), meta(kind)
+        elif kind == "closed":
+            color, tag = style.role_color("closed form"), style.role_meta("closed form")
+        else:
+            color, tag = style.series_color(i), style.role_meta("model fit")
+        fig.add_trace(go.Scatter(x=xl, y=w * xl + b, mode="lines", name=f"{label}: {fmt_line(w, b)}", meta=tag,
                                  line=dict(color=color, width=2.5, dash=dashes[i % len(dashes)]),
                                  hovertemplate=f"{label}<br>{fmt_line(w, b)}<extra></extra>"))
     core.apply_layout(fig, title, height, hovermode="closest")
@@ -327,12 +342,13 @@ def article_theta(series: Mapping[str, np.ndarray], target: float | None = None,
         th = np.asarray(th, dtype=float)
         xx, yy = _thin(np.arange(len(th), dtype=float), th)
         kind = f"seed{i % 3}"
-        fig.add_trace(go.Scatter(x=xx, y=yy, mode="lines", name=label,
+        fig.add_trace(go.Scatter(x=xx, y=yy, mode="lines", name=label, meta=meta(kind),
                                  line=dict(color=shade(kind), width=width(kind), dash=SEED_DASHES[i % 3]),
                                  hovertemplate=f"{label}<br>" + _("iteration {k}").format(k="%{x}")
                                  + "<br>θ = %{y:.4f}<extra></extra>"))
     if target is not None:
-        fig.add_hline(y=target, line=dict(color="#000000", dash="dash", width=1),
+        truth = style.tag(style.role_meta("truth"))
+        fig.add_hline(y=target, line=dict(color=style.INK, dash="dash", width=1), name=truth, annotation_name=truth,
                       annotation_text=_("least squares θ = {value}").format(value=fmt_num(target)),
                       annotation_position="bottom right")
     core.apply_layout(fig, title, height, hovermode="x unified")
@@ -341,5 +357,5 @@ def article_theta(series: Mapping[str, np.ndarray], target: float | None = None,
     return _legend_top(fig)
 
 
-__all__ = ["fmt_num", "fmt_factor", "fmt_gap", "fmt_signed", "fmt_line", "SHADES", "shade", "width", "halo", "running_mean",
+__all__ = ["fmt_num", "fmt_factor", "fmt_gap", "fmt_signed", "fmt_line", "VARIANTS", "WIDTHS", "shade", "meta", "width", "halo", "running_mean",
            "decade_ticks", "variants_curves", "schedule_curves", "lr_curve", "article_fit", "article_theta", "DASH", "MINUS"]

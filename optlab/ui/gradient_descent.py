@@ -699,8 +699,8 @@ def key_fixed(c) -> str:
 @text_cache_data(max_entries=64, show_spinner=False)  # holds text: keyed by language
 def fig_paths(spec: tuple, labelled_runs: tuple, *, height: int = 430, window: tuple | None = None,
               extra_points: tuple = ()):
-    """The (w, b) contour with the runs ``((label, kind, run), …)`` in their shades, paths haloed."""
-    coloured = tuple((label, fig.shade(kind), r) for label, kind, r in labelled_runs)
+    """The (w, b) contour with the runs ``((label, kind, run), …)`` as their SGD variants, paths haloed."""
+    coloured = tuple((label, fig.VARIANTS[kind], r) for label, kind, r in labelled_runs)
     f = fig_surface(spec, coloured, height=height, window=window, extra_points=extra_points)
     f = fig.halo(f)
     f.update_layout(showlegend=False, margin=dict(t=10))  # the curves beside it name the runs
@@ -733,7 +733,8 @@ def fig_momentum_curves(labelled_runs: tuple, height: int = 380):
     paths = []
     for label, kind, r in labelled_runs:
         tr = run_of(ARTICLE, r)
-        paths.append((label, tr.xs, {"losses": tr.losses, "color": fig.shade(kind), "diverged_at": tr.diverged_at,
+        paths.append((label, tr.xs, {"name": "sgd", "variant": fig.VARIANTS[kind], "losses": tr.losses,
+                                     "diverged_at": tr.diverged_at,
                                      "diverged_reason": tr.diverged_reason}))
     f = core.loss_curves(paths, gap_to=min_value(ARTICLE), height=height, floor=1e-30)
     f.update_traces(line=dict(width=2.6), selector=dict(mode="lines"))
@@ -753,7 +754,8 @@ def fig_article(lr_gd: float, steps_gd: int, lr_sgd: float, steps_sgd: int, seed
         if not tr.diverged:
             lines[label] = tuple(tr.final_x)
     fit = fig.article_fit(c.x, c.y, lines, kinds={closed: "closed", gdl: "batch", sgdl: "sgd"}, height=height)
-    paths = [(label, tr.xs, {"losses": tr.losses, "color": fig.shade(k), "diverged_at": tr.diverged_at})
+    paths = [(label, tr.xs, {"name": "sgd", "variant": fig.VARIANTS[k], "losses": tr.losses,
+                             "diverged_at": tr.diverged_at})
              for label, tr, k in ((_("gradient descent"), c.gd, "batch"), (_("SGD, batch size 1"), c.sgd, "sgd"))]
     curves = fig._legend_top(core.loss_curves(paths, gap_to=c.surface.min_value, height=height))
     fig.decade_ticks(curves, [t.y for t in curves.data])

@@ -478,9 +478,13 @@ def test_progress_and_schedule_figures_have_no_colliding_titles():
     assert not lay2.get("annotations") and lay2["legend"]["y"] > 1
     assert lay2["xaxis"]["matches"] == "x2" or lay2["xaxis"].get("anchor") == "y"  # one shared step axis
     assert lay2["yaxis"]["domain"][0] > lay2["yaxis2"]["domain"][1]  # loss above, lr below: stacked
-    # every run of the page is SGD: shades of the registry's SGD colour
+    # every run of the page is SGD: its variants in the registry, told apart within each comparison
     from optlab.figures import style
 
-    assert fig.shade("minibatch") == style.optimizer_color("sgd")
-    assert all(c.startswith("#") for c in (fig.shade(k) for k in fig.SHADES))
-    assert set(fig.SHADES) >= {"batch", "minibatch", "sgd", "constant", "scheduled", "gd", "momentum"}
+    assert fig.shade("batch") == style.optimizer_color("sgd")
+    assert set(fig.VARIANTS) >= {"batch", "minibatch", "sgd", "constant", "scheduled", "gd", "momentum"}
+    for group in (("batch", "minibatch", "sgd"), ("constant", "scheduled"), ("gd", "momentum")):
+        assert len({fig.shade(k) for k in group}) == len(group)
+        assert all(fig.meta(k) == style.optimizer_meta("sgd", fig.VARIANTS[k]) for k in group)
+    for t in f2.data:
+        assert t.meta["optimizer"] == "sgd" and t.line.color == style.optimizer_color("sgd", t.meta["variant"])
