@@ -125,7 +125,7 @@ def test_lr_preset_labels_and_the_custom_box_range(view):
 # State: nothing changes behind the student's back
 # ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("typed,used,said", [(1e6, "10", "above the largest learning rate this app runs, 10"),
-                                             (-0.5, "1e-6", "below the smallest learning rate this app runs, 1e-6")])
+                                             (-0.5, "1e-06", "below the smallest learning rate this app runs, 1e-06")])
 def test_a_custom_lr_out_of_range_is_kept_clamped_and_said_in_the_page(typed, used, said):
     at = open_page(P, {"sec": "lr", "p": "custom"})
     at.number_input(key="gd_lr_custom").set_value(typed).run()

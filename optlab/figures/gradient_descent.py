@@ -30,68 +30,47 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .. import format as fmt
 from ..i18n import domain
 from . import core, style
 
 _, N_, ngettext = domain("gradient_descent")
 
-MINUS = "\u2212"
-DASH = "—"
+MINUS = fmt.MINUS
+DASH = fmt.UNDEFINED
 
 
 # ----------------------------------------------------------------------------------------------
-# Numbers in text: the page's one formatting function (the shared helper can replace it here)
+# Numbers in text: optlab.format (one way to write numbers on every page), with this page's defaults
 # ----------------------------------------------------------------------------------------------
 def fmt_num(v: Any, digits: int = 4) -> str:
-    """``v`` with ``digits`` significant digits, a real minus sign and short exponents
-    (``-9.16e-16`` → ``−9.16e-16``, ``1e+06`` → ``1e6``); ``—`` for None, NaN and ±∞."""
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return DASH
-    if not math.isfinite(x):
-        return DASH
-    if x == 0:
-        return "0"
-    s = f"{x:.{int(digits)}g}"
-    if "e" in s:
-        mant, exp = s.split("e")
-        sign = "-" if exp.startswith("-") else ""
-        s = f"{mant}e{sign}{exp.lstrip('+-').lstrip('0') or '0'}"
-    return s.replace("-", MINUS, 1) if s.startswith("-") else s
+    """``v`` with ``digits`` significant digits (:func:`optlab.format.number`: a real minus sign,
+    thousands separators, an exponent outside 1e-4 … 1e6); ``—`` for None, NaN and ±∞."""
+    return fmt.number(v, digits)
 
 
 def fmt_factor(v: Any, digits: int = 3) -> str:
     """A factor near 1 with enough digits to tell it from 1 (0.999998, not 1)."""
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return DASH
-    if math.isfinite(x) and x != 1 and abs(1 - abs(x)) < 10.0 ** (1 - digits):
+    x = fmt.value(v)
+    if x is not None and x != 1 and abs(1 - abs(x)) < 10.0 ** (1 - digits):
         digits = min(15, int(math.ceil(-math.log10(abs(1 - abs(x))))) + 2)
-    return fmt_num(x, digits)
+    return fmt_num(v, digits)
 
 
 def fmt_gap(v: Any, floor: float, digits: int = 4) -> str:
     """f − f* as text: "≈ 0" at or below the rounding ``floor`` (not a number to compare)."""
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return DASH
-    return "≈ 0" if math.isfinite(x) and x <= floor else fmt_num(x, digits)
+    x = fmt.value(v)
+    return "≈ 0" if x is not None and x <= floor else fmt_num(v, digits)
 
 
 def fmt_signed(v: Any, digits: int = 4) -> str:
-    """``+ 0.5`` or ``− 9.2e-16``: a term added to what precedes it."""
-    s = fmt_num(v, digits)
-    if s == DASH:
-        return f"+ {DASH}"
-    return f"{MINUS} {s[1:]}" if s.startswith(MINUS) else f"+ {s}"
+    """``+ 0.5`` or ``− 9.2e-16``: a term added to what precedes it (:func:`optlab.format.signed`)."""
+    return fmt.signed(v, digits)
 
 
 def fmt_line(w: float, b: float, *, w_digits: int = 6, b_digits: int = 2) -> str:
-    """The fitted line as text: ``ŷ = 1·x − 9.2e-16``."""
-    return f"ŷ = {fmt_num(w, w_digits)}·x {fmt_signed(b, b_digits)}"
+    """The fitted line as text: ``ŷ = 1·x − 9.2e-16`` (:func:`optlab.format.term`, each sign once)."""
+    return f"ŷ = {fmt.term(w, 'x', w_digits, first=True)} {fmt.term(b, '', b_digits)}"
 
 
 # ----------------------------------------------------------------------------------------------

@@ -455,8 +455,9 @@ def test_numbers_in_text_have_a_minus_sign_and_no_round_off_noise():
     from optlab.figures import gradient_descent as fig
 
     assert fig.fmt_line(1.0, -9.158872928e-16) == "ŷ = 1·x − 9.2e-16"  # the trial's "1·x + -9.16e-16"
-    assert fig.fmt_line(0.9999994844, 1.5e-6) == "ŷ = 0.999999·x + 1.5e-6"
-    assert fig.fmt_num(1e6) == "1e6" and fig.fmt_num(-0.5) == "−0.5" and fig.fmt_num(1e-5) == "1e-5"
+    assert fig.fmt_line(0.9999994844, 1.5e-6) == "ŷ = 0.999999·x + 1.5e-06"  # optlab.format's exponents
+    assert fig.fmt_num(1e6) == "1e+06" and fig.fmt_num(-0.5) == "−0.5" and fig.fmt_num(1e-5) == "1e-05"
+    assert fig.fmt_num(13380.2) == "13,380"
     assert fig.fmt_num(float("nan")) == fig.fmt_num(float("inf")) == fig.fmt_num(None) == "—"
     assert fig.fmt_factor(0.999998) == "0.999998" and fig.fmt_factor(0.9701, 4) == "0.9701"
     assert fig.fmt_gap(2.6e-229, 1e-9) == "≈ 0" and fig.fmt_gap(16.29, 1e-9) == "16.29"
