@@ -427,8 +427,11 @@ def matches_closed_form(error: float, digits: int = MATCH_DIGITS) -> bool:
 STEP_EVALS_FULL = 45
 STEP_EVALS_MINIBATCH = 75
 # Of one rerun's budget (optlab.budget.RERUN), the share the runs may take: the rest is for the
-# figures (contour grid, curves thinned to 3,000 points) and the tables.
-RUNS_SHARE = 0.8
+# figures (contour grid, curves thinned to 3,000 points), the tables and a cold cache (a section's
+# first visitor also pays for its shared figures): at 0.8 the dearest link (Fixed code, 3,000 +
+# 5,000 steps) cost 0.98 s of CPU on a loaded machine (bench/bench_worst_case.py, load 18).  Every
+# section's default still runs uncut (Schedules, batch 1 × 3 epochs: 199,050 of 240,000).
+RUNS_SHARE = 0.6
 
 
 def runs_budget() -> Budget:
