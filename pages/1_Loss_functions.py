@@ -91,7 +91,7 @@ def catalogue_section():
         if hide:
             st.caption(_("🔒 Huber's curve and the caption are shown once you commit your prediction."))
         else:
-            st.caption(" ".join(view.catalogue_sentences(kind, facts, delta, q, gamma)))
+            st.caption(view.sentences(view.catalogue_sentences(kind, facts, delta, q, gamma)))
     if PRESENTING:
         return
     st.markdown(_("Each curve is the loss of **one** sample; the training loss is its mean over the data. The "
@@ -109,7 +109,7 @@ def catalogue_section():
                 st.latex(L.grad_latex)
                 st.markdown(_(L.when_to_use))
                 for p, meaning in L.param_info.items():
-                    st.caption(f"{p}: {_(meaning)}")
+                    st.caption(f"`{p}`: {_(meaning)}")
                 st.caption(_("PyTorch: {torch}").format(torch=f"`{L.torch_equivalent}`")
                            + (f" · 📖 {L.reference}" if L.reference else ""))
 
@@ -124,11 +124,7 @@ def catalogue_section():
     st.latex(losses.get("cross_entropy").latex)
     st.caption(view.one_hot_sentence(oh))
     rows = view.loss_table_rows()
-    st.dataframe(rows, hide_index=True, height=35 * (len(rows) + 1) + 3, width="stretch",
-                 column_config={"loss": st.column_config.TextColumn(_("loss")),
-                                "class": st.column_config.TextColumn(_("the article's family")),
-                                "convex": st.column_config.TextColumn(_("convex")),
-                                "PyTorch": st.column_config.TextColumn("PyTorch")})
+    st.dataframe(rows, hide_index=True, height=35 * (len(rows) + 1) + 3, width="stretch")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -199,7 +195,8 @@ def outliers_section():
     ui.show_figure(view.fig_lab_surfaces(count, size, side, delta, opt, lr, steps), key="lf_lab_surfaces")
     cols = st.columns(3)
     for col, n in zip(cols, model.LAB_LOSSES):
-        col.caption(f"**{names[n]}**: " + view.path_sentence(res.specs[n], res.fits[n], trs[n], steps))
+        col.caption(_("**{loss}**: {text}").format(loss=names[n], text=view.path_sentence(res.specs[n], res.fits[n],
+                                                                                         trs[n], steps)))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -211,7 +208,8 @@ def coupling_section():
         lessons.step_card()
         c1, c2, c3 = row(3)
         with c1:
-            feat = state.selectbox(view.CP_FEATURE, help=view.dataset_description(view.DIAB))
+            feat = state.selectbox(view.CP_FEATURE, help=view.dataset_description(view.DIAB),
+                                   format_func=view.feature_label)
             loss = state.selectbox(view.CP_LOSS, format_func=loss_option)
             ss = st.session_state
             delta = float(ss.get(view.CP_DELTA.key, view.CP_DELTA.default))
@@ -232,14 +230,16 @@ def coupling_section():
     name = view.loss_name(loss, dict(res.spec[2]))
     start = res.run[2]
     with chart:
-        f1, f2 = st.columns(2) if not PRESENTING else (st.container(), st.container())
+        if PRESENTING:  # the gap curves carry the verdict: first
+            f2, f1 = st.container(), st.container()
+        else:
+            f1, f2 = st.columns(2)
         with f1:
             if not PRESENTING:
                 st.markdown(_("**{loss}** of ŷ = w·x + b, x = {feature} (target standardized)").format(
-                    loss=name, feature=feat))
+                    loss=name, feature=view.feature_label(feat)))
             ui.show_figure(view.fig_panel(res.spec, () if hide else (res.run,), start=start if hide else None,
-                                          height=state.chart_height(400, 300)),
-                           key="lf_cp_surface")
+                                          height=state.chart_height(400, 300)), key="lf_cp_surface")
         with f2:
             if not PRESENTING:
                 st.markdown(_("**{optimizer} (lr = {lr}) on every regression loss**, same data and start").format(
@@ -247,10 +247,9 @@ def coupling_section():
             if lessons.reveal(_("The gap curves")):
                 ui.show_figure(view.fig_relative_gap(res.others, res.run, opt, state.chart_height(400, 330)),
                                key="lf_cp_gaps")
+                if PRESENTING:
+                    st.caption(view.sentences(view.coupling_sentences(res, opt, lr, steps)[1:]))
     if PRESENTING:
-        if not hide:
-            with chart:
-                st.caption(" ".join(view.coupling_sentences(res, opt, lr, steps)[1:]))
         return
     st.markdown(_("The loss also decides what the optimizer sees: the surface's curvature, its kinks, whether the "
                   "gradient shrinks near the minimum. Keep the data and the optimizer; switch the training loss."))
@@ -260,7 +259,7 @@ def coupling_section():
     sentences = view.coupling_sentences(res, opt, lr, steps)
     ui.divergence_warnings(view.coupling_runs(res, opt))
     st.latex(losses.get(loss, **dict(res.spec[2])).latex)
-    st.caption(" ".join(sentences))
+    st.caption(view.sentences(sentences))
     lessons.ask(view.Q_MAE)
     with st.expander(_("{optimizer}'s update rule (torch.optim) and where torch differs from the textbook").format(
             optimizer=view.opt_title(opt))):
@@ -276,7 +275,8 @@ def ce_section():
         lessons.step_card()
         c1, c2, c3, c4 = row(4)
         with c1:
-            feat = state.selectbox(view.CE_FEATURE, help=view.dataset_description(view.BC))
+            feat = state.selectbox(view.CE_FEATURE, help=view.dataset_description(view.BC),
+                                   format_func=view.feature_label)
         with c2:
             start_kind = state.radio(view.CE_START, format_func=lambda v: _(view.START_LABELS[v]))
         with c3:
@@ -292,7 +292,7 @@ def ce_section():
             with col:
                 st.markdown(f"**{_(view.CE_LABELS[n])}**")
                 ui.show_figure(view.fig_panel(s, () if hide else (res.run,), start=res.start if hide else None,
-                                              height=state.chart_height(380, 300)),
+                                              height=state.chart_height(380, 270)),
                                key=f"lf_ce_s_{n}")
         if hide:
             st.caption(_("🔒 The paths, the gradients and the accuracies are shown once you commit your prediction."))
@@ -314,8 +314,8 @@ def ce_section():
     st.caption(view.ce_start_sentence(res))
     if not hide:
         ui.divergence_warnings(view.ce_runs(res))
-        st.caption(" ".join(t for t in (view.ce_gradient_sentence(res), view.ce_outcome_sentence(res, steps),
-                                        view.ce_convexity_sentence(res)) if t))
+        st.caption(view.sentences([view.ce_gradient_sentence(res), view.ce_outcome_sentence(res, steps),
+                                   view.ce_convexity_sentence(res)]))
     q1, q2 = st.columns(2)
     with q1:
         lessons.ask(view.Q_CE_WRONG)
@@ -328,7 +328,7 @@ def ce_section():
     ui.show_figure(view.fig_per_sample(wrong_s), key="lf_ce_sample")
     st.latex(losses.get("bce").grad_latex)
     st.caption(_("σ(s) is the predicted probability P(y = 1). One example with y = 1 and score s = {s} (the model says P(y = 1) = σ({s}): confidently wrong): "
-                 "d loss/ds = {bce} for BCE, {mse} for MSE on p, {k} weaker. BCE's gradient is σ(s) − y, which tends "
+                 "∂ℓ/∂s = {bce} for BCE, {mse} for MSE on p, {k} weaker. BCE's gradient is σ(s) − y, which tends "
                  "to −1 the more wrong the model is; MSE's is 2(p − y)·p(1 − p), which tends to 0.").format(
         s=view.num(wrong_s), bce=view.num(gs["bce"]), mse=view.num(gs["mse"]), k=view.times(gs["bce"] / gs["mse"])))
 

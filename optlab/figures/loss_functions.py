@@ -148,7 +148,7 @@ def per_sample(s, curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, labels
     """Loss and d(loss)/ds of one positive example (y = 1) against its score s; ``mark`` draws a
     vertical line at a score (the confidently wrong prediction)."""
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=(_("loss of one example with y = 1"), _("its gradient d loss / d s")))
+                        subplot_titles=(_("loss of one example with y = 1"), _("its gradient ∂ℓ/∂s")))
     for name, (val, grad) in curves.items():
         lab = (labels or {}).get(name, name)
         c = loss_color(name)

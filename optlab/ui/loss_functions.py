@@ -19,7 +19,7 @@ from .. import data, losses, optimizers, specs
 from ..chapters import loss_functions as model
 from ..figures import core
 from ..figures import loss_functions as fig
-from ..i18n import domain
+from ..i18n import current, domain
 from . import lessons, state
 from .data_surfaces import (corner_start, dataset, dataset_description, distance, feature_names, gap, gridded,
                             min_value, minimum, run_of, surface)
@@ -79,8 +79,21 @@ def prob(v: Any) -> str:
 
 
 def times(v: Any) -> str:
+    """A factor: "3.2×" ("—" if undefined)."""
     text = num(v)
-    return text if text == "—" else f"{text}×"
+    return text if text == "—" else _("{k}×").format(k=text)
+
+
+def listing(items, sep: str = ",") -> str:
+    """Items of a list as the language writes them: "a, b" / "a、b" (``sep=";"``: "a; b" / "a；b")."""
+    zh = current() == "zh"
+    joiner = ("、" if zh else ", ") if sep == "," else ("；" if zh else "; ")
+    return joiner.join(items)
+
+
+def sentences(parts) -> str:
+    """Sentences of a caption, joined as the language writes them (no space after "。")."""
+    return ("" if current() == "zh" else " ").join(p for p in parts if p)
 
 
 def loss_name(name: str, params: Mapping[str, float] | None = None) -> str:
@@ -105,40 +118,61 @@ SECTION = state.Section(SECTIONS, "lf_section", codes=["catalogue", "outliers", 
 KINDS = ("regression", "classification")
 KIND_LABELS = {"regression": N_("Regression: over the residual r = ŷ − y"),
                "classification": N_("Classification: over the margin m = t·s")}
-CAT_KIND = state.Choice("k", "lf_kind", KINDS, "regression", codes=["reg", "cls"], label="curves of",
+CAT_KIND = state.Choice("k", "lf_kind", KINDS, "regression", codes=["reg", "cls"], label=N_("curves of"),
                         section=CATALOGUE)
-CAT_DELTA = state.Float("d", "lf_delta", 0.1, 3.0, 1.0, step=0.1, label="Huber δ", section=CATALOGUE)
-CAT_Q = state.Float("q", "lf_q", 0.05, 0.95, 0.5, step=0.05, label="quantile q", section=CATALOGUE)
-CAT_GAMMA = state.Float("g", "lf_gamma", 0.0, 5.0, 2.0, step=0.5, label="focal γ", section=CATALOGUE)
+CAT_DELTA = state.Float("d", "lf_delta", 0.1, 3.0, 1.0, step=0.1, label=N_("Huber δ"), section=CATALOGUE)
+CAT_Q = state.Float("q", "lf_q", 0.05, 0.95, 0.5, step=0.05, label=N_("quantile q"), section=CATALOGUE)
+CAT_GAMMA = state.Float("g", "lf_gamma", 0.0, 5.0, 2.0, step=0.5, label=N_("focal γ"), section=CATALOGUE)
 
 SIDES = ("up", "down", "both")
 SIDE_LABELS = {"up": N_("up"), "down": N_("down"), "both": N_("both ways")}
-LAB_COUNT = state.Int("n", "lf_out_count", 0, 10, 4, label="number of outliers", section=OUTLIERS)
-LAB_SIZE = state.Float("sz", "lf_out_size", 0.0, 8.0, 4.0, step=0.5, label="outlier size (× std of y)",
+LAB_COUNT = state.Int("n", "lf_out_count", 0, 10, 4, label=N_("number of outliers"), section=OUTLIERS)
+LAB_SIZE = state.Float("sz", "lf_out_size", 0.0, 8.0, 4.0, step=0.5, label=N_("outlier size (× std of y)"),
                        section=OUTLIERS)
-LAB_SIDE = state.Choice("sd", "lf_out_side", SIDES, "up", label="pushed", section=OUTLIERS)
-LAB_DELTA = state.Choice("hd", "lf_lab_delta", LAB_DELTAS, 1.0, label="Huber δ", section=OUTLIERS)
-LAB_OPT = state.Choice("o", "lf_lab_opt", FIRST_ORDER, "sgd", label="optimizer", section=OUTLIERS)
-LAB_LR = state.Choice("lr", "lf_lab_lr", LR_CHOICES, 0.1, label="learning rate", section=OUTLIERS)
-LAB_STEPS = state.Int("t", "lf_lab_steps", 10, 500, 150, step=10, label="steps", section=OUTLIERS)
+LAB_SIDE = state.Choice("sd", "lf_out_side", SIDES, "up", label=N_("pushed"), section=OUTLIERS)
+LAB_DELTA = state.Choice("hd", "lf_lab_delta", LAB_DELTAS, 1.0, label=N_("Huber δ"), section=OUTLIERS)
+LAB_OPT = state.Choice("o", "lf_lab_opt", FIRST_ORDER, "sgd", label=N_("optimizer"), section=OUTLIERS)
+LAB_LR = state.Choice("lr", "lf_lab_lr", LR_CHOICES, 0.1, label=N_("learning rate"), section=OUTLIERS)
+LAB_STEPS = state.Int("t", "lf_lab_steps", 10, 500, 150, step=10, label=N_("steps"), section=OUTLIERS)
+
+# Feature names are the data sets' own (English ids in links); shown through these msgids.
+DIAB_FEATURE_LABELS = {"age": N_("age"), "sex": N_("sex"), "bmi": N_("bmi"), "bp": N_("bp"), "s1": N_("s1"),
+                       "s2": N_("s2"), "s3": N_("s3"), "s4": N_("s4"), "s5": N_("s5"), "s6": N_("s6")}
+BC_PARTS = {"mean": N_("mean {quantity}"), "error": N_("{quantity} error"), "worst": N_("worst {quantity}")}
+BC_QUANTITIES = {"radius": N_("radius"), "texture": N_("texture"), "perimeter": N_("perimeter"), "area": N_("area"),
+                 "smoothness": N_("smoothness"), "compactness": N_("compactness"), "concavity": N_("concavity"),
+                 "concave points": N_("concave points"), "symmetry": N_("symmetry"),
+                 "fractal dimension": N_("fractal dimension")}
+
+
+def feature_label(name: str) -> str:
+    """A feature of the diabetes or breast-cancer data in the active language ("mean radius")."""
+    if name in DIAB_FEATURE_LABELS:
+        return _(DIAB_FEATURE_LABELS[name])
+    for part, template in BC_PARTS.items():
+        q = name[len(part) + 1:] if part == "mean" or part == "worst" else name[: -len(part) - 1]
+        if (name.startswith(part + " ") or name.endswith(" " + part)) and q in BC_QUANTITIES:
+            return _(template).format(quantity=_(BC_QUANTITIES[q]))
+    return name
+
 
 DIAB_FEATURES = tuple(data.load(DIAB).feature_names)
 BC_FEATURES = tuple(data.load(BC).feature_names)
-CP_FEATURE = state.Choice("x", "lf_cp_feature", DIAB_FEATURES, "bmi", label="diabetes feature x", section=COUPLING)
-CP_LOSS = state.Choice("l", "lf_cp_loss", tuple(losses.REGRESSION), "mse", label="training loss", section=COUPLING)
-CP_DELTA = state.Float("cd", "lf_cp_delta", 0.1, 3.0, 1.0, step=0.1, label="Huber δ", section=COUPLING)
-CP_Q = state.Float("cq", "lf_cp_q", 0.05, 0.95, 0.5, step=0.05, label="quantile q", section=COUPLING)
-CP_OPT = state.Choice("co", "lf_cp_opt", FIRST_ORDER, "sgd", label="optimizer", section=COUPLING)
-CP_LR = state.Choice("clr", "lf_cp_lr", LR_CHOICES, 0.1, label="learning rate", section=COUPLING)
-CP_STEPS = state.Int("ct", "lf_cp_steps", 20, 600, 200, step=20, label="steps", section=COUPLING)
+CP_FEATURE = state.Choice("x", "lf_cp_feature", DIAB_FEATURES, "bmi", label=N_("diabetes feature x"), section=COUPLING)
+CP_LOSS = state.Choice("l", "lf_cp_loss", tuple(losses.REGRESSION), "mse", label=N_("training loss"), section=COUPLING)
+CP_DELTA = state.Float("cd", "lf_cp_delta", 0.1, 3.0, 1.0, step=0.1, label=N_("Huber δ"), section=COUPLING)
+CP_Q = state.Float("cq", "lf_cp_q", 0.05, 0.95, 0.5, step=0.05, label=N_("quantile q"), section=COUPLING)
+CP_OPT = state.Choice("co", "lf_cp_opt", FIRST_ORDER, "sgd", label=N_("optimizer"), section=COUPLING)
+CP_LR = state.Choice("clr", "lf_cp_lr", LR_CHOICES, 0.1, label=N_("learning rate"), section=COUPLING)
+CP_STEPS = state.Int("ct", "lf_cp_steps", 20, 600, 200, step=20, label=N_("steps"), section=COUPLING)
 
 STARTS = ("wrong", "origin")
 START_LABELS = {"wrong": N_("confidently wrong"), "origin": N_("at the origin")}
-CE_FEATURE = state.Choice("cf", "lf_ce_feature", BC_FEATURES, "mean radius", label="breast-cancer feature x",
+CE_FEATURE = state.Choice("cf", "lf_ce_feature", BC_FEATURES, "mean radius", label=N_("breast-cancer feature x"),
                           section=WHY_CE)
-CE_LR = state.Choice("elr", "lf_ce_lr", LR_CHOICES, 0.5, label="learning rate", section=WHY_CE)
-CE_STEPS = state.Int("et", "lf_ce_steps", 20, 1000, 300, step=20, label="steps", section=WHY_CE)
-CE_START = state.Choice("st", "lf_ce_start", STARTS, "wrong", label="start", section=WHY_CE)
+CE_LR = state.Choice("elr", "lf_ce_lr", LR_CHOICES, 0.5, label=N_("learning rate"), section=WHY_CE)
+CE_STEPS = state.Int("et", "lf_ce_steps", 20, 1000, 300, step=20, label=N_("steps"), section=WHY_CE)
+CE_START = state.Choice("st", "lf_ce_start", STARTS, "wrong", label=N_("start"), section=WHY_CE)
 
 PAGE = state.Page("Loss_functions", [SECTION, CAT_KIND, CAT_DELTA, CAT_Q, CAT_GAMMA,
                                      LAB_COUNT, LAB_SIZE, LAB_SIDE, LAB_DELTA, LAB_OPT, LAB_LR, LAB_STEPS,
@@ -216,21 +250,21 @@ def one_hot_sentence(oh) -> str:
         labels=oh.labels.tolist(), a=f"{oh.with_labels:.6f}", rows=oh.targets.astype(int).tolist(),
         b=f"{oh.with_one_hot:.6f}")
     if same:
-        return head + " " + _("The same loss: a one-hot row only picks −log p of the true class ({values}).").format(
-            values=", ".join(f"{v:.3f}" for v in oh.neg_log_p_true))
-    return head + " " + _("They differ by {d}.").format(d=num(abs(oh.with_labels - oh.with_one_hot)))
+        return sentences([head, _("The same loss: a one-hot row only picks −log p of the true class ({values}).").format(
+            values=", ".join(f"{v:.3f}" for v in oh.neg_log_p_true))])
+    return sentences([head, _("They differ by {d}.").format(d=num(abs(oh.with_labels - oh.with_one_hot)))])
 
 
 def loss_table_rows() -> list[dict]:
-    """The taxonomy table, its cells in the active language (its headers are translated by the page)."""
+    """The taxonomy table in the active language (headers too; the PyTorch column is code)."""
     rows = []
     for r in model.loss_table():
         L = losses.get(r["name"])
         rows.append({
-            "loss": _(L.title),
-            "class": (_("continuous (连续型): regression") if L.kind == "regression"
-                      else _("discrete (离散型): classification")),
-            "convex": _("yes") if L.convex else _("no"),
+            _("loss"): _(L.title),
+            _("the article's family"): (_("continuous (连续型): regression") if L.kind == "regression"
+                                        else _("discrete (离散型): classification")),
+            _("convex"): _("yes") if L.convex else _("no"),
             "PyTorch": r["PyTorch"],
         })
     return rows
@@ -303,31 +337,34 @@ def lab_sentence(res: LabResult, count: int, size: float, side: str, delta: floa
                      "sliders.")
         return _("Outliers of size 0 sit on the clean data: no fitted line moves. Make them larger.")
     if v.code == "small":
-        return setting + ": " + _("no line moved more than {d} in (w, b). Outliers this close to the data hardly "
-                                  "matter to any of the three losses; push them further out.").format(
-            d=num(max(m.values())))
+        return _("{setting}: {verdict}").format(setting=setting, verdict=_(
+            "no line moved more than {d} in (w, b). Outliers this close to the data hardly matter to any of the three "
+            "losses; push them further out.").format(d=num(max(m.values()))))
     if v.code == "huber_as_mse":
-        return setting + ": " + _("{huber} moved exactly as far as MSE ({d}). δ is larger than every residual (the "
-                                  "largest is {r}), so Huber is ½·r² on every point: half of MSE, with the same "
-                                  "minimum. MAE moved {mae}.").format(
-            huber=names["huber"], d=num(m["mse"]), r=num(v.max_residual), mae=num(m["mae"]))
+        return _("{setting}: {verdict}").format(setting=setting, verdict=_(
+            "{huber} moved exactly as far as MSE ({d}). δ is larger than every residual (the largest is {r}), so Huber "
+            "is ½·r² on every point: half of MSE, with the same minimum. MAE moved {mae}.").format(
+            huber=names["huber"], d=num(m["mse"]), r=num(v.max_residual), mae=num(m["mae"])))
     if v.code == "mse_most":
         if math.isinf(v.ratio):
             ratio = _("; {least} did not move measurably").format(least=names[v.least])
         else:
             ratio = _(" — {k} as far as {least}").format(k=times(v.ratio), least=names[v.least])
-        return (setting + ": " + _("MSE moved most ({d}), {least} least ({d_least}){ratio}.").format(
-            d=num(m["mse"]), least=names[v.least], d_least=num(m[v.least]), ratio=ratio) + " "
-            + _("That is the answer to the FAQ: on clean data the three lines lie within {spread} of each other; "
-                "with outliers the loss decides which line you get. A squared loss lets a far point pull in "
-                "proportion to its distance, MAE and Huber cap the pull.").format(spread=num(res.clean_spread)))
+        return sentences([
+            _("{setting}: {verdict}").format(setting=setting, verdict=_(
+                "MSE moved most ({d}), {least} least ({d_least}){ratio}.").format(
+                d=num(m["mse"]), least=names[v.least], d_least=num(m[v.least]), ratio=ratio)),
+            _("That is the answer to the FAQ: on clean data the three lines lie within {spread} of each other; with "
+              "outliers the loss decides which line you get. A squared loss lets a far point pull in proportion to "
+              "its distance, MAE and Huber cap the pull.").format(spread=num(res.clean_spread))])
     if v.code == "similar":
-        return setting + ": " + _("the three lines moved by similar amounts (MSE {mse}, MAE {mae}, {huber} {hd}): the "
-                                  "largest move is less than twice the smallest. Push the outliers further out to "
-                                  "see the losses part.").format(
-            mse=num(m["mse"]), mae=num(m["mae"]), huber=names["huber"], hd=num(m["huber"]))
-    return setting + ": " + _("{most} moved most ({d}), {least} least ({d_least}); MSE moved {mse}.").format(
-        most=names[v.most], d=num(m[v.most]), least=names[v.least], d_least=num(m[v.least]), mse=num(m["mse"]))
+        return _("{setting}: {verdict}").format(setting=setting, verdict=_(
+            "the three lines moved by similar amounts (MSE {mse}, MAE {mae}, {huber} {hd}): the largest move is less "
+            "than twice the smallest. Push the outliers further out to see the losses part.").format(
+            mse=num(m["mse"]), mae=num(m["mae"]), huber=names["huber"], hd=num(m["huber"])))
+    return _("{setting}: {verdict}").format(setting=setting, verdict=_(
+        "{most} moved most ({d}), {least} least ({d_least}); MSE moved {mse}.").format(
+        most=names[v.most], d=num(m[v.most]), least=names[v.least], d_least=num(m[v.least]), mse=num(m["mse"])))
 
 
 def lab_runs(res: LabResult, opt: str, lr: float, steps: int) -> tuple[tuple, dict]:
@@ -464,18 +501,18 @@ def coupling_sentences(res: CouplingResult, opt: str, lr: float, steps: int) -> 
     parts = []
     if at_min:
         parts.append(ngettext("{names} ≈ 0 (at its minimum, to rounding)", "{names} ≈ 0 (at their minima, to rounding)",
-                              len(at_min)).format(names=", ".join(names[n] for n in at_min)))
+                              len(at_min)).format(names=listing(names[n] for n in at_min)))
     parts += [f"{names[n]} {gap_text(v.gaps[n])}" for n in v.ranked if n not in at_min]
     out.append(_("Share of the initial gap left after {n} steps, with the same optimizer, learning rate and "
-                 "start: {ranking}.").format(n=int(steps), ranking="; ".join(parts)))
+                 "start: {ranking}.").format(n=int(steps), ranking=listing(parts, ";")))
     if v.diverged and v.code != "all_diverged":
         out.append(ngettext("{names} diverged (the box above names the step).",
                             "{names} diverged (the boxes above name the steps).", len(v.diverged)).format(
-            names=", ".join(names[n] for n in v.diverged)))
+            names=listing(names[n] for n in v.diverged)))
     if v.worse:
         out.append(ngettext("{names} ended above where it started.", "{names} ended above where they started.",
-                            len(v.worse)).format(names=", ".join(names[n] for n in v.worse)))
-    smooth = ", ".join(names[n] for n in model.SMOOTH)
+                            len(v.worse)).format(names=listing(names[n] for n in v.worse)))
+    smooth = listing(names[n] for n in model.SMOOTH)
     kinked = _("{a} and {b}").format(a=names["mae"], b=names["quantile"])
     if v.code == "all_diverged":
         out.append(_("Every run diverged: at lr = {lr} {optimizer} is unstable on all six losses from this "
@@ -496,7 +533,7 @@ def coupling_sentences(res: CouplingResult, opt: str, lr: float, steps: int) -> 
     else:
         best, worst = v.ranked[0], [n for n in v.ranked if n not in v.diverged][-1]
         out.append(_("No clean split between the smooth losses and the piecewise-linear ones here: {best} got "
-                     "closest, {worst} stayed furthest. Plain SGD with lr 0.1 shows the textbook picture.").format(
+                     "closest, {worst} stayed furthest.").format(
             best=names[best], worst=names[worst]))
     return out
 
@@ -644,7 +681,7 @@ def ce_outcome_sentence(res: CEResult, steps: int) -> str:
         tail = _("Both classify the same number of examples right.")
     else:
         tail = ""
-    return head + (" " + tail if tail else "")
+    return sentences([head, tail])
 
 
 def ce_convexity_sentence(res: CEResult) -> str:
@@ -798,7 +835,7 @@ CHAPTER = lessons.Chapter(PAGE, N_("Loss functions"),
                           lessons=(LESSON,))
 
 
-__all__ = ["LR_CHOICES", "num", "pct", "times", "loss_name", "opt_title", "SECTIONS", "SECTION", "PAGE", "keep_values",
+__all__ = ["LR_CHOICES", "num", "pct", "times", "loss_name", "opt_title", "listing", "sentences", "prob", "SECTIONS", "SECTION", "PAGE", "keep_values",
            "catalogue_facts", "fig_catalogue", "catalogue_sentences", "one_hot_sentence", "loss_table_rows",
            "lab_window", "lab_specs", "clean_fit", "LabResult", "lab_result", "lab_from", "lab_names", "lab_sentence",
            "lab_runs", "path_sentence", "fig_outliers", "fig_lab_surfaces", "coupling_params", "CouplingResult",
@@ -808,5 +845,5 @@ __all__ = ["LR_CHOICES", "num", "pct", "times", "loss_name", "opt_title", "SECTI
            "LESSON", "Q_HUBER_SMALL", "Q_HUBER_BIG", "Q_OUTLIERS", "Q_BIG_DELTA", "Q_MAE", "Q_CE_WRONG", "Q_CE_LR",
            "Q_CE_ORIGIN",
            # shared with the gradient-descent page (optlab.ui.data_surfaces)
-           "corner_start", "dataset", "dataset_description", "distance", "feature_names", "gap", "min_value",
+           "feature_label", "corner_start", "dataset", "dataset_description", "distance", "feature_names", "gap", "min_value",
            "minimum", "run_of", "surface"]
