@@ -222,23 +222,20 @@ HUBER_SHAPES = ("mae", "mse", "blend")
 
 def huber_shape(delta: float, u_max: float = 3.0, n: int = 301, tol: float = SHAPE_TOL) -> tuple[str, float, float]:
     """What Huber's curve looks like over the plotted residuals |r| ≤ ``u_max``:
-    ``("mae", …)`` a scaled, shifted MAE (a·|r| + c within ``tol`` of the curve's height),
-    ``("mse", …)`` half of MSE (½·r² within ``tol``), ``("blend", …)`` neither.  Returns the
-    shape and the two relative misfits (to a·|r| + c and to a·r² + c, least squares)."""
+    ``("mae", …)`` MAE scaled by δ and shifted down (δ·|r| − δ²/2 within ``tol`` of the curve's
+    height everywhere), ``("mse", …)`` half of MSE (½·r² within ``tol``), ``("blend", …)``
+    neither.  Returns the shape and the two relative misfits."""
     u = np.linspace(-u_max, u_max, n)
-    h = losses.get("huber", delta=delta).pointwise(u)
+    d = float(delta)
+    h = losses.get("huber", delta=d).pointwise(u)
     span = float(h.max() - h.min()) or 1.0
-    misfit, slope = [], []
-    for basis in (np.abs(u), u * u):
-        A = np.stack([basis, np.ones_like(u)], axis=1)
-        c = np.linalg.lstsq(A, h, rcond=None)[0]
-        misfit.append(float(np.max(np.abs(A @ c - h)) / span))
-        slope.append(float(c[0]))
-    if misfit[1] <= tol and misfit[1] <= misfit[0] and abs(slope[1] - 0.5) <= 0.05:
-        return "mse", misfit[0], misfit[1]
-    if misfit[0] <= tol:
-        return "mae", misfit[0], misfit[1]
-    return "blend", misfit[0], misfit[1]
+    to_mae = float(np.max(np.abs(h - (d * np.abs(u) - d * d / 2))) / span)
+    to_mse = float(np.max(np.abs(h - 0.5 * u * u)) / span)
+    if to_mse <= tol and to_mse <= to_mae:
+        return "mse", to_mae, to_mse
+    if to_mae <= tol:
+        return "mae", to_mae, to_mse
+    return "blend", to_mae, to_mse
 
 
 # -- outlier lab --------------------------------------------------------------------------------

@@ -120,7 +120,7 @@ def outlier_fits(x, y, mask, fits: Mapping[str, tuple[float, float]], clean: tup
     core.apply_layout(fig, title, height, hovermode="closest")
     fig.update_xaxes(title_text="x")
     fig.update_yaxes(title_text="y")
-    return core.legend_below(fig, rows=3)
+    return fig  # the legend above the plot (OptLab's default): below, it would meet the x-axis title
 
 
 def relative_gap(curves: Mapping[str, tuple[np.ndarray, float]], *, height: int = 340, title: str | None = None,
@@ -140,15 +140,14 @@ def relative_gap(curves: Mapping[str, tuple[np.ndarray, float]], *, height: int 
     core.apply_layout(fig, title, height, hovermode="x unified")
     fig.update_xaxes(title_text=_("step"))
     fig.update_yaxes(title_text=_("(f − f*) / (f₀ − f*), log scale"), type="log", exponentformat="power")
-    return core.legend_below(fig, rows=2)
+    return fig  # the legend above the plot: below, it would meet the x-axis title
 
 
 def per_sample(s, curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, labels: Mapping[str, str] | None = None,
                mark: float | None = None, height: int = 340, title: str | None = None) -> go.Figure:
     """Loss and d(loss)/ds of one positive example (y = 1) against its score s; ``mark`` draws a
     vertical line at a score (the confidently wrong prediction)."""
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=(_("loss of one example with y = 1"), _("its gradient ∂ℓ/∂s")))
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14)
     for name, (val, grad) in curves.items():
         lab = (labels or {}).get(name, name)
         c = loss_color(name)
@@ -164,8 +163,10 @@ def per_sample(s, curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, labels
             fig.add_vline(x=mark, line=dict(color="#555555", width=1.5, dash="dash"), row=1, col=col)
     core.apply_layout(fig, title, height, hovermode="x unified")
     fig.update_xaxes(title_text=_("score s = w·x + b"))
-    fig.update_layout(margin=dict(t=70 if title else 40))
-    return core.legend_below(fig)
+    # axis titles instead of subplot titles, so the legend can sit above without meeting them
+    fig.update_yaxes(title_text=_("loss of one example with y = 1"), row=1, col=1)
+    fig.update_yaxes(title_text=_("its gradient ∂ℓ/∂s"), row=1, col=2)
+    return fig
 
 
 def surfaces_row(panels: Iterable[tuple[Any, Iterable[Any], str]], *, height: int = 330,
