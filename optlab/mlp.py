@@ -497,6 +497,34 @@ def _act_samples(config, layers, X, rng, n_max=4096):
     return out
 
 
+def train_cost(config: MLPConfig, n_samples: int, *, steps: int = 300, epochs: int | None = None,
+               batch_size: int | None = 64, n_val: int = 0, record_every: int | None = None) -> float:
+    """Estimated work of :func:`train` with these arguments, in :mod:`optlab.budget` evaluations.
+
+    Multiply-adds: a step's forward and backward pass costs ``3 · batch · W`` with ``W`` the weights
+    (≈ layers × units²), each record evaluates the training (and validation) set forward
+    (``n · W``); a step also costs :data:`~optlab.budget.MLP_STEP_EVALS` for the optimizer and the
+    bookkeeping, plus :data:`~optlab.budget.MLP_LAYER_EVALS` per layer (Python and small arrays).
+    So ``epochs`` full passes cost ≈ 3 · layers · units² · samples · epochs.
+    ``bench/bench_budget.py`` calibrates the conversion (:data:`~optlab.budget.MLP_FLOPS_PER_EVAL`).
+    """
+    from .budget import MLP_FLOPS_PER_EVAL, MLP_LAYER_EVALS, MLP_STEP_EVALS
+
+    n = int(n_samples)
+    bs = n if batch_size is None or batch_size >= n else max(1, int(batch_size))
+    if epochs is not None:
+        steps = int(epochs) * max(1, n // bs)
+    steps = max(0, int(steps))
+    W = sum(a * b for a, b in (config.fan(l) for l in range(config.n_layers)))
+    every = max(1, steps // 50) if record_every is None else max(1, int(record_every))
+    records = -(-steps // every) if steps else 0
+    n_eval = n + int(n_val)
+    # per step: forward + backward of a batch; per record: the training (and validation) set forward;
+    # once: two activation samples (≤ 512 points each) and the final evaluation
+    flops = 3 * bs * W * steps + records * n_eval * W + (2 * min(n, 512) + n_eval) * W
+    return flops / MLP_FLOPS_PER_EVAL + (MLP_STEP_EVALS + MLP_LAYER_EVALS * config.n_layers) * (steps + 1)
+
+
 def train(config: MLPConfig, X, y, optimizer: str = "adam", hyper: dict | None = None, *,
           steps: int = 300, epochs: int | None = None, batch_size: int | None = 64,
           clip_norm: float | None = None, clip_value: float | None = None, seed: int = 0,

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .budget import Budget, Cut, Meter, as_budget
 from .i18n import bind_language, domain
 from .optimizers import Optimizer, fused, make
 from .optimizers.base import batch_size_of
@@ -71,6 +72,8 @@ class Trajectory:
     extra: dict[str, Any] = field(default_factory=dict)
     stopped_at: Any = -1
     stop_reason: Any = ""
+    cut: Cut | None = None            # what a budget cut (requested vs done steps), else None
+    work: dict[str, Any] | None = None  # with a budget: calls, evals (points), cost, budget
 
     @property
     def diverged(self):
@@ -156,7 +159,7 @@ def clip_grads(g: np.ndarray, clip_norm=None, clip_value=None) -> np.ndarray:
 def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_size: int | None = None,
         seed: int | None = 0, schedule: Schedule | str | None = None, clip_norm: float | None = None,
         clip_value: float | None = None, tol: float | None = None, target: float | None = None,
-        bound: float | None = None, record: str = "full") -> Trajectory:
+        bound: float | None = None, record: str = "full", budget: Budget | int | None = None) -> Trajectory:
     r"""Run ``optimizer`` on ``surface`` from ``x0`` for ``steps`` steps.
 
     Parameters
@@ -172,6 +175,13 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
     bound : a run whose position leaves ``max|xᵢ| ≤ bound`` is flagged diverged (default 100× the window).
     record : ``"full"`` (positions, losses, gradients, steps and optimizer state per step),
         ``"path"`` (positions, losses, gradient norms) or ``"summary"`` (final values only: sweeps).
+    budget : an :class:`optlab.budget.Budget`, or a number of evaluations (f/∇f/Hessian at one
+        point each, line-search tries included), or None (no limit).  The batch stops at the last
+        step that fits: ``steps`` is then the number of steps done, the records end there, and
+        ``cut`` says what was requested and what was done.  The cut is deterministic (counted, not
+        timed).  Optimizers with a fixed cost per step (first-order ones, Newton without line
+        search) are cut before they start; Newton with line search and BFGS count their real
+        evaluations and stop before a step that the most expensive step so far would push over.
     """
     opt = make(optimizer) if isinstance(optimizer, str) else optimizer
     if not isinstance(opt, Optimizer):
@@ -208,14 +218,46 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
     kw = dict(noise=noise, batch_size=batch_size, seed=seed, sched=sched, clip_norm=clip_norm,
               clip_value=clip_value, tol=tol, target=target, bound=bound, record=record)
 
+    bud = as_budget(budget)
+    requested, cut, work, metered = T, None, None, None
+    if bud is not None:
+        per_step = fixed_step_calls(opt, batch_size)
+        if per_step is not None:  # the cost is known in advance: cut before starting
+            T = bud.run_steps(T, B, calls_per_step=per_step)
+            calls = 1 + per_step * T
+            work = {"calls": calls, "evals": calls * B, "cost": bud.cost(calls, calls * B, T, B),
+                    "budget": bud.evals}
+        else:
+            metered = bud
+    kw["budget"] = metered
+
     fusable = (record == "summary" and noise == 0 and batch_size is None and clip_norm is None
                and clip_value is None and tol is None and opt.has_kernel)
-    if fusable or (record == "summary" and B >= 2 * CHUNK and noise == 0 and batch_size is None
-                   and _sliceable(opt)):
+    if metered is None and (fusable or (record == "summary" and B >= 2 * CHUNK and noise == 0
+                                         and batch_size is None and _sliceable(opt))):
         res = _run_blocks(surface, opt, X, T, fusable, kw)
     else:
         res = _run_block(surface, opt, X, T, **kw)
-    return _trajectory(res, opt, surface, batched, record, batch_size)
+    if metered is not None:
+        T, work = res["budget_steps"], res["work"]
+    if T < requested:
+        cut = Cut("steps", requested, T, label=f"{B} {opt.info.title} runner{'s' if B != 1 else ''}",
+                  unit="step", detail={"runs": B, "optimizer": opt.name})
+    tr = _trajectory(res, opt, surface, batched, record, batch_size)
+    tr.cut, tr.work = cut, work
+    return tr
+
+
+def fixed_step_calls(opt: Optimizer, batch_size: int | None = None) -> int | None:
+    """Calls of the surface per step when they are the same at every step (each on every run):
+    first-order optimizers 1 (``value_and_grad``; 2 with mini-batches), Newton without line search
+    2 (and the Hessian).  None when a line search makes it vary (Newton with line search, BFGS)."""
+    extra = 1 if batch_size is not None else 0
+    if opt.order == 1:
+        return 1 + extra
+    if opt.name == "newton" and not opt.hyper.get("line_search"):
+        return 2 + extra
+    return None
 
 
 # Runs per block and threads, measured with Adam on Rosenbrock at B = 10⁶ on 2 cores (ms per step):
@@ -482,8 +524,15 @@ def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
 
 
 def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm, clip_value, tol, target,
-               bound, record) -> dict:
-    """The step loop for one block of runs; returns the raw per-step records as lists/arrays."""
+               bound, record, budget: Budget | None = None) -> dict:
+    """The step loop for one block of runs; returns the raw per-step records as lists/arrays.
+
+    With a ``budget`` the surface is wrapped in a :class:`~optlab.budget.Meter` that counts every
+    evaluation (line-search tries included), and the loop stops before a step whose cost, taken as
+    the most expensive step so far, would not fit (``budget_steps``: the steps done)."""
+    meter = None
+    if budget is not None:
+        surface = meter = Meter(surface)
     x = np.array(X, dtype=float)  # own, writeable copy
     B, D = x.shape
     rng = np.random.default_rng(seed) if (noise > 0 or batch_size is not None) else None
@@ -529,7 +578,14 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
         base_lr = opt.hyper["lr"]
         lr_k = base_lr
         done_at = T
+        if meter is not None:
+            spent = meter.cost(budget)
+            worst_step = budget.cost(2, 2 * B, 1, B)  # before any step: a guess (one try, one f0)
         for k in range(1, T + 1):
+            if meter is not None:
+                if spent + worst_step > budget.evals:
+                    T = done_at = k - 1  # the budget ends the batch here: no padding
+                    break
             if batch_size is not None:
                 g_used = np.asarray(surface.minibatch_grad(x, rng, batch_size), dtype=float).reshape(B, D)
             elif noise > 0:
@@ -602,6 +658,10 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
                     v = np.asarray(v, dtype=float)
                     v = np.broadcast_to(v, (B,) + v.shape[1:]) if v.ndim and v.shape[0] in (1, B) else v
                     st_rec.setdefault(kk, []).append(np.array(v, dtype=float))
+            if meter is not None:
+                now = meter.cost(budget, k, B)
+                worst_step = max(worst_step if k > 1 else 0.0, now - spent)
+                spent = now
             if n_dead == B:
                 done_at = k
                 break
@@ -622,10 +682,15 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
     final_x = x.copy()
     final_x[diverged_at >= 0] = np.nan
     final_f = np.where(diverged_at >= 0, np.nan, f)
-    return dict(xs=xs, fs=fs, gns=gns, lrs=lrs, gs=gs, us=us, st=st_rec, diverged_at=diverged_at,
-                reason=reason, converged_at=converged_at, reached_at=reached_at, final_x=final_x,
-                final_f=final_f, best=best, steps=done_at if T else 0, B=B, D=D,
-                stopped_at=stopped_at, stop_reason=stop_reason)
+    out = dict(xs=xs, fs=fs, gns=gns, lrs=lrs, gs=gs, us=us, st=st_rec, diverged_at=diverged_at,
+               reason=reason, converged_at=converged_at, reached_at=reached_at, final_x=final_x,
+               final_f=final_f, best=best, steps=done_at if T else 0, B=B, D=D,
+               stopped_at=stopped_at, stop_reason=stop_reason)
+    if meter is not None:
+        out["budget_steps"] = T
+        out["work"] = {"calls": meter.calls, "evals": meter.points,
+                       "cost": meter.cost(budget, done_at if T else 0, B), "budget": budget.evals}
+    return out
 
 
 def _trajectory(res: dict, opt: Optimizer, surface, batched: bool, record: str, batch_size) -> Trajectory:

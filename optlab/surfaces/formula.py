@@ -13,10 +13,15 @@ Safety: the text is never run. It is never given to ``eval``/``exec``/``compile`
 2. ``ast.parse(text, mode="eval")`` and :class:`_Checker` — every node must be one of
    ``BinOp(+ - * / **)``, ``UnaryOp(- +)``, a real number, ``x y pi e`` or a call of a
    whitelisted function with the right number of positional arguments; node count, nesting depth,
-   exponents and the size of constant parts are bounded *before* SymPy sees anything, so SymPy never
-   computes a huge number. The result is a plain nested tuple (the "program");
-3. :func:`_compile` — builds the SymPy expression from the program, differentiates it with size
-   limits on the derivatives, and lambdifies; cached per program with a bounded ``lru_cache``.
+   exponents, the size of constant parts and the number of digits of every exact number SymPy will
+   build (:class:`_Size`: fractions, integers and their powers, also inside ``(2*x)**100``) are
+   bounded *before* SymPy sees anything, so SymPy never computes a huge number. The result is a
+   plain nested tuple (the "program");
+3. :func:`~optlab.surfaces.formula_sympy._sympy_stage`, in a worker process
+   (:mod:`optlab.surfaces.formula_worker`) killed past 0.8 s of CPU — builds the SymPy expression from the program, differentiates it with size limits
+   on the derivatives, and prints f, ∇f, ∇²f as NumPy code; :func:`_compile` checks that code
+   against a whitelist of arithmetic (:mod:`optlab.surfaces.formula_code`) and compiles it here; cached per program with a bounded
+   ``lru_cache``. While SymPy works, the server's threads keep running (no GIL is shared).
 
 Every rejection is a :class:`~optlab.errors.FormulaError` whose ``position`` is the 0-based column of
 the offending part in the text as typed.
@@ -39,14 +44,17 @@ import numpy as np
 from ..errors import FormulaError, OptlabError
 from ..i18n import domain
 from .base import Surface
+from .formula_sympy import (LONG_LATEX, MAX_GRADIENT_SIZE, MAX_HESSIAN_ENTRY, MAX_HESSIAN_SIZE,  # noqa: F401
+                            MAX_LATEX_SIZE, _sympy_from_program, _sympy_stage, _tree_size)
 
 # Messages are in the language active when the formula is checked (a student reads them);
 # the refusals of the cached compile step are msgids, translated where they are raised.
 _, N_, ngettext = domain("optlab")
 
 # ---------------------------------------------------------------------------------------------
-# Limits. Classic test functions (Goldstein-Price, Ackley, Cross-in-tray) compile in < 0.1 s;
-# formulas crafted against these limits cost at most ~0.3 s of SymPy work (2-core machine).
+# Limits. Classic test functions (Goldstein-Price, Ackley, Cross-in-tray) compile in ≤ 0.2 s of
+# SymPy work; formulas crafted against these limits cost at most ~0.3 s (2-core machine), and the
+# worker process is killed past formula_worker.CPU_LIMIT (0.8 s) whatever happens.
 # ---------------------------------------------------------------------------------------------
 MAX_LENGTH = 300            # characters of the typed text
 MAX_NODES = 200             # numbers, names, operators and calls in the syntax tree
@@ -55,14 +63,13 @@ MAX_EXPONENT = 100          # |p| for a power a**p whose exponent p is a constan
 MAX_INTEGER = 10**15        # integer literals (write 1e20 for a big float)
 MAX_CONSTANT = 1e300        # |value| of any constant part such as 10**200 * 10**200 ...
 MIN_CONSTANT = 1e-300       # ... and of any nonzero one, such as 10**-200 * 10**-200
-MAX_GRADIENT_SIZE = 500     # SymPy tree nodes in f_x and f_y together (Goldstein-Price: 328)
-MAX_HESSIAN_SIZE = 2500     # SymPy tree nodes in f_xx, f_xy, f_yy together (Cross-in-tray: 1721)
-MAX_HESSIAN_ENTRY = 1000    # ... and in any one of them (Cross-in-tray: 575), checked as it comes
-MAX_LATEX_SIZE = 400        # SymPy tree nodes of a derivative shown as LaTeX (else LONG_LATEX)
+MAX_EXACT_DIGITS = 250      # exact numbers SymPy may build (fractions, integers, their powers) ...
+MAX_EXACT_BITS = math.ceil(MAX_EXACT_DIGITS * math.log2(10))  # ... in bits: derivatives stay < 10^308
+MAX_POWER_DIGITS = 18       # exponents of nested powers such as (x**100)**100 (= x**10000) ...
+MAX_POWER_BITS = math.ceil(MAX_POWER_DIGITS * math.log2(10))  # ... in bits
 CACHE_SIZE = 128
 
 DEFAULT_WINDOW = ((-3.0, 3.0), (-3.0, 3.0))
-LONG_LATEX = r"\text{(too long to show)}"
 EMPTY_MESSAGE = N_("type a formula in x and y, e.g. x**2 + 3*y**2")
 
 VARIABLES = ("x", "y")
@@ -338,6 +345,23 @@ def _first_dot(node: ast.Attribute) -> int:
     return node.value.end_col_offset
 
 
+class _Size(NamedTuple):
+    """Upper bounds, in bits, on the exact numbers SymPy will build for a part of the formula.
+
+    SymPy keeps integers and fractions exact and multiplies them out: ``(1000001/1000000)**100``
+    has 1,200-digit terms, and three more powers of 100 make million-digit ones (and one C-level
+    gcd that holds the GIL for minutes).  ``coefficient`` bounds the numerators and denominators
+    of the numbers in the part (a sum adds the bits of its terms plus one, a product adds them, a
+    power ``a**k`` multiplies a's by ``|k|``, which also covers ``(2*x)**100 = 2**100 * x**100``);
+    ``exponent`` bounds the exponents of nested powers (``(x**100)**100 = x**10000``) and of products
+    of powers (``y**4 * y**4 = y**8``); ``x`` itself is ``x**1``, one bit.  Floats are
+    not exact and count 0.  Bounds, not estimates: SymPy's numbers are never larger.
+    """
+
+    coefficient: int
+    exponent: int
+
+
 class _Checker:
     """Walks a parsed tree against the whitelist and returns the program, a nested tuple:
 
@@ -361,10 +385,10 @@ class _Checker:
         if not isinstance(tree, ast.Expression):
             raise _Reject(_("this is not a formula"), 0)
         _measure(tree)
-        prog, _value = self.visit(tree.body)
+        prog, _value, _size = self.visit(tree.body)
         return prog
 
-    def visit(self, node: ast.AST) -> tuple[tuple, float | None]:
+    def visit(self, node: ast.AST) -> tuple[tuple, float | None, _Size]:
         kind = type(node).__name__
         method = getattr(self, "visit_" + kind, None)
         if method is None:
@@ -388,21 +412,21 @@ class _Checker:
             if abs(v) > MAX_INTEGER:
                 self.reject(_("this integer is too large (at most 10^{digits}; write it as a float such as "
                               "{value:.3g})").format(digits=round(math.log10(MAX_INTEGER)), value=float(v)), node)
-            return ("int", v), float(v)
+            return ("int", v), float(v), _Size(max(1, abs(v).bit_length()), 0)
         if isinstance(v, float):
             if not math.isfinite(v):
                 self.reject(_("this number is too large to be a float64"), node)
-            return ("float", v), self.constant(v, node)
+            return ("float", v), self.constant(v, node), _Size(0, 0)
         self.reject(_("this is not a number"), node)
 
     def visit_Name(self, node: ast.Name):
         name = node.id
         if name in VARIABLES:
-            return ("name", name), None
+            return ("name", name), None, _Size(0, 1)  # x = x**1: an exponent of one bit
         if name == "pi":
-            return ("name", "pi"), math.pi
+            return ("name", "pi"), math.pi, _Size(0, 0)
         if name == "e":
-            return ("name", "e"), math.e
+            return ("name", "e"), math.e, _Size(0, 0)
         if name in FUNCTIONS:
             self.reject(_("`{name}` is a function: write {name}(...) with its argument in parentheses").format(
                 name=name), node, snippet=False)
@@ -419,8 +443,8 @@ class _Checker:
     # -- operations -------------------------------------------------------------------------------
     def visit_UnaryOp(self, node: ast.UnaryOp):
         if isinstance(node.op, ast.USub):
-            prog, val = self.visit(node.operand)
-            return ("neg", prog), (None if val is None else self.constant(-val, node))
+            prog, val, size = self.visit(node.operand)
+            return ("neg", prog), (None if val is None else self.constant(-val, node)), size
         if isinstance(node.op, ast.UAdd):
             return self.visit(node.operand)
         word = "`not`" if isinstance(node.op, ast.Not) else "`~`"
@@ -431,8 +455,8 @@ class _Checker:
         if op is None:
             sym = _OTHER_BINOPS.get(type(node.op).__name__, type(node.op).__name__)
             self.reject(_("the operator `{op}` is not allowed: use + - * / ** (or ^)").format(op=sym), node)
-        left, a = self.visit(node.left)
-        right, b = self.visit(node.right)
+        left, a, sa = self.visit(node.left)
+        right, b, sb = self.visit(node.right)
         value = None
         if op == "**" and b is not None:
             if abs(b) > MAX_EXPONENT:
@@ -451,7 +475,7 @@ class _Checker:
                          "**": np.power}[op](np.float64(a), np.float64(b))
             underflow = value == 0 and a != 0 and (op in ("/", "**") or (op == "*" and b != 0))
             value = self.constant(float(value), node, underflow)
-        return (op, left, right), value
+        return (op, left, right), value, self.size(op, sa, sb, a, b, node)
 
     def visit_Call(self, node: ast.Call):
         func = node.func
@@ -477,14 +501,39 @@ class _Checker:
             self.reject(ngettext("{name} takes {n} argument, got {got}", "{name} takes {n} arguments, got {got}",
                                  nargs).format(name=name, n=nargs, got=len(node.args)), node)
         visited = [self.visit(arg) for arg in node.args]
-        progs = tuple(p for p, _ in visited)
-        vals = [v for _, v in visited]
+        progs = tuple(p for p, _, _ in visited)
+        vals = [v for _, v, _ in visited]
+        size = _Size(sum(z.coefficient for _, _, z in visited), max(z.exponent for _, _, z in visited))
         value = None
         if all(v is not None for v in vals):
             with np.errstate(all="ignore"):
                 value = float(_NUMPY_FUNCTIONS[canonical](*map(np.float64, vals)))
             value = self.constant(value, node, underflow=canonical == "exp" and value == 0)
-        return ("call", canonical, progs), value
+        return ("call", canonical, progs), value, size
+
+    def size(self, op: str, sa: _Size, sb: _Size, a: float | None, b: float | None, node: ast.BinOp) -> _Size:
+        """Bound the exact numbers SymPy will hold for ``a op b`` (see :class:`_Size`)."""
+        if op in ("+", "-"):
+            size = _Size(sa.coefficient + sb.coefficient + 1, max(sa.exponent, sb.exponent))
+        elif op in ("*", "/"):
+            # x**a * x**b = x**(a+b): a sum of two exponents has at most one bit more than the larger
+            carry = 1 if sa.exponent and sb.exponent else 0
+            size = _Size(sa.coefficient + sb.coefficient, max(sa.exponent, sb.exponent) + carry)
+        elif b is not None:  # a**b, b a constant: a's numbers are raised to the power |b|, and
+            # b joins the exponent (a constant a: 2**(1/3) keeps b's numbers too)
+            size = _Size(sa.coefficient * max(1, math.ceil(abs(b))) + (sb.coefficient if a is not None else 0),
+                         sa.exponent + sb.coefficient)
+        else:
+            size = _Size(sa.coefficient + sb.coefficient, sa.exponent + sb.exponent)
+        if size.coefficient > MAX_EXACT_BITS:
+            self.reject(_("this part makes SymPy compute exact numbers of more than {digits} digits (it keeps "
+                          "fractions and integers exact, and powers multiply them): write decimals, e.g. 1.000001 "
+                          "instead of 1000001/1000000").format(digits=MAX_EXACT_DIGITS), node)
+        if size.exponent > MAX_POWER_BITS:
+            self.reject(_("this power is too large: powers of powers multiply their exponents (and products "
+                          "of powers add them), and here they reach more than 10^{digits}").format(
+                              digits=MAX_POWER_DIGITS), node)
+        return size
 
     def constant(self, value: float, node: ast.AST, underflow: bool = False) -> float:
         """Refuse a constant part that is not a finite real float64 of sensible size.
@@ -526,52 +575,6 @@ class _Compiled(NamedTuple):
     not_real: bool               # SymPy found an imaginary part (sqrt(-x**2) = i|x|)
 
 
-def _sympy_from_program(prog: tuple, sp, x, y):
-    kind = prog[0]
-    if kind == "int":
-        return sp.Integer(prog[1])
-    if kind == "float":
-        return sp.Float(prog[1])
-    if kind == "name":
-        return {"x": x, "y": y, "pi": sp.pi, "e": sp.E}[prog[1]]
-    if kind == "neg":
-        return -_sympy_from_program(prog[1], sp, x, y)
-    if kind == "call":
-        args = [_sympy_from_program(p, sp, x, y) for p in prog[2]]
-        name = prog[1]
-        if name == "log10":
-            return sp.log(args[0], 10)
-        fn = {"sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "arcsin": sp.asin, "arccos": sp.acos,
-              "arctan": sp.atan, "arctan2": sp.atan2, "sinh": sp.sinh, "cosh": sp.cosh,
-              "tanh": sp.tanh, "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "abs": sp.Abs}[name]
-        return fn(*args)
-    a = _sympy_from_program(prog[1], sp, x, y)
-    b = _sympy_from_program(prog[2], sp, x, y)
-    if kind == "+":
-        return a + b
-    if kind == "-":
-        return a - b
-    if kind == "*":
-        return a * b
-    if kind == "/":
-        return a / b
-    if kind == "**":
-        return a**b
-    raise AssertionError(f"unknown program node {kind!r}")  # pragma: no cover
-
-
-def _tree_size(expr, limit: int) -> int:
-    """Number of nodes of a SymPy expression tree, counting stops just past ``limit``."""
-    import sympy as sp
-
-    n = 0
-    for _ in sp.preorder_traversal(expr):
-        n += 1
-        if n > limit:
-            break
-    return n
-
-
 def _real(v, shape) -> np.ndarray:
     """Broadcast to ``shape`` as float; complex values are NaN unless their imaginary part is 0."""
     v = np.asarray(v)
@@ -597,74 +600,38 @@ def _wrap_many(raw):
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def _compile(prog: tuple) -> _Compiled | _Refusal:
-    """Build, differentiate and lambdify a checked program; a :class:`_Refusal` is the reason it was
-    refused.
+    """f, ∇f, ∇²f and their LaTeX for a checked program; a :class:`_Refusal` is the reason it was refused.
 
-    Refusals are returned rather than raised so that they are cached too (as msgids: the cache
-    serves every language; :func:`from_formula` translates them).
+    SymPy runs in the formula worker process (:mod:`optlab.surfaces.formula_worker`) under a hard time
+    limit; what comes back is checked and compiled here.  Refusals are returned rather than raised
+    so that they are cached too (as msgids: the cache serves every language; :func:`from_formula`
+    translates them), except "the server is busy" (raised: not the formula's fault).
     """
-    import sympy as sp
+    from . import formula_code
+    from . import formula_worker as fw
 
-    x, y = sp.symbols("x y", real=True)
-    expr = _sympy_from_program(prog, sp, x, y)
-    if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
-        return _Refusal(N_("SymPy finds this formula infinite or undefined everywhere (a division by zero such "
-                           "as 1/(x-x), or tan(pi/2))"))
-
-    def no_kinks(e):
-        # d/dx sign(u) = 2 δ(u): zero wherever the derivative exists, which is all NumPy evaluates.
-        return e.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
-
-    grad = []
-    for v in (x, y):
-        grad.append(no_kinks(sp.diff(expr, v)))
-        if sum(_tree_size(g, MAX_GRADIENT_SIZE) for g in grad) > MAX_GRADIENT_SIZE:
-            return _Refusal(N_("the derivatives of this formula are too large to compute quickly: shorten it or "
-                               "use fewer nested functions and products"))
-    hess = []
-    for g, v in ((0, x), (0, y), (1, y)):
-        hess.append(no_kinks(sp.diff(grad[g], v)))
-        if (_tree_size(hess[-1], MAX_HESSIAN_ENTRY) > MAX_HESSIAN_ENTRY
-                or sum(_tree_size(h, MAX_HESSIAN_SIZE) for h in hess) > MAX_HESSIAN_SIZE):
-            return _Refusal(N_("the second derivatives (Hessian) of this formula are too large to compute quickly: "
-                               "shorten it or use fewer nested functions and products"))
-
-    args = (x, y)
-    # The docstring lambdify writes (str of the whole expression) costs more than the code itself.
-    quiet = {}
-    if "docstring_limit" in inspect.signature(sp.lambdify).parameters:  # not in older SymPy
-        quiet["docstring_limit"] = 0
     try:
-        f_raw = sp.lambdify(args, expr, modules="numpy", **quiet)
-        df_raw = sp.lambdify(args, grad, modules="numpy", cse=True, **quiet)
-        d2f_raw = sp.lambdify(args, hess, modules="numpy", cse=True, **quiet)
-        probe = np.array([0.3, -1.2, 2.1]), np.array([0.7, 0.4, -1.6])
-        with np.errstate(all="ignore"):
-            f_raw(*probe), df_raw(*probe), d2f_raw(*probe)
-    except Exception as exc:  # a SymPy function without a NumPy printer: say so, don't crash
+        reply = fw.POOL.run({"program": prog})
+    except fw.WorkerBusy as exc:
+        raise FormulaError(_(str(exc))) from None
+    if not reply.get("ok"):
+        fields = reply.get("fields") if isinstance(reply.get("fields"), dict) else {}
+        return _Refusal(str(reply.get("reason") or N_("SymPy could not differentiate this formula ({error})")),
+                        tuple(sorted({"error": "", **fields}.items())))
+    try:
+        f_raw, df_raw, d2f_raw = (formula_code.load_function(reply["code"][k]) for k in ("f", "df", "d2f"))
+        grad_latex, hessian_latex = reply["grad_latex"], reply["hessian_latex"]
+        return _Compiled(
+            f=_wrap_value(f_raw), df=_wrap_many(df_raw), d2f=_wrap_many(d2f_raw),
+            latex=str(reply["latex"]),
+            grad_latex=(str(grad_latex[0]), str(grad_latex[1])),
+            hessian_latex=((str(hessian_latex[0][0]), str(hessian_latex[0][1])),
+                           (str(hessian_latex[1][0]), str(hessian_latex[1][1]))),
+            constant_psd_hessian=reply["constant_psd_hessian"] is True, not_real=reply["not_real"] is True,
+        )
+    except (formula_code.CodeError, KeyError, IndexError, TypeError) as exc:
         return _Refusal(N_("this formula could not be compiled to NumPy ({error})"),
-                        (("error", f"{type(exc).__name__}: {exc}"),))
-
-    not_real = any(e.has(sp.I) for e in [expr, *grad, *hess])
-    psd = False
-    if all(h.is_number for h in hess) and not expr.has(sp.Abs, sp.sign) and not not_real:
-        hxx, hxy, hyy = (float(h) for h in hess)
-        psd = hxx >= 0 and hyy >= 0 and hxx * hyy - hxy * hxy >= 0
-
-    def lx(e):
-        # Printing is the slowest step for long derivatives, and nobody reads 5,000 characters.
-        if _tree_size(e, MAX_LATEX_SIZE) > MAX_LATEX_SIZE:
-            return LONG_LATEX
-        return sp.latex(e)
-
-    hxy = lx(hess[1])
-    return _Compiled(
-        f=_wrap_value(f_raw), df=_wrap_many(df_raw), d2f=_wrap_many(d2f_raw),
-        latex=sp.latex(expr),
-        grad_latex=(lx(grad[0]), lx(grad[1])),
-        hessian_latex=((lx(hess[0]), hxy), (hxy, lx(hess[2]))),
-        constant_psd_hessian=psd, not_real=not_real,
-    )
+                        (("error", type(exc).__name__),))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -839,4 +806,4 @@ def _starts(s: Surface) -> tuple[tuple[float, float], ...]:
 
 
 __all__ = ["from_formula", "check_formula", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH", "MAX_NODES",
-           "MAX_EXPONENT"]
+           "MAX_EXPONENT", "MAX_EXACT_DIGITS", "MAX_POWER_DIGITS"]

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from .. import i18n
 from ..i18n import LANGUAGES, NAMES, negotiate
@@ -57,8 +58,6 @@ def session_language() -> str | None:
     :func:`optlab.i18n.current` asks it where :func:`setup` has not run in this thread (fragment
     reruns, callbacks, and the arguments of ``page_config`` on a first run).
     """
-    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-
     ctx = get_script_run_ctx(suppress_warning=True)
     if ctx is None:
         return None
@@ -192,8 +191,6 @@ def navigation_entries(app_dir: str | Path) -> list[NavEntry]:
 
 
 def _app_dir() -> Path:
-    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-
     ctx = get_script_run_ctx(suppress_warning=True)
     return Path(ctx.main_script_path).resolve().parent if ctx else Path.cwd()
 

@@ -23,7 +23,7 @@ from ..i18n import current, domain
 from . import lessons, state
 from .data_surfaces import (corner_start, dataset, dataset_description, distance, feature_names, gap, gridded,
                             min_value, minimum, run_of, surface)
-from .i18n import cache_data as text_cache_data
+from .i18n import cache_data as text_cache_data, cache_resource as text_cache_resource
 
 _, N_, ngettext = domain("loss_functions")
 
@@ -268,6 +268,15 @@ def loss_table_rows() -> list[dict]:
             "PyTorch": r["PyTorch"],
         })
     return rows
+
+
+@text_cache_resource(max_entries=4, show_spinner=False)  # its cells are text: one table per language
+def loss_table():
+    """:func:`loss_table_rows` as an Arrow table, built once per language (st.dataframe would turn
+    the rows into a DataFrame and then Arrow on every run of the page)."""
+    import pyarrow as pa
+
+    return pa.Table.from_pylist(loss_table_rows())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -836,7 +845,7 @@ CHAPTER = lessons.Chapter(PAGE, N_("Loss functions"),
 
 
 __all__ = ["LR_CHOICES", "num", "pct", "times", "loss_name", "opt_title", "listing", "sentences", "prob", "SECTIONS", "SECTION", "PAGE", "keep_values",
-           "catalogue_facts", "fig_catalogue", "catalogue_sentences", "one_hot_sentence", "loss_table_rows",
+           "catalogue_facts", "fig_catalogue", "catalogue_sentences", "one_hot_sentence", "loss_table_rows", "loss_table",
            "lab_window", "lab_specs", "clean_fit", "LabResult", "lab_result", "lab_from", "lab_names", "lab_sentence",
            "lab_runs", "path_sentence", "fig_outliers", "fig_lab_surfaces", "coupling_params", "CouplingResult",
            "coupling_result", "coupling_from", "coupling_runs", "coupling_sentences", "mae_settles_like_mse",
