@@ -191,6 +191,9 @@ def outliers_section():
     if not lessons.reveal(_("The loss surfaces and the paths")):
         return
     _run, trs = view.lab_runs(res, opt, lr, steps)
+    cut = view.planned_steps(steps, view.LAB_RUNS)[1]
+    if cut:
+        st.info(cut, icon="⏱️")
     ui.divergence_warnings(list(trs.values()))
     ui.show_figure(view.fig_lab_surfaces(count, size, side, delta, opt, lr, steps), key="lf_lab_surfaces")
     cols = st.columns(3)
@@ -257,6 +260,9 @@ def coupling_section():
         lessons.ask(view.Q_MAE)
         return
     sentences = view.coupling_sentences(res, opt, lr, steps)
+    cut = view.planned_steps(steps, view.COUPLING_RUNS)[1]
+    if cut:
+        st.info(cut, icon="⏱️")
     ui.divergence_warnings(view.coupling_runs(res, opt))
     st.latex(losses.get(loss, **dict(res.spec[2])).latex)
     st.caption(view.sentences(sentences))
@@ -313,6 +319,9 @@ def ce_section():
                   "just as reasonable. The two surfaces differ where it matters: at a confidently **wrong** model."))
     st.caption(view.ce_start_sentence(res))
     if not hide:
+        cut = view.planned_steps(steps, view.CE_RUNS)[1]
+        if cut:
+            st.info(cut, icon="⏱️")
         ui.divergence_warnings(view.ce_runs(res))
         st.caption(view.sentences([view.ce_gradient_sentence(res), view.ce_outcome_sentence(res, steps),
                                    view.ce_convexity_sentence(res)]))

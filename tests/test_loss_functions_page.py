@@ -121,6 +121,16 @@ def test_learning_rates_span_the_app_range_and_a_link_is_clamped_and_said():
     assert at.select_slider(key="lf_cp_lr").value == specs.LR_MIN and link_warnings(at)
 
 
+def test_steps_ranges_end_where_one_reruns_budget_ends():
+    for p, runs in ((view.LAB_STEPS, view.LAB_RUNS), (view.CP_STEPS, view.COUPLING_RUNS), (view.CE_STEPS, view.CE_RUNS)):
+        assert view.planned_steps(p.hi, runs) == (p.hi, None)        # every value a widget or link gives runs whole
+        steps, said = view.planned_steps(p.hi + 10 * p.step, runs)   # beyond: cut, and said in one sentence
+        assert p.hi <= steps < p.hi + 10 * p.step and said and f"stops at step {steps}" in said
+        assert view.RERUN.split(runs).cost(p.hi + 1, p.hi + 1, p.hi, 1) <= view.RERUN.evals / runs
+    at = check_link(P, view.PAGE, {"sec": "optimizer", "ct": "600"})
+    assert at.slider(key="lf_cp_steps").value == view.CP_STEPS.hi and link_warnings(at)
+
+
 def test_language_switch_keeps_the_state():
     at = open_in("en", P)
     at.button_group(key="lf_section").set_value(view.WHY_CE).run()

@@ -172,21 +172,34 @@ def per_sample(s, curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, labels
 def surfaces_row(panels: Iterable[tuple[Any, Iterable[Any], str]], *, height: int = 330,
                  xlabel: str | None = None, ylabel: str | None = None) -> go.Figure:
     """(w, b) loss surfaces side by side, ``panels`` = ``[(surface, trajectories, title), …]``: one
-    contour each (no colour bar: each has its own scale), the paths drawn on it, the windows fixed
-    and the aspect equal; one y-axis title on the left, no legend (the titles name the surfaces)."""
+    contour each (no colour bar: each has its own scale), the paths drawn on it, the windows fixed;
+    one y-axis title on the left, no legend (the titles name the surfaces).
+
+    The layout is written out (axis domains, titles as annotations) rather than built with
+    ``make_subplots``, whose validation cost more than the three contours (measured ~0.1 s)."""
     panels = list(panels)
-    k = len(panels)
-    fig = make_subplots(rows=1, cols=k, horizontal_spacing=0.035, subplot_titles=[t for _s, _t, t in panels])
-    for i, (surf, trajectories, _title) in enumerate(panels):
+    k, gap = len(panels), 0.035
+    width = (1.0 - gap * (k - 1)) / max(k, 1)
+    data, annotations = [], []
+    layout = core.base_layout(None, height, hovermode="closest", showlegend=False,
+                              margin=dict(t=36, b=10, l=10, r=10))
+    for i, (surf, trajectories, title) in enumerate(panels):
+        ax = "" if i == 0 else str(i + 1)
         sub = core.contour(surf, list(trajectories), colorbar=False, showlegend=False)
         for tr in sub.data:
-            fig.add_trace(tr, row=1, col=i + 1)
+            d = tr.to_plotly_json()
+            d.update(xaxis=f"x{ax}", yaxis=f"y{ax}")
+            data.append(d)
         (x0, x1), (y0, y1) = core.window_of(surf)
-        fig.update_xaxes(range=[x0, x1], autorange=False, showgrid=False, zeroline=False,
-                         title_text=_("w (slope)") if xlabel is None else xlabel, row=1, col=i + 1)
-        fig.update_yaxes(range=[y0, y1], autorange=False, showgrid=False, zeroline=False, showticklabels=i == 0,
-                         title_text=(_("b (intercept)") if ylabel is None else ylabel) if i == 0 else None,
-                         row=1, col=i + 1)
-    core.apply_layout(fig, None, height, hovermode="closest", showlegend=False)
-    fig.update_layout(margin=dict(t=36, b=10, l=10, r=10))
-    return fig
+        lo = i * (width + gap)
+        layout[f"xaxis{ax}"] = dict(domain=[lo, lo + width], range=[x0, x1], autorange=False, anchor=f"y{ax}",
+                                    showgrid=False, zeroline=False,
+                                    title=dict(text=_("w (slope)") if xlabel is None else xlabel))
+        layout[f"yaxis{ax}"] = dict(domain=[0.0, 1.0], range=[y0, y1], autorange=False, anchor=f"x{ax}",
+                                    showgrid=False, zeroline=False, showticklabels=i == 0,
+                                    title=dict(text=((_("b (intercept)") if ylabel is None else ylabel)
+                                                     if i == 0 else "")))
+        annotations.append(dict(text=title, x=lo + width / 2, y=1.0, xref="paper", yref="paper", xanchor="center",
+                                yanchor="bottom", showarrow=False, font=dict(size=15)))
+    layout["annotations"] = annotations
+    return go.Figure(data=data, layout=layout, _validate=False)

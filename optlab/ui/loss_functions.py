@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import streamlit as st
 
-from .. import data, losses, optimizers, specs
+from .. import budget, data, losses, optimizers, specs
 from ..chapters import loss_functions as model
 from ..figures import core
 from ..figures import loss_functions as fig
@@ -35,6 +35,28 @@ LR_CHOICES = tuple(sorted({round(m * 10.0 ** e, 12) for e in range(-6, 2) for m 
                            if specs.LR_MIN <= round(m * 10.0 ** e, 12) <= specs.LR_MAX}))
 LAB_DELTAS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
 ABBREVIATIONS = {"mse": "MSE", "rmse": "RMSE", "mae": "MAE", "bce": "BCE"}
+
+# Work: one rerun's budget (optlab.budget: ≤ 0.8 s of CPU on the slowest surface) is shared by the
+# runs a section draws (three in the lab, six under "Optimizer", two under "Cross-entropy").  The
+# steps sliders end where that budget ends, so a widget or a link never asks for more; the runs
+# are still planned against it (planned_steps), and a cut would be said on the page.
+RERUN = budget.Budget()
+LAB_RUNS, COUPLING_RUNS, CE_RUNS = 3, len(losses.REGRESSION), 2
+
+
+def max_steps(runs: int, wanted: int, step: int) -> int:
+    """The largest multiple of ``step`` (≤ ``wanted``) that ``runs`` runs may take in one rerun."""
+    return RERUN.split(runs).run_steps(int(wanted), 1) // step * step
+
+
+def planned_steps(requested: int, runs: int) -> tuple[int, str | None]:
+    """``(steps, sentence)``: the steps each of ``runs`` runs takes within one rerun's budget, and
+    the sentence that says what was cut (None when nothing was)."""
+    allowed = RERUN.split(runs).run_steps(int(requested), 1)
+    if allowed >= int(requested):
+        return int(requested), None
+    return allowed, _("{runs} runs × {steps} steps is more than this page computes in one go: each run stops at "
+                      "step {allowed}.").format(runs=runs, steps=int(requested), allowed=allowed)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -133,7 +155,8 @@ LAB_SIDE = state.Choice("sd", "lf_out_side", SIDES, "up", label=N_("pushed"), se
 LAB_DELTA = state.Choice("hd", "lf_lab_delta", LAB_DELTAS, 1.0, label=N_("Huber δ"), section=OUTLIERS)
 LAB_OPT = state.Choice("o", "lf_lab_opt", FIRST_ORDER, "sgd", label=N_("optimizer"), section=OUTLIERS)
 LAB_LR = state.Choice("lr", "lf_lab_lr", LR_CHOICES, 0.1, label=N_("learning rate"), section=OUTLIERS)
-LAB_STEPS = state.Int("t", "lf_lab_steps", 10, 500, 150, step=10, label=N_("steps"), section=OUTLIERS)
+LAB_STEPS = state.Int("t", "lf_lab_steps", 10, max_steps(LAB_RUNS, 500, 10), 150, step=10, label=N_("steps"),
+                      section=OUTLIERS)
 
 # Feature names are the data sets' own (English ids in links); shown through these msgids.
 DIAB_FEATURE_LABELS = {"age": N_("age"), "sex": N_("sex"), "bmi": N_("bmi"), "bp": N_("bp"), "s1": N_("s1"),
@@ -164,14 +187,16 @@ CP_DELTA = state.Float("cd", "lf_cp_delta", 0.1, 3.0, 1.0, step=0.1, label=N_("H
 CP_Q = state.Float("cq", "lf_cp_q", 0.05, 0.95, 0.5, step=0.05, label=N_("quantile q"), section=COUPLING)
 CP_OPT = state.Choice("co", "lf_cp_opt", FIRST_ORDER, "sgd", label=N_("optimizer"), section=COUPLING)
 CP_LR = state.Choice("clr", "lf_cp_lr", LR_CHOICES, 0.1, label=N_("learning rate"), section=COUPLING)
-CP_STEPS = state.Int("ct", "lf_cp_steps", 20, 600, 200, step=20, label=N_("steps"), section=COUPLING)
+CP_STEPS = state.Int("ct", "lf_cp_steps", 20, max_steps(COUPLING_RUNS, 600, 20), 200, step=20, label=N_("steps"),
+                     section=COUPLING)
 
 STARTS = ("wrong", "origin")
 START_LABELS = {"wrong": N_("confidently wrong"), "origin": N_("at the origin")}
 CE_FEATURE = state.Choice("cf", "lf_ce_feature", BC_FEATURES, "mean radius", label=N_("breast-cancer feature x"),
                           section=WHY_CE)
 CE_LR = state.Choice("elr", "lf_ce_lr", LR_CHOICES, 0.5, label=N_("learning rate"), section=WHY_CE)
-CE_STEPS = state.Int("et", "lf_ce_steps", 20, 1000, 300, step=20, label=N_("steps"), section=WHY_CE)
+CE_STEPS = state.Int("et", "lf_ce_steps", 20, max_steps(CE_RUNS, 1000, 20), 300, step=20, label=N_("steps"),
+                     section=WHY_CE)
 CE_START = state.Choice("st", "lf_ce_start", STARTS, "wrong", label=N_("start"), section=WHY_CE)
 
 PAGE = state.Page("Loss_functions", [SECTION, CAT_KIND, CAT_DELTA, CAT_Q, CAT_GAMMA,
@@ -379,7 +404,8 @@ def lab_sentence(res: LabResult, count: int, size: float, side: str, delta: floa
 def lab_runs(res: LabResult, opt: str, lr: float, steps: int) -> tuple[tuple, dict]:
     """The run tuple of the lab's optimizer and its trajectory on each loss's surface (labelled
     "SGD on MSE", so a divergence box names the loss)."""
-    run = specs.run_tuple(opt, {"lr": float(lr)}, corner_start(res.specs["mse"][3]), int(steps))
+    run = specs.run_tuple(opt, {"lr": float(lr)}, corner_start(res.specs["mse"][3]),
+                          planned_steps(steps, LAB_RUNS)[0])
     trs = {}
     for n, s in res.specs.items():
         tr = run_of(s, run)
@@ -449,7 +475,8 @@ def coupling_result(feature: str, loss: str, delta: float, q: float, opt: str, l
     data_spec = ("feature", DIAB, feature, True)
     params = coupling_params(loss, delta, q)
     spec = (data_spec, loss, params, None)
-    run = specs.run_tuple(opt, {"lr": float(lr)}, corner_start(surface(spec).window), int(steps))
+    run = specs.run_tuple(opt, {"lr": float(lr)}, corner_start(surface(spec).window),
+                          planned_steps(steps, COUPLING_RUNS)[0])
     others = tuple((n, (data_spec, n, params if n == loss else (), None)) for n in losses.REGRESSION)
     gaps, diverged = {}, []
     for n, s in others:
@@ -602,7 +629,7 @@ def ce_result(feature: str, lr: float, steps: int, start_kind: str) -> CEResult:
     pair = {n: (data_spec, n, (), None) for n in ("bce", "mse")}
     s_bce = surface(pair["bce"])
     start = tuple(float(c) for c in s_bce.starts[0]) if start_kind == "wrong" else (0.0, 0.0)
-    run = specs.run_tuple("sgd", {"lr": float(lr)}, start, int(steps))
+    run = specs.run_tuple("sgd", {"lr": float(lr)}, start, planned_steps(steps, CE_RUNS)[0])
     x, y, _m, _l = dataset(data_spec)
     facts = model.start_facts(x, y, start)
     g0 = {n: model.grad_norm(surface(s), start) for n, s in pair.items()}
@@ -844,7 +871,8 @@ CHAPTER = lessons.Chapter(PAGE, N_("Loss functions"),
                           lessons=(LESSON,))
 
 
-__all__ = ["LR_CHOICES", "num", "pct", "times", "loss_name", "opt_title", "listing", "sentences", "prob", "SECTIONS", "SECTION", "PAGE", "keep_values",
+__all__ = ["LR_CHOICES", "num", "pct", "times", "loss_name", "opt_title", "listing", "sentences", "prob", "RERUN", "LAB_RUNS",
+           "COUPLING_RUNS", "CE_RUNS", "max_steps", "planned_steps", "SECTIONS", "SECTION", "PAGE", "keep_values",
            "catalogue_facts", "fig_catalogue", "catalogue_sentences", "one_hot_sentence", "loss_table_rows", "loss_table",
            "lab_window", "lab_specs", "clean_fit", "LabResult", "lab_result", "lab_from", "lab_names", "lab_sentence",
            "lab_runs", "path_sentence", "fig_outliers", "fig_lab_surfaces", "coupling_params", "CouplingResult",
