@@ -307,7 +307,7 @@ def ce_section():
             st.markdown("\n".join([
                 "| | BCE | " + _("MSE on p") + " |", "|---|---|---|",
                 "| " + _("‖∇L‖ at the start") + f" | {view.num(res.g0['bce'])} | {view.num(res.g0['mse'])} |",
-                "| " + _("accuracy after {n} steps").format(n=steps) + f" | **{view.pct(fb[1])}** | **{view.pct(fm[1])}** |",
+                "| " + _("accuracy after {n} steps").format(n=view.steps_run(steps, view.CE_RUNS)) + f" | **{view.pct(fb[1])}** | **{view.pct(fm[1])}** |",
                 "| " + _("accuracy at its own minimum") + f" | {view.pct(fb[2])} | {view.pct(fm[2])} |"]))
     if PRESENTING:
         if not hide:

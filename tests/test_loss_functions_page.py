@@ -292,7 +292,7 @@ def test_lab_path_sentences(n, sz, side, d, opt, lr, steps):
     for loss, tr in trs.items():
         text = view.path_sentence(res.specs[loss], res.fits[loss], tr, steps)
         s = specs.data_surface(res.specs[loss])
-        indep = optlab.run(s, optlab.optimizers.make(opt, lr=lr), run[2], steps)
+        indep = optlab.run(s, optlab.optimizers.make(opt, lr=lr), run[2], view.steps_run(steps, view.LAB_RUNS))
         if indep.diverged:
             assert "diverged" in text
             continue
@@ -310,6 +310,7 @@ def _independent_gaps(feature, loss, delta, q, opt, lr, steps):
     params = view.coupling_params(loss, delta, q)
     out = {}
     start = view.corner_start(specs.data_surface((data, loss, params, None)).window)
+    steps = view.steps_run(steps, view.COUPLING_RUNS)   # what one rerun's budget lets each run take
     for n in losses.REGRESSION:
         s = specs.data_surface((data, n, params if n == loss else (), None))
         tr = optlab.run(s, optlab.optimizers.make(opt, lr=lr), start, steps)
@@ -330,6 +331,8 @@ def test_coupling_claims(feature, loss, opt, lr, steps):
     res = view.coupling_result(feature, loss, 1.0, 0.5, opt, lr, steps)
     text = " ".join(view.coupling_sentences(res, opt, lr, steps))
     indep = _independent_gaps(feature, loss, 1.0, 0.5, opt, lr, steps)
+    done = view.steps_run(steps, view.COUPLING_RUNS)
+    assert f"after {done} steps" in text              # the steps the runs took, a cut included
     gaps = {n: g for n, (g, _d) in indep.items()}
     diverged = [n for n, (_g, d) in indep.items() if d]
     ok = {n: g for n, g in gaps.items() if n not in diverged}
@@ -377,7 +380,7 @@ def _independent_ce(feature, lr, steps, start_kind):
     start = tuple(bce.starts[0]) if start_kind == "wrong" else (0.0, 0.0)
     for n in ("bce", "mse"):
         s = specs.data_surface((data, n, (), None))
-        tr = optlab.run(s, optlab.optimizers.make("sgd", lr=lr), start, steps)
+        tr = optlab.run(s, optlab.optimizers.make("sgd", lr=lr), start, view.steps_run(steps, view.CE_RUNS))
         w, b = tr.final_x
         pred = (w * x + b > 0).astype(int)
         wm, bm = s.minima[0]
@@ -427,6 +430,23 @@ def test_ce_claims(feature, lr, steps, start):
         assert m["right"] == b["right"]
     if "it has not left the plateau" in text:
         assert m["one_class"] and "starts on a plateau" in text
+    assert f"After {view.steps_run(steps, view.CE_RUNS)} steps" in text   # the steps the runs took
+    if "MSE on p is not convex" in text:   # checked apart from the grid: a chord below the surface
+        assert _midpoint_violation(feature, "mse") and not _midpoint_violation(feature, "bce")
+
+
+def _midpoint_violation(feature, loss, pairs=400):
+    """True when some segment in the surface's window has f(midpoint) above the chord's midpoint."""
+    s = specs.data_surface((("feature", "breast_cancer", feature, False), loss, (), None))
+    (w0, w1), (b0, b1) = s.window
+    rng = np.random.default_rng(0)
+    lo, hi = np.array([w0, b0]), np.array([w1, b1])
+    for _ in range(pairs):
+        a, c = lo + rng.random(2) * (hi - lo), lo + rng.random(2) * (hi - lo)
+        fa, fc, fm = s.value(a), s.value(c), s.value((a + c) / 2)
+        if fm > (fa + fc) / 2 + 1e-9 * max(1.0, abs(fa), abs(fc)):
+            return True
+    return False
 
 
 def test_origin_with_the_largest_lr_is_said_as_it_is():

@@ -59,6 +59,11 @@ def planned_steps(requested: int, runs: int) -> tuple[int, str | None]:
                       "step {allowed}.").format(runs=runs, steps=int(requested), allowed=allowed)
 
 
+def steps_run(requested: int, runs: int) -> int:
+    """The steps each run really takes (:func:`planned_steps`): what a caption counts."""
+    return planned_steps(requested, runs)[0]
+
+
 # ----------------------------------------------------------------------------------------------
 # Numbers as the captions write them
 # ----------------------------------------------------------------------------------------------
@@ -417,6 +422,7 @@ def lab_runs(res: LabResult, opt: str, lr: float, steps: int) -> tuple[tuple, di
 def path_sentence(spec: tuple, fit, tr, steps: int) -> str:
     """Under one of the lab's surfaces: where its minimum is and where the path ended."""
     where = _("minimum at w = {w}, b = {b}").format(w=num(fit[0], 4), b=num(fit[1], 4))
+    steps = steps_run(steps, LAB_RUNS)
     if tr.diverged:
         return where + _("; the path diverged (see the box above).")
     d = distance(spec, tr.final_x)
@@ -515,6 +521,7 @@ def gap_text(g: float) -> str:
 def coupling_sentences(res: CouplingResult, opt: str, lr: float, steps: int) -> list[str]:
     """The caption under the coupling charts: the chosen run, the ranking, the verdict."""
     v = res.verdict
+    steps = steps_run(steps, COUPLING_RUNS)
     spec, tr = res.spec, run_of(res.spec, res.run)
     name = loss_name(spec[1], dict(spec[2]))
     out = []
@@ -592,9 +599,15 @@ def fig_relative_gap(others: tuple, run: tuple, opt: str, height: int = 400):
 # ----------------------------------------------------------------------------------------------
 # Shared: one (w, b) surface with paths, without a legend (the heading names the path)
 # ----------------------------------------------------------------------------------------------
+# Grid points per side of a contour panel.  A data surface costs one pass over its examples per
+# grid point (569 on the breast-cancer data): 64² points are half of 90²'s CPU, and the contours
+# of these smooth surfaces look the same.  The convexity check reads the same grid (one cache).
+PANEL_GRID = 64
+
+
 @text_cache_data(max_entries=96, show_spinner=False)  # titles and hover texts
 def fig_panel(spec: tuple, runs: tuple = (), *, height: int = 400, colorbar: bool = False, start: tuple | None = None,
-              n: int = 90):
+              n: int = PANEL_GRID):
     """Contour of a data surface with the runs ``(run_tuple, …)`` drawn on it; ``start``: a point
     marked as the start instead (an open prediction hides the path)."""
     paths = [run_of(spec, r) for r in runs]
@@ -638,7 +651,7 @@ def ce_result(feature: str, lr: float, steps: int, start_kind: str) -> CEResult:
         tr = run_of(s, run)
         fates[n] = model.ce_fate(x, y, tr.final_x, minimum(s), bool(tr.diverged))
     comparison = model.compare_accuracy(fates["bce"][1], fates["mse"][1], len(x))
-    nonconvex = {n: model.nonconvex_on_grid(gridded(s, 90).grid()[2]) for n, s in pair.items()}
+    nonconvex = {n: model.nonconvex_on_grid(gridded(s, PANEL_GRID).grid()[2]) for n, s in pair.items()}
     return CEResult(pair, start, run, facts, g0, model.gradient_verdict(g0["bce"], g0["mse"], facts), fates,
                     comparison, len(x), nonconvex)
 
@@ -705,6 +718,7 @@ def _fate_phrase(name: str, fate: tuple, plateau: bool) -> str:
 
 def ce_outcome_sentence(res: CEResult, steps: int) -> str:
     fb, fm = res.fates["bce"], res.fates["mse"]
+    steps = steps_run(steps, CE_RUNS)
     head = _("After {n} steps: {bce}; {mse}.").format(n=int(steps), bce=_fate_phrase("bce", fb, False),
                                                       mse=_fate_phrase("mse", fm, res.gradient == "plateau"))
     if res.comparison == "bce":
@@ -872,7 +886,7 @@ CHAPTER = lessons.Chapter(PAGE, N_("Loss functions"),
 
 
 __all__ = ["LR_CHOICES", "num", "pct", "times", "loss_name", "opt_title", "listing", "sentences", "prob", "RERUN", "LAB_RUNS",
-           "COUPLING_RUNS", "CE_RUNS", "max_steps", "planned_steps", "SECTIONS", "SECTION", "PAGE", "keep_values",
+           "COUPLING_RUNS", "CE_RUNS", "max_steps", "planned_steps", "steps_run", "SECTIONS", "SECTION", "PAGE", "keep_values",
            "catalogue_facts", "fig_catalogue", "catalogue_sentences", "one_hot_sentence", "loss_table_rows", "loss_table",
            "lab_window", "lab_specs", "clean_fit", "LabResult", "lab_result", "lab_from", "lab_names", "lab_sentence",
            "lab_runs", "path_sentence", "fig_outliers", "fig_lab_surfaces", "coupling_params", "CouplingResult",
