@@ -123,8 +123,7 @@ def catalogue_section():
     oh = model.one_hot_demo()
     st.latex(losses.get("cross_entropy").latex)
     st.caption(view.one_hot_sentence(oh))
-    table = view.loss_table()
-    st.dataframe(table, hide_index=True, height=35 * (table.num_rows + 1) + 3, width="stretch")
+    st.markdown(view.loss_table())
 
 
 # ----------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from ..i18n import current, domain
 from . import lessons, state
 from .data_surfaces import (corner_start, dataset, dataset_description, distance, feature_names, gap, gridded,
                             min_value, minimum, run_of, surface)
-from .i18n import cache_data as text_cache_data, cache_resource as text_cache_resource
+from .i18n import cache_data as text_cache_data
 
 _, N_, ngettext = domain("loss_functions")
 
@@ -300,13 +300,21 @@ def loss_table_rows() -> list[dict]:
     return rows
 
 
-@text_cache_resource(max_entries=4, show_spinner=False)  # its cells are text: one table per language
-def loss_table():
-    """:func:`loss_table_rows` as an Arrow table, built once per language (st.dataframe would turn
-    the rows into a DataFrame and then Arrow on every run of the page)."""
-    import pyarrow as pa
+@text_cache_data(max_entries=4, show_spinner=False)  # its cells are text: one table per language
+def loss_table() -> str:
+    """:func:`loss_table_rows` as a Markdown table, built once per language.  Markdown, not a data
+    frame: its cells wrap, so the PyTorch column is read whole at 1024 px instead of being cut at
+    the frame's edge (the cells are the catalogue's own text; the code is shown as code)."""
+    rows = loss_table_rows()
+    head = list(rows[0])
 
-    return pa.Table.from_pylist(loss_table_rows())
+    def cell(k, v):
+        v = str(v).replace("|", "\\|")
+        return f"`{v}`" if k == "PyTorch" and v else v
+
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(cell(k, r[k]) for k in head) + " |" for r in rows]
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------------------------
