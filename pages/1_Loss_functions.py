@@ -301,6 +301,12 @@ def ce_section():
                                key=f"lf_ce_s_{n}")
         if hide:
             st.caption(_("🔒 The paths, the gradients and the accuracies are shown once you commit your prediction."))
+        elif PRESENTING:  # the key numbers in one line, so they stay in the first 1024×768 screen
+            fb, fm = res.fates["bce"], res.fates["mse"]
+            st.markdown(_("**Accuracy after {n} steps:** BCE {bce} · {mse_name} {mse} (at each loss's own minimum: "
+                          "{bce_min} · {mse_min})").format(
+                n=view.steps_run(steps, view.CE_RUNS), bce=view.pct(fb[1]), mse_name=_("MSE on p"), mse=view.pct(fm[1]),
+                bce_min=view.pct(fb[2]), mse_min=view.pct(fm[2])))
         else:
             fb, fm = res.fates["bce"], res.fates["mse"]
             st.markdown("\n".join([
