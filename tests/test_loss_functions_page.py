@@ -49,6 +49,25 @@ def chart(at, key) -> dict:
 # The page: sections, state, links
 # ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("code", list(SECTIONS))
+def test_presenter_mode_shows_each_sections_chart_and_key_numbers(code):
+    """?present=1 (with teacher=1: the outcomes shown) draws the section's chart and its key numbers in
+    a few lines: the cross-entropy accuracies in one line (a table fell below 1024×768), not the table."""
+    at = open_page(P, {"sec": code, "present": "1", "teacher": "1"})
+    no_exception(at)
+    assert at.get("plotly_chart"), f"presenter mode of {code} draws no chart"
+    text = texts(at)
+    if code == "ce":
+        res = view.ce_result("mean radius", 0.5, 300, "wrong")
+        fb, fm = res.fates["bce"], res.fates["mse"]
+        assert (f"Accuracy after 300 steps:** BCE {view.pct(fb[1])} · MSE on p {view.pct(fm[1])} (at each loss's own "
+                f"minimum: {view.pct(fb[2])} · {view.pct(fm[2])})") in text
+        assert "accuracy at its own minimum" not in text                   # no table in presenter mode
+    if code == "outliers":
+        res = view.lab_result(4, 4.0, "up", 1.0)
+        assert f"MSE {view.num(res.verdict.moves['mse'])}" in text and "Moved by the outliers" in text
+
+
+@pytest.mark.parametrize("code", list(SECTIONS))
 def test_each_section_draws_its_charts_and_keeps_a_bare_url(code):
     at = open_page(P, {"sec": code})
     no_exception(at)
