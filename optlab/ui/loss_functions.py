@@ -447,7 +447,9 @@ def fig_outliers(count: int, size: float, side: str, delta: float, hide_fits: bo
     x, y, mask, _l = dataset(res.specs["mse"][0])
     fits = {} if hide_fits else res.fits
     names = lab_names(delta)
-    legend = {n: _("{loss}: w = {w}, b = {b}").format(loss=names[n], w=num(w), b=num(b)) for n, (w, b) in fits.items()}
+    # the legend names the lines only: their (w, b) are in the table under the chart, and six long
+    # entries took half of the chart's height at 1024 px
+    legend = {n: names[n] for n in fits}
     return fig.outlier_fits(x, y, mask, fits, None if hide_fits else clean_fit(seed), labels=names, legend=legend,
                             height=height)
 
