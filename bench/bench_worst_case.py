@@ -78,6 +78,10 @@ CASES: list[Case] = [
     Case(LOSS, "cross-entropy: move the steps", "typical", [{"lf_section": "Cross-entropy"}, {"lf_ce_steps": 400}]),
     Case(LOSS, "cross-entropy: 720 steps (the most) on another feature", "worst",
          [{"lf_section": "Cross-entropy"}, {"lf_ce_feature": "worst area", "lf_ce_steps": 720, "lf_ce_lr": 10.0}]),
+    Case(LOSS, "cross-entropy opened cold from a link: another feature, 720 steps", "worst",
+         query={"sec": "ce", "cf": "worst concavity", "et": "720", "elr": "10", "st": "origin"}),
+    Case(LOSS, "optimizer opened cold from a link: quantile, RAdam × 240 steps, another feature", "worst",
+         query={"sec": "optimizer", "x": "s3", "l": "quantile", "cq": "0.9", "co": "radam", "clr": "5", "ct": "240"}),
     # --- gradient descent -------------------------------------------------------------------
     Case("pages/2_Gradient_descent.py", "open", "typical"),
     # --- Newton -----------------------------------------------------------------------------
