@@ -142,7 +142,7 @@ def outliers_section():
     hide = lessons.hidden()
     names = view.lab_names(delta)
     with chart:
-        ui.show_figure(view.fig_outliers(count, size, side, delta, hide, state.chart_height(420, 380)),
+        ui.show_figure(view.fig_outliers(count, size, side, delta, hide, state.chart_height(360, 300)),
                        key="lf_lab_fit")
         if hide:
             st.caption(_("🔒 The fitted lines, how far they moved and the loss surfaces are shown once you commit "
@@ -241,13 +241,13 @@ def coupling_section():
                 st.markdown(_("**{loss}** of ŷ = w·x + b, x = {feature} (target standardized)").format(
                     loss=name, feature=view.feature_label(feat)))
             ui.show_figure(view.fig_panel(res.spec, () if hide else (res.run,), start=start if hide else None,
-                                          height=state.chart_height(400, 300)), key="lf_cp_surface")
+                                          height=state.chart_height(470, 300)), key="lf_cp_surface")
         with f2:
             if not PRESENTING:
                 st.markdown(_("**{optimizer} (lr = {lr}) on every regression loss**, same data and start").format(
                     optimizer=view.opt_title(opt), lr=lr_format(lr)))
             if lessons.reveal(_("The gap curves")):
-                ui.show_figure(view.fig_relative_gap(res.others, res.run, opt, state.chart_height(400, 330)),
+                ui.show_figure(view.fig_relative_gap(res.others, res.run, opt, state.chart_height(340, 260)),
                                key="lf_cp_gaps")
                 if PRESENTING:
                     st.caption(view.sentences(view.coupling_sentences(res, opt, lr, steps)[1:]))

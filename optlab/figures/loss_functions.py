@@ -6,7 +6,9 @@ r"""Figures of the chapter "Loss functions" (Plotly only, built on :mod:`optlab.
 * :func:`per_sample` -- loss and gradient of one positive example against its score, BCE vs MSE on σ(s);
 * :func:`surfaces_row` -- several (w, b) loss surfaces side by side on one window, a path on each.
 
-Losses keep one colour each (:func:`loss_color`); optimizer paths keep the optimizer's colour.
+Losses keep one colour each (:func:`loss_color`), from the role colours of :mod:`.style` (a loss is
+never drawn in an optimizer's colour: the page's gradient-descent paths are SGD's blue); optimizer
+paths keep the optimizer's colour.  Legends sit under the plots (:func:`core.legend_below`).
 """
 from __future__ import annotations
 
@@ -16,21 +18,23 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..format import equation
 from ..i18n import domain
 from . import core, style
 
 _, N_, ngettext = domain("loss_functions")
 
-# One colour per loss, fixed on every figure of the chapter (Okabe–Ito, as the rest of the app).
-# MSE and BCE differ, since "why cross-entropy" draws them side by side.
+# One colour per loss, fixed on every figure of the chapter, from the role series of .style (none
+# is an optimizer's colour). MSE and BCE differ, since "why cross-entropy" draws them side by side.
+_RED, _GREEN, _SLATE, _MAGENTA, _MUSTARD, _INK, _GREY = style.SERIES_COLORS
 LOSS_COLORS = {
-    "mse": "#0072B2", "rmse": "#56B4E9", "mae": "#009E73", "huber": "#D55E00", "log_cosh": "#CC79A7",
-    "quantile": "#8C6D00", "bce": "#D55E00", "hinge": "#009E73", "squared_hinge": "#56B4E9",
-    "focal": "#CC79A7", "cross_entropy": "#000000",
+    "mse": _RED, "rmse": _SLATE, "mae": _GREEN, "huber": _MAGENTA, "log_cosh": _MUSTARD, "quantile": _GREY,
+    "bce": _SLATE, "hinge": _GREEN, "squared_hinge": _MUSTARD, "focal": _MAGENTA, "cross_entropy": _INK,
 }
 LOSS_DASH = {"rmse": "dot", "cross_entropy": "dot"}  # they overlap MAE and BCE per sample: dotted on top
-OUTLIER_COLOR = "#D55E00"
-POINT_COLOR = "#7F7F7F"
+OUTLIER_COLOR = style.INK
+POINT_COLOR = style.REFERENCE
+LOSS_META = style.role_meta("loss")
 
 
 def loss_color(name: str) -> str:
@@ -70,7 +74,7 @@ def catalogue(loss_list: Iterable[Any], *, u_max: float = 3.0, n: int = 301, hei
         lab = (labels or {}).get(L.name, L.label)
         val = L.pointwise(u)
         du, dv = _break_at(u, L.pointwise_grad(u), L.kink)
-        common = dict(mode="lines", legendgroup=L.name, line=dict(color=c, width=2.4, dash=dash))
+        common = dict(mode="lines", legendgroup=L.name, line=dict(color=c, width=2.4, dash=dash), meta=LOSS_META)
         fig.add_trace(go.Scatter(x=u, y=val, name=lab, **common,
                                  hovertemplate=f"{lab}<br>{sym} = %{{x:.2f}}<br>ℓ = %{{y:.3f}}<extra></extra>"),
                       row=1, col=1)
@@ -89,7 +93,7 @@ def catalogue(loss_list: Iterable[Any], *, u_max: float = 3.0, n: int = 301, hei
     g = min(gmax, 4.5) * 1.15
     fig.update_yaxes(range=[-g, g], row=1, col=2)
     fig.update_layout(margin=dict(t=70 if title else 40))
-    return core.legend_below(fig, rows=2)
+    return core.legend_below(fig)
 
 
 def outlier_fits(x, y, mask, fits: Mapping[str, tuple[float, float]], clean: tuple[float, float] | None = None,
@@ -100,27 +104,29 @@ def outlier_fits(x, y, mask, fits: Mapping[str, tuple[float, float]], clean: tup
     x, y, mask = np.asarray(x, float), np.asarray(y, float), np.asarray(mask, bool)
     fig = go.Figure()
     t_data, t_out = _("data"), _("outliers")
-    fig.add_trace(go.Scatter(x=x[~mask], y=y[~mask], mode="markers", name=t_data,
+    fig.add_trace(go.Scatter(x=x[~mask], y=y[~mask], mode="markers", name=t_data, meta=style.role_meta("data"),
                              marker=dict(color=POINT_COLOR, size=8, opacity=0.8),
                              hovertemplate=f"x = %{{x:.2f}}<br>y = %{{y:.2f}}<extra>{t_data}</extra>"))
     if mask.any():
-        fig.add_trace(go.Scatter(x=x[mask], y=y[mask], mode="markers", name=t_out,
+        fig.add_trace(go.Scatter(x=x[mask], y=y[mask], mode="markers", name=t_out, meta=style.role_meta("data"),
                                  marker=dict(color=OUTLIER_COLOR, size=12, symbol="x"),
                                  hovertemplate=f"x = %{{x:.2f}}<br>y = %{{y:.2f}}<extra>{t_out}</extra>"))
     xl = np.array([x.min() - 0.2, x.max() + 0.2])
     if clean is not None:
         fig.add_trace(go.Scatter(x=xl, y=clean[0] * xl + clean[1], mode="lines", name=_("MSE fit without outliers"),
-                                 line=dict(color="#000000", width=1.5, dash="dash"), hoverinfo="skip"))
+                                 line=dict(color=style.REFERENCE, width=1.5, dash="dash"), hoverinfo="skip",
+                                 meta=style.role_meta("reference")))
     for name, (w, b) in fits.items():
         lab = (labels or {}).get(name, name)
         entry = (legend or {}).get(name, f"{lab}: w = {w:.3g}, b = {b:.3g}")
         fig.add_trace(go.Scatter(x=xl, y=w * xl + b, mode="lines", name=entry,
                                  line=dict(color=loss_color(name), width=3, dash=LOSS_DASH.get(name, "solid")),
-                                 hovertemplate=f"{lab}<br>ŷ = {w:.3f}·x + {b:.3f}<extra></extra>"))
+                                 meta=LOSS_META,
+                                 hovertemplate=f"{lab}<br>{equation('ŷ', [(w, 'x'), (b, '')], 4)}<extra></extra>"))
     core.apply_layout(fig, title, height, hovermode="closest")
     fig.update_xaxes(title_text="x")
     fig.update_yaxes(title_text="y")
-    return fig  # the legend above the plot (OptLab's default): below, it would meet the x-axis title
+    return core.legend_below(fig)
 
 
 def relative_gap(curves: Mapping[str, tuple[np.ndarray, float]], *, height: int = 340, title: str | None = None,
@@ -136,11 +142,11 @@ def relative_gap(curves: Mapping[str, tuple[np.ndarray, float]], *, height: int 
         lab = (labels or {}).get(name, name)
         fig.add_trace(go.Scatter(x=np.arange(len(g)), y=g, mode="lines", name=lab,
                                  line=dict(color=loss_color(name), width=2.2, dash=LOSS_DASH.get(name, "solid")),
-                                 hovertemplate=f"{lab}: %{{y:.3g}}<extra></extra>"))
+                                 meta=LOSS_META, hovertemplate=f"{lab}: %{{y:.3g}}<extra></extra>"))
     core.apply_layout(fig, title, height, hovermode="x unified")
     fig.update_xaxes(title_text=_("step"))
     fig.update_yaxes(title_text=_("(f − f*) / (f₀ − f*), log scale"), type="log", exponentformat="power")
-    return fig  # the legend above the plot: below, it would meet the x-axis title
+    return core.legend_below(fig)
 
 
 def per_sample(s, curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, labels: Mapping[str, str] | None = None,
@@ -152,21 +158,23 @@ def per_sample(s, curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, labels
         lab = (labels or {}).get(name, name)
         c = loss_color(name)
         fig.add_trace(go.Scatter(x=s, y=val, name=lab, mode="lines", legendgroup=name, line=dict(color=c, width=2.4),
+                                 meta=LOSS_META,
                                  hovertemplate=f"{lab}<br>s = %{{x:.2f}}<br>" + _("loss") + " = %{y:.4g}<extra></extra>"),
                       row=1, col=1)
         fig.add_trace(go.Scatter(x=s, y=grad, name=lab, mode="lines", legendgroup=name, showlegend=False,
-                                 line=dict(color=c, width=2.4),
+                                 line=dict(color=c, width=2.4), meta=LOSS_META,
                                  hovertemplate=f"{lab}<br>s = %{{x:.2f}}<br>" + _("gradient") + " = %{y:.4g}<extra></extra>"),
                       row=1, col=2)
     if mark is not None:
         for col in (1, 2):
-            fig.add_vline(x=mark, line=dict(color="#555555", width=1.5, dash="dash"), row=1, col=col)
+            fig.add_vline(x=mark, line=dict(color=style.REFERENCE, width=1.5, dash="dash"), row=1, col=col,
+                          name=style.tag(style.role_meta("reference")))
     core.apply_layout(fig, title, height, hovermode="x unified")
     fig.update_xaxes(title_text=_("score s = w·x + b"))
-    # axis titles instead of subplot titles, so the legend can sit above without meeting them
+    # axis titles instead of subplot titles: they never meet the legend, which sits under the plots
     fig.update_yaxes(title_text=_("loss of one example with y = 1"), row=1, col=1)
     fig.update_yaxes(title_text=_("its gradient ∂ℓ/∂s"), row=1, col=2)
-    return fig
+    return core.legend_below(fig)
 
 
 def surfaces_row(panels: Iterable[tuple[Any, Iterable[Any], str]], *, height: int = 330,

@@ -16,6 +16,7 @@ from typing import Any, Mapping
 import streamlit as st
 
 from .. import budget, data, losses, optimizers, specs
+from .. import format as fmt
 from ..chapters import loss_functions as model
 from ..figures import core
 from ..figures import loss_functions as fig
@@ -68,20 +69,10 @@ def steps_run(requested: int, runs: int) -> int:
 # Numbers as the captions write them
 # ----------------------------------------------------------------------------------------------
 def num(v: Any, digits: int = 3) -> str:
-    """``v`` with ``digits`` significant digits; "—" for None, NaN and ±∞."""
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return "—"
-    if not math.isfinite(f):
-        return "—"
-    if f == 0:
-        return "0"
-    text = f"{f:.{digits}g}"
-    if "e" in text:
-        mant, exp = f"{f:.{max(1, min(digits, 2)) - 1}e}".split("e")
-        text = f"{mant}e{exp[0]}{int(exp[1:]):02d}"
-    return text.replace("-", "−", 1) if text.startswith("-") else text
+    """``v`` with ``digits`` significant digits, as every page writes numbers
+    (:func:`optlab.format.number`: "—" for None, NaN and ±∞, a real minus sign, 2 digits with an
+    exponent)."""
+    return fmt.number(v, digits)
 
 
 def pct(v: Any) -> str:
@@ -233,7 +224,7 @@ def catalogue_facts(delta: float, q: float, gamma: float) -> model.CatalogueFact
 def fig_catalogue(kind: str, delta: float, q: float, gamma: float, hide: tuple = ()):
     """The curves of one kind of loss; ``hide``: losses left out (a prediction about them is open)."""
     shown = [L for L in model.catalogue(kind, delta, q, gamma) if L.name not in hide]
-    return fig.catalogue(shown, labels={L.name: loss_name(L.name, L.params) for L in shown}, height=400)
+    return fig.catalogue(shown, labels={L.name: loss_name(L.name, L.params) for L in shown}, height=340)
 
 
 def catalogue_sentences(kind: str, f: model.CatalogueFacts, delta: float, q: float, gamma: float) -> list[str]:
