@@ -37,6 +37,24 @@ POINT_COLOR = style.REFERENCE
 LOSS_META = style.role_meta("loss")
 
 
+def legend_columns(fig: go.Figure, cols: int = 2, wrap: int = 30) -> go.Figure:
+    """:func:`core.legend_below` in ``cols`` columns: the legend under the x-axis titles, anchored to
+    the figure's bottom edge, entries filling rows of ``cols`` (each entry ``1/cols`` of the width,
+    long names wrapped at ``wrap`` characters), the figure grown by exactly the legend's rows.  Six
+    losses take three lines instead of six, so a chart and its caption stay in one 1024×768 screen."""
+    core.wrap_legend(fig, wrap)
+    names = core.legend_entries(fig)
+    lines = sum(max(1 + n.count("<br>") for n in names[i:i + cols]) for i in range(0, len(names), cols)) or 1
+    legend_px = lines * core.LEGEND_LINE_PX + 8
+    fig.update_layout(legend=dict(orientation="h", entrywidthmode="fraction", entrywidth=0.98 / cols,
+                                  yref="container", yanchor="bottom", y=0.0, xanchor="left", x=0.0,
+                                  bgcolor="rgba(255,255,255,0)", tracegroupgap=0),
+                      margin=dict(b=core.AXIS_BELOW_PX + legend_px))
+    if fig.layout.height:
+        fig.update_layout(height=int(fig.layout.height) + legend_px)
+    return fig
+
+
 def loss_color(name: str) -> str:
     return LOSS_COLORS.get(name, style.series_color(len(name)))
 
@@ -93,7 +111,7 @@ def catalogue(loss_list: Iterable[Any], *, u_max: float = 3.0, n: int = 301, hei
     g = min(gmax, 4.5) * 1.15
     fig.update_yaxes(range=[-g, g], row=1, col=2)
     fig.update_layout(margin=dict(t=70 if title else 40))
-    return core.legend_below(fig)
+    return legend_columns(fig)
 
 
 def outlier_fits(x, y, mask, fits: Mapping[str, tuple[float, float]], clean: tuple[float, float] | None = None,
@@ -126,7 +144,7 @@ def outlier_fits(x, y, mask, fits: Mapping[str, tuple[float, float]], clean: tup
     core.apply_layout(fig, title, height, hovermode="closest")
     fig.update_xaxes(title_text="x")
     fig.update_yaxes(title_text="y")
-    return core.legend_below(fig)
+    return legend_columns(fig)
 
 
 def relative_gap(curves: Mapping[str, tuple[np.ndarray, float]], *, height: int = 340, title: str | None = None,
@@ -174,7 +192,7 @@ def per_sample(s, curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, labels
     # axis titles instead of subplot titles: they never meet the legend, which sits under the plots
     fig.update_yaxes(title_text=_("loss of one example with y = 1"), row=1, col=1)
     fig.update_yaxes(title_text=_("its gradient ∂ℓ/∂s"), row=1, col=2)
-    return core.legend_below(fig)
+    return legend_columns(fig)
 
 
 def surfaces_row(panels: Iterable[tuple[Any, Iterable[Any], str]], *, height: int = 330,
