@@ -142,7 +142,7 @@ def outliers_section():
     hide = lessons.hidden()
     names = view.lab_names(delta)
     with chart:
-        ui.show_figure(view.fig_outliers(count, size, side, delta, hide, state.chart_height(360, 300)),
+        ui.show_figure(view.fig_outliers(count, size, side, delta, hide, state.chart_height(380, 330)),
                        key="lf_lab_fit")
         if hide:
             st.caption(_("🔒 The fitted lines, how far they moved and the loss surfaces are shown once you commit "

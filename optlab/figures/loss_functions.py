@@ -41,7 +41,8 @@ def legend_columns(fig: go.Figure, cols: int = 2, wrap: int = 30) -> go.Figure:
     """:func:`core.legend_below` in ``cols`` columns: the legend under the x-axis titles, anchored to
     the figure's bottom edge, entries filling rows of ``cols`` (each entry ``1/cols`` of the width,
     long names wrapped at ``wrap`` characters), the figure grown by exactly the legend's rows.  Six
-    losses take three lines instead of six, so a chart and its caption stay in one 1024×768 screen."""
+    losses take three lines instead of six, so a chart and its caption stay in one 1024×768 screen.  For
+    charts a full column wide: in half a column at 1024 px two entries would run into each other."""
     core.wrap_legend(fig, wrap)
     names = core.legend_entries(fig)
     lines = sum(max(1 + n.count("<br>") for n in names[i:i + cols]) for i in range(0, len(names), cols)) or 1
@@ -144,7 +145,7 @@ def outlier_fits(x, y, mask, fits: Mapping[str, tuple[float, float]], clean: tup
     core.apply_layout(fig, title, height, hovermode="closest")
     fig.update_xaxes(title_text="x")
     fig.update_yaxes(title_text="y")
-    return legend_columns(fig)
+    return core.legend_below(fig)  # half a column at 1024 px: one entry per line
 
 
 def relative_gap(curves: Mapping[str, tuple[np.ndarray, float]], *, height: int = 340, title: str | None = None,
