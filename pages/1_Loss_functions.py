@@ -247,7 +247,8 @@ def coupling_section():
                 st.markdown(_("**{optimizer} (lr = {lr}) on every regression loss**, same data and start").format(
                     optimizer=view.opt_title(opt), lr=lr_format(lr)))
             if lessons.reveal(_("The gap curves")):
-                ui.show_figure(view.fig_relative_gap(res.others, res.run, opt, state.chart_height(340, 260)),
+                ui.show_figure(view.fig_relative_gap(res.others, res.run, opt, state.chart_height(340, 300),
+                                                     legend_cols=2 if PRESENTING else 1),
                                key="lf_cp_gaps")
                 if PRESENTING:
                     st.caption(view.sentences(view.coupling_sentences(res, opt, lr, steps)[1:]))

@@ -149,10 +149,11 @@ def outlier_fits(x, y, mask, fits: Mapping[str, tuple[float, float]], clean: tup
 
 
 def relative_gap(curves: Mapping[str, tuple[np.ndarray, float]], *, height: int = 340, title: str | None = None,
-                 floor: float = 1e-12, labels: Mapping[str, str] | None = None) -> go.Figure:
+                 floor: float = 1e-12, labels: Mapping[str, str] | None = None, legend_cols: int = 1) -> go.Figure:
     """(f − f*)/(f₀ − f*) against step (log axis) for each labelled loss: ``{name: (losses, f*)}``.
     Normalised so losses of different scales share one axis; values below ``floor`` (the rounding
-    level) are drawn at the floor.  ``labels``: legend names by loss name."""
+    level) are drawn at the floor.  ``labels``: legend names by loss name; ``legend_cols``: 2 when the
+    chart has a whole column to itself (presenter mode), 1 in half a column."""
     fig = go.Figure()
     for name, (ls, fstar) in curves.items():
         ls = np.asarray(ls, dtype=float)
@@ -165,7 +166,7 @@ def relative_gap(curves: Mapping[str, tuple[np.ndarray, float]], *, height: int 
     core.apply_layout(fig, title, height, hovermode="x unified")
     fig.update_xaxes(title_text=_("step"))
     fig.update_yaxes(title_text=_("(f − f*) / (f₀ − f*), log scale"), type="log", exponentformat="power")
-    return core.legend_below(fig)
+    return legend_columns(fig, legend_cols) if legend_cols > 1 else core.legend_below(fig)
 
 
 def per_sample(s, curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, labels: Mapping[str, str] | None = None,

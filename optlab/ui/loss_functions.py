@@ -590,11 +590,12 @@ def mae_settles_like_mse(v: Mapping[str, Any]) -> int:
 
 
 @text_cache_data(max_entries=64, show_spinner=False)  # holds text: keyed by language
-def fig_relative_gap(others: tuple, run: tuple, opt: str, height: int = 400):
-    """(f − f*)/(f₀ − f*) of one run setting on every regression loss."""
+def fig_relative_gap(others: tuple, run: tuple, opt: str, height: int = 400, legend_cols: int = 1):
+    """(f − f*)/(f₀ − f*) of one run setting on every regression loss (``legend_cols``: see
+    :func:`optlab.figures.loss_functions.relative_gap`)."""
     curves = {n: (run_of(s, run).losses, min_value(s)) for n, s in others}
     labels = {n: loss_name(n, dict(s[2])) for n, s in others}
-    return fig.relative_gap(curves, labels=labels, height=height)
+    return fig.relative_gap(curves, labels=labels, height=height, legend_cols=legend_cols)
 
 
 # ----------------------------------------------------------------------------------------------
