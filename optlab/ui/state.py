@@ -813,15 +813,26 @@ def _format_options(p: Param, kw: dict) -> None:
         kw["format_func"] = page.tr if page is not None else _
 
 
-def slider(p: Param, label: str | None = None, **kw):
-    """``st.slider`` over ``[p.lo, p.hi]`` with ``p.step``."""
+def slider(p: Param, label: str | None = None, *, lo: float | None = None, hi: float | None = None, **kw):
+    """``st.slider`` over ``[p.lo, p.hi]`` with ``p.step``.
+
+    ``lo``/``hi`` narrow the range for this run (a range that depends on another value: the
+    iterates of a run, a function's window); the value is clamped into it first.  Links are still
+    read against the declared range, so the page says when it clamped a link's value."""
     if p.kind not in ("float", "int"):
         raise TypeError(f"{p.url!r} is not a number")
     _prepare(p)
+    a = max(p.lo, lo) if lo is not None else p.lo
+    b = min(p.hi, hi) if hi is not None else p.hi
+    b = max(a, b)
+    v0 = st.session_state[p.key]
+    if v0 < a or v0 > b:
+        v1 = min(max(v0, a), b)
+        st.session_state[p.key] = int(v1) if p.kind == "int" else float(v1)
     if p.kind == "int":
-        v = st.slider(_label(p, label), min_value=int(p.lo), max_value=int(p.hi), step=int(p.step or 1), key=p.key, **kw)
+        v = st.slider(_label(p, label), min_value=int(a), max_value=int(b), step=int(p.step or 1), key=p.key, **kw)
     else:
-        v = st.slider(_label(p, label), min_value=float(p.lo), max_value=float(p.hi), step=p.step, key=p.key, **kw)
+        v = st.slider(_label(p, label), min_value=float(a), max_value=float(b), step=p.step, key=p.key, **kw)
     _after_widget(p, v)
     return v
 
@@ -836,8 +847,9 @@ def number_input(p: Param, label: str | None = None, **kw):
                             key=p.key, **kw)
     else:
         kw.setdefault("format", "%g")
+        step = kw.pop("step", p.step if p.step else None)  # the +/− increment, when the value has no grid
         v = st.number_input(_label(p, label), min_value=float(p.lo), max_value=float(p.hi),
-                            step=p.step if p.step else None, key=p.key, **kw)
+                            step=step, key=p.key, **kw)
     _after_widget(p, v)
     return v
 
