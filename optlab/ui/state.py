@@ -563,8 +563,9 @@ class Page:
             link.problems.append(_("{name} is given {n} times: the last one, {value}, is read").format(
                 name=p.name(self.tr), n=len(texts), value=safe.code(texts[-1])))
             link.problem_keys.add(key)
-        if got.status != "ok" and got.notes:  # a Custom value says each of its parts
-            link.problems.extend(_("{name}: {problem}").format(name=p.name(self.tr), problem=n) for n in got.notes)
+        if got.status != "ok" and got.notes:  # a Custom value says each of its parts (named once)
+            link.problems.append(_("{name}: {problem}").format(name=p.name(self.tr), problem=got.notes[0]))
+            link.problems.extend(got.notes[1:])
             link.problem_keys.add(key)
         elif got.status == "bad":
             link.problems.append(_("{name} = {value} {why}: the default, {default}, is used").format(
