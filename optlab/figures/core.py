@@ -13,7 +13,10 @@ well under 1 MB of JSON.
 """
 from __future__ import annotations
 
+import base64
 import functools
+import itertools
+import threading
 
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
@@ -36,7 +39,7 @@ __all__ = [
     "contour", "surface3d", "loss_curves", "grad_norm_curves", "curves", "animated_contour",
     "apply_layout", "line_figure", "heatmap", "vector_arrows", "add_click_grid", "figure_size_bytes",
     "normalize_runs", "RunPath", "clip_path", "surface_grid", "frame_steps", "window_of", "base_layout",
-    "surface_image",
+    "surface_image", "figure_dict", "LazyFigure",
 ]
 
 
@@ -233,8 +236,56 @@ def _merge(a: dict, b: Mapping) -> dict:
     return a
 
 
+class LazyFigure(go.Figure):
+    """A ``go.Figure`` kept as its plain dict (``{"data", "layout"[, "frames"]}``) until code uses it
+    as a figure: the first ``update_layout``, ``add_trace``, ``.data``, ``.show()`` … builds Plotly's
+    objects from the dict, exactly as ``go.Figure(spec, _validate=False)`` would have at once.
+
+    Most figures a page builds are only drawn: :func:`figure_dict` reads the dict as it is, so
+    Plotly's objects (and their deep copies of every list) are never made for them.  ``typed``:
+    the dict already holds Plotly's typed arrays and no trace ``uid`` (what :func:`figure_dict`
+    returns), as a figure read back from a cache does.
+    """
+
+    def __init__(self, spec: dict, typed: bool = False):  # noqa: D107 - Plotly's state is made on first use
+        d = self.__dict__
+        d["_optlab_spec"], d["_optlab_typed"] = spec, typed
+        d["_optlab_lock"], d["_optlab_building"] = threading.RLock(), False  # one build, whoever asks
+
+    def __getattr__(self, name):  # only for attributes not set yet: Plotly's, before they are built
+        d = self.__dict__
+        lock = d.get("_optlab_lock")
+        if lock is None:
+            raise AttributeError(name)
+        with lock:  # a figure shared by sessions (st.cache_resource) may be asked from two threads
+            if d["_optlab_building"]:  # Plotly's own __init__ looking for what it has not set yet
+                raise AttributeError(name)
+            if "_optlab_spec" in d:
+                d["_optlab_building"] = True
+                try:
+                    go.Figure.__init__(self, d["_optlab_spec"], _validate=False)
+                finally:
+                    d["_optlab_building"] = False
+                del d["_optlab_spec"], d["_optlab_typed"]  # after the build: readers saw the dict until now
+        return object.__getattribute__(self, name)
+
+
+def _lazy_ok(traces, layout, frames) -> bool:
+    """Whether the dict alone says what Plotly would: every trace a dict with its type, and a
+    template in the layout (Plotly adds its default template to a figure that has none)."""
+    return (isinstance(layout, dict) and "template" in layout
+            and all(type(t) is dict and "type" in t for t in traces)
+            and all(type(f) is dict for f in frames or ()))
+
+
 def _figure(traces: Sequence[dict], layout: dict, frames: Sequence[dict] | None = None) -> go.Figure:
-    return go.Figure(data=list(traces), layout=layout, frames=frames, _validate=False)
+    traces = list(traces)
+    if _lazy_ok(traces, layout, frames):
+        spec = {"data": traces, "layout": layout}
+        if frames:
+            spec["frames"] = list(frames)
+        return LazyFigure(spec)
+    return go.Figure(data=traces, layout=layout, frames=frames, _validate=False)
 
 
 def _template() -> dict:
@@ -311,6 +362,94 @@ def figure_size_bytes(fig: go.Figure) -> int:
     import plotly.io as pio
 
     return len(pio.to_json(fig, validate=False).encode())
+
+
+_SCALARS = (str, int, float, bool, type(None))
+_SCALAR_TYPES = frozenset(_SCALARS)
+_SEQUENCES = frozenset((list, tuple))
+_CONTAINERS = frozenset((list, tuple, dict))  # never arrays for plotly (is_homogeneous_array is slow)
+# NumPy dtypes plotly.js reads as typed arrays (int64 is narrowed by plotly first: left to plotly)
+_BDATA = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4",
+          "float32": "f4", "float64": "f8"}
+_SKIPPED_KEYS = frozenset(("geojson", "layer", "layers", "range"))  # plotly leaves these as they are
+
+
+def _typed_arrays(obj):
+    """``obj`` with every NumPy array that is a dict value turned into Plotly's typed-array spec
+    (``{"dtype", "bdata"[, "shape"]}``), as ``BaseFigure.to_dict`` does; containers without an
+    array are returned as they are (shared, not copied)."""
+    from _plotly_utils.basevalidators import is_homogeneous_array
+    from _plotly_utils.utils import to_typed_array_spec
+
+    if isinstance(obj, dict):
+        out = None
+        for k, v in obj.items():
+            if type(v) in _SCALARS or k in _SKIPPED_KEYS:
+                continue
+            if type(v) is np.ndarray and v.dtype.name in _BDATA and v.size:  # plotly's encoding, minus its
+                nv = {"dtype": _BDATA[v.dtype.name],                         # generic dataframe checks
+                      "bdata": base64.b64encode(np.ascontiguousarray(v)).decode("ascii")}
+                if v.ndim > 1:
+                    nv["shape"] = str(v.shape)[1:-1]
+            elif type(v) is np.ndarray and v.dtype.kind in "Ub":  # strings, booleans: plotly sends them
+                nv = v.tolist()                                     # as a plain list (via an object array)
+            elif type(v) not in _CONTAINERS and is_homogeneous_array(v):
+                nv = to_typed_array_spec(v)
+                if type(nv) is np.ndarray and nv.dtype == object:  # strings, booleans: plotly sends
+                    nv = nv.tolist()                                # a plain list (orjson can't encode
+                                                                    # object arrays: slow fallback)
+            else:
+                nv = _typed_arrays(v)
+            if nv is not v:
+                if out is None:
+                    out = dict(obj)
+                out[k] = nv
+        return obj if out is None else out
+    if isinstance(obj, (list, tuple)):
+        kinds = set(map(type, obj))  # at C speed: a long list of numbers, or of rows of numbers
+        if _SCALAR_TYPES.issuperset(kinds) or (
+                kinds <= _SEQUENCES and _SCALAR_TYPES.issuperset(map(type, itertools.chain.from_iterable(obj)))):
+            return obj
+        out = None
+        for i, v in enumerate(obj):
+            if type(v) in _SCALARS:
+                continue
+            nv = _typed_arrays(v)  # plotly converts arrays under dicts only, not list items
+            if nv is not v:
+                if out is None:
+                    out = list(obj)
+                out[i] = nv
+        if out is None:
+            return obj
+        return out if isinstance(obj, list) else tuple(out)
+    return obj
+
+
+def figure_dict(fig: go.Figure) -> dict:
+    """``fig.to_dict()`` without its deep copies: the same dict (arrays as Plotly's base64 typed
+    arrays, trace ``uid`` left out as ``plotly.io.to_json`` does), sharing every list and nested
+    dict that holds no array with the figure.  ``to_dict`` deep-copies every array and list first
+    (measured: a third of the server time of drawing a chart in Streamlit).  A :class:`LazyFigure`
+    is read from its dict, without building Plotly's objects.  Read-only: the shared parts belong
+    to ``fig``; the top level and each trace dict are new."""
+    spec = fig.__dict__.get("_optlab_spec")
+    if spec is not None and fig.__dict__.get("_optlab_typed"):
+        return {**spec, "data": [dict(t) for t in spec["data"]]}
+    if spec is not None:
+        traces, layout, frames = spec["data"], spec["layout"], spec.get("frames") or ()
+    else:  # plotly's own storage of the properties (to_dict reads them too)
+        traces, layout, frames = fig._data, fig._layout, [f._props for f in fig._frame_objs]
+    data = []
+    for trace in traces:
+        t = _typed_arrays(trace)
+        t = dict(t) if t is trace else t
+        t.pop("uid", None)
+        data.append(t)
+    out = {"data": data, "layout": dict(_typed_arrays(layout))}
+    frames = [_typed_arrays(f) for f in frames]
+    if frames:
+        out["frames"] = frames
+    return out
 
 
 # ----------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from ..figures import core
 from ..i18n import domain
 from ..runner import run
 from .i18n import cache_data, cache_resource
+from .widgets import pinned_signature
 
 _, N_, ngettext = domain("optlab")
 
@@ -27,13 +28,20 @@ def dataset(spec: tuple):
     return specs.dataset(spec)
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _dataset_info(name: str) -> tuple[tuple[str, ...], str]:
+    # data.load reads the CSV file: once per server, not on every run of two pages
+    ds = data.load(name)
+    return tuple(ds.feature_names), str(ds.description)
+
+
 def feature_names(name: str) -> tuple[str, ...]:
-    return data.load(name).feature_names
+    return _dataset_info(name)[0]
 
 
 def dataset_description(name: str) -> str:
     """The data set's description in the active language."""
-    return _(data.load(name).description)
+    return _(_dataset_info(name)[1])
 
 
 @cache_resource(max_entries=96, show_spinner=False)  # its title is text
@@ -68,6 +76,7 @@ def gridded(spec: tuple, n: int = 110, window: tuple | None = None) -> Gridded:
 
 
 @cache_data(max_entries=256, show_spinner=False)  # a run's divergence reasons are text
+@pinned_signature
 def trajectory(spec: tuple, opt_name: str, hyper: tuple, x0: tuple, steps: int, batch_size: int | None = None,
                seed: int = 0, schedule: tuple | None = None):
     """``optlab.run`` on a data surface (path recorded); ``batch_size`` draws real mini-batches."""

@@ -16,6 +16,15 @@ from .data_surfaces import (corner_start, dataset, dataset_description, distance
 from .i18n import cache_data as text_cache_data
 
 
+@st.cache_resource(max_entries=1, show_spinner=False)
+def loss_table():
+    """:func:`optlab.chapters.loss_functions.loss_table` as an Arrow table, built once (st.dataframe
+    turned the rows into a DataFrame and then Arrow on every run of the page)."""
+    import pyarrow as pa
+
+    return pa.Table.from_pylist(model.loss_table())
+
+
 # ----------------------------------------------------------------------------------------------
 # Outlier lab
 # ----------------------------------------------------------------------------------------------

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import math
 import re
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+import plotly.graph_objects as go
 import streamlit as st
+from plotly.basedatatypes import BaseFigure
 
 from .. import optimizers, surfaces
 from ..errors import FormulaError, OptlabError
 from ..i18n import current, domain, using
+from ..figures.core import figure_dict
 from ..runner import run
 from ..specs import hyper_items, schedule_from_spec, surface_from_spec, surface_spec
 from ..sweeps import lr_grid, tune_lr
@@ -42,6 +46,17 @@ SURFACE_PARAM_CONTROLS: dict[tuple[str, str], tuple] = {
     ("cliff", "h"): ("slider", (0.5, 10.0, 0.5), N_("h (height of the cliff)"), None),
     ("cliff", "s"): ("select", [5, 20, 50, 100, 200, 500], N_("s (steepness of the cliff)"), None),
 }
+
+
+def pinned_signature(func):
+    """Store ``func``'s signature on it (``__signature__``); put it under ``@st.cache_data``.
+
+    st.cache_data names each positional argument of every call by running ``inspect.signature``
+    on the cached function again, once per argument (4 % of the server's CPU under load, py-spy);
+    a stored signature is read at once.
+    """
+    func.__signature__ = inspect.signature(func)
+    return func
 
 
 # ----------------------------------------------------------------------------------------------
@@ -72,6 +87,26 @@ def page_header(title: str, question: str, intro: str | None = None) -> None:
         st.markdown(intro)
 
 
+class _FigureDict(BaseFigure):
+    """A figure handed to ``st.plotly_chart`` as its finished dict (:func:`optlab.figures.core.figure_dict`).
+
+    ``st.plotly_chart`` turns a figure into JSON with ``fig.to_dict()``, which deep-copies every
+    array and list, and then ``plotly.io.to_json`` on that dict.  This stand-in answers
+    ``to_dict`` with the dict made without copies, so Streamlit sends the same JSON for less work.
+    It is never a full figure: nothing but ``st.plotly_chart`` sees it.
+    """
+
+    def __init__(self, spec: dict):  # no BaseFigure.__init__: no traces to validate or build
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        # plotly.io.to_json pops "uid" from each trace dict: give it its own (shallow) ones
+        return {**self._spec, "data": [dict(t) for t in self._spec["data"]]}
+
+    def to_plotly_json(self) -> dict:
+        return self.to_dict()
+
+
 def show_figure(fig, *, key: str | None = None, on_select: str | Callable = "ignore",
                 selection_mode=("points",), height: int | None = None):
     """``st.plotly_chart`` with OptLab's defaults (our own template, no Plotly logo, full width).
@@ -82,9 +117,14 @@ def show_figure(fig, *, key: str | None = None, on_select: str | Callable = "ign
     kw: dict[str, Any] = dict(theme=None, key=key, config={"displaylogo": False, "scrollZoom": False})
     if on_select != "ignore":
         kw.update(on_select=on_select, selection_mode=selection_mode)
+    if not isinstance(fig, go.Figure):  # a dict or a list of traces: Streamlit's own path
+        if height is not None:
+            fig.update_layout(height=height)
+        return st.plotly_chart(fig, **kw)
+    spec = figure_dict(fig)
     if height is not None:
-        fig.update_layout(height=height)
-    return st.plotly_chart(fig, **kw)
+        spec["layout"] = {**spec["layout"], "height": height}
+    return st.plotly_chart(_FigureDict(spec), **kw)
 
 
 def selected_point(event) -> tuple[float, float] | None:
@@ -117,6 +157,7 @@ def init_state(key: str, value: Any) -> None:
 # Surfaces
 # ----------------------------------------------------------------------------------------------
 @_i18n.cache_resource(max_entries=64, show_spinner=False)  # titles and notes are in the language of the build
+@pinned_signature
 def _surface(spec: tuple):
     # Surfaces are read-only after construction; some (Rastrigin, Ackley, formulas) take a few ms to
     # build (critical points, SymPy), so share them instead of rebuilding on every rerun.
@@ -467,6 +508,7 @@ def experiment(title: str, question: str, apply: Callable[[Any], None] | Mapping
 # Cached runs
 # ----------------------------------------------------------------------------------------------
 @_i18n.cache_data(max_entries=512, show_spinner=False)  # the run's divergence reasons are text
+@pinned_signature
 def cached_run(surface_spec: tuple, opt_name: str, hyper_items: tuple, x0: tuple, steps: int, *,
                record: str = "path", noise: float = 0.0, seed: int = 0, schedule=None,
                clip_norm: float | None = None, clip_value: float | None = None, tol: float | None = None):
@@ -480,6 +522,7 @@ def cached_run(surface_spec: tuple, opt_name: str, hyper_items: tuple, x0: tuple
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
+@pinned_signature
 def cached_tune_lr(surface_spec: tuple, opt_name: str, hyper_items: tuple, x0: tuple, steps: int,
                    tol: float = 1e-4, n: int = 60) -> dict[str, Any]:
     """Best learning rate of one batched sweep (``optlab.tune_lr``), as a plain dict:
