@@ -184,7 +184,21 @@ def _read_start(text: str, values: Mapping[str, Any]) -> state.Parsed:
         if r.status == "changed":
             notes.append(_("{name} = {value} {why}").format(name=p.url, value=safe.code(raw), why=r.note))
         out.append(float(r.value))
-    return state.Parsed((out[0], out[1]), "changed" if notes else "ok", notes=tuple(notes))
+    value = (out[0], out[1])
+    own = _own_start(values)
+    if own is not None and max(abs(value[0] - own[0]), abs(value[1] - own[1])) < 5e-4:
+        value = None  # the surface's own start: what the page keeps (and writes) for it
+    return state.Parsed(value, "changed" if notes else "ok", notes=tuple(notes))
+
+
+def _own_start(values: Mapping[str, Any]) -> tuple[float, float] | None:
+    """The suggested start of the surface the link's values name (None when it cannot be built)."""
+    name = values.get("s", SURFACE.default)
+    spec = model.surface_spec_of(name, values.get("p", ()), values.get("f", FORMULA.default))
+    try:
+        return model.default_start(get_surface(spec))
+    except (FormulaError, OptlabError, ValueError):
+        return None
 
 
 def _write_start(value) -> str:
