@@ -278,7 +278,7 @@ def rules_section() -> None:
                        key=f"{P}_rules_chart")
     names = list(dict.fromkeys(r.name for r in ss[view.RACE.key]))
     with st.container(key=f"{P}_rules"):
-        tabs = st.tabs([optimizers.info(n).title for n in names])
+        tabs = st.tabs([view.optimizer_title(n) for n in names])
         for tab, name in zip(tabs, names):
             with tab:
                 ui.show_update_rule(name)

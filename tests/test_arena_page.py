@@ -247,3 +247,31 @@ def test_outcome_is_hidden_until_commit_and_the_verdict_follows_the_run():
     at2.session_state[view.RACE.key] = (model.Racer.of("sgd", {"lr": 0.15}), model.Racer.of("sgd", {"lr": 0.1}))
     at2.run()
     assert view.question("too_large_lr").outcome(view.PAGE.current(at2.session_state)) == 2
+
+
+# ----------------------------------------------------------------------------------------------
+# Chinese: every section, with its main widgets moved
+# ----------------------------------------------------------------------------------------------
+# torch's keyword names stay as they are (code: `momentum=0.9` is what a student types in torch)
+ZH_ALLOW = tuple({h.name for n in __import__("optlab").optimizers.names()
+                  for h in __import__("optlab").optimizers.info(n).hyper}) + (
+    "colour", "scale")  # the shared animated contour's colour-bar trace: no legend, no hover (never shown)
+
+
+@pytest.mark.parametrize("query, moves", [
+    ({}, {"arena_steps": 450, "arena_view": "Animation"}),
+    ({"s": "quadratic", "n": "60", "o": "sgd:lr=0.15;sgd:lr=0.25;newton"}, {"arena_view": "3-D surface"}),
+    ({"s": "quadratic", "n": "200", "o": "sgd:lr=0.001;newton", "sec": "tune", "t": "1"}, {}),
+    ({"sec": "rules", "o": "adam;newton"}, {}),
+    ({"s": "custom", "f": "x**2 + 3*y**"}, {}),
+], ids=["race", "race-3d", "tune", "rules", "formula-typo"])
+def test_every_section_reads_in_chinese(query, moves):
+    from i18n_check import assert_chinese
+
+    from optlab import i18n
+
+    at = open_page(PAGE, {**query, "lang": "zh"})
+    i18n.activate("zh")  # AppTest formats options in the test's thread (see i18n_check.open_in)
+    for key, value in moves.items():
+        widget(at, key).set_value(value).run()
+    assert_chinese(at, allow=ZH_ALLOW)

@@ -32,10 +32,13 @@ import numpy as np
 
 from .. import optimizers, surfaces
 from ..budget import Budget, Cut
+from ..i18n import domain
 from ..optimizers.base import resolve
 from ..runner import run
 from ..specs import LR_MAX, LR_MIN, surface_from_spec
 from ..sweeps import lr_grid, steps_to_tolerance, tune_lr
+
+_, N_, ngettext = domain("arena")  # optimizer titles in the reader's language (the engine's words come from "optlab")
 
 MAX_OPTIMIZERS = 8
 MAX_FORMULA = 300
@@ -255,7 +258,7 @@ def racer_labels(racers: Sequence[Racer]) -> list[str]:
     out, seen = [], {}
     for r in racers:
         text = hyper_text(r)
-        base = optimizers.info(r.name).title + (f" ({text})" if text else "")
+        base = _(optimizers.info(r.name).title) + (f" ({text})" if text else "")
         seen[base] = seen.get(base, 0) + 1
         out.append(base if seen[base] == 1 else f"{base} #{seen[base]}")
     return out

@@ -73,7 +73,7 @@ def race_3d(surface, trajectories: Iterable[Any], *, height: int = 560, title: s
         return np.clip(z, zlo, zhi) + off
 
     traces = [dict(type="surface", x=core._f32(xs), y=core._f32(ys), z=np.round(Z, 4).astype(np.float32),
-                   colorscale=style.SURFACE_COLORSCALE, opacity=0.92, showscale=True, name="surface",
+                   colorscale=style.SURFACE_COLORSCALE, opacity=0.92, showscale=True, name=_("surface"),
                    colorbar=dict(title=dict(text=info["label"], side="top"), thickness=12, len=0.55, x=1.0),
                    hovertemplate=f"x=%{{x:.3f}}<br>y=%{{y:.3f}}<br>{info['label']}=%{{z:.4g}}<extra></extra>")]
     for run in core.normalize_runs(trajectories):

@@ -263,7 +263,7 @@ def _read_race(text: str, values: Mapping[str, Any]) -> state.Parsed:
                                   "more than {n} optimizers: the first {n} race", model.MAX_OPTIMIZERS).format(
                 n=model.MAX_OPTIMIZERS))
             break
-        title = optimizers.info(name).title
+        title = _(optimizers.info(name).title)
         who = _("optimizer {i} ({title})").format(i=len(racers) + 1, title=title)
         first_note = len(notes)
         specs = {h.name: h for h in model.hyper_specs(name)}
@@ -627,7 +627,7 @@ def add_button(n: int) -> None:
         return
     with st.popover(_("➕ Add an optimizer"), width="stretch"):
         for name in optimizers.names():
-            st.button(optimizers.info(name).title, key=f"{P}_add_{name}", on_click=add_racer, args=(name,),
+            st.button(_(optimizers.info(name).title), key=f"{P}_add_{name}", on_click=add_racer, args=(name,),
                       width="stretch")
 
 
@@ -948,6 +948,11 @@ LESSON = lessons.Lesson(
     minutes=20)
 
 CHAPTER = lessons.Chapter(PAGE, N_("Optimizer arena"), questions=QUESTIONS, lessons=(LESSON,))
+
+
+def optimizer_title(name: str) -> str:
+    """An optimizer's title in the reader's language ("Newton" -> 牛顿法; class names stay)."""
+    return _(optimizers.info(name).title)
 
 
 def question(key: str) -> lessons.Question:
