@@ -848,9 +848,13 @@ def _outcome(verdict):
 
 
 def _q_state(key: str, s: str, x: str, n: int, o: str, p: str = "") -> dict[str, Any]:
-    out = {"sec": "Race", "pr": key, "s": s, "x": x, "n": n, "o": o, "v": "Animation"}
+    """A question's state as the page writes it: ``x`` and ``p`` only where they differ from the
+    surface's own start and parameters (the same link the page shows after "Set it up")."""
+    out = {"sec": "Race", "pr": key, "s": s, "n": n, "o": o, "v": "Animation"}
     if p:
         out["p"] = p
+    if x:
+        out["x"] = x
     return out
 
 
@@ -858,7 +862,7 @@ Q_TOO_LARGE = lessons.Question(
     "too_large_lr", N_("A learning rate too large"),
     N_("Gradient descent with lr = 0.15 and with lr = 0.25 on a bowl whose steepest curvature is 10, for 60 steps. "
        "Which of them reaches the bottom (f − f* ≤ 10⁻⁴)?"),
-    _q_state("too_large_lr", "quadratic", "-2.5,1.5", 60, "sgd:lr=0.15;sgd:lr=0.25", "angle=0,condition=10"),
+    _q_state("too_large_lr", "quadratic", "", 60, "sgd:lr=0.15;sgd:lr=0.25"),
     choices=(N_("Only lr = 0.15"), N_("Only lr = 0.25: larger steps get there sooner"), N_("Both"), N_("Neither")),
     outcome=_outcome(model.verdict_converges),
     explanation=N_("On a quadratic, gradient descent converges only when lr < 2 / (largest curvature) = 0.2. With "
@@ -869,7 +873,7 @@ Q_MOMENTUM = lessons.Question(
     "momentum_overshoots", N_("Momentum overshoots"),
     N_("Plain gradient descent and heavy momentum (μ = 0.95), both with lr = 0.03, on a long, narrow bowl "
        "(κ = 25), for 120 steps. Which one ends lower?"),
-    _q_state("momentum_overshoots", "quadratic", "-2.5,1.5", 120, "sgd:lr=0.03;sgd:lr=0.03,momentum=0.95",
+    _q_state("momentum_overshoots", "quadratic", "", 120, "sgd:lr=0.03;sgd:lr=0.03,momentum=0.95",
              "angle=30,condition=25"),
     choices=(N_("Plain gradient descent"), N_("Heavy momentum"), N_("Both reach the bottom (f − f* ≤ 10⁻⁴)")),
     outcome=_outcome(model.verdict_lower_final),
@@ -882,8 +886,8 @@ Q_ROSENBROCK = lessons.Question(
     "adam_vs_sgd_rosenbrock", N_("Adam vs SGD on Rosenbrock"),
     N_("All three start on the slope of the banana valley. After 500 steps, which one is closest to the minimum at "
        "(1, 1)?"),
-    _q_state("adam_vs_sgd_rosenbrock", "rosenbrock", "-1.5,2", 500,
-             "sgd:lr=0.001;sgd:lr=0.0005,momentum=0.9;adam:lr=0.05"),
+    _q_state("adam_vs_sgd_rosenbrock", "rosenbrock", "", 500,
+             "sgd;sgd:lr=0.0005,momentum=0.9;adam:lr=0.05"),
     choices=(N_("Plain SGD"), N_("SGD with momentum"), N_("Adam")),
     outcome=_outcome(model.verdict_closest),
     explanation=N_("Plain SGD dives into the valley and then crawls along its flat, curved floor: its loss hardly "
@@ -895,7 +899,7 @@ Q_SADDLE = lessons.Question(
     "saddle_escape", N_("Saddle escape"),
     N_("Starting almost exactly on the ridge of a saddle (y = 0.01), which optimizer first gets away from the "
        "saddle point downhill (its loss 1 below the saddle's)?"),
-    _q_state("saddle_escape", "saddle", "-1.8,0.01", 80, "sgd:lr=0.05;adam:lr=0.05;newton"),
+    _q_state("saddle_escape", "saddle", "", 80, "sgd:lr=0.05;adam:lr=0.05;newton"),
     choices=(N_("SGD"), N_("Adam"), N_("Newton's method"), N_("None of them within 80 steps")),
     outcome=_outcome(model.verdict_escape),
     explanation=N_("Adam divides each step by the gradient's size, so it moves away along y at full speed from the "
@@ -940,8 +944,8 @@ LESSON = lessons.Lesson(
         lessons.Step(N_("Tune the learning rates"), N_("torch's default learning rates are a start, not an answer: "
                                                        "compare them with the best ones a sweep finds on the Rosenbrock "
                                                        "race."),
-                     state={"sec": "Auto-tune", "t": True, "s": "rosenbrock", "x": "-1.5,2", "n": 500,
-                            "o": "sgd:lr=0.001;sgd:lr=0.0005,momentum=0.9;adam:lr=0.05"}),
+                     state={"sec": "Auto-tune", "t": True, "s": "rosenbrock", "n": 500,
+                            "o": "sgd;sgd:lr=0.0005,momentum=0.9;adam:lr=0.05"}),
     ),
     summary=N_("Five races to predict, each checked by the run, then auto-tune: learning rate, momentum, "
                "adaptive steps, saddles, basins."),
