@@ -378,7 +378,10 @@ def truncate(tr, steps: int):
 
 def steps_done(tr) -> int:
     """Steps the run really has (fewer than asked for after a cut, a stop or a divergence)."""
-    return int(tr.xs.shape[0] - 1) if tr.xs is not None else int(tr.steps)
+    if tr.xs is None:
+        return int(tr.steps)
+    # a path is kept at full length after a stop or a divergence (constant or NaN): its steps say how far it went
+    return min(int(tr.xs.shape[0] - 1), int(tr.steps))
 
 
 def cut_at(tr, steps: int) -> int | None:

@@ -2,6 +2,7 @@
 outcome is shown (the setup of a prediction) and a 3-D view light enough for a classroom laptop."""
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -40,10 +41,29 @@ def fit_race_chart(fig):
     return fig
 
 
+MAX_DECADE_TICKS = 6
+
+
+def decade_step(values: Iterable[Any], max_ticks: int = MAX_DECADE_TICKS) -> int:
+    """Decades between two labels of a log axis over ``values`` so that at most ``max_ticks``
+    labels show (1: every decade; 4 for 10⁻¹⁶ … 10⁸)."""
+    lo, hi = math.inf, -math.inf
+    for v in values:
+        a = np.asarray(v if v is not None else [], dtype=float).ravel()
+        a = a[np.isfinite(a) & (a > 0)]
+        if a.size:
+            lo, hi = min(lo, float(np.log10(a.min()))), max(hi, float(np.log10(a.max())))
+    if not math.isfinite(lo):
+        return 1
+    return max(1, math.ceil((math.ceil(hi) - math.floor(lo)) / max(1, max_ticks - 1)))
+
+
 def decades(fig):
-    """Log axes labelled at whole decades only (10⁻⁴, 10⁻², 1 …): the minor 2s and 5s overprint
+    """Log axes labelled at whole decades only (10⁻⁴, 10⁻², 1 …), at most :data:`MAX_DECADE_TICKS`
+    labels: the minor 2s and 5s, or 25 decades of a run that reached f's rounding floor, overprint
     each other in a short chart.  In place; returns ``fig``."""
-    fig.update_yaxes(dtick=1, minor=dict(ticks="", showgrid=False), selector=dict(type="log"))
+    step = decade_step(getattr(t, "y", None) for t in fig.data)
+    fig.update_yaxes(dtick=step, minor=dict(ticks="", showgrid=False), selector=dict(type="log"))
     return fig
 
 

@@ -267,3 +267,24 @@ def test_python_snippet_keeps_every_runner_and_reproduces_the_race(tmp_path):
     s = arena.build_surface(race.surface)
     for r, label in zip(race.racers, race.labels()):
         np.testing.assert_array_equal(got[label], optlab.run(s, r.make(), list(race.start), race.steps).final_x)
+
+
+def test_steps_run_counts_a_stopped_or_diverged_run_to_where_it_ended():
+    s = optlab.surfaces.get("quadratic")
+    newton, bad = runs(s, [arena.Racer.of("newton"), arena.Racer.of("sgd", {"lr": 0.25})], (-2.5, 1.5), 100)
+    assert arena.steps_done(arena.truncate(newton, 60)) == newton.stopped_at < 60
+    rows = arena.results_rows(s, [newton, bad], ["n", "b"], 100)
+    assert rows[0]["steps run"] == newton.stopped_at and rows[1]["steps run"] == bad.diverged_at
+
+
+def test_loss_charts_label_at_most_six_decades():
+    from optlab import figures
+    from optlab.figures import arena as fig
+
+    s = optlab.surfaces.get("quadratic")
+    trs = runs(s, [arena.Racer.of("sgd", {"lr": 0.15}), arena.Racer.of("sgd", {"lr": 0.25}), arena.Racer.of("newton")],
+               (-2.5, 1.5), 60)
+    f = fig.decades(figures.loss_curves(trs, gap_to=0.0))
+    lo, hi = -16, 8  # the floor 1e-16 and the diverged run's last finite loss
+    assert (hi - lo) / f.layout.yaxis.dtick <= fig.MAX_DECADE_TICKS
+    assert fig.decade_step([[1.0, 10.0, 100.0]]) == 1 and fig.decade_step([[]]) == 1
