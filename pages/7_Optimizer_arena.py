@@ -221,20 +221,6 @@ def tune_section() -> None:
     default_trs = view.race_runs(race, fraction=view.TUNE_SHARE["default"], lr_of=lambda i, r: model.tuned(r, None))
     tuned_trs = view.race_runs(race, fraction=view.TUNE_SHARE["tuned"], lr_of=lambda i, r: (
         model.tuned(r, results[i]["lr"]) if results[i] else r))
-    h = state.chart_height(440, 400)
-    left, right = st.columns(2)
-    with left:
-        ui.show_figure(fig.fit_race_chart(figures.contour(surface, default_trs, height=h, colorbar=False,
-                                                          showlegend=False, title=_("torch's default learning rates"))),
-                       key=f"{P}_tune_default")
-    with right:
-        ui.show_figure(fig.fit_race_chart(figures.contour(surface, tuned_trs, height=h, colorbar=False,
-                                                          showlegend=False, title=_("tuned learning rates"))),
-                       key=f"{P}_tune_tuned")
-    st.caption(_("Same colours as the race; the learning rates are in the table."))
-    for sentence in (view.tune_cut_sentence(res_ok, labels), view.cut_sentence(tuned_trs, labels, race.steps)):
-        if sentence:
-            st.caption("✂️ " + sentence)
     rows, lines = [], []
     for r, label, res, d_tr, t_tr in zip(ok, labels, res_ok, default_trs, tuned_trs):
         d_row, t_row = model.results_rows(surface, [d_tr, t_tr], [label, label], race.steps)
@@ -256,9 +242,27 @@ def tune_section() -> None:
             code = model.tune_verdict(surface, d_tr, t_tr, race.steps)
             lines.append(view.tune_sentence(code, label, d_row["steps to tolerance"] or -1,
                                             t_row["steps to tolerance"] or -1))
+    verdicts = "\n".join(f"- {line}" for line in lines)
+    if present:  # the key numbers in the projected first screen, above the two charts
+        st.markdown(verdicts)
+    h = state.chart_height(440, 300)
+    left, right = st.columns(2)
+    with left:
+        ui.show_figure(fig.fit_race_chart(figures.contour(surface, default_trs, height=h, colorbar=False,
+                                                          showlegend=False, title=_("torch's default learning rates"))),
+                       key=f"{P}_tune_default")
+    with right:
+        ui.show_figure(fig.fit_race_chart(figures.contour(surface, tuned_trs, height=h, colorbar=False,
+                                                          showlegend=False, title=_("tuned learning rates"))),
+                       key=f"{P}_tune_tuned")
+    st.caption(_("Same colours as the race; the learning rates are in the table."))
     ui.divergence_warnings(default_trs + tuned_trs)
     st.table(rows, hide_index=True)
-    st.markdown("\n".join(f"- {line}" for line in lines))
+    if not present:
+        st.markdown(verdicts)
+    for sentence in (view.tune_cut_sentence(res_ok, labels), view.cut_sentence(tuned_trs, labels, race.steps)):
+        if sentence:
+            st.caption("✂️ " + sentence)
     tuned_lrs = {i: res["lr"] for i, res in enumerate(results) if res}
     st.button(_("Race with the tuned learning rates"), key=f"{P}_use_tuned", on_click=view.use_tuned,
               args=(tuned_lrs,), disabled=not tuned_lrs, type="primary")
