@@ -275,3 +275,19 @@ def test_every_section_reads_in_chinese(query, moves):
     for key, value in moves.items():
         widget(at, key).set_value(value).run()
     assert_chinese(at, allow=ZH_ALLOW)
+
+
+def test_cut_sentence_names_who_was_cut_and_where():
+    import optlab
+
+    s = optlab.surfaces.get("quadratic")
+    spec = model.surface_spec_of("quadratic")
+    tiny = model.race_budget(spec, 300)
+    same = [model.racer_run(s, model.Racer.of("sgd", {"lr": 0.01}), (-2.5, 1.5), 2000, tiny) for _i in range(3)]
+    k = model.cut_at(same[0], 2000)
+    text = view.cut_sentence(same, ["a", "b", "c"], 2000)
+    assert k is not None and f"every run was stopped at step {k:,}" in text
+    full = model.racer_run(s, model.Racer.of("newton"), (-2.5, 1.5), 2000, tiny)  # stops by itself
+    text = view.cut_sentence([same[0], full], ["a", "n"], 2000)
+    assert "some were stopped early: a at step" in text and " n at" not in text
+    assert view.cut_sentence([full], ["n"], 2000) is None

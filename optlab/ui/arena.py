@@ -788,6 +788,13 @@ def cut_sentence(trs: Sequence[Any], labels: Sequence[str], steps: int) -> str |
     cut = [(labels[i], model.cut_at(t, steps)) for i, t in enumerate(trs) if model.cut_at(t, steps) is not None]
     if not cut:
         return None
+    steps_cut = {k for _n, k in cut}
+    if len(cut) == len(trs) and len(steps_cut) == 1:
+        return ngettext("{n} optimizer × {steps} steps is more than this page computes in one go, so it was stopped "
+                        "at step {k}. Fewer steps run in full.",
+                        "{n} optimizers × {steps} steps is more than this page computes in one go, so every run was "
+                        "stopped at step {k}. Fewer steps or fewer optimizers run in full.", len(trs)).format(
+            n=len(trs), steps=f"{steps:,}", k=f"{steps_cut.pop():,}")
     parts = [_("{name} at step {k}").format(name=safe.plain(n, 60), k=f"{k:,}") for n, k in cut[:4]]
     if len(cut) > 4:
         parts.append(_("{n} more").format(n=len(cut) - 4))
