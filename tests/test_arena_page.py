@@ -291,3 +291,16 @@ def test_cut_sentence_names_who_was_cut_and_where():
     text = view.cut_sentence([same[0], full], ["a", "n"], 2000)
     assert "some were stopped early: a at step" in text and " n at" not in text
     assert view.cut_sentence([full], ["n"], 2000) is None
+
+
+@pytest.mark.parametrize("typed, used", [(1e6, 10.0), (-0.5, 1e-6), (0.02, 0.02)])
+def test_a_typed_learning_rate_out_of_range_is_clamped_and_said_in_the_card(typed, used):
+    at = open_page(PAGE, {"o": "adam:lr=0.05"})
+    rid = at.session_state["arena_racers"][0]["id"]
+    widget(at, f"arena_r{rid}_lr").set_value(typed).run()
+    no_exception(at)
+    assert widget(at, f"arena_r{rid}_lr").value == typed  # the typed number stays in the box
+    assert race_now(at)[0].kwargs.get("lr") == used
+    said = [w.value for w in at.warning if "the race uses" in w.value]
+    assert (len(said) == 1 and model.num_text(used) in said[0]) if typed != used else not said
+    assert url_state(at)["o"] == model.race_text(race_now(at))  # the link carries what the race uses

@@ -588,10 +588,29 @@ def _hyper_widget(rid: int, h: model.HyperSpec, decl: Sequence[state.Param], lab
         return int(state.number_input(p, label, help=help_))
     if p.step:
         return float(state.slider(p, label, help=help_))
+    # A free number (a learning rate, ε, c₁): the box takes any number a student types (a bounded
+    # box would refuse 1e6 in the browser, with a tooltip only); the race uses it clamped into the
+    # range, and the card says so while the typed number stays in the box.
     num = h.numbers[0]
+    wide = dataclasses.replace(p, lo=-TYPED_LIMIT, hi=TYPED_LIMIT)
     v = float(st.session_state.get(p.key, num.default))
-    step = 10 ** math.floor(math.log10(v)) if v > 0 else num.lo
-    return float(state.number_input(p, label, step=float(step), format="%g", help=help_))
+    step = 10 ** math.floor(math.log10(v)) if 0 < v < TYPED_LIMIT else num.lo
+    typed = float(state.number_input(wide, label, step=float(step), format="%g", help=help_))
+    used = min(max(typed, num.lo), num.hi)
+    if used != typed:
+        st.warning(clamp_sentence(h.name, typed, used, num), icon="✂️")
+    return used
+
+
+TYPED_LIMIT = 1e300
+
+
+def clamp_sentence(name: str, typed: float, used: float, num: model.Number) -> str:
+    """What the race does with a typed number outside its range (said in the card)."""
+    why = (_("is above the largest value, {hi}") if typed > num.hi else _("is below the smallest value, {lo}")).format(
+        hi=model.num_text(num.hi), lo=model.num_text(num.lo))
+    return _("{name} = {typed} {why}: the race uses {used}. Your number stays in the box.").format(
+        name=name, typed=f"{typed:g}", why=why, used=model.num_text(used))
 
 
 def racer_cards(race: Sequence[model.Racer]) -> tuple[model.Racer, ...]:
