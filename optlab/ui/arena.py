@@ -765,9 +765,10 @@ def surface3d_figure(race: model.Race, height: int):
 # Sentences chosen by the numbers
 # ----------------------------------------------------------------------------------------------
 def _names(labels: Sequence[str]) -> str:
-    shown = [f"**{safe.plain(x, 80)}**" for x in labels[:4]]
-    if len(labels) > 4:
-        shown.append(_("{n} more").format(n=len(labels) - 4))
+    many = len(labels) > 3  # three names and "5 more" rather than a paragraph of eight
+    shown = [f"**{safe.plain(x, 80)}**" for x in labels[:2 if many else 3]]
+    if many:
+        shown.append(_("{n} more").format(n=len(labels) - 2))
     return _(", ").join(shown[:-1]) + (_(" and ") + shown[-1] if len(shown) > 1 else shown[0])
 
 
