@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from optlab import figures, optimizers, ui
+from optlab import format as fmt
 from optlab.chapters import arena as model
 from optlab.figures import arena as fig
 from optlab.i18n import domain
@@ -136,25 +137,33 @@ def outcome(surface, race, trs, labels) -> None:
             title=_("f − f* per step") if gap is not None else _("loss f per step"))), key=f"{P}_loss")
         if gap is not None:
             st.caption(_("f* = {f} is the minimum value; the gap f − f* is floored at 10⁻¹⁶ on the log axis.").format(
-                f=f"{gap:.4g}"))
+                f=fmt.number(gap, 4)))
     with right:
         ui.show_figure(fig.decades(figures.grad_norm_curves(trs, height=320, showlegend=False,
                                                             title=_("gradient norm ‖∇f‖ per step"))),
                        key=f"{P}_gnorm")
     st.subheader(_("Results"))
-    st.table(results_table(surface, trs, labels, race.steps), hide_index=True)
+    show_table(results_table(surface, trs, labels, race.steps))
 
 
-def _cell(v, fmt: str = ".4g") -> str:
-    return "—" if v is None else format(v, fmt) if isinstance(v, float) else f"{v:,}"
+LOSS_LIMIT = 1e15  # a loss past this has run away even if the run was not stopped: "—"
+
+
+def _loss(v) -> str:
+    return fmt.number(v, 4, limit=LOSS_LIMIT)
+
+
+def _step(v) -> str:
+    return fmt.integer(v)
 
 
 def results_table(surface, trs, labels, steps) -> list[dict]:
+    """The results as text cells written by optlab.format ("—" where a value is undefined)."""
     rows = model.results_rows(surface, trs, labels, steps)
     gap_known = surface.min_value is not None
     out = []
     for r in rows:
-        ran = f"{r['steps run']:,}"
+        ran = fmt.integer(r["steps run"])
         if r["cut at step"] is not None:
             ran = _("{n} (budget)").format(n=ran)
         elif r["stopped at step"] is not None:
@@ -164,12 +173,21 @@ def results_table(surface, trs, labels, steps) -> list[dict]:
         out.append({
             _("optimizer"): r["optimizer"],
             _("steps run"): ran,
-            _("final loss"): _cell(r["final loss"]),
-            _("distance to a minimum"): _cell(r["distance to nearest minimum"], ".3g"),
-            _("first step with f − f* ≤ 10⁻⁴"): (_cell(r["steps to tolerance"]) if gap_known else _("f* unknown")),
-            _("final (x, y)"): "—" if r["final x"] is None else f"({r['final x']:.4f}, {r['final y']:.4f})",
+            _("final loss"): _loss(r["final loss"]),
+            _("distance to a minimum"): fmt.number(r["distance to nearest minimum"], 3),
+            _("first step with f − f* ≤ 10⁻⁴"): (_step(r["steps to tolerance"]) if gap_known else _("f* unknown")),
+            _("final (x, y)"): fmt.point((r["final x"], r["final y"]), 4),
         })
     return out
+
+
+def show_table(rows: list[dict], text_columns: int = 1) -> None:
+    """A table of text cells, its number columns right-aligned (``ui.number_column``)."""
+    if not rows:
+        return
+    cols = list(rows[0])
+    st.dataframe(rows, hide_index=True, width="stretch",
+                 column_config={c: ui.number_column() for c in cols[text_columns:]})
 
 
 def exports(surface, race, trs, labels, hide: bool) -> None:
@@ -227,13 +245,14 @@ def tune_section() -> None:
         info = optimizers.info(r.name)
         rows.append({
             _("optimizer"): label,
-            _("torch default lr"): "—" if res is None else f"{info.defaults['lr']:.3g}",
-            _("your lr"): "—" if res is None else f"{float(r.kwargs.get('lr', info.defaults['lr'])):.3g}",
-            _("tuned lr"): "—" if res is None else _("{lr} (of {n})").format(lr=f"{res['lr']:.3g}", n=res["grid"]),
+            _("torch default lr"): fmt.UNDEFINED if res is None else fmt.number(info.defaults["lr"]),
+            _("your lr"): fmt.UNDEFINED if res is None else fmt.number(r.kwargs.get("lr", info.defaults["lr"])),
+            _("tuned lr"): fmt.UNDEFINED if res is None else _("{lr} (of {n})").format(lr=fmt.number(res["lr"]),
+                                                                                       n=res["grid"]),
             _("first step with f − f* ≤ 10⁻⁴ (default → tuned)"): (
-                f"{_cell(d_row['steps to tolerance'])} → {_cell(t_row['steps to tolerance'])}"
+                f"{_step(d_row['steps to tolerance'])} → {_step(t_row['steps to tolerance'])}"
                 if surface.min_value is not None else _("f* unknown")),
-            _("final loss (default → tuned)"): f"{_cell(d_row['final loss'])} → {_cell(t_row['final loss'])}",
+            _("final loss (default → tuned)"): f"{_loss(d_row['final loss'])} → {_loss(t_row['final loss'])}",
         })
         if res is None:
             lines.append(_("**{name}** has no learning rate to tune: its step scale 1 is the full Newton step.").format(
@@ -257,7 +276,7 @@ def tune_section() -> None:
                        key=f"{P}_tune_tuned")
     st.caption(_("Same colours as the race; the learning rates are in the table."))
     ui.divergence_warnings(default_trs + tuned_trs)
-    st.table(rows, hide_index=True)
+    show_table(rows)
     if not present:
         st.markdown(verdicts)
     for sentence in (view.tune_cut_sentence(res_ok, labels), view.cut_sentence(tuned_trs, labels, race.steps)):

@@ -21,6 +21,7 @@ from typing import Any, Mapping, Sequence
 import streamlit as st
 
 from .. import figures, optimizers, surfaces
+from .. import format as fmt
 from ..budget import Budget
 from ..chapters import arena as model
 from ..errors import FormulaError, OptlabError
@@ -523,13 +524,14 @@ def start_controls(surface) -> tuple[float, float]:
     return start
 
 
-def racer_colors(names: Sequence[str]) -> list[str]:
+def racer_colors(race: Sequence[model.Racer]) -> list[str]:
     """The colour of each racer as the charts draw it (the registry: a further run of an optimizer
-    already in the race is a variant with its own colour)."""
+    already in the race is a variant with its own colour; a racer torch refuses is not drawn and
+    takes no variant)."""
     style = figures.style
-    if hasattr(style, "assign_variants"):
-        return [style.optimizer_color(n, v) for n, v in zip(names, style.assign_variants(names))]
-    return [figures.optimizer_color(n) for n in names]
+    drawn = [r.name for r in race if r.error() is None]
+    variants = iter(style.assign_variants(drawn))
+    return [style.optimizer_color(r.name, next(variants) if r.error() is None else 0) for r in race]
 
 
 def _hyper_label(name: str, h: model.HyperSpec) -> str:
@@ -619,7 +621,7 @@ def racer_cards(race: Sequence[model.Racer]) -> tuple[model.Racer, ...]:
     ss = st.session_state
     cards = ss.get(CARDS) or []
     labels = model.racer_labels(race)
-    colors = racer_colors([r.name for r in race])
+    colors = racer_colors(race)
     per_row = 2 if state.presenting() else 4
     out = []
     for start in range(0, len(cards) + 1, per_row):
@@ -772,6 +774,9 @@ def _names(labels: Sequence[str]) -> str:
     return _(", ").join(shown[:-1]) + (_(" and ") + shown[-1] if len(shown) > 1 else shown[0])
 
 
+LOSS_LIMIT = 1e15  # a loss past this has run away even if the run was not stopped: "—"
+
+
 def tol_text(tol: float = model.TOL) -> str:
     return "10⁻⁴" if tol == 1e-4 else f"{tol:g}"
 
@@ -796,11 +801,11 @@ def race_sentence(v: model.RaceVerdict, labels: Sequence[str], steps: int) -> st
         text = ngettext("No optimizer reached f − f* ≤ {tol} in {n} steps; {names} ended closest (f − f* = {gap}).",
                         "No optimizer reached f − f* ≤ {tol} in {n} steps; {names} ended equally close "
                         "(f − f* = {gap}).", len(v.first)).format(tol=tol, n=f"{steps:,}", names=names,
-                                                                   gap=f"{v.gap:.3g}")
+                                                                   gap=fmt.number(v.gap, 3, limit=LOSS_LIMIT))
         return text
     return ngettext("This surface has no known minimum value; {names} ended lowest (f = {f}).",
                     "This surface has no known minimum value; {names} ended equally low (f = {f}).",
-                    len(v.first)).format(names=names, f=f"{v.gap:.4g}")
+                    len(v.first)).format(names=names, f=fmt.number(v.gap, 4, limit=LOSS_LIMIT))
 
 
 def cut_sentence(trs: Sequence[Any], labels: Sequence[str], steps: int) -> str | None:
