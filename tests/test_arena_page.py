@@ -255,9 +255,7 @@ def test_outcome_is_hidden_until_commit_and_the_verdict_follows_the_run():
 # ----------------------------------------------------------------------------------------------
 # Chinese: every section, with its main widgets moved
 # ----------------------------------------------------------------------------------------------
-# torch's keyword names stay as they are (code: `momentum=0.9` is what a student types in torch)
-ZH_ALLOW = tuple({h.name for n in __import__("optlab").optimizers.names()
-                  for h in __import__("optlab").optimizers.info(n).hyper}) + (
+ZH_ALLOW = (
     "colour", "scale")  # the shared animated contour's colour-bar trace: no legend, no hover (never shown)
 
 

@@ -239,6 +239,23 @@ def _short(v: Any) -> str:
     return f"{float(v):.4g}"
 
 
+# A hyperparameter's name in a label: torch's keyword in English, the reader's word in Chinese
+# (动量 = 0.9); the cards show both (动量 `momentum`), the link and the snippet the keyword.
+HYPER_WORDS = {
+    "alpha": N_("alpha"), "amsgrad": N_("amsgrad"), "betas": N_("betas"), "c1": N_("c1"), "centered": N_("centered"),
+    "dampening": N_("dampening"), "damping": N_("damping"), "decoupled_weight_decay": N_("decoupled_weight_decay"),
+    "eps": N_("eps"), "initial_accumulator_value": N_("initial_accumulator_value"), "line_search": N_("line_search"),
+    "lr": N_("lr"), "lr_decay": N_("lr_decay"), "max_backtracks": N_("max_backtracks"),
+    "min_curvature": N_("min_curvature"), "momentum": N_("momentum"), "momentum_decay": N_("momentum_decay"),
+    "nesterov": N_("nesterov"), "rho": N_("rho"), "shrink": N_("shrink"), "weight_decay": N_("weight_decay"),
+}
+
+
+def hyper_word(name: str) -> str:
+    """A hyperparameter's name as a label shows it, in the reader's language."""
+    return _(HYPER_WORDS[name]) if name in HYPER_WORDS else name
+
+
 def hyper_text(racer: Racer) -> str:
     """``"lr = 0.05, momentum = 0.9"``: what tells this racer apart (torch's keywords).  A
     first-order method always shows its learning rate; Newton's method and BFGS only a step
@@ -248,7 +265,7 @@ def hyper_text(racer: Racer) -> str:
     for k, v in racer.hyper:
         if k == "lr" and not is_second_order(racer.name) or k in HIDDEN:
             continue
-        parts.append(f"{k} = {_short(v)}")
+        parts.append(f"{hyper_word(k)} = {_short(v)}")
     return ", ".join(parts)
 
 

@@ -537,7 +537,8 @@ def racer_colors(race: Sequence[model.Racer]) -> list[str]:
 def _hyper_label(name: str, h: model.HyperSpec) -> str:
     if h.name == "lr":
         return _("lr (step scale)") if model.is_second_order(name) else _("lr (learning rate)")
-    return h.name
+    word = model.hyper_word(h.name)
+    return h.name if word == h.name else f"{word} (`{h.name}`)"
 
 
 def racer_card(index: int, card: dict, label: str, color: str, *, can_remove: bool) -> dict[str, Any]:
@@ -569,7 +570,7 @@ def _hyper_widget(rid: int, h: model.HyperSpec, decl: Sequence[state.Param], lab
         k = racer_key(rid, h.name)
         if k not in st.session_state:
             st.session_state[k] = bool(h.default)
-        return bool(st.checkbox(h.name, key=k, help=help_))
+        return bool(st.checkbox(_hyper_label("", h), key=k, help=help_))
     if h.kind == "betas":
         c1, c2 = st.columns(2)
         vals = []
@@ -583,7 +584,7 @@ def _hyper_widget(rid: int, h: model.HyperSpec, decl: Sequence[state.Param], lab
         on_key = racer_key(rid, h.name, -1)
         if on_key not in st.session_state:
             st.session_state[on_key] = False
-        on = st.checkbox(_("set {name}").format(name=h.name), key=on_key, help=help_)
+        on = st.checkbox(_("set {name}").format(name=model.hyper_word(h.name)), key=on_key, help=help_)
         v = state.slider(p, label, help=help_)
         return float(v) if on else None
     if p.kind == "int":
