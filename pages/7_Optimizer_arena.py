@@ -143,7 +143,7 @@ def outcome(surface, race, trs, labels) -> None:
                                                             title=_("gradient norm ‖∇f‖ per step"))),
                        key=f"{P}_gnorm")
     st.subheader(_("Results"))
-    show_table(results_table(surface, trs, labels, race.steps))
+    show_table(results_table(surface, trs, labels, race.steps), "results")
 
 
 LOSS_LIMIT = 1e15  # a loss past this has run away even if the run was not stopped: "—"
@@ -181,13 +181,13 @@ def results_table(surface, trs, labels, steps) -> list[dict]:
     return out
 
 
-def show_table(rows: list[dict], text_columns: int = 1) -> None:
-    """A table of text cells, its number columns right-aligned (``ui.number_column``)."""
-    if not rows:
-        return
-    cols = list(rows[0])
-    st.dataframe(rows, hide_index=True, width="stretch",
-                 column_config={c: ui.number_column() for c in cols[text_columns:]})
+def show_table(rows: list[dict], key: str) -> None:
+    """A table of text cells (optlab.format) that wraps instead of scrolling, so no column is cut at
+    1024 px; its number columns right-aligned (the page's CSS, as ``ui.number_column`` does for a
+    data frame)."""
+    if rows:
+        with st.container(key=f"{P}_tbl_{key}"):
+            st.table(rows, hide_index=True)
 
 
 def exports(surface, race, trs, labels, hide: bool) -> None:
@@ -218,6 +218,7 @@ def exports(surface, race, trs, labels, hide: bool) -> None:
 # Auto-tune
 # ----------------------------------------------------------------------------------------------
 def tune_section() -> None:
+    view.layout_css()
     surface, race = view.race_of(view.PAGE.current())
     on = state.toggle(view.TUNE, help=_(
         "One batched sweep per optimizer: up to {n} learning rates, log-spaced around torch's default, run together "
@@ -276,7 +277,7 @@ def tune_section() -> None:
                        key=f"{P}_tune_tuned")
     st.caption(_("Same colours as the race; the learning rates are in the table."))
     ui.divergence_warnings(default_trs + tuned_trs)
-    show_table(rows)
+    show_table(rows, "tune")
     if not present:
         st.markdown(verdicts)
     for sentence in (view.tune_cut_sentence(res_ok, labels), view.cut_sentence(tuned_trs, labels, race.steps)):

@@ -135,7 +135,7 @@ def test_worst_races_say_what_the_budget_cut(q):
 def test_line_search_newtons_stop_by_themselves_and_say_so():
     at = open_page(PAGE, {"s": "beale", "x": "1,1.5", "n": "2000", "o": ";".join([NEWTON_LS] * 8)})
     no_exception(at)
-    df = at.dataframe[0].value
+    df = at.table[0].value
     runs = df[df.columns[1]].tolist()
     assert len(runs) == 8 and all(r.endswith("(stopped)") or r.endswith("(budget)") for r in runs), runs
     if any(r.endswith("(budget)") for r in runs):
@@ -158,7 +158,7 @@ def test_race_sentence_matches_the_verdict(o, code):
     assert view.race_sentence(v, labels, 60) in [m.value for m in at.markdown]
     if code == "all_diverged":
         assert any("diverged" in w.value for w in at.warning)  # the named divergence box
-        df = at.dataframe[0].value
+        df = at.table[0].value
         assert set(df["final loss"]) == {"—"} and set(df["final (x, y)"]) == {"—"}  # never None, nan or inf
         assert all(v.endswith("(diverged)") for v in df["steps run"])
     if o.count("0.15") == 2:
@@ -172,7 +172,7 @@ def test_tune_sentences_match_the_tune_verdicts():
     page = texts(at)
     assert "has no learning rate to tune" in page  # Newton: no "(lr = 1)", no sweep
     assert "(lr = 1)" not in page
-    assert at.dataframe[0].value.shape[0] == 2
+    assert at.table[0].value.shape[0] == 2
 
 
 # ----------------------------------------------------------------------------------------------
@@ -235,13 +235,13 @@ def test_outcome_is_hidden_until_commit_and_the_verdict_follows_the_run():
     at = open_page(PAGE)
     widget(at, "arena_pick").set_value("too_large_lr").run()
     _set_up(at, "too_large_lr")
-    assert at.dataframe.len == 0 and not any(w.value.startswith("**SGD") for w in at.warning)  # hidden
+    assert at.table.len == 0 and not any(w.value.startswith("**SGD") for w in at.warning)  # hidden
     assert "f − f* ≤" not in "\n".join(m.value for m in at.markdown if "reached" in m.value)
     at.radio(key="optlab_pick_too_large_lr").set_value(0).run()
     at.button(key="optlab_commit_too_large_lr").click().run()
     no_exception(at)
     assert at.success and "Right" in at.success[0].value
-    assert at.dataframe.len == 1  # the outcome is shown
+    assert at.table.len == 1  # the outcome is shown
     # the same prediction on a changed run is judged by the new run: both rates below 0.2 converge
     at2 = open_page(PAGE)
     widget(at2, "arena_pick").set_value("too_large_lr").run()
