@@ -664,7 +664,7 @@ _LAYOUT_CSS = """
 .st-key-arena_top, .st-key-arena_cards, .st-key-arena_setup, .st-key-arena_rules { container-type: inline-size; }
 .st-key-arena_rules .katex-display { overflow-x: auto; overflow-y: hidden; padding-bottom: 0.2rem; }
 [class*="st-key-arena_tbl_"] td:not(:first-child), [class*="st-key-arena_tbl_"] th:not(:first-child) {
-  text-align: right; }
+  text-align: right !important; }
 @container (max-width: 760px) { .st-key-arena_rules .katex-display > .katex { font-size: 1em; } }
 @container (max-width: 760px) {
   .st-key-arena_top [data-testid="stHorizontalBlock"], .st-key-arena_setup [data-testid="stHorizontalBlock"] {
