@@ -17,7 +17,11 @@ def test_arena_opens_clean(page, open_app_page, streamlit_exceptions, js_errors,
     assert js_errors == []
     # every optimizer's path is drawn: three line traces in the contour's scatter layer
     chart = page.locator('[data-testid="stPlotlyChart"]').first
-    expect(chart.locator(".scatterlayer .trace path.js-line")).to_have_count(3)
+    # (each path has a light casing under it: a trace of role "halo", not counted)
+    paths = chart.locator(".js-plotly-plot").first.evaluate(
+        "gd => gd._fullData.filter(t => t.mode === 'lines' && !(t.meta && t.meta.role === 'halo')).length")
+    assert paths == 3
+    expect(chart.locator(".scatterlayer .trace path.js-line")).to_have_count(6)
     save_screenshot(page, "arena")
 
 
