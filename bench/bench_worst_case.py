@@ -40,6 +40,7 @@ HOSTILE_FORMULA = "(((1000001/1000000)**100)**100)**100*x"
 BFGS_SLOW = "bfgs:c1=0.5,max_backtracks=60,shrink=0.9"
 NEWTON_LS = "newton:c1=0.5,line_search=1,max_backtracks=60,shrink=0.9"
 ARENA = "pages/7_Optimizer_arena.py"
+LOSS = "pages/1_Loss_functions.py"
 NEWTON = "pages/3_Newton_method.py"
 ADAPTIVE = "pages/4_Adaptive_methods.py"
 OVERFIT = "pages/5_Overfitting_and_gradients.py"
@@ -63,7 +64,24 @@ CASES: list[Case] = [
     # --- home -------------------------------------------------------------------------------
     Case("app.py", "open the home page", "typical"),
     # --- loss functions ---------------------------------------------------------------------
-    Case("pages/1_Loss_functions.py", "open", "typical"),
+    Case(LOSS, "open", "typical"),
+    Case(LOSS, "catalogue: move Huber's δ", "typical", [{"lf_delta": 1.5}]),
+    Case(LOSS, "outliers: move the outlier size", "typical", [{"lf_section": "Outliers"}, {"lf_out_size": 6.0}]),
+    Case(LOSS, "outliers: Adam × 480 steps (the most) on the three surfaces", "worst",
+         [{"lf_section": "Outliers"}, {"lf_lab_opt": "adam", "lf_lab_steps": 480, "lf_out_count": 10}]),
+    Case(LOSS, "optimizer: move the learning rate", "typical", [{"lf_section": "Optimizer"}, {"lf_cp_lr": 0.05}]),
+    Case(LOSS, "optimizer: Adadelta × 240 steps (the most) on six losses", "worst",
+         [{"lf_section": "Optimizer"}, {"lf_cp_opt": "adadelta", "lf_cp_lr": 10.0, "lf_cp_steps": 240,
+                                        "lf_cp_loss": "log_cosh"}]),
+    Case(LOSS, "optimizer: NAdam × 240 steps, then another feature", "worst",
+         [{"lf_section": "Optimizer"}, {"lf_cp_opt": "nadam", "lf_cp_steps": 240}, {"lf_cp_feature": "s5"}]),
+    Case(LOSS, "cross-entropy: move the steps", "typical", [{"lf_section": "Cross-entropy"}, {"lf_ce_steps": 400}]),
+    Case(LOSS, "cross-entropy: 720 steps (the most) on another feature", "worst",
+         [{"lf_section": "Cross-entropy"}, {"lf_ce_feature": "worst area", "lf_ce_steps": 720, "lf_ce_lr": 10.0}]),
+    Case(LOSS, "cross-entropy opened cold from a link: another feature, 720 steps", "worst",
+         query={"sec": "ce", "cf": "worst concavity", "et": "720", "elr": "10", "st": "origin"}),
+    Case(LOSS, "optimizer opened cold from a link: quantile, RAdam × 240 steps, another feature", "worst",
+         query={"sec": "optimizer", "x": "s3", "l": "quantile", "cq": "0.9", "co": "radam", "clr": "5", "ct": "240"}),
     # --- gradient descent -------------------------------------------------------------------
     Case("pages/2_Gradient_descent.py", "open", "typical"),
     # --- Newton -----------------------------------------------------------------------------
