@@ -202,7 +202,8 @@ def test_section_round_trips_and_leaves_other_sections_values_out():
     at.button_group(key="ad_section").set_value("LR finder").run()
     assert url_state(at) == {"sec": "finder"}  # β belongs to the momentum section
     at.button_group(key="ad_section").set_value("Momentum").run()
-    assert url_state(at) == {}
+    assert url_state(at) == {"b": "0.5"}  # back with its section: the value was kept, not reset
+    assert widget(at, "ad_mo_beta").value == 0.5
 
 
 def test_default_state_has_a_bare_url():

@@ -672,6 +672,12 @@ def open(page: Page, *, underlay: Callable[[Link], Mapping[str, str]] | None = N
         ss[_OPENED] = ss.get(_OPENED, 0) + 1
         ss[_WARNING] = link.warning()
         _write_query(page, page.query(link.values), drop_unknown=True)
+    else:
+        # Streamlit forgets the value of a widget that a run does not draw (another section is
+        # shown): stored again as plain session state, it survives until its section comes back.
+        for p in page.params:
+            if p.key in ss:
+                ss[p.key] = ss[p.key]
     _set_flags(query, link)
     _style()
     if link is not None and show_warning and link.warning():
