@@ -42,6 +42,8 @@ CLICK = 50_000          # a typical slider move: ≤ 0.1 s
 MLP_FLOPS_PER_EVAL = 8_000  # multiply-adds of an MLP's forward+backward worth one evaluation
 MLP_STEP_EVALS = 160    # fixed cost of one MLP training step (optimizer, bookkeeping), in evaluations
 MLP_LAYER_EVALS = 45    # and per layer of the network (Python and small arrays per layer)
+MLP_BN_FACTOR = 2.0     # batch normalization: a training run costs this many times as much (measured
+#                         1.7-2.5x on 20-30 layers x 32 units, steps and records; bench/bench_budget.py)
 
 
 def _fmt(n: int) -> str:
@@ -240,5 +242,5 @@ class Meter:
         return counted
 
 
-__all__ = ["Budget", "Cut", "Meter", "as_budget", "CALL_COST", "STEP_COST", "RUN_STEP_COST", "RERUN", "CLICK", "MLP_FLOPS_PER_EVAL", "MLP_LAYER_EVALS",
+__all__ = ["Budget", "Cut", "Meter", "as_budget", "CALL_COST", "STEP_COST", "RUN_STEP_COST", "RERUN", "CLICK", "MLP_FLOPS_PER_EVAL", "MLP_LAYER_EVALS", "MLP_BN_FACTOR",
            "MLP_STEP_EVALS"]
