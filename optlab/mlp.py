@@ -506,20 +506,32 @@ def _act_samples(config, layers, X, rng, n_max=4096):
     return out
 
 
+def _eval_chunks(config: MLPConfig, n: int) -> int:
+    """How many row chunks :func:`_eval_forward` evaluates ``n`` points in."""
+    if n <= 0:
+        return 0
+    widest = max(a * b for a, b in (config.fan(l) for l in range(config.n_layers)))
+    return -(-int(n) // max(16, 2**17 // widest))
+
+
 def train_cost(config: MLPConfig, n_samples: int, *, steps: int = 300, epochs: int | None = None,
                batch_size: int | None = 64, n_val: int = 0, record_every: int | None = None) -> float:
     """Estimated work of :func:`train` with these arguments, in :mod:`optlab.budget` evaluations.
 
     Multiply-adds: a step's forward and backward pass costs ``3 · batch · W`` with ``W`` the weights
     (≈ layers × units²), each record evaluates the training (and validation) set forward
-    (``n · W``); a step also costs :data:`~optlab.budget.MLP_STEP_EVALS` for the optimizer and the
-    bookkeeping, plus :data:`~optlab.budget.MLP_LAYER_EVALS` per layer (Python and small arrays).
+    (``n · W``), all at :data:`~optlab.budget.MLP_FLOPS_PER_EVAL` multiply-adds per evaluation.
+    Python and small arrays: a step costs :data:`~optlab.budget.MLP_STEP_EVALS` (optimizer, norms,
+    bookkeeping) plus :data:`~optlab.budget.MLP_LAYER_EVALS` per layer; a record
+    :data:`~optlab.budget.MLP_RECORD_EVALS` (losses, activation statistics) plus
+    :data:`~optlab.budget.MLP_CHUNK_EVALS` per layer and per row chunk of its evaluation passes.
     So ``epochs`` full passes cost ≈ 3 · layers · units² · samples · epochs. Batch normalization
-    multiplies it all by :data:`~optlab.budget.MLP_BN_FACTOR` (its normalisation, statistics and
-    backward pass on every hidden layer).
-    ``bench/bench_budget.py`` calibrates the conversion (:data:`~optlab.budget.MLP_FLOPS_PER_EVAL`).
+    multiplies the steps by :data:`~optlab.budget.MLP_BN_FACTOR` and the records by half as much
+    again (normalisation, statistics and their backward pass on every hidden layer).
+    ``bench/bench_budget.py`` measures it against :func:`train` (the estimate must not be below).
     """
-    from .budget import MLP_BN_FACTOR, MLP_FLOPS_PER_EVAL, MLP_LAYER_EVALS, MLP_STEP_EVALS
+    from .budget import (MLP_BN_FACTOR, MLP_CHUNK_EVALS, MLP_FLOPS_PER_EVAL, MLP_LAYER_EVALS, MLP_RECORD_EVALS,
+                         MLP_STEP_EVALS)
 
     n = int(n_samples)
     bs = n if batch_size is None or batch_size >= n else max(1, int(batch_size))
@@ -527,14 +539,21 @@ def train_cost(config: MLPConfig, n_samples: int, *, steps: int = 300, epochs: i
         steps = int(epochs) * max(1, n // bs)
     steps = max(0, int(steps))
     W = sum(a * b for a, b in (config.fan(l) for l in range(config.n_layers)))
+    L = config.n_layers
     every = max(1, steps // 50) if record_every is None else max(1, int(record_every))
     records = -(-steps // every) if steps else 0
-    n_eval = n + int(n_val)
-    # per step: forward + backward of a batch; per record: the training (and validation) set forward;
+    n_val = int(n_val)
+    n_eval = n + n_val
+    chunks = _eval_chunks(config, n) + _eval_chunks(config, n_val)
+    bn = config.batch_norm and config.depth > 0
+    # per step: forward + backward of a batch, and the Python around it
+    step = (3 * bs * W / MLP_FLOPS_PER_EVAL + MLP_STEP_EVALS + MLP_LAYER_EVALS * L) * (MLP_BN_FACTOR if bn else 1.0)
+    # per record: the training (and validation) set forward, in chunks, and the statistics
+    record = (n_eval * W / MLP_FLOPS_PER_EVAL + MLP_RECORD_EVALS + MLP_CHUNK_EVALS * L * chunks) * (
+        0.5 * (1.0 + MLP_BN_FACTOR) if bn else 1.0)
     # once: two activation samples (≤ 512 points each) and the final evaluation
-    flops = 3 * bs * W * steps + records * n_eval * W + (2 * min(n, 512) + n_eval) * W
-    cost = flops / MLP_FLOPS_PER_EVAL + (MLP_STEP_EVALS + MLP_LAYER_EVALS * config.n_layers) * (steps + 1)
-    return cost * (MLP_BN_FACTOR if config.batch_norm and config.depth else 1.0)
+    once = (2 * min(n, 512) + n_eval) * W / MLP_FLOPS_PER_EVAL + 2 * MLP_RECORD_EVALS
+    return step * (steps + 1) + record * records + once
 
 
 def train(config: MLPConfig, X, y, optimizer: str = "adam", hyper: dict | None = None, *,

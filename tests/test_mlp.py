@@ -299,4 +299,8 @@ def test_batch_norm_costs_more_in_the_budget_estimate():
     from optlab.budget import MLP_BN_FACTOR
 
     plain, bn = M.MLPConfig(depth=20, width=32), M.MLPConfig(depth=20, width=32, batch_norm=True)
-    assert M.train_cost(bn, 600, steps=100) == pytest.approx(MLP_BN_FACTOR * M.train_cost(plain, 600, steps=100))
+    # steps cost MLP_BN_FACTOR times as much, records half as much again: in between overall
+    ratio = M.train_cost(bn, 600, steps=100) / M.train_cost(plain, 600, steps=100)
+    assert 0.5 * (1 + MLP_BN_FACTOR) < ratio < MLP_BN_FACTOR
+    no_records = dict(steps=100, record_every=10**6)
+    assert M.train_cost(bn, 600, **no_records) > 0.9 * MLP_BN_FACTOR * M.train_cost(plain, 600, **no_records)
