@@ -31,6 +31,11 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .i18n import domain
+
+# Cut sentences are built when shown (Cut.sentence), in the active language.
+_, N_, ngettext = domain("optlab")
+
 # Calibrated by bench/bench_budget.py (2-core machine, see its output in the README):
 # One evaluation ≈ 1.8 µs (the dearest point: ∇f of a typed 13-term trigonometric sum).  Measured
 # on the project's 2-core machines while shared (load average 4-8), bench/bench_budget.py:
@@ -54,6 +59,27 @@ def _fmt(n: int) -> str:
     return f"{int(n):,}"
 
 
+def _amount(what: str, unit: str, n: int) -> str:
+    """"2,000 steps", "1 learning rate": a count of the quantities the engine cuts, translated (other
+    quantities a caller names are shown as given)."""
+    k = _fmt(n)
+    if what == "steps":
+        return ngettext("{n} step", "{n} steps", n).format(n=k)
+    if what == "grid points":
+        return ngettext("{n} grid point", "{n} grid points", n).format(n=k)
+    if what == "learning rates":
+        return ngettext("{n} learning rate", "{n} learning rates", n).format(n=k)
+    if what == "starts":
+        return ngettext("{n} start", "{n} starts", n).format(n=k)
+    if what == "starts per side":
+        return ngettext("{n} start per side", "{n} starts per side", n).format(n=k)
+    if what == "epochs":
+        return ngettext("{n} epoch", "{n} epochs", n).format(n=k)
+    if what == "runs":
+        return ngettext("{n} run", "{n} runs", n).format(n=k)
+    return f"{k} {what if n != 1 else (unit or what.rstrip('s'))}"
+
+
 @dataclass(frozen=True)
 class Cut:
     """What was cut to stay within a budget.
@@ -66,27 +92,30 @@ class Cut:
     what: str
     requested: int
     allowed: int
-    why: str = "more than this page computes in one go"
+    why: str = N_("more than this page computes in one go")
     label: str = ""
     unit: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
 
     def sentence(self) -> str:
-        """One plain sentence for the page: "8 BFGS runners × 2,000 steps is more than this page
-        computes in one go: stopped at step 400." for steps, "The learning-rate sweep with 60
-        learning rates is more than this page computes in one go: 12 learning rates instead." for
-        the rest."""
-        unit = self.unit or self.what.rstrip("s")
-
-        def amount(n):
-            return f"{_fmt(n)} {self.what if n != 1 else unit}"
-
+        """One plain sentence for the page, in the active language: "8 BFGS runners × 2,000 steps
+        is more than this page computes in one go: stopped at step 400." for steps, "The
+        learning-rate sweep with 60 learning rates is more than this page computes in one go: 12
+        learning rates instead." for the rest.  ``label`` and ``why`` are shown through the catalog
+        (a msgid, or text already translated when the cut was made)."""
+        why, who = _(self.why), _(self.label) if self.label else ""
         if self.what == "steps":
-            who = f"{self.label} × " if self.label else ""
-            text = f"{who}{amount(self.requested)} is {self.why}: stopped at step {_fmt(self.allowed)}."
+            if who:
+                text = _("{who} × {amount} is {why}: stopped at step {step}.")
+            else:
+                text = _("{amount} is {why}: stopped at step {step}.")
+            text = text.format(who=who, amount=_amount(self.what, self.unit, self.requested), why=why,
+                               step=_fmt(self.allowed))
         else:
-            who = f"{self.label} with " if self.label else ""
-            text = f"{who}{amount(self.requested)} is {self.why}: {amount(self.allowed)} instead."
+            text = _("{who} with {amount} is {why}: {allowed} instead.") if who else \
+                _("{amount} is {why}: {allowed} instead.")
+            text = text.format(who=who, amount=_amount(self.what, self.unit, self.requested), why=why,
+                               allowed=_amount(self.what, self.unit, self.allowed))
         return text[:1].upper() + text[1:]
 
     def as_dict(self) -> dict[str, Any]:
@@ -198,8 +227,8 @@ class Budget:
                 cuts.append(Cut(grid_what, grid, g, Cut.why, label, grid_unit))
         if not fits(g, steps):
             t = self.run_steps(steps, g, calls_per_step, points_per_run)
-            cuts.append(Cut("steps", steps, t, Cut.why, f"{label} ({_fmt(g)} runs)" if label else "",
-                            "step"))
+            runs = ngettext("{label} ({n} run)", "{label} ({n} runs)", g).format(label=_(label), n=_fmt(g))
+            cuts.append(Cut("steps", steps, t, Cut.why, runs if label else "", "step"))
             steps = t
         return g, steps, cuts
 

@@ -6,24 +6,24 @@ non-finite value or leaves ``|x| ≤ bound`` is stopped and flagged (``diverged_
 positions are NaN, and it never takes the other runs of the batch down.  Nothing here raises for a
 bad numerical outcome, only for bad arguments.
 
-Two loops give the same numbers, bit for bit: the general one (every option, every record mode,
-the optimizer's chain of transforms) and, for ``record="summary"`` runs of SGD, Adam, AdamW,
-Adagrad and RMSprop without noise, clipping or ``tol`` (sweeps, basins, auto-tune), a fused one
-that keeps points as coordinate rows in preallocated buffers and calls the optimizer's fused
-kernel (:mod:`optlab.optimizers.fused`).  ``tests/test_fused.py`` holds them equal.
+Two loops give the same numbers, bit for bit: the general one here (every option, every record
+mode, the optimizer's chain of transforms) and the fused one (:mod:`optlab.optimizers.loop`) for
+``record="summary"`` and ``record="path"`` runs of the first-order optimizers without noise,
+clipping or ``tol`` (sweeps, basins, auto-tune, the arena, the chapters): it keeps points as
+coordinate rows in preallocated buffers and calls the optimizer's fused kernel
+(:mod:`optlab.optimizers.fused`).  ``loop.plan`` says which loop a run takes and why;
+``tests/test_fused.py`` holds them equal.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import numpy as np
 
 from .budget import Budget, Cut, Meter, as_budget
-from .i18n import bind_language, domain
-from .optimizers import Optimizer, fused, make
+from .i18n import domain
+from .optimizers import Optimizer, loop, make
 from .optimizers.base import batch_size_of
 from .schedules import Schedule, get as get_schedule
 
@@ -231,17 +231,20 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
             metered = bud
     kw["budget"] = metered
 
-    fusable = (record == "summary" and noise == 0 and batch_size is None and clip_norm is None
-               and clip_value is None and tol is None and opt.has_kernel)
-    if metered is None and (fusable or (record == "summary" and B >= 2 * CHUNK and noise == 0
-                                         and batch_size is None and _sliceable(opt))):
-        res = _run_blocks(surface, opt, X, T, fusable, kw)
-    else:
+    fast = loop.plan(opt, record, D, B, T, kw)
+    res = None
+    if fast == "path":
+        res = loop.run_path(surface, opt, X, T, kw)
+    elif record == "summary" and metered is None and (fast or (B >= 2 * loop.CHUNK and noise == 0
+                                                               and batch_size is None and loop.sliceable(opt))):
+        res = loop.run_blocks(surface, opt, X, T, fast == "summary", kw, _run_block)
+    if res is None:
         res = _run_block(surface, opt, X, T, **kw)
     if metered is not None:
         T, work = res["budget_steps"], res["work"]
     if T < requested:
-        cut = Cut("steps", requested, T, label=f"{B} {opt.info.title} runner{'s' if B != 1 else ''}",
+        cut = Cut("steps", requested, T, label=ngettext("{n} {name} runner", "{n} {name} runners", B).format(
+                      n=B, name=_(opt.info.title)),
                   unit="step", detail={"runs": B, "optimizer": opt.name})
     tr = _trajectory(res, opt, surface, batched, record, batch_size)
     tr.cut, tr.work = cut, work
@@ -260,267 +263,12 @@ def fixed_step_calls(opt: Optimizer, batch_size: int | None = None) -> int | Non
     return None
 
 
-# Runs per block and threads, measured with Adam on Rosenbrock at B = 10⁶ on 2 cores (ms per step):
-# one thread 24.5 (8,192 runs) / 23.8 (16,384); two threads 28.9 (8,192) / 23.2 (16,384) / 18.1 (65,536).
-# Smaller blocks pay Python overhead per call and fight for the GIL; larger ones leave the caches.
-CHUNK = 65536
-THREADS = 2
-# The fused loop allocates nothing per step and makes ~30 ufunc calls.  Two threads pay only when
-# each call is long: with calls of a few µs, waking the thread that waits for the GIL costs more
-# than the call (B = 10⁴: 100 µs per step on one thread, 130-140 on two).  Measured at B = 10⁶
-# (ms per step, two threads): 16,384 runs per block 10.8, 32,768: 8.5, 40,960: 8.6, 65,536: 9.4.
-FUSED_CHUNK = 32768
-FUSED_SPLIT = 65536
-
-
-def _summary_out(B: int, D: int) -> dict:
-    """The per-run results of a summary run, filled block by block."""
-    return dict(diverged_at=np.empty(B, dtype=int), reason=None, converged_at=np.empty(B, dtype=int),
-                reached_at=np.empty(B, dtype=int), final_x=np.empty((B, D)), final_f=np.empty(B),
-                best=np.empty(B), steps=0, xs=None, fs=None, gns=None, lrs=None, gs=None, us=None,
-                st=None, B=B, D=D)
-
-
-def _run_blocks(surface, opt, X, T, fusable: bool, kw: dict) -> dict:
-    """Summary runs in independent blocks of runs: each block goes through all steps while its
-    arrays stay in cache, and the blocks are shared by two threads (NumPy releases the GIL inside
-    ufuncs); in the fused loop each thread reuses one workspace for all its blocks, and every
-    block writes its results straight into the batch's arrays."""
-    B, D = X.shape
-    if fusable:
-        nb = 1 if B < FUSED_SPLIT else max(THREADS, -(-B // FUSED_CHUNK))
-    else:
-        nb = 1 if B < 2 * CHUNK else -(-B // CHUNK)
-    size = -(-B // nb)
-    blocks = [slice(i, min(i + size, B)) for i in range(0, B, size)]
-    out = _summary_out(B, D)
-    reasons, stops, steps = {}, {}, []
-
-    def one(sl, ws):
-        o = _slice_optimizer(opt, sl, B) if len(blocks) > 1 else opt
-        part = {k: out[k][sl] for k in ("diverged_at", "reached_at", "final_x", "final_f", "best")}
-        out["converged_at"][sl] = -1  # first touch of the memory on the thread that uses it
-        res = None
-        if fusable:
-            ws.reset()
-            res = _run_fused(surface, o, X[sl], T, kw, ws, part)
-        if res is None:
-            res = _run_block(surface, o, X[sl], T, **kw)
-            for k, v in part.items():
-                v[...] = res[k]
-            out["converged_at"][sl] = res["converged_at"]
-            if np.any(res["stopped_at"] >= 0):
-                stops[sl.start] = (sl, res["stopped_at"], res["stop_reason"])
-        if res["reason"] is not None:
-            reasons[sl.start] = (sl, res["reason"])
-        steps.append(res["steps"])
-
-    if len(blocks) == 1:
-        one(blocks[0], fused.Workspace())
-    else:
-        def group(blks):
-            ws = fused.Workspace()
-            for sl in blks:
-                one(sl, ws)
-
-        with ThreadPoolExecutor(max_workers=THREADS) as pool:
-            # a worker thread has no language of its own: run it in the caller's (the divergence reasons)
-            list(pool.map(bind_language(group), [blocks[i::THREADS] for i in range(THREADS)]))
-    if reasons:
-        out["reason"] = np.full(B, "", dtype=object)
-        for sl, r in reasons.values():
-            out["reason"][sl] = r
-    else:  # one shared "" for a million runs that all finished (read-only)
-        out["reason"] = np.broadcast_to(np.array([""], dtype=object), (B,))
-    if stops:  # an optimizer ended some runs itself (Newton at f's rounding floor)
-        out["stopped_at"], out["stop_reason"] = np.full(B, -1), np.full(B, "", dtype=object)
-        for sl, at, why in stops.values():
-            out["stopped_at"][sl], out["stop_reason"][sl] = at, why
-    out["steps"] = max(steps)
-    return out
-
-
-def _sliceable(opt: Optimizer) -> bool:
-    """Blocks need the optimizer rebuilt per block when hyperparameters are per run; only the
-    registry's optimizers can be rebuilt from their hyperparameters."""
-    from .optimizers import names
-
-    return batch_size_of(opt.hyper) is None or opt.name in names()
-
-
-def _slice_optimizer(opt: Optimizer, sl: slice, B: int) -> Optimizer:
-    """The same optimizer restricted to runs ``sl`` (per-run hyperparameters sliced)."""
-    if batch_size_of(opt.hyper) is None:
-        return opt
-
-    def cut(v):
-        if isinstance(v, tuple):
-            return tuple(cut(x) for x in v)
-        return v[sl, 0] if isinstance(v, np.ndarray) and v.shape[0] == B else v
-
-    return make(opt.name, **{k: cut(v) for k, v in opt.hyper.items()})
-
-
-def _rows_evaluator(surface, P, F, G, ws):
-    """``evaluate()``: f at the points ``P (D, B)`` (coordinate rows, updated in place by the loop)
-    into ``F (B,)`` and ∇f into ``G (D, B)``.  A :class:`~optlab.surfaces.Surface` fills the rows
-    itself (allocation-free where it has ``fg_into``); any other object goes through its
-    ``value_and_grad`` on the ``(B, D)`` view ``P.T``."""
-    from .surfaces import Surface
-
-    D, B = P.shape
-    if isinstance(surface, Surface) and D == 2:
-        return partial(surface.fg_into or surface.value_and_grad_into, P[0], P[1], F, G[0], G[1], ws.empty(B))
-
-    def evaluate():
-        f, g = surface.value_and_grad(P.T)
-        np.copyto(G, np.asarray(g, dtype=float).reshape(B, D).T)
-        np.copyto(F, np.asarray(f, dtype=float).reshape(B))
-
-    return evaluate
-
-
 # Divergence reasons are stored in the trajectory in the language of the run (a cache of runs that a
-# page shows must have the language in its key: optlab.ui.cache_data).
-_NONFINITE = N_("the loss became infinite or undefined (NaN)")
+# page shows must have the language in its key: optlab.ui.cache_data).  The fused loop writes the
+# same ones (optlab/optimizers/loop.py holds the texts).
+_NONFINITE = loop.NONFINITE
 _UNDEFINED_START = N_("the surface is undefined at the start")
-
-
-def _left_region(bound: float) -> str:
-    return _("the position left the region |x| ≤ {bound:g}").format(bound=bound)
-
-
-def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
-    """The summary loop with the optimizer's fused kernel: positions as coordinate rows updated in
-    place, and a divergence test of two or three reductions per step; per-run work only when one
-    of them is off.  A stopped run is parked at its start (finite and checked) for the remaining
-    steps: nothing of it is reported after it diverged, so where it waits does not matter.
-    Same results as :func:`_run_block`, bit for bit, written into ``out``'s arrays (this block's
-    slices of the batch's results); ``reason`` is None when no run diverged.  None when the start
-    is already undefined somewhere (the general loop reports that)."""
-    B, D = X.shape
-    if B == 1 and batch_size_of(opt.hyper) is None:
-        # NumPy copies its operands before an in-place ufunc on one-element arrays (~0.3 µs per
-        # call, a third of a step): a single run goes through as two copies of itself.
-        two = {k: np.empty((2,) + v.shape[1:], v.dtype) for k, v in out.items()}
-        res = _run_fused(surface, opt, np.repeat(X, 2, axis=0), T, kw, ws, two)
-        if res is not None:
-            for k, v in out.items():
-                v[...] = two[k][:1]
-            if res["reason"] is not None:
-                res["reason"] = res["reason"][:1]
-        return res
-    step = opt.kernel(B, D, ws)
-    if step is None:
-        return None
-    sched, bound, target = kw["sched"], kw["bound"], kw["target"]
-    X0 = X.T  # (D, B)
-    P, G, F = ws.empty((D, B)), ws.empty((D, B)), ws.empty(B)
-    np.copyto(P, X0)
-    Pf, Gf = P.reshape(-1), G.reshape(-1)
-    evaluate = _rows_evaluator(surface, P, F, G, ws)  # f(P) into F, ∇f(P) into G
-    dot, fmin, copyto = np.dot, np.fmin, np.copyto
-    maxr, minr, addr = np.maximum.reduce, np.minimum.reduce, np.add.reduce
-    bsq, inf = bound * bound, float("inf")
-    # Σθ² ≤ bound² implies every |θᵢ| ≤ bound, and a sum is NaN/inf if any term is: dot products
-    # are the cheapest test.  OpenBLAS threads a dot of more than 10,000 elements, which costs
-    # more than it saves here (and fights our own threads), so longer vectors go row by row, or,
-    # for big blocks, through max/min/sum.
-    sumsq = None
-    if D * B <= 10_000:
-        sumsq = lambda: dot(Pf, Pf)  # noqa: E731
-    elif B <= 10_000 and D == 2:
-        px, py = P
-        sumsq = lambda: dot(px, px) + dot(py, py)  # noqa: E731
-    fsq_ok = (lambda: dot(F, F) < inf) if B <= 10_000 else (lambda: -inf < addr(F) < inf)  # noqa: E731
-    with np.errstate(all="ignore"):
-        evaluate()
-        if not (-inf < addr(F) < inf and -inf < addr(Gf) < inf) and not (
-                np.isfinite(F).all() and np.isfinite(G).all()):
-            return None
-        best, diverged_at, reached_at = out["best"], out["diverged_at"], out["reached_at"]
-        np.copyto(best, F)
-        diverged_at.fill(-1)
-        reached_at.fill(-1)
-        reason = None  # made when a run diverges
-        if target is not None:
-            reached_at[F <= target] = 0
-        base_lr = opt.hyper["lr"]
-        const = sched.name == "constant"
-        lr = fused.flat(base_lr, B, D) if isinstance(base_lr, np.ndarray) else float(base_lr)
-        alive = dead = None  # masks, once a run has been stopped
-
-        def settle(k):
-            """Find and stop the runs that went bad at step k (the batch-wide test failed)."""
-            nonlocal alive, dead, reason
-            if maxr(Pf) <= bound and minr(Pf) >= -bound and -inf < addr(F) < inf:
-                return  # a false alarm of the quick test (a huge but finite loss, say)
-            fin = np.isfinite(F) & np.isfinite(P).all(axis=0)
-            inside = (np.abs(P) <= bound).all(axis=0)
-            bad = ~(fin & inside)
-            if alive is not None:
-                bad &= alive
-            if bad.any():
-                diverged_at[bad] = k
-                if reason is None:
-                    reason = np.full(B, "", dtype=object)
-                reason[bad & ~fin] = _(_NONFINITE)
-                reason[bad & fin & ~inside] = _left_region(bound)
-                if alive is None:
-                    alive = np.ones(B, dtype=bool)
-                alive &= ~bad
-                dead = ~alive
-                P[:, bad] = X0[:, bad]
-                F[bad] = np.nan  # only for this step's records: F is rewritten next step
-
-        done_at, k = T, 0
-        if const and target is None and sumsq is not None:
-            # The common case (sweeps, the benchmark) until a run goes bad: nothing but the step,
-            # the surface, the test and the best loss.
-            for k in range(1, T + 1):
-                step(k, lr, Gf, Pf, Pf)
-                evaluate()
-                if not (sumsq() <= bsq and fsq_ok()):
-                    settle(k)
-                    if alive is not None:
-                        fmin(best, F, best, where=alive)
-                        if not alive.any():
-                            done_at, k = k, T
-                        break
-                fmin(best, F, best)
-            else:
-                k = T
-        for k in range(k + 1, T + 1):
-            if not const:
-                lr_k = sched(base_lr, k - 1)
-                lr = fused.flat(lr_k, B, D) if isinstance(lr_k, np.ndarray) else float(lr_k)
-            step(k, lr, Gf, Pf, Pf)
-            if dead is not None:
-                copyto(P, X0, where=dead)  # stopped runs stay parked
-            evaluate()
-            if not (sumsq is not None and sumsq() <= bsq and fsq_ok()):
-                settle(k)
-            if alive is None:
-                fmin(best, F, best)
-            else:
-                fmin(best, F, best, where=alive)
-            if target is not None:
-                r = (reached_at < 0) & (F <= target)
-                if alive is not None:
-                    r &= alive
-                reached_at[r] = k
-            if alive is not None and not alive.any():
-                done_at = k
-                break
-
-    final_x, final_f = out["final_x"], out["final_f"]
-    np.copyto(final_x, P.T)
-    np.copyto(final_f, F)
-    if reason is not None:
-        div = diverged_at >= 0
-        final_x[div] = np.nan
-        final_f[div] = np.nan
-    return dict(reason=reason, steps=done_at if T else 0)
+_left_region = loop.far_reason
 
 
 def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm, clip_value, tol, target,
@@ -698,7 +446,8 @@ def _trajectory(res: dict, opt: Optimizer, surface, batched: bool, record: str, 
     B, D = int(len(res["diverged_at"])), int(res["final_x"].shape[-1])
 
     def stack(a, empty_shape):
-        a = np.stack(a) if a else np.zeros(empty_shape)
+        if not isinstance(a, np.ndarray):  # the general loop's lists (the fused loop's arrays as they are)
+            a = np.stack(a) if a else np.zeros(empty_shape)
         return a if batched else a[:, 0]
 
     st = {}

@@ -13,8 +13,11 @@ from typing import Any, Mapping
 import numpy as np
 
 from .budget import Budget, Cut, as_budget
+from .i18n import domain
 from .optimizers import make
 from .runner import fixed_step_calls, run
+
+_, N_, ngettext = domain("optlab")
 
 
 @dataclass
@@ -162,7 +165,7 @@ def tune_lr(surface, optimizer: str, x0, steps: int = 200, *, lrs=None, fixed: M
     lrs = lr_grid(optimizer) if lrs is None else np.asarray(lrs, dtype=float)
     bud = as_budget(budget)
     n, steps_ok, cuts = _plan(bud, optimizer, dict(fixed or {}), len(lrs), int(steps), min_grid,
-                              "the learning-rate sweep", "learning rates", "learning rate")
+                              N_("the learning-rate sweep"), "learning rates", "learning rate")
     if n < len(lrs):
         lrs = thin(lrs, n)
     res = sweep(surface, optimizer, {"lr": lrs}, x0, steps_ok, tol=tol, fixed=fixed, budget=bud, **run_kwargs)
@@ -205,11 +208,11 @@ def basins(surface, optimizer, n: int = 40, steps: int = 300, radius: float = 0.
     if bud is not None:
         name = optimizer if isinstance(optimizer, str) else optimizer.name
         hyper = {} if isinstance(optimizer, str) else optimizer.hyper
-        g, t, planned = _plan(bud, name, hyper, n * n, steps, min(n, min_n) ** 2, "the basin map",
+        g, t, planned = _plan(bud, name, hyper, n * n, steps, min(n, min_n) ** 2, N_("the basin map"),
                               "starts", "start")
         m = max(min(n, min_n), int(np.sqrt(g)))
         if m < n:
-            cuts.append(Cut("starts per side", n, m, Cut.why, "the basin map", "start per side"))
+            cuts.append(Cut("starts per side", n, m, Cut.why, N_("the basin map"), "start per side"))
         n = m
         if t < steps:
             cuts += [c for c in planned if c.what == "steps"]

@@ -312,7 +312,7 @@ def nadam(**hyper) -> Optimizer:
     check_range(N_("momentum_decay value"), h["momentum_decay"])
     b1, b2 = h["betas"]
     t = _chain(h, h["decoupled_weight_decay"], scale_by_nadam(b1, b2, h["eps"], h["momentum_decay"]))
-    return Optimizer(NADAM, h, t)
+    return Optimizer(NADAM, h, t, fused=partial(fused.nadam, h))
 
 
 @documented(RADAM)
@@ -321,4 +321,4 @@ def radam(**hyper) -> Optimizer:
     check_adam(h)
     b1, b2 = h["betas"]
     t = _chain(h, h["decoupled_weight_decay"], scale_by_radam(b1, b2, h["eps"]))
-    return Optimizer(RADAM, h, t)
+    return Optimizer(RADAM, h, t, fused=partial(fused.radam, h))

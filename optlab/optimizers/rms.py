@@ -216,4 +216,4 @@ def adadelta(**hyper) -> Optimizer:
     check_range(N_("weight_decay value"), h["weight_decay"])
     t = chain(maximize_sign(h["maximize"]), add_l2(h["weight_decay"]),
               scale_by_adadelta(h["rho"], h["eps"]))
-    return Optimizer(ADADELTA, h, t)
+    return Optimizer(ADADELTA, h, t, fused=partial(fused.adadelta, h))

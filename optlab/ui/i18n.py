@@ -58,6 +58,7 @@ def session_language() -> str | None:
     :func:`optlab.i18n.current` asks it where :func:`setup` has not run in this thread (fragment
     reruns, callbacks, and the arguments of ``page_config`` on a first run).
     """
+    # no import here: every translation outside an activated context comes through this function
     ctx = get_script_run_ctx(suppress_warning=True)
     if ctx is None:
         return None
