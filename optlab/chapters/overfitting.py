@@ -1433,3 +1433,14 @@ def first_step_bucket(demo: CliffDemo) -> int:
     """Where the first unclipped step lands: 0 shorter than 1, 1 inside the 6-wide window, 2 out of it."""
     s = float(demo.plain.step_lengths[0]) if len(demo.plain.step_lengths) else 0.0
     return 0 if s < 1.0 else 1 if demo.plain.left_window_at != 1 else 2
+
+
+def chosen_position(search: LRSearch) -> str:
+    """Where the chosen learning rate sits among the rates that never diverged: ``"top"`` (the
+    largest such rate or the one below it), ``"middle"``, or ``"none"`` (every rate diverged)."""
+    r = search.result
+    b = r.best_index
+    ok = np.flatnonzero(~r.diverged.any(1))
+    if b < 0 or ok.size == 0:
+        return "none"
+    return "top" if b >= int(ok[-1]) - 1 else "middle"
