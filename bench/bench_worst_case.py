@@ -134,27 +134,24 @@ def _children_cpu() -> float:
     return total
 
 
-_SCRIPT_RUNS: list[float] = []   # CPU of every script run (a step can hold several: a page's st.rerun())
+_SCRIPT_ENDS: list[float] = []   # process CPU at the end of every script run (a step can hold several)
 
 
 def _count_script_runs() -> None:
-    """Time every script run separately: a page that spreads work over reruns (st.rerun) runs its
-    script several times inside one AppTest run, and the budget is per rerun."""
-    from streamlit.runtime.scriptrunner import script_runner
+    """Note the CPU clock at the end of every script run: a page that spreads work over reruns
+    (st.rerun) runs its script several times inside one AppTest run, and the budget is per rerun."""
+    from streamlit.testing.v1.local_script_runner import LocalScriptRunner
 
-    if getattr(script_runner.ScriptRunner._run_script, "_timed", False):
+    if getattr(LocalScriptRunner._on_script_finished, "_timed", False):
         return
-    inner = script_runner.ScriptRunner._run_script
+    inner = LocalScriptRunner._on_script_finished
 
     def timed(self, *a, **kw):
-        c0 = time.process_time()
-        try:
-            return inner(self, *a, **kw)
-        finally:
-            _SCRIPT_RUNS.append(time.process_time() - c0)
+        _SCRIPT_ENDS.append(time.process_time())
+        return inner(self, *a, **kw)
 
     timed._timed = True
-    script_runner.ScriptRunner._run_script = timed
+    LocalScriptRunner._on_script_finished = timed
 
 
 def run_case(case: Case, timeout: float) -> list[tuple[str, float, float, list[str]]]:
@@ -174,13 +171,14 @@ def run_case(case: Case, timeout: float) -> list[tuple[str, float, float, list[s
 
     def measured(what, fn):
         w0, c0 = _children_cpu(), time.process_time()
-        del _SCRIPT_RUNS[:]
+        del _SCRIPT_ENDS[:]
         fn()
         c1, w1 = time.process_time(), _children_cpu()
-        runs = list(_SCRIPT_RUNS)
+        ends = [e for e in _SCRIPT_ENDS if c0 <= e <= c1]
         exc = [e.value for e in at.exception]
-        if len(runs) > 1:   # the rest of the step's CPU (AppTest's own work) goes to its first run
-            runs[0] += max(0.0, (c1 - c0) - sum(runs))
+        if len(ends) > 1:   # one row per script run; AppTest's own work after the last goes to it
+            marks = [c0] + ends[:-1] + [c1]
+            runs = [b - a for a, b in zip(marks, marks[1:])]
             for i, cpu in enumerate(runs, 1):
                 out.append((f"{what} · run {i}/{len(runs)}", cpu, (w1 - w0) if i == 1 else 0.0, exc))
         else:
