@@ -539,6 +539,7 @@ FLOW = {"vanishes": N_("the gradient **vanishes** on its way back to the input")
         "flows": N_("within a factor of 100: the gradient reaches every layer"),
         "huge": N_("every layer's gradient is huge: the signal **exploded** on its way through the network"),
         "undefined": N_("the ratio is not a number (a gradient is 0, infinite or NaN)")}
+ACT_NAMES = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "Leaky ReLU"}
 INIT_NAMES = {"normal": N_("normal N(0, s²) (naive)"), "xavier": N_("Xavier (Glorot)"), "he": N_("He (Kaiming)")}
 VIEW_NAMES = {"setup": N_("Gradients at the start"), "train": N_("▶ Train this network"),
               "compare": N_("⚖ Compare the fixes")}
@@ -565,7 +566,7 @@ def lab_controls() -> model.LabSettings:
         state.slider(view.LAB_DEPTH, _(view.LAB_DEPTH.label), **kw)
         state.select_slider(view.LAB_WIDTH, _(view.LAB_WIDTH.label), **kw)
         state.select_slider(view.LAB_STEPS, _(view.LAB_STEPS.label), **kw)
-        state.selectbox(view.LAB_ACT, _(view.LAB_ACT.label), **kw)
+        state.selectbox(view.LAB_ACT, _(view.LAB_ACT.label), format_func=ACT_NAMES.get, **kw)
         init = state.selectbox(view.LAB_INIT, _(view.LAB_INIT.label), format_func=lambda k: _(INIT_NAMES[k]), **kw)
         state.select_slider(view.LAB_SCALE, _(view.LAB_SCALE.label), disabled=init != "normal",
                             format_func=lambda v: f"{v:g}", **kw)

@@ -255,5 +255,30 @@ def test_presenter_mode_renders_every_section():
         assert len(at.get("plotly_chart")) >= 1, code
 
 
+# names kept in Latin letters in Chinese text (people, methods, libraries)
+ALLOW = ("Lasso", "Runge", "Legendre", "FISTA", "scikit-learn", "Keras", "He", "Kaiming", "Xavier", "Glorot", "ReLU",
+         "Leaky")
+
+
+@pytest.mark.parametrize("code, moves", [
+    ("fit", {"ov_degree": 15, "ov_noise": 0.0}),
+    ("reg", {"ov_lam1": 10.0, "ov_reg_degree": 3}),
+    ("es", {"ov_patience": 1, "ov_es_width": 8}),
+    ("cv", {"ov_cv_opt": "adam", "ov_cv_steps": 10}),
+    ("lab", {"ov_lab_view": "train", "ov_lab_depth": 3, "ov_lab_width": 8}),
+    ("lab", {"ov_lab_view": "compare", "ov_lab_depth": 2, "ov_lab_width": 8, "ov_lab_steps": 100}),
+    ("cliff", {"ov_cl_opt": "adam", "ov_cl_clip": 100.0}),
+])
+def test_every_section_reads_in_chinese(code, moves):
+    from i18n_check import assert_chinese, open_in
+
+    at = open_in("zh", PAGE, timeout=120)
+    at.session_state["ov_section"] = dict(zip(view.SECTION.codes, view.SECTIONS))[code]
+    for k, v in moves.items():
+        at.session_state[k] = v
+    at.run()
+    assert_chinese(at, ALLOW)
+
+
 def test_degrees_cover_the_polynomial_range():
     assert view.DEGREE.hi == polynomial.MAX_DEGREE
