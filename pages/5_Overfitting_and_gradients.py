@@ -157,15 +157,15 @@ def learning_caption(lc: model.LearningCurve, n: int) -> str:
 
 def section_overfitting() -> None:
     if not PRESENT:
-        st.header(_("Overfitting: a flexible model memorises the noise"))
+        st.subheader(_("Overfitting: a flexible model memorises the noise"))
         st.markdown(_("*Which polynomial degree predicts **new** points best — and why does the answer change when "
                       "you have more data?*"))
     hide = lessons.hidden()
     c_ctl, c_fig = state.chart_first_columns((1, 2.1), present=(1, 1.5), gap="medium")
     with c_ctl:
         lessons.step_card()
-        n, noise, func, seed = data_controls([st.container()])
         degree = int(state.slider(view.DEGREE, _(view.DEGREE.label), help=_("the model has d + 1 coefficients")))
+        n, noise, func, seed = data_controls([st.container()])
     fit = view.degree_fit(n, noise, degree, seed, func)
     v = model.fit_verdict(fit)
     with c_fig:
@@ -176,7 +176,7 @@ def section_overfitting() -> None:
         if hide:
             st.caption(_("🔒 The fit, the errors and the verdict are shown once you commit your prediction."))
         else:
-            m1, m2, m3, m4 = st.columns(4)
+            m1, m2, m3, m4 = st.columns(2) * 2 if PRESENT else st.columns(4)
             m1.metric(_("training MSE"), fmt(fit.train_mse))
             m2.metric(_("validation MSE"), fmt(fit.val_mse))
             m3.metric(_("best degree"), fit.best_degree, help=_("the lowest point of the validation curve"))
@@ -266,7 +266,7 @@ def path_caption(rs) -> str:
 
 def section_regularization() -> None:
     if not PRESENT:
-        st.header(_("Regularization: penalise large coefficients"))
+        st.subheader(_("Regularization: penalise large coefficients"))
         st.markdown(_("*Can we keep a flexible model and still predict well, by making large coefficients expensive? "
                       "What is the difference between an L2 and an L1 penalty?*"))
     hide = lessons.hidden()
@@ -365,7 +365,7 @@ def es_caption(es: model.EarlyStopStudy) -> str:
 
 def section_early_stopping() -> None:
     if not PRESENT:
-        st.header(_("Early stopping: stop when the validation loss stops improving"))
+        st.subheader(_("Early stopping: stop when the validation loss stops improving"))
         st.markdown(_("*A network trained too long starts fitting the noise. When should training stop, and how much "
                       "better are the weights it returns?*"))
     hide = lessons.hidden()
@@ -450,7 +450,7 @@ def cv_caption(search: model.LRSearch, sv: model.SearchVerdict) -> list[str]:
 
 def section_learning_rate() -> None:
     if not PRESENT:
-        st.header(_("Choosing the learning rate: grid search with k-fold cross-validation"))
+        st.subheader(_("Choosing the learning rate: grid search with k-fold cross-validation"))
         st.markdown(_("*Which learning rate should gradient descent use? Try a grid of rates, score each one on data it "
                       "did not train on, and pick the best — but score it k times, on k different folds, to see how "
                       "much of the difference is luck.*"))
@@ -541,8 +541,7 @@ FLOW = {"vanishes": N_("the gradient **vanishes** on its way back to the input")
         "undefined": N_("the ratio is not a number (a gradient is 0, infinite or NaN)")}
 ACT_NAMES = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "Leaky ReLU"}
 INIT_NAMES = {"normal": N_("normal N(0, s²) (naive)"), "xavier": N_("Xavier (Glorot)"), "he": N_("He (Kaiming)")}
-VIEW_NAMES = {"setup": N_("Gradients at the start"), "train": N_("▶ Train this network"),
-              "compare": N_("⚖ Compare the fixes")}
+VIEW_NAMES = {"setup": N_("At the start"), "train": N_("▶ Train"), "compare": N_("⚖ Compare fixes")}
 
 
 def lab_changed() -> None:
@@ -561,7 +560,7 @@ def lab_controls() -> model.LabSettings:
         cols = st.columns(len(model.LAB_PRESETS))
         for c, p in zip(cols, model.LAB_PRESETS):
             c.button(_(p.title), key=f"ovb_lab_preset_{p.key}", on_click=lab_preset, args=(p.key,), width="stretch")
-    a, b = st.columns(2)
+    a, b = (st.container(), st.container()) if PRESENT else st.columns(2)
     with a:
         state.slider(view.LAB_DEPTH, _(view.LAB_DEPTH.label), **kw)
         state.select_slider(view.LAB_WIDTH, _(view.LAB_WIDTH.label), **kw)
@@ -662,7 +661,7 @@ def run_comparison(settings: model.LabSettings) -> list[model.LabResult] | None:
 
 def section_gradient_lab() -> None:
     if not PRESENT:
-        st.header(_("Gradient lab: vanishing and exploding gradients"))
+        st.subheader(_("Gradient lab: vanishing and exploding gradients"))
         st.markdown(_("*Why does a deep network sometimes not learn at all, and which of the usual cures — batch "
                       "normalization, residual connections, a better initialisation, Adam, gradient clipping — fixes "
                       "what?* The network classifies two interleaved spirals (600 training and 300 validation "
@@ -678,8 +677,8 @@ def section_gradient_lab() -> None:
             st.caption(_("🔒 The gradients and the training are shown once you commit your prediction."))
         elif shown == "setup":
             show_setup(settings)
-            st.caption(_("Choose **▶ Train this network** to train it ({n} steps take about half a second), or "
-                         "**⚖ Compare the fixes** to train the baseline and each fix alone.").format(n=settings.steps))
+            st.caption(_("Choose **▶ Train** to train this network ({n} steps take about half a second), or "
+                         "**⚖ Compare fixes** to train the baseline and each fix alone.").format(n=settings.steps))
         elif shown == "train":
             planned, cut = view.plan_one(settings)
             say_cut(cut)
@@ -739,7 +738,7 @@ def fate_text(run: model.CliffRun, demo: model.CliffDemo) -> str:
 
 def section_cliff() -> None:
     if not PRESENT:
-        st.header(_("Gradient clipping on a cliff"))
+        st.subheader(_("Gradient clipping on a cliff"))
         st.markdown(_("*A loss surface can have a cliff: a narrow wall where the gradient is hundreds of times larger "
                       "than anywhere else. What does one gradient step from its edge do — and how does clipping the "
                       "gradient's norm keep the optimizer on course?*"))

@@ -21,8 +21,7 @@ _, N_, ngettext = domain("overfitting")
 # ----------------------------------------------------------------------------------------------
 # The page's state (URL keys of 1-2 letters)
 # ----------------------------------------------------------------------------------------------
-SECTIONS = [N_("📈 Overfitting"), N_("🧲 Regularization"), N_("⏱️ Early stopping"), N_("🎚️ Learning rate by CV"),
-            N_("🧪 Gradient lab"), N_("🧗 Clipping on a cliff")]
+SECTIONS = [N_("Overfitting"), N_("Penalties"), N_("Early stop"), N_("CV for lr"), N_("Gradients"), N_("Clipping")]
 FIT, REG, ES, CV, LAB, CLIFF = SECTIONS
 SECTION = state.Section(SECTIONS, "ov_section", codes=["fit", "reg", "es", "cv", "lab", "cliff"])
 
