@@ -25,21 +25,9 @@ ui.page_header(
     _("Overfitting, regularization and gradient problems"),
     _("How do we choose a model, a penalty, a stopping point and a learning rate that work on data the model "
       "has never seen — and why does a deep network sometimes not learn at all?"),
-    _("Three questions students always ask, each turned into experiments: **how to choose the learning rate** "
-      "(a grid search with cross-validation), **how to avoid overfitting** (more data, a simpler model, "
-      "regularization, early stopping), and **how to handle vanishing and exploding gradients** (batch "
-      "normalization, residual connections, a better initialisation, Adam, gradient clipping). Pick a section; "
-      "every section asks you to predict first."),
 )
 lessons.open(view.CHAPTER, step_card_in_page=True)
-if state.presenting():
-    section = state.section(view.SECTION)
-else:
-    c_sec, c_link = st.columns([5, 1.3], vertical_alignment="bottom")
-    with c_sec:
-        section = state.section(view.SECTION)
-    with c_link:
-        state.copy_link()
+section = state.section(view.SECTION)  # full width: six sections on one row at 1024 px
 PRESENT = state.presenting()
 
 
@@ -50,6 +38,11 @@ def fmt(v) -> str:
     if model.is_zero_mse(float(v)):
         return "≈ 0"
     return f"{float(v):.3g}"
+
+
+def intro(title: str, question: str) -> None:
+    """The section's title and question in one paragraph (the Section control names the section)."""
+    st.markdown(f"**{title}** {question}")
 
 
 def chart(figure, key: str, title: str | None = None) -> None:
@@ -69,7 +62,10 @@ def say_cut(cut) -> None:
 def ask_row(section_name: str) -> None:
     """The section's predictions, side by side."""
     qs = view.QUESTIONS[section_name]
-    st.subheader(_("Predict, then check"))
+    c_head, c_link = st.columns([4, 1.4], vertical_alignment="bottom")
+    c_head.subheader(_("Predict, then check"))
+    with c_link:
+        state.copy_link()  # the address of what is on the screen, for a teacher's slides or worksheet
     for col, q in zip(st.columns(len(qs)), qs):
         with col:
             lessons.ask(q)
@@ -157,8 +153,8 @@ def learning_caption(lc: model.LearningCurve, n: int) -> str:
 
 def section_overfitting() -> None:
     if not PRESENT:
-        st.subheader(_("Overfitting: a flexible model memorises the noise"))
-        st.markdown(_("*Which polynomial degree predicts **new** points best — and why does the answer change when "
+        intro(_("Overfitting: a flexible model memorises the noise"),
+              _("*Which polynomial degree predicts **new** points best — and why does the answer change when "
                       "you have more data?*"))
     hide = lessons.hidden()
     c_ctl, c_fig = state.chart_first_columns((1, 2.1), present=(1, 1.5), gap="medium")
@@ -266,8 +262,8 @@ def path_caption(rs) -> str:
 
 def section_regularization() -> None:
     if not PRESENT:
-        st.subheader(_("Regularization: penalise large coefficients"))
-        st.markdown(_("*Can we keep a flexible model and still predict well, by making large coefficients expensive? "
+        intro(_("Regularization: penalise large coefficients"),
+              _("*Can we keep a flexible model and still predict well, by making large coefficients expensive? "
                       "What is the difference between an L2 and an L1 penalty?*"))
     hide = lessons.hidden()
     c_ctl, c_fig = state.chart_first_columns((1, 2.1), present=(1, 1.5), gap="medium")
@@ -365,8 +361,8 @@ def es_caption(es: model.EarlyStopStudy) -> str:
 
 def section_early_stopping() -> None:
     if not PRESENT:
-        st.subheader(_("Early stopping: stop when the validation loss stops improving"))
-        st.markdown(_("*A network trained too long starts fitting the noise. When should training stop, and how much "
+        intro(_("Early stopping: stop when the validation loss stops improving"),
+              _("*A network trained too long starts fitting the noise. When should training stop, and how much "
                       "better are the weights it returns?*"))
     hide = lessons.hidden()
     c_ctl, c_fig = state.chart_first_columns((1, 2.1), present=(1, 1.5), gap="medium")
@@ -450,8 +446,8 @@ def cv_caption(search: model.LRSearch, sv: model.SearchVerdict) -> list[str]:
 
 def section_learning_rate() -> None:
     if not PRESENT:
-        st.subheader(_("Choosing the learning rate: grid search with k-fold cross-validation"))
-        st.markdown(_("*Which learning rate should gradient descent use? Try a grid of rates, score each one on data it "
+        intro(_("Choosing the learning rate: grid search with k-fold cross-validation"),
+              _("*Which learning rate should gradient descent use? Try a grid of rates, score each one on data it "
                       "did not train on, and pick the best — but score it k times, on k different folds, to see how "
                       "much of the difference is luck.*"))
     hide = lessons.hidden()
@@ -556,11 +552,7 @@ def lab_preset(key: str) -> None:
 
 def lab_controls() -> model.LabSettings:
     kw = dict(on_change=lab_changed)
-    if not PRESENT:
-        cols = st.columns(len(model.LAB_PRESETS))
-        for c, p in zip(cols, model.LAB_PRESETS):
-            c.button(_(p.title), key=f"ovb_lab_preset_{p.key}", on_click=lab_preset, args=(p.key,), width="stretch")
-    a, b = (st.container(), st.container()) if PRESENT else st.columns(2)
+    a = b = st.container()  # one column: the labels stay whole at 1024 px
     with a:
         state.slider(view.LAB_DEPTH, _(view.LAB_DEPTH.label), **kw)
         state.select_slider(view.LAB_WIDTH, _(view.LAB_WIDTH.label), **kw)
@@ -661,13 +653,16 @@ def run_comparison(settings: model.LabSettings) -> list[model.LabResult] | None:
 
 def section_gradient_lab() -> None:
     if not PRESENT:
-        st.subheader(_("Gradient lab: vanishing and exploding gradients"))
-        st.markdown(_("*Why does a deep network sometimes not learn at all, and which of the usual cures — batch "
+        intro(_("Gradient lab: vanishing and exploding gradients"),
+              _("*Why does a deep network sometimes not learn at all, and which of the usual cures — batch "
                       "normalization, residual connections, a better initialisation, Adam, gradient clipping — fixes "
                       "what?* The network classifies two interleaved spirals (600 training and 300 validation "
                       "points)."))
     hide = lessons.hidden()
-    c_ctl, c_fig = state.chart_first_columns((1, 1.6), present=(1, 1.5), gap="medium")
+    if not PRESENT:
+        for c, p in zip(st.columns(len(model.LAB_PRESETS)), model.LAB_PRESETS):
+            c.button(_(p.title), key=f"ovb_lab_preset_{p.key}", on_click=lab_preset, args=(p.key,), width="stretch")
+    c_ctl, c_fig = state.chart_first_columns((1, 2.1), present=(1, 1.5), gap="medium")
     with c_ctl:
         lessons.step_card()
         settings = lab_controls()
@@ -738,8 +733,8 @@ def fate_text(run: model.CliffRun, demo: model.CliffDemo) -> str:
 
 def section_cliff() -> None:
     if not PRESENT:
-        st.subheader(_("Gradient clipping on a cliff"))
-        st.markdown(_("*A loss surface can have a cliff: a narrow wall where the gradient is hundreds of times larger "
+        intro(_("Gradient clipping on a cliff"),
+              _("*A loss surface can have a cliff: a narrow wall where the gradient is hundreds of times larger "
                       "than anywhere else. What does one gradient step from its edge do — and how does clipping the "
                       "gradient's norm keep the optimizer on course?*"))
     hide = lessons.hidden()

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 import streamlit as st
 
 from .. import mlp, polynomial, surfaces
+from ..budget import Budget
 from ..chapters import overfitting as model
 from ..i18n import domain
 from . import lessons, state
@@ -41,7 +42,7 @@ LAM1 = state.Choice("l1", "ov_lam1", model.LAMBDA_OPTIONS, 0.01, label=N_("λ fo
 # 3. early stopping
 _ESD = model.EarlyStopSettings()
 PATIENCE = state.Int("p", "ov_patience", 1, 30, 5, label=N_("patience (checks)"), section=ES)
-ES_N = state.Choice("en", "ov_es_n", model.ES_SIZES, _ESD.n, label=N_("training points"), section=ES)
+ES_N = state.Choice("en", "ov_es_n", model.ES_SIZES, _ESD.n, label=N_("number of training points"), section=ES)
 ES_NOISE = state.Float("es", "ov_es_noise", 0.0, 0.6, _ESD.noise, step=0.05, label=N_("noise σ"), section=ES)
 ES_WIDTH = state.Choice("ew", "ov_es_width", model.ES_WIDTHS, _ESD.width, label=N_("hidden units per layer"),
                         section=ES)
@@ -126,7 +127,7 @@ def early_stopping(values: Mapping[str, Any]) -> tuple[model.EarlyStopStudy, Any
     s = dataclasses.replace(_ESD, n=int(_v(values, ES_N)), noise=float(_v(values, ES_NOISE)),
                             width=int(_v(values, ES_WIDTH)), epochs=int(_v(values, ES_EPOCHS)),
                             seed=int(_v(values, SEED)))
-    planned, cut = model.plan_early_stopping(s)
+    planned, cut = model.plan_early_stopping(s, TRAIN_BUDGET)
     return model.early_stopping_study(early_stopping_run(planned), int(_v(values, PATIENCE))), cut
 
 
@@ -156,6 +157,9 @@ def cliff(values: Mapping[str, Any]) -> model.CliffDemo:
 
 
 # -- gradient lab --------------------------------------------------------------------------------
+# A training gets 3/4 of one rerun's budget: the rest of the rerun draws the page (≈ 0.1-0.2 s of
+# charts, widgets and captions, measured with bench/bench_worst_case.py).
+TRAIN_BUDGET = Budget().scaled(0.75)
 def lab_settings(values: Mapping[str, Any]) -> model.LabSettings:
     clip = bool(_v(values, LAB_CLIP))
     return model.LabSettings(
@@ -179,14 +183,14 @@ def lab_run(settings: model.LabSettings) -> model.LabResult:
 
 def plan_one(settings: model.LabSettings):
     """``(planned settings, cut)`` of a single network within one rerun's budget."""
-    return model.plan_lab(settings)
+    return model.plan_lab(settings, TRAIN_BUDGET)
 
 
 def plan_comparison(settings: model.LabSettings):
     """``([(key, planned settings)], cut)``: the baseline and each fix alone, all with the same
     steps, each network within one rerun's budget (the page trains one network per rerun)."""
     runs = model.fix_runs(settings)
-    steps = min(model.plan_lab(s)[0].steps for _k, s in runs)
+    steps = min(model.plan_lab(s, TRAIN_BUDGET)[0].steps for _k, s in runs)
     cut = None
     if steps < settings.steps:
         from ..budget import Cut
