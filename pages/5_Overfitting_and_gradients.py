@@ -165,7 +165,7 @@ def section_overfitting() -> None:
     fit = view.degree_fit(n, noise, degree, seed, func)
     v = model.fit_verdict(fit)
     with c_fig:
-        fits = [] if hide else [(_("degree {d} fit").format(d=fit.degree), fit.y_fit, fig.TRAIN_COLOR, "solid")]
+        fits = [] if hide else [(_("degree {d} fit").format(d=fit.degree), fit.y_fit, fig.FIT_COLOR, "solid")]
         chart(fig.fit_figure(fit.x_grid, fit.y_truth, fit.train, fits, val=None if hide else fit.val,
                              height=state.chart_height(430, 400)),
               key="ov_fig_fit", title=_("The degree-{d} least-squares fit").format(d=fit.degree))
@@ -279,11 +279,11 @@ def section_regularization() -> None:
     r, l = rs.ridge, rs.lasso
     with c_fig:
         if hide:
-            fits = [(_("least squares (λ = 0)"), rs.y_ls, "#7F7F7F", "dot")]
+            fits = [(_("least squares (λ = 0)"), rs.y_ls, fig.LS_COLOR, "dot")]
         else:
-            fits = [(_("least squares (λ = 0)"), rs.y_ls, "#7F7F7F", "dot"),
-                    (_("ridge, λ = {lam}").format(lam=fmt(r.lam)), r.y_fit, fig.TRAIN_COLOR, "solid"),
-                    (_("lasso, λ = {lam}").format(lam=fmt(l.lam)), l.y_fit, fig.VAL_COLOR, "solid")]
+            fits = [(_("least squares (λ = 0)"), rs.y_ls, fig.LS_COLOR, "dot"),
+                    (_("ridge, λ = {lam}").format(lam=fmt(r.lam)), r.y_fit, fig.RIDGE_COLOR, "solid"),
+                    (_("lasso, λ = {lam}").format(lam=fmt(l.lam)), l.y_fit, fig.LASSO_COLOR, "solid")]
         chart(fig.fit_figure(rs.x_grid, rs.y_truth, rs.train, fits, height=state.chart_height(430, 400)),
               key="ov_fig_reg_fit", title=_("Degree-{d} fits").format(d=rs.degree))
         if hide:
@@ -304,7 +304,7 @@ def section_regularization() -> None:
     ls_name, r_name, l_name = (_("least squares"), _("ridge (λ = {lam})").format(lam=fmt(r.lam)),
                                _("lasso (λ = {lam})").format(lam=fmt(l.lam)))
     chart(fig.coef_bars({ls_name: rs.ls_coef, r_name: r.coef, l_name: l.coef},
-                        colors={ls_name: "#7F7F7F", r_name: fig.TRAIN_COLOR, l_name: fig.VAL_COLOR}, height=380),
+                        colors={ls_name: fig.LS_COLOR, r_name: fig.RIDGE_COLOR, l_name: fig.LASSO_COLOR}, height=380),
           key="ov_fig_bars", title=_("The coefficients (a “0” marks an exact zero)"))
     st.subheader(_("Coefficient paths: every coefficient as λ grows"))
     p1, p2 = st.columns(2, gap="medium")
@@ -401,9 +401,9 @@ def section_early_stopping() -> None:
     ask_row(view.ES)
     if hide:
         return
-    fits = [(_("after all {E} epochs").format(E=s.epochs), es.y_final, "#7F7F7F", "dot"),
+    fits = [(_("after all {E} epochs").format(E=s.epochs), es.y_final, fig.LS_COLOR, "dot"),
             (_("restored (epoch {e})").format(e=es.best_epoch) if es.stopped else _("returned weights"), es.y_restored,
-             fig.VAL_COLOR, "solid")]
+             fig.FIT_COLOR, "solid")]
     chart(fig.fit_figure(es.x_grid, es.y_truth, es.train, fits, height=380), key="ov_fig_es_fit",
           title=_("The network's fit"))
     with st.expander(_("The rule and the model")):
@@ -481,19 +481,22 @@ def section_learning_rate() -> None:
                   key="ov_fig_cv", title=_("Validation MSE per learning rate ({k}-fold CV)").format(k=k))
             title = optimizers.info(opt).title
             if sv.code == "all_diverged":
-                st.warning(_("**Every learning rate diverged** with {opt}: lower the range.").format(opt=title), icon="💥")
+                ui.divergence_box([ui.Divergence(title, search.divergence_step(0),
+                                                 _("at every learning rate of the grid, the smallest included"))],
+                                  note=_("Lower the range."))
             else:
                 if sv.diverged != "none":
                     div = search.smallest_diverged_lr
                     i_div = list(res.lrs).index(div)
                     if sv.diverged == "above":
-                        msg = _("**{opt} diverged** for {n} of the {m} learning rates, from lr = {lr} up (at that rate "
-                                "from step {k} on): those runs were stopped and are marked ✕.")
+                        why = _("for {n} of the {m} learning rates, from lr = {lr} up (this step is lr = {lr}'s)")
                     else:
-                        msg = _("**{opt} diverged** for {n} of the {m} learning rates, the smallest being lr = {lr} "
-                                "(from step {k} on): those runs were stopped and are marked ✕.")
-                    st.warning(msg.format(opt=title, n=search.n_diverged, m=len(res.lrs), lr=fmt(div),
-                                          k=search.divergence_step(i_div)), icon="💥")
+                        why = _("for {n} of the {m} learning rates, the smallest being lr = {lr} (this step is "
+                                "lr = {lr}'s)")
+                    ui.divergence_box([ui.Divergence(title, search.divergence_step(i_div),
+                                                     why.format(n=search.n_diverged, m=len(res.lrs), lr=fmt(div)))],
+                                      note=_("Those runs were stopped and are marked ✕; the other rates are still "
+                                             "drawn."))
                 st.caption(" ".join(cv_caption(search, sv)))
                 if sv.edge == "largest":
                     st.info(_("The chosen rate is the largest one tried: the best may lie beyond the range — extend "
@@ -586,8 +589,8 @@ def show_lab_result(r: model.LabResult, wanted: model.LabSettings) -> None:
     s = r.settings
     opt_title = optimizers.info(s.optimizer).title
     if r.diverged:
-        st.warning(_("**{opt} (lr = {lr}) diverged at step {k}**: {msg} The charts are drawn up to the last finite "
-                     "step.").format(opt=opt_title, lr=f"{s.lr:g}", k=r.diverged_at, msg=r.message), icon="💥")
+        ui.divergence_box([ui.Divergence(f"{opt_title} (lr = {s.lr:g})", r.diverged_at, r.message)],
+                          note=_("The charts are drawn up to the last finite step."))
     chart(fig.grad_heatmap(r.grad_norms, diverged_at=r.diverged_at, height=state.chart_height(400, 360)),
           key="ov_fig_heat", title=_("Gradient norm of every layer at every step (log₁₀)"))
     learn = model.learn_code(r)
@@ -694,7 +697,8 @@ def section_gradient_lab() -> None:
                                     _("step {k}").format(k=r.steps_done - 1): r.grad_last_step}, height=360),
                   key="ov_fig_profile", title=_("Gradient norm per layer"))
         with right:
-            chart(fig.training_curves([(optimizers.info(r.settings.optimizer).title, r, fig.FIX_COLORS[1])],
+            chart(fig.training_curves([(optimizers.info(r.settings.optimizer).title, r,
+                                                    figures.style.optimizer_meta(r.settings.optimizer))],
                                       minibatch=True, height=360), key="ov_fig_lab_loss",
                   title=_("Loss during training"))
         st.subheader(_("Activations, layer by layer"))
@@ -780,10 +784,11 @@ def section_cliff() -> None:
     if hide:
         return
     left, right = st.columns(2, gap="medium")
-    color = figures.optimizer_color(opt)
     with left:
-        chart(fig.step_lengths_figure([(plain.trajectory.label, plain.step_lengths, color, "solid"),
-                                       (clipped.trajectory.label, clipped.step_lengths, color, "dash")], height=320),
+        chart(fig.step_lengths_figure([(plain.trajectory.label, plain.step_lengths, figures.style.optimizer_meta(opt),
+                                        "solid"),
+                                       (clipped.trajectory.label, clipped.step_lengths,
+                                        figures.style.optimizer_meta(opt, 1), "dash")], height=320),
               key="ov_fig_steps", title=_("How far each step moved"))
     with right:
         chart(figures.loss_curves(trs, gap_to=surface.min_value, height=320), key="ov_fig_cliff_loss",
