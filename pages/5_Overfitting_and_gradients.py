@@ -390,7 +390,7 @@ def section_early_stopping() -> None:
                                             stop_epoch=es.stop_epoch, stopped=es.stopped, noise_var=es.noise_var,
                                             height=state.chart_height(420, 400)),
                   key="ov_fig_es", title=_("Loss during training (patience {p})").format(p=es.patience))
-            m1, m2, m3, m4 = st.columns(4)
+            m1, m2, m3, m4 = st.columns(2) * 2 if PRESENT else st.columns(4)
             m1.metric(_("restored epoch"), es.best_epoch if es.stopped else "—")
             m2.metric(_("stopped at epoch"), es.stop_epoch if es.stopped else _("never"))
             m3.metric(_("validation MSE, returned"), fmt(es.restored_val))
@@ -594,7 +594,7 @@ def show_lab_result(r: model.LabResult, wanted: model.LabSettings) -> None:
     chart(fig.grad_heatmap(r.grad_norms, diverged_at=r.diverged_at, height=state.chart_height(400, 360)),
           key="ov_fig_heat", title=_("Gradient norm of every layer at every step (log₁₀)"))
     learn = model.learn_code(r)
-    m1, m2, m3 = st.columns(3)
+    m1, m2, m3, _m4 = st.columns(2) * 2 if PRESENT else [*st.columns(3), None]
     m1.metric(_("validation accuracy"), f"{r.final_val_accuracy:.0%}" if not r.diverged else "—",
               help=_("two balanced classes: 50 % is guessing"))
     m2.metric(_("training loss (end)"), fmt(r.final_train_loss), help=_("cross-entropy; log 2 ≈ 0.693 is guessing"))

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from . import style
 from ..i18n import domain
-from .core import _figure, _merge, _yaxis, base_layout, heatmap
+from .core import _figure, _merge, _yaxis, base_layout, heatmap, legend_below
 
 _, N_, ngettext = domain("overfitting")
 
@@ -306,7 +306,7 @@ def early_stopping_figure(epochs, train, val, *, best_epoch: int, stop_epoch: in
     _merge(layout, dict(xaxis=dict(title=dict(text=_("epoch (full-batch steps)"))),
                         yaxis=_logy(_("mean squared error (log scale)"), np.r_[tr, va, noise_var or np.nan], floor),
                         shapes=shapes, annotations=anns))
-    return _figure(traces, layout)
+    return legend_below(_figure(traces, layout))  # the epoch labels sit at the top of the plot
 
 
 # ----------------------------------------------------------------------------------------------
@@ -363,7 +363,7 @@ def cv_scores_figure(lrs, scores, mean, std, diverged, best_index: int, *, gd_li
     xaxis.update(log_ticks(float(lrs.min()), float(lrs.max())))
     _merge(layout, dict(xaxis=xaxis, yaxis=_logy(_("validation MSE (log scale)"), np.r_[finite, top], 1e-12, pad=0.2),
                         shapes=shapes, annotations=anns))
-    return _figure(traces, layout)
+    return legend_below(_figure(traces, layout))  # the stability limit's label sits at the top
 
 
 def cv_curves_figure(curves, lrs, best_index: int, *, title: str | None = None, height: int = 420,
