@@ -677,6 +677,9 @@ def section_gradient_lab() -> None:
             show_setup(settings)
             st.caption(_("Choose **▶ Train** to train this network ({n} steps take about half a second), or "
                          "**⚖ Compare fixes** to train the baseline and each fix alone.").format(n=settings.steps))
+        elif shown == "compare":
+            show_setup(settings)  # the baseline's starting gradients here; each fix alone below
+            st.caption(_("The baseline and each fix alone are compared below."))
         elif shown == "train":
             planned, cut = view.plan_one(settings)
             say_cut(cut)
