@@ -29,7 +29,8 @@ import re
 from typing import Iterable, Iterator
 
 #: Latin names that stay Latin in a Chinese page: optimizers, losses and surfaces named after
-#: people or papers, libraries, units and acronyms (the convention of 《动手学深度学习》).
+#: people or papers, libraries, units and acronyms (the convention of 《动手学深度学习》); "hot" is the
+#: seed article's own spelling in its term "一hot编码损失" (one-hot encoding loss).
 ALLOWED = frozenset("""
 SGD Adam AdamW AdaGrad Adagrad RMSProp RMSprop NAdam RAdam Adadelta ADADELTA AMSGrad amsgrad BFGS L-BFGS LBFGS
 Nesterov Polyak Armijo Wolfe Levenberg Marquardt Levenberg–Marquardt Newton–Raphson Lion Lookahead
@@ -41,6 +42,7 @@ torch optim numpy np scipy sympy
 CPU GPU CSV HTML URL PNG SVG JSON API BLAS MLP CNN SVM UCI ReLU ML AI LR CV SAM PCGrad GradNorm FedAvg DP-SGD
 Ctrl Shift Alt Cmd Esc Enter
 English
+hot
 sin cos tan tanh exp log ln sqrt abs max min argmin argmax atan2 arctan sign sgn det tr diag pi
 lr eps betas ms px dB KB MB GB kHz Hz NaN nan inf Inf
 """.split())
