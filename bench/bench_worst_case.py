@@ -44,6 +44,7 @@ LOSS = "pages/1_Loss_functions.py"
 NEWTON = "pages/3_Newton_method.py"
 ADAPTIVE = "pages/4_Adaptive_methods.py"
 OVERFIT = "pages/5_Overfitting_and_gradients.py"
+GD = "pages/2_Gradient_descent.py"
 
 
 @dataclass
@@ -83,7 +84,28 @@ CASES: list[Case] = [
     Case(LOSS, "optimizer opened cold from a link: quantile, RAdam × 240 steps, another feature", "worst",
          query={"sec": "optimizer", "x": "s3", "l": "quantile", "cq": "0.9", "co": "radam", "clr": "5", "ct": "240"}),
     # --- gradient descent -------------------------------------------------------------------
-    Case("pages/2_Gradient_descent.py", "open", "typical"),
+    Case(GD, "open", "typical"),
+    Case(GD, "Batch vs SGD: move lr, batch, epochs, seed", "typical",
+         [{"gd_lr": 0.2}, {"gd_batch": 64}, {"gd_epochs": 5}, {"gd_seed": 7}, {"gd_feature": "s5"}]),
+    Case(GD, "open each section by its link", "typical",
+         [{"gd_section": s} for s in ("Learning rate", "Momentum", "Schedules", "Article's code", "Fixed code")]),
+    Case(GD, "Learning rate: presets, a custom lr, 200 steps", "typical",
+         [{"gd_preset": "oscillating"}, {"gd_preset": "custom"}, {"gd_lr_custom": 0.05}, {"gd_lr_steps": 200}],
+         query={"sec": "lr"}),
+    Case(GD, "Momentum: β and γ moved, 1,000 steps", "typical",
+         [{"gd_mo_beta": 0.5}, {"gd_mo_lr": 0.2}, {"gd_mo_steps": 1000}], query={"sec": "momentum"}),
+    Case(GD, "Schedules: each schedule, batch 64", "typical",
+         [{"gd_sched": "step"}, {"gd_sched_bs": 64}, {"gd_sched_epochs": 6}, {"gd_sched": "warmup_cosine"}],
+         query={"sec": "schedules"}),
+    Case(GD, "Batch vs SGD at 10 epochs, b = 2, every new seed (link)", "worst",
+         [{"gd_seed": 9999}, {"gd_feature": "s6"}],
+         query={"sec": "variants", "e": "10", "b": "2", "lr": "0.5", "s": "1234"}),
+    Case(GD, "Schedules: batch 1 × 6 epochs (link)", "worst", [{"gd_sched": "step"}],
+         query={"sec": "schedules", "sb": "1", "se": "6", "sg": "0.3"}),
+    Case(GD, "Fixed code: 3,000 GD steps and 5,000 SGD steps (link)", "worst", [{"gd_art_sgd_lr": 0.1}],
+         query={"sec": "fixed", "gn": "3000", "sn": "5000"}),
+    Case(GD, "Learning rate: custom lr 1e300, then −1e300 (link)", "worst", [{"gd_lr_custom": -1e300}],
+         query={"sec": "lr", "p": "custom", "c": "1e300", "n": "200"}),
     # --- Newton -----------------------------------------------------------------------------
     Case(NEWTON, "open, move the 1-D start", "typical", [{"nw1_x0": 0.5}]),
     Case(NEWTON, "2-D: most iterations 200", "typical", [{"nw2_steps": 200}]),

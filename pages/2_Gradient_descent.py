@@ -1,399 +1,410 @@
-"""Chapter: Gradient-descent variants -- batch, mini-batch and stochastic; learning rates and schedules;
-the seed article's code, what is wrong with it and the corrected version.
+"""Chapter: Gradient descent -- batch, mini-batch and stochastic; the learning rate; momentum in a
+narrow valley; schedules; the seed article's code, what is wrong with it, and the corrected version.
 
-Each section is an ``st.fragment``: moving one of its widgets reruns that section only.
+One section at a time (the "Section" control, kept in the URL).  Every number comes from optlab,
+every claim of a caption from a verdict of optlab.chapters.gradient_descent (optlab.ui.gradient_descent
+picks the sentence); this file only lays out widgets, figures and text.
 """
 import streamlit as st
 
-from optlab import losses, schedules, specs, ui
+from optlab import losses, specs, ui
 from optlab.chapters import gradient_descent as model
-from optlab.figures import gradient_descent as fig
+from optlab.figures.gradient_descent import fmt_line, fmt_num
+from optlab.i18n import domain
 from optlab.ui import gradient_descent as view
+from optlab.i18n import current
+from optlab.ui import lessons, state
+from optlab.ui.i18n import carried_query_params
 
-ui.page_config("Gradient-descent variants")
+_, N_, ngettext = domain("gradient_descent")
+
+ui.page_config(_("Gradient descent"))
 ui.page_header(
-    "Gradient-descent variants",
-    "How much of the data should each gradient step look at, and how large should the step be?",
-    "Batch gradient descent, stochastic gradient descent (SGD) and mini-batch SGD use the same update rule; they "
-    "differ in how many samples estimate the gradient. Here they race on the same real loss surface: a line "
-    "ŷ = w·x + b fitted by MSE to the diabetes data set, whose exact minimum, the least-squares solution, is known.",
+    _("Gradient descent"),
+    _("How much of the data should each gradient step look at, and how large should the step be?"),
+    _("One update rule, θ ← θ − lr·∇f, on a real loss surface whose exact minimum is known: a line fitted to "
+      "the diabetes data."),
 )
-
-DIAB = "diabetes"
-V = fig.VARIANTS  # the SGD variant (colour) of each setting, the same in every figure of the page
+lessons.open(view.CHAPTER)
+view.pair_css()
+if state.presenting():
+    section = state.section(view.SECTION)
+else:
+    c_sec, c_link = view.top_row()
+    with c_sec:
+        section = state.section(view.SECTION)
+    with c_link:
+        state.copy_link()
 F = model.FORMULAS
-
-with st.expander("The formulas (the seed article's sections 3.1–3.3 announce them and then show nothing)",
-                 expanded=False):
-    st.latex(F["objective"])
-    st.markdown("**Batch gradient descent** (the article's 3.1 梯度下降法 and 3.3 批量梯度下降法 are this same method):")
-    st.latex(F["gd"])
-    st.markdown("**Stochastic gradient descent** (3.2 随机梯度下降法), one random sample per step:")
-    st.latex(F["sgd"])
-    st.markdown("**Mini-batch SGD**, b random samples per step; its gradient is right on average:")
-    st.latex(F["minibatch"])
-    st.latex(F["unbiased"])
-    st.markdown("**Newton's method** (3.4 牛顿法), for comparison:")
-    st.latex(F["newton"])
-    st.markdown("All three first-order variants are `torch.optim.SGD`; only the data fed to each step differs:")
-    ui.show_update_rule("sgd")
+PRESENT = state.presenting()
 
 
-def mse_spec(feature: str) -> tuple:
-    return (("feature", DIAB, feature, False), "mse", (), None)
+def mse_text(v: float) -> str:
+    """An MSE of the article's points: "0 (to rounding)" below round-off (not a number to compare)."""
+    return _("0 (to rounding)") if model.is_close(v, 0.0) else fmt_num(v, 2)
+
+
+def budget_note(text: str | None) -> None:
+    if text:
+        st.info(text, icon="⏱️")
 
 
 # ----------------------------------------------------------------------------------------------
-@st.fragment
-def variants():
-    st.header("1 · Batch, mini-batch and stochastic on one surface")
-    ui.init_state("gd_feature", "bmi")
-    ui.init_state("gd_lr", 0.1)
-    ui.init_state("gd_batch", 16)
-    ui.init_state("gd_epochs", 5)
-    ui.init_state("gd_seed", 0)
-    c = st.columns(5)
+# 1. Batch, mini-batch and stochastic gradient descent on one surface
+# ----------------------------------------------------------------------------------------------
+def variants_section():
+    c = view.controls("v", (1.5, 1, 1, 1, 1))  # the feature's name is the longest value
     with c[0]:
-        feat = st.selectbox("feature x (standardized)", view.feature_names(DIAB), key="gd_feature",
-                            help=view.dataset_description(DIAB))
+        feat = state.selectbox(view.V_FEATURE, _("feature x"), format_func=view.feature_label,
+                               help=view.dataset_description(view.DIAB))
     with c[1]:
-        lr = st.select_slider("lr (same for all three)", options=[0.003, 0.01, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5],
-                              key="gd_lr")
+        lr = state.select_slider(view.V_LR, _("learning rate"), help=_("The same for all three variants."))
     with c[2]:
-        b = st.select_slider("mini-batch size b", options=[2, 4, 8, 16, 32, 64, 128, 256], key="gd_batch")
+        b = state.select_slider(view.V_BATCH, _("mini-batch b"))
     with c[3]:
-        epochs = st.slider("epochs (passes over the data)", 1, 10, key="gd_epochs")
+        epochs = state.slider(view.V_EPOCHS, _("epochs"), help=_("Passes over the data: every variant computes "
+                                                                  "about N sample gradients per epoch."))
     with c[4]:
-        seed = st.number_input("seed (which samples are drawn)", 0, 10_000, step=1, key="gd_seed")
-
-    spec = mse_spec(feat)
-    n = view.surface(spec).n_samples
-    star = view.minimum(spec)
-    start = view.corner_start(view.surface(spec).window)
-    variants_ = (
-        ("batch GD (b = N)", V["batch"], specs.run_tuple("sgd", {"lr": lr}, start, epochs)),
-        (f"mini-batch (b = {b})", V["minibatch"],
-         specs.run_tuple("sgd", {"lr": lr}, start, model.epochs_to_steps(epochs, b, n), batch_size=b, seed=seed)),
-        ("SGD (b = 1)", V["sgd"], specs.run_tuple("sgd", {"lr": lr}, start, model.epochs_to_steps(epochs, 1, n),
-                                                batch_size=1, seed=seed)),
-    )
-    trs = {label: view.run_of(spec, r) for label, _, r in variants_}
-    f1, f2 = st.columns([2, 3])
+        seed = state.number_input(view.V_SEED, _("seed"), help=_("Which samples the mini-batches draw."))
+    setup = view.variants(feat, float(lr), int(b), int(epochs), int(seed))
+    trs = view.variants_runs(setup)
+    hide = lessons.hidden()
+    if setup.cut is not None:
+        budget_note(view.cut_sentence_epochs(setup.cut))
+    if not hide:
+        ui.divergence_warnings(trs)
+    star = view.minimum(setup.spec)
+    vd = None if hide else view.variants_verdict(setup, trs)
+    if PRESENT and vd is not None:
+        st.markdown(view.key_variants(setup, vd))
+    f1, f2 = view.pair("v", (2, 3))
     with f1:
-        st.markdown(f"**MSE of ŷ = w·x + b over (w, b), x = {feat}**")
-        ui.show_figure(view.fig_surface(spec, variants_, height=470,
-                                       extra_points=(("closed form (np.linalg.lstsq)", star),)), key="gd_var_surface")
+        if not PRESENT:
+            st.markdown(_("**MSE of ŷ = w·x + b over (w, b)**, x = `{feature}`; ◇ least squares").format(feature=feat))
+        shown = () if hide else setup.runs[::-1]  # SGD first: the smoother paths on top of its cloud
+        ui.show_figure(view.fig_paths(setup.spec, shown, height=state.chart_height(430, 340),
+                                      extra_points=((_("least squares (np.linalg.lstsq)"), star),)),
+                       key="gd_var_surface")
     with f2:
-        st.markdown("**Progress at equal cost**")
-        ui.show_figure(view.fig_variants_curves(spec, variants_), key="gd_var_curves")
-    ui.divergence_warnings(list(trs.values()))
-    rows = []
-    for (label, _, r), tr in zip(variants_, trs.values()):
-        rows.append(f"{label}: {tr.steps} step{'s' if tr.steps != 1 else ''}, final f − f* = "
-                    f"{view.gap(spec, tr.final_loss):.4g}, last 10 % of steps average {view.tail_gap(spec, tr):.4g}")
-    st.caption(
-        f"Target: the least-squares line w* = {star[0]:.4g}, b* = {star[1]:.4g} (f* = {view.min_value(spec):.5g}; "
-        f"N = {n} patients). In {epochs} epoch{'s' if epochs != 1 else ''}, with lr = {lr:g} — "
-        + "; ".join(rows) + ". Batch GD takes one exact step per epoch; SGD takes N noisy ones. Each variant spends "
-        "the same number of sample gradients per epoch, so the right-hand panel compares them at equal cost. The "
-        "smaller the batch, the larger the jitter that remains near the minimum (the mini-batch gradient's variance "
-        "falls like 1/b)."
-    )
-    st.latex(losses.get("mse").latex)
-    st.latex(F["epochs"])
-    ex = st.columns(2)
-    with ex[0]:
-        ui.experiment(
-            "One pass over the data",
-            "One epoch each, lr 0.1. Which variant ends closest to the least-squares point: batch GD, mini-batch "
-            "(b = 16) or SGD?",
-            {"gd_epochs": 1, "gd_lr": 0.1, "gd_batch": 16},
-            "Batch GD has taken a single step and is still far away. Mini-batch and SGD have taken 28 and 442 steps "
-            "for the same 442 sample gradients and are already near the minimum. Per unit of computation, noisy "
-            "steps win early; this is why deep learning trains with mini-batches.",
-            key="gd_exp_epoch",
-        )
-    with ex[1]:
-        ui.experiment(
-            "Noise near the minimum",
-            "Raise the learning rate to 0.3 with 5 epochs. Which paths will keep jumping around the minimum?",
-            {"gd_lr": 0.3, "gd_epochs": 5, "gd_batch": 16},
-            "Batch GD converges smoothly (its error shrinks by |1 − 0.3·2| = 0.4 per step). SGD does not settle: a "
-            "constant lr times a noisy gradient keeps it in a cloud whose size grows with lr and shrinks with b. "
-            "Its loss curve flattens at a noise floor instead of falling further. Section 2 shows the cure.",
-            key="gd_exp_noise",
-        )
+        if not PRESENT:
+            st.markdown(_("**Progress at equal cost** (all three are `torch.optim.SGD`)"))
+        if lessons.reveal(_("The loss curves")):
+            ui.show_figure(view.fig_variants_curves(setup.spec, setup.runs, state.chart_height(400, 340)),
+                           key="gd_var_curves")
+    if vd is not None:
+        st.markdown(view.variants_caption(setup, trs, vd))
+        # a static table: its six columns wrap to the column's width (a dataframe scrolled its last ones out at 1024 px)
+        st.table(view.variants_table(setup, trs, vd), hide_index=True)
+        st.caption(_("Target: the least-squares line {line} (f\\* = {f}; N = {n} patients). Batch GD takes one exact "
+                     "step per epoch; SGD takes N noisy ones; “without noise” is where full-batch steps of the same "
+                     "sizes would be (the mean path of the noisy runs).").format(
+            line=fmt_line(*star, w_digits=4, b_digits=4), f=fmt_num(view.min_value(setup.spec), 5), n=setup.n))
+    q = st.columns(2)
+    with q[0]:
+        lessons.ask(view.Q_EPOCH)
+    with q[1]:
+        lessons.ask(view.Q_JUMP)
+    if not PRESENT:
+        with st.expander(_("The formulas (the seed article's sections 3.1–3.3 announce them and then show nothing)")):
+            st.latex(F["objective"])
+            st.markdown(_("**Batch gradient descent** (the article's 3.1 梯度下降法 and 3.3 批量梯度下降法 are this "
+                          "same method):"))
+            st.latex(F["gd"])
+            st.markdown(_("**Stochastic gradient descent** (3.2 随机梯度下降法), one random sample per step:"))
+            st.latex(F["sgd"])
+            st.markdown(_("**Mini-batch SGD**, b random samples per step; its gradient is right on average:"))
+            st.latex(F["minibatch"])
+            st.latex(F["unbiased"])
+            st.latex(losses.get("mse").latex)
+            st.latex(F["epochs"])
+            st.markdown(_("**Newton's method** (3.4 牛顿法), for comparison:"))
+            st.latex(F["newton"])
+            st.markdown(_("All three first-order variants are `torch.optim.SGD`; only the data fed to each step "
+                          "differs:"))
+            ui.show_update_rule("sgd")
 
 
-PRESETS = ["too small", "good", "oscillating", "diverging", "custom"]
-
-
-@st.fragment
-def learning_rates():
-    st.header("2 · Learning rates: too small, good, oscillating, diverging")
-    ui.init_state("gd_preset", "good")
-    ui.init_state("gd_lr_custom", 0.3)
-    ui.init_state("gd_lr_steps", 80)
-    spec = mse_spec("bmi")
-    cv = view.curvature(spec)
-    st.markdown("Batch gradient descent on the MSE of diabetes vs bmi. The presets are computed from the surface's "
-                "curvature, so they mean the same on any data.")
-    c = st.columns([3, 1, 1])
+# ----------------------------------------------------------------------------------------------
+# 2. The learning rate
+# ----------------------------------------------------------------------------------------------
+def lr_section():
+    cv = view.curvature(view.LR_SPEC)
+    c = view.controls("l", [3, 1.2, 1.2])
     with c[0]:
-        preset = st.radio("learning-rate preset (batch gradient descent)", PRESETS, key="gd_preset", horizontal=True,
-                          format_func=lambda p: p if p == "custom" else f"{p} (lr = {cv.presets[p]:g})")
+        preset = state.radio(view.L_PRESET, _("learning-rate preset"), horizontal=True,
+                             format_func=lambda p: view.preset_label(cv, p),
+                             help=_("Computed from the surface's curvature, so they mean the same on any data: "
+                                    "1 %, best, 90 % and 120 % of the stability limit."))
     with c[1]:
-        custom = st.number_input("custom lr", 0.0, 10.0, step=0.05, key="gd_lr_custom", format="%g",
-                                 disabled=preset != "custom")
+        custom = state.number_input(view.L_CUSTOM, _("custom lr"), disabled=preset != "custom",
+                                    help=_("Any number; the run uses it within {lo} … {hi}.").format(
+                                        lo=fmt_num(specs.LR_MIN), hi=fmt_num(specs.LR_MAX)))
     with c[2]:
-        steps = st.slider("steps", 20, 200, step=10, key="gd_lr_steps")
-    lr = float(custom) if preset == "custom" else cv.presets[preset]
-    start = view.corner_start(view.surface(spec).window)
-    run = specs.run_tuple("sgd", {"lr": lr}, start, steps)
-    tr = view.run_of(spec, run)
-    st.latex(F["stability"])
-    rho = view.contraction(spec, lr)
-    if not ui.divergence_warnings([tr]) and rho > 1:
-        st.warning(f"**lr = {lr:g} is above the stability limit 2/λ_max = {cv.critical:.4g}**: the error grows "
-                   f"×{rho:.3g} per step. After {steps} steps the run has not left the region yet; with more steps "
-                   "it will.", icon="💥")
-    f1, f2 = st.columns([2, 3])
+        steps = state.slider(view.L_STEPS)
+    r = view.lr_run(preset, float(custom), int(steps))
+    said = view.clamp_sentence(r)
+    if said:
+        st.warning(said, icon="✏️")
+    budget_note(view.cut_sentence_steps(r.cut, {_("batch GD"): r.steps}) if r.cut else None)
+    tr = view.run_of(view.LR_SPEC, r.run)
+    hide = lessons.hidden()
+    if not hide:
+        if not ui.divergence_warnings([tr]):
+            grow = view.lr_growth_warning(r, tr)
+            if grow:
+                st.warning(grow, icon="💥")
+    label = _("batch GD, lr = {lr}").format(lr=fmt_num(r.lr))
+    if PRESENT and not hide:
+        st.markdown(view.key_lr(r, tr))
+    f1, f2 = view.pair("l", (2, 3))
     with f1:
-        ui.show_figure(view.fig_surface(spec, ((f"batch GD, lr = {lr:g}", V["batch"], run),), height=430,
-                                       extra_points=(("closed form", view.minimum(spec)),)),
+        ui.show_figure(view.fig_paths(view.LR_SPEC, ((label, "batch", r.run),), height=state.chart_height(420, 340),
+                                      extra_points=((_("least squares"), view.minimum(view.LR_SPEC)),)),
                        key="gd_lr_surface")
     with f2:
-        ui.show_figure(view.fig_lr_curve(spec, ((f"lr = {lr:g}", V["batch"], run),)), key="gd_lr_curve")
-    verdict = ("the first step lands on the minimum: with equal curvatures lr = 1/λ is exactly Newton's step"
-               if rho < 1e-9 else
-               "the error grows every step: the run diverges" if rho > 1 else
-               "the error flips sign every step (overshoot) while it shrinks" if lr * cv.lam_max > 1 else
-               "the error shrinks without overshooting")
-    st.caption(
-        f"Here the Hessian of the MSE, 2·mean(x̃ x̃ᵀ) with x̃ = (x, 1), has eigenvalues λ_min = {cv.lam_min:.4g} and "
-        f"λ_max = {cv.lam_max:.4g} (equal because x is standardized), so gradient descent is stable for lr < 2/λ_max = "
-        f"{cv.critical:.4g}. With lr = {lr:g} = {lr / cv.critical:.3g}× that limit the error is multiplied by "
-        f"max|1 − lr·λ| = {0 if rho < 1e-9 else rho:.3g} per step: {verdict}."
-        + (f" The run was stopped at step {tr.diverged_at}." if tr.diverged else
-           f" After {steps} steps f − f* = {view.gap(spec, tr.final_loss):.3g}.")
-    )
-    ui.experiment(
-        "Past the limit",
-        f"Choose \"diverging\": lr = {cv.presets['diverging']:g}, 20 % above the stability limit. Will the loss "
-        "still fall for a while before it blows up, or rise from the first step?",
-        {"gd_preset": "diverging", "gd_lr_steps": 80},
-        "It rises from the first step: every step multiplies the error by the same factor |1 − lr·λ| > 1, so there "
-        "is no good phase first. The path zig-zags across the minimum with growing amplitude until the run leaves "
-        "the region and is stopped (the warning names the step). Compare \"oscillating\": the same zig-zag, shrinking.",
-        key="gd_exp_diverge",
-    )
+        if lessons.reveal(_("The loss curve")):
+            ui.show_figure(view.fig_lr_curve(view.LR_SPEC, ((label, "batch", r.run),), state.chart_height(380, 340)),
+                           key="gd_lr_curve")
+    st.latex(F["stability"])
+    if not hide:
+        st.markdown(view.lr_caption(r, tr))
+    lessons.ask(view.Q_DIVERGE)
 
-    st.subheader("Learning-rate schedules and SGD's noise near the minimum")
-    st.markdown("A constant learning rate leaves SGD jittering in a cloud around the minimum (section 1). "
-                "Decaying the learning rate shrinks the cloud: the same draws of samples, only the step size changes.")
-    ui.init_state("gd_sched", "cosine")
-    ui.init_state("gd_sched_bs", 1)
-    ui.init_state("gd_sched_lr", 0.1)
-    ui.init_state("gd_sched_epochs", 3)
-    s = st.columns(4)
-    with s[0]:
-        sname = st.selectbox("schedule", [n for n in schedules.names() if n != "constant"], key="gd_sched",
-                             format_func=lambda n: schedules.get(n).title)
-    with s[1]:
-        sbs = st.select_slider("batch size", options=[1, 2, 4, 8, 16, 32, 64], key="gd_sched_bs")
-    with s[2]:
-        slr = st.select_slider("base lr γ₀", options=[0.01, 0.03, 0.1, 0.2, 0.3], key="gd_sched_lr")
-    with s[3]:
-        sep = st.slider("epochs", 1, 6, key="gd_sched_epochs")
-    n = view.surface(spec).n_samples
-    ssteps = model.epochs_to_steps(sep, sbs, n)
-    sspec = model.schedule_spec(sname, ssteps)
-    sched = model.schedule_object(sspec)
-    pair = (("SGD, constant lr", V["constant"], specs.run_tuple("sgd", {"lr": slr}, start, ssteps, batch_size=sbs, seed=0)),
-            (f"SGD, {sched.title.lower()}", V["scheduled"],
-             specs.run_tuple("sgd", {"lr": slr}, start, ssteps, batch_size=sbs, seed=0, schedule=sspec)))
-    ptrs = [view.run_of(spec, r) for _, _, r in pair]
-    ui.divergence_warnings(ptrs)
-    st.latex(sched.latex)
-    zoom = view.zoom_window(spec, ptrs)
-    z1, z2 = st.columns([2, 3])
-    with z1:
-        st.markdown("**Near the minimum** (the window holds the last half of each run)")
-        ui.show_figure(view.fig_surface(spec, pair, height=430, window=zoom,
-                                       extra_points=(("closed form", view.minimum(spec)),)),
+
+# ----------------------------------------------------------------------------------------------
+# 3. Momentum in a narrow valley
+# ----------------------------------------------------------------------------------------------
+def momentum_section():
+    c = view.controls("m", 3)
+    with c[0]:
+        lr = state.select_slider(view.M_LR)
+    with c[1]:
+        beta = state.slider(view.M_BETA)
+    with c[2]:
+        steps = state.slider(view.M_STEPS)
+    m = view.momentum(float(lr), float(beta), int(steps))
+    budget_note(view.cut_sentence_steps(m.cut, {_("GD"): m.steps, _("momentum"): m.steps}) if m.cut else None)
+    gd, hb, vd = view.momentum_verdict(m)
+    hide = lessons.hidden()
+    if not hide:
+        ui.divergence_warnings([gd, hb] if beta > 0 else [gd])
+    runs = ((_("GD (SGD, momentum 0)"), "gd", m.gd),)
+    if beta > 0:
+        runs += ((_("momentum (SGD, momentum {b})").format(b=fmt_num(beta, 2)), "momentum", m.hb),)
+    if PRESENT and not hide:
+        st.markdown(view.key_momentum(m, vd))
+    f1, f2 = view.pair("m", (2, 3))
+    with f1:
+        ui.show_figure(view.fig_paths(view.ARTICLE, () if hide else runs, height=state.chart_height(420, 340),
+                                      extra_points=((_("least squares"), view.minimum(view.ARTICLE)),)),
+                       key="gd_mo_surface")
+    with f2:
+        if lessons.reveal(_("The loss curves")):
+            ui.show_figure(view.fig_momentum_curves(runs, state.chart_height(400, 340)), key="gd_mo_curves")
+    if not hide:
+        st.markdown(view.momentum_caption(m, vd))
+    q = st.columns(2)
+    with q[0]:
+        lessons.ask(view.Q_MOMENTUM)
+    with q[1]:
+        lessons.ask(view.Q_RESCUE)
+    st.markdown(_("Momentum keeps a running direction, `buf ← β·buf + ∇f`, and steps along it: in torch it is "
+                  "`torch.optim.SGD(momentum=β)`, the same optimizer as every run of this page."))
+    st.page_link("pages/4_Adaptive_methods.py", label=_("Momentum, Nesterov and the best β: the lesson of the "
+                                                         "Adaptive methods chapter"), icon="➡️",
+                 query_params={**carried_query_params(), "lesson": "momentum"})
+
+
+# ----------------------------------------------------------------------------------------------
+# 4. Learning-rate schedules
+# ----------------------------------------------------------------------------------------------
+def schedules_section():
+    c = view.controls("s", 4)
+    with c[0]:
+        name = state.selectbox(view.SC_NAME, format_func=view.schedule_title)
+    with c[1]:
+        sbs = state.select_slider(view.SC_BATCH)
+    with c[2]:
+        slr = state.select_slider(view.SC_LR)
+    with c[3]:
+        sep = state.slider(view.SC_EPOCHS)
+    s = view.schedule_runs(name, int(sbs), float(slr), int(sep))
+    if s.cut is not None:
+        budget_note(view.cut_sentence_epochs(s.cut))
+    trs, vd = view.schedule_verdict(s)
+    hide = lessons.hidden()
+    if not hide:
+        ui.divergence_warnings(trs)
+    zoom = view.zoom_window(s.spec, trs)
+    if PRESENT and not hide:
+        st.markdown(view.key_schedules(s, vd))
+    f1, f2 = view.pair("s", (2, 3))
+    with f1:
+        if not PRESENT:
+            st.markdown(_("**Near the minimum** (the window holds the last half of each run)"))
+        ui.show_figure(view.fig_paths(s.spec, () if hide else s.runs, height=state.chart_height(420, 340), window=zoom,
+                                      extra_points=((_("least squares"), view.minimum(s.spec)),)),
                        key="gd_sched_surface")
-    with z2:
-        st.markdown("**Loss and learning rate against step**")
-        ui.show_figure(view.fig_schedule(spec, pair), key="gd_sched_curves")
-    tc, ts = view.tail_gap(spec, ptrs[0]), view.tail_gap(spec, ptrs[1])
-    st.caption(
-        f"SGD with batch size {sbs}, {ssteps} steps ({sep} epoch{'s' if sep != 1 else ''}), base lr {slr:g}. Over the "
-        f"last 10 % of the steps f − f* averages {tc:.4g} with a constant lr and {ts:.4g} with {sched.title.lower()}"
-        + (f" ({tc / ts:.3g}× smaller)." if 0 < ts < tc else ".")
-        + f" torch: `{sched.torch}`, stepped once per optimizer step. The noise that remains near the minimum is "
-          "proportional to the learning rate, so shrinking the rate at the end shrinks the cloud."
-    )
-    ui.experiment(
-        "Cosine annealing for SGD",
-        "SGD with batch size 1, base lr 0.1, 3 epochs, cosine schedule. Will the scheduled run end closer to the "
-        "minimum than the constant one, although it starts exactly the same?",
-        {"gd_sched": "cosine", "gd_sched_bs": 1, "gd_sched_lr": 0.1, "gd_sched_epochs": 3},
-        "Yes: both make the same progress at first (their paths coincide while the rates are similar), then the "
-        "cosine rate falls to 0 and the scheduled path contracts onto the minimum, while the constant one keeps "
-        "jittering. Compare the numbers in the caption.",
-        key="gd_exp_cosine",
-    )
+    with f2:
+        if not PRESENT:
+            st.markdown(_("**Loss and learning rate against step**"))
+        if lessons.reveal(_("The loss curves")):
+            ui.show_figure(view.fig_schedule(s.spec, s.runs, state.chart_height(440, 360)), key="gd_sched_curves")
+    if not hide:
+        st.markdown(view.schedule_caption(s, vd))
+    q = st.columns(2)
+    with q[0]:
+        lessons.ask(view.Q_COSINE)
+    with q[1]:
+        lessons.ask(view.Q_STEP_EARLY)
+    if not PRESENT:
+        st.markdown(_("A constant learning rate leaves SGD jittering in a cloud around the minimum (section “Batch vs "
+                      "SGD”). Does decaying the rate shrink the cloud? Both runs here draw the same samples; only the "
+                      "step size differs."))
+        st.latex(model.schedule_object(s.sched_spec).latex)
 
 
-@st.fragment
-def article_code():
-    st.header("3 · The article's code")
-    st.markdown(
-        "The seed article's section 4 (具体代码实例, code examples) gives two programs. Here they are as written "
-        "(indentation restored: the stored seed text lost it), what is wrong with them, and the corrected version, "
-        "run live."
-    )
-    tabs = st.tabs([f"{s.section} {s.title}" for s in model.SAMPLES.values()])
-    for tab, smp in zip(tabs, model.SAMPLES.values()):
-        with tab:
-            st.code(smp.code, language="python")
-    st.caption("Comments in English: " + "; ".join(f"{zh} = {en}" for zh, en in model.TRANSLATIONS.items()))
-
+# ----------------------------------------------------------------------------------------------
+# 5. The article's code and what is wrong with it
+# ----------------------------------------------------------------------------------------------
+def article_section():
     gd_bad, gd_out, sgd_runs = view.article_replays((0, 1, 2))
-    facts = {k: model.code_facts(s.code) for k, s in model.SAMPLES.items()}
+    facts = {k: model.code_facts(smp.code) for k, smp in model.SAMPLES.items()}
     fr = model.factor_report(0.5)
     X, y = model.article_data()
-
-    st.subheader("What is wrong with it")
-    st.markdown("**① Shapes: the 4.1 program crashes on its first iteration.** "
-                "Replaying its NumPy lines on its own data (TensorFlow is not needed: see ④):")
-    shape_rows = [{"expression": k, "shape": str(v)} for k, v in gd_bad.shapes.items() if k != "theta after"]
+    c1, c2 = view.pair("a", (1, 1))
+    with c1:
+        st.markdown(_("The seed article's section 4 (具体代码实例, code examples) gives two programs, here as written "
+                      "(the stored text lost its indentation; it is restored)."))
+        tabs = st.tabs([f"{smp.section} {_(smp.title)}" for smp in model.SAMPLES.values()])  # 4.1, 4.2
+        for tab, smp in zip(tabs, model.SAMPLES.values()):
+            with tab:
+                st.code(smp.code, language="python", height=300, wrap_lines=True)
+        if current() != "zh":  # the comments are Chinese: said in English only for English readers
+            st.caption(_("The comments in English: {pairs}").format(
+                pairs="; ".join(f"{zh} = {_(en)}" for zh, en in model.TRANSLATIONS.items())))
+    with c2:
+        st.markdown(_("**⑤ The article's SGD (4.2), three runs**: it sets no seed"))
+        ui.show_figure(view.fig_article_theta((0, 1, 2), state.chart_height(340, 340)), key="gd_art_theta")
+        thetas = [r.theta for r in sgd_runs.values()]
+        printed = model.article_prints(thetas[0])
+        if model.same_print(thetas):
+            prints = _("All three print {printed} in the end").format(printed=f"`{printed}`")
+        else:
+            prints = _("They print different results: {printed}").format(
+                printed=", ".join(f"`{model.article_prints(t)}`" for t in thetas))
+        differ = (_("but their paths differ: every run starts elsewhere and draws other samples.")
+                  if model.paths_differ(list(sgd_runs.values())) else _("and their paths are the same."))
+        st.caption(f"{prints}, {differ} " + _("The four points lie exactly on y = x, so every sample's gradient "
+                                              "vanishes at θ = 1; on noisy data the results would differ too."))
+    st.markdown(_("**① Shapes: the 4.1 program crashes on its first iteration.** Replaying its NumPy lines on its own "
+                  "data (TensorFlow is not needed: see ④):"))
+    shape_rows = [{_("expression"): k, _("shape"): str(v)} for k, v in gd_bad.shapes.items() if k != "theta after"]
     sc = st.columns([2, 3])
     with sc[0]:
         st.dataframe(shape_rows, hide_index=True)
     with sc[1]:
-        st.markdown(
-            f"`theta = np.random.randn(1, 1)` has shape {gd_bad.shapes['theta']} while `y` has shape "
-            f"{gd_bad.shapes['y']}, so `X.dot(theta) - y` broadcasts {gd_bad.shapes['X.dot(theta)']} − "
-            f"{gd_bad.shapes['y']} into a **{gd_bad.shapes['X.dot(theta) - y']} matrix** of every x_iθ − y_j, and the "
-            f"\"gradient\" has shape {gd_bad.shapes['gradients']}. Then `theta -= alpha * gradients` asks NumPy to "
-            f"write that into the {gd_bad.shapes['theta']} array in place, and NumPy refuses at the first iteration "
-            f"(i = {gd_bad.failed_at}):"
-        )
+        st.markdown(_("`theta = np.random.randn(1, 1)` has shape {theta} while `y` has shape {y}, so "
+                      "`X.dot(theta) - y` broadcasts {pred} − {y} into a **{resid} matrix** of every x_iθ − y_j, and "
+                      "the “gradient” has shape {grads}. Then `theta -= alpha * gradients` asks NumPy to write that "
+                      "into the {theta} array in place, and NumPy refuses at iteration i = {i}:").format(
+            theta=gd_bad.shapes["theta"], y=gd_bad.shapes["y"], pred=gd_bad.shapes["X.dot(theta)"],
+            resid=gd_bad.shapes["X.dot(theta) - y"], grads=gd_bad.shapes["gradients"], i=gd_bad.failed_at))
         st.code(f"ValueError: {gd_bad.error}", language="text", wrap_lines=True)
-        st.markdown(
-            f"Written out of place (`theta = theta - alpha * gradients`) it runs, but θ becomes "
-            f"{gd_out.shapes['theta after']}: after {model.ITERATIONS} iterations θ = "
-            f"{[round(float(v), 4) for v in gd_out.theta.ravel()]}, four slopes, column j fitting the constant "
-            "target y_j. The fix: make θ a vector of shape (1,) (or y a column of shape (4, 1))."
-        )
-    st.markdown("**② Factors: each gradient minimises a different multiple of the MSE.**")
-    fc = st.container()
-    with fc:
-        st.latex(F["article_batch"])
-        st.caption(
-            f"At θ = {fr.theta:g}: the article's batch gradient is {fr.batch_grad:g}, the MSE gradient (optlab) is "
-            f"{fr.mse_grad:g}: ratio {fr.batch_ratio:g}. So 4.1 minimises ½·MSE, which has the same minimum; only "
-            "the effective learning rate is halved."
-        )
-    with fc:
-        st.latex(F["article_sgd"])
-        st.latex(F["per_sample"])
-        st.caption(
-            f"At θ = {fr.theta:g}, samples i = 1…{fr.m}: the article's SGD gradients "
-            f"{[round(float(v), 4) for v in fr.sample_grads]}, the per-sample squared-error gradients "
-            f"{[round(float(v), 4) for v in fr.correct_sample_grads]}: {fr.sample_ratio:g}× larger (= m). Averaged "
-            f"over the samples the article's gradient is {fr.sgd_mean:g} = ∇MSE / {fr.m}: an unbiased estimate of "
-            f"the gradient of MSE/{fr.m}, i.e. every step is {fr.m}× shorter than SGD's."
-        )
-    ir_toy = model.intercept_report(X[:, 0], y, "the article's data")
-    xd, yd, _, _ = view.dataset(("feature", DIAB, "bmi", False))
-    ir_d = model.intercept_report(xd, yd, "diabetes (bmi)")
-    st.markdown(
-        f"**③ No intercept.** The model is ŷ = θ·x. On the article's points that is harmless (the best line through "
-        f"the origin has θ = {ir_toy.w_origin:.4g} and MSE {ir_toy.mse_origin:.2g}, the same as with an intercept). "
-        f"On real data it is not: for diabetes vs bmi the best line through the origin has MSE "
-        f"{ir_d.mse_origin:,.0f}; the best line with an intercept (b = {ir_d.wb[1]:.4g}) has MSE {ir_d.mse_wb:,.0f}."
-    )
+        st.markdown(_("Written out of place (`theta = theta - alpha * gradients`) it runs, but θ becomes {shape}: "
+                      "after {n} iterations θ = {theta}, four slopes, column j fitting the constant target y_j. The "
+                      "fix: make θ a vector of shape (1,) (or y a column of shape (4, 1)).").format(
+            shape=gd_out.shapes["theta after"], n=f"{model.ITERATIONS:,}",
+            theta=[round(float(v), 4) for v in gd_out.theta.ravel()]))
+    st.markdown(_("**② Factors: each gradient minimises a different multiple of the MSE.**"))
+    st.latex(F["article_batch"])
+    half = model.is_close(fr.batch_ratio, 0.5)
+    st.caption(_("At θ = {t}: the article's batch gradient is {a}, the MSE gradient (optlab) is {g}: ratio {r}.").format(
+        t=fmt_num(fr.theta), a=fmt_num(fr.batch_grad), g=fmt_num(fr.mse_grad), r=fmt_num(fr.batch_ratio))
+        + " " + (_("So 4.1 minimises ½·MSE, which has the same minimum: only the effective learning rate is halved.")
+                 if half else _("So 4.1 minimises {r}·MSE: the same minimum, another effective learning rate.").format(
+                     r=fmt_num(fr.batch_ratio))))
+    st.latex(F["article_sgd"])
+    st.latex(F["per_sample"])
+    st.caption(_("At θ = {t}, samples i = 1…{m}: the article's SGD gradients {art}, the per-sample squared-error "
+                 "gradients {ok}: {r}× larger (= m). Averaged over the samples the article's gradient is {mean} = "
+                 "∇MSE / {m}: an unbiased estimate of the gradient of MSE/{m}, so every step is {m}× shorter than "
+                 "SGD's.").format(t=fmt_num(fr.theta), m=fr.m, art=[round(float(v), 4) for v in fr.sample_grads],
+                                  ok=[round(float(v), 4) for v in fr.correct_sample_grads],
+                                  r=fmt_num(fr.sample_ratio), mean=fmt_num(fr.sgd_mean)))
+    ir_toy = model.intercept_report(X[:, 0], y, "article")
+    xd, yd, _mask, _label = view.dataset(("feature", view.DIAB, "bmi", False))
+    ir_d = model.intercept_report(xd, yd, "diabetes")
+    harmless = model.is_close(ir_toy.mse_origin, ir_toy.mse_wb)
+    toy_text = (_("On the article's points that is harmless: the best line through the origin has θ = {w} and MSE "
+                  "{m}, the same as with an intercept.") if harmless else
+                _("Even on the article's points it costs: the best line through the origin has θ = {w} and MSE {m}, "
+                  "against {m2} with an intercept.")).format(w=fmt_num(ir_toy.w_origin), m=mse_text(ir_toy.mse_origin),
+                                                              m2=mse_text(ir_toy.mse_wb))
+    st.markdown(_("**③ No intercept.** The model is ŷ = θ·x.") + " " + toy_text + " " +
+                _("On real data it is not: for diabetes vs bmi the best line through the origin has MSE {m0}; the best "
+                  "line with an intercept (b = {b}) has MSE {m1}.").format(
+                    m0=f"{ir_d.mse_origin:,.0f}", b=fmt_num(ir_d.wb[1]), m1=f"{ir_d.mse_wb:,.0f}"))
     f41 = facts["gd"]
-    st.markdown(
-        f"**④ TensorFlow is imported and never used.** Both programs import {', '.join(f41.imports)} and define "
-        f"{', '.join(f'`{d}`' for d in f41.defined)}; `tf` appears only inside "
-        f"{', '.join(f'`{d}`' for d in f41.tensorflow_only_in)}, which is never called "
-        f"(unused: {', '.join(f'`{d}`' for d in f41.unused_functions)}). The loss being minimised is not that "
-        "function but whatever the hand-written gradient implies (②). Deleting the two TensorFlow lines changes "
-        "nothing, except that the program no longer needs a several-hundred-megabyte install."
-    )
-    seeds_txt = ", ".join(f"seed {s}: θ₀ = {r.theta0[0, 0]:.4f}, first samples {r.picks[:5].tolist()}"
-                          for s, r in sgd_runs.items())
-    st.markdown(
-        f"**⑤ No seed.** The programs call {', '.join(f'`{c}`' for c in facts['sgd'].unseeded_calls)} without "
-        f"setting a seed, so every run starts elsewhere and draws other samples. Three runs of the 4.2 loop "
-        f"({seeds_txt}):"
-    )
-    st.markdown("**The article's SGD (4.2), three runs**")
-    ui.show_figure(view.fig_article_theta((0, 1, 2)), key="gd_art_theta")
-    st.caption(
-        "All three print [[1.]] in the end because the four points lie exactly on y = x (every sample's gradient "
-        "vanishes at θ = 1), but their paths differ; on noisy data their results would too. And 4.2 does reach "
-        f"θ = {float(sgd_runs[0].theta[0, 0]):.6f} in spite of ②: the factor only slows it down."
-    )
+    st.markdown(_("**④ TensorFlow is imported and never used.** Both programs import {imports} and define {defined}; "
+                  "`tf` appears only inside {only}, which is never called (unused: {unused}). The loss being minimised "
+                  "is not that function but whatever the hand-written gradient implies (②). Deleting the two "
+                  "TensorFlow lines changes nothing, except that the program no longer needs a "
+                  "several-hundred-megabyte install.").format(
+        imports=", ".join(f"`{m}`" for m in f41.imports), defined=", ".join(f"`{d}`" for d in f41.defined),
+        only=", ".join(f"`{d}`" for d in f41.tensorflow_only_in), unused=", ".join(f"`{d}`" for d in f41.unused_functions)))
+    runs_txt = "; ".join(_("seed {s}: θ₀ = {t}, first samples {p}").format(s=s, t=fmt_num(r.theta0[0, 0], 4),
+                                                                           p=r.picks[:5].tolist())
+                         for s, r in sgd_runs.items())
+    reached = model.is_close(float(sgd_runs[0].theta[0, 0]), 1.0, tol=1e-6)
+    st.markdown(_("**⑤ No seed.** The programs call {calls} without setting a seed, so every run starts elsewhere and "
+                  "draws other samples ({runs}). The chart above shows three such runs.").format(
+        calls=", ".join(f"`{c}`" for c in facts["sgd"].unseeded_calls), runs=runs_txt) + " " +
+                ((_("And 4.2 does reach θ = {t} in spite of ②: the factor only slows it down.")) if reached else
+                 _("4.2 ends at θ = {t}: the factor of ② slows it down.")).format(
+                    t=fmt_num(float(sgd_runs[0].theta[0, 0]), 7)))
 
-    st.subheader("The corrected version, run with optlab")
-    st.markdown(
-        "Intercept included (ŷ = w·x + b), the MSE's own gradient, `torch.optim.SGD`'s update, a seeded generator. "
-        "optlab builds the (w, b) surface from the data and runs full-batch gradient descent and SGD with batch "
-        "size 1 on it; `np.linalg.lstsq` gives the exact answer to compare with."
-    )
-    ui.init_state("gd_art_lr", 0.1)
-    ui.init_state("gd_art_steps", 1000)
-    ui.init_state("gd_art_sgd_lr", 0.02)
-    ui.init_state("gd_art_sgd_steps", 2000)
-    a = st.columns(4)
+
+# ----------------------------------------------------------------------------------------------
+# 6. The corrected version, run with optlab
+# ----------------------------------------------------------------------------------------------
+def fixed_section():
+    a = view.controls("f", 4)
     with a[0]:
-        alr = st.select_slider("GD lr", options=[0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.11, 0.13, 0.2], key="gd_art_lr")
+        alr = state.select_slider(view.F_LR)
     with a[1]:
-        asteps = st.slider("GD steps", 50, 3000, step=50, key="gd_art_steps")
+        asteps = state.slider(view.F_STEPS)
     with a[2]:
-        slr = st.select_slider("SGD lr", options=[0.001, 0.003, 0.01, 0.02, 0.05, 0.1], key="gd_art_sgd_lr")
+        slr = state.select_slider(view.F_SGD_LR)
     with a[3]:
-        ssteps = st.slider("SGD steps", 100, 5000, step=100, key="gd_art_sgd_steps")
-    c = view.article_corrected(alr, asteps, slr, ssteps, 0)
-    ngd, nsgd = view.article_numpy_fixes(0)
-    ui.divergence_warnings([c.gd, c.sgd])
-    st.dataframe(model.article_rows(c, ngd, nsgd), hide_index=True,
-                 column_config={"w": st.column_config.NumberColumn(format="%.10f"),
-                                "b": st.column_config.NumberColumn(format="%.3e"),
-                                "‖θ − θ*‖": st.column_config.NumberColumn(format="%.3e"),
-                                "MSE": st.column_config.NumberColumn(format="%.3e")})
-    fit_fig, loss_fig = view.fig_article(alr, asteps, slr, ssteps, 0)
-    k1, k2 = st.columns(2)
+        ssteps = state.slider(view.F_SGD_STEPS)
+    f = view.fixed(float(alr), int(asteps), float(slr), int(ssteps))
+    if f.cut is not None:
+        budget_note(view.cut_sentence_steps(f.cut, {_("GD"): f.steps_gd, _("SGD"): f.steps_sgd}))
+    c = view.fixed_run(f)
+    hide = lessons.hidden()
+    if not hide:
+        ui.divergence_warnings([c.gd, c.sgd])
+    if PRESENT and not hide:
+        st.markdown(view.key_fixed(c))
+    fit_fig, loss_fig = view.fig_article(f.lr_gd, f.steps_gd, f.lr_sgd, f.steps_sgd, 0, state.chart_height(380, 330))
+    k1, k2 = view.pair("f", (1, 1))
     with k1:
-        ui.show_figure(fit_fig, key="gd_art_fit")
+        if lessons.reveal(_("The fitted lines")):
+            ui.show_figure(fit_fig, key="gd_art_fit")
     with k2:
-        ui.show_figure(loss_fig, key="gd_art_loss")
-    toy = (("article",), "mse", (), None)
-    cv = view.curvature(toy)
-    st.caption(
-        f"Closed form: w* = {c.closed_form[0]:.6g}, b* = {c.closed_form[1]:.3g}. optlab's gradient descent ends "
-        + ("diverged" if c.gd.diverged else f"{c.gd_error:.3g} from it")
-        + ", SGD " + ("diverged" if c.sgd.diverged else f"{c.sgd_error:.3g} from it")
-        + f". With the intercept the problem is ill-conditioned: the Hessian's eigenvalues are {cv.lam_min:.3g} and "
-          f"{cv.lam_max:.3g} (ratio {cv.lam_max / cv.lam_min:.0f}), so GD needs lr < 2/λ_max = {cv.critical:.3g} "
-          f"and then crawls along the flat direction: at this lr the error is multiplied by up to "
-          f"max|1 − lr·λ| = {view.contraction(toy, alr):.4g} per step."
-    )
-    ui.experiment(
-        "The article's learning rate, with an intercept",
-        "Set GD's lr to the article's 0.01 with its 1000 iterations. Will it match the closed form to 4 digits?",
-        {"gd_art_lr": 0.01, "gd_art_steps": 1000},
-        "No: the error is still of order 10⁻², because the flat direction of the (w, b) surface shrinks by only "
-        "1 − 0.01·λ_min per step. The article's model had no intercept, a one-dimensional problem where lr 0.01 "
-        "is plenty. Try lr 0.13, just above 2/λ_max: the run diverges, and the warning says when.",
-        key="gd_exp_article",
-    )
+        if lessons.reveal(_("The loss curves")):
+            ui.show_figure(loss_fig, key="gd_art_loss")
+    if not hide:
+        ngd, nsgd = view.article_numpy_fixes(0)
+        st.table(view.fixed_rows(c, ngd, nsgd), hide_index=True)  # wraps at 1024 px (a dataframe scrolled "run" away)
+        st.markdown(view.fixed_caption(c, f))
+    lessons.ask(view.Q_ARTICLE_LR)
+    if not PRESENT:
+        st.markdown(_("Intercept included (ŷ = w·x + b), the MSE's own gradient, `torch.optim.SGD`'s update, a seeded "
+                      "generator. optlab builds the (w, b) surface from the data and runs full-batch gradient descent "
+                      "and SGD with batch size 1 on it; `np.linalg.lstsq` gives the exact answer to compare with."))
 
 
-variants()
-learning_rates()
-article_code()
+{view.SEC_VAR: variants_section, view.SEC_LR: lr_section, view.SEC_MOM: momentum_section, view.SEC_SCHED: schedules_section,
+ view.SEC_ART: article_section, view.SEC_FIX: fixed_section}[section]()

@@ -212,3 +212,17 @@ def test_bad_inputs_raise(diabetes_bmi):
         loss_surface_1d(np.ones(5), np.arange(5.0))
     with pytest.raises(ValueError, match="-3"):
         loss_surface_1d(x, yb, "huber", delta=-3)
+
+
+@pytest.mark.parametrize("link", ["identity", "sigmoid"])
+def test_value_and_grad_is_value_and_grad_bitwise(link):
+    """The one-pass f and ∇f the runner's loop uses (``fg``) round exactly like f and ∇f apart."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=40)
+    y = (x + 0.3 * rng.normal(size=40) > 0).astype(float) if link == "sigmoid" else 2 * x + rng.normal(size=40)
+    for loss in (["bce", "mse"] if link == "sigmoid" else ["mse", "mae", "huber", "rmse"]):
+        s = (logistic_surface_1d(x, y, loss) if link == "sigmoid" else loss_surface_1d(x, y, loss))
+        P = s.minima[0] + rng.normal(size=(9, 2)) * 3
+        f, G = s.value_and_grad(P)
+        assert s.fg is not None
+        assert np.array_equal(f, s.value(P)) and np.array_equal(G, s.grad(P)), loss

@@ -31,18 +31,21 @@ from __future__ import annotations
 import ast
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from .. import data as _data
 from .. import models as _models
 from .. import schedules, specs, theory
+from ..budget import RERUN, Budget, Cut
+from ..i18n import domain
 from ..optimizers import make as _make
 from ..runner import Trajectory, run as _run
 from ..surfaces.data import loss_surface_1d
 
 Array = np.ndarray
+_, N_, ngettext = domain("gradient_descent")
 
 # ----------------------------------------------------------------------------------------------
 # Learning rates from curvature
@@ -129,6 +132,348 @@ def zoom_window(center, trs, keep: float = 0.5, pad: float = 1.6) -> tuple:
 
 
 # ----------------------------------------------------------------------------------------------
+# What the noise does: the noise-free twin of a run, and the verdicts the captions are chosen by
+# ----------------------------------------------------------------------------------------------
+def noise_free_gaps(surface, x0, lrs) -> Array:
+    r"""f − f* along full-batch gradient descent from ``x0`` with step sizes ``lrs`` (one per step):
+    ``T + 1`` values, the start first.
+
+    On an MSE surface (an exact quadratic, Hessian H) the error obeys
+    :math:`e_{k+1} = (I - \gamma_k H)\,e_k`, and a mini-batch gradient is the full one plus zero-mean
+    noise, so this is the *mean* path of SGD with the same steps: what is left of f − f* without
+    the sampling noise.  Computed per eigen-direction of H in log space (no overflow for a divergent
+    ``lrs``: the gap is then inf)."""
+    lrs = np.asarray(lrs, dtype=float).reshape(-1)
+    star = np.asarray(surface.minima[0], dtype=float)
+    H = np.asarray(surface.hessian(star[None, :]), dtype=float).reshape(2, 2)
+    lam, V = np.linalg.eigh(0.5 * (H + H.T))
+    c0 = V.T @ (np.asarray(x0, dtype=float) - star)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        f = 1.0 - lrs[:, None] * lam[None, :]
+        logs = np.vstack([np.zeros(len(lam)), np.cumsum(np.log(np.abs(f)), axis=0)])
+        c = c0[None, :] * np.exp(logs)  # the sign does not matter: the gap is quadratic
+        gaps = 0.5 * np.sum(lam[None, :] * c * c, axis=1)
+    return np.where(np.isnan(gaps), np.inf, gaps)
+
+
+# A run is "in its noise cloud" when what it has left of f − f* is mostly noise: its tail is more
+# than NOISE_DOMINATED times what the noise-free twin has left over the same steps.
+NOISE_DOMINATED = 2.0
+# Two gaps are "about the same" within this factor (either way): finer differences between two
+# noisy runs change with the draw of samples.
+SAME_FACTOR = 1.25
+
+
+def gap_floor(surface) -> float:
+    """The smallest f − f* a run can show on ``surface``: below it the loss is f* to rounding (the
+    larger of the loss's own rounding, 1e-12·|f*|, and what a position rounded to 1e-15·‖θ*‖
+    leaves: λ_max·(1e-15·‖θ*‖)²).  Gaps below it are said as "≈ 0", never compared."""
+    star = np.asarray(surface.minima[0], dtype=float)
+    lam = float(np.max(theory.hessian_eigenvalues(surface, star)))
+    pos = 1e-15 * max(1.0, float(np.linalg.norm(star)))
+    return max(1e-12 * abs(float(surface.min_value)), lam * pos * pos, 1e-300)
+
+
+def noise_dominated(tail: float, bias: float) -> bool:
+    """The run's remaining gap is mostly sampling noise (see :data:`NOISE_DOMINATED`)."""
+    return math.isfinite(tail) and tail > NOISE_DOMINATED * max(bias, 0.0) and tail > 0
+
+
+def rises(losses, f_star: float, fraction: float = 0.5, share: float = 0.2) -> bool:
+    """The loss rises in at least ``share`` of the steps of the last ``fraction`` of a run (rises
+    above round-off only): the path keeps jumping instead of settling."""
+    g = np.asarray(losses, dtype=float)
+    if g.size < 3 or not np.all(np.isfinite(g)):
+        return False
+    tail = g[int(len(g) * (1 - fraction)):]
+    tol = 1e-10 * max(abs(float(f_star)), 1.0)
+    d = np.diff(tail)
+    return bool(d.size and np.mean(d > tol) >= share)
+
+
+VARIANTS = ("batch", "minibatch", "sgd")  # the order of the variants section's runs
+
+
+@dataclass(frozen=True)
+class VariantsVerdict:
+    """What the variants section may claim about its three runs (batch, mini-batch, SGD).
+
+    ``closest``: index of the variant whose last point is nearest the minimum (None: all
+    diverged); ``ties``: the variants that end within ×:data:`SAME_FACTOR` of it (itself included:
+    more than one means "about as close"); ``finals``/``tails``/``biases``: final f − f*, its mean over the last 10 % of
+    steps and the noise-free twin's mean over the same steps (inf: diverged); ``jitter``: the
+    noise claim, one of "noise" (both noisy runs sit in their noise clouds and the smaller batch's
+    is larger), "similar", "reverse", "descending" (at least one has not reached its cloud),
+    "none" (both at the minimum to rounding: no noise left), "diverged"; ``ratio``: SGD's tail over mini-batch's (nan unless both are in their clouds)."""
+
+    closest: int | None
+    ties: tuple[int, ...]
+    finals: tuple[float, ...]
+    tails: tuple[float, ...]
+    biases: tuple[float, ...]
+    jitter: str
+    ratio: float
+
+    @property
+    def in_cloud(self) -> tuple[bool, ...]:
+        return tuple(noise_dominated(t, b) for t, b in zip(self.tails, self.biases))
+
+
+def variants_verdict(surface, trs, x0, lr: float) -> VariantsVerdict:
+    """The verdict on the runs ``trs`` = (batch GD, mini-batch, SGD) at constant ``lr`` from ``x0``."""
+    f_star = float(surface.min_value)
+    finals, tails, biases = [], [], []
+    for tr in trs:
+        dv = bool(tr.diverged)
+        finals.append(math.inf if dv else max(float(tr.losses[-1]) - f_star, 0.0))
+        tails.append(math.inf if dv else max(tail_gap(tr.losses, f_star), 0.0))
+        biases.append(math.inf if dv else tail_gap(noise_free_gaps(surface, x0, np.full(tr.steps, lr)), 0.0))
+    ok = [i for i, f in enumerate(finals) if math.isfinite(f)]
+    closest = min(ok, key=lambda i: finals[i]) if ok else None
+    floor = gap_floor(surface)
+    ties = () if closest is None else tuple(
+        i for i in ok if finals[i] <= max(SAME_FACTOR * finals[closest], floor))
+    ratio = math.nan
+    if not (math.isfinite(tails[1]) and math.isfinite(tails[2])):
+        jitter = "diverged"
+    elif tails[1] <= floor and tails[2] <= floor:
+        jitter = "none"
+    elif not (noise_dominated(tails[1], biases[1]) and noise_dominated(tails[2], biases[2])):
+        jitter = "descending"
+    else:
+        ratio = tails[2] / tails[1]
+        jitter = "noise" if ratio > SAME_FACTOR else ("reverse" if ratio < 1 / SAME_FACTOR else "similar")
+    return VariantsVerdict(closest, ties, tuple(finals), tuple(tails), tuple(biases), jitter, ratio)
+
+
+def jumping(surface, trs, x0, lr: float) -> tuple[bool, ...]:
+    """Which runs (at constant ``lr`` from ``x0``) keep jumping around the minimum at the end: their
+    loss keeps rising and falling (:func:`rises`) and they are near it, in their noise cloud
+    (:func:`noise_dominated`: not a noisy descent still going on)."""
+    f_star = float(surface.min_value)
+    out = []
+    for tr in trs:
+        if tr.diverged:
+            out.append(False)
+            continue
+        bias = tail_gap(noise_free_gaps(surface, x0, np.full(tr.steps, lr)), 0.0)
+        out.append(rises(tr.losses, f_star) and noise_dominated(max(tail_gap(tr.losses, f_star), 0.0), bias))
+    return tuple(out)
+
+
+# -- learning rates -------------------------------------------------------------------------------
+def lr_regime(cv: Curvature, lr: float) -> str:
+    """What constant-step GD does on a quadratic with the curvatures ``cv``:
+    "newton" (one step lands on the minimum: ρ = 0), "monotone" (shrinks, no overshoot),
+    "overshoot" (shrinks, flipping sign along the steepest direction), "marginal" (ρ = 1: the
+    error neither grows nor shrinks), "diverges" (ρ > 1)."""
+    rho = float(theory.gd_rate(lr, np.array([cv.lam_min, cv.lam_max])))
+    if rho < 1e-9:
+        return "newton"
+    if abs(rho - 1.0) <= 1e-9:
+        return "marginal"
+    if rho > 1.0:
+        return "diverges"
+    return "overshoot" if lr * cv.lam_max > 1.0 + 1e-12 else "monotone"
+
+
+def clamp_lr(lr: float) -> tuple[float, str | None]:
+    """A learning rate inside ``specs.LR_MIN … specs.LR_MAX`` and which side it was clamped on
+    ("low", "high", "nan") or None (used as given)."""
+    try:
+        v = float(lr)
+    except (TypeError, ValueError):
+        return specs.LR_MIN, "nan"
+    if not math.isfinite(v):
+        return (specs.LR_MAX, "high") if v == math.inf else (specs.LR_MIN, "nan" if math.isnan(v) else "low")
+    if v < specs.LR_MIN:
+        return specs.LR_MIN, "low"
+    if v > specs.LR_MAX:
+        return specs.LR_MAX, "high"
+    return v, None
+
+
+def steps_to_leave(rho: float, start: float, bound: float) -> float:
+    """Steps until an error that starts at ``start`` and grows ×``rho`` per step passes ``bound``
+    (inf when it does not grow)."""
+    if not (rho > 1 and start > 0 and bound > start):
+        return math.inf
+    return math.ceil(math.log(bound / start) / math.log(rho))
+
+
+# -- schedules --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ScheduleVerdict:
+    """The schedules section's claim: ``code`` is "diverged", "rounding" (both at the minimum to
+    rounding: nothing to compare), "closer_noise" (the scheduled run
+    ends closer and the constant one sits in its noise cloud: the smaller steps at the end shrank
+    the cloud), "closer", "similar", "farther_descent" (the schedule shrank the steps before the
+    run got near the minimum: even without noise it would end farther) or "farther";
+    ``tails``/``biases`` as in :class:`VariantsVerdict`, constant first; ``ratio`` scheduled over
+    constant tail (nan when a run diverged)."""
+
+    code: str
+    tails: tuple[float, float]
+    biases: tuple[float, float]
+    ratio: float
+
+
+def schedule_verdict(surface, trs, x0) -> ScheduleVerdict:
+    """Verdict on ``trs`` = (constant-lr run, scheduled run), same draws of samples, same start."""
+    f_star = float(surface.min_value)
+    tails, biases = [], []
+    for tr in trs:
+        if tr.diverged:
+            tails.append(math.inf)
+            biases.append(math.inf)
+            continue
+        tails.append(max(tail_gap(tr.losses, f_star), 0.0))
+        biases.append(tail_gap(noise_free_gaps(surface, x0, np.asarray(tr.lrs, dtype=float).reshape(-1)), 0.0))
+    if not all(math.isfinite(t) for t in tails):
+        return ScheduleVerdict("diverged", tuple(tails), tuple(biases), math.nan)
+    tc, ts = tails
+    floor = gap_floor(surface)
+    if tc <= floor and ts <= floor:
+        return ScheduleVerdict("rounding", (tc, ts), (biases[0], biases[1]), math.nan)
+    ratio = ts / max(tc, floor)
+    if ratio < 1 / SAME_FACTOR:
+        code = "closer_noise" if noise_dominated(tc, biases[0]) else "closer"
+    elif ratio > SAME_FACTOR:
+        code = "farther_descent" if biases[1] > 0.5 * ts else "farther"
+    else:
+        code = "similar"
+    return ScheduleVerdict(code, (tc, ts), (biases[0], biases[1]), ratio)
+
+
+# -- momentum ---------------------------------------------------------------------------------------
+MOMENTUM_SHRINK = 1e6  # "there": f − f* shrunk this many times from the start
+
+
+def steps_to_shrink(tr, f_star: float, shrink: float = MOMENTUM_SHRINK) -> int:
+    """First step at which f − f* ≤ (f − f* at the start)/``shrink`` (−1: not within the run, or diverged)."""
+    if tr.diverged:
+        return -1
+    g = np.asarray(tr.losses, dtype=float) - f_star
+    hit = np.nonzero(g <= g[0] / shrink)[0]
+    return int(hit[0]) if hit.size else -1
+
+
+@dataclass(frozen=True)
+class MomentumVerdict:
+    """``code``: "same" (β = 0: the two runs are one), "both_diverge", "gd_diverges" (momentum
+    converges where GD does not), "hb_diverges", "both" (both get there: compare ``steps``),
+    "hb_only", "gd_only", "neither"; ``steps``: (GD, momentum) steps to shrink f − f* 10⁶× (−1:
+    not there); ``rates``: the predicted error factor per step (GD max|1 − γλ|, heavy ball's
+    spectral radius)."""
+
+    code: str
+    steps: tuple[int, int]
+    rates: tuple[float, float]
+
+
+def momentum_verdict(surface, gd, hb, lr: float, beta: float) -> MomentumVerdict:
+    f_star = float(surface.min_value)
+    lam = theory.hessian_eigenvalues(surface, surface.minima[0])
+    rates = (float(theory.gd_rate(lr, lam)), float(theory.heavy_ball_rate(lr, beta, lam)))
+    steps = (steps_to_shrink(gd, f_star), steps_to_shrink(hb, f_star))
+    if beta == 0:
+        code = "same"
+    elif gd.diverged and hb.diverged:
+        code = "both_diverge"
+    elif gd.diverged:
+        code = "gd_diverges"
+    elif hb.diverged:
+        code = "hb_diverges"
+    elif steps[0] >= 0 and steps[1] >= 0:
+        code = "both"
+    elif steps[1] >= 0:
+        code = "hb_only"
+    elif steps[0] >= 0:
+        code = "gd_only"
+    else:
+        code = "neither"
+    return MomentumVerdict(code, steps, rates)
+
+
+def momentum_faster(v: MomentumVerdict) -> bool:
+    """Momentum gets there in fewer steps than GD (or gets there where GD does not)."""
+    g, h = v.steps
+    return h >= 0 and (g < 0 or h < g)
+
+
+# -- the corrected version ------------------------------------------------------------------------
+def crawl_steps(rho: float, factor: float = 10.0) -> float:
+    """Steps for an error that shrinks ×``rho`` per step to shrink ``factor`` times (inf if it does not)."""
+    if not (0 < rho < 1):
+        return 0.0 if rho == 0 else math.inf
+    return math.ceil(math.log(factor) / -math.log(rho))
+
+
+MATCH_DIGITS = 4
+
+
+def matches_closed_form(error: float, digits: int = MATCH_DIGITS) -> bool:
+    """‖θ − θ*‖ small enough that (w, b) agree with the closed form to ``digits`` decimals."""
+    return math.isfinite(error) and error < 0.5 * 10.0 ** (-digits)
+
+
+# ----------------------------------------------------------------------------------------------
+# Work budget: every run a widget or a link of the page can start is planned against optlab.budget
+# ----------------------------------------------------------------------------------------------
+# One step of the runner on a (w, b) data surface, in budget evaluations (optlab.budget: ≈ 1.8 µs
+# each): measured by bench/bench_gd_budget.py on the project's 2-core machine while shared (full
+# batch ≈ 65 µs a step, mini-batches of the 442 diabetes patients ≈ 110 µs: one uniform key per
+# sample is drawn each step), with a margin of about a quarter.
+STEP_EVALS_FULL = 45
+STEP_EVALS_MINIBATCH = 75
+# Of one rerun's budget (optlab.budget.RERUN), the share the runs may take: the rest is for the
+# figures (contour grid, curves thinned to 3,000 points), the tables and a cold cache (a section's
+# first visitor also pays for its shared figures): at 0.8 the dearest link (Fixed code, 3,000 +
+# 5,000 steps) cost 0.98 s of CPU on a loaded machine (bench/bench_worst_case.py, load 18).  Every
+# section's default still runs uncut (Schedules, batch 1 × 3 epochs: 199,050 of 240,000).
+RUNS_SHARE = 0.6
+
+
+def runs_budget() -> Budget:
+    """What the runs of one rerun of the page may cost."""
+    return Budget(RERUN).scaled(RUNS_SHARE)
+
+
+def run_cost(steps: int, batch_size: int | None) -> float:
+    """Budget evaluations of a run of ``steps`` steps (``batch_size`` None: full batch)."""
+    per = STEP_EVALS_FULL if batch_size is None else STEP_EVALS_MINIBATCH
+    return float(per) * (int(steps) + 1)
+
+
+def fit_epochs(epochs: int, batch_sizes, n: int, budget: Budget | None = None) -> tuple[int, Cut | None]:
+    """The most epochs (≤ ``epochs``) that runs with these batch sizes (None: full batch) can all
+    take within ``budget`` (default :func:`runs_budget`): every run gets the same epochs, so a
+    comparison at equal cost stays one.  ``(epochs, None)`` when everything fits."""
+    budget = budget or runs_budget()
+
+    def cost_of(e: int) -> float:
+        return sum(run_cost(epochs_to_steps(e, b or n, n), b) for b in batch_sizes) if e > 0 else 0.0
+
+    return budget.fit_cost(int(epochs), cost_of, what="epochs", unit="epoch")
+
+
+def fit_steps(requested: Sequence[tuple[int, int | None]], budget: Budget | None = None) -> tuple[list[int], Cut | None]:
+    """Steps for runs ``requested`` = ``[(steps, batch_size), …]`` within ``budget``: all as asked
+    when they fit, else each cut by the same factor (a run keeps its share of the work).  The
+    :class:`~optlab.budget.Cut` counts the steps of all the runs."""
+    budget = budget or runs_budget()
+    total = sum(run_cost(s, b) for s, b in requested)
+    if total <= budget.evals:
+        return [int(s) for s, _b in requested], None
+    f = budget.evals / total
+    allowed = [max(1, int(s * f)) for s, _b in requested]
+    while sum(run_cost(s, b) for s, (_s0, b) in zip(allowed, requested)) > budget.evals and max(allowed) > 1:
+        i = int(np.argmax(allowed))
+        allowed[i] -= 1
+    return allowed, Cut("steps", sum(s for s, _b in requested), sum(allowed), unit="step")
+
+
+# ----------------------------------------------------------------------------------------------
 # The seed article's code
 # ----------------------------------------------------------------------------------------------
 # The seed text as stored lost every leading space; the indentation below is restored (and is the
@@ -186,14 +531,14 @@ print("优化后的模型参数:", theta)
 
 # The Chinese comments and the printed label, in English.
 TRANSLATIONS = {
-    "定义损失函数": "define the loss function",
-    "定义梯度下降法": "define gradient descent",
-    "定义随机梯度下降法": "define stochastic gradient descent",
-    "生成数据": "generate the data",
-    "初始化模型参数": "initialise the model parameters",
-    "设置学习率和迭代次数": "set the learning rate and the number of iterations",
-    "优化模型参数": "optimise the model parameters",
-    "优化后的模型参数:": "model parameters after optimisation:",
+    "定义损失函数": N_("define the loss function"),
+    "定义梯度下降法": N_("define gradient descent"),
+    "定义随机梯度下降法": N_("define stochastic gradient descent"),
+    "生成数据": N_("generate the data"),
+    "初始化模型参数": N_("initialise the model parameters"),
+    "设置学习率和迭代次数": N_("set the learning rate and the number of iterations"),
+    "优化模型参数": N_("optimise the model parameters"),
+    "优化后的模型参数:": N_("model parameters after optimisation:"),
 }
 
 
@@ -207,9 +552,8 @@ class Sample:
 
 
 SAMPLES = {
-    "gd": Sample("gd", "4.1", "梯度下降法实例 (gradient descent example)", GD_CODE, "gradient_descent"),
-    "sgd": Sample("sgd", "4.2", "随机梯度下降法实例 (stochastic gradient descent example)", SGD_CODE,
-                  "stochastic_gradient_descent"),
+    "gd": Sample("gd", "4.1", N_("gradient descent example"), GD_CODE, "gradient_descent"),
+    "sgd": Sample("sgd", "4.2", N_("SGD example"), SGD_CODE, "stochastic_gradient_descent"),
 }
 
 ALPHA = 0.01        # the article's learning rate
@@ -515,23 +859,57 @@ def corrected(lr_gd: float = 0.1, steps_gd: int = 1000, lr_sgd: float = 0.02, st
     return Corrected(star, gd, sgd, err(gd), err(sgd), surface, x, y)
 
 
-ARTICLE_SETTINGS = "lr 0.01, 1000 iterations (the article's)"
+ROW_KEYS = ("closed", "gd", "sgd", "numpy_gd", "numpy_sgd")
 
 
 def article_rows(c: Corrected, numpy_gd, numpy_sgd) -> list[dict[str, Any]]:
-    """Result table: each method's (w, b), its distance to the closed form and its MSE."""
+    """Result table: each method's (w, b), its distance to the closed form and its MSE (NaN and inf
+    for a diverged run), with what it ran: ``key`` one of :data:`ROW_KEYS`, ``steps`` and ``lr``
+    (None for the closed form; the article's settings for its two loops)."""
     mse = _models.LinearRegression("mse")
     rows = []
-    for label, th, how in (("closed form: np.linalg.lstsq", c.closed_form, "exact"),
-                           ("optlab: gradient descent", c.gd.final_x, f"{c.gd.steps} steps, lr {c.gd.hyper['lr']:g}"),
-                           ("optlab: SGD, batch size 1", c.sgd.final_x,
-                            f"{c.sgd.steps} steps, lr {c.sgd.hyper['lr']:g}, seeded"),
-                           ("article's loop, minimally fixed: GD", numpy_gd, ARTICLE_SETTINGS),
-                           ("article's loop, minimally fixed: SGD", numpy_sgd, ARTICLE_SETTINGS)):
+    for key, th, steps, lr in (("closed", c.closed_form, None, None),
+                               ("gd", c.gd.final_x, c.gd.steps, c.gd.hyper["lr"]),
+                               ("sgd", c.sgd.final_x, c.sgd.steps, c.sgd.hyper["lr"]),
+                               ("numpy_gd", numpy_gd, ITERATIONS, ALPHA),
+                               ("numpy_sgd", numpy_sgd, ITERATIONS, ALPHA)):
         th = np.asarray(th, dtype=float)
         ok = bool(np.all(np.isfinite(th)))
         nan = float("nan")
-        rows.append({"method": label, "w": float(th[0]) if ok else nan, "b": float(th[1]) if ok else nan,
-                     "‖θ − θ*‖": float(np.linalg.norm(th - c.closed_form)) if ok else float("inf"),
-                     "MSE": float(mse.loss(th, c.x, c.y)) if ok else float("inf"), "run": how})
+        rows.append({"key": key, "w": float(th[0]) if ok else nan, "b": float(th[1]) if ok else nan,
+                     "error": float(np.linalg.norm(th - c.closed_form)) if ok else float("inf"),
+                     "mse": float(mse.loss(th, c.x, c.y)) if ok else float("inf"), "steps": steps,
+                     "lr": None if lr is None else float(lr)})
     return rows
+
+
+def loss_shape(losses, diverged: bool = False) -> int:
+    """How a loss curve starts: 0 it rises at the first step, 1 it falls first and rises later
+    (or the run diverged later), 2 it never rises."""
+    g = np.asarray(losses, dtype=float)
+    if g.size > 1 and not g[1] <= g[0]:
+        return 0
+    d = np.diff(g)
+    return 1 if (diverged or bool(np.any(~(d <= 0)))) else 2
+
+
+def article_prints(theta) -> str:
+    """What the article's ``print`` shows for ``theta`` (NumPy's own rendering)."""
+    return np.array2string(np.asarray(theta))
+
+
+def same_print(thetas) -> bool:
+    """Every run prints the same θ."""
+    return len({article_prints(t) for t in thetas}) == 1
+
+
+def paths_differ(runs) -> bool:
+    """At least two of the article's SGD runs took different paths."""
+    ths = [np.asarray(r.thetas) for r in runs]
+    return any(not np.array_equal(ths[0], t) for t in ths[1:])
+
+
+def is_close(a: float, b: float, tol: float = 1e-12) -> bool:
+    """|a − b| ≤ tol·max(1, |b|): a claim such as "ratio ½" or "the same MSE" holds to rounding."""
+    a, b = float(a), float(b)
+    return math.isfinite(a) and math.isfinite(b) and abs(a - b) <= tol * max(1.0, abs(b))

@@ -276,9 +276,13 @@ def _surface(fit: _Fit1D, *, name, title, latex, window, minimum, starts, params
         H = fit.evaluate(w, b, 2)[2]
         return H[..., 0, 0], H[..., 0, 1], H[..., 1, 1]
 
+    def fg(w, b):  # f and ∇f from one pass over the data (the runner's loop asks for both every step)
+        v, g = fit.evaluate(w, b, 1)
+        return v, g[..., 0], g[..., 1]
+
     minimum = np.asarray(minimum, dtype=float)
     return DataSurface(
-        name=name, title=title, latex=latex, f=f, df=df, d2f=d2f, window=window,
+        name=name, title=title, latex=latex, f=f, df=df, d2f=d2f, fg=fg, window=window,
         minima=minimum[None, :], min_value=float(f(minimum[0], minimum[1])),
         starts=tuple((float(a), float(b)) for a, b in starts), convex=fit.obj.convex,
         params=params, description=description,
