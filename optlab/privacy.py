@@ -31,6 +31,7 @@ optlab[privacy]``), never a home-made one.  :func:`epsilon` composes
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
@@ -183,6 +184,15 @@ def dp_sgd(problem: DataProblem, noise_multiplier=1.0, *, clip_norm: float = 1.0
 # ----------------------------------------------------------------------------------------------
 # The accountant (dp-accounting)
 # ----------------------------------------------------------------------------------------------
+class _QuietOrders(logging.Filter):
+    """Drops dp-accounting's per-order warning "_compute_log_a_frac failed to converge … Excluding this
+    order": for σ ≲ 0.7 it fires for several fractional orders on every call (the order is skipped and
+    ε comes from the others, as the message says), which would flood a classroom server's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "failed to converge" not in record.getMessage()
+
+
 def _dp_accounting():
     try:
         import dp_accounting
@@ -191,6 +201,9 @@ def _dp_accounting():
     except ImportError as e:  # pragma: no cover - exercised only without the extra
         raise OptlabError("ε needs Google's dp-accounting: pip install 'optlab[privacy]' "
                           "(or pip install dp-accounting)") from e
+    absl = logging.getLogger("absl")
+    if not any(isinstance(f, _QuietOrders) for f in absl.filters):  # once per process
+        absl.addFilter(_QuietOrders())
     return dp_accounting, rdp_privacy_accountant, pld_privacy_accountant
 
 
