@@ -355,12 +355,12 @@ def batch_scaling(problem: DataProblem, batch_sizes=(1, 2, 4, 8, 16, 32, 64, 128
     The default target is L* + ``target_gap``·(L(0) − L*).  Perfect scaling halves the steps when B
     doubles (samples constant); past the critical batch ≈ B_noise the steps stop falling and the
     samples grow (McCandlish et al. 2018: S = S_min(1 + B_noise/B), E = E_min(1 + B/B_noise)).
-    The default ``lrs`` spans 2⁻¹⁰ … 2 × the full-batch stability limit 2/λ_max(H(0)).
+    The default ``lrs`` is 2⁻⁷ … 2⁰ × the full-batch stability limit 2/λ_max(H(0)), in factors of 2.
     """
     Bs = _ints("batch_sizes", batch_sizes, 1, MAX_BATCH).reshape(-1)
     if lrs is None:
         lmax = float(np.linalg.eigvalsh(problem.hessian(np.zeros(problem.dim)))[-1])
-        lrs = (2.0 / lmax) * np.logspace(-10, 0, 11, base=2.0)
+        lrs = (2.0 / lmax) * np.logspace(-7, 0, 8, base=2.0)
     lrs = _positive("lrs", lrs).reshape(-1)
     S = int(_ints("seeds", seeds, 1, 64))
     if target is None:
@@ -644,57 +644,76 @@ def local_sgd(problem: DataProblem, shards, local_steps, rounds: int = 30, lr: f
     rng = np.random.default_rng(seed)
     theta = np.zeros((R, P)) if theta0 is None else np.array(np.broadcast_to(np.asarray(theta0, float), (R, P)))
     local = np.repeat(theta[:, None, :], K, axis=1)
+    Xs = np.ascontiguousarray(Xs)
 
-    def global_eval(th):
-        # loss on the union of the shards (all runs of one split share the union's size)
-        s = np.einsum("rknp,rp->rkn", Xs, th)
-        L = problem.sample_losses(s, ys).mean(axis=(1, 2))
+    def global_eval(rows, th):
+        # loss and accuracy of the averaged models ``th`` (m, P) of runs ``rows`` on the union of their shards
+        X, yy = Xs[rows], ys[rows]
+        s = np.matmul(X, th[:, None, :, None])[..., 0]
+        L = problem.sample_losses(s, yy).mean(axis=(1, 2))
         if problem.weight_decay:
             w = th[:, :-1]
             L = L + 0.5 * problem.weight_decay * np.einsum("rp,rp->r", w, w)
         if problem.kind == "logistic":
-            acc = np.mean((s > 0) == (ys > 0.5), axis=(1, 2))
+            acc = np.mean((s > 0) == (yy > 0.5), axis=(1, 2))
         else:
-            acc = 1.0 - np.sum((s - ys) ** 2, axis=(1, 2)) / np.sum((ys - ys.mean(axis=(1, 2), keepdims=True)) ** 2, axis=(1, 2))
+            dev = yy - yy.mean(axis=(1, 2), keepdims=True)
+            acc = 1.0 - np.sum((s - yy) ** 2, axis=(1, 2)) / np.sum(dev * dev, axis=(1, 2))
         return L, acc
+
+    quad = problem.kind == "linear" and batch_size is None
+    if quad:  # each worker's loss is ½θᵀA_kθ − b_kᵀθ + c: its gradient costs P² instead of n·P
+        Ak = 2.0 * np.matmul(np.swapaxes(Xs, -1, -2), Xs) / n + problem.weight_decay * np.diag(problem._decay_mask())
+        bk = 2.0 * np.matmul(np.swapaxes(Xs, -1, -2), ys[..., None])[..., 0] / n
 
     loss = np.full((R, rounds + 1), np.nan)
     acc = np.full((R, rounds + 1), np.nan)
     drift = np.full((R, rounds), np.nan)
-    loss[:, 0], acc[:, 0] = global_eval(theta)
+    loss[:, 0], acc[:, 0] = global_eval(np.arange(R), theta)
     done = np.zeros(R, dtype=int)
     total = rounds * int(H.max())
-    rr = np.arange(R)[:, None, None]
-    kk = np.arange(K)[None, :, None]
+    act = None
     with np.errstate(all="ignore"):
         for t in range(total):
-            running = done < rounds
-            if batch_size is None:
-                s = np.einsum("rknp,rkp->rkn", Xs, local)
-                r = problem.residuals(s, ys)
-                g = np.einsum("rkn,rknp->rkp", r, Xs) / n
+            if act is None:  # the runs still communicating; rebuilt only when one finishes
+                act = np.nonzero(done < rounds)[0]
+                if act.size == 0:
+                    break
+                full = act.size == R
+                Xa, ya = (Xs, ys) if full else (Xs[act], ys[act])
+                if quad:
+                    Aa, ba = (Ak, bk) if full else (Ak[act], bk[act])
+                Ha = H[act]
+            L_ = local[act]
+            if quad:
+                g = np.matmul(Aa, L_[..., None])[..., 0] - ba
+            elif batch_size is None:
+                s = np.matmul(Xa, L_[..., None])[..., 0]
+                r = problem.residuals(s, ya)
+                g = np.matmul(r[..., None, :], Xa)[..., 0, :] / n + problem.penalty_grad(L_)
             else:
-                pos = rng.integers(0, n, size=(R, K, int(batch_size)))
-                X = Xs[rr, kk, pos]
-                s = np.einsum("rkbp,rkp->rkb", X, local)
-                r = problem.residuals(s, ys[rr, kk, pos])
-                g = np.einsum("rkb,rkbp->rkp", r, X) / int(batch_size)
-            g += problem.penalty_grad(local)
-            local -= lr * g * running[:, None, None]
-            sync = running & ((t + 1) % H == 0)
-            if sync.any():
-                avg = local[sync].mean(axis=1)
-                j = done[sync]
-                drift[sync, j] = np.mean(np.linalg.norm(local[sync] - avg[:, None, :], axis=-1), axis=1)
-                local[sync] = avg[:, None, :]
-                theta[sync] = avg
-                done[sync] += 1
-                L, a = global_eval(theta)
-                idx = np.nonzero(sync)[0]
-                loss[idx, done[sync]] = L[sync]
-                acc[idx, done[sync]] = a[sync]
-            if not running.any():
-                break
+                m = act.size
+                pos = rng.integers(0, n, size=(m, K, int(batch_size)))
+                ra, ka = np.arange(m)[:, None, None], np.arange(K)[None, :, None]
+                X = Xa[ra, ka, pos]
+                s = np.einsum("rkbp,rkp->rkb", X, L_)
+                r = problem.residuals(s, ya[ra, ka, pos])
+                g = np.einsum("rkb,rkbp->rkp", r, X) / int(batch_size) + problem.penalty_grad(L_)
+            L_ -= lr * g
+            local[act] = L_
+            sync_local = (t + 1) % Ha == 0
+            if sync_local.any():
+                rows = act[sync_local]
+                avg = L_[sync_local].mean(axis=1)
+                drift[rows, done[rows]] = np.mean(np.linalg.norm(L_[sync_local] - avg[:, None, :], axis=-1), axis=1)
+                local[rows] = avg[:, None, :]
+                theta[rows] = avg
+                done[rows] += 1
+                Lg, ag = global_eval(rows, avg)
+                loss[rows, done[rows]] = Lg
+                acc[rows, done[rows]] = ag
+                if np.any(done[rows] >= rounds):
+                    act = None
     return LocalSGDResult(loss=loss, accuracy=acc, drift=drift, theta=theta, steps_per_round=np.array(H),
                           rounds=rounds)
 

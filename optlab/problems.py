@@ -91,7 +91,13 @@ class DataProblem:
     def residuals(self, s: Array, y: Array) -> Array:
         """rᵢ = ∂ℓᵢ/∂sᵢ (same shape as ``s``)."""
         if self.kind == "logistic":
-            return sigmoid(s) - y
+            # σ(s) = ½(1 + tanh(s/2)): ~4× faster than the log-domain form and exact to round-off in
+            # absolute terms, which is all σ(s) − y needs (the hot line of every loop here)
+            t = np.tanh(0.5 * s)
+            t += 1.0
+            t *= 0.5
+            t -= y
+            return t
         return 2.0 * (s - y)
 
     def per_sample_grads(self, theta, idx=None) -> Array:

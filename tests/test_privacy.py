@@ -120,6 +120,19 @@ def test_epsilon_along_training_equals_separate_compositions():
         assert abs(acc.get_epsilon(1e-6) - e) < 1e-9
 
 
+def test_rdp_curve_reuses_one_step_for_any_steps_and_delta():
+    curve = V.rdp_curve(0.9, 0.03)
+    assert hash(curve) == hash(V.rdp_curve(0.9, 0.03))
+    import dp_accounting
+    from dp_accounting.rdp import rdp_privacy_accountant
+
+    for k, d in ((1, 1e-5), (250, 1e-5), (4000, 1e-7)):
+        acc = rdp_privacy_accountant.RdpAccountant()
+        acc.compose(dp_accounting.SelfComposedDpEvent(
+            dp_accounting.PoissonSampledDpEvent(0.03, dp_accounting.GaussianDpEvent(0.9)), k))
+        assert abs(curve.epsilon(k, d) - acc.get_epsilon(d)) < 1e-9
+
+
 def test_epsilon_monotone_and_edge_cases():
     assert V.epsilon(0.0, 0.1, 10) == math.inf and V.epsilon(0.0, 0.1, 0) == 0
     e = [V.epsilon(s, 0.05, 200) for s in (0.8, 1.0, 2.0, 4.0)]

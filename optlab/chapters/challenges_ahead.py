@@ -297,15 +297,16 @@ class PrivacyStudy:
 
 def privacy_study(dataset: str = "breast_cancer", noise_multipliers=NOISE_MULTIPLIERS, clip_norm: float = 1.0,
                   sample_rate: float = 0.05, steps: int = 200, seeds: int = 3, delta: float | None = None,
-                  seed: int = 0) -> PrivacyStudy:
-    """Section 4: DP-SGD swept over σ (one batched run) with ε from dp-accounting's RDP accountant."""
+                  seed: int = 0, epsilons=None) -> PrivacyStudy:
+    """Section 4: DP-SGD swept over σ (one batched run) with ε from dp-accounting's RDP accountant
+    (or ``epsilons`` already computed from cached :func:`optlab.privacy.rdp_curve` objects)."""
     notes: list[str] = []
     steps = _clamp("steps", int(steps), 1, MAX_DP_STEPS, notes)
     seeds = _clamp("seeds", int(seeds), 1, MAX_SEEDS, notes)
     p = PR.problem(dataset)
     sw = PV.accuracy_vs_epsilon(p, noise_multipliers, delta=delta, sample_rate=sample_rate, steps=steps,
-                                clip_norm=clip_norm, seeds=seeds, seed=seed)
-    base = PV.dp_sgd(p, 0.0, clip_norm=clip_norm, sample_rate=sample_rate, steps=steps, seed=seed)
+                                clip_norm=clip_norm, seeds=seeds, seed=seed, epsilons=epsilons)
+    base = PV.dp_sgd(p, 0.0, clip_norm=clip_norm, sample_rate=sample_rate, steps=steps, seed=seed, track_loss=False)
     start = np.abs(p.residuals(np.zeros(p.n_samples), p.y)) * p.row_norms
     end = np.abs(p.residuals(p.scores(base.theta[0]), p.y)) * p.row_norms
     return PrivacyStudy(sweep=sw, norms_start=start, norms_end=end, clip_norm=float(clip_norm),
