@@ -255,9 +255,10 @@ def tasks_study(n_tasks: int = 2, method: str = "pcgrad", x0=(2.0, 2.0), steps: 
 
 @dataclass
 class ConflictView:
-    """At one point: each task's gradient ``grads`` (n, 2), PCGrad's projected ones ``projected``,
+    """At ``point``: each task's gradient ``grads`` (n, 2), PCGrad's projected ones ``projected``,
     the cosine of every pair ``cos`` (n, n), whether any pair conflicts, and the min-norm point."""
 
+    point: np.ndarray
     grads: np.ndarray
     projected: np.ndarray
     cos: np.ndarray
@@ -268,14 +269,15 @@ class ConflictView:
 def conflict_view(n_tasks: int, point, seed: int = 0) -> ConflictView:
     """The vectors a page draws at the current point: gradients before and after PCGrad's surgery."""
     tasks = MT.default_tasks(int(n_tasks))
-    _, G = MT.task_values_and_grads(tasks, np.asarray(point, dtype=float).reshape(1, 2))
+    point = np.asarray(point, dtype=float).reshape(2)
+    _, G = MT.task_values_and_grads(tasks, point.reshape(1, 2))
     _, proj = MT.pcgrad(G, seed)
     g = G[0]
     n = np.linalg.norm(g, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         cos = (g @ g.T) / np.outer(n, n)
     off = ~np.eye(len(g), dtype=bool)
-    return ConflictView(grads=g, projected=proj[0], cos=cos, conflict=bool(np.any(cos[off] < 0)),
+    return ConflictView(point=point, grads=g, projected=proj[0], cos=cos, conflict=bool(np.any(cos[off] < 0)),
                         min_norm=MT.min_norm_point(G)[0])
 
 
