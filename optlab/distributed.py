@@ -561,7 +561,6 @@ def async_sgd(curvatures, theta0, lr, tau, steps: int = 200, *, noise: float = 0
     xs[0] = np.broadcast_to(x0, (R, D))
     rng = np.random.default_rng(seed) if noise > 0 else None
     rows = np.arange(R)
-    alive = np.ones(R, dtype=bool)
     with np.errstate(all="ignore"):
         for t in range(T):
             old = xs[np.maximum(t - tau, 0), rows]           # θ_{t−τ_r} for every run r
@@ -570,8 +569,7 @@ def async_sgd(curvatures, theta0, lr, tau, steps: int = 200, *, noise: float = 0
                 g = g + noise * rng.standard_normal((R, D))
             xs[t + 1] = xs[t] - lr[:, None] * g
             far = ~(np.abs(xs[t + 1]) <= bound).all(axis=1)
-            if far.any():
-                alive &= ~far
+            if far.any():  # NaN from here on: every later step of that run reads a NaN
                 xs[t + 1, far] = np.nan
     return xs
 
