@@ -24,7 +24,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .adam import adam, adamw, nadam, radam
 from .base import Hyper, Info, Optimizer, Transform, chain, check_range, no_state
+from .rms import adadelta, adagrad, rmsprop
+from .sgd import sgd
+
+# The first-order optimizers SAM can wrap, by torch.optim name (imported from their own modules, not
+# from the package face, which imports this module).
+BASES = {f.__name__: f for f in (sgd, adagrad, rmsprop, adadelta, adam, adamw, nadam, radam)}
 
 SAM_EPS = 1e-12  # davda54/sam: scale = rho / (grad_norm + 1e-12)
 
@@ -63,10 +70,8 @@ def sam_ascent(rho) -> Transform:
 def sam(base: str = "sgd", **hyper) -> Optimizer:
     """SAM around the first-order optimizer ``base`` (a torch.optim name); ``rho`` plus the base's own
     keyword hyperparameters (torch's defaults for the missing ones).  ``rho`` may be one value per run."""
-    from . import FIRST_ORDER, make  # the registry lives in the package face
-
-    if not isinstance(base, str) or base.lower() not in FIRST_ORDER:
-        raise ValueError(f"SAM wraps a first-order optimizer ({', '.join(FIRST_ORDER)}); got base={base!r}")
+    if not isinstance(base, str) or base.lower() not in BASES:
+        raise ValueError(f"SAM wraps a first-order optimizer ({', '.join(BASES)}); got base={base!r}")
     rho = hyper.pop("rho", RHO.default)
     if isinstance(rho, (bool, str, bytes)) or rho is None:
         raise ValueError(f"rho must be a number ≥ 0; got {rho!r}")
@@ -76,7 +81,7 @@ def sam(base: str = "sgd", **hyper) -> Optimizer:
         raise ValueError(f"rho must be a number or one value per run; got shape {rho_v.shape}")
     if hyper.get("maximize"):
         raise ValueError("SAM with maximize=True is not defined here (the ascent step would have to flip too)")
-    inner = make(base, **hyper)
+    inner = BASES[base.lower()](**hyper)
     rho_h = float(rho_v) if rho_v.ndim == 0 else rho_v.reshape(-1, 1)
     info = Info(
         name="sam",
