@@ -7,57 +7,62 @@ import streamlit as st
 
 from optlab import figures
 from optlab import ui
+from optlab.i18n import domain
+from optlab.ui.i18n import navigation_entries
+
+_, N_, ngettext = domain("optlab")
 
 ui.page_config()
 HERE = Path(__file__).resolve().parent
 
-# (page file, title, icon, what it teaches). Only chapters whose file exists are listed.
-CHAPTERS = [
-    ("pages/1_Loss_functions.py", "Loss functions", "🎯",
-     "What a loss measures: squared, absolute, Huber, cross-entropy; their shapes, gradients and when to use which."),
-    ("pages/2_Gradient_descent.py", "Gradient descent", "⛰️",
-     "Step downhill along −∇f: the learning rate, why too large diverges, momentum, and narrow valleys."),
-    ("pages/3_Newton_method.py", "Newton's method", "📐",
-     "Use the curvature (the Hessian): one step on a quadratic, and what goes wrong at saddles and far away."),
-    ("pages/4_Adaptive_methods.py", "Adaptive methods", "⚙️",
-     "AdaGrad, RMSProp, Adam and friends: a step size per coordinate, from running averages of the gradient."),
-    ("pages/5_Overfitting_and_gradients.py", "Overfitting and gradients", "📈",
-     "Real models: training vs validation loss, regularization, vanishing and exploding gradients, clipping."),
-    ("pages/7_Optimizer_arena.py", "Optimizer arena", "🏁",
-     "Race any optimizers on any surface; tune learning rates; share the race as a link."),
-]
+# What each chapter teaches, by Streamlit's page name; only chapters whose file exists are listed,
+# under the title and icon of the sidebar (optlab/ui/i18n.py: PAGES).
+TEACHES = {
+    "Loss_functions": N_(
+        "What a loss measures: squared, absolute, Huber, cross-entropy; their shapes, gradients and when to "
+        "use which."),
+    "Gradient_descent": N_(
+        "Step downhill along −∇f: the learning rate, why too large diverges, momentum, and narrow valleys."),
+    "Newton_method": N_(
+        "Use the curvature (the Hessian): one step on a quadratic, and what goes wrong at saddles and far away."),
+    "Adaptive_methods": N_(
+        "AdaGrad, RMSProp, Adam and friends: a step size per coordinate, from running averages of the gradient."),
+    "Overfitting_and_gradients": N_(
+        "Real models: training vs validation loss, regularization, vanishing and exploding gradients, clipping."),
+    "Optimizer_arena": N_(
+        "Race any optimizers on any surface; tune learning rates; share the race as a link."),
+}
 
 st.title("📉 OptLab")
-st.markdown(
-    "### How does a machine find the bottom of a loss function — and why do some optimizers get there "
-    "faster, or not at all?"
-)
-st.markdown(
+st.markdown("### " + _(
+    "How does a machine find the bottom of a loss function — and why do some optimizers get there "
+    "faster, or not at all?"))
+st.markdown(_(
     "Training a model means minimizing a **loss function**: a surface over the model's parameters. "
     "OptLab lets you watch optimizers walk on such surfaces — plain gradient descent, momentum, Newton's "
     "method, Adam and the rest of `torch.optim` — with every update rule written out, every number "
-    "computed live, and nothing hidden."
-)
+    "computed live, and nothing hidden."))
 
 left, right = st.columns([1, 1], gap="large")
 with left:
-    st.subheader("Chapters")
+    st.subheader(_("Chapters"))
     listed = 0
-    for path, title, icon, teaches in CHAPTERS:
-        if not (HERE / path).exists():
+    for page in navigation_entries(HERE):
+        if page.file == "app.py":
             continue
         listed += 1
-        st.page_link(path, label=f"**{title}**", icon=icon)
-        st.caption(teaches)
+        ui.page_link(page.file, f"**{_(page.title)}**", page.icon)
+        if page.name in TEACHES:
+            st.caption(_(TEACHES[page.name]))
     if listed == 0:
-        st.write("The chapters are in the sidebar.")
+        st.write(_("The chapters are in the sidebar."))
 
 with right:
-    st.subheader("A race in one picture")
+    st.subheader(_("A race in one picture"))
 
-    @st.cache_resource(max_entries=1, show_spinner=False)
+    @ui.cache_resource(max_entries=2, show_spinner=False)
     def teaser():
-        # cached once per server: the same small figure for every visitor
+        # cached once per server and language: the same small figure for every visitor
         s = ui.get_surface(("rosenbrock", ()))
         runs = []
         for name, hyper in (("sgd", (("lr", 0.001),)), ("adam", (("lr", 0.05),))):
@@ -67,11 +72,12 @@ with right:
         return figures.contour(s, runs, n=80, height=380, colorbar=False, showlegend=False)
 
     ui.show_figure(teaser(), key="home_teaser")
-    st.caption("300 steps on the Rosenbrock valley from (−1.5, 2): SGD (blue, lr = 0.001) slides into the "
-               "valley and crawls; Adam (orange, lr = 0.05) follows the curved floor towards the minimum ★ at (1, 1).")
+    st.caption(_(
+        "300 steps on the Rosenbrock valley from (−1.5, 2): SGD (blue, lr = 0.001) slides into the valley and "
+        "crawls; Adam (orange, lr = 0.05) follows the curved floor towards the minimum ★ at (1, 1)."))
 
-st.subheader("Using this in class")
-st.markdown(
+st.subheader(_("Using this in class"))
+st.markdown(_(
     """
 - **Projector:** the app opens in wide mode; collapse the sidebar (‹ at its top) for more room, and zoom the
   browser (Ctrl +) so the back row can read the axes. Add `?embed=true` to a page's address to hide
@@ -82,7 +88,8 @@ st.markdown(
   "saddle escape" …), each with a one-line question.
 - **Shareable links:** the arena keeps the whole race (surface, start, optimizers, hyperparameters, steps)
   in its address. Copy the link into your slides or a message; opening it restores the race exactly.
+- **Language:** switch between English and 中文 at the top of the sidebar; the address keeps the choice
+  (`?lang=zh` or `?lang=en`), so a link you share opens in the same language.
 - **Homework:** the arena exports the trajectories (CSV), the figure (standalone HTML) and a Python
   snippet that reproduces the race with the `optlab` library in a notebook.
-"""
-)
+"""))

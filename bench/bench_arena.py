@@ -1,6 +1,6 @@
 """Benchmark: server-side rerun time of the optimizer arena and the size of its figures.
 
-    .venv/bin/python bench/bench_arena.py [--reruns 40]
+    .venv/bin/python bench/bench_arena.py [--reruns 40] [--clock cpu] [--no-server]
 
 Drives the page with Streamlit's AppTest (the script runs in this process, as on the server) with
 6 optimizers × 500 steps on Rosenbrock, and times reruns the way a class uses the page:
@@ -12,13 +12,15 @@ Drives the page with Streamlit's AppTest (the script runs in this process, as on
 Then the same page on a real ``streamlit run`` server (loopback, its own process, stopped at the end),
 driven over its websocket like a browser: the time from a rerun request (a widget change) to
 ``script_finished``, which includes protobuf serialisation and is what a class feels.
-Reference numbers in the same run: the six optlab.run calls alone, and building the contour.
+Reference numbers in the same run: the six optlab.run calls alone (the fused loop, and the general
+loop with the fused one switched off), and building the contour.
 Target: median ≤ 100 ms for a widget move. Prints medians, p95 and figure JSON sizes.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -36,6 +38,15 @@ QUERY = {"s": "rosenbrock", "x": "-1.5,2", "n": "500",
          "o": "sgd:lr=0.001;sgd:lr=0.0005,momentum=0.9;adam:lr=0.05;rmsprop:lr=0.01;adagrad:lr=0.3;nadam:lr=0.05"}
 
 
+CLOCK = time.perf_counter  # --clock cpu: this process's CPU time (the page runs in this process)
+
+
+def _null():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
 def pct(ts, q):
     return float(np.percentile(np.asarray(ts) * 1000, q))
 
@@ -45,9 +56,9 @@ def report(name, ts):
 
 
 def timed(at, action=None):
-    t = time.perf_counter()
+    t = CLOCK()
     (action(at) if action else at).run()
-    dt = time.perf_counter() - t
+    dt = CLOCK() - t
     if at.exception:
         raise SystemExit(f"page raised: {at.exception[0].value}")
     return dt
@@ -144,7 +155,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reruns", type=int, default=30)
     ap.add_argument("--no-server", action="store_true", help="skip the live-server measurement")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="AppTest and reference timings as elapsed time (default) or as this process's CPU "
+                         "time, which other processes on shared cores inflate far less (the live server "
+                         "is always timed on the wall clock)")
     args = ap.parse_args()
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
+    print(f"clock: {args.clock}; load average {' '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
     n = args.reruns
 
     from streamlit.testing.v1 import AppTest
@@ -153,9 +171,9 @@ def main():
     for k, v in QUERY.items():
         at.query_params[k] = v
     at.run()
-    t = time.perf_counter()
+    t = CLOCK()
     at.switch_page("pages/7_Optimizer_arena.py").run()
-    first = time.perf_counter() - t
+    first = CLOCK() - t
     ids = [r["id"] for r in at.session_state["arena_racers"]]
     lr_key = f"arena_r{ids[2]}_lr"  # Adam's learning rate
     print(f"arena: 6 optimizers × 500 steps on Rosenbrock; first run {first * 1000:.0f} ms (cold caches)")
@@ -169,6 +187,19 @@ def main():
 
     fresh = 0.05 + 1e-4 * np.arange(1, n + 1)
     lr_new = [timed(at, lambda a, v=v: a.number_input(key=lr_key).set_value(float(v))) for v in fresh]
+    # The same widget move with the runs through the general loop (the fused loop switched off),
+    # alternating with fused reruns so that both see the same machine: before/after in one process.
+    ab = {"fused": [], "general": []}
+    try:
+        from unittest import mock
+
+        from optlab.optimizers import loop
+        for i, v in enumerate(0.06 + 1e-4 * np.arange(1, 2 * n + 1)):
+            kind = ("fused", "general")[i % 2]
+            with mock.patch.object(loop, "plan", return_value=None) if kind == "general" else _null():
+                ab[kind].append(timed(at, lambda a, v=v: a.number_input(key=lr_key).set_value(float(v))))
+    except ImportError:  # a tree without the fused path loop
+        ab = {}
 
     steps_new = [timed(at, lambda a, k=k: a.slider(key="arena_steps").set_value(int(500 - 5 * (k % 40 + 1))))
                  for k in range(min(n, 40))]
@@ -186,6 +217,8 @@ def main():
     report("unchanged rerun", unchanged)
     report("Adam lr -> a value seen before (cached run)", lr_cached)
     report("Adam lr -> a new value (1 optimizer re-run)", lr_new)
+    for kind, ts in ab.items():
+        report(f"  the same, alternating: {kind} loop", ts)
     report("steps slider moved (runs sliced from cache)", steps_new)
     report("animation view (figure cached)", anim)
     report("3-D view", three_d)
@@ -214,16 +247,34 @@ def main():
     s = optlab.surfaces.get("rosenbrock")
     racers = [("sgd", dict(lr=1e-3)), ("sgd", dict(lr=5e-4, momentum=0.9)), ("adam", dict(lr=0.05)),
               ("rmsprop", dict(lr=0.01)), ("adagrad", dict(lr=0.3)), ("nadam", dict(lr=0.05))]
-    ts_run, ts_fig = [], []
+    ts_run, ts_gen, ts_fig = [], [], []
+
+    def six():
+        return [optlab.run(s, optlab.optimizers.make(nm, **h), [-1.5, 2.0], 500, record="path") for nm, h in racers]
+
+    try:  # the same runs through the general loop (the fused loop switched off), where there is one
+        from unittest import mock
+
+        from optlab.optimizers import loop
+        general = mock.patch.object(loop, "plan", return_value=None)
+    except ImportError:
+        general = None
     for _ in range(10):
-        t = time.perf_counter()
-        trs = [optlab.run(s, optlab.optimizers.make(nm, **h), [-1.5, 2.0], 500, record="path") for nm, h in racers]
-        ts_run.append(time.perf_counter() - t)
-        t = time.perf_counter()
+        t = CLOCK()
+        trs = six()
+        ts_run.append(CLOCK() - t)
+        if general is not None:
+            t = CLOCK()
+            with general:
+                six()
+            ts_gen.append(CLOCK() - t)
+        t = CLOCK()
         figures.add_click_grid(figures.contour(s, trs), s)
-        ts_fig.append(time.perf_counter() - t)
+        ts_fig.append(CLOCK() - t)
     print("reference (same process):")
     report("6 × optlab.run(500 steps, record='path')", ts_run)
+    if ts_gen:
+        report("  the same through the general loop", ts_gen)
     report("figures.contour + click grid (6 paths)", ts_fig)
     med = statistics.median(lr_new)
     print(f"AppTest verdict: widget move (new lr) median {med * 1000:.0f} ms -> "

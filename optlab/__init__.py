@@ -8,12 +8,12 @@
 Importing optlab loads NumPy only; Plotly (``optlab.figures``), SymPy (``from_formula``) and
 Streamlit (``optlab.ui``) are imported by the modules that need them, when they are used.
 """
-from . import data, losses, mlp, models, optimizers, polynomial, schedules, surfaces, validation
+from . import budget, data, losses, mlp, models, optimizers, polynomial, schedules, surfaces, validation
 from .errors import FormulaError, OptlabError, UnknownNameError
 from .runner import Trajectory, clip_grads, run
 from .sweeps import SweepResult, basins, sweep, tune_lr
 
 __version__ = "0.1.0"
 
-__all__ = ["data", "losses", "mlp", "models", "optimizers", "polynomial", "schedules", "surfaces", "validation", "run", "sweep", "tune_lr", "basins", "Trajectory",
+__all__ = ["budget", "data", "losses", "mlp", "models", "optimizers", "polynomial", "schedules", "surfaces", "validation", "run", "sweep", "tune_lr", "basins", "Trajectory",
            "SweepResult", "clip_grads", "FormulaError", "OptlabError", "UnknownNameError", "__version__"]

@@ -14,25 +14,29 @@ from pathlib import Path
 import numpy as np
 
 from .errors import OptlabError, UnknownNameError
+from .i18n import domain
+
+_, N_, ngettext = domain("optlab")
 
 Array = np.ndarray
 
 _DIR = Path(__file__).resolve().parent / "datasets"
 
-# name -> (task, short description, class names); the CSV holds the data, column names and provenance
+# name -> (task, short description, class names); the CSV holds the data, column names and provenance.
+# Description and class names are English msgids of the shared catalog: show them with _().
 _SPECS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "article_toy": ("regression",
-                    "The seed article's example: X = [[1], [2], [3], [4]], y = [1, 2, 3, 4]; "
-                    "the line y = x fits it exactly (w = 1, b = 0, loss 0).", ()),
+                    N_("The seed article's example: X = [[1], [2], [3], [4]], y = [1, 2, 3, 4]; "
+                    "the line y = x fits it exactly (w = 1, b = 0, loss 0)."), ()),
     "diabetes": ("regression",
-                 "Diabetes (Efron et al. 2004): 442 patients, 10 baseline variables (age, sex, bmi, bp and six "
-                 "blood serum measurements s1..s6), target = disease progression one year later.", ()),
+                 N_("Diabetes (Efron et al. 2004): 442 patients, 10 baseline variables (age, sex, bmi, bp and six "
+                 "blood serum measurements s1..s6), target = disease progression one year later."), ()),
     "breast_cancer": ("classification",
-                      "Breast Cancer Wisconsin (Diagnostic), UCI: 569 tumours, 30 measurements of cell nuclei; "
-                      "label 0 = malignant, 1 = benign.", ("malignant", "benign")),
+                      N_("Breast Cancer Wisconsin (Diagnostic), UCI: 569 tumours, 30 measurements of cell nuclei; "
+                      "label 0 = malignant, 1 = benign."), (N_("malignant"), N_("benign"))),
     "digits": ("classification",
-               "Handwritten digits (UCI optdigits test set): 1797 images of 8×8 pixels with values 0..16, "
-               "labels 0..9.", tuple(str(i) for i in range(10))),
+               N_("Handwritten digits (UCI optdigits test set): 1797 images of 8×8 pixels with values 0..16, "
+               "labels 0..9."), tuple(str(i) for i in range(10))),
 }
 
 

@@ -25,7 +25,9 @@ Methods:
   ``t = 2y − 1 ∈ {−1, +1}`` (classification), for the catalogue curves.
 
 Metadata on every loss: ``name, title, kind, latex, grad_latex, when_to_use, params, param_info,
-torch_equivalent, convex, variable, variable_latex``.
+torch_equivalent, convex, variable, variable_latex``.  ``title``, ``when_to_use``, ``param_info``
+and ``variable`` are English msgids of the shared catalog: show them with ``_()`` (``label`` is
+already translated into the active language).
 """
 from __future__ import annotations
 
@@ -35,6 +37,9 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import OptlabError, UnknownNameError
+from .i18n import domain
+
+_, N_, ngettext = domain("optlab")
 
 Array = np.ndarray
 
@@ -58,6 +63,18 @@ def softplus(x) -> Array:
 def sigmoid(x) -> Array:
     """σ(x) = 1/(1 + e⁻ˣ) as exp(−softplus(−x)): keeps full relative precision in both tails."""
     return np.exp(-np.logaddexp(0.0, np.negative(x)))
+
+
+def log_cosh(x) -> Array:
+    """log cosh x to within 2 ulps for every float64 x (checked against mpmath).
+
+    Near 0 cosh x − 1 ≈ x²/2 is lost against the 1, so |x| < 1 uses log cosh x =
+    log1p(2 sinh²(x/2)); beyond, |x| + log1p(e^{−2|x|}) − log 2 never evaluates cosh, so it
+    cannot overflow (log cosh 1e300 = 1e300).
+    """
+    ax = np.abs(np.asarray(x, dtype=float))
+    small = np.log1p(2.0 * np.sinh(0.5 * np.minimum(ax, 1.0)) ** 2)
+    return np.where(ax < 1.0, small, ax + np.log1p(np.exp(-2.0 * ax)) - math.log(2.0))
 
 
 def log_softmax(s, axis: int = -1) -> Array:
@@ -129,12 +146,11 @@ def _huber_kernel(delta):
 
 
 def _log_cosh_kernel(r, order):
-    a = np.abs(r)
-    e = np.exp(-2.0 * a)  # ≤ 1: cosh never evaluated, so no overflow for large |r|
-    out = [a + np.log1p(e) - math.log(2.0)]
+    out = [log_cosh(r)]
     if order >= 1:
         out.append(np.tanh(r))
     if order >= 2:
+        e = np.exp(-2.0 * np.abs(r))  # ≤ 1: cosh never evaluated, so no overflow for large |r|
         out.append(4.0 * e / (1.0 + e) ** 2)  # sech²(r), accurate in the tails
     return tuple(out)
 
@@ -225,18 +241,18 @@ class Loss:
         self.reference = reference
         self._kernel = kernel
         if kind == "regression":
-            self.variable, self.variable_latex = "residual", r"r=\hat y-y"
+            self.variable, self.variable_latex = N_("residual"), r"r=\hat y-y"
         else:
-            self.variable, self.variable_latex = "margin", r"m=t\,s,\ t=2y-1\in\{-1,+1\}"
+            self.variable, self.variable_latex = N_("margin"), r"m=t\,s,\ t=2y-1\in\{-1,+1\}"
 
     # -- display -----------------------------------------------------------------------------
     @property
     def label(self) -> str:
-        """Title with parameter values, e.g. ``Huber (δ = 1)``."""
+        """Title with parameter values in the active language, e.g. ``Huber (δ = 1)``."""
         if not self.params:
-            return self.title
+            return _(self.title)
         sym = {"delta": "δ", "q": "q", "gamma": "γ"}
-        return f"{self.title} ({', '.join(f'{sym.get(k, k)} = {v:g}' for k, v in self.params.items())})"
+        return f"{_(self.title)} ({', '.join(f'{sym.get(k, k)} = {v:g}' for k, v in self.params.items())})"
 
     def __repr__(self) -> str:
         extra = "".join(f", {k}={v!r}" for k, v in self.params.items())
@@ -424,10 +440,10 @@ def _positive(name: str, value, allow_zero: bool = False) -> float:
 
 def _mse() -> Loss:
     return Loss(
-        name="mse", title="Mean squared error (MSE)", kind="regression",
+        name="mse", title=N_("Mean squared error (MSE)"), kind="regression",
         latex=rf"L={_MEAN}\left(\hat y_i-y_i\right)^2",
         grad_latex=r"\frac{\partial L}{\partial \hat y_i}=\frac{2}{N}\left(\hat y_i-y_i\right)",
-        when_to_use=("The default for regression with roughly Gaussian noise: smooth and convex, "
+        when_to_use=N_("The default for regression with roughly Gaussian noise: smooth and convex, "
                      "but a residual twice as large costs four times as much, so outliers pull the fit."),
         kernel=_mse_kernel, torch_equivalent="torch.nn.MSELoss()",
     )
@@ -435,10 +451,10 @@ def _mse() -> Loss:
 
 def _rmse() -> Loss:
     return _RMSE(
-        name="rmse", title="Root mean squared error (RMSE)", kind="regression",
+        name="rmse", title=N_("Root mean squared error (RMSE)"), kind="regression",
         latex=rf"L=\sqrt{{{_MEAN}\left(\hat y_i-y_i\right)^2}}",
         grad_latex=r"\frac{\partial L}{\partial \hat y_i}=\frac{\hat y_i-y_i}{N\,L}",
-        when_to_use=("Report it rather than train on it: it is √MSE, so it has the same minimiser and is in "
+        when_to_use=N_("Report it rather than train on it: it is √MSE, so it has the same minimiser and is in "
                      "the target's units, but its gradient is the MSE gradient divided by 2·RMSE. "
                      "Per sample (N = 1) it is |r|, which is what its catalogue curve shows."),
         kernel=_abs_kernel, torch_equivalent="torch.sqrt(torch.nn.MSELoss()(y_pred, y))",
@@ -447,10 +463,10 @@ def _rmse() -> Loss:
 
 def _mae() -> Loss:
     return Loss(
-        name="mae", title="Mean absolute error (MAE)", kind="regression",
+        name="mae", title=N_("Mean absolute error (MAE)"), kind="regression",
         latex=rf"L={_MEAN}\left|\hat y_i-y_i\right|",
         grad_latex=r"\frac{\partial L}{\partial \hat y_i}=\frac{1}{N}\operatorname{sign}\left(\hat y_i-y_i\right)",
-        when_to_use=("When outliers should not dominate: every residual pulls with the same force, so the fit "
+        when_to_use=N_("When outliers should not dominate: every residual pulls with the same force, so the fit "
                      "follows the median. Its gradient never shrinks near the minimum, so plain gradient "
                      "descent with a fixed learning rate ends up zig-zagging around it."),
         kernel=_abs_kernel, torch_equivalent="torch.nn.L1Loss()", kink=0.0, piecewise_linear=True,
@@ -460,24 +476,24 @@ def _mae() -> Loss:
 def _huber(delta: float = 1.0) -> Loss:
     delta = _positive("delta", delta)
     return Loss(
-        name="huber", title="Huber", kind="regression",
+        name="huber", title=N_("Huber"), kind="regression",
         latex=(rf"L={_MEAN}\ell_\delta(r_i),\quad \ell_\delta(r)=\begin{{cases}}\tfrac12 r^2 & |r|\le\delta\\"
                rf"\delta\left(|r|-\tfrac12\delta\right) & |r|>\delta\end{{cases}},\quad {_R}"),
         grad_latex=r"\frac{\partial L}{\partial \hat y_i}=\frac{1}{N}\operatorname{clip}\left(r_i,-\delta,\delta\right)",
-        when_to_use=("A compromise: squared error for small residuals (smooth near the minimum), absolute error "
+        when_to_use=N_("A compromise: squared error for small residuals (smooth near the minimum), absolute error "
                      "beyond δ (outliers pull with a force capped at δ). Choose δ about the size of a normal residual."),
         kernel=_huber_kernel(delta), params={"delta": delta},
-        param_info={"delta": "δ > 0: residual size where the loss turns from quadratic to linear."},
+        param_info={"delta": N_("δ > 0: residual size where the loss turns from quadratic to linear.")},
         torch_equivalent=f"torch.nn.HuberLoss(delta={delta:g})",
     )
 
 
 def _log_cosh() -> Loss:
     return Loss(
-        name="log_cosh", title="Log-cosh", kind="regression",
+        name="log_cosh", title=N_("Log-cosh"), kind="regression",
         latex=rf"L={_MEAN}\log\cosh\left(\hat y_i-y_i\right)",
         grad_latex=r"\frac{\partial L}{\partial \hat y_i}=\frac{1}{N}\tanh\left(\hat y_i-y_i\right)",
-        when_to_use=("Like Huber with δ ≈ 1 but smooth everywhere (its second derivative exists), so it suits "
+        when_to_use=N_("Like Huber with δ ≈ 1 but smooth everywhere (its second derivative exists), so it suits "
                      "Newton-type methods; behaves like r²/2 for small and |r| − log 2 for large residuals."),
         kernel=_log_cosh_kernel,
         torch_equivalent="torch.mean(torch.log(torch.cosh(y_pred - y)))  # no built-in class",
@@ -492,14 +508,14 @@ def _quantile(q: float = 0.5) -> Loss:
     if not (0.0 < qv < 1.0):
         raise OptlabError(f"q must be strictly between 0 and 1; got {q!r}")
     return Loss(
-        name="quantile", title="Quantile / pinball", kind="regression",
+        name="quantile", title=N_("Quantile / pinball"), kind="regression",
         latex=(rf"L={_MEAN}\max\left(q\,(y_i-\hat y_i),\ (q-1)\,(y_i-\hat y_i)\right)"),
         grad_latex=(r"\frac{\partial L}{\partial \hat y_i}=\frac{1}{N}\begin{cases}-q & \hat y_i<y_i\\"
                     r"1-q & \hat y_i>y_i\end{cases}"),
-        when_to_use=("To predict a quantile instead of the mean: with q = 0.9 under-predicting costs 9 times more "
+        when_to_use=N_("To predict a quantile instead of the mean: with q = 0.9 under-predicting costs 9 times more "
                      "than over-predicting, so the fit lies above about 90 % of the points. q = 0.5 is MAE / 2."),
         kernel=_quantile_kernel(qv), params={"q": qv},
-        param_info={"q": "0 < q < 1: the quantile to predict; the cost of under-prediction relative to over-prediction is q : (1 − q)."},
+        param_info={"q": N_("0 < q < 1: the quantile to predict; the cost of under-prediction relative to over-prediction is q : (1 − q).")},
         torch_equivalent="torch.mean(torch.maximum(q * (y - y_pred), (q - 1) * (y - y_pred)))  # no built-in class",
         kink=0.0, piecewise_linear=True,
     )
@@ -507,11 +523,11 @@ def _quantile(q: float = 0.5) -> Loss:
 
 def _bce() -> Loss:
     return Loss(
-        name="bce", title="Binary cross-entropy (log loss)", kind="classification",
+        name="bce", title=N_("Binary cross-entropy (log loss)"), kind="classification",
         latex=(rf"L=-{_MEAN}\left[y_i\log\sigma(s_i)+(1-y_i)\log\left(1-\sigma(s_i)\right)\right]"
                rf"={_MEAN}\left[\log\left(1+e^{{s_i}}\right)-y_i s_i\right]"),
         grad_latex=r"\frac{\partial L}{\partial s_i}=\frac{1}{N}\left(\sigma(s_i)-y_i\right)",
-        when_to_use=("The default for two classes with a probability output (logistic regression): convex in the "
+        when_to_use=N_("The default for two classes with a probability output (logistic regression): convex in the "
                      "score, and a confidently wrong prediction gets a large gradient, unlike MSE on probabilities."),
         kernel=_logistic_kernel, torch_equivalent="torch.nn.BCEWithLogitsLoss()",
     )
@@ -519,10 +535,10 @@ def _bce() -> Loss:
 
 def _hinge() -> Loss:
     return Loss(
-        name="hinge", title="Hinge", kind="classification",
+        name="hinge", title=N_("Hinge"), kind="classification",
         latex=rf"L={_MEAN}\max\left(0,\,1-t_i s_i\right),\quad {_T}",
         grad_latex=r"\frac{\partial L}{\partial s_i}=\begin{cases}-t_i/N & t_i s_i<1\\0 & t_i s_i\ge 1\end{cases}",
-        when_to_use=("The linear SVM's loss: points beyond the margin (t·s ≥ 1) cost nothing, so only the points "
+        when_to_use=N_("The linear SVM's loss: points beyond the margin (t·s ≥ 1) cost nothing, so only the points "
                      "near the boundary shape it. It gives scores, not probabilities."),
         kernel=_hinge_kernel, kink=1.0, piecewise_linear=True,
         torch_equivalent="torch.mean(torch.clamp(1 - t * s, min=0))  # t = 2y − 1; no built-in binary class",
@@ -531,10 +547,10 @@ def _hinge() -> Loss:
 
 def _squared_hinge() -> Loss:
     return Loss(
-        name="squared_hinge", title="Squared hinge", kind="classification",
+        name="squared_hinge", title=N_("Squared hinge"), kind="classification",
         latex=rf"L={_MEAN}\max\left(0,\,1-t_i s_i\right)^2,\quad {_T}",
         grad_latex=r"\frac{\partial L}{\partial s_i}=-\frac{2}{N}\,t_i\max\left(0,\,1-t_i s_i\right)",
-        when_to_use=("A hinge with a smooth gradient (scikit-learn's LinearSVC default): still ignores points "
+        when_to_use=N_("A hinge with a smooth gradient (scikit-learn's LinearSVC default): still ignores points "
                      "beyond the margin but punishes violations quadratically."),
         kernel=_squared_hinge_kernel,
         torch_equivalent="torch.mean(torch.clamp(1 - t * s, min=0) ** 2)  # t = 2y − 1",
@@ -544,14 +560,14 @@ def _squared_hinge() -> Loss:
 def _focal(gamma: float = 2.0) -> Loss:
     gamma = _positive("gamma", gamma, allow_zero=True)
     return Loss(
-        name="focal", title="Focal", kind="classification",
+        name="focal", title=N_("Focal"), kind="classification",
         latex=rf"L=-{_MEAN}\left(1-p_{{t,i}}\right)^{{\gamma}}\log p_{{t,i}},\quad p_{{t,i}}=\sigma(t_i s_i),\ {_T}",
         grad_latex=(r"\frac{\partial L}{\partial s_i}=-\frac{t_i}{N}\left(1-p_{t,i}\right)^{\gamma}"
                     r"\left(1-p_{t,i}-\gamma\,p_{t,i}\log p_{t,i}\right)"),
-        when_to_use=("For heavy class imbalance (object detection): the factor (1 − p_t)^γ turns down the loss of "
+        when_to_use=N_("For heavy class imbalance (object detection): the factor (1 − p_t)^γ turns down the loss of "
                      "examples that are already right, so training focuses on hard ones. γ = 0 is plain BCE."),
         kernel=_focal_kernel(gamma), params={"gamma": gamma},
-        param_info={"gamma": "γ ≥ 0: focusing strength; larger γ ignores easy (well-classified) examples more."},
+        param_info={"gamma": N_("γ ≥ 0: focusing strength; larger γ ignores easy (well-classified) examples more.")},
         torch_equivalent=(f"torchvision.ops.sigmoid_focal_loss(s, y, alpha=-1, gamma={gamma:g}, reduction='mean')"),
         convex=(gamma == 0.0), reference="Lin, Goyal, Girshick, He, Dollár (2017), Focal Loss for Dense Object Detection",
     )
@@ -559,11 +575,11 @@ def _focal(gamma: float = 2.0) -> Loss:
 
 def _cross_entropy() -> Loss:
     return _CrossEntropy(
-        name="cross_entropy", title="Cross-entropy (softmax)", kind="classification",
+        name="cross_entropy", title=N_("Cross-entropy (softmax)"), kind="classification",
         latex=(rf"L=-{_MEAN}\log\frac{{e^{{s_{{i,y_i}}}}}}{{\sum_{{c=1}}^{{C}}e^{{s_{{i,c}}}}}}"
                rf"=-{_MEAN}\sum_{{c=1}}^{{C}}t_{{i,c}}\log\operatorname{{softmax}}(s_i)_c"),
         grad_latex=r"\frac{\partial L}{\partial s_{i,c}}=\frac{1}{N}\left(\operatorname{softmax}(s_i)_c-t_{i,c}\right)",
-        when_to_use=("The default for C ≥ 2 classes: softmax turns scores into probabilities and the loss is −log "
+        when_to_use=N_("The default for C ≥ 2 classes: softmax turns scores into probabilities and the loss is −log "
                      "of the true class's probability. The seed article's \"one-hot encoding loss\" is exactly this "
                      "loss written with one-hot targets t_i (t_{i,c} = 1 for the true class, 0 otherwise). "
                      "Its catalogue curve is the two-class case, m = s_true − s_other."),

@@ -25,6 +25,9 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from .errors import OptlabError, check_choice
+from .i18n import domain
+
+_, N_, ngettext = domain("optlab")
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 INITS = ("normal", "xavier", "he")
@@ -232,8 +235,9 @@ def _flat_region(name: str, u, a) -> np.ndarray:
     return activation_grad(name, u, a) < FLAT_FRACTION * peak
 
 
-FLAT_LABEL = {"sigmoid": "saturated", "tanh": "saturated", "relu": "zero (dead)",
-              "leaky_relu": "negative side (slope 0.01)"}
+# msgids of the shared catalog: show them with _()
+FLAT_LABEL = {"sigmoid": N_("saturated"), "tanh": N_("saturated"), "relu": N_("zero (dead)"),
+              "leaky_relu": N_("negative side (slope 0.01)")}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -474,7 +478,7 @@ class TrainingHistory:
 
     @property
     def flat_label(self) -> str:
-        return FLAT_LABEL[self.config.activation]
+        return _(FLAT_LABEL[self.config.activation])
 
     def predict(self, X) -> np.ndarray:
         return predict(self.config, self.params, X, self.bn_state)
@@ -491,6 +495,34 @@ def _act_samples(config, layers, X, rng, n_max=4096):
     out = np.stack([a[pick] for a in acts])
     out[~np.isfinite(out)] = np.nan  # an exploded layer: nan is skipped by histograms, inf is not
     return out
+
+
+def train_cost(config: MLPConfig, n_samples: int, *, steps: int = 300, epochs: int | None = None,
+               batch_size: int | None = 64, n_val: int = 0, record_every: int | None = None) -> float:
+    """Estimated work of :func:`train` with these arguments, in :mod:`optlab.budget` evaluations.
+
+    Multiply-adds: a step's forward and backward pass costs ``3 · batch · W`` with ``W`` the weights
+    (≈ layers × units²), each record evaluates the training (and validation) set forward
+    (``n · W``); a step also costs :data:`~optlab.budget.MLP_STEP_EVALS` for the optimizer and the
+    bookkeeping, plus :data:`~optlab.budget.MLP_LAYER_EVALS` per layer (Python and small arrays).
+    So ``epochs`` full passes cost ≈ 3 · layers · units² · samples · epochs.
+    ``bench/bench_budget.py`` calibrates the conversion (:data:`~optlab.budget.MLP_FLOPS_PER_EVAL`).
+    """
+    from .budget import MLP_FLOPS_PER_EVAL, MLP_LAYER_EVALS, MLP_STEP_EVALS
+
+    n = int(n_samples)
+    bs = n if batch_size is None or batch_size >= n else max(1, int(batch_size))
+    if epochs is not None:
+        steps = int(epochs) * max(1, n // bs)
+    steps = max(0, int(steps))
+    W = sum(a * b for a, b in (config.fan(l) for l in range(config.n_layers)))
+    every = max(1, steps // 50) if record_every is None else max(1, int(record_every))
+    records = -(-steps // every) if steps else 0
+    n_eval = n + int(n_val)
+    # per step: forward + backward of a batch; per record: the training (and validation) set forward;
+    # once: two activation samples (≤ 512 points each) and the final evaluation
+    flops = 3 * bs * W * steps + records * n_eval * W + (2 * min(n, 512) + n_eval) * W
+    return flops / MLP_FLOPS_PER_EVAL + (MLP_STEP_EVALS + MLP_LAYER_EVALS * config.n_layers) * (steps + 1)
 
 
 def train(config: MLPConfig, X, y, optimizer: str = "adam", hyper: dict | None = None, *,
@@ -597,8 +629,8 @@ def train(config: MLPConfig, X, y, optimizer: str = "adam", hyper: dict | None =
             done = t + 1
             if not (np.isfinite(loss) and np.isfinite(total)):
                 hist.diverged_at = t
-                hist.message = (f"diverged at step {t}: the loss or the gradient became inf/nan "
-                                f"(exploding values); training stopped and the last finite weights kept")
+                hist.message = _("diverged at step {k}: the loss or the gradient became inf/nan (exploding "
+                                 "values); training stopped and the last finite weights kept").format(k=t)
                 break
             if clip_norm is not None or clip_value is not None:
                 grad[...] = clip_grads(grad, clip_norm, clip_value)  # the runner's torch-style clipping
@@ -646,7 +678,7 @@ def train(config: MLPConfig, X, y, optimizer: str = "adam", hyper: dict | None =
 
     if not hist.diverged and not np.all(np.isfinite(theta)):
         hist.diverged_at = done - 1  # the very last update overflowed
-        hist.message = "diverged: the last update made the weights inf/nan; the previous weights kept"
+        hist.message = _("diverged: the last update made the weights inf/nan; the previous weights kept")
     if (hist.diverged or hist.stopped_at >= 0) and callback is not None:
         callback(steps, steps)
     if hist.diverged:
@@ -671,10 +703,13 @@ def train(config: MLPConfig, X, y, optimizer: str = "adam", hyper: dict | None =
     if X_val is not None:
         hist.final_val_loss, hist.final_val_accuracy = evaluate(config, hist.params, X_val, y_val, bn_state)
     if hist.stopped_at >= 0:
-        hist.message = (f"early stopping at step {hist.stopped_at}: no better validation loss for "
-                        f"{patience} records; restored the weights of step {hist.best_step}")
+        hist.message = ngettext(
+            "early stopping at step {k}: no better validation loss for {n} record; restored the weights of "
+            "step {best}",
+            "early stopping at step {k}: no better validation loss for {n} records; restored the weights of "
+            "step {best}", patience).format(k=hist.stopped_at, n=patience, best=hist.best_step)
     elif not hist.diverged:
-        hist.message = f"trained {done} steps"
+        hist.message = ngettext("trained {n} step", "trained {n} steps", done).format(n=done)
     hist.seconds = time.perf_counter() - t0
     return hist
 

@@ -6,24 +6,28 @@ non-finite value or leaves ``|x| ≤ bound`` is stopped and flagged (``diverged_
 positions are NaN, and it never takes the other runs of the batch down.  Nothing here raises for a
 bad numerical outcome, only for bad arguments.
 
-Two loops give the same numbers, bit for bit: the general one (every option, every record mode,
-the optimizer's chain of transforms) and, for ``record="summary"`` runs of SGD, Adam, AdamW,
-Adagrad and RMSprop without noise, clipping or ``tol`` (sweeps, basins, auto-tune), a fused one
-that keeps points as coordinate rows in preallocated buffers and calls the optimizer's fused
-kernel (:mod:`optlab.optimizers.fused`).  ``tests/test_fused.py`` holds them equal.
+Two loops give the same numbers, bit for bit: the general one here (every option, every record
+mode, the optimizer's chain of transforms) and the fused one (:mod:`optlab.optimizers.loop`) for
+``record="summary"`` and ``record="path"`` runs of the first-order optimizers without noise,
+clipping or ``tol`` (sweeps, basins, auto-tune, the arena, the chapters): it keeps points as
+coordinate rows in preallocated buffers and calls the optimizer's fused kernel
+(:mod:`optlab.optimizers.fused`).  ``loop.plan`` says which loop a run takes and why;
+``tests/test_fused.py`` holds them equal.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import numpy as np
 
-from .optimizers import Optimizer, fused, make
+from .budget import Budget, Cut, Meter, as_budget
+from .i18n import domain
+from .optimizers import Optimizer, loop, make
 from .optimizers.base import batch_size_of
 from .schedules import Schedule, get as get_schedule
+
+_, N_, ngettext = domain("optlab")
 
 RECORD_MODES = ("full", "path", "summary")
 MAX_STEPS = 100_000
@@ -38,7 +42,9 @@ class Trajectory:
     k = 1…T and the step it took;  lrs (T, [B]) learning rate per step;  states: optimizer state
     after each step (``"exp_avg"`` …, shapes (T, [B,] …)) and derived quantities (``"m_hat"`` …);
     diverged_at: step whose result was non-finite or out of bounds (−1: never);  converged_at: first
-    step with ‖∇f‖ ≤ tol (−1: never);  reached_at: first step with loss ≤ target (−1: never).
+    step with ‖∇f‖ ≤ tol (−1: never);  reached_at: first step with loss ≤ target (−1: never);
+    stopped_at: step after which the optimizer itself ended the run, for the reason in stop_reason
+    (Newton at f's rounding floor; −1: never).
     """
 
     xs: np.ndarray | None
@@ -64,6 +70,10 @@ class Trajectory:
     batch_size: int | None = None
     n_samples: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    stopped_at: Any = -1
+    stop_reason: Any = ""
+    cut: Cut | None = None            # what a budget cut (requested vs done steps), else None
+    work: dict[str, Any] | None = None  # with a budget: calls, evals (points), cost, budget
 
     @property
     def diverged(self):
@@ -76,16 +86,30 @@ class Trajectory:
 
     @property
     def message(self) -> str:
+        """One sentence on how the run ended, in the active language."""
         if not self.batched:
             if self.diverged_at >= 0:
-                return f"{self.label} diverged at step {self.diverged_at}: {self.diverged_reason}"
+                return _("{label} diverged at step {k}: {reason}").format(
+                    label=self.label, k=self.diverged_at, reason=_(self.diverged_reason))
             if self.converged_at >= 0:
-                return f"{self.label} converged at step {self.converged_at} (gradient norm below tolerance)"
-            return f"{self.label} ran {self.steps} steps; final loss {self.final_loss:.6g}"
+                return _("{label} converged at step {k} (gradient norm below tolerance)").format(
+                    label=self.label, k=self.converged_at)
+            if self.stopped_at >= 0:
+                return _("{label} stopped at step {k}: {reason}; final loss {loss:.6g}").format(
+                    label=self.label, k=self.stopped_at, reason=_(self.stop_reason), loss=self.final_loss)
+            return ngettext("{label} ran {n} step; final loss {loss:.6g}", "{label} ran {n} steps; final loss {loss:.6g}",
+                            self.steps).format(label=self.label, n=self.steps, loss=self.final_loss)
         n = len(self.diverged_at)
         nd = int(np.sum(np.asarray(self.diverged_at) >= 0))
         nc = int(np.sum(np.asarray(self.converged_at) >= 0))
-        return f"{self.label}: {n} runs, {nd} diverged, {nc} converged, {self.steps} steps"
+        ns = int(np.sum(np.asarray(self.stopped_at) >= 0))
+        parts = [ngettext("{label}: {n} run", "{label}: {n} runs", n).format(label=self.label, n=n),
+                 _("{nd} diverged, {nc} converged").format(nd=nd, nc=nc)]
+        if ns:
+            parts.append(ngettext("{n} stopped at f's rounding floor", "{n} stopped at f's rounding floor",
+                                  ns).format(n=ns))
+        parts.append(ngettext("{n} step", "{n} steps", self.steps).format(n=self.steps))
+        return _(", ").join(parts)
 
 
 def _as_x0(x0) -> np.ndarray:
@@ -135,7 +159,7 @@ def clip_grads(g: np.ndarray, clip_norm=None, clip_value=None) -> np.ndarray:
 def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_size: int | None = None,
         seed: int | None = 0, schedule: Schedule | str | None = None, clip_norm: float | None = None,
         clip_value: float | None = None, tol: float | None = None, target: float | None = None,
-        bound: float | None = None, record: str = "full") -> Trajectory:
+        bound: float | None = None, record: str = "full", budget: Budget | int | None = None) -> Trajectory:
     r"""Run ``optimizer`` on ``surface`` from ``x0`` for ``steps`` steps.
 
     Parameters
@@ -151,6 +175,13 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
     bound : a run whose position leaves ``max|xᵢ| ≤ bound`` is flagged diverged (default 100× the window).
     record : ``"full"`` (positions, losses, gradients, steps and optimizer state per step),
         ``"path"`` (positions, losses, gradient norms) or ``"summary"`` (final values only: sweeps).
+    budget : an :class:`optlab.budget.Budget`, or a number of evaluations (f/∇f/Hessian at one
+        point each, line-search tries included), or None (no limit).  The batch stops at the last
+        step that fits: ``steps`` is then the number of steps done, the records end there, and
+        ``cut`` says what was requested and what was done.  The cut is deterministic (counted, not
+        timed).  Optimizers with a fixed cost per step (first-order ones, Newton without line
+        search) are cut before they start; Newton with line search and BFGS count their real
+        evaluations and stop before a step that the most expensive step so far would push over.
     """
     opt = make(optimizer) if isinstance(optimizer, str) else optimizer
     if not isinstance(opt, Optimizer):
@@ -187,268 +218,69 @@ def run(surface, optimizer, x0, steps: int = 100, *, noise: float = 0.0, batch_s
     kw = dict(noise=noise, batch_size=batch_size, seed=seed, sched=sched, clip_norm=clip_norm,
               clip_value=clip_value, tol=tol, target=target, bound=bound, record=record)
 
-    fusable = (record == "summary" and noise == 0 and batch_size is None and clip_norm is None
-               and clip_value is None and tol is None and opt.has_kernel)
-    if fusable or (record == "summary" and B >= 2 * CHUNK and noise == 0 and batch_size is None
-                   and _sliceable(opt)):
-        res = _run_blocks(surface, opt, X, T, fusable, kw)
-    else:
+    bud = as_budget(budget)
+    requested, cut, work, metered = T, None, None, None
+    if bud is not None:
+        per_step = fixed_step_calls(opt, batch_size)
+        if per_step is not None:  # the cost is known in advance: cut before starting
+            T = bud.run_steps(T, B, calls_per_step=per_step)
+            calls = 1 + per_step * T
+            work = {"calls": calls, "evals": calls * B, "cost": bud.cost(calls, calls * B, T, B),
+                    "budget": bud.evals}
+        else:
+            metered = bud
+    kw["budget"] = metered
+
+    fast = loop.plan(opt, record, D, B, T, kw)
+    res = None
+    if fast == "path":
+        res = loop.run_path(surface, opt, X, T, kw)
+    elif record == "summary" and metered is None and (fast or (B >= 2 * loop.CHUNK and noise == 0
+                                                               and batch_size is None and loop.sliceable(opt))):
+        res = loop.run_blocks(surface, opt, X, T, fast == "summary", kw, _run_block)
+    if res is None:
         res = _run_block(surface, opt, X, T, **kw)
-    return _trajectory(res, opt, surface, batched, record, batch_size)
+    if metered is not None:
+        T, work = res["budget_steps"], res["work"]
+    if T < requested:
+        cut = Cut("steps", requested, T, label=ngettext("{n} {name} runner", "{n} {name} runners", B).format(
+                      n=B, name=_(opt.info.title)),
+                  unit="step", detail={"runs": B, "optimizer": opt.name})
+    tr = _trajectory(res, opt, surface, batched, record, batch_size)
+    tr.cut, tr.work = cut, work
+    return tr
 
 
-# Runs per block and threads, measured with Adam on Rosenbrock at B = 10⁶ on 2 cores (ms per step):
-# one thread 24.5 (8,192 runs) / 23.8 (16,384); two threads 28.9 (8,192) / 23.2 (16,384) / 18.1 (65,536).
-# Smaller blocks pay Python overhead per call and fight for the GIL; larger ones leave the caches.
-CHUNK = 65536
-THREADS = 2
-# The fused loop allocates nothing per step and makes ~30 ufunc calls.  Two threads pay only when
-# each call is long: with calls of a few µs, waking the thread that waits for the GIL costs more
-# than the call (B = 10⁴: 100 µs per step on one thread, 130-140 on two).  Measured at B = 10⁶
-# (ms per step, two threads): 16,384 runs per block 10.8, 32,768: 8.5, 40,960: 8.6, 65,536: 9.4.
-FUSED_CHUNK = 32768
-FUSED_SPLIT = 65536
+def fixed_step_calls(opt: Optimizer, batch_size: int | None = None) -> int | None:
+    """Calls of the surface per step when they are the same at every step (each on every run):
+    first-order optimizers 1 (``value_and_grad``; 2 with mini-batches), Newton without line search
+    2 (and the Hessian).  None when a line search makes it vary (Newton with line search, BFGS)."""
+    extra = 1 if batch_size is not None else 0
+    if opt.order == 1:
+        return 1 + extra
+    if opt.name == "newton" and not opt.hyper.get("line_search"):
+        return 2 + extra
+    return None
 
 
-def _summary_out(B: int, D: int) -> dict:
-    """The per-run results of a summary run, filled block by block."""
-    return dict(diverged_at=np.empty(B, dtype=int), reason=None, converged_at=np.empty(B, dtype=int),
-                reached_at=np.empty(B, dtype=int), final_x=np.empty((B, D)), final_f=np.empty(B),
-                best=np.empty(B), steps=0, xs=None, fs=None, gns=None, lrs=None, gs=None, us=None,
-                st=None, B=B, D=D)
-
-
-def _run_blocks(surface, opt, X, T, fusable: bool, kw: dict) -> dict:
-    """Summary runs in independent blocks of runs: each block goes through all steps while its
-    arrays stay in cache, and the blocks are shared by two threads (NumPy releases the GIL inside
-    ufuncs); in the fused loop each thread reuses one workspace for all its blocks, and every
-    block writes its results straight into the batch's arrays."""
-    B, D = X.shape
-    if fusable:
-        nb = 1 if B < FUSED_SPLIT else max(THREADS, -(-B // FUSED_CHUNK))
-    else:
-        nb = 1 if B < 2 * CHUNK else -(-B // CHUNK)
-    size = -(-B // nb)
-    blocks = [slice(i, min(i + size, B)) for i in range(0, B, size)]
-    out = _summary_out(B, D)
-    reasons, steps = {}, []
-
-    def one(sl, ws):
-        o = _slice_optimizer(opt, sl, B) if len(blocks) > 1 else opt
-        part = {k: out[k][sl] for k in ("diverged_at", "reached_at", "final_x", "final_f", "best")}
-        out["converged_at"][sl] = -1  # first touch of the memory on the thread that uses it
-        res = None
-        if fusable:
-            ws.reset()
-            res = _run_fused(surface, o, X[sl], T, kw, ws, part)
-        if res is None:
-            res = _run_block(surface, o, X[sl], T, **kw)
-            for k, v in part.items():
-                v[...] = res[k]
-            out["converged_at"][sl] = res["converged_at"]
-        if res["reason"] is not None:
-            reasons[sl.start] = (sl, res["reason"])
-        steps.append(res["steps"])
-
-    if len(blocks) == 1:
-        one(blocks[0], fused.Workspace())
-    else:
-        def group(blks):
-            ws = fused.Workspace()
-            for sl in blks:
-                one(sl, ws)
-
-        with ThreadPoolExecutor(max_workers=THREADS) as pool:
-            list(pool.map(group, [blocks[i::THREADS] for i in range(THREADS)]))
-    if reasons:
-        out["reason"] = np.full(B, "", dtype=object)
-        for sl, r in reasons.values():
-            out["reason"][sl] = r
-    else:  # one shared "" for a million runs that all finished (read-only)
-        out["reason"] = np.broadcast_to(np.array([""], dtype=object), (B,))
-    out["steps"] = max(steps)
-    return out
-
-
-def _sliceable(opt: Optimizer) -> bool:
-    """Blocks need the optimizer rebuilt per block when hyperparameters are per run; only the
-    registry's optimizers can be rebuilt from their hyperparameters."""
-    from .optimizers import names
-
-    return batch_size_of(opt.hyper) is None or opt.name in names()
-
-
-def _slice_optimizer(opt: Optimizer, sl: slice, B: int) -> Optimizer:
-    """The same optimizer restricted to runs ``sl`` (per-run hyperparameters sliced)."""
-    if batch_size_of(opt.hyper) is None:
-        return opt
-
-    def cut(v):
-        if isinstance(v, tuple):
-            return tuple(cut(x) for x in v)
-        return v[sl, 0] if isinstance(v, np.ndarray) and v.shape[0] == B else v
-
-    return make(opt.name, **{k: cut(v) for k, v in opt.hyper.items()})
-
-
-def _rows_evaluator(surface, P, F, G, ws):
-    """``evaluate()``: f at the points ``P (D, B)`` (coordinate rows, updated in place by the loop)
-    into ``F (B,)`` and ∇f into ``G (D, B)``.  A :class:`~optlab.surfaces.Surface` fills the rows
-    itself (allocation-free where it has ``fg_into``); any other object goes through its
-    ``value_and_grad`` on the ``(B, D)`` view ``P.T``."""
-    from .surfaces import Surface
-
-    D, B = P.shape
-    if isinstance(surface, Surface) and D == 2:
-        return partial(surface.fg_into or surface.value_and_grad_into, P[0], P[1], F, G[0], G[1], ws.empty(B))
-
-    def evaluate():
-        f, g = surface.value_and_grad(P.T)
-        np.copyto(G, np.asarray(g, dtype=float).reshape(B, D).T)
-        np.copyto(F, np.asarray(f, dtype=float).reshape(B))
-
-    return evaluate
-
-
-_NONFINITE = "the loss became infinite or undefined (NaN)"
-
-
-def _run_fused(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
-    """The summary loop with the optimizer's fused kernel: positions as coordinate rows updated in
-    place, and a divergence test of two or three reductions per step; per-run work only when one
-    of them is off.  A stopped run is parked at its start (finite and checked) for the remaining
-    steps: nothing of it is reported after it diverged, so where it waits does not matter.
-    Same results as :func:`_run_block`, bit for bit, written into ``out``'s arrays (this block's
-    slices of the batch's results); ``reason`` is None when no run diverged.  None when the start
-    is already undefined somewhere (the general loop reports that)."""
-    B, D = X.shape
-    if B == 1 and batch_size_of(opt.hyper) is None:
-        # NumPy copies its operands before an in-place ufunc on one-element arrays (~0.3 µs per
-        # call, a third of a step): a single run goes through as two copies of itself.
-        two = {k: np.empty((2,) + v.shape[1:], v.dtype) for k, v in out.items()}
-        res = _run_fused(surface, opt, np.repeat(X, 2, axis=0), T, kw, ws, two)
-        if res is not None:
-            for k, v in out.items():
-                v[...] = two[k][:1]
-            if res["reason"] is not None:
-                res["reason"] = res["reason"][:1]
-        return res
-    step = opt.kernel(B, D, ws)
-    if step is None:
-        return None
-    sched, bound, target = kw["sched"], kw["bound"], kw["target"]
-    X0 = X.T  # (D, B)
-    P, G, F = ws.empty((D, B)), ws.empty((D, B)), ws.empty(B)
-    np.copyto(P, X0)
-    Pf, Gf = P.reshape(-1), G.reshape(-1)
-    evaluate = _rows_evaluator(surface, P, F, G, ws)  # f(P) into F, ∇f(P) into G
-    dot, fmin, copyto = np.dot, np.fmin, np.copyto
-    maxr, minr, addr = np.maximum.reduce, np.minimum.reduce, np.add.reduce
-    bsq, inf = bound * bound, float("inf")
-    # Σθ² ≤ bound² implies every |θᵢ| ≤ bound, and a sum is NaN/inf if any term is: dot products
-    # are the cheapest test.  OpenBLAS threads a dot of more than 10,000 elements, which costs
-    # more than it saves here (and fights our own threads), so longer vectors go row by row, or,
-    # for big blocks, through max/min/sum.
-    sumsq = None
-    if D * B <= 10_000:
-        sumsq = lambda: dot(Pf, Pf)  # noqa: E731
-    elif B <= 10_000 and D == 2:
-        px, py = P
-        sumsq = lambda: dot(px, px) + dot(py, py)  # noqa: E731
-    fsq_ok = (lambda: dot(F, F) < inf) if B <= 10_000 else (lambda: -inf < addr(F) < inf)  # noqa: E731
-    with np.errstate(all="ignore"):
-        evaluate()
-        if not (-inf < addr(F) < inf and -inf < addr(Gf) < inf) and not (
-                np.isfinite(F).all() and np.isfinite(G).all()):
-            return None
-        best, diverged_at, reached_at = out["best"], out["diverged_at"], out["reached_at"]
-        np.copyto(best, F)
-        diverged_at.fill(-1)
-        reached_at.fill(-1)
-        reason = None  # made when a run diverges
-        if target is not None:
-            reached_at[F <= target] = 0
-        base_lr = opt.hyper["lr"]
-        const = sched.name == "constant"
-        lr = fused.flat(base_lr, B, D) if isinstance(base_lr, np.ndarray) else float(base_lr)
-        alive = dead = None  # masks, once a run has been stopped
-
-        def settle(k):
-            """Find and stop the runs that went bad at step k (the batch-wide test failed)."""
-            nonlocal alive, dead, reason
-            if maxr(Pf) <= bound and minr(Pf) >= -bound and -inf < addr(F) < inf:
-                return  # a false alarm of the quick test (a huge but finite loss, say)
-            fin = np.isfinite(F) & np.isfinite(P).all(axis=0)
-            inside = (np.abs(P) <= bound).all(axis=0)
-            bad = ~(fin & inside)
-            if alive is not None:
-                bad &= alive
-            if bad.any():
-                diverged_at[bad] = k
-                if reason is None:
-                    reason = np.full(B, "", dtype=object)
-                reason[bad & ~fin] = _NONFINITE
-                reason[bad & fin & ~inside] = f"the position left the region |x| ≤ {bound:g}"
-                if alive is None:
-                    alive = np.ones(B, dtype=bool)
-                alive &= ~bad
-                dead = ~alive
-                P[:, bad] = X0[:, bad]
-                F[bad] = np.nan  # only for this step's records: F is rewritten next step
-
-        done_at, k = T, 0
-        if const and target is None and sumsq is not None:
-            # The common case (sweeps, the benchmark) until a run goes bad: nothing but the step,
-            # the surface, the test and the best loss.
-            for k in range(1, T + 1):
-                step(k, lr, Gf, Pf, Pf)
-                evaluate()
-                if not (sumsq() <= bsq and fsq_ok()):
-                    settle(k)
-                    if alive is not None:
-                        fmin(best, F, best, where=alive)
-                        if not alive.any():
-                            done_at, k = k, T
-                        break
-                fmin(best, F, best)
-            else:
-                k = T
-        for k in range(k + 1, T + 1):
-            if not const:
-                lr_k = sched(base_lr, k - 1)
-                lr = fused.flat(lr_k, B, D) if isinstance(lr_k, np.ndarray) else float(lr_k)
-            step(k, lr, Gf, Pf, Pf)
-            if dead is not None:
-                copyto(P, X0, where=dead)  # stopped runs stay parked
-            evaluate()
-            if not (sumsq is not None and sumsq() <= bsq and fsq_ok()):
-                settle(k)
-            if alive is None:
-                fmin(best, F, best)
-            else:
-                fmin(best, F, best, where=alive)
-            if target is not None:
-                r = (reached_at < 0) & (F <= target)
-                if alive is not None:
-                    r &= alive
-                reached_at[r] = k
-            if alive is not None and not alive.any():
-                done_at = k
-                break
-
-    final_x, final_f = out["final_x"], out["final_f"]
-    np.copyto(final_x, P.T)
-    np.copyto(final_f, F)
-    if reason is not None:
-        div = diverged_at >= 0
-        final_x[div] = np.nan
-        final_f[div] = np.nan
-    return dict(reason=reason, steps=done_at if T else 0)
+# Divergence reasons are stored in the trajectory in the language of the run (a cache of runs that a
+# page shows must have the language in its key: optlab.ui.cache_data).  The fused loop writes the
+# same ones (optlab/optimizers/loop.py holds the texts).
+_NONFINITE = loop.NONFINITE
+_UNDEFINED_START = N_("the surface is undefined at the start")
+_left_region = loop.far_reason
 
 
 def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm, clip_value, tol, target,
-               bound, record) -> dict:
-    """The step loop for one block of runs; returns the raw per-step records as lists/arrays."""
+               bound, record, budget: Budget | None = None) -> dict:
+    """The step loop for one block of runs; returns the raw per-step records as lists/arrays.
+
+    With a ``budget`` the surface is wrapped in a :class:`~optlab.budget.Meter` that counts every
+    evaluation (line-search tries included), and the loop stops before a step whose cost, taken as
+    the most expensive step so far, would not fit (``budget_steps``: the steps done)."""
+    meter = None
+    if budget is not None:
+        surface = meter = Meter(surface)
     x = np.array(X, dtype=float)  # own, writeable copy
     B, D = x.shape
     rng = np.random.default_rng(seed) if (noise > 0 or batch_size is not None) else None
@@ -456,6 +288,9 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
     need_gn = path or tol is not None
     clip = clip_norm is not None or clip_value is not None
     constant_lr = sched.name == "constant"
+    # an optimizer may end a run (Newton at f's rounding floor): only meaningful when the next
+    # steps would see the same gradient and learning rate
+    honour_stop = constant_lr and noise == 0 and batch_size is None
 
     with np.errstate(all="ignore"):
         f, g = surface.value_and_grad(x)
@@ -468,10 +303,11 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
         reason = np.array([""] * B, dtype=object)
         converged_at = np.full(B, -1)
         reached_at = np.full(B, -1)
+        stopped_at, stop_reason = np.full(B, -1), np.full(B, "", dtype=object)
         best = f.copy()
         bad0 = ~np.isfinite(f) | ~np.isfinite(g).all(axis=1)
         if np.any(bad0):
-            diverged_at[bad0], reason[bad0], active[bad0] = 0, "the surface is undefined at the start", False
+            diverged_at[bad0], reason[bad0], active[bad0] = 0, _(_UNDEFINED_START), False
             f[bad0], g[bad0] = np.nan, 0.0
         if tol is not None:
             c0 = active & (gn <= tol)
@@ -490,7 +326,14 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
         base_lr = opt.hyper["lr"]
         lr_k = base_lr
         done_at = T
+        if meter is not None:
+            spent = meter.cost(budget)
+            worst_step = budget.cost(2, 2 * B, 1, B)  # before any step: a guess (one try, one f0)
         for k in range(1, T + 1):
+            if meter is not None:
+                if spent + worst_step > budget.evals:
+                    T = done_at = k - 1  # the budget ends the batch here: no padding
+                    break
             if batch_size is not None:
                 g_used = np.asarray(surface.minibatch_grad(x, rng, batch_size), dtype=float).reshape(B, D)
             elif noise > 0:
@@ -518,8 +361,8 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
                 bad = active & (nonfinite | far)
                 if np.any(bad):
                     diverged_at[bad] = k
-                    reason[bad & nonfinite] = "the loss became infinite or undefined (NaN)"
-                    reason[bad & far] = f"the position left the region |x| ≤ {bound:g}"
+                    reason[bad & nonfinite] = _(_NONFINITE)
+                    reason[bad & far] = _left_region(bound)
                     active[bad] = False
                     n_dead = int(B - active.sum())
                     x_new[bad] = x[bad]  # dead runs stay finite inside; they are recorded as NaN
@@ -535,6 +378,12 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
                 c = active & (gn <= tol)
                 if c.any():
                     converged_at[c], active[c] = k, False
+                    n_dead = int(B - active.sum())
+            stop = state.get("_stop") if honour_stop else None
+            if stop is not None:
+                c = active & (stop != "")
+                if c.any():
+                    stopped_at[c], stop_reason[c], active[c] = k, stop[c], False
                     n_dead = int(B - active.sum())
             if target is not None:
                 r = (reached_at < 0) & (f <= target)
@@ -557,6 +406,10 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
                     v = np.asarray(v, dtype=float)
                     v = np.broadcast_to(v, (B,) + v.shape[1:]) if v.ndim and v.shape[0] in (1, B) else v
                     st_rec.setdefault(kk, []).append(np.array(v, dtype=float))
+            if meter is not None:
+                now = meter.cost(budget, k, B)
+                worst_step = max(worst_step if k > 1 else 0.0, now - spent)
+                spent = now
             if n_dead == B:
                 done_at = k
                 break
@@ -577,9 +430,15 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
     final_x = x.copy()
     final_x[diverged_at >= 0] = np.nan
     final_f = np.where(diverged_at >= 0, np.nan, f)
-    return dict(xs=xs, fs=fs, gns=gns, lrs=lrs, gs=gs, us=us, st=st_rec, diverged_at=diverged_at,
-                reason=reason, converged_at=converged_at, reached_at=reached_at, final_x=final_x,
-                final_f=final_f, best=best, steps=done_at if T else 0, B=B, D=D)
+    out = dict(xs=xs, fs=fs, gns=gns, lrs=lrs, gs=gs, us=us, st=st_rec, diverged_at=diverged_at,
+               reason=reason, converged_at=converged_at, reached_at=reached_at, final_x=final_x,
+               final_f=final_f, best=best, steps=done_at if T else 0, B=B, D=D,
+               stopped_at=stopped_at, stop_reason=stop_reason)
+    if meter is not None:
+        out["budget_steps"] = T
+        out["work"] = {"calls": meter.calls, "evals": meter.points,
+                       "cost": meter.cost(budget, done_at if T else 0, B), "budget": budget.evals}
+    return out
 
 
 def _trajectory(res: dict, opt: Optimizer, surface, batched: bool, record: str, batch_size) -> Trajectory:
@@ -587,7 +446,8 @@ def _trajectory(res: dict, opt: Optimizer, surface, batched: bool, record: str, 
     B, D = int(len(res["diverged_at"])), int(res["final_x"].shape[-1])
 
     def stack(a, empty_shape):
-        a = np.stack(a) if a else np.zeros(empty_shape)
+        if not isinstance(a, np.ndarray):  # the general loop's lists (the fused loop's arrays as they are)
+            a = np.stack(a) if a else np.zeros(empty_shape)
         return a if batched else a[:, 0]
 
     st = {}
@@ -619,4 +479,6 @@ def _trajectory(res: dict, opt: Optimizer, surface, batched: bool, record: str, 
         surface=getattr(surface, "name", type(surface).__name__),
         batch_size=batch_size,
         n_samples=getattr(surface, "n_samples", None),
+        stopped_at=intone(res.get("stopped_at", np.full(B, -1))),
+        stop_reason=one(res.get("stop_reason", np.full(B, "", dtype=object))),
     )

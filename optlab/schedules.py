@@ -15,11 +15,15 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import UnknownNameError
+from .i18n import domain
+
+_, N_, ngettext = domain("optlab")
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """A named learning-rate schedule ``lr(γ₀, k)`` with its LaTeX and torch equivalent."""
+    """A named learning-rate schedule ``lr(γ₀, k)`` with its LaTeX and torch equivalent.
+    ``title`` is an English msgid of the shared catalog: show it with ``_()``."""
 
     name: str
     title: str
@@ -50,13 +54,13 @@ def _in(name, v, lo, hi, lo_open=False, hi_open=False):
 
 
 def constant() -> Schedule:
-    return Schedule("constant", "Constant", r"\gamma_k = \gamma_0", "(no scheduler)", lambda lr, k: lr)
+    return Schedule("constant", N_("Constant"), r"\gamma_k = \gamma_0", N_("(no scheduler)"), lambda lr, k: lr)
 
 
 def step(step_size: int = 50, gamma: float = 0.5) -> Schedule:
     """``StepLR``: γ₀·gamma^⌊k / step_size⌋."""
     n, g = _pos_int("step_size", step_size), _in("gamma", gamma, 0.0, 1.0, lo_open=True)
-    return Schedule("step", "Step decay", rf"\gamma_k = \gamma_0 \cdot {g:g}^{{\lfloor k / {n} \rfloor}}",
+    return Schedule("step", N_("Step decay"), rf"\gamma_k = \gamma_0 \cdot {g:g}^{{\lfloor k / {n} \rfloor}}",
                     f"torch.optim.lr_scheduler.StepLR(step_size={n}, gamma={g:g})",
                     lambda lr, k: lr * g ** (k // n), {"step_size": n, "gamma": g})
 
@@ -64,7 +68,7 @@ def step(step_size: int = 50, gamma: float = 0.5) -> Schedule:
 def exponential(gamma: float = 0.99) -> Schedule:
     """``ExponentialLR``: γ₀·gammaᵏ."""
     g = _in("gamma", gamma, 0.0, 1.0, lo_open=True)
-    return Schedule("exponential", "Exponential decay", rf"\gamma_k = \gamma_0 \cdot {g:g}^{{k}}",
+    return Schedule("exponential", N_("Exponential decay"), rf"\gamma_k = \gamma_0 \cdot {g:g}^{{k}}",
                     f"torch.optim.lr_scheduler.ExponentialLR(gamma={g:g})",
                     lambda lr, k: lr * g ** k, {"gamma": g})
 
@@ -76,7 +80,7 @@ def cosine(T_max: int = 100, eta_min: float = 0.0) -> Schedule:
     def fn(lr, k):
         return e + (lr - e) * (1 + math.cos(math.pi * k / T)) / 2
 
-    return Schedule("cosine", "Cosine annealing",
+    return Schedule("cosine", N_("Cosine annealing"),
                     rf"\gamma_k = {e:g} + (\gamma_0 - {e:g})\,\tfrac12\big(1 + \cos(\pi k / {T})\big)",
                     f"torch.optim.lr_scheduler.CosineAnnealingLR(T_max={T}, eta_min={e:g})", fn,
                     {"T_max": T, "eta_min": e})
@@ -99,7 +103,7 @@ def warmup_cosine(warmup: int = 10, T_max: int = 100, eta_min: float = 0.0, star
             return lr * (sf + (1.0 - sf) * k / w)
         return e + (lr - e) * (1 + math.cos(math.pi * (k - w) / (T - w))) / 2
 
-    return Schedule("warmup_cosine", "Warm-up then cosine",
+    return Schedule("warmup_cosine", N_("Warm-up then cosine"),
                     rf"\gamma_k = \begin{{cases}} \gamma_0\big({sf:g} + (1-{sf:g})\,k/{w}\big) & k < {w} \\"
                     rf" {e:g} + (\gamma_0 - {e:g})\,\tfrac12\big(1+\cos(\pi (k-{w})/{T - w})\big) & k \ge {w} \end{{cases}}",
                     "torch.optim.lr_scheduler.SequentialLR(LinearLR → CosineAnnealingLR)", fn,

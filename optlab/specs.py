@@ -24,7 +24,17 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from . import data, schedules, surfaces
+from .i18n import domain
 from .surfaces.data import logistic_surface_1d, loss_surface_1d
+
+# One range for every learning-rate input of the app (slider, number box, link): a student meets the
+# same limits on every page, and a value outside them is clamped and said, never silently dropped.
+LR_MIN = 1e-6
+LR_MAX = 10.0
+
+# The data's label is in the active language (a cache of data sets that a page shows has the
+# language in its key: optlab.ui.cache_data).
+_, N_, ngettext = domain("optlab")
 
 # The outlier lab's clean data: the engine's make_line defaults, fixed here so the lab is reproducible.
 LINE = dict(n=40, slope=2.0, intercept=1.0, noise=0.5)
@@ -88,20 +98,22 @@ def dataset(spec: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     """``(x, y, mask, label)`` for a data spec; ``mask`` marks the outliers (all False otherwise)."""
     kind = spec[0]
     if kind == "outliers":
-        _, count, size, side, seed = spec
+        _kind, count, size, side, seed = spec
         x, y = data.make_line(seed=int(seed), **LINE)
         x, y, mask = data.add_outliers(x, y, count=int(count), size=float(size), seed=int(seed), side=side)
-        return x, y, mask, f"a noisy line with {int(count)} outlier{'s' if count != 1 else ''}"
+        return x, y, mask, ngettext("a noisy line with {n} outlier", "a noisy line with {n} outliers",
+                                    int(count)).format(n=int(count))
     if kind == "feature":
-        _, name, feat, std_y = spec
+        _kind, name, feat, std_y = spec
         x, y = data.feature(name, feat)
         if std_y:
             y = data.standardize(y)[0]
-        label = f"{name}: {feat}" + (" (target standardized)" if std_y else "")
+        label = (_("{dataset}: {feature} (target standardized)") if std_y else "{dataset}: {feature}").format(
+            dataset=name, feature=feat)
         return x, np.asarray(y, dtype=float), np.zeros(len(x), dtype=bool), label
     if kind == "article":
         ds = data.load("article_toy")
-        return np.asarray(ds.X[:, 0], float), np.asarray(ds.y, float), np.zeros(4, dtype=bool), "the article's data"
+        return np.asarray(ds.X[:, 0], float), np.asarray(ds.y, float), np.zeros(4, dtype=bool), _("the article's data")
     raise ValueError(f"unknown data spec {spec!r}")
 
 

@@ -7,13 +7,17 @@ the steps needed to reach a tolerance and where a run diverged.  It is the engin
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import numpy as np
 
+from .budget import Budget, Cut, as_budget
+from .i18n import domain
 from .optimizers import make
-from .runner import run
+from .runner import fixed_step_calls, run
+
+_, N_, ngettext = domain("optlab")
 
 
 @dataclass
@@ -28,7 +32,13 @@ class SweepResult:
     steps_to_tol: np.ndarray         # first step with loss ≤ target (−1: never)
     diverged_at: np.ndarray          # −1: never
     target: float | None
-    steps: int
+    steps: int                       # steps done (fewer than requested when a budget cut them)
+    cuts: tuple[Cut, ...] = field(default=())  # what a budget cut: grid points, then steps
+
+    @property
+    def cut(self) -> Cut | None:
+        """The first cut, or None."""
+        return self.cuts[0] if self.cuts else None
 
     @property
     def diverged(self) -> np.ndarray:
@@ -75,12 +85,14 @@ def steps_to_tolerance(surface, tr, tol: float) -> int:
 
 def sweep(surface, optimizer: str, grid: Mapping[str, Any], x0, steps: int = 200, *,
           tol: float = 1e-6, target: float | None = None, fixed: Mapping[str, Any] | None = None,
-          **run_kwargs) -> SweepResult:
+          budget: Budget | int | None = None, **run_kwargs) -> SweepResult:
     r"""Run ``optimizer`` for every point of the Cartesian product of ``grid`` in ONE batched call.
 
     ``grid`` maps hyperparameter names (``"lr"``, ``"momentum"``, ``"beta1"``/``"beta2"`` for the
     betas pair …) to 1-D value arrays; ``fixed`` holds the other hyperparameters.  ``target`` is
-    the loss that counts as solved (default: the surface's known minimum + ``tol``).
+    the loss that counts as solved (default: the surface's known minimum + ``tol``).  ``budget``
+    (see :mod:`optlab.budget`) cuts the steps of the whole grid, deterministically (``cuts``);
+    :func:`tune_lr` and :func:`basins` thin their grid first.
     """
     if not grid:
         raise ValueError("grid must name at least one hyperparameter")
@@ -102,7 +114,7 @@ def sweep(surface, optimizer: str, grid: Mapping[str, Any], x0, steps: int = 200
     X0 = np.broadcast_to(x0, (B, x0.shape[-1])) if x0.ndim == 1 else x0
     if target is None:
         target = default_target(surface, tol)
-    tr = run(surface, opt, X0, steps, target=target, record="summary", **run_kwargs)
+    tr = run(surface, opt, X0, steps, target=target, record="summary", budget=budget, **run_kwargs)
     return SweepResult(
         grid={n: m for n, m in zip(names, mesh)},
         shape=shape,
@@ -112,7 +124,8 @@ def sweep(surface, optimizer: str, grid: Mapping[str, Any], x0, steps: int = 200
         steps_to_tol=np.asarray(tr.reached_at).reshape(shape),
         diverged_at=np.asarray(tr.diverged_at).reshape(shape),
         target=target,
-        steps=int(steps),
+        steps=int(tr.steps) if tr.cut is not None else int(steps),
+        cuts=(tr.cut,) if tr.cut is not None else (),
     )
 
 
@@ -123,11 +136,48 @@ def lr_grid(optimizer: str, n: int = 60) -> np.ndarray:
     return np.logspace(lo, hi, int(n))
 
 
+def thin(values, n: int) -> np.ndarray:
+    """``n`` of ``values`` spread evenly, both ends kept (a coarser grid over the same range)."""
+    values = np.asarray(values)
+    if n >= len(values):
+        return values
+    return values[np.unique(np.round(np.linspace(0, len(values) - 1, max(1, int(n)))).astype(int))]
+
+
+def _plan(budget: Budget | None, opt_name: str, hyper: Mapping[str, Any], runs: int, steps: int,
+          min_grid: int, label: str, grid_what: str = "grid points", grid_unit: str = "grid point"):
+    """(runs', steps', cuts) for a sweep under ``budget``: the grid first, then the steps."""
+    if budget is None:
+        return runs, steps, []
+    per_step = fixed_step_calls(make(opt_name, **{k: v for k, v in hyper.items()}))
+    # a line search makes the calls per step vary: plan with 3, the run then counts the real ones
+    return budget.plan_grid(runs, steps, calls_per_step=per_step or 3, min_grid=min_grid, label=label,
+                            grid_what=grid_what, grid_unit=grid_unit)
+
+
 def tune_lr(surface, optimizer: str, x0, steps: int = 200, *, lrs=None, fixed: Mapping[str, Any] | None = None,
-            tol: float = 1e-6, **run_kwargs) -> tuple[float, SweepResult]:
-    """Best learning rate for ``optimizer`` on this surface and start, from one batched sweep."""
+            tol: float = 1e-6, budget: Budget | int | None = None, min_grid: int = 12,
+            **run_kwargs) -> tuple[float, SweepResult]:
+    """Best learning rate for ``optimizer`` on this surface and start, from one batched sweep.
+
+    With a ``budget`` the learning-rate grid is thinned first (evenly over the same range, not
+    below ``min_grid`` values), then the steps are cut; ``result.cuts`` says what."""
     lrs = lr_grid(optimizer) if lrs is None else np.asarray(lrs, dtype=float)
-    res = sweep(surface, optimizer, {"lr": lrs}, x0, steps, tol=tol, fixed=fixed, **run_kwargs)
+    bud = as_budget(budget)
+    n, steps_ok, cuts = _plan(bud, optimizer, dict(fixed or {}), len(lrs), int(steps), min_grid,
+                              N_("the learning-rate sweep"), "learning rates", "learning rate")
+    if n < len(lrs):
+        lrs = thin(lrs, n)
+    res = sweep(surface, optimizer, {"lr": lrs}, x0, steps_ok, tol=tol, fixed=fixed, budget=bud, **run_kwargs)
+    if cuts or res.cuts:
+        steps_cut = [c for c in cuts if c.what == "steps"]
+        more = [c for c in res.cuts if c.what == "steps"]
+        if more and steps_cut:  # the run cut further than planned (line searches): one record
+            more = [Cut("steps", int(steps), more[0].allowed, more[0].why, steps_cut[0].label, "step")]
+            cuts = [c for c in cuts if c.what != "steps"]
+        elif more:
+            more = [Cut("steps", int(steps), more[0].allowed, more[0].why, more[0].label, "step")]
+        res.cuts = tuple(cuts + more)
     return res.best()["lr"], res
 
 
@@ -141,15 +191,39 @@ class BasinResult:
     basin: np.ndarray
     diverged_at: np.ndarray
     final_loss: np.ndarray
+    n: int = 0                       # starts per side (fewer than requested after a cut)
+    steps: int = 0                   # steps done
+    cuts: tuple[Cut, ...] = ()
 
 
 def basins(surface, optimizer, n: int = 40, steps: int = 300, radius: float = 0.1, window=None,
-           **run_kwargs) -> BasinResult:
-    """Run ``optimizer`` from an ``n × n`` grid of starts; label each by the minimum it reaches."""
+           budget: Budget | int | None = None, min_n: int = 16, **run_kwargs) -> BasinResult:
+    """Run ``optimizer`` from an ``n × n`` grid of starts; label each by the minimum it reaches.
+
+    With a ``budget`` the grid of starts is made coarser first (not below ``min_n`` per side),
+    then the steps are cut; ``cuts`` says what."""
+    bud = as_budget(budget)
+    cuts: list[Cut] = []
+    n, steps = int(n), int(steps)
+    if bud is not None:
+        name = optimizer if isinstance(optimizer, str) else optimizer.name
+        hyper = {} if isinstance(optimizer, str) else optimizer.hyper
+        g, t, planned = _plan(bud, name, hyper, n * n, steps, min(n, min_n) ** 2, N_("the basin map"),
+                              "starts", "start")
+        m = max(min(n, min_n), int(np.sqrt(g)))
+        if m < n:
+            cuts.append(Cut("starts per side", n, m, Cut.why, N_("the basin map"), "start per side"))
+        n = m
+        if t < steps:
+            cuts += [c for c in planned if c.what == "steps"]
+            steps = t
     (x0, x1), (y0, y1) = window or surface.window
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     P = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-    tr = run(surface, optimizer, P, steps, record="summary", **run_kwargs)
+    tr = run(surface, optimizer, P, steps, record="summary", budget=bud, **run_kwargs)
+    if tr.cut is not None:
+        cuts = [c for c in cuts if c.what != "steps"] + [tr.cut]
+        steps = tr.steps
     fx = np.asarray(tr.final_x)
     basin = np.full(len(P), -1)
     if len(surface.minima):
@@ -158,4 +232,5 @@ def basins(surface, optimizer, n: int = 40, steps: int = 300, radius: float = 0.
             near = np.nanmin(np.where(np.isfinite(d), d, np.inf), axis=1) <= radius
         basin[near] = np.argmin(np.where(np.isfinite(d), d, np.inf), axis=1)[near]
     return BasinResult(xs, ys, fx.reshape(n, n, 2), basin.reshape(n, n),
-                       np.asarray(tr.diverged_at).reshape(n, n), np.asarray(tr.final_loss).reshape(n, n))
+                       np.asarray(tr.diverged_at).reshape(n, n), np.asarray(tr.final_loss).reshape(n, n),
+                       n=n, steps=int(steps), cuts=tuple(cuts))

@@ -48,7 +48,7 @@ def taxonomy():
         f"= **{oh.with_one_hot:.6f}**. The same loss: a one-hot row only picks −log p of the true class "
         f"({', '.join(f'{v:.3f}' for v in oh.neg_log_p_true)})."
     )
-    st.dataframe(model.loss_table(), hide_index=True, height=35 * (len(losses.names()) + 1) + 3,
+    st.dataframe(view.loss_table(), hide_index=True, height=35 * (len(losses.names()) + 1) + 3,
                  column_order=["loss", "article's class", "curve over", "convex", "PyTorch"])
 
 

@@ -11,15 +11,16 @@ from optlab.chapters import adaptive as model
 from optlab.figures import adaptive as fig
 from optlab.optimizers import variants
 from optlab.ui import adaptive as view
+from optlab.ui import lessons, state
 
 ui.page_config("Adaptive methods")
 
-SECTIONS = ["Momentum", "Update rules", "State at a step", "Adam family", "Schedules", "LR finder"]
+SECTIONS = view.SECTIONS
 FAMILY = ["Bias correction", "AdamW vs L2", "AMSGrad", "NAdam", "RAdam"]
 ADAPTIVE = ["adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "radam"]
 FIRST_ORDER = list(optimizers.FIRST_ORDER)
 TITLE = {n: optimizers.info(n).title for n in FIRST_ORDER}
-SHRINK = 1e6  # "converged": the loss shrunk by this factor
+SHRINK = view.SHRINK  # "converged": the loss shrunk by this factor
 SHRINK_TEXT = "10⁶×"
 
 
@@ -34,49 +35,33 @@ def fmt_steps(k, steps):
 # ----------------------------------------------------------------------------------------------
 # Guided experiments (sidebar): each sets the section and its widgets, then the page reruns
 # ----------------------------------------------------------------------------------------------
-def exp_momentum(state):
-    state.update({"ad_section": "Momentum", "ad_mo_kappa": 50, "ad_mo_lr": 0.02, "ad_mo_beta": 0.9,
-                  "ad_mo_steps": 300, "ad_mo_phase": "heavy ball"})
-
-
-def exp_adam_first_step(state):
-    state.update({"ad_section": "State at a step", "ad_st_surface": "quadratic", "ad_st_opts": ["adam", "sgd"],
+def exp_adam_first_step(ss):
+    ss.update({"ad_section": "State at a step", "ad_st_surface": "quadratic", "ad_st_opts": ["adam", "sgd"],
                   "ad_st_T": 50, "ad_st_t": 1})
-    ui.set_hyper_state("adam", "ad_st_adam", {"lr": 0.1}, state)
-    ui.set_hyper_state("sgd", "ad_st_sgd", {"lr": 0.05, "momentum": 0.9}, state)
+    ui.set_hyper_state("adam", "ad_st_adam", {"lr": 0.1}, ss)
+    ui.set_hyper_state("sgd", "ad_st_sgd", {"lr": 0.05, "momentum": 0.9}, ss)
 
 
-def exp_adagrad_rmsprop(state):
-    state.update({"ad_section": "State at a step", "ad_st_surface": "rosenbrock", "ad_st_opts": ["adagrad", "rmsprop"],
+def exp_adagrad_rmsprop(ss):
+    ss.update({"ad_section": "State at a step", "ad_st_surface": "rosenbrock", "ad_st_opts": ["adagrad", "rmsprop"],
                   "ad_st_T": 500, "ad_st_t": 500})
-    ui.set_hyper_state("adagrad", "ad_st_adagrad", {"lr": 0.05}, state)
-    ui.set_hyper_state("rmsprop", "ad_st_rmsprop", {"lr": 0.05}, state)
+    ui.set_hyper_state("adagrad", "ad_st_adagrad", {"lr": 0.05}, ss)
+    ui.set_hyper_state("rmsprop", "ad_st_rmsprop", {"lr": 0.05}, ss)
 
 
-def exp_bias(state):
-    state.update({"ad_section": "Adam family", "ad_fam": "Bias correction", "ad_bc_kappa": 10, "ad_bc_lr": 0.05,
+def exp_bias(ss):
+    ss.update({"ad_section": "Adam family", "ad_fam": "Bias correction", "ad_bc_kappa": 10, "ad_bc_lr": 0.05,
                   "ad_bc_b1": 0.9, "ad_bc_b2": 0.999, "ad_bc_steps": 100})
 
 
-def exp_lr_finder(state):
-    state.update({"ad_section": "LR finder", "ad_lf_problem": "Quadratic bowl", "ad_lf_kappa": 1, "ad_lf_opt": "sgd",
+def exp_lr_finder(ss):
+    ss.update({"ad_section": "LR finder", "ad_lf_problem": "Quadratic bowl", "ad_lf_kappa": 1, "ad_lf_opt": "sgd",
                   "ad_lf_mom": 0.0, "ad_lf_smooth": 0.0, "ad_lf_lrmin": 1e-4, "ad_lf_lrmax": 5.0, "ad_lf_steps": 100})
 
 
 with st.sidebar:
     st.header("Guided experiments")
     st.caption("Predict first, then press the button: it sets the section and its widgets.")
-    lr_e, b_e = 0.02, 0.9
-    rates = theory.heavy_ball_rate([lr_e, lr_e], [0.0, b_e], [1.0, 50.0])
-    ui.experiment(
-        "Momentum on a narrow valley",
-        f"κ = 50, lr = {lr_e:g}: will momentum {b_e:g} help, or overshoot and lose?",
-        exp_momentum,
-        f"Both: it overshoots (β = {b_e:g} is above the critically damped β\\* = "
-        f"{float(theory.critical_momentum(lr_e, [1, 50])):.2f}, so the path spirals) **and** it helps: plain GD "
-        f"shrinks the error by {float(rates[0]):.3f} per step along the flat direction, momentum by √β = "
-        f"{float(rates[1]):.3f}. In the phase diagram your choice is the black circle; the white curve is β\\*.",
-        key="ad_exp_mom")
     ui.experiment(
         "Adam's first step",
         "Adam's first step has the same length whatever the gradient's scale. Predict its length for lr = 0.1.",
@@ -118,8 +103,15 @@ ui.page_header(
     "**AdaGrad, RMSProp, Adam** remember running sizes of the gradient per coordinate and divide by them. "
     "Pick a section; the guided experiments in the sidebar set one up for you.",
 )
-ui.init_state("ad_section", SECTIONS[0])
-section = st.radio("Section", SECTIONS, key="ad_section", horizontal=True, label_visibility="collapsed")
+lessons.open(view.CHAPTER, step_card_in_page=True)  # the momentum section shows a lesson's question
+if state.presenting():
+    section = state.section(view.SECTION)
+else:
+    c_sec, c_link = st.columns([5, 1.3], vertical_alignment="bottom")
+    with c_sec:
+        section = state.section(view.SECTION)
+    with c_link:
+        state.copy_link()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -127,33 +119,34 @@ section = st.radio("Section", SECTIONS, key="ad_section", horizontal=True, label
 # ----------------------------------------------------------------------------------------------
 @st.fragment
 def momentum_section():
-    st.header("Momentum and Nesterov on a narrow valley")
-    ui.init_state("ad_mo_kappa", 25)
-    ui.init_state("ad_mo_beta", 0.9)
-    ui.init_state("ad_mo_steps", 200)
-    ui.init_state("ad_mo_phase", "heavy ball")
-    c_ctl, c_fig = st.columns([1, 2.3], gap="medium")
+    presenting = state.presenting()
+    if not presenting:
+        st.header("Momentum and Nesterov on a narrow valley")
+    c_ctl, c_fig = state.chart_first_columns((1, 2.3), present=(1, 1.45), gap="medium")
     with c_ctl:
-        kappa = st.select_slider("condition number κ (steepest / flattest curvature)", options=view.KAPPAS,
-                                 key="ad_mo_kappa")
-        lr = view.lr_select("learning rate γ", "ad_mo_lr", 0.03)
-        beta = st.slider("momentum β", 0.0, 0.99, step=0.01, key="ad_mo_beta")
-        steps = st.slider("steps", 20, 500, step=10, key="ad_mo_steps")
-    spec = view.quadratic_spec(kappa)
-    surface = ui.get_surface(spec)
+        lessons.step_card()  # a lesson step's prediction, beside the chart
+        kappa = state.select_slider(view.MO_KAPPA)
+        lr = float(state.select_slider(view.MO_LR))
+        beta = state.slider(view.MO_BETA)
+        steps = state.slider(view.MO_STEPS)
+        kind = state.radio(view.MO_PHASE, "phase diagram for", horizontal=True)
+    surface, gd, hb, nv = view.momentum_runs(kappa, lr, beta, steps)
     x0 = tuple(float(v) for v in surface.starts[0])
-    gd = ui.cached_run(spec, "sgd", specs.hyper_items({"lr": lr}), x0, steps)
     gd.label = f"GD (lr = {lr:g})"
     trs = [gd]
     if beta > 0:
-        hb = ui.cached_run(spec, "sgd", specs.hyper_items({"lr": lr, "momentum": beta}), x0, steps)
         hb.label = f"momentum β = {beta:g}"
-        nv = ui.cached_run(spec, "sgd", specs.hyper_items({"lr": lr, "momentum": beta, "nesterov": True}), x0, steps)
         nv.label = f"Nesterov β = {beta:g}"
         trs += [hb, nv]
+    hide = lessons.hidden()  # a prediction is set up and not committed: no paths, no verdicts yet
     with c_fig:
-        ui.divergence_warnings(trs)
-        ui.show_figure(figures.contour(surface, trs, height=470, colorbar=False), key="ad_mo_contour")
+        if not hide:
+            ui.divergence_warnings(trs)
+        ui.show_figure(figures.contour(surface, [] if hide else trs, height=state.chart_height(470, 410),
+                                    colorbar=False), key="ad_mo_contour")
+        numbers = st.container() if presenting else None  # presenter: the key numbers under the chart
+        if hide:
+            st.caption("🔒 The paths, step counts and loss curves are shown once you commit your prediction.")
     lam = [1.0, float(kappa)]
     r_gd = float(theory.heavy_ball_rate(lr, 0.0, lam))
     r_hb = float(theory.heavy_ball_rate(lr, beta, lam))
@@ -164,15 +157,27 @@ def momentum_section():
     seen = [sweeps.steps_to_tolerance(surface, t, tol) for t in trs]
     pred = [float(theory.steps_to_shrink(r * r, SHRINK)) for r in (r_gd, r_hb)]
     with c_ctl:
+        lessons.ask(view.Q_MOMENTUM)
+        if hide:
+            st.markdown(f"Eigenvalues of the Hessian: λ = 1 and {kappa:g}.")
+            return
         damping = ("**under-damped** (β > β\\*): the error spirals, shrinking by √β per step"
                    if beta > b_star else "**over-damped** (β < β\\*): no spiralling, but slower than at β\\*")
         if b_star >= 1:
             damping = f"no momentum converges at this lr: γ·λ_max = {lr * kappa:g} ≥ 4"
-        st.markdown(
+    if presenting:
+        with numbers:
+            st.markdown(
+                f"**ρ per step:** GD {r_gd:.4f}" + (f", β = {beta:g}: {r_hb:.4f}" if beta > 0 else "")
+                + f" · **β\\*** = {b_star:.3f}  \n**Steps to {SHRINK_TEXT}:** GD {fmt_steps(seen[0], steps)}"
+                + (f", momentum {fmt_steps(seen[1], steps)}, Nesterov {fmt_steps(seen[2], steps)}" if beta > 0 else ""))
+    else:
+        c_ctl.markdown(
             f"Eigenvalues of the Hessian: λ = 1 and {kappa:g}. At γ = {lr:g}: plain GD shrinks the error by "
             f"**ρ = {r_gd:.4f}** per step; with β = {beta:g} by **ρ = {r_hb:.4f}**. The critically damped momentum "
             f"is **β\\* = {b_star:.3f}**; yours is {damping}.")
-    st.latex(surface.latex)
+    if not presenting:
+        st.latex(surface.latex)
     st.caption(
         f"Steps to shrink the loss {SHRINK_TEXT}: GD {fmt_steps(seen[0], steps)} (theory ≈ {pred[0]:.0f})"
         + (f", momentum {fmt_steps(seen[1], steps)} (theory ≈ {pred[1]:.0f}), Nesterov {fmt_steps(seen[2], steps)}"
@@ -186,8 +191,7 @@ def momentum_section():
         st.subheader("Loss")
         ui.show_figure(figures.loss_curves(trs, gap_to=0.0, height=380), key="ad_mo_loss")
     with r_col:
-        st.subheader("The (learning rate, β) phase diagram")
-        kind = st.radio("momentum", ["heavy ball", "Nesterov"], key="ad_mo_phase", horizontal=True)
+        st.subheader(f"The (learning rate, β) phase diagram: {kind}")
         nest = kind == "Nesterov"
         lo, hi = model.phase_range(float(kappa), lr)
         res = view.phase_sweep(float(kappa), int(steps), nest, lo, hi, x0, SHRINK)

@@ -180,8 +180,9 @@ current = model.canonical(model.Scenario(
     start=start, steps=int(steps),
     racers=[model.Racer(r["name"], h) for r, h, e in settings if not e]))
 query = model.encode(current)
-if st.query_params.to_dict() != query:
-    st.query_params.from_dict(query)
+address = ui.i18n.with_language(query)  # the race, and ?lang=… so a copied link keeps the language
+if st.query_params.to_dict() != address:
+    st.query_params.from_dict(address)
 
 preset_state = st.session_state.get(f"{P}_preset")
 if preset_state and preset_state["q"] == query:
@@ -334,7 +335,7 @@ for tab, name in zip(tabs, names_in_race):
 
 st.subheader("Share and export")
 base = (st.context.url or "").split("?")[0]
-qs = urlencode(query, safe=":;,/*=")  # readable link: these are legal inside a query value
+qs = urlencode(address, safe=":;,/*=")  # readable link (with ?lang): these are legal inside a query value
 link = f"{base}?{qs}" if base else f"?{qs}"
 st.markdown("**Link to this race** (copy it with the button at the right of the box; opening it restores "
             "surface, start, steps, optimizers and hyperparameters):")

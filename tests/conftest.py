@@ -35,6 +35,13 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 APP_DIR = Path(os.environ.get("OPTLAB_APP_DIR") or REPO_ROOT).resolve()
 
+# .streamlit/config.toml hides exception details from students (showErrorDetails = "none"); the
+# in-process AppTests of this suite need them to say what failed. Servers started by the tests
+# keep the file's setting (tests/test_server_hardening.py checks what a browser gets).
+from streamlit import config as _st_config  # noqa: E402
+
+_st_config.set_option("client.showErrorDetails", "full")
+
 # Streamlit's classic pages/ rule (streamlit.source_util.PAGE_FILENAME_REGEX): an optional number
 # sets the order, the rest of the file name is the page name and URL path.
 _PAGE_FILENAME = re.compile(r"([0-9]*)[_ -]*(.*)\.py")
@@ -147,6 +154,18 @@ def pytest_generate_tests(metafunc):
 
 
 # --- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_test_thread():
+    """Each test starts and ends in English in its own thread (optlab.i18n's ContextVar): a test
+    that activates a language (i18n_check.open_in does, for AppTest's format_func calls) does not
+    leak it into the next test."""
+    from optlab import i18n
+
+    token = i18n._LANG.set(None)
+    yield
+    i18n._LANG.reset(token)
 
 
 @pytest.fixture(scope="session")

@@ -67,7 +67,7 @@ def app():
 
 
 def go(at, section: str):
-    at.radio(key="ad_section").set_value(section).run()
+    at.button_group(key="ad_section").set_value(section).run()
     no_exception(at)
     return at
 
@@ -245,7 +245,7 @@ def test_experiment_button_sets_up_its_section(app):
     btn = [b for b in at.sidebar.button if b.key == "exp_ad_exp_adam1"][0]
     btn.click().run()
     no_exception(at)
-    assert at.radio(key="ad_section").value == "State at a step"
+    assert at.button_group(key="ad_section").value == "State at a step"
     assert at.slider(key="ad_st_t").value == 1
     adam = [d.value for d, t in zip(at.dataframe, at.tabs) if t.label == "Adam"][0]
     step = adam[adam["quantity"] == "Δθ₁"].iloc[0]

@@ -15,7 +15,8 @@ CHAPTER_FILES = ["pages/1_Loss_functions.py", "pages/2_Gradient_descent.py", "pa
 
 
 def links(at) -> list[str]:
-    return [e.proto.page for e in at.get("page_link")]
+    """The chapter map's links (the sidebar's page links are the navigation, tested in test_i18n_ui)."""
+    return [e.proto.page for e in at.main.get("page_link")]
 
 
 def test_home_renders_question_map_and_teaser(app_test, plotly_spec):
@@ -48,4 +49,4 @@ def test_unbuilt_chapters_are_not_listed(tmp_path):
     at.run()
     assert not at.exception
     assert links(at) == ["Newton_method"]
-    assert [e.proto.label for e in at.get("page_link")] == ["**Newton's method**"]
+    assert [e.proto.label for e in at.main.get("page_link")] == ["**Newton's method**"]

@@ -166,7 +166,9 @@ def test_auto_tune_shows_tuned_values_and_applies_them(at):
 def test_presets_apply(at, preset):
     at.button(key=f"arena_preset_{preset.key}").click().run()
     assert not at.exception
-    assert {k: at.query_params[k] for k in at.query_params} == arena.encode(arena.canonical(preset.scenario()))
+    # the address is the race plus the language (?lang=…, kept by ui.i18n.with_language)
+    assert {k: at.query_params[k] for k in at.query_params} == {**arena.encode(arena.canonical(preset.scenario())),
+                                                                 "lang": "en"}
     assert any(preset.question in i.value for i in at.info)
     anim = [s for s in specs(at) if s.get("frames")]
     assert anim and len(anim[0]["frames"]) <= 60  # a preset opens the animation, ready to play

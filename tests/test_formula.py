@@ -56,11 +56,16 @@ def guarded(monkeypatch):
 
     sympify_module = importlib.import_module("sympy.core.sympify")  # the name is also a function
     from_formula("x**2 + sin(y)")  # lazy SymPy imports happen now, not inside the guarded call
+    formula._sympy_stage(formula.check_formula("x**2 + sin(y)"))  # … also in this process
     real_compile, real_import = builtins.compile, builtins.__import__
     real_sympify = sympify_module.sympify
 
-    def run(text):
+    def run(text, stage=None):
+        """``stage=None``: from_formula(text) as the server runs it (SymPy in the worker process);
+        ``stage="sympy"``: the checked program through the worker's SymPy stage in this process,
+        so that the doors are watched where SymPy runs too."""
         calls: list[tuple[str, object]] = []
+        program = formula.check_formula(text) if stage == "sympy" else None
 
         def refuse(name):
             def door(*args, **kwargs):
@@ -98,7 +103,12 @@ def guarded(monkeypatch):
             m.setattr(sympy_parser, "parse_expr", refuse("parse_expr"))
             m.setattr(builtins, "__import__", import_known)  # last: setattr itself imports inspect
             try:
-                from_formula(text)
+                if program is None:
+                    from_formula(text)
+                else:
+                    out = formula._sympy_stage(program)
+                    if isinstance(out, tuple):  # a refusal: (msgid, fields)
+                        raise FormulaError(out[0].format(**out[1]), text=text)
             except Exception as exc:  # inspected by the test, outside the patched window
                 error = exc
         return error, calls
@@ -138,6 +148,17 @@ def test_hostile_input_is_refused_without_side_effects(entry, tmp_path, guarded)
         assert err.position == entry["position"], str(err)
     if err.position is not None:
         assert 0 <= err.position <= len(text)
+
+
+@pytest.mark.parametrize("entry", [e for e in HOSTILE if e["stage"] == "sympy" and len(e["text"]) <= formula.MAX_LENGTH],
+                         ids=[i for i, e in zip(HOSTILE_IDS, HOSTILE)
+                              if e["stage"] == "sympy" and len(e["text"]) <= formula.MAX_LENGTH])
+def test_sympy_stage_refuses_without_side_effects(entry, tmp_path, guarded):
+    """The SymPy stage itself (as the worker process runs it) opens no door either."""
+    text = _text(entry, tmp_path)
+    err, calls = guarded(text, stage="sympy")
+    assert calls == []
+    assert isinstance(err, FormulaError), repr(err)
 
 
 @pytest.mark.parametrize("entry", [e for e in HOSTILE if e["stage"] != "sympy"],
@@ -192,9 +213,12 @@ def test_valid_formula_is_never_sympified_as_text(monkeypatch):
     for target in (sympy, sympify_module):
         monkeypatch.setattr(target, "sympify", record)
     monkeypatch.setattr(sympy_parser, "parse_expr", lambda *a, **k: texts.append(a))
-    formula._compile.cache_clear()
-    s = from_formula("atan2(y, x) + abs(x)^3 + log10(y**2 + 1) - sqrt(x**2 + 1)*exp(-y)")
+    text = "atan2(y, x) + abs(x)^3 + log10(y**2 + 1) - sqrt(x**2 + 1)*exp(-y)"
+    out = formula._sympy_stage(formula.check_formula(text))  # what the worker process runs
     assert texts == []
+    assert isinstance(out, dict) and set(out["code"]) == {"f", "df", "d2f"}
+    formula._compile.cache_clear()
+    s = from_formula(text)
     assert np.isfinite(s.hessian([[0.3, 0.2]])).all()
 
 
@@ -213,6 +237,18 @@ def test_formula_module_never_calls_eval_or_sympify():
                    for a in n.names} | {(n.module or "").split(".")[0] for n in tree.body
                                         if isinstance(n, ast.ImportFrom)}
     assert "sympy" not in top_imports  # import optlab stays NumPy-only
+    # the only place that compiles code is the loader of checked, generated code (formula_code.py);
+    # the SymPy stage (formula_sympy.py) never sympifies text either
+    sym = ast.parse(Path(formula.__file__).with_name("formula_sympy.py").read_text(encoding="utf-8"))
+    assert not {n.func.id if isinstance(n.func, ast.Name) else getattr(n.func, "attr", None)
+                for n in ast.walk(sym) if isinstance(n, ast.Call)} & forbidden
+    worker = ast.parse(Path(formula.__file__).with_name("formula_code.py").read_text(encoding="utf-8"))
+    compiles = [n for n in ast.walk(worker) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                and n.func.id in ("eval", "exec", "compile")]
+    loader = next(n for n in worker.body if isinstance(n, ast.FunctionDef) and n.name == "load_function")
+    assert compiles and all(any(c is m for m in ast.walk(loader)) for c in compiles)
+    assert "check_code" in {n.func.id for n in ast.walk(loader) if isinstance(n, ast.Call)
+                            and isinstance(n.func, ast.Name)}
 
 
 # ------------------------------------------------------------------------------------------------

@@ -283,3 +283,43 @@ def test_catalogue_metadata():
             assert tex.count("{") == tex.count("}"), (name, tex)
             assert tex.count(r"\begin") == tex.count(r"\end") and "algorithm" not in tex
         assert set(L.param_info) == set(L.params)
+
+
+# ----------------------------------------------------------------------------------------------
+# log-cosh to the last bits, from 1e-300 to 1e300 (issue 13: 122 % error at r = 1e-8)
+# ----------------------------------------------------------------------------------------------
+def _mp(fn, x):
+    """fn(x) in mpmath, with enough bits that cosh x − 1 ≈ x²/2 survives next to the 1."""
+    import mpmath  # ships with SymPy, a requirement of the app
+
+    with mpmath.workprec(80 + 2 * max(0, -math.frexp(x)[1]) if x else 80):
+        return float(fn(mpmath.mpf(x)))
+
+
+def _ulps(got, want):
+    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    return np.abs(got - want) / np.spacing(np.abs(want))  # spacing of subnormals: absolute
+
+
+def test_log_cosh_keeps_relative_accuracy_from_1e_minus_300_to_1e300():
+    import mpmath
+
+    mag = np.logspace(-300, 300, 601)
+    r = np.concatenate([-mag[::-1], mag, np.linspace(-40.0, 40.0, 801)])
+    L = losses.get("log_cosh")
+    ref = np.array([_mp(lambda t: mpmath.log(mpmath.cosh(t)), x) for x in r])
+    tanh = np.array([_mp(mpmath.tanh, x) for x in r])
+    sech2 = np.array([_mp(lambda t: mpmath.sech(t) ** 2, x) for x in r])
+    assert np.max(_ulps(losses.log_cosh(r), ref)) <= 4
+    assert np.max(_ulps(L.pointwise(r), ref)) <= 4
+    assert np.max(_ulps(L.pointwise_grad(r), tanh)) <= 4
+    assert np.max(_ulps(L.pointwise_curvature(r), sech2)) <= 4
+    # the mean over samples keeps it: log cosh(1e-8) = 5e-17, not 1.1e-16
+    assert L.value([0.0], [1e-8]) == pytest.approx(5e-17, rel=1e-15)
+    assert L.value([0.0, 0.0], [1e300, -1e300]) == 1e300
+
+
+def test_log_cosh_is_one_helper():
+    from optlab.chapters import newton as qm
+
+    assert qm.get_1d("log_cosh").f is losses.log_cosh

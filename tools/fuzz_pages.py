@@ -437,15 +437,41 @@ def chart_selection(fig: dict, rng: random.Random) -> list[dict]:
 # ----------------------------------------------------------------------------------------------
 # Running a page
 # ----------------------------------------------------------------------------------------------
+def follow_language(at) -> None:
+    """Make the session's language the language of this (the test's) thread: AppTest calls a
+    widget's format_func here to find the index of a selectbox/radio value among the options the
+    page drew, so after a language switch it must translate like the session does."""
+    from optlab import i18n
+    from optlab.ui.i18n import LANG_KEY
+
+    try:
+        lang = at.session_state[LANG_KEY]
+    except (KeyError, AttributeError):
+        return
+    if lang in i18n.LANGUAGES:
+        i18n.activate(lang)
+
+
+def run(at) -> None:
+    """``at.run()``, then follow the session's language (see :func:`follow_language`)."""
+    at.run()
+    follow_language(at)
+
+
 def open_page(page: str, timeout: float = RUN_TIMEOUT, query: dict | None = None):
+    from streamlit import config
     from streamlit.testing.v1 import AppTest
+
+    # the app's config hides exception details from students; the fuzzer must read them
+    config.set_option("client.showErrorDetails", "full")
 
     at = AppTest.from_file(str(APP_DIR / "app.py"), default_timeout=timeout)
     if query:
         at.query_params.update(query)
-    at.run()
+    run(at)
     if page != "app.py":
-        at.switch_page(page).run()
+        at.switch_page(page)
+        run(at)
     return at
 
 
@@ -472,7 +498,7 @@ def run_steps(page: str, steps: list[Step], timeout: float = RUN_TIMEOUT) -> tup
             if s.kind == "link":
                 continue
             apply_step(at, s)
-            at.run()
+            run(at)
             if (msg := exception_text(at)) is not None:
                 return "exception", msg
     except RuntimeError as e:
@@ -574,7 +600,7 @@ def fuzz_page(page: str, n: int, seed: int, timeout: float = RUN_TIMEOUT, *, min
             else:
                 history.append(step)
                 apply_step(at, step)
-                at.run()
+                run(at)
         except RuntimeError as e:
             if step.kind == "link":
                 history = [step]
@@ -679,7 +705,7 @@ def _shell_quote(s: str) -> str:
 
 def python_snippet(page: str, steps: list[dict]) -> str:
     out = ["import sys; sys.path.insert(0, 'tools')",
-           "from fuzz_pages import Step, apply_step, open_page, exception_text"]
+           "from fuzz_pages import Step, apply_step, open_page, exception_text, run"]
     link = steps[0]["value"] if steps and steps[0]["kind"] == "link" else None
     out.append(f"at = open_page({page!r}" + (f", query={link!r})" if link else ")"))
     for s in steps:
@@ -695,7 +721,7 @@ def python_snippet(page: str, steps: list[dict]) -> str:
                 vv = f"{v[0]!r} * {len(v)}"
             out.append(f"at.{s['kind']}({w}).set_value({vv}).run()")
         else:  # option labels as the browser sends them, unkeyed widgets
-            out.append(f"apply_step(at, Step(**{s!r})); at.run()")
+            out.append(f"apply_step(at, Step(**{s!r})); run(at)")
     out.append("print(exception_text(at))")
     return "\n".join(out)
 

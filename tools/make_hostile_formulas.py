@@ -155,6 +155,25 @@ add("((((10**-15)**100)**100)**100)**100", "tiny power tower: exact rationals wi
 add("1e-320*x", "subnormal literal", "tree", 0)
 add("1e-200*1e-200", "product underflowing to 0", "tree", 0)
 add("exp(-1000)**100", "exponential underflowing to 0", "tree", 0)
+# --- exact numbers that grow without a large value (issue 11): fractions and integers stay exact
+# in SymPy, and powers multiply their digits (the first one froze a server for minutes) -----------
+add("(((1000001/1000000)**100)**100)**100*x", "exact fraction raised to 10^6: million-digit integers, one C-level gcd", "tree", 2)
+add("(((1000001/1000000)**100)**100)*x", "exact fraction raised to 10^4", "tree", 2)
+add("((1000001/1000000)**100)**10*y", "exact fraction raised to 10^3", "tree", 1)
+add("(1000001/1000000)**100*x", "exact fraction raised to 100: 1,200 digits", "tree", 0)
+add("(99999999/99999998)**100*(x**2 + y**2)", "exact fraction near 1 raised to 100", "tree", 0)
+add("((2*x)**100)**100", "coefficient 2^10000 inside a power of x", "tree", 0)
+add("((((2*x)**100)**100)**100)**100", "coefficient 2^(10^8) inside a power of x", "tree", 2)
+add("((x + 1/3)**100)**100 + y", "exact fraction inside a power of a power", "tree", 0)
+add("(2*3*4*5*6*7*8*9*10*11*12*13)**25*x", "factorial-like product raised to 25 (10^244: a float64, but 1,000 exact bits)", "tree", 0)
+add("(1/2*1/3*1/5*1/7*1/11*1/13*1/17*1/19)**35*y", "product of fractions raised to 35", "tree", 0)
+add("x*(" + "*".join(str(p) for p in (97, 89, 83, 79, 73, 71, 67, 61, 59, 53)) + ")**15",
+    "product of primes raised to 15", "tree", 2)
+add("(" * 9 + "x**100" + ")**100" * 9, "nested powers: exponent 10^20", "tree")
+add("sin(" * 41 + "x" + ")" * 41, "41 nested functions: one past the depth limit", "tree")
+add("*".join(f"sin(x+{i}*y)" for i in range(1, 20)), "19 factors: derivative too large", "sympy")
+add("+".join(f"exp(x*{i})*cos(y*{i})*sin(x*y*{i})" for i in range(1, 10)), "long sum of products: derivatives too large", "sympy")
+add("exp(x*" * 9 + "y" + ")" * 9, "9 nested exponentials", "sympy")
 # --- constants without a real value ------------------------------------------------------------
 add("1/0", "division by zero", "tree", 0)
 add("x/0", "division by zero", "tree", 0)

@@ -32,6 +32,7 @@ import numpy as np
 
 from .. import optimizers
 from ..errors import UnknownNameError
+from ..losses import log_cosh
 from ..runner import Trajectory, run
 
 Array = np.ndarray
@@ -113,15 +114,6 @@ class Function1D:
         return out
 
 
-def _log_cosh(x):
-    # log cosh x = log1p(2 sinh²(x/2)) keeps full relative precision near 0, where the line search
-    # compares tiny values; |x| + log1p(e^{−2|x|}) − log 2 does not overflow for large |x|
-    ax = np.abs(np.asarray(x, dtype=float))
-    with np.errstate(over="ignore"):
-        small = np.log1p(2.0 * np.sinh(0.5 * np.minimum(ax, 1.0)) ** 2)
-    return np.where(ax < 1.0, small, ax + np.log1p(np.exp(-2.0 * ax)) - math.log(2.0))
-
-
 def _sech2(x):
     with np.errstate(over="ignore"):
         return 1.0 / np.cosh(x) ** 2
@@ -164,7 +156,8 @@ def _log_cosh_fn() -> Function1D:
     return Function1D(
         name="log_cosh", title="Flat far away: log cosh x",
         latex=r"f(x)=\log\cosh x", dlatex=r"f'(x)=\tanh x", d2latex=r"f''(x)=\operatorname{sech}^2 x",
-        f=_log_cosh, df=np.tanh, d2f=_sech2,
+        # losses.log_cosh keeps full relative precision near 0, where the line search compares tiny values
+        f=log_cosh, df=np.tanh, d2f=_sech2,
         window=(-4.0, 4.0), minima=(0.0,), start=0.9,
         description="Convex, but almost straight for |x| > 2 (f'' → 0): there the parabola is nearly flat and "
                     "its vertex lies far away. Pure Newton converges only for |x₀| < 1.0887; beyond, "
@@ -665,7 +658,8 @@ def line_search_trace(surface, x, d, lr: float = 1.0, c1: float = 1e-4, shrink: 
     r"""Replay :func:`optlab.optimizers.second_order.backtrack` for one run, keeping every try.
 
     Accept the first :math:`s = s_0\beta^j` (j = 0 … max_backtracks) with a finite
-    :math:`f(x + s d) \le f(x) + c_1 s\, g^\top d`; if none qualifies the step is 0.
+    :math:`f(x + s d) \le f(x) + c_1 s\, g^\top d` (plus f's rounding where :math:`|g^\top d|` is below
+    it, as the engine does); if none qualifies the step is 0.
     """
     x = np.asarray(x, dtype=float).reshape(1, -1)
     d = np.asarray(d, dtype=float).reshape(1, -1)
@@ -673,12 +667,15 @@ def line_search_trace(surface, x, d, lr: float = 1.0, c1: float = 1e-4, shrink: 
         f0 = float(np.asarray(surface.value(x)).reshape(-1)[0])
         g = np.asarray(surface.grad(x), dtype=float).reshape(1, -1)
         slope = float(np.einsum("bi,bi->b", g, d)[0])   # the engine's gᵀd, same summation
+        slack = float(optimizers.second_order.rounding_slack(slope, f0))
         s = float(lr)
         steps, values, bounds = [], [], []
         accepted = -1
         for j in range(int(max_backtracks) + 1):
             f_new = float(np.asarray(surface.value(x + s * d)).reshape(-1)[0])
             bound = f0 + c1 * s * slope
+            if slack:
+                bound = bound + slack
             steps.append(s); values.append(f_new); bounds.append(bound)
             if np.isfinite(f_new) and f_new <= bound:
                 accepted = j

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from . import style
+from . import core, style
 from .core import base_layout, contour, vector_arrows, window_of
 from ..theory import critical_momentum, polyak_optimum, stability_limit
 from ..optimizers import variants
@@ -24,8 +24,9 @@ NOT_REACHED_COLOR = "#E5E5E5"
 
 
 def _fig(traces: Sequence[dict], layout: dict) -> go.Figure:
-    # dict traces, no per-property validation: these builders run on every Streamlit rerun
-    return go.Figure(data=list(traces), layout=layout, _validate=False)
+    # dict traces, no per-property validation, and no Plotly objects until a caller needs them
+    # (core.LazyFigure): these builders run on every Streamlit rerun
+    return core._figure(traces, layout)
 
 
 def _f(a) -> list:
@@ -126,7 +127,9 @@ def phase_diagram(res, lam_min: float, lam_max: float, *, current: tuple[float, 
     hi = float(np.log10(max(res.steps, 2)))
     ticks = [v for v in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if lo - 1e-9 <= np.log10(v) <= hi + 1e-9]
     status = np.where(dv, "diverged", np.where(reached, "", f"not reached in {res.steps} steps"))
-    custom = np.stack([np.where(reached, z, np.nan), status], axis=-1).tolist()
+    # a NumPy string array, not .tolist(): go.Figure deep-copies list data item by item (it was most of
+    # this figure's server time); Plotly sends a string array as the same JSON list
+    custom = np.stack([np.where(reached, z, np.nan), status], axis=-1)
     traces: list[dict] = [
         dict(type="heatmap", x=_f(lrs), y=_f(betas), z=np.where(~reached & ~dv, 0.0, np.nan).tolist(),
              colorscale=[[0, NOT_REACHED_COLOR], [1, NOT_REACHED_COLOR]], showscale=False, hoverinfo="skip",

@@ -13,7 +13,10 @@ well under 1 MB of JSON.
 """
 from __future__ import annotations
 
+import base64
 import functools
+import itertools
+import threading
 
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
@@ -22,6 +25,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from . import style
+from ..i18n import domain
+
+_, N_, ngettext = domain("optlab")
 
 MAX_GRID = 150
 LOG_EPS = 1e-3          # log10(f − f_min + ε): ε sets how deep the log contours go near the minimum
@@ -33,7 +39,7 @@ __all__ = [
     "contour", "surface3d", "loss_curves", "grad_norm_curves", "curves", "animated_contour",
     "apply_layout", "line_figure", "heatmap", "vector_arrows", "add_click_grid", "figure_size_bytes",
     "normalize_runs", "RunPath", "clip_path", "surface_grid", "frame_steps", "window_of", "base_layout",
-    "surface_image",
+    "surface_image", "figure_dict", "LazyFigure",
 ]
 
 
@@ -230,8 +236,56 @@ def _merge(a: dict, b: Mapping) -> dict:
     return a
 
 
+class LazyFigure(go.Figure):
+    """A ``go.Figure`` kept as its plain dict (``{"data", "layout"[, "frames"]}``) until code uses it
+    as a figure: the first ``update_layout``, ``add_trace``, ``.data``, ``.show()`` … builds Plotly's
+    objects from the dict, exactly as ``go.Figure(spec, _validate=False)`` would have at once.
+
+    Most figures a page builds are only drawn: :func:`figure_dict` reads the dict as it is, so
+    Plotly's objects (and their deep copies of every list) are never made for them.  ``typed``:
+    the dict already holds Plotly's typed arrays and no trace ``uid`` (what :func:`figure_dict`
+    returns), as a figure read back from a cache does.
+    """
+
+    def __init__(self, spec: dict, typed: bool = False):  # noqa: D107 - Plotly's state is made on first use
+        d = self.__dict__
+        d["_optlab_spec"], d["_optlab_typed"] = spec, typed
+        d["_optlab_lock"], d["_optlab_building"] = threading.RLock(), False  # one build, whoever asks
+
+    def __getattr__(self, name):  # only for attributes not set yet: Plotly's, before they are built
+        d = self.__dict__
+        lock = d.get("_optlab_lock")
+        if lock is None:
+            raise AttributeError(name)
+        with lock:  # a figure shared by sessions (st.cache_resource) may be asked from two threads
+            if d["_optlab_building"]:  # Plotly's own __init__ looking for what it has not set yet
+                raise AttributeError(name)
+            if "_optlab_spec" in d:
+                d["_optlab_building"] = True
+                try:
+                    go.Figure.__init__(self, d["_optlab_spec"], _validate=False)
+                finally:
+                    d["_optlab_building"] = False
+                del d["_optlab_spec"], d["_optlab_typed"]  # after the build: readers saw the dict until now
+        return object.__getattribute__(self, name)
+
+
+def _lazy_ok(traces, layout, frames) -> bool:
+    """Whether the dict alone says what Plotly would: every trace a dict with its type, and a
+    template in the layout (Plotly adds its default template to a figure that has none)."""
+    return (isinstance(layout, dict) and "template" in layout
+            and all(type(t) is dict and "type" in t for t in traces)
+            and all(type(f) is dict for f in frames or ()))
+
+
 def _figure(traces: Sequence[dict], layout: dict, frames: Sequence[dict] | None = None) -> go.Figure:
-    return go.Figure(data=list(traces), layout=layout, frames=frames, _validate=False)
+    traces = list(traces)
+    if _lazy_ok(traces, layout, frames):
+        spec = {"data": traces, "layout": layout}
+        if frames:
+            spec["frames"] = list(frames)
+        return LazyFigure(spec)
+    return go.Figure(data=traces, layout=layout, frames=frames, _validate=False)
 
 
 def _template() -> dict:
@@ -253,7 +307,7 @@ def base_layout(title: str | None = None, height: int | None = None, **layout) -
         margin=dict(l=10, r=10, t=60 if title else 30, b=10),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0.0,
                     bgcolor="rgba(255,255,255,0.6)"),
-        hoverlabel=dict(font=dict(size=13)),
+        hoverlabel=dict(font=dict(size=13, family=style.FONT_FAMILY)),
     )
     if title is not None:
         out["title"] = dict(text=title, x=0.0, xanchor="left", font=dict(size=17))
@@ -308,6 +362,94 @@ def figure_size_bytes(fig: go.Figure) -> int:
     import plotly.io as pio
 
     return len(pio.to_json(fig, validate=False).encode())
+
+
+_SCALARS = (str, int, float, bool, type(None))
+_SCALAR_TYPES = frozenset(_SCALARS)
+_SEQUENCES = frozenset((list, tuple))
+_CONTAINERS = frozenset((list, tuple, dict))  # never arrays for plotly (is_homogeneous_array is slow)
+# NumPy dtypes plotly.js reads as typed arrays (int64 is narrowed by plotly first: left to plotly)
+_BDATA = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4",
+          "float32": "f4", "float64": "f8"}
+_SKIPPED_KEYS = frozenset(("geojson", "layer", "layers", "range"))  # plotly leaves these as they are
+
+
+def _typed_arrays(obj):
+    """``obj`` with every NumPy array that is a dict value turned into Plotly's typed-array spec
+    (``{"dtype", "bdata"[, "shape"]}``), as ``BaseFigure.to_dict`` does; containers without an
+    array are returned as they are (shared, not copied)."""
+    from _plotly_utils.basevalidators import is_homogeneous_array
+    from _plotly_utils.utils import to_typed_array_spec
+
+    if isinstance(obj, dict):
+        out = None
+        for k, v in obj.items():
+            if type(v) in _SCALARS or k in _SKIPPED_KEYS:
+                continue
+            if type(v) is np.ndarray and v.dtype.name in _BDATA and v.size:  # plotly's encoding, minus its
+                nv = {"dtype": _BDATA[v.dtype.name],                         # generic dataframe checks
+                      "bdata": base64.b64encode(np.ascontiguousarray(v)).decode("ascii")}
+                if v.ndim > 1:
+                    nv["shape"] = str(v.shape)[1:-1]
+            elif type(v) is np.ndarray and v.dtype.kind in "Ub":  # strings, booleans: plotly sends them
+                nv = v.tolist()                                     # as a plain list (via an object array)
+            elif type(v) not in _CONTAINERS and is_homogeneous_array(v):
+                nv = to_typed_array_spec(v)
+                if type(nv) is np.ndarray and nv.dtype == object:  # strings, booleans: plotly sends
+                    nv = nv.tolist()                                # a plain list (orjson can't encode
+                                                                    # object arrays: slow fallback)
+            else:
+                nv = _typed_arrays(v)
+            if nv is not v:
+                if out is None:
+                    out = dict(obj)
+                out[k] = nv
+        return obj if out is None else out
+    if isinstance(obj, (list, tuple)):
+        kinds = set(map(type, obj))  # at C speed: a long list of numbers, or of rows of numbers
+        if _SCALAR_TYPES.issuperset(kinds) or (
+                kinds <= _SEQUENCES and _SCALAR_TYPES.issuperset(map(type, itertools.chain.from_iterable(obj)))):
+            return obj
+        out = None
+        for i, v in enumerate(obj):
+            if type(v) in _SCALARS:
+                continue
+            nv = _typed_arrays(v)  # plotly converts arrays under dicts only, not list items
+            if nv is not v:
+                if out is None:
+                    out = list(obj)
+                out[i] = nv
+        if out is None:
+            return obj
+        return out if isinstance(obj, list) else tuple(out)
+    return obj
+
+
+def figure_dict(fig: go.Figure) -> dict:
+    """``fig.to_dict()`` without its deep copies: the same dict (arrays as Plotly's base64 typed
+    arrays, trace ``uid`` left out as ``plotly.io.to_json`` does), sharing every list and nested
+    dict that holds no array with the figure.  ``to_dict`` deep-copies every array and list first
+    (measured: a third of the server time of drawing a chart in Streamlit).  A :class:`LazyFigure`
+    is read from its dict, without building Plotly's objects.  Read-only: the shared parts belong
+    to ``fig``; the top level and each trace dict are new."""
+    spec = fig.__dict__.get("_optlab_spec")
+    if spec is not None and fig.__dict__.get("_optlab_typed"):
+        return {**spec, "data": [dict(t) for t in spec["data"]]}
+    if spec is not None:
+        traces, layout, frames = spec["data"], spec["layout"], spec.get("frames") or ()
+    else:  # plotly's own storage of the properties (to_dict reads them too)
+        traces, layout, frames = fig._data, fig._layout, [f._props for f in fig._frame_objs]
+    data = []
+    for trace in traces:
+        t = _typed_arrays(trace)
+        t = dict(t) if t is trace else t
+        t.pop("uid", None)
+        data.append(t)
+    out = {"data": data, "layout": dict(_typed_arrays(layout))}
+    frames = [_typed_arrays(f) for f in frames]
+    if frames:
+        out["frames"] = frames
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -384,13 +526,14 @@ def _critical_points(surface, window, show_minima, show_saddles) -> list[dict]:
         ng = min(1, len(M)) if ng is None else int(ng)
         glob, local = within(M[:ng]), within(M[ng:])
         many = len(local) > MANY_POINTS
-        add(glob, "global minimum" if len(local) else "minimum", style.MARKERS["minimum"], 17, style.MINIMUM_COLOR)
-        add(local, "local minimum", style.MARKERS["minimum"], 7 if many else 12, style.MINIMUM_COLOR,
+        add(glob, _("global minimum") if len(local) else _("minimum"), style.MARKERS["minimum"], 17,
+            style.MINIMUM_COLOR)
+        add(local, _("local minimum"), style.MARKERS["minimum"], 7 if many else 12, style.MINIMUM_COLOR,
             0.55 if many else 1.0)
     if show_saddles:
         S = within(getattr(surface, "saddles", np.zeros((0, 2))))
         if len(S) <= MANY_POINTS or show_saddles == "always":
-            add(S, "saddle point", style.MARKERS["saddle"], 11, style.SADDLE_COLOR)
+            add(S, _("saddle point"), style.MARKERS["saddle"], 11, style.SADDLE_COLOR)
     return out
 
 
@@ -438,16 +581,17 @@ def _path_traces(run: RunPath, box, *, legend: bool = True) -> list[dict]:
                 starts.append(pts[0])
         for p, ang, k in exits:
             exit_pts.append(_inside(p, box)); exit_ang.append(ang)
-            exit_txt.append(f"{run.label}: leaves the window at step {k}")
+            exit_txt.append(_("{label}: leaves the window at step {k}").format(label=run.label, k=k))
         dv = int(run.diverged_at[b])
         if dv >= 0:
             # the last finite point; if it is off the window, the border point where the path left
             fl = fin[-1]
             if not (xmin <= fl[0] <= xmax and ymin <= fl[1] <= ymax):
                 fl = exits[-1][0] if exits else np.clip(fl, [xmin, ymin], [xmax, ymax])
-            why = run.reasons[b] if b < len(run.reasons) and run.reasons[b] else "the run blew up"
+            why = _(run.reasons[b]) if b < len(run.reasons) and run.reasons[b] else _("the run blew up")
             div_pts.append(_inside(fl, box))
-            div_txt.append(f"{run.label}{f' (run {b})' if B > 1 else ''} diverged at step {dv}<br>{why}")
+            who = _("{label} (run {b})").format(label=run.label, b=b) if B > 1 else run.label
+            div_txt.append(_("{label} diverged at step {k}").format(label=who, k=dv) + f"<br>{why}")
         elif len(pts) and np.isfinite(pts[-1]).all():
             ends.append(pts[-1])
     group = run.label
@@ -462,28 +606,30 @@ def _path_traces(run: RunPath, box, *, legend: bool = True) -> list[dict]:
     traces = [dict(
         type="scatter", x=_f32(lx), y=_f32(ly), mode="lines", name=run.label, legendgroup=group,
         showlegend=legend, line=dict(color=run.color, width=width, dash=run.dash), customdata=st,
-        hovertemplate=f"{run.label}<br>step %{{customdata}}<br>(%{{x:.4f}}, %{{y:.4f}})<extra></extra>",
+        hovertemplate=f"{run.label}<br>" + _("step {k}").format(k="%{customdata}")
+                      + "<br>(%{x:.4f}, %{y:.4f})<extra></extra>",
         unselected=keep)]
     if starts:
         S = np.array(starts)
         traces.append(dict(
-            type="scatter", x=_f32(S[:, 0]), y=_f32(S[:, 1]), mode="markers", name=f"{run.label} start",
+            type="scatter", x=_f32(S[:, 0]), y=_f32(S[:, 1]), mode="markers", name=_("{label} start").format(label=run.label),
             legendgroup=group, showlegend=False, unselected=keep,
             marker=dict(symbol=style.MARKERS["start"], size=10 if B == 1 else 5, color=run.color,
                         line=dict(color="white", width=1.5)),
-            hovertemplate=f"{run.label}: start (%{{x:.3f}}, %{{y:.3f}})<extra></extra>"))
+            hovertemplate=_("{label}: start").format(label=run.label) + " (%{x:.3f}, %{y:.3f})<extra></extra>"))
     if ends:
         E = np.array(ends)
         traces.append(dict(
-            type="scatter", x=_f32(E[:, 0]), y=_f32(E[:, 1]), mode="markers", name=f"{run.label} end",
+            type="scatter", x=_f32(E[:, 0]), y=_f32(E[:, 1]), mode="markers", name=_("{label} end").format(label=run.label),
             legendgroup=group, showlegend=False, unselected=keep,
             marker=dict(symbol=style.MARKERS["end"], size=12 if B == 1 else 6, color=run.color,
                         line=dict(color="white", width=1)),
-            hovertemplate=f"{run.label}: end after {T} steps<br>(%{{x:.4f}}, %{{y:.4f}})<extra></extra>"))
+            hovertemplate=ngettext("{label}: end after {n} step", "{label}: end after {n} steps", T).format(
+                label=run.label, n=T) + "<br>(%{x:.4f}, %{y:.4f})<extra></extra>"))
     if exit_pts:
         X = np.array(exit_pts)
         traces.append(dict(
-            type="scatter", x=_f32(X[:, 0]), y=_f32(X[:, 1]), mode="markers", name=f"{run.label} leaves the window",
+            type="scatter", x=_f32(X[:, 0]), y=_f32(X[:, 1]), mode="markers", name=_("{label} leaves the window").format(label=run.label),
             legendgroup=group, showlegend=False, text=exit_txt, unselected=keep,
             marker=dict(symbol="arrow", size=14, color=run.color, angle=[float(a) for a in exit_ang],
                         line=dict(color="white", width=1)),
@@ -492,12 +638,13 @@ def _path_traces(run: RunPath, box, *, legend: bool = True) -> list[dict]:
         D = np.array(div_pts)
         tr = dict(
             type="scatter", x=_f32(D[:, 0]), y=_f32(D[:, 1]), mode="markers+text" if B == 1 else "markers",
-            name=f"{run.label} diverged", legendgroup=group, showlegend=False, hovertext=div_txt,
+            name=_("{label} diverged").format(label=run.label), legendgroup=group, showlegend=False,
+            hovertext=div_txt,
             textposition="top center", textfont=dict(color=run.color, size=13), unselected=keep,
             marker=dict(symbol="circle-x-open", size=18, color=run.color, line=dict(color=run.color, width=2.5)),
             hovertemplate="%{hovertext}<extra></extra>")
         if B == 1:
-            tr["text"] = ["diverged"] * len(D)
+            tr["text"] = [_("diverged")] * len(D)
         traces.append(tr)
     return traces
 
@@ -525,13 +672,14 @@ def contour(surface, trajectories: Iterable[Any] = (), *, n: int = 120, log: boo
     return _figure(traces, layout)
 
 
-def add_click_grid(fig: go.Figure, surface_or_window, n: int = 40, *, name: str = "click to start here") -> go.Figure:
+def add_click_grid(fig: go.Figure, surface_or_window, n: int = 40, *, name: str | None = None) -> go.Figure:
     """Add an invisible ``n × n`` grid of clickable points over the window (in place; returns fig).
 
     A click on a filled contour selects no point in Plotly; these transparent markers make any
     click select the nearest grid point, which ``st.plotly_chart(on_select="rerun")`` reports.
     The hover shows the point and f there.
     """
+    name = _("click to start here") if name is None else name
     surface = surface_or_window if hasattr(surface_or_window, "value") else None
     (x0, x1), (y0, y1) = window_of(surface) if surface is not None else window_of(None, surface_or_window)
     gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
@@ -551,18 +699,18 @@ def add_click_grid(fig: go.Figure, surface_or_window, n: int = 40, *, name: str 
 
 
 def surface_panel(surface, trajectories: Iterable[Any] = (), *, title: str | None = None, height: int = 400,
-                  colorbar: bool = False, xlabel: str = "w (slope)", ylabel: str = "b (intercept)",
+                  colorbar: bool = False, xlabel: str | None = None, ylabel: str | None = None,
                   window=None, extra_points: Mapping[str, tuple] | None = None) -> go.Figure:
     """A (w, b) loss surface with paths (:func:`contour`), its axes named after the parameters and
     optional labelled points (e.g. the closed-form solution, drawn instead of the minimum's star)."""
     fig = contour(surface, list(trajectories), title=title, height=height, colorbar=colorbar, window=window,
                        show_minima=not extra_points)
-    fig.update_xaxes(title_text=xlabel)
-    fig.update_yaxes(title_text=ylabel)
+    fig.update_xaxes(title_text=_("w (slope)") if xlabel is None else xlabel)
+    fig.update_yaxes(title_text=_("b (intercept)") if ylabel is None else ylabel)
     # core names the colour bar after a generic f(x, y); here the surface is a loss over (w, b)
     for tr in fig.data:
         if tr.type == "contour" and tr.colorbar is not None and tr.colorbar.title.text == "f(x, y)":
-            tr.colorbar.title.text = "loss L(w, b)"
+            tr.colorbar.title.text = _("loss L(w, b)")
     for i, (label, p) in enumerate((extra_points or {}).items()):
         fig.add_trace(go.Scatter(x=[p[0]], y=[p[1]], mode="markers", name=label,
                                  marker=dict(symbol="star-diamond", size=15, color="#FFFFFF",
@@ -622,9 +770,9 @@ def surface3d(surface, trajectories: Iterable[Any] = (), *, n: int = 80, log: bo
         E = np.array([e[:3] for e in ends], dtype=float)
         traces.append(dict(
             type="scatter3d", x=_f32(E[:, 0]), y=_f32(E[:, 1]), z=_f32(E[:, 2]), mode="markers", showlegend=False,
-            legendgroup=run.label, name=f"{run.label} end",
+            legendgroup=run.label, name=_("{label} end").format(label=run.label),
             marker=dict(size=5, color=run.color, symbol=["x" if e[3] else "circle" for e in ends]),
-            hovertemplate=f"{run.label}: last point<extra></extra>"))
+            hovertemplate=_("{label}: last point").format(label=run.label) + "<extra></extra>"))
     if show_minima and len(getattr(surface, "minima", ())):
         M = np.asarray(surface.minima, dtype=float)
         ng = getattr(surface, "n_global", None) or 1
@@ -632,10 +780,10 @@ def surface3d(surface, trajectories: Iterable[Any] = (), *, n: int = 80, log: bo
         M = M[(M[:, 0] >= x0) & (M[:, 0] <= x1) & (M[:, 1] >= y0) & (M[:, 1] <= y1)]
         if len(M):
             traces.append(dict(
-                type="scatter3d", x=_f32(M[:, 0]), y=_f32(M[:, 1]), z=_f32(lift(M)), mode="markers", name="minimum",
+                type="scatter3d", x=_f32(M[:, 0]), y=_f32(M[:, 1]), z=_f32(lift(M)), mode="markers", name=_("minimum"),
                 showlegend=False,
                 marker=dict(size=6, color=style.MINIMUM_COLOR, symbol="diamond", line=dict(color="black", width=1)),
-                hovertemplate="minimum (%{x:.3g}, %{y:.3g})<extra></extra>"))
+                hovertemplate=_("minimum") + " (%{x:.3g}, %{y:.3g})<extra></extra>"))
     layout = base_layout(title, height)
     _merge(layout, dict(
         uirevision=f"3d:{x0:g},{x1:g},{y0:g},{y1:g}",
@@ -668,7 +816,7 @@ def _curve_traces(run: RunPath, values: np.ndarray | None, *, floor: float | Non
         type="scatter", x=x.astype(np.float32), y=np.asarray(y, dtype=np.float64), xaxis=axes[0], yaxis=axes[1],
         mode="lines", name=run.label, legendgroup=run.label, showlegend=legend,
         line=dict(color=run.color, width=2.2 if B == 1 else 1, dash=run.dash),
-        hovertemplate=f"{run.label}<br>step %{{x}}<br>{hover} = %{{y:.4g}}<extra></extra>")]
+        hovertemplate=f"{run.label}<br>" + _("step {k}").format(k="%{x}") + f"<br>{hover} = %{{y:.4g}}<extra></extra>")]
     dx, dy, txt = [], [], []
     for b in range(B):
         dv = int(run.diverged_at[b])
@@ -677,11 +825,11 @@ def _curve_traces(run: RunPath, values: np.ndarray | None, *, floor: float | Non
             if fin.size:
                 k = int(fin[-1])
                 dx.append(float(k)); dy.append(float(v[k, b]))
-                txt.append(f"{run.label} diverged at step {dv}")
+                txt.append(_("{label} diverged at step {k}").format(label=run.label, k=dv))
     if dx:
         traces.append(dict(
             type="scatter", x=dx, y=dy, xaxis=axes[0], yaxis=axes[1], mode="markers", showlegend=False,
-            legendgroup=run.label, name=f"{run.label} diverged",
+            legendgroup=run.label, name=_("{label} diverged").format(label=run.label),
             marker=dict(symbol="x", size=12, color=run.color, line=dict(color="white", width=1)),
             text=txt, hovertemplate="%{text}<extra></extra>"))
     return traces
@@ -703,8 +851,12 @@ def _loss_setup(runs, log, gap_to, floor):
     vals = [_loss_values(r, gap_to) for r in runs]
     probe = [np.maximum(v, floor) if (v is not None and gap_to is not None) else v for v in vals]
     use_log = bool(log and _log_ok(probe))
-    name = "f − f*" if gap_to is not None else "loss f"
+    name = "f − f*" if gap_to is not None else _("loss f")
     return vals, use_log, name, (floor if (gap_to is not None and use_log) else None)
+
+
+def _log_title(title: str, log: bool) -> str:
+    return _("{title} (log scale)").format(title=title) if log else title
 
 
 def _yaxis(title: str, log: bool) -> dict:
@@ -724,8 +876,8 @@ def loss_curves(trajectories: Iterable[Any], *, log: bool = True, gap_to: float 
     for r, v in zip(runs, vals):
         traces += _curve_traces(r, v, floor=fl, hover=name, legend=showlegend)
     layout = base_layout(title, height, hovermode="x unified")
-    _merge(layout, dict(xaxis=dict(title=dict(text="step")),
-                        yaxis=_yaxis(name + (" (log scale)" if use_log else ""), use_log)))
+    _merge(layout, dict(xaxis=dict(title=dict(text=_("step"))),
+                        yaxis=_yaxis(_log_title(name, use_log), use_log)))
     return _figure(traces, layout)
 
 
@@ -736,8 +888,8 @@ def grad_norm_curves(trajectories: Iterable[Any], *, log: bool = True, floor: fl
     for r in normalize_runs(trajectories):
         traces += _curve_traces(r, r.grad_norms, floor=floor if log else None, hover="‖∇f‖", legend=showlegend)
     layout = base_layout(title, height, hovermode="x unified")
-    _merge(layout, dict(xaxis=dict(title=dict(text="step")),
-                        yaxis=_yaxis("‖∇f‖" + (" (log scale)" if log else ""), log)))
+    _merge(layout, dict(xaxis=dict(title=dict(text=_("step"))),
+                        yaxis=_yaxis(_log_title("‖∇f‖", log), log)))
     return _figure(traces, layout)
 
 
@@ -756,13 +908,12 @@ def curves(trajectories: Iterable[Any], *, log: bool = True, gap_to: float | Non
     _merge(layout, dict(
         margin=dict(t=90 if title else 70),
         legend=dict(y=1.12),
-        xaxis=dict(domain=[0.0, 0.45], title=dict(text="step"), anchor="y"),
-        xaxis2=dict(domain=[0.55, 1.0], title=dict(text="step"), anchor="y2"),
+        xaxis=dict(domain=[0.0, 0.45], title=dict(text=_("step")), anchor="y"),
+        xaxis2=dict(domain=[0.55, 1.0], title=dict(text=_("step")), anchor="y2"),
         yaxis=dict(_yaxis("", use_log), anchor="x"),
         yaxis2=dict(_yaxis("", log), anchor="x2"),
-        annotations=[dict(sub, text=name + (" (log scale)" if use_log else ""), x=0.225, xanchor="center"),
-                     dict(sub, text="gradient norm ‖∇f‖" + (" (log scale)" if log else ""), x=0.775,
-                          xanchor="center")]))
+        annotations=[dict(sub, text=_log_title(name, use_log), x=0.225, xanchor="center"),
+                     dict(sub, text=_log_title(_("gradient norm ‖∇f‖"), log), x=0.775, xanchor="center")]))
     return _figure(traces, layout)
 
 
@@ -884,7 +1035,8 @@ def animated_contour(surface, trajectories: Iterable[Any], *, max_frames: int = 
             dv = int(run.diverged_at[b])
             dead = 0 <= dv <= k
             heads.append((head[0], head[1], run.color, "circle-x-open" if dead else "circle",
-                          f"{run.label}: diverged at step {dv}" if dead else f"{run.label}: step {k}"))
+                          _("{label}: diverged at step {k}").format(label=run.label, k=dv) if dead
+                          else _("{label}: step {k}").format(label=run.label, k=k)))
         line = dict(type="scatter", x=_f32(np.concatenate(lx)) if lx else [],
                     y=_f32(np.concatenate(ly)) if ly else [])
         return line, heads
@@ -927,13 +1079,13 @@ def animated_contour(surface, trajectories: Iterable[Any], *, max_frames: int = 
         updatemenus=[dict(
             type="buttons", direction="left", showactive=False, x=0.0, xanchor="left", y=-0.06, yanchor="top",
             pad=dict(r=8, t=0), bgcolor="#f0f2f6", font=dict(size=14),
-            buttons=[dict(label="▶ Play", method="animate",
+            buttons=[dict(label="▶ " + _("Play"), method="animate",
                           args=[None, dict(frame=dict(duration=int(duration_ms), redraw=False),
                                            transition=dict(duration=0), mode="immediate", fromcurrent=True)]),
-                     dict(label="❚❚ Pause", method="animate", args=[[None], still])])],
+                     dict(label="❚❚ " + _("Pause"), method="animate", args=[[None], still])])],
         sliders=[dict(
             active=0, x=0.22, len=0.78, xanchor="left", y=-0.03, yanchor="top", pad=dict(t=10, b=0),
-            currentvalue=dict(prefix="step ", visible=True, xanchor="right", font=dict(size=14, color="#31333F")),
+            currentvalue=dict(prefix=_("step") + " ", visible=True, xanchor="right", font=dict(size=14, color="#31333F")),
             font=dict(color="rgba(0,0,0,0)"),  # 60 tick labels are unreadable; the current step is shown
             steps=[dict(method="animate", label=str(int(k)), args=[[str(int(k))], still]) for k in steps])]))
     return _figure(traces, layout, frames)

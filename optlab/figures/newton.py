@@ -58,7 +58,9 @@ def _surface_base(surface, n: int, title: str | None, height: int) -> tuple[list
 
 
 def _fig(traces: Sequence[dict], layout: dict) -> go.Figure:
-    return go.Figure(data=list(traces), layout=layout, _validate=False)
+    # dict traces, no per-property validation, and no Plotly objects until a caller needs them
+    # (core.LazyFigure): these builders run on every Streamlit rerun
+    return core._figure(traces, layout)
 
 
 _SUPS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")

@@ -29,7 +29,12 @@ MINIMUM_COLOR = "#FFD700"
 SADDLE_COLOR = "#FFFFFF"
 SURFACE_COLORSCALE = "Viridis"
 
-FONT = dict(family="Source Sans Pro, sans-serif", size=14)
+# Latin text in Streamlit's own face; Chinese in a Simplified Chinese face (Debian's fonts-noto-cjk
+# or fonts-wqy-microhei, macOS's PingFang SC, Windows's Microsoft YaHei) rather than whatever CJK
+# fallback the browser picks, which may be a Japanese one (other glyph shapes for the same code points).
+FONT_FAMILY = ('"Source Sans Pro", "Source Sans", "Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", '
+               '"PingFang SC", "Microsoft YaHei", sans-serif')
+FONT = dict(family=FONT_FAMILY, size=14)
 
 
 def optimizer_color(name: str, i: int = 0) -> str:

@@ -16,23 +16,27 @@ import numpy as np
 from . import fused
 from .base import (Hyper, Info, Optimizer, Step, Transform, add_l2, bias_correction, chain, check_range,
                    decoupled_decay, documented, ema_sq_, lerp_, maximize_sign, resolve)
+from ..i18n import domain
+
+# Meanings, notes and summaries are msgids of the shared catalog: show them with _().
+_, N_, ngettext = domain("optlab")
 
 _BETAS = Hyper("betas", (0.9, 0.999), r"(\beta_1, \beta_2)",
-               "decay of the first moment m (β₁) and of the second moment v (β₂)", kind="betas")
-_EPS = Hyper("eps", 1e-8, r"\epsilon", "added to the bias-corrected √v̂ (outside the root)", low=1e-10, high=1e-1, log=True)
-_MAX = Hyper("maximize", False, "", "climb instead of descend (g ← −g)", kind="bool")
-_DWD = Hyper("decoupled_weight_decay", False, "", "apply weight decay as θ ← θ(1 − γλ) (AdamW) instead of L2 on g", kind="bool")
+               N_("decay of the first moment m (β₁) and of the second moment v (β₂)"), kind="betas")
+_EPS = Hyper("eps", 1e-8, r"\epsilon", N_("added to the bias-corrected √v̂ (outside the root)"), low=1e-10, high=1e-1, log=True)
+_MAX = Hyper("maximize", False, "", N_("climb instead of descend (g ← −g)"), kind="bool")
+_DWD = Hyper("decoupled_weight_decay", False, "", N_("apply weight decay as θ ← θ(1 − γλ) (AdamW) instead of L2 on g"), kind="bool")
 
 _MOMENTS = (r"&\quad m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t\\"
             "\n" r"&\quad v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\")
 
-_ADAM_STATE = {"exp_avg": r"m_t: first moment (running mean of g)",
-               "exp_avg_sq": r"v_t: second moment (running mean of g²)",
-               "max_exp_avg_sq": r"\hat v^{\max}_t: running max of v (AMSGrad)"}
+_ADAM_STATE = {"exp_avg": N_(r"m_t: first moment (running mean of g)"),
+               "exp_avg_sq": N_(r"v_t: second moment (running mean of g²)"),
+               "max_exp_avg_sq": N_(r"\hat v^{\max}_t: running max of v (AMSGrad)")}
 
 ADAM = Info(
     name="adam",
-    title="Adam",
+    title=N_("Adam"),
     torch="torch.optim.Adam",
     latex=r"""\begin{aligned}
 &\textbf{input: } \gamma \text{ (lr)},\ \beta_1, \beta_2 \text{ (betas)},\ \epsilon,\ \lambda \text{ (weight decay)},\ \text{amsgrad}\\
@@ -45,25 +49,25 @@ ADAM = Info(
 &\quad \theta_t \leftarrow \theta_{t-1} - \gamma\, \dfrac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
 \end{aligned}""",
     hyper=(
-        Hyper("lr", 1e-3, r"\gamma", "learning rate: roughly the largest distance one step can move", low=1e-4, high=1.0, log=True),
+        Hyper("lr", 1e-3, r"\gamma", N_("learning rate: roughly the largest distance one step can move"), low=1e-4, high=1.0, log=True),
         _BETAS,
         _EPS,
-        Hyper("weight_decay", 0.0, r"\lambda", "L2 penalty added to the gradient (use AdamW for decoupled decay)", low=0.0, high=0.5),
-        Hyper("amsgrad", False, "", "use the running maximum of v (AMSGrad) so steps cannot grow back", kind="bool"),
+        Hyper("weight_decay", 0.0, r"\lambda", N_("L2 penalty added to the gradient (use AdamW for decoupled decay)"), low=0.0, high=0.5),
+        Hyper("amsgrad", False, "", N_("use the running maximum of v (AMSGrad) so steps cannot grow back"), kind="bool"),
         _MAX,
         _DWD,
     ),
-    reference="Kingma & Ba (2015), Adam: A Method for Stochastic Optimization, ICLR; AMSGrad: Reddi, Kale & Kumar (2018)",
-    summary="Momentum (first moment) divided by the root of the second moment, both bias-corrected.",
+    reference=N_("Kingma & Ba (2015), Adam: A Method for Stochastic Optimization, ICLR; AMSGrad: Reddi, Kale & Kumar (2018)"),
+    summary=N_("Momentum (first moment) divided by the root of the second moment, both bias-corrected."),
     state=_ADAM_STATE,
-    notes=(r"torch adds $\epsilon$ after bias-correcting the root ($\sqrt{\hat v_t} + \epsilon$), as the paper does; "
+    notes=(N_(r"torch adds $\epsilon$ after bias-correcting the root ($\sqrt{\hat v_t} + \epsilon$), as the paper does; "
            r"TensorFlow's $\hat\epsilon$ variant adds it to $\sqrt{v_t}$. AMSGrad in torch takes the max of the "
-           r"raw $v_t$, then bias-corrects with the current $t$ (optax takes the max of $\hat v_t$)."),
+           r"raw $v_t$, then bias-corrects with the current $t$ (optax takes the max of $\hat v_t$).")),
 )
 
 ADAMW = Info(
     name="adamw",
-    title="AdamW",
+    title=N_("AdamW"),
     torch="torch.optim.AdamW",
     latex=r"""\begin{aligned}
 &\textbf{input: } \gamma \text{ (lr)},\ \beta_1, \beta_2,\ \epsilon,\ \lambda \text{ (weight decay)},\ \text{amsgrad}\\
@@ -75,22 +79,22 @@ ADAMW = Info(
 &\quad \theta_t \leftarrow \theta_{t-1} - \gamma\, \dfrac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
 \end{aligned}""",
     hyper=(
-        Hyper("lr", 1e-3, r"\gamma", "learning rate", low=1e-4, high=1.0, log=True),
+        Hyper("lr", 1e-3, r"\gamma", N_("learning rate"), low=1e-4, high=1.0, log=True),
         _BETAS,
         _EPS,
-        Hyper("weight_decay", 1e-2, r"\lambda", "decoupled decay: shrinks θ by the factor (1 − γλ) every step", low=0.0, high=0.5),
-        Hyper("amsgrad", False, "", "use the running maximum of v (AMSGrad)", kind="bool"),
+        Hyper("weight_decay", 1e-2, r"\lambda", N_("decoupled decay: shrinks θ by the factor (1 − γλ) every step"), low=0.0, high=0.5),
+        Hyper("amsgrad", False, "", N_("use the running maximum of v (AMSGrad)"), kind="bool"),
         _MAX,
     ),
-    reference="Loshchilov & Hutter (2019), Decoupled Weight Decay Regularization, ICLR",
-    summary="Adam whose weight decay shrinks θ directly instead of being mixed into the adaptive gradient.",
+    reference=N_("Loshchilov & Hutter (2019), Decoupled Weight Decay Regularization, ICLR"),
+    summary=N_("Adam whose weight decay shrinks θ directly instead of being mixed into the adaptive gradient."),
     state=_ADAM_STATE,
-    notes=r"torch's default $\lambda = 10^{-2}$ (optax: $10^{-4}$). With $\lambda = 0$ AdamW is exactly Adam.",
+    notes=N_(r"torch's default $\lambda = 10^{-2}$ (optax: $10^{-4}$). With $\lambda = 0$ AdamW is exactly Adam."),
 )
 
 NADAM = Info(
     name="nadam",
-    title="NAdam",
+    title=N_("NAdam"),
     torch="torch.optim.NAdam",
     latex=r"""\begin{aligned}
 &\textbf{input: } \gamma \text{ (lr)},\ \beta_1, \beta_2,\ \epsilon,\ \lambda,\ \psi \text{ (momentum decay)}\\
@@ -104,24 +108,24 @@ NADAM = Info(
  - \gamma\,\dfrac{\mu_{t+1}}{1-\Pi_t\,\mu_{t+1}}\,\dfrac{m_t}{\sqrt{\hat v_t}+\epsilon}
 \end{aligned}""",
     hyper=(
-        Hyper("lr", 2e-3, r"\gamma", "learning rate (torch's default is 2e-3, not 1e-3)", low=1e-4, high=1.0, log=True),
+        Hyper("lr", 2e-3, r"\gamma", N_("learning rate (torch's default is 2e-3, not 1e-3)"), low=1e-4, high=1.0, log=True),
         _BETAS,
         _EPS,
-        Hyper("weight_decay", 0.0, r"\lambda", "L2 penalty added to the gradient (or decoupled)", low=0.0, high=0.5),
-        Hyper("momentum_decay", 4e-3, r"\psi", "how fast the momentum schedule μₜ warms up towards β₁", low=0.0, high=0.1),
+        Hyper("weight_decay", 0.0, r"\lambda", N_("L2 penalty added to the gradient (or decoupled)"), low=0.0, high=0.5),
+        Hyper("momentum_decay", 4e-3, r"\psi", N_("how fast the momentum schedule μₜ warms up towards β₁"), low=0.0, high=0.1),
         _DWD,
         _MAX,
     ),
-    reference="Dozat (2016), Incorporating Nesterov Momentum into Adam, ICLR workshop",
-    summary="Adam with Nesterov's look-ahead: the step mixes the current gradient and the next momentum.",
+    reference=N_("Dozat (2016), Incorporating Nesterov Momentum into Adam, ICLR workshop"),
+    summary=N_("Adam with Nesterov's look-ahead: the step mixes the current gradient and the next momentum."),
     state={"exp_avg": _ADAM_STATE["exp_avg"], "exp_avg_sq": _ADAM_STATE["exp_avg_sq"],
-           "mu_product": r"\Pi_t: product of the momentum schedule μ₁⋯μₜ"},
-    notes=r"torch's NAdam uses the momentum schedule $\mu_t$ with momentum_decay; optax's nadam has no schedule and gives other numbers.",
+           "mu_product": N_(r"\Pi_t: product of the momentum schedule μ₁⋯μₜ")},
+    notes=N_(r"torch's NAdam uses the momentum schedule $\mu_t$ with momentum_decay; optax's nadam has no schedule and gives other numbers."),
     )
 
 RADAM = Info(
     name="radam",
-    title="RAdam",
+    title=N_("RAdam"),
     torch="torch.optim.RAdam",
     latex=r"""\begin{aligned}
 &\textbf{input: } \gamma \text{ (lr)},\ \beta_1, \beta_2,\ \epsilon,\ \lambda\\
@@ -135,17 +139,17 @@ RADAM = Info(
 &\quad \textbf{else: } \theta_t \leftarrow \theta_{t-1} - \gamma\,\hat m_t \qquad\text{(warm-up: plain momentum)}
 \end{aligned}""",
     hyper=(
-        Hyper("lr", 1e-3, r"\gamma", "learning rate", low=1e-4, high=1.0, log=True),
+        Hyper("lr", 1e-3, r"\gamma", N_("learning rate"), low=1e-4, high=1.0, log=True),
         _BETAS,
         _EPS,
-        Hyper("weight_decay", 0.0, r"\lambda", "L2 penalty added to the gradient (or decoupled)", low=0.0, high=0.5),
+        Hyper("weight_decay", 0.0, r"\lambda", N_("L2 penalty added to the gradient (or decoupled)"), low=0.0, high=0.5),
         _DWD,
         _MAX,
     ),
-    reference="Liu et al. (2020), On the Variance of the Adaptive Learning Rate and Beyond, ICLR",
-    summary="Adam that skips the adaptive denominator until its variance estimate is trustworthy (ρₜ > 5).",
+    reference=N_("Liu et al. (2020), On the Variance of the Adaptive Learning Rate and Beyond, ICLR"),
+    summary=N_("Adam that skips the adaptive denominator until its variance estimate is trustworthy (ρₜ > 5)."),
     state={"exp_avg": _ADAM_STATE["exp_avg"], "exp_avg_sq": _ADAM_STATE["exp_avg_sq"]},
-    notes=r"With $\beta_2 = 0.999$ the first 5 steps are plain bias-corrected momentum steps. Here $\epsilon$ is added to the raw $\sqrt{v_t}$.",
+    notes=N_(r"With $\beta_2 = 0.999$ the first 5 steps are plain bias-corrected momentum steps. Here $\epsilon$ is added to the raw $\sqrt{v_t}$."),
 )
 
 
@@ -221,6 +225,17 @@ def scale_by_nadam(b1, b2, eps, momentum_decay) -> Transform:
     return Transform(init, update)
 
 
+def _pow_half(x):
+    """``x ** 0.5`` as torch's RAdam computes its rectification on a Python float: C's ``pow``.
+
+    NumPy turns ``array ** 0.5`` into a correctly rounded square root, which differs from ``pow``
+    by one ulp for some x (one value per distinct x, so a sweep over β₂ costs a few calls)."""
+    if np.ndim(x) == 0:
+        return float(x) ** 0.5
+    u, inv = np.unique(x, return_inverse=True)
+    return np.array([v ** 0.5 for v in u.tolist()])[inv.reshape(-1)].reshape(np.shape(x))
+
+
 def scale_by_radam(b1, b2, eps) -> Transform:
     """RAdam: rectified adaptive step when ρₜ > 5, plain bias-corrected momentum before."""
 
@@ -236,14 +251,15 @@ def scale_by_radam(b1, b2, eps) -> Transform:
         rho_t = rho_inf - 2.0 * t * (b2 ** t) / bc2
         rect_on = np.asarray(rho_t > 5.0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            r = np.where(rect_on, (rho_t - 4) * (rho_t - 2) * rho_inf
-                         / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 1.0) ** 0.5
+            r = _pow_half(np.where(rect_on, (rho_t - 4) * (rho_t - 2) * rho_inf
+                                   / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 1.0))
+        # torch's adaptive lr is `float / tensor`, which torch evaluates as reciprocal(tensor) * float
         if np.all(rect_on):
-            d = m_hat * ctx.lr * ((bc2 ** 0.5) / (np.sqrt(v) + eps)) * r
+            d = m_hat * ctx.lr * ((1.0 / (np.sqrt(v) + eps)) * (bc2 ** 0.5)) * r
         elif not np.any(rect_on):
             d = m_hat * ctx.lr
         else:
-            d = np.where(rect_on, m_hat * ctx.lr * ((bc2 ** 0.5) / (np.sqrt(v) + eps)) * r, m_hat * ctx.lr)
+            d = np.where(rect_on, m_hat * ctx.lr * ((1.0 / (np.sqrt(v) + eps)) * (bc2 ** 0.5)) * r, m_hat * ctx.lr)
         if ctx.want_aux:
             ctx.aux.update(m_hat=m_hat, rho_t=np.broadcast_to(rho_t, g.shape[:1] + (1,)).astype(float),
                            rect=np.broadcast_to(r, g.shape[:1] + (1,)).copy())
@@ -254,11 +270,11 @@ def scale_by_radam(b1, b2, eps) -> Transform:
 
 
 def check_adam(h):
-    check_range("learning rate", h["lr"])
-    check_range("epsilon value", h["eps"])
-    check_range("beta parameter at index 0", h["betas"][0], 0.0, 1.0)
-    check_range("beta parameter at index 1", h["betas"][1], 0.0, 1.0)
-    check_range("weight_decay value", h["weight_decay"])
+    check_range(N_("learning rate"), h["lr"])
+    check_range(N_("epsilon value"), h["eps"])
+    check_range(N_("beta parameter at index 0"), h["betas"][0], 0.0, 1.0)
+    check_range(N_("beta parameter at index 1"), h["betas"][1], 0.0, 1.0)
+    check_range(N_("weight_decay value"), h["weight_decay"])
 
 
 def _chain(h, decoupled: bool, direction: Transform) -> Transform:
@@ -293,10 +309,10 @@ def adamw(**hyper) -> Optimizer:
 def nadam(**hyper) -> Optimizer:
     h = resolve(NADAM, hyper)
     check_adam(h)
-    check_range("momentum_decay value", h["momentum_decay"])
+    check_range(N_("momentum_decay value"), h["momentum_decay"])
     b1, b2 = h["betas"]
     t = _chain(h, h["decoupled_weight_decay"], scale_by_nadam(b1, b2, h["eps"], h["momentum_decay"]))
-    return Optimizer(NADAM, h, t)
+    return Optimizer(NADAM, h, t, fused=partial(fused.nadam, h))
 
 
 @documented(RADAM)
@@ -305,4 +321,4 @@ def radam(**hyper) -> Optimizer:
     check_adam(h)
     b1, b2 = h["betas"]
     t = _chain(h, h["decoupled_weight_decay"], scale_by_radam(b1, b2, h["eps"]))
-    return Optimizer(RADAM, h, t)
+    return Optimizer(RADAM, h, t, fused=partial(fused.radam, h))

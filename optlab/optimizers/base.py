@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
+from ..i18n import domain
+
+_, N_, ngettext = domain("optlab")
 
 Array = np.ndarray
 
@@ -261,17 +264,20 @@ def _arr(v):
 
 
 def check_range(name: str, value, low=0.0, high=None, low_open=False, high_open=True) -> None:
+    """torch's complaint about a hyperparameter out of range (``name`` an ``N_`` msgid, shown translated)."""
     a = _arr(value)
     if a.size == 0 or not np.all(np.isfinite(a)):
-        raise ValueError(f"Invalid {name}: {value!r} (must be a finite number)")
+        raise ValueError(_("Invalid {name}: {value!r} (must be a finite number)").format(name=_(name), value=value))
     bad = (a <= low) if low_open else (a < low)
     if high is not None:
         bad |= (a >= high) if high_open else (a > high)
     if np.any(bad):
-        lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
-        span = f"{lo}{low:g}, {high:g}{hi}" if high is not None else f"{'>' if low_open else '≥'} {low:g}"
-        raise ValueError(f"Invalid {name}: {value!r} (must be in {span})")
+        if high is None:
+            bound = f"{'>' if low_open else '≥'} {low:g}"
+            raise ValueError(_("Invalid {name}: {value!r} (must be {bound})").format(name=_(name), value=value,
+                                                                                   bound=bound))
+        span = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(_("Invalid {name}: {value!r} (must be in {span})").format(name=_(name), value=value, span=span))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-r"""Fused steps: the hottest optimizers with every operation written into preallocated buffers.
+r"""Fused steps: every first-order optimizer with each operation written into preallocated buffers.
 
 torch.optim keeps a readable single-tensor implementation of each algorithm next to faster
 ``foreach``/``fused`` ones that give the same numbers; optlab has the same split.  The transform
@@ -6,15 +6,19 @@ chains (:mod:`.sgd`, :mod:`.adam`, :mod:`.rms`) are the reference: readable, com
 they report m̂, v̂ … for the app.  A kernel here repeats one algorithm as a flat sequence of ufunc
 calls with ``out=`` buffers, **in the chain's (= torch's) order of floating-point operations**, so a
 run through a kernel is bit-identical to one through the chain (``tests/test_fused.py`` checks every
-option set).  The runner uses a kernel for ``record="summary"`` runs (sweeps, basins, auto-tune),
-where the chain's per-step objects and temporaries were most of the time.
+option set).  The fused loop (:mod:`.loop`) uses a kernel for ``record="summary"`` runs (sweeps,
+basins, auto-tune) and ``record="path"`` runs (the arena, the chapters), where the chain's per-step
+objects and temporaries were most of the time.  Every first-order optimizer has one: SGD, Adam,
+AdamW, Adagrad, RMSprop, Adadelta, NAdam and RAdam.
 
 Layout: ``n = D·B`` parameters stored coordinate-major (all runs' x, then all runs' y), so a surface
 gets contiguous coordinate rows.  A scalar hyperparameter becomes a 0-d array (the cheapest ufunc
 operand); one value per run becomes its ``(B,)`` values tiled D times.
 
 A kernel is ``step(k, lr, g, p, out)``: read θ_{k−1} from ``p`` and ∇f(θ_{k−1}) from ``g`` (flat,
-length n), advance the optimizer state in place and write θ_k into ``out`` (``p`` itself is fine).
+length n), advance the optimizer state in place and write θ_k into ``out``: ``p`` itself (summary
+runs), or the next row of a path run's records, in which case ``p`` is never read after ``out`` is
+written.
 ``g`` may be used as scratch: the caller computes a new gradient every step anyway, and one
 buffer less per run keeps bigger blocks inside the L2 cache.
 ``lr`` is this step's learning rate: a float, or a flat array of length n (per run).
@@ -307,5 +311,161 @@ def rmsprop(h, B: int, D: int, ws: Workspace | None = None) -> Kernel:
             _mul(nlr, g, t1)
             _div(t1, t2, t1)
         _add(p, t1, out)
+
+    return step
+
+
+def _decoupled_factor(lr, wd: float, factor, c):
+    """AdamW's ``1 − γλ`` for this step: into the 0-d ``factor`` (scalar lr) or the flat ``c``."""
+    if type(lr) is float:
+        factor[()] = 1 - lr * wd
+        return factor
+    _mul(lr, wd, c)
+    _sub(1, c, c)
+    return c
+
+
+def nadam(h, B: int, D: int, ws: Workspace | None = None) -> Kernel | None:
+    """``torch.optim.NAdam``: m ← lerp(m, g, 1 − β₁); v ← β₂v + ((1 − β₂)g)g; d = √(v/bc₂) + ε;
+    μₜ = β₁(1 − ½·0.96^(tψ)), Πₜ = Πₜ₋₁μₜ;  θ ← θ(1 − γλ)? + ((−γ(1 − μₜ))/(1 − Πₜ))·g/d
+    + ((−γμₜ₊₁)/(1 − Πₜμₜ₊₁))·m/d (torch's two ``addcdiv_``, the gradient term first).
+    Scalar betas, eps, weight decay and momentum decay only."""
+    b1, b2 = h["betas"]
+    psi = h["momentum_decay"]
+    if _per_run(b1, b2, h["eps"], h["weight_decay"], psi):
+        return None
+    decoupled = h["decoupled_weight_decay"]
+    n, ws = B * D, _ws(ws)
+    prep = _g_prep(h, B, D, n, not decoupled, ws)
+    wd_dec = decoupled and not is_zero(h["weight_decay"])
+    wd = float(h["weight_decay"])
+    w = 1.0 - b1
+    low = abs(w) < 0.5
+    w_, omw, b2_, c2, eps = (np.array(v) for v in (w, 1.0 - w, b2, 1.0 - b2, float(h["eps"])))
+    m, v = ws.zeros(n), ws.zeros(n)
+    t, c1, c2_, c3 = ws.empty(n), ws.empty(n), ws.empty(n), ws.empty(n)
+    bc2, s1, s2, factor = np.array(1.0), np.array(0.0), np.array(0.0), np.array(1.0)
+    prod = 1.0  # Πₜ: the chain's mu_product, a float here (the same IEEE products)
+
+    def step(k, lr, g, p, out):
+        nonlocal prod
+        if prep is not None:
+            g = prep(g, p)
+        _lerp(m, g, t, w_, omw, low)
+        _ema_sq(v, g, t, b2_, c2)
+        bc2[()] = 1.0 - b2 ** k
+        _div(v, bc2, t)  # denominator √(v/bc₂) + ε in t
+        _sqrt(t, t)
+        _add(t, eps, t)
+        mu = b1 * (1.0 - 0.5 * (0.96 ** (k * psi)))
+        mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((k + 1) * psi)))
+        prod *= mu
+        prod_next = prod * mu_next
+        if type(lr) is float:
+            s1[()] = (-lr * (1.0 - mu)) / (1.0 - prod)
+            s2[()] = (-lr * mu_next) / (1.0 - prod_next)
+            v1, v2 = s1, s2
+        else:
+            v1, v2 = _neg(lr, c1), _neg(lr, c2_)
+            _mul(v1, 1.0 - mu, v1)
+            _div(v1, 1.0 - prod, v1)
+            _mul(v2, mu_next, v2)
+            _div(v2, 1.0 - prod_next, v2)
+        _mul(v1, g, g)  # g is scratch from here on
+        _div(g, t, g)
+        if wd_dec:
+            _mul(p, _decoupled_factor(lr, wd, factor, c3), out)
+            _add(out, g, out)
+        else:
+            _add(p, g, out)
+        _mul(v2, m, g)
+        _div(g, t, g)
+        _add(out, g, out)
+
+    return step
+
+
+def radam(h, B: int, D: int, ws: Workspace | None = None) -> Kernel | None:
+    """``torch.optim.RAdam``: m, v as Adam; m̂ = m/bc₁; ρₜ = ρ∞ − 2tβ₂ᵗ/bc₂; when ρₜ > 5
+    θ ← θ(1 − γλ)? − ((m̂·γ)·((1/(√v + ε))·√bc₂))·rₜ, else θ ← θ(1 − γλ)? − m̂·γ.
+    Scalar betas, eps and weight decay only."""
+    b1, b2 = h["betas"]
+    if _per_run(b1, b2, h["eps"], h["weight_decay"]):
+        return None
+    decoupled = h["decoupled_weight_decay"]
+    n, ws = B * D, _ws(ws)
+    prep = _g_prep(h, B, D, n, not decoupled, ws)
+    wd_dec = decoupled and not is_zero(h["weight_decay"])
+    wd = float(h["weight_decay"])
+    w = 1.0 - b1
+    low = abs(w) < 0.5
+    w_, omw, b2_, c2, eps = (np.array(v) for v in (w, 1.0 - w, b2, 1.0 - b2, float(h["eps"])))
+    rho_inf = 2.0 / (1.0 - b2) - 1.0
+    m, v = ws.zeros(n), ws.zeros(n)
+    t, c = ws.empty(n), ws.empty(n)
+    bc1_, sbc2, r_, lr_, factor = (np.array(1.0) for _ in range(5))
+
+    def step(k, lr, g, p, out):
+        if prep is not None:
+            g = prep(g, p)
+        _lerp(m, g, t, w_, omw, low)
+        _ema_sq(v, g, t, b2_, c2)
+        bc1, bc2 = 1.0 - b1 ** k, 1.0 - b2 ** k
+        rho_t = rho_inf - 2.0 * k * (b2 ** k) / bc2
+        bc1_[()] = bc1
+        _div(m, bc1_, t)  # m̂
+        if type(lr) is float:
+            lr_[()] = lr
+            _mul(t, lr_, t)
+        else:
+            _mul(t, lr, t)
+        if rho_t > 5.0:
+            # rₜ with C's pow on a float, as torch (and the chain's _pow_half): not NumPy's sqrt
+            r_[()] = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+            sbc2[()] = bc2 ** 0.5
+            _sqrt(v, g)  # g is scratch from here on
+            _add(g, eps, g)
+            _div(1.0, g, g)  # torch's float / tensor: reciprocal(tensor) · float
+            _mul(g, sbc2, g)
+            _mul(t, g, t)
+            _mul(t, r_, t)
+        if wd_dec:
+            _mul(p, _decoupled_factor(lr, wd, factor, c), out)
+            _sub(out, t, out)  # θ + (−1·d) is θ − d, exactly
+        else:
+            _sub(p, t, out)
+
+    return step
+
+
+def adadelta(h, B: int, D: int, ws: Workspace | None = None) -> Kernel:
+    """``torch.optim.Adadelta``: v ← ρv + ((1 − ρ)g)g; Δ = (√(u + ε)/√(v + ε))·g;
+    u ← ρu + ((1 − ρ)Δ)Δ; θ ← θ + (−γ)·Δ.  rho and eps may be per run."""
+    n, ws = B * D, _ws(ws)
+    prep = _g_prep(h, B, D, n, True, ws)
+    rho = h["rho"]
+    r_, omr = flat(rho, B, D), flat(1.0 - np.asarray(rho, dtype=float), B, D)
+    eps = flat(h["eps"], B, D)
+    v, u = ws.zeros(n), ws.zeros(n)
+    t, d, c = ws.empty(n), ws.empty(n), ws.empty(n)
+    nlr = np.array(0.0)
+
+    def step(k, lr, g, p, out):
+        if prep is not None:
+            g = prep(g, p)
+        _ema_sq(v, g, t, r_, omr)
+        _add(v, eps, t)  # √(v + ε)
+        _sqrt(t, t)
+        _add(u, eps, d)  # Δ = √(u + ε) / √(v + ε) · g
+        _sqrt(d, d)
+        _div(d, t, d)
+        _mul(d, g, d)
+        _ema_sq(u, d, t, r_, omr)
+        if type(lr) is float:
+            nlr[()] = -lr
+            _mul(nlr, d, t)
+        else:
+            _mul(_neg(lr, c), d, t)
+        _add(p, t, out)
 
     return step

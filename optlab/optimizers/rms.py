@@ -13,14 +13,18 @@ import numpy as np
 from . import fused
 from .base import (Hyper, Info, Optimizer, Step, Transform, add_l2, addcmul_, chain, check_range, documented,
                    ema_sq_, lerp_, maximize_sign, resolve)
+from ..i18n import domain
 
-_WD = Hyper("weight_decay", 0.0, r"\lambda", "L2 penalty: adds λθ to the gradient", low=0.0, high=0.5)
-_MAX = Hyper("maximize", False, "", "climb instead of descend (g ← −g)", kind="bool")
+# Meanings, notes and summaries are msgids of the shared catalog: show them with _().
+_, N_, ngettext = domain("optlab")
+
+_WD = Hyper("weight_decay", 0.0, r"\lambda", N_("L2 penalty: adds λθ to the gradient"), low=0.0, high=0.5)
+_MAX = Hyper("maximize", False, "", N_("climb instead of descend (g ← −g)"), kind="bool")
 
 # ----------------------------------------------------------------------------------------------
 ADAGRAD = Info(
     name="adagrad",
-    title="AdaGrad",
+    title=N_("AdaGrad"),
     torch="torch.optim.Adagrad",
     latex=r"""\begin{aligned}
 &\textbf{input: } \gamma \text{ (lr)},\ \theta_0,\ \lambda \text{ (weight decay)},\ \eta \text{ (lr decay)},\ \tau \text{ (initial accumulator)},\ \epsilon\\
@@ -32,17 +36,17 @@ ADAGRAD = Info(
 &\quad \theta_t \leftarrow \theta_{t-1} - \tilde\gamma\, \dfrac{g_t}{\sqrt{S_t} + \epsilon}
 \end{aligned}""",
     hyper=(
-        Hyper("lr", 1e-2, r"\gamma", "learning rate: the step before division by √S", low=1e-3, high=5.0, log=True),
-        Hyper("lr_decay", 0.0, r"\eta", "shrinks γ as 1/(1 + (t−1)η)", low=0.0, high=0.1),
+        Hyper("lr", 1e-2, r"\gamma", N_("learning rate: the step before division by √S"), low=1e-3, high=5.0, log=True),
+        Hyper("lr_decay", 0.0, r"\eta", N_("shrinks γ as 1/(1 + (t−1)η)"), low=0.0, high=0.1),
         _WD,
-        Hyper("initial_accumulator_value", 0.0, r"\tau", "starting value of the sum of squares S", low=0.0, high=1.0),
-        Hyper("eps", 1e-10, r"\epsilon", "added to √S (outside the root) to avoid division by zero", low=1e-12, high=1e-2, log=True),
+        Hyper("initial_accumulator_value", 0.0, r"\tau", N_("starting value of the sum of squares S"), low=0.0, high=1.0),
+        Hyper("eps", 1e-10, r"\epsilon", N_("added to √S (outside the root) to avoid division by zero"), low=1e-12, high=1e-2, log=True),
         _MAX,
     ),
-    reference="Duchi, Hazan & Singer (2011), Adaptive Subgradient Methods, JMLR 12",
-    summary="Divides by the root of the running SUM of squared gradients: steps only ever shrink.",
-    state={"sum": r"S_t: sum of squared gradients (grows forever)"},
-    notes=r"torch adds $\epsilon = 10^{-10}$ outside the root and starts $S_0 = 0$; optax starts at 0.1 with $\epsilon$ inside.",
+    reference=N_("Duchi, Hazan & Singer (2011), Adaptive Subgradient Methods, JMLR 12"),
+    summary=N_("Divides by the root of the running SUM of squared gradients: steps only ever shrink."),
+    state={"sum": N_(r"S_t: sum of squared gradients (grows forever)")},
+    notes=N_(r"torch adds $\epsilon = 10^{-10}$ outside the root and starts $S_0 = 0$; optax starts at 0.1 with $\epsilon$ inside."),
 )
 
 
@@ -66,11 +70,11 @@ def scale_by_adagrad(lr_decay, initial_accumulator_value, eps) -> Transform:
 @documented(ADAGRAD)
 def adagrad(**hyper) -> Optimizer:
     h = resolve(ADAGRAD, hyper)
-    check_range("learning rate", h["lr"])
-    check_range("lr_decay value", h["lr_decay"])
-    check_range("weight_decay value", h["weight_decay"])
-    check_range("initial_accumulator_value value", h["initial_accumulator_value"])
-    check_range("epsilon value", h["eps"])
+    check_range(N_("learning rate"), h["lr"])
+    check_range(N_("lr_decay value"), h["lr_decay"])
+    check_range(N_("weight_decay value"), h["weight_decay"])
+    check_range(N_("initial_accumulator_value value"), h["initial_accumulator_value"])
+    check_range(N_("epsilon value"), h["eps"])
     t = chain(maximize_sign(h["maximize"]), add_l2(h["weight_decay"]),
               scale_by_adagrad(h["lr_decay"], h["initial_accumulator_value"], h["eps"]))
     return Optimizer(ADAGRAD, h, t, fused=partial(fused.adagrad, h))
@@ -79,7 +83,7 @@ def adagrad(**hyper) -> Optimizer:
 # ----------------------------------------------------------------------------------------------
 RMSPROP = Info(
     name="rmsprop",
-    title="RMSProp",
+    title=N_("RMSProp"),
     torch="torch.optim.RMSprop",
     latex=r"""\begin{aligned}
 &\textbf{input: } \gamma \text{ (lr)},\ \alpha \text{ (smoothing)},\ \epsilon,\ \lambda \text{ (weight decay)},\ \mu \text{ (momentum)},\ \text{centered}\\
@@ -93,20 +97,20 @@ RMSPROP = Info(
 &\quad \textbf{else: } \theta_t \leftarrow \theta_{t-1} - \gamma\, \dfrac{g_t}{\sqrt{\tilde v_t} + \epsilon}
 \end{aligned}""",
     hyper=(
-        Hyper("lr", 1e-2, r"\gamma", "learning rate: the step before division by √v", low=1e-4, high=1.0, log=True),
-        Hyper("alpha", 0.99, r"\alpha", "smoothing of the squared-gradient average (memory ≈ 1/(1−α) steps)", low=0.5, high=0.999),
-        Hyper("eps", 1e-8, r"\epsilon", "added to √v (outside the root) to avoid division by zero", low=1e-10, high=1e-2, log=True),
+        Hyper("lr", 1e-2, r"\gamma", N_("learning rate: the step before division by √v"), low=1e-4, high=1.0, log=True),
+        Hyper("alpha", 0.99, r"\alpha", N_("smoothing of the squared-gradient average (memory ≈ 1/(1−α) steps)"), low=0.5, high=0.999),
+        Hyper("eps", 1e-8, r"\epsilon", N_("added to √v (outside the root) to avoid division by zero"), low=1e-10, high=1e-2, log=True),
         _WD,
-        Hyper("momentum", 0.0, r"\mu", "momentum applied to the normalized step", low=0.0, high=0.99),
-        Hyper("centered", False, "", "divide by the root of the gradient's variance instead of its raw second moment", kind="bool"),
+        Hyper("momentum", 0.0, r"\mu", N_("momentum applied to the normalized step"), low=0.0, high=0.99),
+        Hyper("centered", False, "", N_("divide by the root of the gradient's variance instead of its raw second moment"), kind="bool"),
         _MAX,
     ),
-    reference="Hinton, Srivastava & Swersky (2012), Neural Networks for ML, lecture 6e; centered: Graves (2013)",
-    summary="Divides by the root of a DECAYING average of squared gradients, so steps don't die out like AdaGrad's.",
-    state={"square_avg": r"v_t: running average of g²", "grad_avg": r"\bar g_t: running average of g (centered)",
-           "momentum_buffer": r"b_t: momentum of the normalized step"},
-    notes=(r"torch: $\alpha = 0.99$, $\epsilon$ outside the root, $v_0 = 0$, no bias correction, and the momentum "
-           r"buffer starts at zeros. TensorFlow/optax default to decay 0.9 and $\epsilon$ inside the root."),
+    reference=N_("Hinton, Srivastava & Swersky (2012), Neural Networks for ML, lecture 6e; centered: Graves (2013)"),
+    summary=N_("Divides by the root of a DECAYING average of squared gradients, so steps don't die out like AdaGrad's."),
+    state={"square_avg": N_(r"v_t: running average of g²"), "grad_avg": N_(r"\bar g_t: running average of g (centered)"),
+           "momentum_buffer": N_(r"b_t: momentum of the normalized step")},
+    notes=(N_(r"torch: $\alpha = 0.99$, $\epsilon$ outside the root, $v_0 = 0$, no bias correction, and the momentum "
+           r"buffer starts at zeros. TensorFlow/optax default to decay 0.9 and $\epsilon$ inside the root.")),
 )
 
 
@@ -145,11 +149,11 @@ def scale_by_rms(alpha, eps, momentum, centered: bool) -> Transform:
 @documented(RMSPROP)
 def rmsprop(**hyper) -> Optimizer:
     h = resolve(RMSPROP, hyper)
-    check_range("learning rate", h["lr"])
-    check_range("alpha value", h["alpha"], 0.0, 1.0, high_open=False)
-    check_range("epsilon value", h["eps"])
-    check_range("momentum value", h["momentum"])
-    check_range("weight_decay value", h["weight_decay"])
+    check_range(N_("learning rate"), h["lr"])
+    check_range(N_("alpha value"), h["alpha"], 0.0, 1.0, high_open=False)
+    check_range(N_("epsilon value"), h["eps"])
+    check_range(N_("momentum value"), h["momentum"])
+    check_range(N_("weight_decay value"), h["weight_decay"])
     t = chain(maximize_sign(h["maximize"]), add_l2(h["weight_decay"]),
               scale_by_rms(h["alpha"], h["eps"], h["momentum"], h["centered"]))
     return Optimizer(RMSPROP, h, t, fused=partial(fused.rmsprop, h))
@@ -158,7 +162,7 @@ def rmsprop(**hyper) -> Optimizer:
 # ----------------------------------------------------------------------------------------------
 ADADELTA = Info(
     name="adadelta",
-    title="Adadelta",
+    title=N_("Adadelta"),
     torch="torch.optim.Adadelta",
     latex=r"""\begin{aligned}
 &\textbf{input: } \gamma \text{ (lr)},\ \rho \text{ (decay)},\ \epsilon,\ \lambda \text{ (weight decay)}\\
@@ -171,16 +175,16 @@ ADADELTA = Info(
 &\quad \theta_t \leftarrow \theta_{t-1} - \gamma\, \Delta x_t
 \end{aligned}""",
     hyper=(
-        Hyper("lr", 1.0, r"\gamma", "multiplies the unit-corrected step (1.0 in the paper)", low=1e-2, high=10.0, log=True),
-        Hyper("rho", 0.9, r"\rho", "decay of both running averages", low=0.5, high=0.999),
-        Hyper("eps", 1e-6, r"\epsilon", "inside both roots; also sets the size of the very first steps", low=1e-8, high=1e-1, log=True),
+        Hyper("lr", 1.0, r"\gamma", N_("multiplies the unit-corrected step (1.0 in the paper)"), low=1e-2, high=10.0, log=True),
+        Hyper("rho", 0.9, r"\rho", N_("decay of both running averages"), low=0.5, high=0.999),
+        Hyper("eps", 1e-6, r"\epsilon", N_("inside both roots; also sets the size of the very first steps"), low=1e-8, high=1e-1, log=True),
         _WD,
         _MAX,
     ),
-    reference="Zeiler (2012), ADADELTA: An Adaptive Learning Rate Method, arXiv:1212.5701",
-    summary="RMSProp whose numerator is the RMS of past steps, so the step has the units of θ.",
-    state={"square_avg": r"v_t: running average of g²", "acc_delta": r"u_t: running average of squared steps Δx²"},
-    notes=r"torch puts $\epsilon$ inside both roots and keeps an extra learning rate $\gamma$ (default 1.0).",
+    reference=N_("Zeiler (2012), ADADELTA: An Adaptive Learning Rate Method, arXiv:1212.5701"),
+    summary=N_("RMSProp whose numerator is the RMS of past steps, so the step has the units of θ."),
+    state={"square_avg": N_(r"v_t: running average of g²"), "acc_delta": N_(r"u_t: running average of squared steps Δx²")},
+    notes=N_(r"torch puts $\epsilon$ inside both roots and keeps an extra learning rate $\gamma$ (default 1.0)."),
 )
 
 
@@ -206,10 +210,10 @@ def scale_by_adadelta(rho, eps) -> Transform:
 @documented(ADADELTA)
 def adadelta(**hyper) -> Optimizer:
     h = resolve(ADADELTA, hyper)
-    check_range("learning rate", h["lr"])
-    check_range("rho value", h["rho"], 0.0, 1.0, high_open=False)
-    check_range("epsilon value", h["eps"])
-    check_range("weight_decay value", h["weight_decay"])
+    check_range(N_("learning rate"), h["lr"])
+    check_range(N_("rho value"), h["rho"], 0.0, 1.0, high_open=False)
+    check_range(N_("epsilon value"), h["eps"])
+    check_range(N_("weight_decay value"), h["weight_decay"])
     t = chain(maximize_sign(h["maximize"]), add_l2(h["weight_decay"]),
               scale_by_adadelta(h["rho"], h["eps"]))
-    return Optimizer(ADADELTA, h, t)
+    return Optimizer(ADADELTA, h, t, fused=partial(fused.adadelta, h))

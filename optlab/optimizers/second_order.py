@@ -8,10 +8,14 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Hyper, Info, Optimizer, Step, Transform, check_range, documented, resolve
+from ..i18n import domain
+
+# Meanings, notes and summaries are msgids of the shared catalog: show them with _().
+_, N_, ngettext = domain("optlab")
 
 NEWTON = Info(
     name="newton",
-    title="Newton",
+    title=N_("Newton"),
     torch="(no torch.optim class; torch.autograd.functional.hessian + torch.linalg.solve)",
     latex=r"""\begin{aligned}
 &\textbf{input: } \gamma \text{ (lr, 1 = pure Newton)},\ \mu \text{ (damping)},\ c_1,\ \beta \text{ (shrink)}\\
@@ -25,26 +29,31 @@ NEWTON = Info(
 &\quad \theta_t \leftarrow \theta_{t-1} + s\, d_t
 \end{aligned}""",
     hyper=(
-        Hyper("lr", 1.0, r"\gamma", "step length along the Newton direction (1 = jump to the model's minimum)", low=0.01, high=1.5),
-        Hyper("line_search", False, "", "Armijo backtracking: shrink the step until f decreases enough", kind="bool"),
-        Hyper("damping", 0.0, r"\mu", "Levenberg–Marquardt damping: solve (H + μI)d = −g; large μ ≈ gradient descent", low=0.0, high=10.0),
-        Hyper("min_curvature", None, r"\delta", "if set, raise μ so that H + μI has eigenvalues ≥ δ (fix for indefinite Hessians)", low=0.0, high=10.0),
-        Hyper("c1", 1e-4, r"c_1", "Armijo constant: the fraction of the predicted decrease that must be achieved", low=1e-6, high=0.5, log=True),
-        Hyper("shrink", 0.5, r"\beta", "backtracking factor for the step length", low=0.1, high=0.9),
-        Hyper("max_backtracks", 30, "", "most step-length halvings per iteration", low=1, high=60),
+        Hyper("lr", 1.0, r"\gamma", N_("step length along the Newton direction (1 = jump to the model's minimum)"), low=0.01, high=1.5),
+        Hyper("line_search", False, "", N_("Armijo backtracking: shrink the step until f decreases enough"), kind="bool"),
+        Hyper("damping", 0.0, r"\mu", N_("Levenberg–Marquardt damping: solve (H + μI)d = −g; large μ ≈ gradient descent"), low=0.0, high=10.0),
+        Hyper("min_curvature", None, r"\delta", N_("if set, raise μ so that H + μI has eigenvalues ≥ δ (fix for indefinite Hessians)"), low=0.0, high=10.0),
+        Hyper("c1", 1e-4, r"c_1", N_("Armijo constant: the fraction of the predicted decrease that must be achieved"), low=1e-6, high=0.5, log=True),
+        Hyper("shrink", 0.5, r"\beta", N_("backtracking factor for the step length"), low=0.1, high=0.9),
+        Hyper("max_backtracks", 30, "", N_("most step-length halvings per iteration"), low=1, high=60),
     ),
-    reference="Nocedal & Wright, Numerical Optimization (2006), ch. 3; Levenberg (1944), Marquardt (1963)",
-    summary="Minimizes the local quadratic model: one step on a quadratic, but it also jumps to saddles and maxima.",
-    state={"step_length": r"s_t: accepted step length", "n_backtracks": "number of step shrinks",
-           "damping_used": r"\mu_t: damping actually used"},
-    notes=(r"Pure Newton ($\gamma = 1$, no line search) is drawn to any stationary point, saddles included; "
-           r"the line search keeps it going downhill and min_curvature makes the model convex."),
+    reference=N_("Nocedal & Wright, Numerical Optimization (2006), ch. 3; Levenberg (1944), Marquardt (1963); "
+                 "at f's rounding floor: Hager & Zhang (2005), SIAM J. Optim. 16(1)"),
+    summary=N_("Minimizes the local quadratic model: one step on a quadratic, but it also jumps to saddles and maxima."),
+    state={"step_length": N_(r"s_t: accepted step length"), "n_backtracks": N_("number of step shrinks"),
+           "damping_used": N_(r"\mu_t: damping actually used")},
+    notes=N_(r"Pure Newton ($\gamma = 1$, no line search) is drawn to any stationary point, saddles included; "
+             r"the line search keeps it going downhill and min_curvature makes the model convex. "
+             r"At $f$'s rounding floor (predicted decrease $|g^\top d| \le 100\,\varepsilon\,|f|$) the line search lets "
+             r"$f$ rise within that rounding, and the run stops once the predicted decrease no longer shrinks at a "
+             r"positive definite Hessian: from there on $f$ cannot tell a better point from a worse one. A step that "
+             r"leaves $\theta$ unchanged also ends the run."),
     order=2,
 )
 
 BFGS = Info(
     name="bfgs",
-    title="BFGS",
+    title=N_("BFGS"),
     torch="(closest: torch.optim.LBFGS with history_size large)",
     latex=r"""\begin{aligned}
 &\textbf{input: } \gamma \text{ (initial step)},\ c_1,\ \beta;\quad B_0 \leftarrow I \ \text{(inverse-Hessian estimate)}\\
@@ -57,16 +66,16 @@ BFGS = Info(
 &\quad \theta_t \leftarrow \theta_{t-1} + s\, d_t
 \end{aligned}""",
     hyper=(
-        Hyper("lr", 1.0, r"\gamma", "first step length tried by the line search", low=0.01, high=1.5),
-        Hyper("c1", 1e-4, r"c_1", "Armijo constant of the backtracking line search", low=1e-6, high=0.5, log=True),
-        Hyper("shrink", 0.5, r"\beta", "backtracking factor for the step length", low=0.1, high=0.9),
-        Hyper("max_backtracks", 30, "", "most step-length halvings per iteration", low=1, high=60),
+        Hyper("lr", 1.0, r"\gamma", N_("first step length tried by the line search"), low=0.01, high=1.5),
+        Hyper("c1", 1e-4, r"c_1", N_("Armijo constant of the backtracking line search"), low=1e-6, high=0.5, log=True),
+        Hyper("shrink", 0.5, r"\beta", N_("backtracking factor for the step length"), low=0.1, high=0.9),
+        Hyper("max_backtracks", 30, "", N_("most step-length halvings per iteration"), low=1, high=60),
     ),
-    reference="Broyden, Fletcher, Goldfarb, Shanno (1970); Nocedal & Wright (2006), ch. 6",
-    summary="Learns the inverse Hessian from successive gradients: Newton-like steps from first derivatives only.",
-    state={"inv_hessian": r"B_t: estimate of the inverse Hessian", "step_length": r"s_t: accepted step length",
-           "n_backtracks": "number of step shrinks"},
-    notes="The estimate is updated only when yᵀs > 0, which keeps it positive definite, so every step is a descent direction.",
+    reference=N_("Broyden, Fletcher, Goldfarb, Shanno (1970); Nocedal & Wright (2006), ch. 6"),
+    summary=N_("Learns the inverse Hessian from successive gradients: Newton-like steps from first derivatives only."),
+    state={"inv_hessian": N_(r"B_t: estimate of the inverse Hessian"), "step_length": N_(r"s_t: accepted step length"),
+           "n_backtracks": N_("number of step shrinks")},
+    notes=N_("The estimate is updated only when yᵀs > 0, which keeps it positive definite, so every step is a descent direction."),
     order=2,
 )
 
@@ -95,8 +104,9 @@ def batched_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
             return out
 
 
-def backtrack(problem, x, f0, gd, d, s0, c1, shrink, max_backtracks):
-    """Armijo backtracking per run: largest ``s = s0·shrinkᵏ`` with ``f(x + s d) ≤ f0 + c1·s·gᵀd``."""
+def backtrack(problem, x, f0, gd, d, s0, c1, shrink, max_backtracks, slack=0.0):
+    """Armijo backtracking per run: largest ``s = s0·shrinkᵏ`` with ``f(x + s d) ≤ f0 + c1·s·gᵀd + slack``
+    (``slack``, per run, lets f rise within its rounding where gᵀd is below it)."""
     B = x.shape[0]
     s = np.broadcast_to(np.asarray(s0, dtype=float).reshape(-1), (B,)).copy()
     k = np.zeros(B, dtype=int)
@@ -107,7 +117,10 @@ def backtrack(problem, x, f0, gd, d, s0, c1, shrink, max_backtracks):
             if idx.size == 0:
                 break
             f_new = problem.value(x[idx] + s[idx, None] * d[idx])
-            ok = np.isfinite(f_new) & (f_new <= f0[idx] + c1 * s[idx] * gd[idx])
+            bound = f0[idx] + c1 * s[idx] * gd[idx]
+            if np.ndim(slack):
+                bound = bound + slack[idx]
+            ok = np.isfinite(f_new) & (f_new <= bound)
             pending[idx[ok]] = False
             more = idx[~ok]
             s[more] *= shrink
@@ -115,6 +128,33 @@ def backtrack(problem, x, f0, gd, d, s0, c1, shrink, max_backtracks):
         # no acceptable step: stay put rather than take a step that increases f
         s[pending] = 0.0
     return s, k
+
+
+# f's rounding floor. Where the model's predicted decrease |gᵀd| is below ROUNDING·ε·|f| (a relative
+# test, like L-BFGS-B's factr·ε test on the decrease of f, scipy's ftol), the Armijo test compares f
+# with itself to its last bits (about 45 ulps of noise at Goldstein–Price's minimum) and accepts or
+# refuses steps at random: a damped run used to wander there for the rest of its steps (855 on
+# Goldstein–Price). There (1) the line search lets f rise within that rounding, the approximate
+# Armijo condition of Hager & Zhang (SIAM J. Optim. 16(1), 2005), so Newton's step, which still
+# shrinks ‖∇f‖ quadratically, is not refused by noise; (2) the run stops once that happens on two
+# steps in a row, the second predicting at least STALL times the first (the iteration no longer
+# converges), at a positive definite Hessian (a minimum to float precision, not a saddle it may yet
+# leave). A step that leaves θ unchanged also ends the run: every later step would repeat it.
+ROUNDING = 100.0
+STALL = 0.9
+STOP_FIXED = N_("the step left θ unchanged (a fixed point of the iteration in float64)")
+
+
+def rounding_slack(gd, f0):
+    """Per run, how far f may rise in the line search: ROUNDING·ε·|f| where |gᵀd| is below it, else 0."""
+    tol = ROUNDING * np.finfo(float).eps * np.maximum(np.abs(f0), np.finfo(float).tiny)
+    return np.where(np.abs(gd) <= tol, ROUNDING * np.finfo(float).eps * np.abs(f0), 0.0)
+
+
+def _stop_rounding(gd, f0) -> str:
+    return _("f is at its rounding floor: the predicted decrease |gᵀd| = {gd:.1e} is below {k:g}·ε·|f| = {floor:.1e} "
+             "and no longer shrinks, at a positive definite Hessian").format(
+        gd=abs(gd), k=ROUNDING, floor=ROUNDING * np.finfo(float).eps * abs(f0))
 
 
 def _need(problem, what):
@@ -126,7 +166,7 @@ def newton_transform(h) -> Transform:
     def init(params):
         B = params.shape[0]
         return {"step_length": np.zeros((B, 1)), "n_backtracks": np.zeros((B, 1)),
-                "damping_used": np.zeros((B, 1))}
+                "damping_used": np.zeros((B, 1)), "_blind_gd": np.full(B, np.nan)}
 
     def update(g, state, ctx):
         p = ctx.problem
@@ -148,13 +188,31 @@ def newton_transform(h) -> Transform:
                 d[uphill] = -g[uphill]
                 gd[uphill] = -np.einsum("bi,bi->b", g[uphill], g[uphill])
             f0 = np.asarray(p.value(x), dtype=float).reshape(B)
-            s, k = backtrack(p, x, f0, gd, d, ctx.lr, h["c1"], h["shrink"], h["max_backtracks"])
+            slack = rounding_slack(gd, f0)
+            blind = slack > 0
+            s, k = backtrack(p, x, f0, gd, d, ctx.lr, h["c1"], h["shrink"], h["max_backtracks"],
+                             slack if blind.any() else 0.0)
+            prev = state["_blind_gd"]  # |gᵀd| of the previous step where it was blind, else NaN
+            with np.errstate(invalid="ignore"):
+                floor = blind & (np.abs(gd) >= STALL * prev)
+            if floor.any():
+                with np.errstate(all="ignore"):
+                    floor[floor] = np.linalg.eigvalsh(np.nan_to_num(H[floor]))[:, 0] > 0
+            prev[...] = np.where(blind, np.abs(gd), np.nan)
         else:
             s = np.broadcast_to(np.asarray(ctx.lr, dtype=float).reshape(-1), (B,)).copy()
             k = np.zeros(B)
+            floor = np.zeros(B, dtype=bool)
         state["step_length"][:, 0] = s
         state["n_backtracks"][:, 0] = k
         state["damping_used"][:, 0] = mu
+        with np.errstate(all="ignore"):
+            still = np.all(x + s[:, None] * d == x, axis=1)
+        stop = np.full(B, "", dtype=object)  # read by optlab.run: these runs end after this step
+        stop[still] = _(STOP_FIXED)
+        for i in np.flatnonzero(floor):
+            stop[i] = _stop_rounding(gd[i], f0[i])
+        state["_stop"] = stop
         if ctx.want_aux:
             ctx.aux.update(direction=d.copy(), hessian=H)
         return Step(((1.0, s[:, None] * d, None),))  # θ ← θ + s·d: the step length is already in it
@@ -212,21 +270,21 @@ def bfgs_transform(h) -> Transform:
 @documented(NEWTON)
 def newton(**hyper) -> Optimizer:
     h = resolve(NEWTON, hyper)
-    check_range("learning rate", h["lr"], 0.0, low_open=True)
-    check_range("damping value", h["damping"])
+    check_range(N_("learning rate"), h["lr"], 0.0, low_open=True)
+    check_range(N_("damping value"), h["damping"])
     if h["min_curvature"] is not None:
-        check_range("min_curvature value", h["min_curvature"])
-    check_range("c1 value", h["c1"], 0.0, 1.0, low_open=True)
-    check_range("shrink value", h["shrink"], 0.0, 1.0, low_open=True)
-    check_range("max_backtracks value", h["max_backtracks"], 0.0, 200.0, high_open=False)
+        check_range(N_("min_curvature value"), h["min_curvature"])
+    check_range(N_("c1 value"), h["c1"], 0.0, 1.0, low_open=True)
+    check_range(N_("shrink value"), h["shrink"], 0.0, 1.0, low_open=True)
+    check_range(N_("max_backtracks value"), h["max_backtracks"], 0.0, 200.0, high_open=False)
     return Optimizer(NEWTON, h, newton_transform(h))
 
 
 @documented(BFGS)
 def bfgs(**hyper) -> Optimizer:
     h = resolve(BFGS, hyper)
-    check_range("learning rate", h["lr"], 0.0, low_open=True)
-    check_range("c1 value", h["c1"], 0.0, 1.0, low_open=True)
-    check_range("shrink value", h["shrink"], 0.0, 1.0, low_open=True)
-    check_range("max_backtracks value", h["max_backtracks"], 0.0, 200.0, high_open=False)
+    check_range(N_("learning rate"), h["lr"], 0.0, low_open=True)
+    check_range(N_("c1 value"), h["c1"], 0.0, 1.0, low_open=True)
+    check_range(N_("shrink value"), h["shrink"], 0.0, 1.0, low_open=True)
+    check_range(N_("max_backtracks value"), h["max_backtracks"], 0.0, 200.0, high_open=False)
     return Optimizer(BFGS, h, bfgs_transform(h))

@@ -23,6 +23,10 @@ from .adam import ADAM, check_adam, moments_init, update_moments
 from .base import Info, Optimizer, Step, Transform, add_l2, chain, check_range, documented, resolve
 from .sgd import INFO as SGD_INFO
 from ..errors import UnknownNameError
+from ..i18n import domain
+
+# Meanings, notes and summaries are msgids of the shared catalog: show them with _().
+_, N_, ngettext = domain("optlab")
 
 TEACHING = "teaching variant, not in torch.optim"
 
@@ -32,7 +36,7 @@ TEACHING = "teaching variant, not in torch.optim"
 # ----------------------------------------------------------------------------------------------
 ADAM_NO_BIAS_CORRECTION = Info(
     name="adam_no_bias_correction",
-    title="Adam without bias correction",
+    title=N_("Adam without bias correction"),
     torch=f"({TEACHING}: torch.optim.Adam always bias-corrects)",
     latex=r"""\begin{aligned}
 &\textbf{input: } \gamma \text{ (lr)},\ \beta_1, \beta_2 \text{ (betas)},\ \epsilon,\ \lambda \text{ (weight decay)}\\
@@ -45,14 +49,14 @@ ADAM_NO_BIAS_CORRECTION = Info(
 \qquad \text{(no } 1-\beta_1^t,\ 1-\beta_2^t\text{)}
 \end{aligned}""",
     hyper=tuple(h for h in ADAM.hyper if h.name in ("lr", "betas", "eps", "weight_decay")),
-    reference="Kingma & Ba (2015), section 3: why the moments need bias correction",
-    summary=("Adam with the raw moments m, v: both start at 0, v is the more biased of the two, so "
-             "the first steps are (1 − β₁ᵗ)/√(1 − β₂ᵗ) times Adam's (≈ 3.2× at t = 1 with torch's betas)."),
-    state={"exp_avg": r"m_t: first moment (biased towards 0 at the start)",
-           "exp_avg_sq": r"v_t: second moment (biased towards 0 at the start)"},
-    notes=(r"Not a torch optimizer: torch's Adam always divides by $1-\beta_1^t$ and $1-\beta_2^t$. "
+    reference=N_("Kingma & Ba (2015), section 3: why the moments need bias correction"),
+    summary=(N_("Adam with the raw moments m, v: both start at 0, v is the more biased of the two, so "
+             "the first steps are (1 − β₁ᵗ)/√(1 − β₂ᵗ) times Adam's (≈ 3.2× at t = 1 with torch's betas).")),
+    state={"exp_avg": N_(r"m_t: first moment (biased towards 0 at the start)"),
+           "exp_avg_sq": N_(r"v_t: second moment (biased towards 0 at the start)")},
+    notes=(N_(r"Not a torch optimizer: torch's Adam always divides by $1-\beta_1^t$ and $1-\beta_2^t$. "
            r"Without it, $m_1 = (1-\beta_1) g_1$ and $v_1 = (1-\beta_2) g_1^2$, so the first step is "
-           r"$\gamma (1-\beta_1)/\sqrt{1-\beta_2} \approx 3.16\,\gamma$ per coordinate, not $\gamma$."),
+           r"$\gamma (1-\beta_1)/\sqrt{1-\beta_2} \approx 3.16\,\gamma$ per coordinate, not $\gamma$.")),
 )
 
 
@@ -85,7 +89,7 @@ def adam_no_bias_correction(**hyper) -> Optimizer:
 # ----------------------------------------------------------------------------------------------
 SGD_TEXTBOOK_MOMENTUM = Info(
     name="sgd_textbook_momentum",
-    title="SGD, textbook momentum",
+    title=N_("SGD, textbook momentum"),
     torch=f"({TEACHING}: torch.optim.SGD keeps γ outside the buffer)",
     latex=r"""\begin{aligned}
 &\textbf{input: } \gamma_t \text{ (lr, may follow a schedule)},\ \mu \text{ (momentum)}\\
@@ -96,13 +100,13 @@ SGD_TEXTBOOK_MOMENTUM = Info(
 &\quad \theta_t \leftarrow \theta_{t-1} - v_t
 \end{aligned}""",
     hyper=tuple(h for h in SGD_INFO.hyper if h.name in ("lr", "momentum")),
-    reference="Sutskever, Martens, Dahl & Hinton (2013), On the importance of initialization and momentum",
-    summary=("Momentum that accumulates steps γₜgₜ rather than gradients: the same path as torch's SGD "
-             "while γ is constant; after a learning-rate drop it keeps the old, larger steps in its memory."),
-    state={"velocity": r"v_t: running sum of past steps \gamma_k g_k"},
-    notes=(r"torch: $b_t = \mu b_{t-1} + g_t$, $\theta_t = \theta_{t-1} - \gamma_t b_t$, so a drop of "
+    reference=N_("Sutskever, Martens, Dahl & Hinton (2013), On the importance of initialization and momentum"),
+    summary=(N_("Momentum that accumulates steps γₜgₜ rather than gradients: the same path as torch's SGD "
+             "while γ is constant; after a learning-rate drop it keeps the old, larger steps in its memory.")),
+    state={"velocity": N_(r"v_t: running sum of past steps \gamma_k g_k")},
+    notes=(N_(r"torch: $b_t = \mu b_{t-1} + g_t$, $\theta_t = \theta_{t-1} - \gamma_t b_t$, so a drop of "
            r"$\gamma$ shrinks the whole remembered velocity at once. Textbook: $v_t = \mu v_{t-1} + "
-           r"\gamma_t g_t$, so old steps decay only by $\mu$ per step."),
+           r"\gamma_t g_t$, so old steps decay only by $\mu$ per step.")),
 )
 
 
@@ -124,8 +128,8 @@ def textbook_momentum(momentum) -> Transform:
 @documented(SGD_TEXTBOOK_MOMENTUM)
 def sgd_textbook_momentum(**hyper) -> Optimizer:
     h = resolve(SGD_TEXTBOOK_MOMENTUM, hyper)
-    check_range("learning rate", h["lr"])
-    check_range("momentum value", h["momentum"], 0.0, 1.0)
+    check_range(N_("learning rate"), h["lr"])
+    check_range(N_("momentum value"), h["momentum"], 0.0, 1.0)
     return Optimizer(SGD_TEXTBOOK_MOMENTUM, h, chain(textbook_momentum(h["momentum"])))
 
 

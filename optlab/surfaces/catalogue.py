@@ -19,7 +19,12 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import OptlabError, UnknownNameError
+from ..i18n import domain
 from .base import Array, Surface
+
+# Titles and descriptions are in the language active when a surface is built (a cache of surfaces
+# that a page shows has the language in its key: optlab.ui.cache_resource).
+_, N_, ngettext = domain("optlab")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -245,7 +250,7 @@ def quadratic(condition: float = 10.0, angle: float = 0.0) -> Surface:
     r = 3.0
     return Surface(
         name="quadratic",
-        title=f"Quadratic bowl (κ = {condition:g})",
+        title=_("Quadratic bowl (κ = {condition:g})").format(condition=condition),
         latex=(r"f(x,y)=\tfrac12\left(u^2+\kappa\,v^2\right),\quad "
                r"\begin{pmatrix}u\\v\end{pmatrix}=R_{\theta}\begin{pmatrix}x\\y\end{pmatrix},"
                rf"\ \kappa={condition:g},\ \theta={float(angle):g}^\circ"),
@@ -259,7 +264,7 @@ def quadratic(condition: float = 10.0, angle: float = 0.0) -> Surface:
         starts=((-2.5, 1.5), (2.5, 2.0), (-1.0, -2.5)),
         convex=True,
         params={"condition": condition, "angle": float(angle)},
-        description="A convex bowl whose condition number κ sets how elongated it is.",
+        description=_("A convex bowl whose condition number κ sets how elongated it is."),
     )
 
 
@@ -269,7 +274,7 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
     a, b = _number("a", a, lo=-10.0, hi=10.0, lo_open=False), _number("b", b, lo=0.0, hi=1e6)
     return Surface(
         name="rosenbrock",
-        title="Rosenbrock",
+        title=_("Rosenbrock"),
         latex=rf"f(x,y)=({a:g}-x)^2+{b:g}\,(y-x^2)^2",
         f=lambda x, y: (a - x) ** 2 + b * (y - x * x) ** 2,
         df=lambda x, y: (-2 * (a - x) - 4 * b * x * (y - x * x), 2 * b * (y - x * x)),
@@ -283,7 +288,7 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
         starts=((-1.5, 2.0), (-1.0, 1.0), (0.0, 2.5)),
         convex=False,
         params={"a": a, "b": b},
-        description="A curved, flat-bottomed valley: easy to find, slow to follow to its end.",
+        description=_("A curved, flat-bottomed valley: easy to find, slow to follow to its end."),
         log_scale=True,
     )
 
@@ -319,7 +324,7 @@ def beale() -> Surface:
 
     return Surface(
         name="beale",
-        title="Beale",
+        title=_("Beale"),
         latex=r"f(x,y)=(1.5-x+xy)^2+(2.25-x+xy^2)^2+(2.625-x+xy^3)^2",
         f=f, df=df, d2f=d2f,
         window=((-4.5, 4.5), (-4.5, 4.5)),
@@ -329,8 +334,8 @@ def beale() -> Surface:
         saddles=[(0.0, 1.0), (0.10053793732415843, -2.644513585023124)],
         starts=((1.0, 1.5), (-2.0, 2.0), (2.0, -1.5)),
         convex=False,
-        description="Flat plateaus and steep walls that grow like y³: step sizes that suit one region "
-                    "explode in another.",
+        description=_("Flat plateaus and steep walls that grow like y³: step sizes that suit one region "
+                    "explode in another."),
         log_scale=True,
     )
 
@@ -352,7 +357,7 @@ def himmelblau() -> Surface:
 
     return Surface(
         name="himmelblau",
-        title="Himmelblau",
+        title=_("Himmelblau"),
         latex=r"f(x,y)=(x^2+y-11)^2+(x+y^2-7)^2",
         f=f, df=df, d2f=d2f,
         window=((-5.0, 5.0), (-5.0, 5.0)),
@@ -365,8 +370,8 @@ def himmelblau() -> Surface:
                  (-3.0730257507643897, -0.08135304428796751), (-0.12796134673068005, -1.9537149802445766)],
         starts=((0.0, 0.0), (-1.0, 0.0), (-0.5, -1.5), (0.5, -2.0)),
         convex=False,
-        description="Four equally good minima around one hill: which one you reach depends on where "
-                    "you start.",
+        description=_("Four equally good minima around one hill: which one you reach depends on where "
+                    "you start."),
     )
 
 
@@ -386,7 +391,7 @@ def booth() -> Surface:
 
     return Surface(
         name="booth",
-        title="Booth",
+        title=_("Booth"),
         latex=r"f(x,y)=(x+2y-7)^2+(2x+y-5)^2",
         f=f, df=df, d2f=lambda x, y: (10.0 + 0 * x, 8.0 + 0 * x, 10.0 + 0 * x),
         window=((-4.0, 6.0), (-2.0, 8.0)),
@@ -394,8 +399,8 @@ def booth() -> Surface:
         min_value=0.0,
         starts=((-3.0, -1.0), (5.0, 7.5), (-3.5, 6.0)),
         convex=True,
-        description="A tilted convex bowl (Hessian eigenvalues 2 and 18): one minimum, a long "
-                    "diagonal valley.",
+        description=_("A tilted convex bowl (Hessian eigenvalues 2 and 18): one minimum, a long "
+                    "diagonal valley."),
     )
 
 
@@ -404,7 +409,7 @@ def saddle() -> Surface:
     r"""Saddle x² − y²: a saddle point at the origin and no minimum (f → −∞ along y)."""
     return Surface(
         name="saddle",
-        title="Saddle",
+        title=_("Saddle"),
         latex=r"f(x,y)=x^2-y^2",
         f=lambda x, y: x * x - y * y,
         df=lambda x, y: (2 * x, -2 * y),
@@ -416,8 +421,8 @@ def saddle() -> Surface:
         # exactly on the x-axis gradient descent walks into the saddle and stays; a hair off it escapes
         starts=((-1.8, 0.01), (-1.8, 0.0), (1.5, 1.2)),
         convex=False,
-        description="Downhill along y, uphill along x: gradient descent slows down near the saddle "
-                    "before it escapes, and there is no minimum to find.",
+        description=_("Downhill along y, uphill along x: gradient descent slows down near the saddle "
+                    "before it escapes, and there is no minimum to find."),
     )
 
 
@@ -426,7 +431,7 @@ def monkey_saddle() -> Surface:
     r"""Monkey saddle x³ − 3xy² = r³cos 3θ: three valleys meet at a degenerate saddle (zero Hessian) at 0."""
     return Surface(
         name="monkey_saddle",
-        title="Monkey saddle",
+        title=_("Monkey saddle"),
         latex=r"f(x,y)=x^3-3xy^2",
         f=lambda x, y: x * x * x - 3 * x * y * y,
         df=lambda x, y: (3 * (x * x - y * y), -6 * x * y),
@@ -437,8 +442,8 @@ def monkey_saddle() -> Surface:
         saddles=[(0.0, 0.0)],
         starts=((1.5, 0.0), (1.5, 0.3), (-0.5, 1.5)),
         convex=False,
-        description="Three valleys meet at a flat point whose Hessian is zero: second-order methods "
-                    "see nothing there.",
+        description=_("Three valleys meet at a flat point whose Hessian is zero: second-order methods "
+                    "see nothing there."),
     )
 
 
@@ -467,7 +472,7 @@ def rastrigin(A: float = 10.0) -> Surface:
     minima, min_value, n_global = _global_first(f, minima)
     return Surface(
         name="rastrigin",
-        title="Rastrigin",
+        title=_("Rastrigin"),
         latex=rf"f(x,y)={2 * A:g}+x^2+y^2-{A:g}\,\left(\cos 2\pi x+\cos 2\pi y\right)",
         f=f, df=df, d2f=d2f,
         window=((-r, r), (-r, r)),
@@ -478,8 +483,8 @@ def rastrigin(A: float = 10.0) -> Surface:
         starts=((4.3, 3.1), (-2.6, 4.4), (-1.4, -0.6)),
         convex=A == 0.0,
         params={"A": A},
-        description="An egg-crate of local minima on a bowl: gradient descent stops in the nearest "
-                    "dimple; momentum or noise can hop over the bumps.",
+        description=_("An egg-crate of local minima on a bowl: gradient descent stops in the nearest "
+                    "dimple; momentum or noise can hop over the bumps."),
     )
 
 
@@ -539,11 +544,11 @@ def ackley(a: float = 20.0, b: float = 0.2, c: float = 2 * np.pi) -> Surface:
     mins, saddles = _newton_critical(df, d2f, seeds, window)
     mins = mins[np.hypot(mins[:, 0], mins[:, 1]) > 1e-6]
     saddles = saddles[np.hypot(saddles[:, 0], saddles[:, 1]) > 1e-6]
-    mins, _, _ = _global_first(f, mins) if len(mins) else (mins, 0.0, 0)
+    mins, _fmin, _n_global = _global_first(f, mins) if len(mins) else (mins, 0.0, 0)
     c_tex = r"2\pi" if c == 2 * np.pi else f"{c:g}"
     return Surface(
         name="ackley",
-        title="Ackley",
+        title=_("Ackley"),
         latex=(rf"f(x,y)=-{a:g}\,\exp\!\left(-{b:g}\sqrt{{\tfrac12(x^2+y^2)}}\right)"
                rf"-\exp\!\left(\tfrac12\left(\cos {c_tex}x+\cos {c_tex}y\right)\right)+e+{a:g}"),
         f=f, df=df, d2f=d2f,
@@ -554,8 +559,8 @@ def ackley(a: float = 20.0, b: float = 0.2, c: float = 2 * np.pi) -> Surface:
         starts=((-4.2, 3.8), (2.4, -1.6), (0.9, 1.2)),
         convex=False,
         params={"a": a, "b": b, "c": c},
-        description="A cone-shaped funnel to the origin covered in ripples: many shallow local "
-                    "minima, one sharp global one.",
+        description=_("A cone-shaped funnel to the origin covered in ripples: many shallow local "
+                    "minima, one sharp global one."),
     )
 
 
@@ -577,7 +582,7 @@ def six_hump_camel() -> Surface:
     # all critical points, computed once by Newton's method from a dense grid over [-3, 3] × [-2, 2]
     return Surface(
         name="six_hump_camel",
-        title="Six-hump camel",
+        title=_("Six-hump camel"),
         latex=r"f(x,y)=\left(4-2.1x^2+\tfrac{x^4}{3}\right)x^2+xy+\left(4y^2-4\right)y^2",
         f=f, df=df, d2f=d2f,
         window=((-2.2, 2.2), (-1.2, 1.2)),
@@ -592,8 +597,8 @@ def six_hump_camel() -> Surface:
                  (1.2960702671671092, 0.6050843880386585), (-1.2960702671671092, -0.6050843880386585)],
         starts=((-1.9, -1.0), (0.6, 1.0), (1.9, 0.9)),
         convex=False,
-        description="Six valleys (two of them equally deepest) separated by seven saddles: a small map "
-                    "of a non-convex landscape.",
+        description=_("Six valleys (two of them equally deepest) separated by seven saddles: a small map "
+                    "of a non-convex landscape."),
     )
 
 
@@ -633,7 +638,7 @@ def goldstein_price() -> Surface:
     # (s, t) ∈ {−1, 2} × {0, 3} are minima, mixed pairs saddles; x = (3s + t)/5, y = (2s − t)/5
     return Surface(
         name="goldstein_price",
-        title="Goldstein–Price",
+        title=_("Goldstein–Price"),
         latex=(r"\begin{aligned}f(x,y)=&\left[1+(x+y+1)^2\left(19-14x+3x^2-14y+6xy+3y^2\right)\right]\\"
                r"&\times\left[30+(2x-3y)^2\left(18-32x+12x^2+48y-36xy+27y^2\right)\right]\end{aligned}"),
         f=f, df=df, d2f=d2f,
@@ -643,8 +648,8 @@ def goldstein_price() -> Surface:
         saddles=[(-0.4, -0.6), (1.2, -0.2), (0.6, 0.4), (1.4, 0.6)],
         starts=((-1.5, 1.5), (1.0, 1.6), (0.6, -1.8)),
         convex=False,
-        description="Values from 3 to about a million: without a log colour scale the landscape looks "
-                    "flat, and fixed step sizes struggle.",
+        description=_("Values from 3 to about a million: without a log colour scale the landscape looks "
+                    "flat, and fixed step sizes struggle."),
         log_scale=True,
     )
 
@@ -672,7 +677,7 @@ def styblinski_tang() -> Surface:
     minima, min_value, n_global = _global_first(f, minima)
     return Surface(
         name="styblinski_tang",
-        title="Styblinski–Tang",
+        title=_("Styblinski–Tang"),
         latex=r"f(x,y)=\tfrac12\left(x^4-16x^2+5x+y^4-16y^2+5y\right)",
         f=f, df=lambda x, y: (dF(x), dF(y)), d2f=lambda x, y: (d2F(x), 0.0 * x, d2F(y)),
         window=((-5.0, 5.0), (-5.0, 5.0)),
@@ -682,8 +687,8 @@ def styblinski_tang() -> Surface:
         saddles=saddles,
         starts=((4.5, 4.0), (0.5, -4.5), (-4.5, 0.4)),
         convex=False,
-        description="Four basins of different depths: the minimum you reach is local unless you start "
-                    "in the lower-left one.",
+        description=_("Four basins of different depths: the minimum you reach is local unless you start "
+                    "in the lower-left one."),
     )
 
 
@@ -692,7 +697,7 @@ def matyas() -> Surface:
     r"""Matyas: 0.26(x² + y²) − 0.48xy; convex, minimum 0 at the origin, Hessian eigenvalues 0.04, 1."""
     return Surface(
         name="matyas",
-        title="Matyas",
+        title=_("Matyas"),
         latex=r"f(x,y)=0.26\left(x^2+y^2\right)-0.48\,xy",
         f=lambda x, y: 0.26 * (x * x + y * y) - 0.48 * x * y,
         df=lambda x, y: (0.52 * x - 0.48 * y, 0.52 * y - 0.48 * x),
@@ -702,8 +707,8 @@ def matyas() -> Surface:
         min_value=0.0,
         starts=((-3.5, 2.5), (3.0, 3.5), (3.5, -1.0)),
         convex=True,
-        description="A convex bowl with condition number 25 along the diagonal: almost flat along "
-                    "x = y, so plain gradient descent crawls.",
+        description=_("A convex bowl with condition number 25 along the diagonal: almost flat along "
+                    "x = y, so plain gradient descent crawls."),
     )
 
 
@@ -764,7 +769,7 @@ def cliff(h: float = 3.0, s: float = 200.0) -> Surface:
     minima, min_value, n_global = _global_first(f, pts)
     return Surface(
         name="cliff",
-        title="Cliff",
+        title=_("Cliff"),
         latex=rf"f(x,y)=\sqrt{{1+x^2+y^2}}-1+{h:g}\,\tanh\!\big({s:g}\,(x-{c:g})\big)",
         f=f, df=df, d2f=d2f,
         # gentle, tall walls push the minimum left of the origin: keep it in view
@@ -775,6 +780,6 @@ def cliff(h: float = 3.0, s: float = 200.0) -> Surface:
         starts=((c + 1.0 / s, 1.0), (3.0, 1.0), (2.5, -1.5)),
         convex=False,
         params={"h": h, "s": s},
-        description="A gentle bowl cut by a steep cliff: one plain gradient step on the cliff face is "
-                    "huge and throws the point far away; clipping the gradient norm keeps the step short.",
+        description=_("A gentle bowl cut by a steep cliff: one plain gradient step on the cliff face is "
+                    "huge and throws the point far away; clipping the gradient norm keeps the step short."),
     )

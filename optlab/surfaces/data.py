@@ -14,9 +14,13 @@ import numpy as np
 
 from .. import losses as _losses
 from ..errors import OptlabError
+from ..i18n import domain
 from ..losses import Loss
 from ..models import LinearRegression, _as_loss, _chunked, _labels01, _logistic_objective, _Objective
 from .base import Array, Surface
+
+# Titles and descriptions are in the language active when the surface is built.
+_, N_, ngettext = domain("optlab")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -150,23 +154,47 @@ def _inside(p, window) -> bool:
 
 def _newton(fit: _Fit1D, p, iters: int = 100, box=None) -> Array:
     """Damped Newton with |eigenvalue| regularisation and Armijo backtracking (also fine off
-    convexity), projected onto ``box`` = ((wmin, wmax), (bmin, bmax)) when given: a non-convex loss
-    may have its infimum at infinity (MAE on probabilities), and then the best point in view is wanted.
+    convexity), or, when ``box`` = ((wmin, wmax), (bmin, bmax)) is given, the projected Newton
+    method of Bertsekas (1982): a non-convex loss may have its infimum at infinity (MAE on
+    probabilities), and then the best point in view is wanted.
+
+    Projected Newton (D. P. Bertsekas, "Projected Newton methods for optimization problems with
+    simple constraints", SIAM J. Control Optim. 20(2), 1982): a coordinate within ε of a bound whose
+    gradient pushes outward is *active* and takes a diagonally scaled gradient step, the others a
+    Newton step on the *reduced* Hessian (their rows and columns only), and the step is searched
+    along the projection arc q(t) = clip(p + t·d) with the sufficient decrease
+    f(q) ≤ f(p) − c·gᵀ(p − q). Clipping a full 2×2 Newton step instead keeps the coupling to the
+    coordinate that cannot move, points the free one the wrong way, and stalls on the edge.
     """
     lo, hi = (np.array([box[0][0], box[1][0]]), np.array([box[0][1], box[1][1]])) if box else (-np.inf, np.inf)
+    # Bertsekas' ε: coordinates this close to a bound may be treated as on it
+    eps_box = 1e-6 * (hi - lo) if box else np.zeros(2)
     p = np.clip(np.asarray(p, dtype=float), lo, hi)
     f = float(fit.point(p, 0)[0])
     for _ in range(iters):
         _, g, H = fit.point(p, 2)
-        lam, V = np.linalg.eigh(H)
-        scale = np.max(np.abs(lam))
-        lam = np.maximum(np.abs(lam), 1e-10 * scale if scale > 0 else 1.0)
-        d = -V @ ((V.T @ g) / lam)
-        slope = float(g @ d)
-        if not slope < 0:
-            d, slope = -g, -float(g @ g)
-            if slope == 0:
-                break
+        if box:
+            eps = np.minimum(eps_box, np.linalg.norm(p - np.clip(p - g, lo, hi)))
+            active = ((p <= lo + eps) & (g > 0)) | ((p >= hi - eps) & (g < 0))
+        else:
+            active = np.zeros(2, dtype=bool)
+        free = ~active
+        d = np.zeros(2)
+        if free.any():
+            gf = g[free]
+            lam, V = np.linalg.eigh(H[np.ix_(free, free)])
+            scale = np.max(np.abs(lam))
+            lam = np.maximum(np.abs(lam), 1e-10 * scale if scale > 0 else 1.0)
+            df = -V @ ((V.T @ gf) / lam)
+            if not float(gf @ df) < 0:
+                df = -gf
+            d[free] = df
+        if active.any():
+            h = np.abs(np.diag(H)[active])
+            d[active] = -g[active] / np.maximum(h, 1e-10 * max(float(np.max(np.abs(H))), 1e-300))
+        slope = float(g[free] @ d[free]) if free.any() else 0.0
+        if not slope < 0 and not active.any():
+            break
         t = 1.0
         while t > 1e-16:
             q = np.clip(p + t * d, lo, hi)
@@ -291,15 +319,15 @@ def loss_surface_1d(x, y, loss="mse", *, halfwidth: float | None = None, window=
         halfwidth = halfwidth if halfwidth > 0 else 1.0
     win = _window(star, halfwidth, window)
     minimum = star if fit.quad is not None else _find_minimum(fit, win)
-    data = label or "data"
+    data = label or _("data")
     return _surface(
         fit, name=f"linear_{L.name}",
-        title=f"{L.label} of ŷ = w·x + b — {data} (N = {x.shape[0]})",
+        title=_("{loss} of ŷ = w·x + b — {data} (N = {n})").format(loss=L.label, data=data, n=x.shape[0]),
         latex=rf"\hat y_i=w\,x_i+b,\quad {L.latex}",
         window=win, minimum=minimum, starts=_starts(star, win),
         params={"loss": L.name, **L.params, "n": int(x.shape[0]), "label": data},
-        description=(f"{L.label} of the line ŷ = w·x + b over its two parameters, on {data}. "
-                     f"Least squares gives w = {star[0]:.4g}, b = {star[1]:.4g}."),
+        description=_("{loss} of the line ŷ = w·x + b over its two parameters, on {data}. Least squares gives "
+                      "w = {w:.4g}, b = {b:.4g}.").format(loss=L.label, data=data, w=star[0], b=star[1]),
     )
 
 
@@ -325,20 +353,24 @@ def logistic_surface_1d(x, labels, loss="bce", *, halfwidth: float | None = None
         halfwidth = max(2.5 * float(np.max(np.abs(center))), 4.0 / np.std(x))
     win = _window(center, halfwidth, window)
     minimum = _find_minimum(fit, win)
-    (w0, w1), _ = win
+    (w0, w1), _b_range = win
     sgn = 1.0 if center[0] >= 0 else -1.0
     wrong = (center[0] - sgn * 0.9 * 0.5 * (w1 - w0), center[1])  # slope of the wrong sign: confidently wrong
-    data = label or "data"
+    data = label or _("data")
     on_prob = fit.obj.link == "sigmoid"
     model = r"p_i=\sigma(w\,x_i+b)" if on_prob else r"s_i=w\,x_i+b"
     latex = (rf"\hat y_i=\sigma(w\,x_i+b),\quad {L.latex}" if on_prob else rf"{model},\quad {L.latex}")
-    what = "on the probability p = σ(w·x + b)" if on_prob else "on the score s = w·x + b"
-    note = (" Not convex: where the model is confidently wrong σ'(s) ≈ 0, so the gradient vanishes."
-            if on_prob else "")
+    if on_prob:
+        title = _("{loss} on the probability p = σ(w·x + b) — {data} (N = {n})")
+        description = _("{loss} on the probability p = σ(w·x + b), over (w, b), on {data}. Not convex: where the "
+                        "model is confidently wrong σ'(s) ≈ 0, so the gradient vanishes.")
+    else:
+        title = _("{loss} on the score s = w·x + b — {data} (N = {n})")
+        description = _("{loss} on the score s = w·x + b, over (w, b), on {data}.")
     return _surface(
         fit, name=f"logistic_{L.name}",
-        title=f"{L.label} {what} — {data} (N = {x.shape[0]})",
+        title=title.format(loss=L.label, data=data, n=x.shape[0]),
         latex=latex, window=win, minimum=minimum, starts=_starts(center, win, extra=[wrong]),
         params={"loss": L.name, **L.params, "n": int(x.shape[0]), "label": data},
-        description=f"{L.label} {what}, over (w, b), on {data}.{note}",
+        description=description.format(loss=L.label, data=data),
     )

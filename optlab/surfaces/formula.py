@@ -13,10 +13,15 @@ Safety: the text is never run. It is never given to ``eval``/``exec``/``compile`
 2. ``ast.parse(text, mode="eval")`` and :class:`_Checker` — every node must be one of
    ``BinOp(+ - * / **)``, ``UnaryOp(- +)``, a real number, ``x y pi e`` or a call of a
    whitelisted function with the right number of positional arguments; node count, nesting depth,
-   exponents and the size of constant parts are bounded *before* SymPy sees anything, so SymPy never
-   computes a huge number. The result is a plain nested tuple (the "program");
-3. :func:`_compile` — builds the SymPy expression from the program, differentiates it with size
-   limits on the derivatives, and lambdifies; cached per program with a bounded ``lru_cache``.
+   exponents, the size of constant parts and the number of digits of every exact number SymPy will
+   build (:class:`_Size`: fractions, integers and their powers, also inside ``(2*x)**100``) are
+   bounded *before* SymPy sees anything, so SymPy never computes a huge number. The result is a
+   plain nested tuple (the "program");
+3. :func:`~optlab.surfaces.formula_sympy._sympy_stage`, in a worker process
+   (:mod:`optlab.surfaces.formula_worker`) killed past 0.8 s of CPU — builds the SymPy expression from the program, differentiates it with size limits
+   on the derivatives, and prints f, ∇f, ∇²f as NumPy code; :func:`_compile` checks that code
+   against a whitelist of arithmetic (:mod:`optlab.surfaces.formula_code`) and compiles it here; cached per program with a bounded
+   ``lru_cache``. While SymPy works, the server's threads keep running (no GIL is shared).
 
 Every rejection is a :class:`~optlab.errors.FormulaError` whose ``position`` is the 0-based column of
 the offending part in the text as typed.
@@ -37,11 +42,19 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from ..errors import FormulaError, OptlabError
+from ..i18n import domain
 from .base import Surface
+from .formula_sympy import (LONG_LATEX, MAX_GRADIENT_SIZE, MAX_HESSIAN_ENTRY, MAX_HESSIAN_SIZE,  # noqa: F401
+                            MAX_LATEX_SIZE, _sympy_from_program, _sympy_stage, _tree_size)
+
+# Messages are in the language active when the formula is checked (a student reads them);
+# the refusals of the cached compile step are msgids, translated where they are raised.
+_, N_, ngettext = domain("optlab")
 
 # ---------------------------------------------------------------------------------------------
-# Limits. Classic test functions (Goldstein-Price, Ackley, Cross-in-tray) compile in < 0.1 s;
-# formulas crafted against these limits cost at most ~0.3 s of SymPy work (2-core machine).
+# Limits. Classic test functions (Goldstein-Price, Ackley, Cross-in-tray) compile in ≤ 0.2 s of
+# SymPy work; formulas crafted against these limits cost at most ~0.3 s (2-core machine), and the
+# worker process is killed past formula_worker.CPU_LIMIT (0.8 s) whatever happens.
 # ---------------------------------------------------------------------------------------------
 MAX_LENGTH = 300            # characters of the typed text
 MAX_NODES = 200             # numbers, names, operators and calls in the syntax tree
@@ -50,15 +63,14 @@ MAX_EXPONENT = 100          # |p| for a power a**p whose exponent p is a constan
 MAX_INTEGER = 10**15        # integer literals (write 1e20 for a big float)
 MAX_CONSTANT = 1e300        # |value| of any constant part such as 10**200 * 10**200 ...
 MIN_CONSTANT = 1e-300       # ... and of any nonzero one, such as 10**-200 * 10**-200
-MAX_GRADIENT_SIZE = 500     # SymPy tree nodes in f_x and f_y together (Goldstein-Price: 328)
-MAX_HESSIAN_SIZE = 2500     # SymPy tree nodes in f_xx, f_xy, f_yy together (Cross-in-tray: 1721)
-MAX_HESSIAN_ENTRY = 1000    # ... and in any one of them (Cross-in-tray: 575), checked as it comes
-MAX_LATEX_SIZE = 400        # SymPy tree nodes of a derivative shown as LaTeX (else LONG_LATEX)
+MAX_EXACT_DIGITS = 250      # exact numbers SymPy may build (fractions, integers, their powers) ...
+MAX_EXACT_BITS = math.ceil(MAX_EXACT_DIGITS * math.log2(10))  # ... in bits: derivatives stay < 10^308
+MAX_POWER_DIGITS = 18       # exponents of nested powers such as (x**100)**100 (= x**10000) ...
+MAX_POWER_BITS = math.ceil(MAX_POWER_DIGITS * math.log2(10))  # ... in bits
 CACHE_SIZE = 128
 
 DEFAULT_WINDOW = ((-3.0, 3.0), (-3.0, 3.0))
-LONG_LATEX = r"\text{(too long to show)}"
-EMPTY_MESSAGE = "type a formula in x and y, e.g. x**2 + 3*y**2"
+EMPTY_MESSAGE = N_("type a formula in x and y, e.g. x**2 + 3*y**2")
 
 VARIABLES = ("x", "y")
 CONSTANTS = ("pi", "e")
@@ -83,7 +95,10 @@ _NUMPY_FUNCTIONS: dict[str, Callable] = {
     "abs": np.abs,
 }
 _FUNCTION_LIST = ", ".join(sorted(FUNCTIONS))
-_ALLOWED_NAMES = "x, y, pi, e or one of the functions " + _FUNCTION_LIST
+
+
+def _allowed_names() -> str:
+    return _("x, y, pi, e or one of the functions {functions}").format(functions=_FUNCTION_LIST)
 
 # Characters a student may paste from a textbook or a web page, and what they mean.
 _TRANSLATIONS = {
@@ -100,56 +115,56 @@ _TRANSLATIONS = {
 }
 _ASCII_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ \t.+-*/^(),")
 _CHARACTER_MESSAGES = {
-    "'": "quotes are not allowed: a formula contains no text",
-    '"': "quotes are not allowed: a formula contains no text",
-    "[": "square brackets are not allowed: use ( ) for grouping",
-    "]": "square brackets are not allowed: use ( ) for grouping",
-    "{": "curly braces are not allowed: use ( ) for grouping",
-    "}": "curly braces are not allowed: use ( ) for grouping",
-    "=": "`=` is not allowed: type only the expression, e.g. x**2 + y**2 (no `f =`, no comparisons)",
-    "<": "comparisons (`<`, `>`) are not allowed: a formula gives one number per point",
-    ">": "comparisons (`<`, `>`) are not allowed: a formula gives one number per point",
-    "!": "`!` is not allowed (no factorials, no `!=`)",
-    ";": "only one expression is allowed: remove the `;`",
-    "#": "comments (`#`) are not allowed",
-    "\n": "the formula must be on one line",
-    "\r": "the formula must be on one line",
-    "\\": "backslashes are not allowed",
-    "|": "`|` is not allowed: write abs(x) for |x|",
-    ":": "`:` is not allowed (no lambdas, slices or `:=`)",
-    "@": "`@` is not allowed: use * for a product",
-    "%": "`%` is not allowed: use + - * / and ** (or ^)",
-    "&": "`&` is not allowed: use + - * / and ** (or ^)",
-    "~": "`~` is not allowed: use + - * / and ** (or ^)",
-    "$": "`$` is not allowed: type the formula without LaTeX, e.g. x**2 + y**2",
-    "`": "backquotes are not allowed",
-    "?": "`?` is not allowed",
+    "'": N_("quotes are not allowed: a formula contains no text"),
+    '"': N_("quotes are not allowed: a formula contains no text"),
+    "[": N_("square brackets are not allowed: use ( ) for grouping"),
+    "]": N_("square brackets are not allowed: use ( ) for grouping"),
+    "{": N_("curly braces are not allowed: use ( ) for grouping"),
+    "}": N_("curly braces are not allowed: use ( ) for grouping"),
+    "=": N_("`=` is not allowed: type only the expression, e.g. x**2 + y**2 (no `f =`, no comparisons)"),
+    "<": N_("comparisons (`<`, `>`) are not allowed: a formula gives one number per point"),
+    ">": N_("comparisons (`<`, `>`) are not allowed: a formula gives one number per point"),
+    "!": N_("`!` is not allowed (no factorials, no `!=`)"),
+    ";": N_("only one expression is allowed: remove the `;`"),
+    "#": N_("comments (`#`) are not allowed"),
+    "\n": N_("the formula must be on one line"),
+    "\r": N_("the formula must be on one line"),
+    "\\": N_("backslashes are not allowed"),
+    "|": N_("`|` is not allowed: write abs(x) for |x|"),
+    ":": N_("`:` is not allowed (no lambdas, slices or `:=`)"),
+    "@": N_("`@` is not allowed: use * for a product"),
+    "%": N_("`%` is not allowed: use + - * / and ** (or ^)"),
+    "&": N_("`&` is not allowed: use + - * / and ** (or ^)"),
+    "~": N_("`~` is not allowed: use + - * / and ** (or ^)"),
+    "$": N_("`$` is not allowed: type the formula without LaTeX, e.g. x**2 + y**2"),
+    "`": N_("backquotes are not allowed"),
+    "?": N_("`?` is not allowed"),
 }
 
 # Node types that are never part of a formula, with words a student knows.
 _FORBIDDEN_NODES = {
-    "Attribute": "attribute access is not allowed (`.`)",
-    "Subscript": "indexing and slicing with [ ] are not allowed",
-    "Slice": "slices are not allowed",
-    "Compare": "comparisons are not allowed: a formula gives one number per point",
-    "BoolOp": "`and` / `or` are not allowed: a formula gives one number per point",
-    "IfExp": "`... if ... else ...` is not allowed: write one formula",
-    "Lambda": "lambdas are not allowed",
-    "Tuple": "a formula is one expression: commas only separate the arguments of atan2",
-    "List": "lists are not allowed",
-    "Set": "sets are not allowed",
-    "Dict": "dictionaries are not allowed",
-    "ListComp": "comprehensions are not allowed",
-    "SetComp": "comprehensions are not allowed",
-    "DictComp": "comprehensions are not allowed",
-    "GeneratorExp": "generator expressions are not allowed",
-    "JoinedStr": "f-strings are not allowed",
-    "FormattedValue": "f-strings are not allowed",
-    "NamedExpr": "`:=` is not allowed",
-    "Starred": "`*` unpacking is not allowed",
-    "Await": "`await` is not allowed",
-    "Yield": "`yield` is not allowed",
-    "YieldFrom": "`yield` is not allowed",
+    "Attribute": N_("attribute access is not allowed (`.`)"),
+    "Subscript": N_("indexing and slicing with [ ] are not allowed"),
+    "Slice": N_("slices are not allowed"),
+    "Compare": N_("comparisons are not allowed: a formula gives one number per point"),
+    "BoolOp": N_("`and` / `or` are not allowed: a formula gives one number per point"),
+    "IfExp": N_("`... if ... else ...` is not allowed: write one formula"),
+    "Lambda": N_("lambdas are not allowed"),
+    "Tuple": N_("a formula is one expression: commas only separate the arguments of atan2"),
+    "List": N_("lists are not allowed"),
+    "Set": N_("sets are not allowed"),
+    "Dict": N_("dictionaries are not allowed"),
+    "ListComp": N_("comprehensions are not allowed"),
+    "SetComp": N_("comprehensions are not allowed"),
+    "DictComp": N_("comprehensions are not allowed"),
+    "GeneratorExp": N_("generator expressions are not allowed"),
+    "JoinedStr": N_("f-strings are not allowed"),
+    "FormattedValue": N_("f-strings are not allowed"),
+    "NamedExpr": N_("`:=` is not allowed"),
+    "Starred": N_("`*` unpacking is not allowed"),
+    "Await": N_("`await` is not allowed"),
+    "Yield": N_("`yield` is not allowed"),
+    "YieldFrom": N_("`yield` is not allowed"),
 }
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _OTHER_BINOPS = {"FloorDiv": "//", "Mod": "%", "MatMult": "@", "BitOr": "|", "BitAnd": "&",
@@ -200,19 +215,19 @@ def _describe_char(ch: str) -> str:
     name = unicodedata.name(ch, "")
     code = f"U+{ord(ch):04X}"
     if unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp"):
-        return f"invisible character {code} {name}".rstrip()
-    return f"character {ch!r} ({code} {name})".replace(" )", ")")
+        return _("invisible character {code} {name}").format(code=code, name=name).rstrip()
+    return _("character {char!r} ({code} {name})").format(char=ch, code=code, name=name).replace(" )", ")")
 
 
 def _normalize(text: object) -> _Text:
     """Check length and characters; translate maths symbols; rewrite ``^`` as ``**``."""
     if not isinstance(text, str):
-        raise FormulaError(f"the formula must be text; got {type(text).__name__}")
+        raise FormulaError(_("the formula must be text; got {kind}").format(kind=type(text).__name__))
     if not text.strip():
-        raise FormulaError(EMPTY_MESSAGE, position=0, text=text)
+        raise FormulaError(_(EMPTY_MESSAGE), position=0, text=text)
     if len(text) > MAX_LENGTH:
-        raise FormulaError(f"the formula is too long ({len(text)} characters; at most {MAX_LENGTH})",
-                           position=MAX_LENGTH, text=text)
+        raise FormulaError(_("the formula is too long ({n} characters; at most {most})").format(
+            n=len(text), most=MAX_LENGTH), position=MAX_LENGTH, text=text)
     out: list[str] = []
     origin: list[int] = []
     notes: list[str] = []
@@ -221,24 +236,24 @@ def _normalize(text: object) -> _Text:
             piece = "**" if ch == "^" else ch
         elif ch in _TRANSLATIONS:
             piece = _TRANSLATIONS[ch]
-            note = f"`{ch}` is read as `{piece.strip()}`"
+            note = _("`{char}` is read as `{meaning}`").format(char=ch, meaning=piece.strip())
             if note not in notes:
                 notes.append(note)
         elif ch in "<>" and text[i:i + 2] in ("<<", ">>"):
-            raise FormulaError(f"`{text[i:i + 2]}` (bit shift) is not allowed: use + - * / and ** (or ^)",
-                               position=i, text=text)
+            raise FormulaError(_("`{op}` (bit shift) is not allowed: use + - * / and ** (or ^)").format(
+                op=text[i:i + 2]), position=i, text=text)
         elif ch in _CHARACTER_MESSAGES:
-            raise FormulaError(_CHARACTER_MESSAGES[ch], position=i, text=text)
+            raise FormulaError(_(_CHARACTER_MESSAGES[ch]), position=i, text=text)
         elif ch.isascii() and ch.isprintable():
-            raise FormulaError(f"`{ch}` is not allowed: use + - * / ** ( ) and the names "
-                               + _ALLOWED_NAMES, position=i, text=text)
+            raise FormulaError(_("`{char}` is not allowed: use + - * / ** ( ) and the names {names}").format(
+                char=ch, names=_allowed_names()), position=i, text=text)
         else:
-            raise FormulaError(f"{_describe_char(ch)} is not allowed: type the formula with plain "
-                               "letters a-z, digits and + - * / ^ ( )", position=i, text=text)
+            raise FormulaError(_("{char} is not allowed: type the formula with plain letters a-z, digits and "
+                                 "+ - * / ^ ( )").format(char=_describe_char(ch)), position=i, text=text)
         out.append(piece)
         origin.extend([i] * len(piece))
     if "^" in text:
-        notes.insert(0, "`^` is read as `**` (power), as in maths; in Python `^` would be XOR")
+        notes.insert(0, _("`^` is read as `**` (power), as in maths; in Python `^` would be XOR"))
     normalized = "".join(out)
     # Leading spaces would be an IndentationError; strip them, keeping the column map.
     lead = len(normalized) - len(normalized.lstrip(" \t"))
@@ -251,10 +266,10 @@ def _parse(src: _Text) -> ast.Expression:
     """``ast.parse(mode="eval")``: builds a syntax tree, runs nothing. Errors name the column."""
     text = src.normalized
     if text[-1] in "+-*/(,":
-        raise _Reject(f"the formula ends with `{src.original.rstrip()[-1]}`: something is missing "
-                      "after it", len(text) - 1)
+        raise _Reject(_("the formula ends with `{char}`: something is missing after it").format(
+            char=src.original.rstrip()[-1]), len(text) - 1)
     if text[0] in "*/)":
-        raise _Reject(f"the formula cannot start with `{src.original.lstrip()[0]}`", 0)
+        raise _Reject(_("the formula cannot start with `{char}`").format(char=src.original.lstrip()[0]), 0)
     try:
         return ast.parse(text, mode="eval")
     except SyntaxError as exc:
@@ -263,30 +278,32 @@ def _parse(src: _Text) -> ast.Expression:
         msg = (exc.msg or "invalid syntax").split(". Perhaps")[0]
         hint = _syntax_hint(text, col, msg)
         where = src.position(col)
-        raise _Reject(f"syntax error at column {where + 1}: {msg}{hint}", col) from None
+        # Python's own message stays as Python wrote it (shown as code)
+        raise _Reject(_("syntax error at column {col}: `{msg}`{hint}").format(col=where + 1, msg=msg, hint=hint),
+                      col) from None
     except (ValueError, RecursionError, MemoryError):  # null bytes, absurd nesting
-        raise _Reject("the formula could not be read (too deeply nested?)", 0) from None
+        raise _Reject(_("the formula could not be read (too deeply nested?)"), 0) from None
 
 
 def _syntax_hint(text: str, col: int, msg: str) -> str:
     """A likely cause of a syntax error at ``col``, in a student's words."""
     if "never closed" in msg or "unmatched" in msg or "does not match" in msg:
-        return " (check the parentheses)"
+        return _(" (check the parentheses)")
     if "decimal literal" in msg:
-        return " (a product needs `*`: write 2*x, not 2x)"
+        return _(" (a product needs `*`: write 2*x, not 2x)")
     before = text[:col].rstrip()
     at = text[col:col + 1]
     word = "".join(itertools.takewhile(lambda ch: ch.isalnum() or ch == "_", text[col:]))
     if keyword.iskeyword(word) or keyword.iskeyword(before.split()[-1] if before.split() else ""):
-        return " (Python keywords such as `import`, `if`, `for` are not part of a formula)"
+        return _(" (Python keywords such as `import`, `if`, `for` are not part of a formula)")
     if before and (before[-1].isalnum() or before[-1] in "_.)") and (at.isalnum() or at in "_.("):
         word = before.split()[-1] if before.split() else ""
         word = "".join(ch for ch in word if ch.isalnum() or ch == "_")
         if word in FUNCTIONS:
-            return f" (a function's argument goes in parentheses: write {word}(...))"
-        return " (a product needs `*`: write x*y, 2*x, (x+1)*(y-1))"
+            return _(" (a function's argument goes in parentheses: write {name}(...))").format(name=word)
+        return _(" (a product needs `*`: write x*y, 2*x, (x+1)*(y-1))")
     if before and before[-1] in "+-*/" and at in ("*", "/"):
-        return " (two operators in a row)"
+        return _(" (two operators in a row)")
     return ""
 
 
@@ -305,11 +322,11 @@ def _measure(tree: ast.Expression) -> None:
         node, depth = stack.pop()
         count += 1
         if count > MAX_NODES:
-            raise _Reject(f"the formula has too many parts (more than {MAX_NODES} numbers, names "
-                          "and operations)", None)
+            raise _Reject(_("the formula has too many parts (more than {most} numbers, names and operations)").format(
+                most=MAX_NODES), None)
         if depth > MAX_DEPTH:
-            raise _Reject(f"the formula is nested too deeply (more than {MAX_DEPTH} levels of "
-                          "parentheses, functions and powers)", getattr(node, "col_offset", 0))
+            raise _Reject(_("the formula is nested too deeply (more than {most} levels of parentheses, functions "
+                            "and powers)").format(most=MAX_DEPTH), getattr(node, "col_offset", 0))
         for child in ast.iter_child_nodes(node):
             if not isinstance(child, ast.expr):  # operators, contexts, keywords' wrappers
                 if isinstance(child, (ast.keyword, ast.comprehension, ast.arguments)):
@@ -328,6 +345,23 @@ def _first_dot(node: ast.Attribute) -> int:
     return node.value.end_col_offset
 
 
+class _Size(NamedTuple):
+    """Upper bounds, in bits, on the exact numbers SymPy will build for a part of the formula.
+
+    SymPy keeps integers and fractions exact and multiplies them out: ``(1000001/1000000)**100``
+    has 1,200-digit terms, and three more powers of 100 make million-digit ones (and one C-level
+    gcd that holds the GIL for minutes).  ``coefficient`` bounds the numerators and denominators
+    of the numbers in the part (a sum adds the bits of its terms plus one, a product adds them, a
+    power ``a**k`` multiplies a's by ``|k|``, which also covers ``(2*x)**100 = 2**100 * x**100``);
+    ``exponent`` bounds the exponents of nested powers (``(x**100)**100 = x**10000``) and of products
+    of powers (``y**4 * y**4 = y**8``); ``x`` itself is ``x**1``, one bit.  Floats are
+    not exact and count 0.  Bounds, not estimates: SymPy's numbers are never larger.
+    """
+
+    coefficient: int
+    exponent: int
+
+
 class _Checker:
     """Walks a parsed tree against the whitelist and returns the program, a nested tuple:
 
@@ -344,136 +378,162 @@ class _Checker:
     def reject(self, message: str, node: ast.AST, col: int | None = None, snippet: bool = True):
         part = self.src.segment(node) if snippet else ""
         if part:
-            message = f"{message}: `{part}`"
+            message = _("{message}: `{part}`").format(message=message, part=part)
         raise _Reject(message, getattr(node, "col_offset", None) if col is None else col)
 
     def program(self, tree: ast.AST) -> tuple:
         if not isinstance(tree, ast.Expression):
-            raise _Reject("this is not a formula", 0)
+            raise _Reject(_("this is not a formula"), 0)
         _measure(tree)
-        prog, _ = self.visit(tree.body)
+        prog, _value, _size = self.visit(tree.body)
         return prog
 
-    def visit(self, node: ast.AST) -> tuple[tuple, float | None]:
+    def visit(self, node: ast.AST) -> tuple[tuple, float | None, _Size]:
         kind = type(node).__name__
         method = getattr(self, "visit_" + kind, None)
         if method is None:
             if kind == "Attribute":
-                self.reject(_FORBIDDEN_NODES[kind], node, col=_first_dot(node))
+                self.reject(_(_FORBIDDEN_NODES[kind]), node, col=_first_dot(node))
             if kind in _FORBIDDEN_NODES:
-                self.reject(_FORBIDDEN_NODES[kind], node)
-            self.reject(f"this is not a formula: `{kind}` is not allowed", node)
+                self.reject(_(_FORBIDDEN_NODES[kind]), node)
+            self.reject(_("this is not a formula: `{kind}` is not allowed").format(kind=kind), node)
         return method(node)
 
     # -- leaves -----------------------------------------------------------------------------------
     def visit_Constant(self, node: ast.Constant):
         v = node.value
         if isinstance(v, bool) or v is None or v is Ellipsis:
-            self.reject(f"`{v!r}` is not a number", node, snippet=False)
+            self.reject(_("`{value!r}` is not a number").format(value=v), node, snippet=False)
         if isinstance(v, complex):
-            self.reject("complex numbers (`j`) are not allowed: the surface is real", node)
+            self.reject(_("complex numbers (`j`) are not allowed: the surface is real"), node)
         if isinstance(v, (str, bytes)):
-            self.reject("text strings are not allowed", node)
+            self.reject(_("text strings are not allowed"), node)
         if isinstance(v, int):
             if abs(v) > MAX_INTEGER:
-                self.reject(f"this integer is too large (at most 10^{round(math.log10(MAX_INTEGER))}; "
-                            f"write it as a float such as {float(v):.3g})", node)
-            return ("int", v), float(v)
+                self.reject(_("this integer is too large (at most 10^{digits}; write it as a float such as "
+                              "{value:.3g})").format(digits=round(math.log10(MAX_INTEGER)), value=float(v)), node)
+            return ("int", v), float(v), _Size(max(1, abs(v).bit_length()), 0)
         if isinstance(v, float):
             if not math.isfinite(v):
-                self.reject("this number is too large to be a float64", node)
-            return ("float", v), self.constant(v, node)
-        self.reject("this is not a number", node)
+                self.reject(_("this number is too large to be a float64"), node)
+            return ("float", v), self.constant(v, node), _Size(0, 0)
+        self.reject(_("this is not a number"), node)
 
     def visit_Name(self, node: ast.Name):
         name = node.id
         if name in VARIABLES:
-            return ("name", name), None
+            return ("name", name), None, _Size(0, 1)  # x = x**1: an exponent of one bit
         if name == "pi":
-            return ("name", "pi"), math.pi
+            return ("name", "pi"), math.pi, _Size(0, 0)
         if name == "e":
-            return ("name", "e"), math.e
+            return ("name", "e"), math.e, _Size(0, 0)
         if name in FUNCTIONS:
-            self.reject(f"`{name}` is a function: write {name}(...) with its argument in parentheses",
-                        node, snippet=False)
+            self.reject(_("`{name}` is a function: write {name}(...) with its argument in parentheses").format(
+                name=name), node, snippet=False)
         hint = ""
         if name.lower() in VARIABLES + CONSTANTS or name.lower() in FUNCTIONS:
-            hint = f" (names are lower case: write {name.lower()})"
+            hint = _(" (names are lower case: write {name})").format(name=name.lower())
         elif len(name) > 1 and set(name) <= set("xy"):
-            hint = f" (a product needs `*`: write {'*'.join(name)})"
+            hint = _(" (a product needs `*`: write {product})").format(product="*".join(name))
         elif name.startswith("_"):
-            hint = " (names starting with `_` are never allowed)"
-        self.reject(f"unknown name '{name}'{hint}: use {_ALLOWED_NAMES}", node, snippet=False)
+            hint = _(" (names starting with `_` are never allowed)")
+        self.reject(_("unknown name '{name}'{hint}: use {names}").format(name=name, hint=hint, names=_allowed_names()),
+                    node, snippet=False)
 
     # -- operations -------------------------------------------------------------------------------
     def visit_UnaryOp(self, node: ast.UnaryOp):
         if isinstance(node.op, ast.USub):
-            prog, val = self.visit(node.operand)
-            return ("neg", prog), (None if val is None else self.constant(-val, node))
+            prog, val, size = self.visit(node.operand)
+            return ("neg", prog), (None if val is None else self.constant(-val, node)), size
         if isinstance(node.op, ast.UAdd):
             return self.visit(node.operand)
         word = "`not`" if isinstance(node.op, ast.Not) else "`~`"
-        self.reject(f"{word} is not allowed: use + - * / ** (or ^)", node)
+        self.reject(_("{op} is not allowed: use + - * / ** (or ^)").format(op=word), node)
 
     def visit_BinOp(self, node: ast.BinOp):
         op = _BINOPS.get(type(node.op))
         if op is None:
             sym = _OTHER_BINOPS.get(type(node.op).__name__, type(node.op).__name__)
-            self.reject(f"the operator `{sym}` is not allowed: use + - * / ** (or ^)", node)
-        left, a = self.visit(node.left)
-        right, b = self.visit(node.right)
+            self.reject(_("the operator `{op}` is not allowed: use + - * / ** (or ^)").format(op=sym), node)
+        left, a, sa = self.visit(node.left)
+        right, b, sb = self.visit(node.right)
         value = None
         if op == "**" and b is not None:
             if abs(b) > MAX_EXPONENT:
-                self.reject(f"this exponent is too large ({b:.3g}); constant exponents must lie "
-                            f"between -{MAX_EXPONENT} and {MAX_EXPONENT}", node.right)
+                self.reject(_("this exponent is too large ({value:.3g}); constant exponents must lie between "
+                              "-{most} and {most}").format(value=b, most=MAX_EXPONENT), node.right)
             # SymPy computes powers of exact numbers exactly: bound the digits, large or small.
             digits = abs(b * math.log10(abs(a))) if a else 0.0
             if digits > math.log10(MAX_CONSTANT):
-                self.reject(f"this power is too large or too small a number (about 10^±{digits:.0f})",
-                            node)
+                self.reject(_("this power is too large or too small a number (about 10^±{digits:.0f})").format(
+                    digits=digits), node)
         if op == "/" and b == 0:
-            self.reject("division by zero", node)
+            self.reject(_("division by zero"), node)
         if a is not None and b is not None:
             with np.errstate(all="ignore"):
                 value = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide,
                          "**": np.power}[op](np.float64(a), np.float64(b))
             underflow = value == 0 and a != 0 and (op in ("/", "**") or (op == "*" and b != 0))
             value = self.constant(float(value), node, underflow)
-        return (op, left, right), value
+        return (op, left, right), value, self.size(op, sa, sb, a, b, node)
 
     def visit_Call(self, node: ast.Call):
         func = node.func
         if not isinstance(func, ast.Name):
             if isinstance(func, ast.Attribute):
-                self.reject("attribute access is not allowed (`.`): call the functions by their "
-                            "bare name, e.g. sin(x), not np.sin(x)", node, col=_first_dot(func))
-            self.reject(f"function calls must be one of {_FUNCTION_LIST}", node)
+                self.reject(_("attribute access is not allowed (`.`): call the functions by their bare name, "
+                              "e.g. sin(x), not np.sin(x)"), node, col=_first_dot(func))
+            self.reject(_("function calls must be one of {functions}").format(functions=_FUNCTION_LIST), node)
         name = func.id
         if name in VARIABLES or name in CONSTANTS:
-            self.reject(f"`{name}` is not a function (a product needs `*`: write {name}*(...))",
+            self.reject(_("`{name}` is not a function (a product needs `*`: write {name}*(...))").format(name=name),
                         node, snippet=False)
         if name not in FUNCTIONS:
-            self.reject(f"unknown function '{name}': function calls must be one of {_FUNCTION_LIST}",
-                        node, snippet=False)
+            self.reject(_("unknown function '{name}': function calls must be one of {functions}").format(
+                name=name, functions=_FUNCTION_LIST), node, snippet=False)
         if node.keywords:
-            self.reject("keyword arguments are not allowed", node.keywords[0])
+            self.reject(_("keyword arguments are not allowed"), node.keywords[0])
         for arg in node.args:
             if isinstance(arg, ast.Starred):
-                self.reject(_FORBIDDEN_NODES["Starred"], arg)
+                self.reject(_(_FORBIDDEN_NODES["Starred"]), arg)
         canonical, nargs = FUNCTIONS[name]
         if len(node.args) != nargs:
-            self.reject(f"{name} takes {nargs} argument{'s' if nargs > 1 else ''}, "
-                        f"got {len(node.args)}", node)
+            self.reject(ngettext("{name} takes {n} argument, got {got}", "{name} takes {n} arguments, got {got}",
+                                 nargs).format(name=name, n=nargs, got=len(node.args)), node)
         visited = [self.visit(arg) for arg in node.args]
-        progs = tuple(p for p, _ in visited)
-        vals = [v for _, v in visited]
+        progs = tuple(p for p, _, _ in visited)
+        vals = [v for _, v, _ in visited]
+        size = _Size(sum(z.coefficient for _, _, z in visited), max(z.exponent for _, _, z in visited))
         value = None
         if all(v is not None for v in vals):
             with np.errstate(all="ignore"):
                 value = float(_NUMPY_FUNCTIONS[canonical](*map(np.float64, vals)))
             value = self.constant(value, node, underflow=canonical == "exp" and value == 0)
-        return ("call", canonical, progs), value
+        return ("call", canonical, progs), value, size
+
+    def size(self, op: str, sa: _Size, sb: _Size, a: float | None, b: float | None, node: ast.BinOp) -> _Size:
+        """Bound the exact numbers SymPy will hold for ``a op b`` (see :class:`_Size`)."""
+        if op in ("+", "-"):
+            size = _Size(sa.coefficient + sb.coefficient + 1, max(sa.exponent, sb.exponent))
+        elif op in ("*", "/"):
+            # x**a * x**b = x**(a+b): a sum of two exponents has at most one bit more than the larger
+            carry = 1 if sa.exponent and sb.exponent else 0
+            size = _Size(sa.coefficient + sb.coefficient, max(sa.exponent, sb.exponent) + carry)
+        elif b is not None:  # a**b, b a constant: a's numbers are raised to the power |b|, and
+            # b joins the exponent (a constant a: 2**(1/3) keeps b's numbers too)
+            size = _Size(sa.coefficient * max(1, math.ceil(abs(b))) + (sb.coefficient if a is not None else 0),
+                         sa.exponent + sb.coefficient)
+        else:
+            size = _Size(sa.coefficient + sb.coefficient, sa.exponent + sb.exponent)
+        if size.coefficient > MAX_EXACT_BITS:
+            self.reject(_("this part makes SymPy compute exact numbers of more than {digits} digits (it keeps "
+                          "fractions and integers exact, and powers multiply them): write decimals, e.g. 1.000001 "
+                          "instead of 1000001/1000000").format(digits=MAX_EXACT_DIGITS), node)
+        if size.exponent > MAX_POWER_BITS:
+            self.reject(_("this power is too large: powers of powers multiply their exponents (and products "
+                          "of powers add them), and here they reach more than 10^{digits}").format(
+                              digits=MAX_POWER_DIGITS), node)
+        return size
 
     def constant(self, value: float, node: ast.AST, underflow: bool = False) -> float:
         """Refuse a constant part that is not a finite real float64 of sensible size.
@@ -481,19 +541,29 @@ class _Checker:
         ``underflow``: the float64 estimate is 0 although the exact value is not.
         """
         if math.isnan(value):
-            self.reject("this part has no real value (e.g. the square root or logarithm of a "
-                        "negative number)", node)
+            self.reject(_("this part has no real value (e.g. the square root or logarithm of a negative number)"),
+                        node)
         if not math.isfinite(value) or abs(value) > MAX_CONSTANT:
-            self.reject(f"this part is infinite or too large (|value| > {MAX_CONSTANT:g})", node)
+            self.reject(_("this part is infinite or too large (|value| > {most:g})").format(most=MAX_CONSTANT), node)
         if underflow or 0 < abs(value) < MIN_CONSTANT:
-            self.reject(f"this part is too small a number (0 < |value| < {MIN_CONSTANT:g}); "
-                        "write 0 if you mean 0", node)
+            self.reject(_("this part is too small a number (0 < |value| < {least:g}); write 0 if you mean 0").format(
+                least=MIN_CONSTANT), node)
         return value
 
 
 # ---------------------------------------------------------------------------------------------
 # 3. Program -> SymPy -> NumPy (cached)
 # ---------------------------------------------------------------------------------------------
+class _Refusal(NamedTuple):
+    """Why a program was refused: a msgid of the shared catalog and its ``str.format`` fields."""
+
+    msgid: str
+    fields: tuple = ()
+
+    def text(self) -> str:
+        return _(self.msgid).format(**dict(self.fields))
+
+
 class _Compiled(NamedTuple):
     f: Callable
     df: Callable
@@ -503,52 +573,6 @@ class _Compiled(NamedTuple):
     hessian_latex: tuple[tuple[str, str], tuple[str, str]]
     constant_psd_hessian: bool   # quadratic with PSD Hessian and no kinks: provably convex
     not_real: bool               # SymPy found an imaginary part (sqrt(-x**2) = i|x|)
-
-
-def _sympy_from_program(prog: tuple, sp, x, y):
-    kind = prog[0]
-    if kind == "int":
-        return sp.Integer(prog[1])
-    if kind == "float":
-        return sp.Float(prog[1])
-    if kind == "name":
-        return {"x": x, "y": y, "pi": sp.pi, "e": sp.E}[prog[1]]
-    if kind == "neg":
-        return -_sympy_from_program(prog[1], sp, x, y)
-    if kind == "call":
-        args = [_sympy_from_program(p, sp, x, y) for p in prog[2]]
-        name = prog[1]
-        if name == "log10":
-            return sp.log(args[0], 10)
-        fn = {"sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "arcsin": sp.asin, "arccos": sp.acos,
-              "arctan": sp.atan, "arctan2": sp.atan2, "sinh": sp.sinh, "cosh": sp.cosh,
-              "tanh": sp.tanh, "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "abs": sp.Abs}[name]
-        return fn(*args)
-    a = _sympy_from_program(prog[1], sp, x, y)
-    b = _sympy_from_program(prog[2], sp, x, y)
-    if kind == "+":
-        return a + b
-    if kind == "-":
-        return a - b
-    if kind == "*":
-        return a * b
-    if kind == "/":
-        return a / b
-    if kind == "**":
-        return a**b
-    raise AssertionError(f"unknown program node {kind!r}")  # pragma: no cover
-
-
-def _tree_size(expr, limit: int) -> int:
-    """Number of nodes of a SymPy expression tree, counting stops just past ``limit``."""
-    import sympy as sp
-
-    n = 0
-    for _ in sp.preorder_traversal(expr):
-        n += 1
-        if n > limit:
-            break
-    return n
 
 
 def _real(v, shape) -> np.ndarray:
@@ -575,72 +599,39 @@ def _wrap_many(raw):
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
-def _compile(prog: tuple) -> _Compiled | str:
-    """Build, differentiate and lambdify a checked program; a str is the reason it was refused.
+def _compile(prog: tuple) -> _Compiled | _Refusal:
+    """f, ∇f, ∇²f and their LaTeX for a checked program; a :class:`_Refusal` is the reason it was refused.
 
-    Refusals are returned rather than raised so that they are cached too.
+    SymPy runs in the formula worker process (:mod:`optlab.surfaces.formula_worker`) under a hard time
+    limit; what comes back is checked and compiled here.  Refusals are returned rather than raised
+    so that they are cached too (as msgids: the cache serves every language; :func:`from_formula`
+    translates them), except "the server is busy" (raised: not the formula's fault).
     """
-    import sympy as sp
+    from . import formula_code
+    from . import formula_worker as fw
 
-    x, y = sp.symbols("x y", real=True)
-    expr = _sympy_from_program(prog, sp, x, y)
-    if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
-        return ("SymPy finds this formula infinite or undefined everywhere (a division by zero such "
-                "as 1/(x-x), or tan(pi/2))")
-
-    def no_kinks(e):
-        # d/dx sign(u) = 2 δ(u): zero wherever the derivative exists, which is all NumPy evaluates.
-        return e.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
-
-    grad = []
-    for v in (x, y):
-        grad.append(no_kinks(sp.diff(expr, v)))
-        if sum(_tree_size(g, MAX_GRADIENT_SIZE) for g in grad) > MAX_GRADIENT_SIZE:
-            return ("the derivatives of this formula are too large to compute quickly: "
-                    "shorten it or use fewer nested functions and products")
-    hess = []
-    for g, v in ((0, x), (0, y), (1, y)):
-        hess.append(no_kinks(sp.diff(grad[g], v)))
-        if (_tree_size(hess[-1], MAX_HESSIAN_ENTRY) > MAX_HESSIAN_ENTRY
-                or sum(_tree_size(h, MAX_HESSIAN_SIZE) for h in hess) > MAX_HESSIAN_SIZE):
-            return ("the second derivatives (Hessian) of this formula are too large to compute "
-                    "quickly: shorten it or use fewer nested functions and products")
-
-    args = (x, y)
-    # The docstring lambdify writes (str of the whole expression) costs more than the code itself.
-    quiet = {}
-    if "docstring_limit" in inspect.signature(sp.lambdify).parameters:  # not in older SymPy
-        quiet["docstring_limit"] = 0
     try:
-        f_raw = sp.lambdify(args, expr, modules="numpy", **quiet)
-        df_raw = sp.lambdify(args, grad, modules="numpy", cse=True, **quiet)
-        d2f_raw = sp.lambdify(args, hess, modules="numpy", cse=True, **quiet)
-        probe = np.array([0.3, -1.2, 2.1]), np.array([0.7, 0.4, -1.6])
-        with np.errstate(all="ignore"):
-            f_raw(*probe), df_raw(*probe), d2f_raw(*probe)
-    except Exception as exc:  # a SymPy function without a NumPy printer: say so, don't crash
-        return f"this formula could not be compiled to NumPy ({type(exc).__name__}: {exc})"
-
-    not_real = any(e.has(sp.I) for e in [expr, *grad, *hess])
-    psd = False
-    if all(h.is_number for h in hess) and not expr.has(sp.Abs, sp.sign) and not not_real:
-        hxx, hxy, hyy = (float(h) for h in hess)
-        psd = hxx >= 0 and hyy >= 0 and hxx * hyy - hxy * hxy >= 0
-
-    def lx(e):
-        # Printing is the slowest step for long derivatives, and nobody reads 5,000 characters.
-        if _tree_size(e, MAX_LATEX_SIZE) > MAX_LATEX_SIZE:
-            return LONG_LATEX
-        return sp.latex(e)
-
-    hxy = lx(hess[1])
-    return _Compiled(
-        f=_wrap_value(f_raw), df=_wrap_many(df_raw), d2f=_wrap_many(d2f_raw),
-        latex=sp.latex(expr),
-        grad_latex=(lx(grad[0]), lx(grad[1])),
-        hessian_latex=((lx(hess[0]), hxy), (hxy, lx(hess[2]))),
-        constant_psd_hessian=psd, not_real=not_real,
-    )
+        reply = fw.POOL.run({"program": prog})
+    except fw.WorkerBusy as exc:
+        raise FormulaError(_(str(exc))) from None
+    if not reply.get("ok"):
+        fields = reply.get("fields") if isinstance(reply.get("fields"), dict) else {}
+        return _Refusal(str(reply.get("reason") or N_("SymPy could not differentiate this formula ({error})")),
+                        tuple(sorted({"error": "", **fields}.items())))
+    try:
+        f_raw, df_raw, d2f_raw = (formula_code.load_function(reply["code"][k]) for k in ("f", "df", "d2f"))
+        grad_latex, hessian_latex = reply["grad_latex"], reply["hessian_latex"]
+        return _Compiled(
+            f=_wrap_value(f_raw), df=_wrap_many(df_raw), d2f=_wrap_many(d2f_raw),
+            latex=str(reply["latex"]),
+            grad_latex=(str(grad_latex[0]), str(grad_latex[1])),
+            hessian_latex=((str(hessian_latex[0][0]), str(hessian_latex[0][1])),
+                           (str(hessian_latex[1][0]), str(hessian_latex[1][1]))),
+            constant_psd_hessian=reply["constant_psd_hessian"] is True, not_real=reply["not_real"] is True,
+        )
+    except (formula_code.CodeError, KeyError, IndexError, TypeError) as exc:
+        return _Refusal(N_("this formula could not be compiled to NumPy ({error})"),
+                        (("error", type(exc).__name__),))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -683,12 +674,14 @@ def from_formula(text: str, window=None, name: str = "custom") -> Surface:
     src, program = _check(text)
     win = _check_window(window)
     compiled = _compile(program)
-    if isinstance(compiled, str):
+    if isinstance(compiled, _Refusal):
+        raise FormulaError(compiled.text(), position=None, text=text)
+    if isinstance(compiled, str):  # a refusal already in words
         raise FormulaError(compiled, position=None, text=text)
     notes = list(src.notes)
     if compiled.not_real:
-        notes.append("parts of this formula are not real numbers (e.g. the square root or "
-                     "logarithm of a negative value): those points evaluate to NaN")
+        notes.append(_("parts of this formula are not real numbers (e.g. the square root or logarithm of a "
+                       "negative value): those points evaluate to NaN"))
     surface = Surface(
         name=str(name),
         title=f"f(x, y) = {src.normalized}",
@@ -702,9 +695,8 @@ def from_formula(text: str, window=None, name: str = "custom") -> Surface:
             "hessian_latex": [list(row) for row in compiled.hessian_latex],
             "notes": notes,
         },
-        description=("Your formula. Gradient and Hessian are exact (SymPy). The marked minimum is "
-                     "the lowest point found on a grid over the window, refined by Newton steps: "
-                     "an estimate, not a proof."),
+        description=_("Your formula. Gradient and Hessian are exact (SymPy). The marked minimum is the lowest "
+                      "point found on a grid over the window, refined by Newton steps: an estimate, not a proof."),
     )
     minima = _lowest_points(surface)
     if len(minima):
@@ -814,4 +806,4 @@ def _starts(s: Surface) -> tuple[tuple[float, float], ...]:
 
 
 __all__ = ["from_formula", "check_formula", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH", "MAX_NODES",
-           "MAX_EXPONENT"]
+           "MAX_EXPONENT", "MAX_EXACT_DIGITS", "MAX_POWER_DIGITS"]

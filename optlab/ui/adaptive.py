@@ -14,9 +14,11 @@ from .. import lr_finder, optimizers, theory
 from ..chapters import adaptive as model
 from ..optimizers import variants
 from ..runner import run
-from ..specs import schedule_from_spec
-from ..sweeps import SweepResult
-from .widgets import get_surface
+from ..specs import hyper_items, schedule_from_spec
+from ..sweeps import SweepResult, steps_to_tolerance
+from . import lessons, state
+from .i18n import cache_data as text_cache_data, cache_resource as text_cache_resource
+from .widgets import cached_run, get_surface
 
 # Slider values: "nice" learning rates 1e-4 … 5 (1, 1.5, 2, 3, 5, 7 per decade)
 LR_CHOICES = [round(m * 10.0 ** e, 10) for e in range(-4, 1) for m in (1, 1.5, 2, 3, 5, 7)] + [1.0, 1.5, 2.0, 3.0, 5.0]
@@ -62,7 +64,7 @@ def phase_sweep(kappa: float, steps: int, nesterov: bool, lr_lo: float, lr_hi: f
 # ----------------------------------------------------------------------------------------------
 # Runs of teaching variants (registered optimizers use ui.cached_run)
 # ----------------------------------------------------------------------------------------------
-@st.cache_data(max_entries=128, show_spinner=False)
+@text_cache_data(max_entries=128, show_spinner=False)  # holds text: keyed by language
 def variant_run(surface_spec: tuple, name: str, items: tuple, x0: tuple, steps: int, *, schedule=None,
                 record: str = "full"):
     """``optlab.run`` of teaching variant ``name`` (see :mod:`optlab.optimizers.variants`), cached."""
@@ -81,7 +83,7 @@ def l2_point(surface_spec: tuple, weight_decay: float, x0: tuple) -> tuple[float
 # ----------------------------------------------------------------------------------------------
 # LR finder
 # ----------------------------------------------------------------------------------------------
-@st.cache_resource(max_entries=8, show_spinner=False)
+@text_cache_resource(max_entries=8, show_spinner=False)  # holds text: keyed by language
 def regression_surface(n: int = 200, noise: float = 0.5, seed: int = 0):
     """Mean squared error of ŷ = w·x + b on synthetic data (``optlab.data.make_line``), with real
     mini-batches; built once per setting and shared (read-only)."""
@@ -98,7 +100,7 @@ def problem_surface(problem: tuple):
     return get_surface(quadratic_spec(problem[1]))
 
 
-@st.cache_data(max_entries=48, show_spinner=False)
+@text_cache_data(max_entries=48, show_spinner=False)  # holds text: keyed by language
 def range_test(problem: tuple, optimizer: str, items: tuple, lr_min: float, lr_max: float, steps: int,
                smooth: float, batch_size: int | None, seed: int = 0):
     """:func:`optlab.lr_finder.lr_range_test` on a cached problem (see :func:`problem_surface`)."""
@@ -107,7 +109,7 @@ def range_test(problem: tuple, optimizer: str, items: tuple, lr_min: float, lr_m
                                    hyper=dict(items), smooth=smooth, batch_size=batch_size, seed=seed)
 
 
-@st.cache_data(max_entries=48, show_spinner=False)
+@text_cache_data(max_entries=48, show_spinner=False)  # holds text: keyed by language
 def problem_run(problem: tuple, optimizer: str, items: tuple, steps: int, batch_size: int | None, seed: int = 0):
     """A path-record run on a problem of :func:`problem_surface` (mini-batches if ``batch_size``)."""
     s = problem_surface(problem)
@@ -229,3 +231,170 @@ __all__ = ["LR_CHOICES", "KAPPAS", "PAGE_DEFAULTS", "phase_sweep", "variant_run"
            "regression_surface", "problem_surface", "range_test", "problem_run", "curvature_limit", "lr_select",
            "schedule_from_widgets", "default_schedule_spec", "schedule_curves", "hyper_markdown", "state_markdown",
            "memory_rows", "quadratic_spec", "nearest"]
+
+
+# ----------------------------------------------------------------------------------------------
+# Linkable state, questions and the momentum lesson (see optlab/ui/state.py, optlab/ui/lessons.py)
+# ----------------------------------------------------------------------------------------------
+SECTIONS = ["Momentum", "Update rules", "State at a step", "Adam family", "Schedules", "LR finder"]
+SHRINK = 1e6  # "converged": the loss shrunk by this factor (the momentum section's target)
+
+SECTION = state.Section(SECTIONS, "ad_section", codes=["momentum", "rules", "state", "family", "schedules", "finder"])
+MO_KAPPA = state.Choice("k", "ad_mo_kappa", KAPPAS, 25, label="condition number κ (steepest / flattest curvature)",
+                        section="Momentum")
+MO_LR = state.Choice("lr", "ad_mo_lr", LR_CHOICES, 0.03, label="learning rate γ", section="Momentum")
+MO_BETA = state.Float("b", "ad_mo_beta", 0.0, 0.99, 0.9, step=0.01, label="momentum β", section="Momentum")
+MO_STEPS = state.Int("n", "ad_mo_steps", 20, 500, 200, step=10, label="steps", section="Momentum")
+MO_PHASE = state.Choice("ph", "ad_mo_phase", ["heavy ball", "Nesterov"], "heavy ball", codes=["hb", "nesterov"],
+                        label="momentum", section="Momentum")
+
+PAGE = state.Page("Adaptive_methods", [SECTION, MO_KAPPA, MO_LR, MO_BETA, MO_STEPS, MO_PHASE],
+                  title="Adaptive methods", domain="adaptive")
+
+
+def momentum_runs(kappa: float, lr: float, beta: float, steps: int) -> tuple:
+    """``(surface, gd, heavy_ball, nesterov)`` of the momentum section (the last two None when
+    β = 0), from the cached runner: the page draws these and the questions judge these."""
+    spec = quadratic_spec(kappa)
+    surface = get_surface(spec)
+    x0 = tuple(float(v) for v in surface.starts[0])
+    gd = cached_run(spec, "sgd", hyper_items({"lr": lr}), x0, int(steps))
+    hb = nv = None
+    if beta > 0:
+        hb = cached_run(spec, "sgd", hyper_items({"lr": lr, "momentum": beta}), x0, int(steps))
+        nv = cached_run(spec, "sgd", hyper_items({"lr": lr, "momentum": beta, "nesterov": True}), x0, int(steps))
+    return surface, gd, hb, nv
+
+
+def steps_to_shrink(surface, tr) -> float:
+    """Steps until the loss shrank :data:`SHRINK` times (inf: diverged or not within the run)."""
+    if tr is None or int(tr.diverged_at) >= 0:
+        return math.inf
+    k = steps_to_tolerance(surface, tr, float(tr.losses[0]) / SHRINK)
+    return math.inf if k < 0 else float(k)
+
+
+def _runs(v) -> tuple:
+    return momentum_runs(float(v["k"]), float(v["lr"]), float(v["b"]), int(v["n"]))
+
+
+def _gd_bucket(v) -> int:
+    surface, gd = _runs(v)[:2]
+    k = steps_to_shrink(surface, gd)
+    return 0 if k < 100 else 1 if k < 200 else 2 if k <= int(v["n"]) else 3
+
+
+def _momentum_beats_gd(v) -> int:
+    surface, gd, hb = _runs(v)[:3]
+    return 0 if steps_to_shrink(surface, hb) < steps_to_shrink(surface, gd) else 1
+
+
+def _more_memory(v) -> int:
+    """β as set against β = 0.9 at the same κ, lr and steps: 0 faster, 1 slower or never."""
+    surface, hb = _runs(v)[0], _runs(v)[2]
+    ref = _runs({**v, "b": 0.9})[2]
+    return 0 if steps_to_shrink(surface, hb) < steps_to_shrink(surface, ref) else 1
+
+
+def _gd_fate(v) -> int:
+    surface, gd = _runs(v)[:2]
+    if int(gd.diverged_at) >= 0 or float(gd.losses[-1]) > float(gd.losses[0]):
+        return 2
+    ref = momentum_runs(float(v["k"]), 0.02, 0.0, int(v["n"]))[1]
+    return 1 if steps_to_shrink(surface, gd) < steps_to_shrink(surface, ref) else 0
+
+
+def _diverges(which: int):
+    def outcome(v) -> int:
+        tr = _runs(v)[which]
+        return 0 if int(tr.diverged_at) >= 0 else 1
+    return outcome
+
+
+Q_MOMENTUM = lessons.Question(
+    "mom_helps", "Momentum on a narrow valley",
+    "κ = 50, γ = 0.02. Plain gradient descent needs many steps along the flat direction. With momentum "
+    "β = 0.9 the path overshoots and spirals. Does momentum still shrink the loss 10⁶× in **fewer** steps "
+    "than plain GD?",
+    state={"sec": "Momentum", "k": 50, "lr": 0.02, "b": 0.9, "n": 300},
+    choices=("Yes: momentum gets there in fewer steps", "No: the overshoot costs more steps (or it never gets there)"),
+    outcome=_momentum_beats_gd,
+    explanation="Compare the caption's step counts. β = 0.9 is above the critically damped β\\* (the page prints "
+                "it), so the path spirals, yet the error along the flat direction shrinks by √β ≈ 0.95 per step "
+                "instead of GD's 1 − γ·λ_min = 0.98. In the phase diagram your choice is the black circle; the "
+                "white curve is β\\*.")
+
+Q_GD_STEPS = lessons.Question(
+    "gd_steps", "Plain gradient descent in a narrow valley",
+    "κ = 50 (the bowl is 50 times steeper across than along), γ = 0.02, no momentum. How many steps does "
+    "gradient descent need to shrink the loss 10⁶×?",
+    state={"sec": "Momentum", "k": 50, "lr": 0.02, "b": 0.0, "n": 300},
+    choices=("Fewer than 100", "100 to 199", "200 to 300", "It does not get there within 300 steps"),
+    outcome=_gd_bucket,
+    explanation="Along the flat direction (λ = 1) each step keeps 1 − γ·λ = 0.98 of the error, so the loss "
+                "(its square) shrinks by 0.98² per step. Most of the starting loss lies in the steep direction "
+                "(λ = 50), which empties within a few steps, so the flat part only has to shrink about 53,000×: "
+                "ln(53,000)/(−2 ln 0.98) ≈ 270 steps. γ is limited by the steep direction; the flat one is slow.")
+
+Q_MORE_MEMORY = lessons.Question(
+    "more_memory", "More memory: β = 0.99",
+    "Same valley (κ = 50, γ = 0.02), momentum β = 0.99 instead of 0.9. Faster or slower than β = 0.9?",
+    state={"sec": "Momentum", "k": 50, "lr": 0.02, "b": 0.99, "n": 300},
+    choices=("Faster: more memory, more speed", "Slower: it spirals for a long time"),
+    outcome=_more_memory,
+    explanation="Above the critically damped β\\* the error shrinks only by √β per step: √0.99 ≈ 0.995, "
+                "slower than √0.9 ≈ 0.95. Too much memory makes the ball roll back and forth along the "
+                "valley. The fastest β for this γ is β\\* itself.")
+
+Q_GD_TOO_FAST = lessons.Question(
+    "gd_too_fast", "A learning rate too large for gradient descent",
+    "κ = 50, γ = 0.05, no momentum: γ·λ_max = 2.5. What does gradient descent do?",
+    state={"sec": "Momentum", "k": 50, "lr": 0.05, "b": 0.0, "n": 300},
+    choices=("Converges, more slowly than at γ = 0.02", "Converges faster than at γ = 0.02", "Diverges"),
+    outcome=_gd_fate,
+    explanation="Along the steep direction each step multiplies the error by 1 − γ·λ_max = −1.5: it flips sign "
+                "and grows. Gradient descent is stable only for γ < 2/λ_max = 0.04.")
+
+Q_MOMENTUM_RESCUES = lessons.Question(
+    "mom_rescues", "Does momentum diverge too?",
+    "Same γ = 0.05 where plain GD diverged, now with momentum β = 0.9. Does heavy-ball momentum diverge too?",
+    state={"sec": "Momentum", "k": 50, "lr": 0.05, "b": 0.9, "n": 300},
+    choices=("Yes, it diverges too", "No, it converges"),
+    outcome=_diverges(2),
+    explanation="With momentum the stability limit moves from γ < 2/λ_max to γ < 2(1 + β)/λ_max = 0.076 "
+                "(the red dashes in the phase diagram): the buffer's inertia averages the flips out.")
+
+Q_NESTEROV = lessons.Question(
+    "nesterov_lr", "Nesterov's look-ahead",
+    "κ = 50, γ = 0.03, β = 0.9: heavy-ball momentum converges here. Nesterov evaluates the gradient ahead, at "
+    "the point the momentum is carrying it to. Does Nesterov converge too?",
+    state={"sec": "Momentum", "k": 50, "lr": 0.03, "b": 0.9, "n": 300, "ph": "Nesterov"},
+    choices=("Yes, and it is safer than heavy ball", "No, it diverges where heavy ball converges"),
+    outcome=lambda v: 1 if int(_runs(v)[3].diverged_at) >= 0 else 0,
+    explanation="Nesterov's step is γ·(g + β·buf): in the steep direction it takes (1 + β) times the gradient "
+                "at once, so its stability limit is lower: γ·λ_max < 2(1 + β)/(1 + 2β) ≈ 1.36 here (γ·λ_max = "
+                "1.5). Its phase diagram (switch to Nesterov) shows the dark-red region reaching further left.")
+
+LESSON_MOMENTUM = lessons.Lesson(
+    "momentum", "Momentum in a narrow valley",
+    steps=(
+        lessons.Step("Gradient descent is slow in a valley",
+                     "A bowl 50 times steeper across than along. Ask the class first, then commit one answer.",
+                     ask=Q_GD_STEPS),
+        lessons.Step("Add momentum", "Momentum keeps a running direction: β = 0.9 remembers ~10 steps.",
+                     ask=Q_MOMENTUM),
+        lessons.Step("Too much memory", "If 0.9 helps, does 0.99 help more?", ask=Q_MORE_MEMORY),
+        lessons.Step("A larger step", "Back to no momentum, with γ = 0.05.", ask=Q_GD_TOO_FAST),
+        lessons.Step("Momentum's larger stability region", "Keep γ = 0.05 and add β = 0.9.", ask=Q_MOMENTUM_RESCUES),
+        lessons.Step("Nesterov is not always safer", "Switch the phase diagram to Nesterov after the verdict.",
+                     ask=Q_NESTEROV),
+    ),
+    summary="Six predictions on one quadratic: why GD is slow in a valley, how momentum helps, when too much "
+            "memory hurts, and the stability limits of GD, heavy ball and Nesterov.",
+    minutes=20)
+
+CHAPTER = lessons.Chapter(PAGE, "Adaptive methods", questions=(Q_MOMENTUM,), lessons=(LESSON_MOMENTUM,))
+
+__all__ += ["SECTIONS", "SECTION", "PAGE", "MO_KAPPA", "MO_LR", "MO_BETA", "MO_STEPS", "MO_PHASE", "SHRINK",
+            "momentum_runs", "steps_to_shrink", "Q_MOMENTUM", "Q_GD_STEPS", "Q_MORE_MEMORY", "Q_GD_TOO_FAST",
+            "Q_MOMENTUM_RESCUES", "Q_NESTEROV", "LESSON_MOMENTUM", "CHAPTER"]

@@ -5,6 +5,7 @@ import streamlit as st
 
 from .. import figures
 from ..chapters import arena as model
+from .i18n import cache_resource as text_cache_resource
 from .widgets import cached_run, get_surface
 
 
@@ -14,7 +15,7 @@ def race_run(spec: tuple, name: str, items: tuple, start: tuple, steps: int):
     return model.truncate(cached_run(spec, name, items, start, model.step_bucket(steps)), steps)
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@text_cache_resource(max_entries=16, show_spinner=False)  # holds text: keyed by language
 def animation_figure(spec: tuple, runs_key: tuple, start: tuple, steps: int, labels: tuple):
     """The animated race, built only when its view is open, and kept: a 60-frame figure takes ~0.1 s
     to assemble.  ``runs_key`` is ``((name, hyper_items), …)``, one per racer, with its ``labels``."""

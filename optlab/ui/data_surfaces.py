@@ -14,24 +14,37 @@ import streamlit as st
 
 from .. import data, optimizers, specs
 from ..figures import core
+from ..i18n import domain
 from ..runner import run
+from .i18n import cache_data, cache_resource
+from .widgets import pinned_signature
+
+_, N_, ngettext = domain("optlab")
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cache_data(max_entries=64, show_spinner=False)  # its label is text
 def dataset(spec: tuple):
     """``(x, y, mask, label)`` for a data spec (:func:`optlab.specs.dataset`), cached."""
     return specs.dataset(spec)
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _dataset_info(name: str) -> tuple[tuple[str, ...], str]:
+    # data.load reads the CSV file: once per server, not on every run of two pages
+    ds = data.load(name)
+    return tuple(ds.feature_names), str(ds.description)
+
+
 def feature_names(name: str) -> tuple[str, ...]:
-    return data.load(name).feature_names
+    return _dataset_info(name)[0]
 
 
 def dataset_description(name: str) -> str:
-    return data.load(name).description
+    """The data set's description in the active language."""
+    return _(_dataset_info(name)[1])
 
 
-@st.cache_resource(max_entries=96, show_spinner=False)
+@cache_resource(max_entries=96, show_spinner=False)  # its title is text
 def surface(spec: tuple):
     """The (w, b) DataSurface of a surface spec (shared: surfaces are read-only once built)."""
     return specs.data_surface(spec, dataset(spec[0]))
@@ -62,7 +75,8 @@ def gridded(spec: tuple, n: int = 110, window: tuple | None = None) -> Gridded:
     return Gridded(surface(spec), grid(spec, n, window), window)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@cache_data(max_entries=256, show_spinner=False)  # a run's divergence reasons are text
+@pinned_signature
 def trajectory(spec: tuple, opt_name: str, hyper: tuple, x0: tuple, steps: int, batch_size: int | None = None,
                seed: int = 0, schedule: tuple | None = None):
     """``optlab.run`` on a data surface (path recorded); ``batch_size`` draws real mini-batches."""
@@ -115,10 +129,10 @@ def _paths(spec: tuple, labelled: tuple) -> list:
     return out
 
 
-@st.cache_data(max_entries=160, show_spinner=False)
+@cache_data(max_entries=160, show_spinner=False)  # a figure's titles and hover texts
 def fig_surface(spec: tuple, labelled_runs: tuple = (), *, title: str | None = None, height: int = 400,
                 colorbar: bool = False, n: int = 90, window: tuple | None = None, extra_points: tuple = (),
-                xlabel: str = "w (slope)", ylabel: str = "b (intercept)"):
+                xlabel: str | None = None, ylabel: str | None = None):
     """Contour of a data surface with runs ``((label, colour, run), …)`` (label and colour None:
     the optimizer's) and labelled points ``((label, (w, b)), …)``.  Building a Plotly figure costs
     far more than unpickling a cached one, so the figure is keyed on the hashable inputs."""

@@ -13,6 +13,7 @@ from ..figures import core
 from ..figures import gradient_descent as fig
 from .data_surfaces import (corner_start, dataset, dataset_description, feature_names, fig_surface, gap, min_value,
                             minimum, run_of, surface)
+from .i18n import cache_data as text_cache_data, cache_resource as text_cache_resource
 
 
 # ----------------------------------------------------------------------------------------------
@@ -41,7 +42,7 @@ def zoom_window(spec: tuple, trs, keep: float = 0.5, pad: float = 1.6) -> tuple:
 # ----------------------------------------------------------------------------------------------
 # Cached figures
 # ----------------------------------------------------------------------------------------------
-@st.cache_data(max_entries=64, show_spinner=False)
+@text_cache_data(max_entries=64, show_spinner=False)  # holds text: keyed by language
 def fig_variants_curves(spec: tuple, labelled_runs: tuple):
     """Runs ``((label, colour, run), …)``: f − f* against epochs and sample gradients."""
     n = surface(spec).n_samples
@@ -52,13 +53,13 @@ def fig_variants_curves(spec: tuple, labelled_runs: tuple):
     return fig.variants_curves(rows, n, min_value(spec))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@text_cache_data(max_entries=64, show_spinner=False)  # holds text: keyed by language
 def fig_schedule(spec: tuple, labelled_runs: tuple):
     return fig.schedule_curves([(label, run_of(spec, r), color) for label, color, r in labelled_runs],
                                min_value(spec))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@text_cache_data(max_entries=64, show_spinner=False)  # holds text: keyed by language
 def fig_lr_curve(spec: tuple, labelled_runs: tuple):
     return fig.lr_curve([(label, run_of(spec, r), color) for label, color, r in labelled_runs], min_value(spec))
 
@@ -66,7 +67,7 @@ def fig_lr_curve(spec: tuple, labelled_runs: tuple):
 # ----------------------------------------------------------------------------------------------
 # The article's code
 # ----------------------------------------------------------------------------------------------
-@st.cache_resource(max_entries=32, show_spinner=False)
+@text_cache_resource(max_entries=32, show_spinner=False)  # holds text: keyed by language
 def article_corrected(lr_gd: float, steps_gd: int, lr_sgd: float, steps_sgd: int, seed: int = 0):
     """:func:`optlab.chapters.gradient_descent.corrected`, shared (it holds a surface; read-only)."""
     return model.corrected(lr_gd=lr_gd, steps_gd=steps_gd, lr_sgd=lr_sgd, steps_sgd=steps_sgd, seed=seed)
@@ -85,7 +86,7 @@ def article_numpy_fixes(seed: int = 0):
     return model.fixed_numpy_gd(X, y, seed=seed), model.fixed_numpy_sgd(X, y, seed=seed)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@text_cache_data(max_entries=32, show_spinner=False)  # holds text: keyed by language
 def fig_article(lr_gd: float, steps_gd: int, lr_sgd: float, steps_sgd: int, seed: int = 0):
     """(fit figure, loss-curve figure) of the corrected runs."""
     c = article_corrected(lr_gd, steps_gd, lr_sgd, steps_sgd, seed)
@@ -101,7 +102,7 @@ def fig_article(lr_gd: float, steps_gd: int, lr_sgd: float, steps_sgd: int, seed
     return fit, curves
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@text_cache_data(max_entries=8, show_spinner=False)  # holds text: keyed by language
 def fig_article_theta(seeds: tuple = (0, 1, 2)):
     _, _, sgd = article_replays(seeds)
     return fig.article_theta({f"run with seed {s}: θ₀ = {r.theta0[0, 0]:.3f}": r.thetas for s, r in sgd.items()},

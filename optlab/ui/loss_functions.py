@@ -13,6 +13,16 @@ from ..chapters import loss_functions as model
 from ..figures import loss_functions as fig
 from .data_surfaces import (corner_start, dataset, dataset_description, distance, feature_names, fig_surface, gap,
                             min_value, minimum, run_of, surface)
+from .i18n import cache_data as text_cache_data
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def loss_table():
+    """:func:`optlab.chapters.loss_functions.loss_table` as an Arrow table, built once (st.dataframe
+    turned the rows into a DataFrame and then Arrow on every run of the page)."""
+    import pyarrow as pa
+
+    return pa.Table.from_pylist(model.loss_table())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -65,12 +75,12 @@ def probability_range(spec: tuple, theta) -> tuple[float, float]:
 # ----------------------------------------------------------------------------------------------
 # Cached figures
 # ----------------------------------------------------------------------------------------------
-@st.cache_data(max_entries=64, show_spinner=False)
+@text_cache_data(max_entries=64, show_spinner=False)  # holds text: keyed by language
 def fig_catalogue(kind: str, delta: float, q: float, gamma: float):
     return fig.catalogue(model.catalogue(kind, delta, q, gamma))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@text_cache_data(max_entries=64, show_spinner=False)  # holds text: keyed by language
 def fig_outliers(count: int, size: float, side: str, delta: float, seed: int = 0):
     specs = lab_specs(count, size, side, delta, seed)
     x, y, mask, _ = dataset(specs["mse"][0])
@@ -79,13 +89,13 @@ def fig_outliers(count: int, size: float, side: str, delta: float, seed: int = 0
     return fig.outlier_fits(x, y, mask, fits, clean_fit(seed), labels=labels, height=430)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@text_cache_data(max_entries=64, show_spinner=False)  # holds text: keyed by language
 def fig_relative_gap(specs: tuple, run: tuple, title: str):
     """(f − f*)/(f₀ − f*) of one run setting on several surfaces ``((loss_name, spec), …)``."""
     return fig.relative_gap({n: (run_of(s, run).losses, min_value(s)) for n, s in specs}, title=title, height=430)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@text_cache_data(max_entries=16, show_spinner=False)  # holds text: keyed by language
 def fig_per_sample(mark: float, labels: tuple):
     s, curves = model.per_sample_curves()
     return fig.per_sample(s, curves, labels=dict(labels), mark=mark, height=330)

@@ -12,6 +12,7 @@ import streamlit as st
 
 from ..chapters import newton as model
 from ..specs import hyper_items
+from .i18n import cache_data as text_cache_data
 from .widgets import cached_run, get_surface, init_state
 
 TOL = 1e-8            # "converged": ‖∇f‖ ≤ TOL (2-D runs and the cost comparison)
@@ -24,7 +25,7 @@ DELTAS = [0.01, 0.1, 0.5, 1.0, 2.0, 5.0]
 # ----------------------------------------------------------------------------------------------
 # Cached computations
 # ----------------------------------------------------------------------------------------------
-@st.cache_data(max_entries=64, show_spinner=False)
+@text_cache_data(max_entries=64, show_spinner=False)  # holds text: keyed by language
 def run_1d(name: str, x0: float, items: tuple, steps: int = 12) -> model.Newton1D:
     """Newton's iterates on the 1-D function ``name`` (hyperparameters as ``hyper_items``)."""
     return model.newton_1d(name, float(x0), int(steps), tol=TOL_1D, **dict(items))

@@ -9,6 +9,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from ..chapters import overfitting as model
+from .i18n import cache_data as text_cache_data
 
 STORE_LAB = "ovs_lab_runs"          # non-widget session keys: they survive every rerun
 STORE_COMPARE = "ovs_lab_compare"
@@ -56,12 +57,12 @@ def regularization_study(n: int, noise: float, degree: int, lam_l2: float, lam_l
     return model.regularization_study(n, noise, degree, lam_l2, lam_l1, seed, func)
 
 
-@st.cache_data(max_entries=16, show_spinner="Training the network for every epoch…")
+@text_cache_data(max_entries=16, show_spinner="Training the network for every epoch…")  # holds text: keyed by language
 def early_stopping_full(settings: model.EarlyStopSettings):
     return model.train_early_stopping(settings)
 
 
-@st.cache_data(max_entries=64, show_spinner="Training with early stopping…")
+@text_cache_data(max_entries=64, show_spinner="Training with early stopping…")  # holds text: keyed by language
 def early_stopping_with_patience(settings: model.EarlyStopSettings, patience: int):
     return model.train_early_stopping(settings, patience)
 
@@ -72,13 +73,13 @@ def early_stopping_study(settings: model.EarlyStopSettings, patience: int) -> mo
                                    early_stopping_with_patience(settings, patience))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@text_cache_data(max_entries=64, show_spinner=False)  # holds text: keyed by language
 def lr_search(n: int, noise: float, degree: int, k: int, steps: int, optimizer: str, lr_min: float,
               lr_max: float, seed: int, func: str) -> model.LRSearch:
     return model.lr_search(n, noise, degree, k, steps, optimizer, lr_min, lr_max, seed=seed, func=func)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@text_cache_data(max_entries=64, show_spinner=False)  # holds text: keyed by language
 def cliff_demo(lr: float, clip_norm: float, steps: int, start: int, optimizer: str) -> model.CliffDemo:
     return model.cliff_demo(lr, clip_norm, steps, start, optimizer)
 

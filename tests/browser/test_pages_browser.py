@@ -12,6 +12,8 @@ import pytest
 
 from playwright.sync_api import expect
 
+from .conftest import url_path
+
 pytestmark = pytest.mark.browser
 
 
@@ -42,9 +44,13 @@ def test_page_opens_and_survives_a_slider_step(
 
 
 def test_sidebar_links_every_page(page, app_page_files, open_app_page, page_url):
+    # Streamlit's own page list is off (client.showSidebarNavigation = false): every page draws
+    # translated st.page_link entries instead, which carry ?lang=… (optlab/ui/i18n.py).
     open_app_page(page, "app.py")
 
-    links = page.get_by_test_id("stSidebarNav").get_by_test_id("stSidebarNavLink")
+    links = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"] a')
     expect(links).to_have_count(len(app_page_files))
-    hrefs = [links.nth(i).get_attribute("href").rstrip("/") for i in range(links.count())]
-    assert hrefs == [page_url(f).rstrip("/") for f in app_page_files]
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert [h.split("?")[0].rstrip("/").rsplit("/", 1)[-1] for h in hrefs] == [url_path(f) for f in app_page_files]
+    assert all("lang=" in h for h in hrefs)
+    assert page.get_by_test_id("stSidebarNav").count() == 0

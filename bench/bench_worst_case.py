@@ -1,0 +1,209 @@
+"""Worst-case and typical reruns of every page: server CPU per rerun, worst and median per page.
+
+    .venv/bin/python bench/bench_worst_case.py                 # every case of CASES
+    .venv/bin/python bench/bench_worst_case.py --page arena    # the cases of pages whose file matches
+    .venv/bin/python bench/bench_worst_case.py --kind worst    # only the worst cases
+
+Each case opens a page in a fresh AppTest session (Streamlit's caches cleared first, so every case
+pays for its own computations, as the first student to ask does), optionally through a link (query
+parameters), then applies its actions one rerun at a time: widget values written into the
+session state (what a browser sends), and button clicks.  The CPU time of the process is measured
+around every rerun: the opening one (cold caches: the first visitor after a start), a plain rerun
+of it ("again": warm caches), then each step (``time.process_time``: all threads of this
+process, which is what the server's GIL would serve; the formula worker is another process and
+is reported apart).  Typical cases are what a student does every minute; worst cases are the
+dearest thing a widget range or a link allows (the issue-11 list).
+
+To add a case, append a :class:`Case` to ``CASES``: a page file, a label, ``"typical"`` or
+``"worst"``, an optional ``query`` (a link's parameters), and ``steps``: a list of reruns, each a
+dict of ``{widget key: value}`` to set and/or ``{"click": key}`` to press a button.
+
+The target (issue 11): no rerun above 1 s of server CPU, a typical one ≤ 0.1 s.  Pages that do not
+apply a budget yet show it here.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tools"))
+
+HOSTILE_FORMULA = "(((1000001/1000000)**100)**100)**100*x"
+BFGS_SLOW = "bfgs:c1=0.5,max_backtracks=60,shrink=0.9"
+NEWTON_LS = "newton:c1=0.5,line_search=1,max_backtracks=60,shrink=0.9"
+ARENA = "pages/7_Optimizer_arena.py"
+NEWTON = "pages/3_Newton_method.py"
+ADAPTIVE = "pages/4_Adaptive_methods.py"
+OVERFIT = "pages/5_Overfitting_and_gradients.py"
+
+
+@dataclass
+class Case:
+    page: str                      # page file, relative to the repository
+    label: str
+    kind: str                      # "typical" or "worst"
+    steps: list[dict[str, Any]] = field(default_factory=list)  # one rerun each
+    query: dict[str, str] | None = None                          # a link's parameters
+    note: str = ""
+
+
+def race(surface: str, racers: list[str], n: int, **extra) -> dict[str, str]:
+    return {"s": surface, "n": str(n), "o": ";".join(racers), **extra}
+
+
+CASES: list[Case] = [
+    # --- home -------------------------------------------------------------------------------
+    Case("app.py", "open the home page", "typical"),
+    # --- loss functions ---------------------------------------------------------------------
+    Case("pages/1_Loss_functions.py", "open", "typical"),
+    # --- gradient descent -------------------------------------------------------------------
+    Case("pages/2_Gradient_descent.py", "open", "typical"),
+    # --- Newton -----------------------------------------------------------------------------
+    Case(NEWTON, "open, move the 1-D start", "typical", [{"nw1_x0": 0.5}]),
+    Case(NEWTON, "2-D: most iterations 200", "typical", [{"nw2_steps": 200}]),
+    Case(NEWTON, "hostile formula in the 2-D formula box", "worst",
+         [{"nw2_surface": "custom"}, {"nw2_formula": HOSTILE_FORMULA}]),
+    Case(NEWTON, "typed formula near the size limits in the 2-D box", "worst",
+         [{"nw2_surface": "custom"}, {"nw2_formula": "+".join(f"sin(x*{i})*cos(y*{i})" for i in range(1, 14))}]),
+    # --- adaptive methods -------------------------------------------------------------------
+    Case(ADAPTIVE, "open", "typical"),
+    Case(ADAPTIVE, "State at a step: 2000 steps", "typical",
+         [{"ad_section": "State at a step"}, {"ad_st_T": 2000}]),
+    Case(ADAPTIVE, "hostile formula in the State-at-a-step formula box", "worst",
+         [{"ad_section": "State at a step"}, {"ad_st_surface": "custom"}, {"ad_st_formula": HOSTILE_FORMULA}]),
+    # --- overfitting and gradients ----------------------------------------------------------
+    Case(OVERFIT, "open", "typical"),
+    Case(OVERFIT, "gradient lab: train the default network", "typical",
+         [{"ov_section": "🧪 Gradient lab"}, {"click": "ovb_train"}]),
+    Case(OVERFIT, "gradient lab: compare the fixes at 30 layers × 32 units", "worst",
+         [{"ov_section": "🧪 Gradient lab"}, {"ov_lab_depth": 30, "ov_lab_width": 32, "click": "ovb_compare"},
+          {"click": "ovb_compare"}]),
+    # --- arena ------------------------------------------------------------------------------
+    Case(ARENA, "open (default race)", "typical"),
+    Case(ARENA, "move the steps slider", "typical", [{"arena_steps": 300}]),
+    Case(ARENA, "8 BFGS × 2,000 steps on Goldstein–Price (c1 0.5, shrink 0.9, 60 backtracks)", "worst",
+         query=race("goldstein_price", [BFGS_SLOW] * 8, 2000, x="-1.5,1.5")),
+    Case(ARENA, "… and auto-tune on", "worst", [{"arena_tune": True}],
+         query=race("goldstein_price", [BFGS_SLOW] * 8, 2000, x="-1.5,1.5")),
+    Case(ARENA, "8 line-search Newtons × 2,000 steps on Beale", "worst",
+         query=race("beale", [NEWTON_LS] * 8, 2000, x="1,1.5")),
+    Case(ARENA, "… and auto-tune on", "worst", [{"arena_tune": True}],
+         query=race("beale", [NEWTON_LS] * 8, 2000, x="1,1.5")),
+    Case(ARENA, "hostile formula as a link", "worst", query={"s": "custom", "f": HOSTILE_FORMULA}),
+    Case(ARENA, "hostile formula typed in the formula box", "worst",
+         [{"arena_surface": "custom"}, {"arena_formula": HOSTILE_FORMULA}]),
+]
+
+
+def _children_cpu() -> float:
+    """CPU of this process's children and grandchildren (the formula worker), if psutil is there."""
+    try:
+        import psutil
+    except ImportError:
+        return float("nan")
+    total = 0.0
+    for c in psutil.Process().children(recursive=True):
+        try:
+            t = c.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def run_case(case: Case, timeout: float) -> list[tuple[str, float, float, list[str]]]:
+    """(what, server CPU s, worker CPU s, exceptions) for the opening run and each step."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout)
+    if case.query:
+        at.query_params.update(case.query)
+    out = []
+
+    def measured(what, fn):
+        w0, c0 = _children_cpu(), time.process_time()
+        fn()
+        c1, w1 = time.process_time(), _children_cpu()
+        out.append((what, c1 - c0, w1 - w0, [e.value for e in at.exception]))
+
+    if case.page == "app.py":
+        measured("open", at.run)
+    else:
+        at.run()  # the home page first: switching is how AppTest reaches a page (not measured)
+        measured("open", lambda: at.switch_page(case.page).run())
+    measured("again", at.run)  # the same page again: what a warm cache makes of it
+    for i, step in enumerate(case.steps, 1):
+        step = dict(step)
+        click = step.pop("click", None)
+        for key, value in step.items():
+            at.session_state[key] = value
+        if click is not None:
+            buttons = [b for b in at.button if b.key == click]
+            if buttons:
+                buttons[0].click()
+            else:
+                out.append((f"step {i}: no button {click!r} on the page", 0.0, 0.0, []))
+                continue
+        measured(f"step {i}", at.run)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--page", help="only pages whose file name contains this")
+    ap.add_argument("--kind", choices=("typical", "worst"), help="only these cases")
+    ap.add_argument("--timeout", type=float, default=600.0, help="seconds for one rerun (AppTest)")
+    args = ap.parse_args(argv)
+    try:
+        from threadpoolctl import threadpool_limits  # as the server does (optlab/ui/__init__.py)
+
+        threadpool_limits(limits=1, user_api="blas")
+    except ImportError:
+        pass
+    import optlab.ui  # noqa: F401 - start-up imports and the formula worker, as in the server
+    from streamlit import config
+
+    config.set_option("client.showErrorDetails", "full")  # say which exception a case raised
+
+    cases = [c for c in CASES if (not args.page or args.page.lower() in c.page.lower())
+             and (not args.kind or c.kind == args.kind)]
+    per_page: dict[str, list[tuple[str, float]]] = {}
+    print(f"{'page':28s} {'kind':8s} {'case':70s} {'rerun':8s} {'server CPU s':>12s} {'worker s':>9s}")
+    for case in cases:
+        t0 = time.perf_counter()
+        try:
+            rows = run_case(case, args.timeout)
+        except Exception as exc:  # noqa: BLE001 - one broken case must not hide the others
+            print(f"{Path(case.page).stem:28s} {case.kind:8s} {case.label[:70]:70s} FAILED: {type(exc).__name__}: {exc}")
+            continue
+        for what, cpu, worker, exc in rows:
+            per_page.setdefault(case.page, []).append((case.kind, cpu))
+            flag = "  EXCEPTION: " + exc[0][:80] if exc else ""
+            over = "  > 1 s" if cpu > 1.0 else ("  > 0.1 s" if case.kind == "typical" and cpu > 0.1 else "")
+            print(f"{Path(case.page).stem:28s} {case.kind:8s} {case.label[:70]:70s} {what:8s} {cpu:12.3f} "
+                  f"{worker:9.3f}{over}{flag}")
+        print(f"{'':28s} {'':8s} {'(wall time of the case: %.1f s)' % (time.perf_counter() - t0):70s}")
+    print("\nper page: server CPU per rerun (s)")
+    print(f"{'page':28s} {'reruns':>6s} {'median':>8s} {'worst':>8s} {'typical worst':>14s}")
+    for page, xs in per_page.items():
+        cpus = [c for _, c in xs]
+        typical = [c for k, c in xs if k == "typical"]
+        print(f"{Path(page).stem:28s} {len(cpus):6d} {statistics.median(cpus):8.3f} {max(cpus):8.3f} "
+              f"{(max(typical) if typical else float('nan')):14.3f}")
+    print(f"\nload average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

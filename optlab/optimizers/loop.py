@@ -1,0 +1,561 @@
+r"""The fused loop: runs driven by an optimizer's fused kernel (:mod:`.fused`), no per-step objects.
+
+:func:`optlab.run` (``optlab/runner.py``) owns the arguments, the general loop (every option, every
+record mode, the optimizer's chain of transforms) and the :class:`~optlab.runner.Trajectory`; it asks
+:func:`plan` whether a run can go through here instead, and then calls :func:`run_blocks`
+(``record="summary"``) or :func:`run_path` (``record="path"``).  Both give the general loop's
+numbers bit for bit (``tests/test_fused.py`` holds them equal over random cases):
+
+* positions are coordinate rows ``(D, B)`` in buffers allocated once (a :class:`~.fused.Workspace`),
+  the surface fills f and ∇f into rows, the kernel updates the rows in place;
+* divergence is one test of two or three reductions per step; per-run work only when it fails;
+* a run that diverged is parked at its start (finite) and reported as the general loop reports it
+  (NaN positions, losses and gradient norms from that step on, its step and reason);
+* summary runs of 65,536 runs and more go in blocks over two threads; path runs go in one block
+  (their records are the memory traffic, and a path of a million runs is not a teaching figure);
+* a path run's records are arrays allocated once, ``(T+1, …)``, written step by step.  For more
+  than 256 runs (or 2²⁰ run-steps), ``xs`` is the ``(T+1, B, D)`` view of the ``(T+1, D, B)`` rows
+  (a transposing copy would cost a pass over the largest record) and ``lrs``, when the rate is one
+  number per step or one per run, a read-only broadcast.
+
+What goes to the general loop instead (:func:`plan`): ``record="full"`` (optimizer state and the
+chain's m̂, v̂ … per step: the chains compute those, the kernels don't); gradient noise or
+mini-batches (``noise``, ``batch_size``); clipping (``clip_norm``, ``clip_value``); ``tol`` (runs
+freeze at different steps); a metered evaluation budget (``kw["budget"]``: optimizers whose cost
+per step varies; a first-order run's budget is a number of steps, cut by :func:`optlab.run` before
+either loop starts, so the fused loop honours it); optimizers without a kernel (Newton, BFGS); and,
+for ``record="path"``,
+points of D ≠ 2 coordinates: the general loop's gradient norm is ``√einsum('bi,bi->b')``, which
+for two terms is ``√(g₀² + g₁²)`` on every SIMD path (two products, zeros), what this loop writes,
+but for more terms sums in an order that depends on the CPU.  Also back to the general loop, when
+the fused loop returns None: options a kernel does not take (per-run betas, eps, weight decay or
+momentum decay in the Adam family), and starts where the surface is undefined (the general loop
+reports them).
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Callable
+
+import numpy as np
+
+from ..i18n import bind_language, domain
+from . import fused, make, names
+from .base import Optimizer, batch_size_of
+
+_, N_, ngettext = domain("optlab")
+
+# Runs per block and threads, measured with Adam on Rosenbrock at B = 10⁶ on 2 cores (ms per step):
+# one thread 24.5 (8,192 runs) / 23.8 (16,384); two threads 28.9 (8,192) / 23.2 (16,384) / 18.1 (65,536).
+# Smaller blocks pay Python overhead per call and fight for the GIL; larger ones leave the caches.
+CHUNK = 65536
+THREADS = 2
+# The fused loop allocates nothing per step and makes ~30 ufunc calls.  Two threads pay only when
+# each call is long: with calls of a few µs, waking the thread that waits for the GIL costs more
+# than the call (B = 10⁴: 100 µs per step on one thread, 130-140 on two).  Measured at B = 10⁶
+# (ms per step, two threads): 16,384 runs per block 10.8, 32,768: 8.5, 40,960: 8.6, 65,536: 9.4.
+FUSED_CHUNK = 32768
+FUSED_SPLIT = 65536
+# Path runs up to this many runs (and 2²⁰ run-steps) keep every step's gradient rows and take the
+# gradient norms in one pass at the end (one copy per step instead of three ufunc calls); larger
+# ones take the norms step by step, while the gradient is in cache, rather than write and read a
+# second record as large as xs.  The same small runs get their records in the general loop's
+# layout (contiguous, writeable): a copy of that size costs little.
+PATH_KEEP_GRADS = 256
+# Path runs up to this many runs step straight in the records (the kernel reads row k−1 and writes
+# row k; the surface writes row k of the losses); larger ones step in buffers that stay in cache
+# and copy them into the records (Adam, B = 10⁴: 15 µs a step less; B ≤ 1,000: 0.5-2 µs more).
+PATH_IN_PLACE = 4096
+
+# Divergence reasons, in the language of the run (the general loop in optlab/runner.py uses these)
+NONFINITE = N_("the loss became infinite or undefined (NaN)")
+
+
+def far_reason(bound: float) -> str:
+    return _("the position left the region |x| ≤ {bound:g}").format(bound=bound)
+
+
+def plan(opt: Optimizer, record: str, D: int, B: int, T: int, kw: dict) -> str | None:
+    """``"summary"`` or ``"path"`` when this run can go through the fused loop, else None (the
+    general loop).  ``kw`` holds :func:`optlab.run`'s options (noise, batch_size, clip_norm, …)."""
+    if not opt.has_kernel or record == "full":
+        return None
+    if kw["noise"] != 0 or kw["batch_size"] is not None or kw["clip_norm"] is not None \
+            or kw["clip_value"] is not None or kw["tol"] is not None:
+        return None
+    if kw.get("budget") is not None:
+        return None  # a metered budget (line searches): the general loop counts every evaluation
+    if record == "path" and D != 2:
+        return None
+    return record
+
+
+# ----------------------------------------------------------------------------------------------
+# Summary runs: blocks and threads
+# ----------------------------------------------------------------------------------------------
+def summary_out(B: int, D: int) -> dict:
+    """The per-run results of a summary run, filled block by block."""
+    return dict(diverged_at=np.empty(B, dtype=int), reason=None, converged_at=np.empty(B, dtype=int),
+                reached_at=np.empty(B, dtype=int), final_x=np.empty((B, D)), final_f=np.empty(B),
+                best=np.empty(B), steps=0, xs=None, fs=None, gns=None, lrs=None, gs=None, us=None,
+                st=None, B=B, D=D)
+
+
+def sliceable(opt: Optimizer) -> bool:
+    """Blocks need the optimizer rebuilt per block when hyperparameters are per run; only the
+    registry's optimizers can be rebuilt from their hyperparameters."""
+    return batch_size_of(opt.hyper) is None or opt.name in names()
+
+
+def slice_optimizer(opt: Optimizer, sl: slice, B: int) -> Optimizer:
+    """The same optimizer restricted to runs ``sl`` (per-run hyperparameters sliced)."""
+    if batch_size_of(opt.hyper) is None:
+        return opt
+
+    def cut(v):
+        if isinstance(v, tuple):
+            return tuple(cut(x) for x in v)
+        return v[sl, 0] if isinstance(v, np.ndarray) and v.shape[0] == B else v
+
+    return make(opt.name, **{k: cut(v) for k, v in opt.hyper.items()})
+
+
+def run_blocks(surface, opt, X, T, fusable: bool, kw: dict, general: Callable[..., dict]) -> dict:
+    """Summary runs in independent blocks of runs: each block goes through all steps while its
+    arrays stay in cache, and the blocks are shared by two threads (NumPy releases the GIL inside
+    ufuncs); in the fused loop each thread reuses one workspace for all its blocks, and every
+    block writes its results straight into the batch's arrays.  ``general(surface, opt, X, T,
+    **kw)`` is the general loop, for blocks the fused loop does not take (``fusable`` False, or
+    :func:`run_fused` returned None)."""
+    B, D = X.shape
+    if fusable:
+        nb = 1 if B < FUSED_SPLIT else max(THREADS, -(-B // FUSED_CHUNK))
+    else:
+        nb = 1 if B < 2 * CHUNK else -(-B // CHUNK)
+    size = -(-B // nb)
+    blocks = [slice(i, min(i + size, B)) for i in range(0, B, size)]
+    out = summary_out(B, D)
+    reasons, stops, steps = {}, {}, []
+
+    def one(sl, ws):
+        o = slice_optimizer(opt, sl, B) if len(blocks) > 1 else opt
+        part = {k: out[k][sl] for k in ("diverged_at", "reached_at", "final_x", "final_f", "best")}
+        out["converged_at"][sl] = -1  # first touch of the memory on the thread that uses it
+        res = None
+        if fusable:
+            ws.reset()
+            res = run_fused(surface, o, X[sl], T, kw, ws, part)
+        if res is None:
+            res = general(surface, o, X[sl], T, **kw)
+            for k, v in part.items():
+                v[...] = res[k]
+            out["converged_at"][sl] = res["converged_at"]
+            if np.any(res["stopped_at"] >= 0):
+                stops[sl.start] = (sl, res["stopped_at"], res["stop_reason"])
+        if res["reason"] is not None:
+            reasons[sl.start] = (sl, res["reason"])
+        steps.append(res["steps"])
+
+    if len(blocks) == 1:
+        one(blocks[0], fused.Workspace())
+    else:
+        def group(blks):
+            ws = fused.Workspace()
+            for sl in blks:
+                one(sl, ws)
+
+        with ThreadPoolExecutor(max_workers=THREADS) as pool:
+            # a worker thread has no language of its own: run it in the caller's (the divergence reasons)
+            list(pool.map(bind_language(group), [blocks[i::THREADS] for i in range(THREADS)]))
+    if reasons:
+        out["reason"] = np.full(B, "", dtype=object)
+        for sl, r in reasons.values():
+            out["reason"][sl] = r
+    else:  # one shared "" for a million runs that all finished (read-only)
+        out["reason"] = np.broadcast_to(np.array([""], dtype=object), (B,))
+    if stops:  # an optimizer ended some runs itself (Newton at f's rounding floor)
+        out["stopped_at"], out["stop_reason"] = np.full(B, -1), np.full(B, "", dtype=object)
+        for sl, at, why in stops.values():
+            out["stopped_at"][sl], out["stop_reason"][sl] = at, why
+    out["steps"] = max(steps)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# The loops
+# ----------------------------------------------------------------------------------------------
+class _Stops:
+    """The runs stopped so far (diverged: the fused loop has no ``tol``) and why; ``settle`` finds
+    the runs that went bad at step k once the batch-wide test failed, records them and parks them
+    at their start, as the general loop stops them (same step, same reason)."""
+
+    __slots__ = ("B", "bound", "X0", "diverged_at", "alive", "dead", "reason")
+
+    def __init__(self, X0, bound: float, diverged_at):
+        self.B, self.bound, self.X0, self.diverged_at = X0.shape[1], bound, X0, diverged_at
+        self.alive = self.dead = None  # masks, once a run has been stopped
+        self.reason = None  # made when a run diverges
+
+    def settle(self, k: int, P, Pf, F) -> None:
+        """P (D, B) rows at step k (``Pf`` flat), F (B,) their losses."""
+        bound, inf = self.bound, float("inf")
+        if np.maximum.reduce(Pf) <= bound and np.minimum.reduce(Pf) >= -bound and -inf < np.add.reduce(F) < inf:
+            return  # a false alarm of the quick test (a huge but finite loss, say)
+        fin = np.isfinite(F) & np.isfinite(P).all(axis=0)
+        inside = (np.abs(P) <= bound).all(axis=0)
+        bad = ~(fin & inside)
+        if self.alive is not None:
+            bad &= self.alive
+        if bad.any():
+            self.diverged_at[bad] = k
+            if self.reason is None:
+                self.reason = np.full(self.B, "", dtype=object)
+            self.reason[bad & ~fin] = _(NONFINITE)
+            self.reason[bad & fin & ~inside] = far_reason(bound)
+            if self.alive is None:
+                self.alive = np.ones(self.B, dtype=bool)
+            self.alive &= ~bad
+            self.dead = ~self.alive
+            P[:, bad] = self.X0[:, bad]
+            F[bad] = np.nan  # only for this step's records: F is rewritten next step
+
+
+def _quick_test(D: int, B: int):
+    """``ok(Pf, P, F)``: True when every run is certainly finite and inside the bound (bound² given).
+    Σθ² ≤ bound² implies every |θᵢ| ≤ bound, and a sum is NaN/inf if any term is: dot products
+    are the cheapest test.  OpenBLAS threads a dot of more than 10,000 elements, which costs
+    more than it saves here (and fights our own threads), so longer vectors go row by row, or,
+    for big blocks, straight to ``settle`` (its max/min/sum)."""
+    dot, inf = np.dot, float("inf")
+    if D * B <= 10_000:
+        return lambda Pf, P, F, bsq: dot(Pf, Pf) <= bsq and dot(F, F) < inf
+    if B <= 10_000 and D == 2:
+        return lambda Pf, P, F, bsq: dot(P[0], P[0]) + dot(P[1], P[1]) <= bsq and dot(F, F) < inf
+    return None
+
+
+def rows_evaluator(surface, G, W, P=None, F=None):
+    """``evaluate(P, F)``: f at the points ``P (D, B)`` (coordinate rows) into ``F (B,)`` and ∇f
+    into ``G (D, B)`` (``W``: scratch, (B,)); with ``P`` and ``F`` given, ``evaluate()`` on those
+    rows.  A surface with ``value_and_grad_into`` (an :class:`~optlab.surfaces.Surface`) fills the
+    rows itself (allocation-free where it has ``fg_into``); any other object goes through its
+    ``value_and_grad`` on the ``(B, D)`` view ``P.T``.  The method is looked up on the class: a
+    wrapper that forwards attributes (the budget's :class:`~optlab.budget.Meter`, which counts
+    ``value_and_grad`` calls) takes the counted way."""
+    D, B = G.shape
+    into = None
+    if D == 2 and callable(getattr(type(surface), "value_and_grad_into", None)):
+        into = getattr(surface, "fg_into", None) or surface.value_and_grad_into
+    if into is not None:
+        gx, gy = G
+        if P is not None:
+            return partial(into, P[0], P[1], F, gx, gy, W)
+        return lambda P, F: into(P[0], P[1], F, gx, gy, W)
+
+    def evaluate(P, F):
+        f, g = surface.value_and_grad(P.T)
+        np.copyto(G, np.asarray(g, dtype=float).reshape(B, D).T)
+        np.copyto(F, np.asarray(f, dtype=float).reshape(B))
+
+    return evaluate if P is None else partial(evaluate, P, F)
+
+
+def _all_finite(F, G) -> bool:
+    inf = float("inf")
+    return (-inf < np.add.reduce(F) < inf and -inf < np.add.reduce(G.reshape(-1)) < inf) or (
+        bool(np.isfinite(F).all() and np.isfinite(G).all()))
+
+
+def _single(X, opt) -> bool:
+    # NumPy copies its operands before an in-place ufunc on one-element arrays (~0.3 µs per call, a
+    # third of a step): a single run goes through the loops as two copies of itself.
+    return X.shape[0] == 1 and batch_size_of(opt.hyper) is None
+
+
+def run_fused(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
+    """The summary loop with the optimizer's fused kernel: positions as coordinate rows updated in
+    place, and a divergence test of two or three reductions per step; per-run work only when one
+    of them is off.  A stopped run is parked at its start (finite and checked) for the remaining
+    steps: nothing of it is reported after it diverged, so where it waits does not matter.
+    Same results as the general loop, bit for bit, written into ``out``'s arrays (this block's
+    slices of the batch's results); returns ``reason`` (None when no run diverged) and ``steps``.
+    None when the kernel does not take these options, or the start is already undefined
+    somewhere (the general loop reports that)."""
+    B, D = X.shape
+    if _single(X, opt):
+        two = {k: np.empty((2,) + v.shape[1:], v.dtype) for k, v in out.items()}
+        res = run_fused(surface, opt, np.repeat(X, 2, axis=0), T, kw, ws, two)
+        if res is not None:
+            for k, v in out.items():
+                v[...] = two[k][:1]
+            if res["reason"] is not None:
+                res["reason"] = res["reason"][:1]
+        return res
+    step = opt.kernel(B, D, ws)
+    if step is None:
+        return None
+    sched, bound, target = kw["sched"], kw["bound"], kw["target"]
+    X0 = X.T  # (D, B)
+    P, G, F = ws.empty((D, B)), ws.empty((D, B)), ws.empty(B)
+    np.copyto(P, X0)
+    Pf, Gf = P.reshape(-1), G.reshape(-1)
+    evaluate = rows_evaluator(surface, G, ws.empty(B), P, F)  # f(P) into F, ∇f(P) into G
+    fmin, copyto = np.fmin, np.copyto
+    bsq = bound * bound
+    quick = _quick_test(D, B)
+    with np.errstate(all="ignore"):
+        evaluate()
+        if not _all_finite(F, G):
+            return None
+        best, diverged_at, reached_at = out["best"], out["diverged_at"], out["reached_at"]
+        np.copyto(best, F)
+        diverged_at.fill(-1)
+        reached_at.fill(-1)
+        if target is not None:
+            reached_at[F <= target] = 0
+        base_lr = opt.hyper["lr"]
+        const = sched.name == "constant"
+        lr = fused.flat(base_lr, B, D) if isinstance(base_lr, np.ndarray) else float(base_lr)
+        stops = _Stops(X0, bound, diverged_at)
+        settle = stops.settle
+
+        done_at, k = T, 0
+        if const and target is None and quick is not None:
+            # The common case (sweeps, the benchmark) until a run goes bad: nothing but the step,
+            # the surface, the test and the best loss.
+            for k in range(1, T + 1):
+                step(k, lr, Gf, Pf, Pf)
+                evaluate()
+                if not quick(Pf, P, F, bsq):
+                    settle(k, P, Pf, F)
+                    if stops.alive is not None:
+                        fmin(best, F, best, where=stops.alive)
+                        if not stops.alive.any():
+                            done_at, k = k, T
+                        break
+                fmin(best, F, best)
+            else:
+                k = T
+        for k in range(k + 1, T + 1):
+            if not const:
+                lr_k = sched(base_lr, k - 1)
+                lr = fused.flat(lr_k, B, D) if isinstance(lr_k, np.ndarray) else float(lr_k)
+            step(k, lr, Gf, Pf, Pf)
+            if stops.dead is not None:
+                copyto(P, X0, where=stops.dead)  # stopped runs stay parked
+            evaluate()
+            if not (quick is not None and quick(Pf, P, F, bsq)):
+                settle(k, P, Pf, F)
+            alive = stops.alive
+            if alive is None:
+                fmin(best, F, best)
+            else:
+                fmin(best, F, best, where=alive)
+            if target is not None:
+                r = (reached_at < 0) & (F <= target)
+                if alive is not None:
+                    r &= alive
+                reached_at[r] = k
+            if alive is not None and not alive.any():
+                done_at = k
+                break
+
+    _finals(out, P, F, stops)
+    return dict(reason=stops.reason, steps=done_at if T else 0)
+
+
+def _finals(out: dict, P, F, stops: _Stops) -> None:
+    final_x, final_f = out["final_x"], out["final_f"]
+    np.copyto(final_x, P.T)
+    np.copyto(final_f, F)
+    if stops.reason is not None:
+        div = stops.diverged_at >= 0
+        final_x[div] = np.nan
+        final_f[div] = np.nan
+
+
+# ----------------------------------------------------------------------------------------------
+# Path runs
+# ----------------------------------------------------------------------------------------------
+def run_path(surface, opt, X, T, kw: dict) -> dict | None:
+    """A ``record="path"`` run through the fused loop: the general loop's result dict (positions,
+    losses, gradient norms and learning rates as arrays, not lists), or None when the kernel or
+    the start says no (then the general loop runs it)."""
+    B, D = X.shape
+    if D != 2:
+        return None  # gradient norms as the general loop takes them: see the module's docstring
+    single = _single(X, opt)
+    out = summary_out(2 if single else B, D)
+    res = run_fused_path(surface, opt, np.repeat(X, 2, axis=0) if single else X, T, kw,
+                         fused.Workspace(), out)
+    if res is None:
+        return None
+    out.update(res)
+    if single:
+        for k in ("diverged_at", "reached_at", "final_x", "final_f", "best"):
+            out[k] = out[k][:1].copy()
+        for k in ("xs", "fs", "gns", "lrs"):
+            out[k] = np.ascontiguousarray(out[k][:, :1])
+        out["reason"] = None if out["reason"] is None else out["reason"][:1]
+        out["B"] = 1
+    out["converged_at"] = np.full(out["B"], -1)
+    if out["reason"] is None:
+        out["reason"] = np.full(out["B"], "", dtype=object)
+    return out
+
+
+def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
+    """The path loop: :func:`run_fused`'s steps, with every step's positions and losses in the
+    records (written there straight by the kernel and the surface for small batches, copied there
+    from buffers that stay in cache for large ones) and the gradient norms ``√(gx² + gy²)``
+    (= the general loop's ``√einsum`` for D = 2) step by step, or, for small batches, from the
+    gradient rows kept (one copy per step) in one pass at the end.  Returns ``reason``, ``steps``
+    and the records ``xs``, ``fs``, ``gns``, ``lrs``; the per-run results go into ``out``.
+    Needs D = 2."""
+    B, D = X.shape
+    step = opt.kernel(B, D, ws)
+    if step is None or D != 2:
+        return None
+    sched, bound, target = kw["sched"], kw["bound"], kw["target"]
+    X0 = X.T  # (D, B)
+    small = _small(T, B)
+    XR, FR, GN = _records(T, D, B, small)
+    XF = XR.reshape(T + 1, D * B)
+    G = ws.empty((D, B))
+    Gf = G.reshape(-1)
+    GR = np.empty((T + 1, D, B)) if small else None
+    SQ = ws.empty((D, B))
+    sqx, sqy = SQ
+    in_place = B <= PATH_IN_PLACE
+    P, F = (XR[0], FR[0]) if in_place else (ws.empty((D, B)), ws.empty(B))
+    Pf = P.reshape(-1)
+    W = ws.empty(B)
+    evaluate = rows_evaluator(surface, G, W)  # evaluate(P, F): f(P) into F, ∇f(P) into G
+    fixed = None if in_place else rows_evaluator(surface, G, W, P, F)  # the same on the buffers
+    fmin, copyto, mul, add, sqrt = np.fmin, np.copyto, np.multiply, np.add, np.sqrt
+    bsq = bound * bound
+    quick = _quick_test(D, B)
+    np.copyto(P, X0)
+    with np.errstate(all="ignore"):
+        evaluate(P, F)
+        if not _all_finite(F, G):
+            return None
+        if not in_place:
+            copyto(XR[0], P)
+            copyto(FR[0], F)
+        if GR is not None:
+            copyto(GR[0], G)
+        else:
+            mul(G, G, SQ)
+            add(sqx, sqy, GN[0])
+            sqrt(GN[0], GN[0])
+        best, diverged_at, reached_at = out["best"], out["diverged_at"], out["reached_at"]
+        np.copyto(best, F)
+        diverged_at.fill(-1)
+        reached_at.fill(-1)
+        if target is not None:
+            reached_at[F <= target] = 0
+        base_lr = opt.hyper["lr"]
+        const = sched.name == "constant"
+        lr = fused.flat(base_lr, B, D) if isinstance(base_lr, np.ndarray) else float(base_lr)
+        lrs = []
+        stops = _Stops(X0, bound, diverged_at)
+        done_at = T
+        for k in range(1, T + 1):
+            if not const:
+                lr_k = sched(base_lr, k - 1)
+                lr = fused.flat(lr_k, B, D) if isinstance(lr_k, np.ndarray) else float(lr_k)
+                lrs.append(lr_k)
+            if in_place:
+                P, F, Pf = XR[k], FR[k], XF[k]
+                step(k, lr, Gf, XF[k - 1], Pf)
+            else:
+                step(k, lr, Gf, Pf, Pf)
+            if stops.dead is not None:
+                copyto(P, X0, where=stops.dead)  # stopped runs stay parked (NaN in the records)
+            if in_place:
+                evaluate(P, F)
+            else:
+                fixed()
+            if not (quick is not None and quick(Pf, P, F, bsq)):
+                stops.settle(k, P, Pf, F)
+            alive = stops.alive
+            if alive is None:
+                fmin(best, F, best)
+            else:
+                fmin(best, F, best, where=alive)
+            if target is not None:
+                r = (reached_at < 0) & (F <= target)
+                if alive is not None:
+                    r &= alive
+                reached_at[r] = k
+            if not in_place:
+                copyto(XR[k], P)
+                copyto(FR[k], F)
+            if GR is not None:
+                copyto(GR[k], G)
+            else:
+                g = GN[k]
+                mul(G, G, SQ)
+                add(sqx, sqy, g)
+                sqrt(g, g)
+            if alive is not None and not alive.any():
+                done_at = k
+                break
+
+        _finals(out, P, F, stops)
+        if GR is not None:  # the gradient norms of the small batch, in one pass
+            mul(GR, GR, GR)
+            add(GR[:, 0], GR[:, 1], GN)
+            sqrt(GN, GN)
+        LR = _rates(base_lr, const, lrs, B, T, done_at)
+        if stops.reason is not None:
+            first = np.where(diverged_at >= 0, diverged_at, T + 1)
+            gone = np.arange(T + 1)[:, None] >= first  # (T+1, B): each diverged run from its step on
+            FR[gone] = np.nan
+            GN[gone] = np.nan
+            np.copyto(XR, np.nan, where=gone[:, None, :])  # (rows after done_at were never written)
+    xs = XR.transpose(0, 2, 1)
+    return dict(reason=stops.reason, steps=done_at if T else 0, xs=np.ascontiguousarray(xs) if small else xs,
+                fs=FR, gns=GN, lrs=LR)
+
+
+def _records(T: int, D: int, B: int, small: bool):
+    """Positions ``(T+1, D, B)``, losses and gradient norms ``(T+1, B)``.  Beyond a small path, one
+    allocation for the three: from 4 MB on NumPy asks the kernel for huge pages, and a fresh
+    page costs a fault (B = 1,000: 1,570 faults a run as three arrays, 550 as one; 10-20 % of the
+    path's extra time).  A small path's positions are copied into the runs-first layout at the
+    end: there they stay a separate array, freed after the copy."""
+    if small:
+        return np.empty((T + 1, D, B)), np.empty((T + 1, B)), np.empty((T + 1, B))
+    n = (T + 1) * B
+    buf = np.empty(n * (D + 2))
+    return (buf[:n * D].reshape(T + 1, D, B), buf[n * D:n * (D + 1)].reshape(T + 1, B),
+            buf[n * (D + 1):].reshape(T + 1, B))
+
+
+def _small(T: int, B: int) -> bool:
+    return B <= PATH_KEEP_GRADS and (T + 1) * B <= 1 << 20
+
+
+def _rates(base_lr, const: bool, lrs: list, B: int, T: int, done_at: int) -> np.ndarray:
+    """The learning rate of every step and run, ``(T, B)``, NaN after ``done_at``.  For a large
+    path (see :func:`_small`), a rate that is the same for every run (or for every step) is a
+    read-only broadcast of its column (or row): as large as the losses otherwise, for nothing."""
+    if const:
+        line = np.asarray(base_lr, dtype=float).reshape(1, -1)  # the same every step
+    elif all(not isinstance(v, np.ndarray) or v.size == 1 for v in lrs):
+        line = np.array([float(np.asarray(v).reshape(-1)[0]) for v in lrs] + [np.nan] * (T - done_at))
+        line = line.reshape(-1, 1)  # the same for every run
+    else:
+        line = None
+    if line is not None and (const is False or done_at == T) and not _small(T, B):
+        return np.broadcast_to(line, (T, B))
+    LR = np.empty((T, B))
+    if line is None:
+        LR[:done_at] = np.array([np.broadcast_to(np.asarray(v, dtype=float).reshape(-1), (B,)) for v in lrs])
+    else:
+        LR[:done_at] = line[:done_at] if not const else line
+    LR[done_at:] = np.nan
+    return LR
