@@ -117,7 +117,8 @@ def scaling_study(dataset: str = "diabetes", target_gap: float = 0.02, seeds: in
 class WarmupStudy:
     """Loss curves (T+1, 3): the base batch at the base lr, the large batch at the scaled lr with and
     without warm-up; ``verdict`` about the no-warm-up run: ``"diverged"``, ``"spike"`` (its loss
-    rose above the start while the warmed-up run's did not), or ``"no_difference"``."""
+    rose above the start while the warmed-up run's did not), ``"both_spike"`` (both rose: the scaled
+    rate is too large even after warm-up), or ``"no_difference"``."""
 
     losses: np.ndarray
     lrs: np.ndarray
@@ -149,6 +150,8 @@ def warmup_study(dataset: str = "breast_cancer", base_lr: float = 0.2, base_batc
         verdict = "diverged"
     elif peak_no > l0 * 1.02 and peak_w <= l0 * 1.02:
         verdict = "spike"
+    elif peak_no > l0 * 1.02 and peak_w > l0 * 1.02:
+        verdict = "both_spike"      # the scaled rate is too large even after warm-up
     else:
         verdict = "no_difference"
     return WarmupStudy(losses=L, lrs=res.lrs, labels=("base", "scaled", "scaled+warmup"), batch_sizes=B,
@@ -396,3 +399,198 @@ def slice_study(n: int = 25, span: float = 1.0, direction_seed: int = 0, config:
     sl = LS.loss_slice(config, history.params, X, y, bn_state=history.bn_state, n=int(n), span=span,
                        seed=direction_seed)
     return SliceStudy(config=config, history=history, slice=sl, n_params=mlp.n_params(config))
+
+
+# ----------------------------------------------------------------------------------------------
+# Verdicts the page's captions are chosen by (one code per claim; the page's catalog has the words)
+# ----------------------------------------------------------------------------------------------
+def _log_slope(B, S) -> float:
+    """−d log S / d log B between the first and last point (1: steps fall as fast as B grows)."""
+    return float(np.log(S[0] / S[-1]) / np.log(B[-1] / B[0]))
+
+
+def scaling_verdict(study: ScalingStudy) -> dict:
+    """How steps-to-target scaled with the batch: ``shape`` = ``"bend"`` (the small-batch half scaled
+    almost perfectly, e ≥ 0.6, and the large-batch half much less, e ≤ 0.4), ``"perfect"`` (both
+    halves ≥ 0.6), ``"flat"`` (both ≤ 0.4), ``"mixed"`` otherwise, ``"unknown"`` if fewer than four
+    batch sizes reached the target; ``e_small``/``e_large`` the two efficiencies; ``agree`` whether
+    the fitted bend B_crit and the measured B_noise are within a factor 3 of each other (None when
+    either is undefined); ``largest_reached`` the largest batch that reached the target."""
+    r = study.result
+    ok = r.steps > 0
+    B = r.batch_sizes[ok].astype(float)
+    S = r.steps[ok].astype(float)
+    out = {"shape": "unknown", "e_small": float("nan"), "e_large": float("nan"), "agree": None,
+           "largest_reached": int(B[-1]) if B.size else 0, "reached": int(ok.sum()), "total": int(ok.size)}
+    if B.size >= 4:
+        mid = B.size // 2
+        e1, e2 = _log_slope(B[:mid + 1], S[:mid + 1]), _log_slope(B[mid:], S[mid:])
+        out["e_small"], out["e_large"] = e1, e2
+        out["shape"] = ("bend" if e1 >= 0.6 and e2 <= 0.4 else "perfect" if e1 >= 0.6 and e2 >= 0.6
+                        else "flat" if e1 <= 0.4 and e2 <= 0.4 else "mixed")
+    bc, bn = study.bend, study.b_noise
+    if np.isfinite(bc) and bc > 0 and np.isfinite(bn) and bn > 0:
+        out["agree"] = bool(max(bc, bn) / min(bc, bn) <= 3.0)
+    return out
+
+
+def stale_verdict(study: StaleStudy) -> dict:
+    """``case`` = ``"all_stable"`` (every delay up to τ_max converges at this lr), ``"none_stable"``
+    (not even τ = 0: η·λ ≥ 2), ``"threshold"`` (stable up to ``last_stable``, unstable from there on)
+    or ``"irregular"`` (stability not monotone in τ: never for this closed form, but said if seen);
+    ``simulated_agrees`` whether the simulated runs end smaller than they start exactly where the
+    closed form says stable."""
+    stable = np.asarray(study.stable, dtype=bool)
+    end = np.abs(study.xs[-1])
+    shrank = np.isfinite(end) & (end < 1.0)
+    out = {"last_stable": -1, "simulated_agrees": bool(np.array_equal(shrank, stable))}
+    if stable.all():
+        out["case"] = "all_stable"
+        out["last_stable"] = int(study.taus[-1])
+    elif not stable.any():
+        out["case"] = "none_stable"
+    else:
+        k = int(np.argmin(stable))           # first unstable τ
+        out["case"] = "threshold" if not stable[k:].any() else "irregular"
+        out["last_stable"] = int(study.taus[k - 1]) if k > 0 else -1
+    return out
+
+
+def tasks_verdict(study: TasksStudy, view: ConflictView | None = None) -> dict:
+    """``ends`` = ``"pareto"`` (every run's end is Pareto-stationary), ``"not_yet"`` (finite but not
+    stationary), ``"diverged"`` (a coordinate is not finite or left the ±10 box); ``spread`` the
+    largest distance between the ends of several runs (a sweep of weightings); ``conflict`` at the
+    view's point (None without a view) and the smallest cosine there."""
+    ends = study.run.xs[-1]
+    if not np.all(np.isfinite(ends)) or np.abs(ends).max() > 10:
+        case = "diverged"
+    else:
+        case = "pareto" if study.ends_pareto else "not_yet"
+    spread = 0.0
+    if ends.shape[0] > 1 and case != "diverged":
+        d = ends[:, None, :] - ends[None, :, :]
+        spread = float(np.sqrt((d ** 2).sum(-1)).max())
+    out = {"ends": case, "spread": spread, "conflict": None, "min_cos": float("nan"),
+           "stationarity": float(np.nanmax(study.run.stationarity[-1]))}
+    if view is not None:
+        off = ~np.eye(len(view.grads), dtype=bool)
+        c = view.cos[off]
+        out["conflict"] = view.conflict
+        out["min_cos"] = float(np.nanmin(c)) if np.isfinite(c).any() else float("nan")
+    return out
+
+
+def privacy_verdict(study: PrivacyStudy, sigma: float) -> dict:
+    """For the chosen σ of the sweep: ``cost`` = ``"none"`` (its accuracy is within two seed
+    spreads, or 0.5 points, of the non-private run's), ``"small"`` (below 5 points), ``"large"``
+    otherwise, ``"nonprivate"`` when σ = 0; ``drop`` the difference in accuracy (points of %), and
+    ``clipped`` = ``"most"``/``"some"``/``"none"``: the share of examples whose gradient at the end of
+    the non-private run is longer than C (≥ 50 %, > 0, 0)."""
+    sw = study.sweep
+    sig = np.asarray(sw.noise_multiplier)
+    i = int(np.argmin(np.abs(sig - sigma)))
+    j = int(np.argmin(sig))
+    drop = float(sw.accuracy[j] - sw.accuracy[i]) * 100
+    spread = float(max(sw.accuracy_std[i], sw.accuracy_std[j])) * 100
+    if sig[i] == 0:
+        cost = "nonprivate"
+    elif drop <= max(2 * spread, 0.5):
+        cost = "none"
+    elif drop < 5:
+        cost = "small"
+    else:
+        cost = "large"
+    share = study.clipped_share_end
+    clipped = "most" if share >= 0.5 else "some" if share > 0 else "none"
+    return {"cost": cost, "drop": drop, "index": i, "epsilon": float(sw.epsilon[i]),
+            "accuracy": float(sw.accuracy[i]), "accuracy_nonprivate": float(sw.accuracy[j]),
+            "clipped": clipped, "share": float(share)}
+
+
+def epsilon_growth(eps_short: float, eps_long: float, ratio: float = 2.0) -> str:
+    """How ε grew when the steps were multiplied by ``ratio``: ``"linear"`` (≥ 0.8·ratio),
+    ``"sublinear"`` (between 1.05 and 0.8·ratio: the square-root-like growth of composition),
+    ``"flat"`` (< 1.05×), ``"infinite"`` (σ = 0)."""
+    if not (np.isfinite(eps_short) and np.isfinite(eps_long)):
+        return "infinite"
+    g = eps_long / eps_short if eps_short > 0 else float("inf")
+    return "linear" if g >= 0.8 * ratio else "sublinear" if g >= 1.05 else "flat"
+
+
+def escape_verdict(study: EscapeStudy, tol: float = 1e-3) -> dict:
+    """The best loss of each way out and who found the lowest: ``winner``, ``tie`` (the methods within
+    ``tol`` of the best, the winner included), ``global`` (the winner is within ``tol`` of the
+    surface's global minimum; None when the minimum is not known), ``plain_stuck`` (plain descent's
+    best is more than ``tol`` above the best)."""
+    finals = {k: float(v[-1]) for k, v in study.best.items()}
+    finals["restarts"] = float(study.restarts.best_after[-1])
+    ok = {k: v for k, v in finals.items() if np.isfinite(v)}
+    if not ok:
+        return {"winner": None, "tie": [], "global": None, "plain_stuck": None, "finals": finals}
+    best = min(ok.values())
+    tie = [k for k, v in ok.items() if v <= best + tol]
+    gm = study.restarts.global_min
+    return {"winner": min(ok, key=ok.get), "tie": tie, "finals": finals,
+            "global": None if gm is None else bool(best <= float(gm) + tol),
+            "plain_stuck": bool(finals["plain"] > best + tol) if np.isfinite(finals["plain"]) else True}
+
+
+def basins_verdict(results: dict, reference: str | None = None) -> dict:
+    """Per optimizer the share of starts that reached a known minimum (``reached``) and, against the
+    ``reference`` optimizer (the first), the share of starts that end in a *different* basin
+    (``differs``; starts where either failed count as different)."""
+    names = list(results)
+    ref = reference or names[0]
+    rb = np.asarray(results[ref].basin)
+    out = {"reference": ref, "reached": {}, "differs": {}}
+    for k in names:
+        b = np.asarray(results[k].basin)
+        out["reached"][k] = float(np.mean(b >= 0))
+        out["differs"][k] = float(np.mean(b != rb))
+    return out
+
+
+def slice_verdict(study: SliceStudy) -> dict:
+    """Whether the trained point is the lowest point of the slice (``centre_lowest``), the lowest
+    loss seen in the slice and how far the slice's loss rises at its edge (``rise`` = max/centre)."""
+    L = np.asarray(study.slice.loss, dtype=float)
+    c = float(study.slice.center_loss)
+    lo = float(np.nanmin(L))
+    return {"centre_lowest": bool(c <= lo * (1 + 1e-9) + 1e-12), "lowest": lo, "centre": c,
+            "rise": float(np.nanmax(L) / c) if c > 0 else float("inf")}
+
+
+def federated_verdict(study: FederatedStudy) -> dict:
+    """Per split (``iid``, ``non_iid``): ``"helps"`` if the largest H ends with a lower loss than H = 1
+    after the same rounds, ``"hurts"`` if higher, ``"same"`` within 0.1 % of the gap to L*
+    (or not finite: ``"diverged"``); ``gap_h1``/``gap_hmax`` the final gaps to L* of each split."""
+    out = {}
+    for name, res in (("iid", study.iid), ("non_iid", study.non_iid)):
+        a, b = float(res.loss[0, -1]), float(res.loss[-1, -1])
+        ga, gb = a - study.loss_star, b - study.loss_star
+        if not (np.isfinite(a) and np.isfinite(b)):
+            out[name] = "diverged"
+        elif abs(gb - ga) <= 1e-3 * max(abs(ga), 1e-12):
+            out[name] = "same"
+        else:
+            out[name] = "helps" if b < a else "hurts"
+        out[name + "_gaps"] = (ga, gb)
+    return out
+
+
+def with_epsilons(study: PrivacyStudy, epsilons, delta: float) -> PrivacyStudy:
+    """The same study with ε (one per noise multiplier, from cached accountant curves) at ``delta``:
+    a page caches the training sweep and moves δ or reads new ε without training again."""
+    from dataclasses import replace
+
+    eps = np.asarray(epsilons, dtype=float).reshape(-1)
+    if eps.shape != study.sweep.noise_multiplier.shape:
+        raise OptlabError("one ε per noise multiplier")
+    return replace(study, sweep=replace(study.sweep, epsilon=eps, delta=float(delta)))
+
+
+# the fixed weightings the tasks section sweeps along the Pareto set (rows sum to 1)
+WEIGHT_SWEEPS = {
+    2: ((0.1, 0.9), (0.3, 0.7), (0.5, 0.5), (0.7, 0.3), (0.9, 0.1)),
+    3: ((0.6, 0.2, 0.2), (0.2, 0.6, 0.2), (0.2, 0.2, 0.6), (1 / 3, 1 / 3, 1 / 3), (0.45, 0.45, 0.1)),
+}

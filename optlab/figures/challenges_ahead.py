@@ -168,7 +168,7 @@ def tasks_figure(study, *, weights=None, window=((-3.0, 3.0), (-3.0, 3.0)), n: i
                            contours=dict(coloring="none"), ncontours=10, name=t.name, showlegend=False,
                            line=dict(color=style.series_color(i + 3), width=1), opacity=0.55, hoverinfo="skip"))
         c = t.params["center"]
-        traces.append(dict(type="scatter", x=[c[0]], y=[c[1]], mode="markers", name=t.name,
+        traces.append(dict(type="scatter", x=[c[0]], y=[c[1]], mode="markers", name=_lab(labels, f"task{i + 1}", t.name),
                            marker=dict(symbol="star", size=13, color=style.series_color(i + 3),
                                        line=dict(color="#000000", width=1))))
     par = study.pareto
@@ -186,17 +186,20 @@ def tasks_figure(study, *, weights=None, window=((-3.0, 3.0), (-3.0, 3.0)), n: i
         pt = np.asarray(conflict.point, dtype=float)
         for i, (g, gp) in enumerate(zip(conflict.grads, conflict.projected)):
             c = style.series_color(i + 3)
-            vector_arrows(pt, -g, fig=fig, color=c, name=f"−∇L{i + 1}", scale=0.3)
-            vector_arrows(pt, -gp, fig=fig, color=c, name=f"−∇L{i + 1} (PCGrad)", scale=0.3, dash="dot")
+            vector_arrows(pt, -g, fig=fig, color=c, name=_lab(labels, f"grad{i + 1}", f"−∇L{i + 1}"), scale=0.3)
+            vector_arrows(pt, -gp, fig=fig, color=c, name=_lab(labels, f"proj{i + 1}", f"−∇L{i + 1} (PCGrad)"),
+                          scale=0.3, dash="dot")
     return fig
 
 
 # ----------------------------------------------------------------------------------------------
 # 4. privacy
 # ----------------------------------------------------------------------------------------------
-def privacy_figure(study, *, labels: Mapping[str, str] | None = None, height: int = 380) -> go.Figure:
-    """Left: accuracy against ε (log axis; the non-private run as a horizontal line); right: every
-    example's gradient norm before clipping at the end of the non-private run, and after (min(‖g‖, C))."""
+def privacy_figure(study, *, labels: Mapping[str, str] | None = None, height: int = 380,
+                   highlight: float | None = None) -> go.Figure:
+    """Left: accuracy against ε (log axis; the non-private run as a horizontal line; ``highlight``: the
+    noise multiplier whose point is ringed); right: every example's gradient norm before clipping at
+    the end of the non-private run, and after (min(‖g‖, C))."""
     sw = study.sweep
     fin = np.isfinite(sw.epsilon) & (sw.epsilon > 0)
     traces = [dict(type="scatter", x=_f32(sw.epsilon[fin]), y=_f32(sw.accuracy[fin]), mode="lines+markers",
@@ -209,6 +212,12 @@ def privacy_figure(study, *, labels: Mapping[str, str] | None = None, height: in
         lo, hi = (sw.epsilon[fin].min(), sw.epsilon[fin].max()) if fin.any() else (0.1, 10.0)
         traces.append(dict(type="scatter", x=[lo, hi], y=[a0, a0], mode="lines", name=_lab(labels, "nonprivate", "no noise (ε = ∞)"),
                            line=dict(color="#7F7F7F", dash="dot")))
+    if highlight is not None:
+        k = int(np.argmin(np.abs(sw.noise_multiplier - float(highlight))))
+        if fin[k]:
+            traces.append(dict(type="scatter", x=[float(sw.epsilon[k])], y=[float(sw.accuracy[k])], mode="markers",
+                               name=_lab(labels, "yours", "your σ"),
+                               marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(color="#000000", width=2.5))))
     norms = study.norms_end
     bins = dict(start=0.0, end=float(max(norms.max(), study.clip_norm) * 1.02), size=float(max(norms.max(), study.clip_norm)) / 40)
     traces.append(dict(type="histogram", x=_f32(norms), xaxis="x2", yaxis="y2", name=_lab(labels, "before", "‖gᵢ‖ before clipping"),
