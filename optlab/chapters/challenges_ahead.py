@@ -118,7 +118,8 @@ class WarmupStudy:
     """Loss curves (T+1, 3): the base batch at the base lr, the large batch at the scaled lr with and
     without warm-up; ``verdict`` about the no-warm-up run: ``"diverged"``, ``"spike"`` (its loss
     rose above the start while the warmed-up run's did not), ``"both_spike"`` (both rose: the scaled
-    rate is too large even after warm-up), or ``"no_difference"``."""
+    rate is too large even after warm-up), ``"no_warmup"`` (0 warm-up steps: the two large-batch runs
+    share one schedule and differ only in their batches), or ``"no_difference"``."""
 
     losses: np.ndarray
     lrs: np.ndarray
@@ -148,6 +149,8 @@ def warmup_study(dataset: str = "breast_cancer", base_lr: float = 0.2, base_batc
     peak_w = float(np.nanmax(L[:, 2])) if np.isfinite(L[:, 2]).any() else float("inf")
     if res.diverged_at[1] >= 0:
         verdict = "diverged"
+    elif int(warmup_steps) == 0:
+        verdict = "no_warmup"       # both large-batch runs have the same schedule: nothing to compare
     elif peak_no > l0 * 1.02 and peak_w <= l0 * 1.02:
         verdict = "spike"
     elif peak_no > l0 * 1.02 and peak_w > l0 * 1.02:

@@ -220,8 +220,9 @@ def warmup_sentence(lr: float, batch: int, warm: int) -> str:
         return _("**Both large-batch runs jump** (to {p} without warm-up, {pw} with {w} warm-up steps): the scaled "
                  "rate {r} is too large for this model even after warm-up; the linear rule has its limits.").format(
             p=fmt(s.peak_no_warmup), pw=fmt(s.peak_warmup), w=warm, r=fmt(scaled))
-    if warm == 0:
-        return _("With 0 warm-up steps both large-batch runs are the same run: no difference to see.")
+    if code == "no_warmup":
+        return _("With 0 warm-up steps both large-batch runs follow the same schedule (they differ only in the "
+                 "batches they draw): set some warm-up steps to compare.")
     return _("Warm-up makes no visible difference here: the scaled rate {r} stays below the start's limit "
              "2/λ_max = {lim}, or close enough that the loss never rises.").format(r=fmt(scaled), lim=fmt(s.lr_limit))
 
@@ -500,6 +501,12 @@ def escape_sentences(surface: str, eta: float, rho: float, restarts: int) -> lis
     if math.isfinite(sam) and math.isfinite(plain) and abs(sam - plain) <= 1e-3:
         out.append(_("SAM ends where plain descent does: it prefers flat neighbourhoods but, from one start, "
                      "does not jump to another basin."))
+    elif math.isfinite(sam) and math.isfinite(plain) and sam > plain:
+        out.append(_("SAM's best loss ({s}) stays above plain descent's ({p}): SAM settles where the gradient "
+                     "taken ρ uphill vanishes, which is near the minimum, not at it.").format(s=fmt(sam, 4),
+                                                                                             p=fmt(plain, 4)))
+    elif not math.isfinite(sam):
+        out.append(_("SAM diverged at this radius ρ."))
     return out
 
 
@@ -541,7 +548,7 @@ def slice_sentence(n: int, span: float, direction_seed: int) -> str:
 # ----------------------------------------------------------------------------------------------
 def _warmup_outcome(v) -> int | None:
     code = warmup(float(v["wlr"]), int(v["B"]), int(v["w"])).verdict
-    return {"spike": 0, "both_spike": 1, "no_difference": 2, "diverged": 3}.get(code)
+    return {"spike": 0, "both_spike": 1, "no_difference": 2, "diverged": 3}.get(code)  # no_warmup: none
 
 
 def _doubling_outcome(v) -> int | None:
