@@ -281,10 +281,11 @@ def federated_sentence(data: str, k: int, rounds: int, non_iid: float) -> str:
     s = federated(data, k, rounds, non_iid)
     v = model.federated_verdict(s)
     hmax = int(s.local_steps[-1])
-    words = {"helps": N_("lower (more local steps helped)"), "hurts": N_("higher (more local steps hurt)"),
-             "same": N_("the same"), "diverged": N_("not finite (diverged)")}
-    text = _("After {r} rounds, H = {h} local steps per round ends {iid} than H = 1 when every worker has the same "
-             "mix of data, and {non} when the workers' data differ.").format(
+    words = {"helps": N_("lower than with H = 1 (more local steps helped)"),
+             "hurts": N_("higher than with H = 1 (more local steps hurt)"),
+             "same": N_("as low as with H = 1"), "diverged": N_("not finite (diverged)")}
+    text = _("After {r} rounds, H = {h} local steps per round ends {iid} when every worker has the same mix of "
+             "data, and {non} when the workers' data differ.").format(
         r=rounds, h=hmax, iid=_(words[v["iid"]]), non=_(words[v["non_iid"]]))
     if v["iid"] == "helps" and v["non_iid"] == "hurts":
         text += " " + _("**This is client drift:** between averagings each worker walks towards the minimum of "
