@@ -318,3 +318,42 @@ def test_presenter_mode_puts_the_chart_first():
     no_exception(at)
     assert len(at.get("plotly_chart")) >= 1
     assert not [h for h in at.header]  # no section header in presenter mode
+
+
+# ----------------------------------------------------------------------------------------------
+# 中文
+# ----------------------------------------------------------------------------------------------
+ALLOW = {"MGDA", "RDP", "Renyi", "Google", "dp-accounting", "TF-Privacy", "Poisson", "Pareto", "Goyal", "McCandlish",
+         "Kendall", "Chen", "Yu", "Foret", "Li", "Abadi", "Mironov", "Neelakantan", "B_noise", "B_crit", "L*",
+         "θ*", "Himmelblau", "ReLU"}
+MOVES = {
+    "Data parallel": {"ch_sc_gap": 0.05, "ch_wu_warm": 0},
+    "Stale workers": {"ch_st_lr": 2.5, "ch_fl_noniid": 0.0},
+    "Many tasks": {"ch_mt_method": "weights", "ch_mt_n": 3},
+    "Privacy": {"ch_pv_sigma": 8.0, "ch_pv_clip": 0.1},
+    "Landscapes": {"ch_ls_surface": "himmelblau", "ch_ls_eta": 0.0},
+}
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_every_section_is_chinese(section):
+    from i18n_check import assert_chinese, open_in
+
+    at = open_in("zh", PAGE)
+    at.button_group(key="ch_section").set_value(section).run()
+    assert_chinese(at, allow=ALLOW)
+    for key, value in MOVES[section].items():
+        widget(at, key).set_value(value).run()
+    assert_chinese(at, allow=ALLOW)
+
+
+def test_language_switch_keeps_the_state():
+    from i18n_check import open_in, switch_language
+
+    at = open_in("en", PAGE)
+    at.button_group(key="ch_section").set_value("Privacy").run()
+    widget(at, "ch_pv_sigma").set_value(2.0).run()
+    switch_language(at, "zh")
+    no_exception(at)
+    assert at.session_state["ch_section"] == "Privacy" and widget(at, "ch_pv_sigma").value == 2.0
+    assert any("隐私预算" in m.value for m in at.markdown)

@@ -117,7 +117,8 @@ def stale_figure(study, *, labels: Mapping[str, str] | None = None, height: int 
         traces.append(dict(type="scatter", x=np.arange(T), y=_f32(np.where(y > 0, y, np.nan)), mode="lines",
                            xaxis="x2", yaxis="y2", showlegend=False, name=f"τ = {t}",
                            line=dict(color=col[i], width=1.6, dash="solid" if study.stable[i] else "dot"),
-                           hovertemplate=f"τ = {t}<br>step %{{x}}<br>|θ| = %{{y:.3g}}<extra></extra>"))
+                           hovertemplate=f"τ = {t}<br>{_lab(labels, 'step', 'step')} %{{x}}<br>|θ| = %{{y:.3g}}"
+                                         "<extra></extra>"))
     layout = base_layout(None, height, xaxis=dict(domain=[0, 0.45], title=dict(text=_lab(labels, "tau", "delay τ (steps)"))),
                          yaxis=dict(type="log", title=dict(text="η·λ")),
                          xaxis2=dict(domain=[0.55, 1], anchor="y2", title=dict(text=_lab(labels, "step", "step"))),
@@ -165,7 +166,8 @@ def tasks_figure(study, *, weights=None, window=((-3.0, 3.0), (-3.0, 3.0)), n: i
     P = np.stack(np.meshgrid(xs, ys), axis=-1)
     for i, t in enumerate(tasks):
         traces.append(dict(type="contour", x=_f32(xs), y=_f32(ys), z=_f32(t.value(P)), showscale=False,
-                           contours=dict(coloring="none"), ncontours=10, name=t.name, showlegend=False,
+                           contours=dict(coloring="none"), ncontours=10, name=_lab(labels, f"task{i + 1}", t.name),
+                           showlegend=False,
                            line=dict(color=style.series_color(i + 3), width=1), opacity=0.55, hoverinfo="skip"))
         c = t.params["center"]
         traces.append(dict(type="scatter", x=[c[0]], y=[c[1]], mode="markers", name=_lab(labels, f"task{i + 1}", t.name),
@@ -205,7 +207,8 @@ def privacy_figure(study, *, labels: Mapping[str, str] | None = None, height: in
     traces = [dict(type="scatter", x=_f32(sw.epsilon[fin]), y=_f32(sw.accuracy[fin]), mode="lines+markers",
                    name=_lab(labels, "dp", "DP-SGD"), error_y=dict(type="data", array=_f32(sw.accuracy_std[fin])),
                    text=[f"σ = {s:g}" for s in sw.noise_multiplier[fin]],
-                   hovertemplate="ε = %{x:.3g}<br>accuracy %{y:.3f}<br>%{text}<extra></extra>",
+                   hovertemplate="ε = %{x:.3g}<br>" + _lab(labels, "acc_hover", "accuracy") + " %{y:.3f}<br>%{text}"
+                                 "<extra></extra>",
                    line=dict(color=style.SEQUENCE[0], width=2))]
     if (~np.isfinite(sw.epsilon)).any():
         a0 = float(sw.accuracy[~np.isfinite(sw.epsilon)][0])
@@ -259,7 +262,8 @@ def best_so_far_figure(study, *, labels: Mapping[str, str] | None = None, height
     return _figure(traces, layout)
 
 
-def basins_figure(result, surface, *, title: str | None = None, height: int = 380) -> go.Figure:
+def basins_figure(result, surface, *, title: str | None = None, height: int = 380,
+                  labels: Mapping[str, str] | None = None) -> go.Figure:
     """One optimizer's basins of attraction: each start coloured by the minimum it reached (grey:
     none or diverged), minima as stars."""
     b = np.asarray(result.basin, dtype=float)
@@ -270,12 +274,12 @@ def basins_figure(result, surface, *, title: str | None = None, height: int = 38
         scale += [[(i + 1) / (k + 1), c], [(i + 2) / (k + 1), c]]
     z = (b + 1) / (k + 1) + 0.5 / (k + 1)
     fig = heatmap(result.xs, result.ys, z, title=title, colorscale=scale, zmin=0, zmax=1, height=height,
-                  hovertemplate="start (%{x:.2f}, %{y:.2f})<extra></extra>")
+                  hovertemplate=_lab(labels, "start", "start") + " (%{x:.2f}, %{y:.2f})<extra></extra>")
     fig.update_traces(showscale=False)
     if len(surface.minima):
         fig.add_trace(dict(type="scatter", x=surface.minima[:, 0], y=surface.minima[:, 1], mode="markers",
                            marker=dict(symbol="star", size=14, color=colors, line=dict(color="#000000", width=1)),
-                           name="minima", showlegend=False))
+                           name=_lab(labels, "minima", "minima"), showlegend=False))
     return fig
 
 

@@ -400,7 +400,8 @@ def privacy_figure(q: float, steps: int, clip: float, delta: float, sigma: float
         "dp": _("DP-SGD (mean of 3 seeds)"), "nonprivate": _("no noise (ε = ∞)"),
         "before": _("‖gᵢ‖ before clipping"), "after": _("after clipping at C"),
         "eps": _("ε (δ = {d})").format(d=f"{delta:.0e}"), "acc": _("accuracy (training data)"),
-        "norm": _("per-example gradient norm"), "count": _("examples (log)"), "yours": _("your σ")})
+        "norm": _("per-example gradient norm"), "count": _("examples (log)"), "yours": _("your σ"),
+        "acc_hover": _("accuracy")})
 
 
 def privacy_sentences(sigma: float, q: float, steps: int, clip: float, delta: float) -> list[str]:
@@ -469,7 +470,8 @@ def escape_figure(surface: str, eta: float, rho: float, restarts: int, height: i
 def basins_figures(surface: str, n: int, height: int) -> list:
     res = basins(surface, n)
     s = get_surface(surface)
-    return [fig.basins_figure(r, s, title=_(OPTIMIZER_NAMES.get(k, k)), height=height) for k, r in res.items()]
+    return [fig.basins_figure(r, s, title=_(OPTIMIZER_NAMES.get(k, k)), height=height, labels={"start": _("start"), "minima": _("minima")})
+            for k, r in res.items()]
 
 
 @text_cache_data(max_entries=16, show_spinner=False)
