@@ -28,6 +28,13 @@ def _lab(labels: Mapping[str, str] | None, key: str, default: str) -> str:
     return (labels or {}).get(key, default)
 
 
+def _below(rows: int = 1, top: int = 30) -> dict:
+    """Layout keys for a legend under the x-axis titles (above the plot it covered the markers'
+    labels and, on a projector, half the plot): ``base_layout(..., **_below(2))``."""
+    return dict(legend=dict(orientation="h", yanchor="top", y=-0.2 - 0.03 * rows, xanchor="left", x=0.0),
+                margin=dict(l=10, r=10, t=top, b=70 + 24 * rows))
+
+
 # ----------------------------------------------------------------------------------------------
 # 1. data parallel
 # ----------------------------------------------------------------------------------------------
@@ -66,12 +73,14 @@ def scaling_figure(study, *, labels: Mapping[str, str] | None = None, height: in
                                    line=dict(color=color, width=1.2, dash="dashdot")))
             notes.append(dict(x=np.log10(value), xref="x", y=1.0, yref="paper", text=text, showarrow=False,
                               font=dict(color=color, size=12), yanchor="bottom"))
-    layout = base_layout(None, height, shapes=shapes, annotations=notes,
-                         xaxis=dict(type="log", domain=[0, 0.46], title=dict(text=_lab(labels, "batch", "batch size B = K·b"))),
-                         yaxis=dict(type="log", title=dict(text=_lab(labels, "steps", "steps to target"))),
-                         xaxis2=dict(type="log", domain=[0.56, 1], anchor="y2",
+    layout = base_layout(None, height, shapes=shapes, annotations=notes, **_below(2),
+                         xaxis=dict(type="log", dtick=1, domain=[0, 0.46],
+                                    title=dict(text=_lab(labels, "batch", "batch size B = K·b"))),
+                         yaxis=dict(type="log", dtick=1, title=dict(text=_lab(labels, "steps", "steps to target"))),
+                         xaxis2=dict(type="log", dtick=1, domain=[0.56, 1], anchor="y2",
                                      title=dict(text=_lab(labels, "batch", "batch size B = K·b"))),
-                         yaxis2=dict(type="log", anchor="x2", title=dict(text=_lab(labels, "samples", "examples to target"))))
+                         yaxis2=dict(type="log", dtick=1, anchor="x2",
+                                     title=dict(text=_lab(labels, "samples", "examples to target"))))
     return _figure(traces, layout)
 
 
@@ -91,10 +100,11 @@ def warmup_figure(study, *, labels: Mapping[str, str] | None = None, height: int
                            xaxis="x2", yaxis="y2", line=dict(color=colors[i], width=2), name=names[i]))
     traces.append(dict(type="scatter", x=[0, T - 1], y=[study.lr_limit] * 2, mode="lines", xaxis="x2", yaxis="y2",
                        name=_lab(labels, "limit", "2/λ_max at the start"), line=dict(color="#000000", dash="dot")))
-    layout = base_layout(None, height, xaxis=dict(domain=[0, 0.55], title=dict(text=_lab(labels, "step", "step"))),
-                         yaxis=dict(type="log", title=dict(text=_lab(labels, "loss", "loss (all data)"))),
+    layout = base_layout(None, height, **_below(2),
+                         xaxis=dict(domain=[0, 0.55], title=dict(text=_lab(labels, "step", "step"))),
+                         yaxis=dict(type="log", dtick=1, title=dict(text=_lab(labels, "loss", "loss (all data)"))),
                          xaxis2=dict(domain=[0.65, 1], anchor="y2", title=dict(text=_lab(labels, "step", "step"))),
-                         yaxis2=dict(anchor="x2", type="log", title=dict(text=_lab(labels, "lr", "learning rate"))))
+                         yaxis2=dict(anchor="x2", type="log", dtick=1, title=dict(text=_lab(labels, "lr", "learning rate"))))
     return _figure(traces, layout)
 
 
@@ -119,10 +129,11 @@ def stale_figure(study, *, labels: Mapping[str, str] | None = None, height: int 
                            line=dict(color=col[i], width=1.6, dash="solid" if study.stable[i] else "dot"),
                            hovertemplate=f"τ = {t}<br>{_lab(labels, 'step', 'step')} %{{x}}<br>|θ| = %{{y:.3g}}"
                                          "<extra></extra>"))
-    layout = base_layout(None, height, xaxis=dict(domain=[0, 0.45], title=dict(text=_lab(labels, "tau", "delay τ (steps)"))),
+    layout = base_layout(None, height, **_below(1),
+                         xaxis=dict(domain=[0, 0.45], title=dict(text=_lab(labels, "tau", "delay τ (steps)"))),
                          yaxis=dict(type="log", title=dict(text="η·λ")),
                          xaxis2=dict(domain=[0.55, 1], anchor="y2", title=dict(text=_lab(labels, "step", "step"))),
-                         yaxis2=dict(anchor="x2", type="log", title=dict(text="|θ_t|")))
+                         yaxis2=dict(anchor="x2", type="log", dtick=2, exponentformat="power", title=dict(text="|θ_t|")))
     return _figure(traces, layout)
 
 
@@ -138,9 +149,9 @@ def federated_figure(study, *, labels: Mapping[str, str] | None = None, height: 
             traces.append(dict(type="scatter", x=np.arange(R), y=_f32(res.loss[i] - study.loss_star + 1e-12),
                                mode="lines", name=f"H = {h}", showlegend=axis == "", xaxis="x" + axis,
                                yaxis="y" + axis, line=dict(color=col[i], width=2)))
-    layout = base_layout(None, height,
+    layout = base_layout(None, height, **_below(1),
                          xaxis=dict(domain=[0, 0.46], title=dict(text=_lab(labels, "rounds", "communication rounds (IID)"))),
-                         yaxis=dict(type="log", title=dict(text=_lab(labels, "gap", "loss − L*"))),
+                         yaxis=dict(type="log", dtick=1, exponentformat="power", title=dict(text=_lab(labels, "gap", "loss − L*"))),
                          xaxis2=dict(domain=[0.54, 1], anchor="y2",
                                      title=dict(text=_lab(labels, "rounds_non", "communication rounds (non-IID)"))),
                          yaxis2=dict(anchor="x2", type="log", matches="y"))
@@ -182,7 +193,7 @@ def tasks_figure(study, *, weights=None, window=((-3.0, 3.0), (-3.0, 3.0)), n: i
         traces.append(dict(type="scatter", x=_f32(xs_run[:, b, 0]), y=_f32(xs_run[:, b, 1]), mode="lines",
                            name=_lab(labels, "path", study.run.method) if b == 0 else None, showlegend=b == 0,
                            line=dict(color=style.MINIMUM_COLOR, width=2.5)))
-    layout = base_layout(None, height, **_fixed_axes(window))
+    layout = base_layout(None, height, **_below(3), **_fixed_axes(window))
     fig = _figure(traces, layout)
     if conflict is not None:
         pt = np.asarray(conflict.point, dtype=float)
@@ -228,11 +239,12 @@ def privacy_figure(study, *, labels: Mapping[str, str] | None = None, height: in
     traces.append(dict(type="histogram", x=_f32(np.minimum(norms, study.clip_norm)), xaxis="x2", yaxis="y2",
                        name=_lab(labels, "after", "after clipping at C"), marker=dict(color=style.SEQUENCE[2]),
                        opacity=0.6, xbins=bins))
-    layout = base_layout(None, height, barmode="overlay",
-                         xaxis=dict(type="log", domain=[0, 0.5], title=dict(text=_lab(labels, "eps", f"ε (δ = {sw.delta:.1e})"))),
+    layout = base_layout(None, height, barmode="overlay", **_below(2),
+                         xaxis=dict(type="log", dtick=1, domain=[0, 0.5],
+                                    title=dict(text=_lab(labels, "eps", f"ε (δ = {sw.delta:.1e})"))),
                          yaxis=dict(title=dict(text=_lab(labels, "acc", "accuracy (training data)"))),
                          xaxis2=dict(domain=[0.6, 1], anchor="y2", title=dict(text=_lab(labels, "norm", "per-example gradient norm"))),
-                         yaxis2=dict(anchor="x2", type="log", title=dict(text=_lab(labels, "count", "examples (log)"))),
+                         yaxis2=dict(anchor="x2", type="log", dtick=1, title=dict(text=_lab(labels, "count", "examples (log)"))),
                          shapes=[dict(type="line", xref="x2", yref="paper", x0=study.clip_norm, x1=study.clip_norm,
                                       y0=0, y1=1, line=dict(color="#000000", dash="dash"))])
     return _figure(traces, layout)
@@ -257,7 +269,7 @@ def best_so_far_figure(study, *, labels: Mapping[str, str] | None = None, height
     if rs.global_min is not None:
         traces.append(dict(type="scatter", x=[0, max(int(rs.evals[-1]), 2 * (T - 1))], y=[rs.global_min] * 2, mode="lines",
                            name=_lab(labels, "global", "global minimum"), line=dict(color="#000000", dash="dot")))
-    layout = base_layout(None, height, xaxis=dict(title=dict(text=_lab(labels, "evals", "gradient evaluations"))),
+    layout = base_layout(None, height, **_below(1), xaxis=dict(title=dict(text=_lab(labels, "evals", "gradient evaluations"))),
                          yaxis=dict(title=dict(text=_lab(labels, "best", "best loss so far"))))
     return _figure(traces, layout)
 

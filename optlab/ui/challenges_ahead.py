@@ -127,7 +127,9 @@ def fmt(v: float, digits: int = 3) -> str:
         x = float(v)
     except (TypeError, ValueError):
         return "—"
-    return f"{x:.{digits}g}" if math.isfinite(x) else "—"
+    if not math.isfinite(x):
+        return "—"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.{digits}g}"
 
 
 # ----------------------------------------------------------------------------------------------
