@@ -25,14 +25,9 @@ ui.page_header(
 )
 lessons.open(view.CHAPTER, step_card_in_page=True)
 presenting = state.presenting()
-if presenting:
-    section = state.section(view.SECTION, _("Section"))
-else:
-    c_sec, c_link = st.columns([5, 1.3], vertical_alignment="bottom")
-    with c_sec:
-        section = state.section(view.SECTION, _("Section"))
-    with c_link:
-        state.copy_link()
+section = state.section(view.SECTION, _("Section"))
+if not presenting:
+    state.copy_link()   # under the control: beside it, five sections and the link did not fit 1024 px
 
 hide = lessons.hidden()  # a prediction is set up and not committed: outcomes stay hidden
 LOCKED = N_("🔒 The charts and what they show appear once you commit your prediction.")
@@ -159,8 +154,6 @@ def tasks_section():
         if at > steps:
             st.caption(_("Step {at} is past the run's {t} steps: the gradients are drawn at step {t}.").format(
                 at=at, t=steps))
-        lessons.ask(view.Q_PARETO)
-        lessons.ask(view.Q_CONFLICT)
     with c_fig:
         if hide:
             st.caption(_(LOCKED))
@@ -168,6 +161,11 @@ def tasks_section():
             ui.show_figure(view.tasks_figure(n, method, steps, lr, min(at, steps), state.chart_height(520, 420)),
                            key="ch_mt_fig")
             say(view.tasks_sentences(n, method, steps, lr, min(at, steps)))
+    q1, q2 = st.columns(2, gap="medium")
+    with q1:
+        lessons.ask(view.Q_PARETO)
+    with q2:
+        lessons.ask(view.Q_CONFLICT)
     if not presenting:
         st.latex(multitask.LATEX.get(method, multitask.LATEX["weights"]))
         st.caption(_("Solid arrows: each task's descent direction −∇Lᵢ at the chosen step; dotted: after PCGrad's "
@@ -198,8 +196,6 @@ def privacy_section():
     with c_ctl:
         st.markdown(_("**Privacy budget:** ε = {e} at δ = {d} (σ = {s}, q = {q}, T = {t}).").format(
             e=view.fmt(eps, 4), d=f"{delta:.0e}", s=view.fmt(sigma), q=view.fmt(q), t=steps))
-        lessons.ask(view.Q_EPSILON)
-        lessons.ask(view.Q_COST)
     with c_fig:
         if hide:
             st.caption(_(LOCKED))
@@ -208,6 +204,11 @@ def privacy_section():
                 figure = view.privacy_figure(q, steps, clip, delta, sigma, state.chart_height(400, 380))
             ui.show_figure(figure, key="ch_pv_fig")
             say(view.privacy_sentences(sigma, q, steps, clip, delta))
+    q1, q2 = st.columns(2, gap="medium")
+    with q1:
+        lessons.ask(view.Q_EPSILON)
+    with q2:
+        lessons.ask(view.Q_COST)
     if not presenting:
         st.subheader(_("What ε and δ mean"))
         st.markdown(_(

@@ -131,9 +131,9 @@ def stale_figure(study, *, labels: Mapping[str, str] | None = None, height: int 
                                          "<extra></extra>"))
     layout = base_layout(None, height, **_below(1),
                          xaxis=dict(domain=[0, 0.45], title=dict(text=_lab(labels, "tau", "delay τ (steps)"))),
-                         yaxis=dict(type="log", title=dict(text="η·λ")),
+                         yaxis=dict(type="log", tickvals=[0.02, 0.05, 0.1, 0.2, 0.5, 1, 2], title=dict(text="η·λ")),
                          xaxis2=dict(domain=[0.55, 1], anchor="y2", title=dict(text=_lab(labels, "step", "step"))),
-                         yaxis2=dict(anchor="x2", type="log", dtick=2, exponentformat="power", title=dict(text="|θ_t|")))
+                         yaxis2=dict(anchor="x2", type="log", dtick=10, exponentformat="power", title=dict(text="|θ_t|")))
     return _figure(traces, layout)
 
 
@@ -154,7 +154,7 @@ def federated_figure(study, *, labels: Mapping[str, str] | None = None, height: 
                          yaxis=dict(type="log", dtick=1, exponentformat="power", title=dict(text=_lab(labels, "gap", "loss − L*"))),
                          xaxis2=dict(domain=[0.54, 1], anchor="y2",
                                      title=dict(text=_lab(labels, "rounds_non", "communication rounds (non-IID)"))),
-                         yaxis2=dict(anchor="x2", type="log", matches="y"))
+                         yaxis2=dict(anchor="x2", type="log", matches="y", dtick=1, exponentformat="power"))
     return _figure(traces, layout)
 
 
