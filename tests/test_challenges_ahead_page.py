@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 import pytest
 from state_checks import check_link, fuzz_links, hostile_links, no_exception, open_page, roundtrip, widget
@@ -110,6 +111,7 @@ def test_tasks_sentences_match_the_run(n, method, steps, lr):
     else:
         assert "Not on the Pareto set" in text and float(s.run.stationarity[-1].max()) >= 1e-3
     assert ("conflict**" in text) == cv.conflict
+    assert not re.search(r"\de-\d\d", text), f"a round-off number in a caption: {text}"
     cos = [cv.cos[i, j] for i in range(n) for j in range(n) if i != j]
     assert cv.conflict == any(c < 0 for c in cos)
 

@@ -345,8 +345,8 @@ def tasks_sentences(n: int, method: str, steps: int, lr: float, at: int) -> list
                 out.append(_("Every fixed weighting ends on the Pareto set, and the ends lie close together "
                              "(at most {d} apart).").format(d=fmt(v["spread"], 2)))
         else:
-            out.append(_("**The run ends on the Pareto set**: no direction lowers every task at once there "
-                         "(the min-norm combination of the gradients is {g}).").format(g=fmt(v["stationarity"], 2)))
+            out.append(_("**The run ends on the Pareto set**: no direction lowers every task at once there (the "
+                         "shortest combination of the tasks' gradients is below 0.001)."))
     else:
         out.append(_("**Not on the Pareto set yet** after {t} steps: a direction still lowers every task at once "
                      "(its length {g}). More steps or a larger rate.").format(t=steps, g=fmt(v["stationarity"], 2)))
