@@ -33,9 +33,21 @@ hide = lessons.hidden()  # a prediction is set up and not committed: outcomes st
 LOCKED = N_("🔒 The charts and what they show appear once you commit your prediction.")
 
 
+DP_SGD_LATEX = (r"\bar g_i = g_i \Big/ \max\Big(1, \frac{\lVert g_i\rVert}{C}\Big),\qquad "
+                r"\tilde g = \frac{1}{qN}\Big(\sum_{i\in\text{batch}} \bar g_i + \mathcal N(0, \sigma^2 C^2 I)\Big)")
+
+
 def say(sentences):
     for s in sentences:
         st.markdown(s)
+
+
+def locked(latex: str | None = None):
+    """In place of the outcome while a prediction waits for Commit: the lock, and the setup's formula
+    (something true to look at on a projector, which gives nothing away)."""
+    st.caption(_(LOCKED))
+    if latex:
+        st.latex(latex)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -57,7 +69,7 @@ def scale_section():
         lessons.ask(view.Q_DOUBLING)
     with c_fig:
         if hide:
-            st.caption(_(LOCKED))
+            locked(distributed.SCALING_LATEX)
         else:
             ui.show_figure(view.scaling_figure(gap, seeds, state.chart_height(400, 380)), key="ch_sc_fig")
             say(view.scaling_sentences(gap, seeds))
@@ -80,7 +92,7 @@ def scale_section():
         lessons.ask(view.Q_WARMUP)
     with c2:
         if hide:
-            st.caption(_(LOCKED))
+            locked(distributed.GOYAL_LATEX)
         else:
             ui.show_figure(view.warmup_figure(lr, batch, warm, state.chart_height(380, 360)), key="ch_wu_fig")
             st.markdown(view.warmup_sentence(lr, batch, warm))
@@ -105,7 +117,7 @@ def stale_section():
         lessons.ask(view.Q_STALE)
     with c_fig:
         if hide:
-            st.caption(_(LOCKED))
+            locked(distributed.STALE_LATEX)
         else:
             ui.show_figure(view.stale_figure(lr, tau, state.chart_height(380, 360)), key="ch_st_fig")
             st.markdown(view.stale_sentence(lr, tau))
@@ -124,7 +136,7 @@ def stale_section():
         lessons.ask(view.Q_DRIFT)
     with c2:
         if hide:
-            st.caption(_(LOCKED))
+            locked(distributed.LOCAL_SGD_LATEX)
         else:
             ui.show_figure(view.federated_figure(data, k, rounds, non_iid, state.chart_height(380, 360)),
                            key="ch_fl_fig")
@@ -156,7 +168,7 @@ def tasks_section():
                 at=at, t=steps))
     with c_fig:
         if hide:
-            st.caption(_(LOCKED))
+            locked(multitask.LATEX["pareto"])
         else:
             ui.show_figure(view.tasks_figure(n, method, steps, lr, min(at, steps), state.chart_height(520, 420)),
                            key="ch_mt_fig")
@@ -191,14 +203,14 @@ def privacy_section():
         steps = state.slider(view.PV_STEPS)
         clip = float(state.select_slider(view.PV_CLIP))
         delta = float(state.select_slider(view.PV_DELTA, format_func=lambda d: f"{d:.0e}"))
-    with st.spinner(_("Training DP-SGD and asking the accountant…")):
-        eps = view.epsilon(sigma, q, steps, delta)
+    eps = view.epsilon(sigma, q, steps, delta)   # one cached accountant curve: ~0.2 ms once it exists
     with c_ctl:
-        st.markdown(_("**Privacy budget:** ε = {e} at δ = {d} (σ = {s}, q = {q}, T = {t}).").format(
-            e=view.fmt(eps, 4), d=f"{delta:.0e}", s=view.fmt(sigma), q=view.fmt(q), t=steps))
+        if not hide:   # ε is the answer of a question: shown after Commit
+            st.markdown(_("**Privacy budget:** ε = {e} at δ = {d} (σ = {s}, q = {q}, T = {t}).").format(
+                e=view.fmt(eps, 4), d=f"{delta:.0e}", s=view.fmt(sigma), q=view.fmt(q), t=steps))
     with c_fig:
         if hide:
-            st.caption(_(LOCKED))
+            locked(DP_SGD_LATEX)
         else:
             with st.spinner(_("Training DP-SGD and asking the accountant…")):
                 figure = view.privacy_figure(q, steps, clip, delta, sigma, state.chart_height(400, 380))
@@ -222,8 +234,7 @@ def privacy_section():
             "privacy of the Poisson-subsampled Gaussian mechanism, Mironov et al. 2019, composed over T steps and "
             "converted to (ε, δ)) — the accountant behind TF-Privacy's numbers. It is an upper bound: the true "
             "privacy loss may be smaller. `optlab.privacy.epsilon(noise_multiplier, sample_rate, steps, delta)`."))
-        st.latex(r"\bar g_i = g_i \Big/ \max\Big(1, \frac{\lVert g_i\rVert}{C}\Big),\qquad "
-                 r"\tilde g = \frac{1}{qN}\Big(\sum_{i\in\text{batch}} \bar g_i + \mathcal N(0, \sigma^2 C^2 I)\Big)")
+        st.latex(DP_SGD_LATEX)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -247,7 +258,7 @@ def landscape_section():
         lessons.ask(view.Q_SAM)
     with c_fig:
         if hide:
-            st.caption(_(LOCKED))
+            locked(landscapes.LATEX["noise"])
         else:
             ui.show_figure(view.escape_figure(surface, eta, rho, restarts, state.chart_height(360, 360)),
                            key="ch_ls_escape")
@@ -265,7 +276,7 @@ def landscape_section():
         lessons.ask(view.Q_BASINS)
     with c2:
         if hide:
-            st.caption(_(LOCKED))
+            locked()
         else:
             figs = view.basins_figures(surface, grid, 300)
             cols = st.columns(len(figs))

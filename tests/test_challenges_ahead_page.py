@@ -359,3 +359,13 @@ def test_language_switch_keeps_the_state():
     no_exception(at)
     assert at.session_state["ch_section"] == "Privacy" and widget(at, "ch_pv_sigma").value == 2.0
     assert any("隐私预算" in m.value for m in at.markdown)
+
+
+def test_epsilon_is_hidden_until_commit():
+    at = open_page(PAGE, {"ask": "epsilon"})
+    no_exception(at)
+    assert not any("Privacy budget" in m.value for m in at.markdown)
+    assert len(at.get("plotly_chart")) == 0 and at.latex   # the formula stands in for the chart
+    at.radio(key="optlab_pick_epsilon").set_value(1).run()
+    at.button(key="optlab_commit_epsilon").click().run()
+    assert any("Privacy budget" in m.value for m in at.markdown)
