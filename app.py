@@ -22,11 +22,13 @@ TEACHES = {
         "What a loss measures: squared, absolute, Huber, cross-entropy; their shapes, gradients and when to "
         "use which."),
     "Gradient_descent": N_(
-        "Step downhill along −∇f: the learning rate, why too large diverges, momentum, and narrow valleys."),
+        "Step downhill along −∇f: batch, mini-batch and stochastic; the learning rate, why too large diverges, "
+        "and schedules."),
     "Newton_method": N_(
         "Use the curvature (the Hessian): one step on a quadratic, and what goes wrong at saddles and far away."),
     "Adaptive_methods": N_(
-        "AdaGrad, RMSProp, Adam and friends: a step size per coordinate, from running averages of the gradient."),
+        "Momentum and Nesterov in narrow valleys, then AdaGrad, RMSProp, Adam and friends: a step size per "
+        "coordinate, from running averages of the gradient."),
     "Overfitting_and_gradients": N_(
         "Real models: training vs validation loss, regularization, vanishing and exploding gradients, clipping."),
     "Challenges_ahead": N_(

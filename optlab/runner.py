@@ -306,8 +306,11 @@ def _run_block(surface, opt, X, T, *, noise, batch_size, seed, sched, clip_norm,
         stopped_at, stop_reason = np.full(B, -1), np.full(B, "", dtype=object)
         best = f.copy()
         bad0 = ~np.isfinite(f) | ~np.isfinite(g).all(axis=1)
-        if np.any(bad0):
+        far0 = ~(np.abs(x) <= bound).all(axis=1) & ~bad0
+        if np.any(bad0) or np.any(far0):
             diverged_at[bad0], reason[bad0], active[bad0] = 0, _(_UNDEFINED_START), False
+            diverged_at[far0], reason[far0], active[far0] = 0, _(loop.FAR_START), False
+            bad0 = bad0 | far0
             f[bad0], g[bad0] = np.nan, 0.0
         if tol is not None:
             c0 = active & (gn <= tol)

@@ -4,6 +4,7 @@ Each section is an ``st.fragment``: moving one of its widgets reruns that sectio
 """
 import streamlit as st
 
+from optlab import format as fmt
 from optlab import losses, optimizers, specs, ui
 from optlab.chapters import loss_functions as model
 from optlab.ui import loss_functions as view
@@ -176,7 +177,8 @@ def outlier_lab():
             st.error(f"These hyperparameters are not allowed: {err}")
             return
         run = specs.run_tuple(opt, hyper, view.corner_start(lab_specs["mse"][3]), steps)
-        ui.divergence_warnings([view.run_of(s, run) for s in lab_specs.values()])
+        ui.divergence_warnings([view.run_of(s, run) for s in lab_specs.values()],
+                               labels=[f"{OPT_TITLE[opt]} on {names[n]}" for n in lab_specs])
 
     st.markdown(f"**The three loss surfaces over (w, b)**, one {OPT_TITLE[opt]} path on each "
                 f"(lr = {hyper['lr']:g}, {steps} steps, same start):")
@@ -257,15 +259,17 @@ def coupling():
     with f2:
         st.markdown(f"**{OPT_TITLE[opt]} (lr = {hyper['lr']:g}) on every regression loss**, same data and start")
         ui.show_figure(view.fig_relative_gap(others, run, None), key="lf_cp_gaps")
-    ui.divergence_warnings([tr])
+    # every loss's run is drawn on the right: any of them that diverged is named (its gap is "—")
+    ui.divergence_warnings([view.run_of(s_n, run) for n, s_n in others],
+                           labels=[f"{OPT_TITLE[opt]} on {loss_title(n)}" for n, s_n in others])
     left = {n: view.relative_final_gap(s, view.run_of(s, run)) for n, s in others}
     ranked = sorted(left, key=left.get)
     st.latex(L.latex)
     st.caption(
-        f"{OPT_TITLE[opt]} on {L.label}: after {steps} steps f − f* = {view.gap(spec, tr.final_loss):.3g}, "
-        f"{view.distance(spec, tr.final_x):.3g} from the minimum. Share of the initial gap left after {steps} steps "
-        "with the same optimizer, learning rate and start: "
-        + ", ".join(f"{loss_title(n)} {left[n]:.1e}" for n in ranked)
+        f"{OPT_TITLE[opt]} on {L.label}: after {steps} steps f − f* = {fmt.number(view.gap(spec, tr.final_loss))}, "
+        f"{fmt.number(view.distance(spec, tr.final_x))} from the minimum. Share of the initial gap left after {steps} "
+        "steps with the same optimizer, learning rate and start: "
+        + ", ".join(f"{loss_title(n)} {fmt.number(left[n], 2)}" for n in ranked)
         + ". Smooth, curved losses (MSE, log-cosh, Huber near its minimum) let the gradient shrink as the path "
           "arrives; piecewise-linear ones (MAE, quantile) keep a constant pull, so with a fixed learning rate the "
           "path overshoots and zig-zags around the kink and its curve stalls."
@@ -320,7 +324,7 @@ def why_cross_entropy():
             st.markdown(f"**{labels[n]}**")
             ui.show_figure(view.fig_surface(s, ((f"gradient descent, lr = {lr:g}", None, run),), height=400,
                                            colorbar=True), key=f"lf_ce_s_{n}")
-    ui.divergence_warnings(list(runs.values()))
+    ui.divergence_warnings(list(runs.values()), labels=[f"gradient descent (lr = {lr:g}) on {labels[n]}" for n in runs])
     g0 = {n: view.grad_norm(s, start) for n, s in pair.items()}
     acc = {n: view.accuracy(s, runs[n].final_x) for n, s in pair.items()}
     pmin, pmax = view.probability_range(pair["bce"], start)

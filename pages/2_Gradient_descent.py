@@ -20,7 +20,7 @@ ui.page_header(
 )
 
 DIAB = "diabetes"
-V = fig.VARIANT_COLORS
+V = fig.VARIANTS  # the SGD variant (colour) of each setting, the same in every figure of the page
 F = model.FORMULAS
 
 with st.expander("The formulas (the seed article's sections 3.1–3.3 announce them and then show nothing)",
@@ -209,8 +209,8 @@ def learning_rates():
     ssteps = model.epochs_to_steps(sep, sbs, n)
     sspec = model.schedule_spec(sname, ssteps)
     sched = model.schedule_object(sspec)
-    pair = (("constant lr", V["constant"], specs.run_tuple("sgd", {"lr": slr}, start, ssteps, batch_size=sbs, seed=0)),
-            (f"{sched.title}", V["scheduled"],
+    pair = (("SGD, constant lr", V["constant"], specs.run_tuple("sgd", {"lr": slr}, start, ssteps, batch_size=sbs, seed=0)),
+            (f"SGD, {sched.title.lower()}", V["scheduled"],
              specs.run_tuple("sgd", {"lr": slr}, start, ssteps, batch_size=sbs, seed=0, schedule=sspec)))
     ptrs = [view.run_of(spec, r) for _, _, r in pair]
     ui.divergence_warnings(ptrs)

@@ -215,7 +215,7 @@ with c[1]:
         "On Himmelblau's function, from (1, 2.5), pure Newton converges quickly. To which of the four minima?",
         set_2d("himmelblau", (1.0, 2.5), "pure"),
         "To none: it converges to a **saddle point** ◆, where the gradient is zero too. At x₀ the model is already a "
-        "saddle (hyperbolas, one green and one orange axis), and Newton jumps to the model's saddle point every "
+        "saddle (hyperbolas, one green and one red axis), and Newton jumps to the model's saddle point every "
         "time. Now choose *Damped Newton*: the line search only accepts steps that go downhill, and the run "
         "escapes to the minimum at (3, 2).",
         key="nw2_saddle")

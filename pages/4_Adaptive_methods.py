@@ -132,11 +132,11 @@ def momentum_section():
         kind = state.radio(view.MO_PHASE, "phase diagram for", horizontal=True)
     surface, gd, hb, nv = view.momentum_runs(kappa, lr, beta, steps)
     x0 = tuple(float(v) for v in surface.starts[0])
-    gd.label = f"GD (lr = {lr:g})"
+    gd.label = f"SGD, plain GD (lr = {lr:g})"
     trs = [gd]
     if beta > 0:
-        hb.label = f"momentum β = {beta:g}"
-        nv.label = f"Nesterov β = {beta:g}"
+        hb.label = f"SGD, momentum {beta:g}"
+        nv.label = f"SGD, Nesterov momentum {beta:g}"
         trs += [hb, nv]
     hide = lessons.hidden()  # a prediction is set up and not committed: no paths, no verdicts yet
     with c_fig:
@@ -183,8 +183,9 @@ def momentum_section():
         + (f", momentum {fmt_steps(seen[1], steps)} (theory ≈ {pred[1]:.0f}), Nesterov {fmt_steps(seen[2], steps)}"
            if beta > 0 else "")
         + f". Best pair for κ = {kappa:g} (Polyak): γ = {p_lr:.3g}, β = {p_b:.3f}, ρ = {p_rho:.3f} — against GD's "
-          f"best ρ = {theory.gd_best_rate(1.0, kappa):.3f}. Same colour = same optimizer (torch's SGD); the dash tells "
-          f"GD, momentum and Nesterov apart.")
+          f"best ρ = {theory.gd_best_rate(1.0, kappa):.3f}. All three are torch's SGD: plain GD in SGD's colour "
+          f"({figures.style.color_name('sgd')}), heavy-ball momentum in {figures.style.color_name('sgd', 1)}, "
+          f"Nesterov in {figures.style.color_name('sgd', 2)}.")
 
     l_col, r_col = st.columns([1, 1.25], gap="medium")
     with l_col:
@@ -447,7 +448,8 @@ def family_amsgrad():
         f"At the last step Adam divides by √v̂ + ε = ({float(da[-1][0]):.3g}, {float(da[-1][1]):.3g}), AMSGrad by "
         f"({float(dm[-1][0]):.3g}, {float(dm[-1][1]):.3g}): AMSGrad's v is the running maximum, so after the steep "
         f"start its steps stay short. Final loss: Adam {float(a.final_loss):.3g}, AMSGrad {float(m.final_loss):.3g}. "
-        f"Same colour, dashed: in torch AMSGrad is `Adam(amsgrad=True)`, not a class of its own.")
+        f"AMSGrad is drawn as a variant of Adam, in {figures.style.color_name('adam', 1)}: in torch it is "
+        f"`Adam(amsgrad=True)`, not a class of its own.")
     st.markdown("**torch vs textbook:** " + optimizers.info("adam").notes)
 
 

@@ -96,7 +96,7 @@ def section_overfitting() -> None:
     left, right = st.columns(2)
     with left:
         chart(fig.fit_figure(fit.x_grid, fit.y_truth, fit.train,
-                               [(f"degree {fit.degree} fit", fit.y_fit, fig.TRAIN_COLOR, "solid")],
+                               [(f"degree {fit.degree} fit", fit.y_fit, fig.FIT_COLOR, "solid")],
                                val=fit.val, height=420),
               key=f"{P}_fig_fit", title=f"The degree-{fit.degree} least-squares fit")
     with right:
@@ -201,16 +201,16 @@ def section_regularization() -> None:
 
     left, right = st.columns(2)
     with left:
-        fits = [("least squares (λ = 0)", rs.y_ls, "#7F7F7F", "dot"),
-                (f"ridge, λ = {fmt(r.lam)}", r.y_fit, fig.TRAIN_COLOR, "solid"),
-                (f"lasso, λ = {fmt(l.lam)}", l.y_fit, fig.VAL_COLOR, "solid")]
+        fits = [("least squares (λ = 0)", rs.y_ls, fig.LS_COLOR, "dot"),
+                (f"ridge, λ = {fmt(r.lam)}", r.y_fit, fig.RIDGE_COLOR, "solid"),
+                (f"lasso, λ = {fmt(l.lam)}", l.y_fit, fig.LASSO_COLOR, "solid")]
         chart(fig.fit_figure(rs.x_grid, rs.y_truth, rs.train, fits, height=420),
               key=f"{P}_fig_reg_fit", title=f"Degree-{rs.degree} fits")
     with right:
         chart(fig.coef_bars({"least squares": rs.ls_coef, f"ridge (λ = {fmt(r.lam)})": r.coef,
                                f"lasso (λ = {fmt(l.lam)})": l.coef},
-                              colors={"least squares": "#7F7F7F", f"ridge (λ = {fmt(r.lam)})": fig.TRAIN_COLOR,
-                                      f"lasso (λ = {fmt(l.lam)})": fig.VAL_COLOR},
+                              colors={"least squares": fig.LS_COLOR, f"ridge (λ = {fmt(r.lam)})": fig.RIDGE_COLOR,
+                                      f"lasso (λ = {fmt(l.lam)})": fig.LASSO_COLOR},
                               height=420),
               key=f"{P}_fig_bars", title="The coefficients (a “0” marks an exact zero)")
     m1, m2, m3 = st.columns(3)
@@ -319,9 +319,9 @@ def section_early_stopping() -> None:
                                           height=440),
               key=f"{P}_fig_es", title=f"Loss during training (patience {es.patience})")
     with right:
-        fits = [(f"after all {settings.epochs} epochs", es.y_final, "#7F7F7F", "dot"),
+        fits = [(f"after all {settings.epochs} epochs", es.y_final, fig.LS_COLOR, "dot"),
                 (f"restored (epoch {es.best_epoch})" if es.stopped else "returned weights", es.y_restored,
-                 fig.VAL_COLOR, "solid")]
+                 fig.FIT_COLOR, "solid")]
         chart(fig.fit_figure(es.x_grid, es.y_truth, es.train, fits, height=440),
               key=f"{P}_fig_es_fit", title="The network's fit")
     m1, m2, m3, m4 = st.columns(4)
@@ -429,9 +429,10 @@ def section_learning_rate() -> None:
     div = search.smallest_diverged_lr
     if div is not None and res.best_index >= 0:
         i_div = list(res.lrs).index(div)
-        st.warning(f"**{title} diverged** for {search.n_diverged} of the {len(res.lrs)} learning rates, from "
-                   f"lr = {fmt(div)} up (at that rate from step {search.divergence_step(i_div)} on): those runs "
-                   f"were stopped and are marked ✕; the other rates are still drawn.", icon="💥")
+        ui.divergence_box([ui.Divergence(title, search.divergence_step(i_div),
+                                         f"for {search.n_diverged} of the {len(res.lrs)} learning rates, from "
+                                         f"lr = {fmt(div)} up (this step is lr = {fmt(div)}'s)")],
+                          note="Those runs were stopped and are marked ✕; the other rates are still drawn.")
     if res.best_index < 0:
         st.warning(f"**Every learning rate diverged** with {title}: lower the range.", icon="💥")
     else:
@@ -563,8 +564,8 @@ def show_lab_result(r: model.LabResult, wanted: model.LabSettings, current: bool
                 f"steps you asked for.", icon="⏱️")
     opt_title = optimizers.info(s.optimizer).title
     if r.diverged:
-        st.warning(f"**{opt_title} (lr = {s.lr:g}) diverged at step {r.diverged_at}**: {r.message}. The charts are "
-                   f"drawn up to the last finite step.", icon="💥")
+        ui.divergence_box([ui.Divergence(f"{opt_title} (lr = {s.lr:g})", r.diverged_at, r.message)],
+                          note="The charts are drawn up to the last finite step.")
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("validation accuracy", f"{r.final_val_accuracy:.0%}", help="two balanced classes: 50 % is guessing")
     m2.metric("training loss (end)", fmt(r.final_train_loss), help="cross-entropy; log 2 ≈ 0.693 is guessing")
@@ -588,7 +589,7 @@ def show_lab_result(r: model.LabResult, wanted: model.LabSettings, current: bool
         chart(fig.grad_profile({"step 0": g0, f"step {r.steps_done - 1}": g_last},
                                  height=380), key=f"{P}_fig_profile", title="Gradient norm per layer")
     with right:
-        chart(fig.training_curves([(opt_title, r, fig.FIX_COLORS[1])], minibatch=True,
+        chart(fig.training_curves([(opt_title, r, figures.style.optimizer_meta(s.optimizer))], minibatch=True,
                                     height=380), key=f"{P}_fig_lab_loss")
     st.caption(f"Training loss {fmt(r.train_loss[0])} at the first check and {fmt(r.final_train_loss)} at the end "
                f"(log 2 ≈ 0.693 is a 50/50 guess between the two spirals); validation accuracy "
@@ -768,8 +769,8 @@ def section_cliff() -> None:
               key=f"{P}_fig_cliff", title="The paths (arrows: where a path leaves the window)")
     with right:
         chart(fig.step_lengths_figure(
-   [(plain.trajectory.label, plain.step_lengths, figures.optimizer_color(opt), "solid"),
-    (clipped.trajectory.label, clipped.step_lengths, figures.optimizer_color(opt), "dash")],
+   [(plain.trajectory.label, plain.step_lengths, figures.style.optimizer_meta(opt), "solid"),
+    (clipped.trajectory.label, clipped.step_lengths, figures.style.optimizer_meta(opt, 1), "dash")],
    height=250), key=f"{P}_fig_steps", title="How far each step moved")
         chart(figures.loss_curves(trs, gap_to=surface.min_value, height=300),
               key=f"{P}_fig_cliff_loss", title="Loss gap f − f*")

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from optlab import figures, optimizers, specs, ui
+from optlab import format as fmt
 from optlab.chapters import arena as model
 from optlab.ui import arena as view
 
@@ -132,14 +133,18 @@ with st.sidebar:
     st.header("Optimizers")
     racers = st.session_state[f"{P}_racers"]
     settings = []
+    drawn: list[str] = []          # the racers the chart draws so far: the card's dot matches its colour
     for r in racers:
         info = optimizers.info(r["name"])
-        color = figures.optimizer_color(r["name"])
         with st.container(border=True):
-            st.markdown(f"<span style='color:{color};font-size:1.3em'>●</span> **{info.title}**",
-                        unsafe_allow_html=True)
+            dot = st.empty()
             hyper = ui.optimizer_controls(r["name"], f"{P}_r{r['id']}")
             err = ui.hyper_error(r["name"], hyper)
+            color = figures.style.optimizer_color(r["name"], figures.style.assign_variants(drawn + [r["name"]])[-1])
+            dot.markdown(f"<span style='color:{color};font-size:1.3em'>●</span> **{info.title}**",
+                         unsafe_allow_html=True)
+            if not err:
+                drawn.append(r["name"])
             if err:
                 st.error(err)
             st.button("Remove", key=f"{P}_rm{r['id']}", on_click=remove_racer, args=(r["id"],), type="tertiary",
@@ -242,18 +247,10 @@ rows = model.results_rows(surface, trajectories, tol=model.TOL)
 reach_col = f"steps to f − f* ≤ {model.TOL:g}"
 
 
-def dash(v) -> str:
-    return "—" if v is None else str(v)
-
-
-def number(v, fmt: str) -> str:
-    """A number for the table; a diverged run has none ("—" rather than the grid's "None")."""
-    return "—" if v != v else format(v, fmt)
-
-
-NUMBER_FORMATS = {"final loss": ".4g", "distance to nearest minimum": ".3g", "final x": ".4f", "final y": ".4f"}
-shown = [dict(r, **{reach_col: dash(r[reach_col]), "diverged at step": dash(r["diverged at step"])},
-              **{k: number(r[k], f) for k, f in NUMBER_FORMATS.items()}) for r in rows]
+LOSS_LIMIT = 1e15  # a loss beyond this has run away even if the run was not stopped: "—"
+formats = {"final loss": lambda v: fmt.number(v, 4, limit=LOSS_LIMIT), "distance to nearest minimum": 3,
+           reach_col: fmt.integer, "diverged at step": fmt.integer, "final x": 4, "final y": 4}
+shown = fmt.table(rows, formats)
 if gap is None:
     for r in shown:
         r[reach_col] = "f* unknown"
@@ -261,12 +258,13 @@ st.dataframe(
     shown, hide_index=True, width="stretch",
     column_config={
         "hyperparameters": None,   # already in the optimizer's label
-        "final loss": st.column_config.TextColumn(help="f at the last step (—: the run diverged)"),
-        "distance to nearest minimum": st.column_config.TextColumn(help="to the nearest known minimum (—: diverged)"),
-        reach_col: st.column_config.TextColumn(help="first step whose loss is within the tolerance of the minimum value"),
-        "diverged at step": st.column_config.TextColumn(help="—: the run did not diverge"),
-        "final x": st.column_config.TextColumn(),
-        "final y": st.column_config.TextColumn(),
+        "final loss": ui.number_column(help="f at the last step (—: the run diverged)"),
+        "distance to nearest minimum": ui.number_column(help="to the nearest known minimum (—: diverged)"),
+        reach_col: ui.number_column(help="first step whose loss is within the tolerance of the minimum value "
+                                         "(—: not reached)"),
+        "diverged at step": ui.number_column(help="—: the run did not diverge"),
+        "final x": ui.number_column(),
+        "final y": ui.number_column(),
     },
 )
 
@@ -301,17 +299,16 @@ if tune:
             "tuned lr": res["lr"],
             "final loss (default lr)": d_row["final loss"],
             "final loss (tuned lr)": t_row["final loss"],
-            "steps to tolerance (default lr)": dash(d_row[reach_col]),
-            "steps to tolerance (tuned lr)": dash(t_row[reach_col]),
-            "default lr diverged at step": dash(d_row["diverged at step"]),
+            "steps to tolerance (default lr)": d_row[reach_col],
+            "steps to tolerance (tuned lr)": t_row[reach_col],
+            "default lr diverged at step": d_row["diverged at step"],
         })
-    st.dataframe(tuned_rows, hide_index=True, width="stretch", column_config={
-        "torch default lr": st.column_config.NumberColumn(format="%.3g"),
-        "your lr": st.column_config.NumberColumn(format="%.3g"),
-        "tuned lr": st.column_config.NumberColumn(format="%.3g"),
-        "final loss (default lr)": st.column_config.NumberColumn(format="%.3g"),
-        "final loss (tuned lr)": st.column_config.NumberColumn(format="%.3g"),
-    })
+    loss_cell = lambda v: fmt.number(v, 3, limit=LOSS_LIMIT)  # noqa: E731
+    tuned_formats = {"torch default lr": 3, "your lr": 3, "tuned lr": 3, "final loss (default lr)": loss_cell,
+                     "final loss (tuned lr)": loss_cell, "steps to tolerance (default lr)": fmt.integer,
+                     "steps to tolerance (tuned lr)": fmt.integer, "default lr diverged at step": fmt.integer}
+    st.dataframe(fmt.table(tuned_rows, tuned_formats), hide_index=True, width="stretch",
+                 column_config={k: ui.number_column() for k in tuned_formats})
     left, right = st.columns(2)
     with left:
         ui.show_figure(figures.contour(surface, default_runs, height=440, title="torch's default learning rates",

@@ -111,6 +111,24 @@ if importlib.util.find_spec("pytest_playwright") is None and not _CI:
     collect_ignore.append("browser")
 
 
+# In CI a skip is a failure: a test that cannot run there is a check that silently stopped checking
+# (a missing package, Chromium, a catalog). Only what a clean checkout cannot have may skip.
+CI_MAY_SKIP = ("the seed article is not on this machine",)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not (_CI and report.skipped) or hasattr(report, "wasxfail"):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    if any(ok in reason for ok in CI_MAY_SKIP):
+        return
+    report.outcome = "failed"
+    report.longrepr = f"skipped in CI (CI is set, so a skip fails): {reason}"
+
+
 def pytest_report_header(config):
     import importlib.metadata as md
 

@@ -125,8 +125,9 @@ def test_pairs_with_nan_tails_and_batches():
     batch = by_name(fig, B.label)
     assert np.isnan(arr(batch.x)).sum() == 3  # three runs, one trace, NaN-separated
     assert len(arr(by_name(fig, f"{B.label} start").x)) == 3
-    assert batch.line.dash != "solid"  # second Adam in the figure: dashed, same colour
-    assert batch.line.color == mine.line.color
+    # the second Adam in the figure is a variant: the first variant colour, tagged as such
+    assert batch.line.color == style.VARIANT_COLORS[0] != mine.line.color
+    assert batch.meta == {"optimizer": "adam", "variant": 1} and mine.meta == {"optimizer": "adam", "variant": 0}
 
 
 @settings(max_examples=60, deadline=None)

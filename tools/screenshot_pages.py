@@ -1,13 +1,13 @@
 """Screenshot every page of the app in headless Chromium, whole page, to look at them.
 
     .venv/bin/python tools/screenshot_pages.py                 # 1400 px wide -> screenshots/
-    .venv/bin/python tools/screenshot_pages.py --projector     # also 800 px wide (a projector)
+    .venv/bin/python tools/screenshot_pages.py --projector     # also 1024×768 (a classroom projector)
     .venv/bin/python tools/screenshot_pages.py --url http://127.0.0.1:8501 --only Loss --split 1400
 
 Pages are app.py and pages/*.py of --app-dir (default: the repository, or $OPTLAB_APP_DIR), at
 Streamlit's classic URLs (pages/3_Learning_rate.py -> /Learning_rate). Without --url it starts
 its own server on 127.0.0.1 and stops it afterwards. Files: screenshots/<page file stem>.png and
-<stem>-<width>.png for the other widths; the paths are printed, with any error box a page shows.
+<stem>-<width>.png for the other sizes; the paths are printed, with any error box a page shows.
 Needs Debian's Chromium (apt-get install chromium fonts-noto-color-emoji; $CHROMIUM overrides).
 """
 
@@ -39,6 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+PROJECTOR = (1024, 768)  # a classroom projector's screen: --projector shoots this size too
 # Before its first run the app's script state reads "initial", so "notRunning" means a run is done.
 APP_IDLE = ('[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
             '[data-test-script-state="notRunning"]')
@@ -124,7 +125,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=REPO_ROOT / "screenshots")
     ap.add_argument("--width", type=int, default=1400)
     ap.add_argument("--height", type=int, default=1000, help="window height (pages are shot whole)")
-    ap.add_argument("--projector", action="store_true", help="also shoot at 800 px wide")
+    ap.add_argument("--projector", action="store_true",
+                    help=f"also shoot at {PROJECTOR[0]}×{PROJECTOR[1]}, a classroom projector")
     ap.add_argument("--only", help="only pages whose file name contains this text")
     ap.add_argument("--split", type=int, default=0, metavar="PX",
                     help="also save each page cut into parts PX tall (e.g. 1400)")
@@ -139,7 +141,9 @@ def main(argv=None) -> int:
     files = [f for f in page_files(app_dir) if not args.only or args.only.lower() in f.lower()]
     if not (app_dir / "app.py").is_file() or not files:
         raise SystemExit(f"no pages to shoot in {app_dir}")
-    widths = [args.width] + ([800] if args.projector and args.width != 800 else [])
+    sizes = [(args.width, args.height)]
+    if args.projector and (args.width, args.height) != PROJECTOR:
+        sizes.append(PROJECTOR)
     args.out.mkdir(parents=True, exist_ok=True)
 
     from playwright.sync_api import sync_playwright
@@ -154,11 +158,11 @@ def main(argv=None) -> int:
             browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             try:
                 for f in files:
-                    for w in widths:
-                        name = Path(f).stem + ("" if w == args.width else f"-{w}")
+                    for w, h in sizes:
+                        name = Path(f).stem + ("" if (w, h) == sizes[0] else f"-{w}")
                         path = args.out / f"{name}.png"
                         t0 = time.perf_counter()
-                        errors, paths = shoot(browser, f"{url}/{url_path(f)}", w, args.height,
+                        errors, paths = shoot(browser, f"{url}/{url_path(f)}", w, h,
                                               path, args.timeout * 1000, args.split)
                         note = f"  EXCEPTION: {errors[0].splitlines()[0]}" if errors else ""
                         bad += bool(errors)

@@ -9,12 +9,13 @@ page and its ``optlab/chapters/<chapter>.py``) on top of :mod:`.core` and :mod:`
 """
 from . import style
 from .core import (RunPath, add_click_grid, animated_contour, apply_layout, base_layout, clip_path, contour, curves,
-                   figure_size_bytes, frame_steps, grad_norm_curves, heatmap, legend_below, line_figure, loss_curves,
+                   figure_size_bytes, frame_steps, grad_norm_curves, heatmap, legend_below, legend_entries, line_figure,
+                   loss_curves, wrap_legend, wrap_text,
                    normalize_runs, surface3d, surface_grid, surface_image, surface_panel, vector_arrows, window_of)
 from .style import optimizer_color, optimizer_dash, series_color
 
 __all__ = ["style", "contour", "surface3d", "loss_curves", "grad_norm_curves", "curves", "animated_contour",
            "apply_layout", "base_layout", "line_figure", "heatmap", "vector_arrows", "add_click_grid", "figure_size_bytes",
            "surface_image", "normalize_runs", "RunPath", "clip_path", "surface_grid", "frame_steps", "window_of",
-           "surface_panel", "legend_below",
+           "surface_panel", "legend_below", "legend_entries", "wrap_legend", "wrap_text",
            "optimizer_color", "optimizer_dash", "series_color"]

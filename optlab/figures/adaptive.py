@@ -2,9 +2,10 @@ r"""Figures and the per-step trace table of the chapter "Adaptive methods: from 
 
 Plotly only (no Streamlit).  Builders take optlab results (Trajectory, SweepResult, RangeTest) and
 return ``go.Figure``; :func:`trace_table` returns rows of numbers read from a Trajectory's recorded
-optimizer state, each with the formula that produced it.  Every optimizer keeps its colour
-(:func:`~optlab.figures.style.optimizer_color`); a teaching variant keeps its base optimizer's
-colour with a dashed line.
+optimizer state, each with the formula that produced it.  Colours follow :mod:`.style`: every
+optimizer keeps its colour; a second run of the same torch optimizer in a figure (a teaching
+variant such as Adam without bias correction, AMSGrad = ``Adam(amsgrad=True)``, a scheduled run)
+takes a variant colour, dashed when it is a teaching variant.
 """
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ import numpy as np
 import plotly.graph_objects as go
 
 from . import core, style
-from .core import base_layout, contour, vector_arrows, window_of
+from .core import base_layout, contour, legend_below, vector_arrows, window_of
 from ..theory import critical_momentum, polyak_optimum, stability_limit
 from ..optimizers import variants
 
-GREY = "#7F7F7F"
-DIVERGED_COLOR = "#8B1A1A"
-NOT_REACHED_COLOR = "#E5E5E5"
+GREY = style.REFERENCE
+DIVERGED_COLOR = style.DIVERGED
+NOT_REACHED_COLOR = style.NOT_REACHED
+REF = style.role_meta("reference")
 
 
 def _fig(traces: Sequence[dict], layout: dict) -> go.Figure:
@@ -41,8 +43,18 @@ def base_name(tr) -> str:
     return variants.base_of(name) if name in variants.variant_names() else name
 
 
-def color_of(tr) -> str:
-    return style.optimizer_color(base_name(tr))
+def color_of(tr, variant: int = 0) -> str:
+    return style.optimizer_color(base_name(tr), variant)
+
+
+def meta_of(tr, variant: int = 0) -> dict:
+    return style.optimizer_meta(base_name(tr), variant)
+
+
+def variants_of(trs: Sequence[Any]) -> list[int]:
+    """The variant of each trajectory in one figure (:mod:`.style` rule 2): the first run of a torch
+    optimizer 0, every further run of one already drawn the next variant, counted over the figure."""
+    return style.assign_variants([base_name(tr) for tr in trs])
 
 
 def _dash_of(tr) -> str:
@@ -57,8 +69,7 @@ def as_run(tr, upto: int | None = None, *, label: str | None = None, dash: str |
     dv = tr.diverged_at
     if upto is not None and np.ndim(dv) == 0 and dv > upto:
         dv = -1
-    extra = {"name": base_name(tr), "losses": losses, "diverged_at": dv, "diverged_reason": tr.diverged_reason,
-             "color": color_of(tr)}
+    extra = {"name": base_name(tr), "losses": losses, "diverged_at": dv, "diverged_reason": tr.diverged_reason}
     if dash or getattr(tr, "optimizer", "") in variants.variant_names():
         extra["dash"] = dash or "dash"  # otherwise the contour gives repeated optimizers their own dash
     return (label or tr.label, xs, extra)
@@ -98,8 +109,10 @@ def _tick(v: float) -> str:
     return f"{lead}10{str(e).translate(_SUP)}"
 
 
-def _vline(x, *, color: str = "#444444", dash: str = "dot", xref: str = "x", yref: str = "y domain") -> dict:
-    return dict(type="line", x0=x, x1=x, y0=0, y1=1, xref=xref, yref=yref, line=dict(color=color, width=1.5, dash=dash))
+def _vline(x, *, color: str = style.REFERENCE, dash: str = "dot", xref: str = "x", yref: str = "y domain",
+           role: str = "reference") -> dict:
+    return dict(type="line", x0=x, x1=x, y0=0, y1=1, xref=xref, yref=yref, line=dict(color=color, width=1.5, dash=dash),
+                name=style.tag(style.role_meta(role)))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -132,9 +145,10 @@ def phase_diagram(res, lam_min: float, lam_max: float, *, current: tuple[float, 
     custom = np.stack([np.where(reached, z, np.nan), status], axis=-1)
     traces: list[dict] = [
         dict(type="heatmap", x=_f(lrs), y=_f(betas), z=np.where(~reached & ~dv, 0.0, np.nan).tolist(),
+             meta=style.role_meta("not reached"),
              colorscale=[[0, NOT_REACHED_COLOR], [1, NOT_REACHED_COLOR]], showscale=False, hoverinfo="skip",
              name="not reached"),
-        dict(type="heatmap", x=_f(lrs), y=_f(betas), z=np.where(dv, 0.0, np.nan).tolist(),
+        dict(type="heatmap", x=_f(lrs), y=_f(betas), z=np.where(dv, 0.0, np.nan).tolist(), meta=style.role_meta("diverged"),
              colorscale=[[0, DIVERGED_COLOR], [1, DIVERGED_COLOR]], showscale=False, hoverinfo="skip",
              name="diverged"),
         dict(type="heatmap", x=_f(lrs), y=_f(betas), z=np.round(z_log, 4).tolist(), customdata=custom,
@@ -144,9 +158,10 @@ def phase_diagram(res, lam_min: float, lam_max: float, *, current: tuple[float, 
              hovertemplate="lr = %{x:.3g}<br>β = %{y:.3g}<br>steps: %{customdata[0]:.0f} %{customdata[1]}<extra></extra>"),
     ]
     # legend swatches for the two flat colours
-    for name, color in (("diverged", DIVERGED_COLOR), (f"not reached in {res.steps} steps", NOT_REACHED_COLOR)):
-        traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=name,
-                           marker=dict(symbol="square", size=12, color=color, line=dict(color="#999", width=1))))
+    for name, color, role in (("diverged", DIVERGED_COLOR, "diverged"),
+                              (f"not reached in {res.steps} steps", NOT_REACHED_COLOR, "not reached")):
+        traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=name, meta=style.role_meta(role),
+                           marker=dict(symbol="square", size=12, color=color, line=dict(color=style.GUIDE, width=1))))
     b_lo, b_hi = float(betas.min()), float(betas.max())
     if theory:
         eta = np.geomspace(lrs.min(), lrs.max(), 200)
@@ -155,33 +170,36 @@ def phase_diagram(res, lam_min: float, lam_max: float, *, current: tuple[float, 
         cx, cy = _f(np.where(ok, eta, np.nan)), _f(np.where(ok, bstar, np.nan))
         # a dark casing under the white line: visible on light cells and in the (white) legend
         traces.append(dict(type="scatter", x=cx, y=cy, mode="lines", name="critical damping β*(lr)",
-                           legendgroup="crit", line=dict(color="#222222", width=5.5), hoverinfo="skip"))
+                           legendgroup="crit", line=dict(color=style.INK, width=5.5), hoverinfo="skip",
+                           meta=style.role_meta("reference")))
         traces.append(dict(type="scatter", x=cx, y=cy, mode="lines", name="critical damping β*(lr)",
                            legendgroup="crit", showlegend=False, line=dict(color="white", width=2.5),
+                           meta=style.role_meta("reference"),
                            hovertemplate="critically damped: lr = %{x:.3g}, β* = %{y:.3f}<extra></extra>"))
         b_line = np.linspace(b_lo, b_hi, 50)
         lim = stability_limit(b_line, lam_max)
         keep = (lim >= lrs.min()) & (lim <= lrs.max())
         traces.append(dict(type="scatter", x=_f(np.where(keep, lim, np.nan)), y=_f(np.where(keep, b_line, np.nan)),
                            mode="lines", name="stability limit lr = 2(1+β)/λ_max",
-                           line=dict(color="#FF6F61", width=2.5, dash="dash"),
+                           line=dict(color=DIVERGED_COLOR, width=2.5, dash="dash"), meta=style.role_meta("diverged"),
                            hovertemplate="stability limit: lr = %{x:.3g} at β = %{y:.3f}<extra></extra>"))
         p_lr, p_b, p_rho = polyak_optimum(lam_min, lam_max)
         if lrs.min() <= p_lr <= lrs.max() and b_lo <= p_b <= b_hi:
             traces.append(dict(type="scatter", x=[p_lr], y=[p_b], mode="markers", name="best pair (Polyak)",
                                marker=dict(symbol="star", size=18, color=style.MINIMUM_COLOR, line=dict(color="black", width=1)),
+                               meta=style.role_meta("highlight"),
                                hovertemplate=f"Polyak's optimum: lr = {p_lr:.3g}, β = {p_b:.3f}, rate {p_rho:.3f}<extra></extra>"))
     if current is not None:
         traces.append(dict(type="scatter", x=[float(current[0])], y=[float(current[1])], mode="markers",
-                           name="your choice", marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=3)),
+                           name="your choice", marker=dict(symbol="circle-open", size=16, color=style.INK, line=dict(width=3)),
+                           meta=style.role_meta("ink"),
                            hovertemplate="your choice: lr = %{x:.3g}, β = %{y:.3f}<extra></extra>"))
     layout = base_layout(title, height)
     layout.update(xaxis=dict(log_axis(lrs, title="learning rate (log scale)"), showgrid=False),
                   yaxis=dict(title=dict(text="momentum β"), range=[b_lo - 0.01, b_hi + 0.01], showgrid=False),
                   plot_bgcolor="white",
-                  legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0, font=dict(size=12)),
                   margin=dict(l=10, r=10, t=30 if title is None else 60, b=10))
-    return _fig(traces, layout)
+    return legend_below(_fig(traces, layout))  # under the axis title, never on it
 
 
 # ----------------------------------------------------------------------------------------------
@@ -262,24 +280,24 @@ def state_glyphs(surface, trajectories: Sequence[Any], step: int, *, zoom: bool 
     for tr, v in zip(trajectories, vecs):
         if v is None:
             continue
-        c = color_of(tr)
+        c, meta = color_of(tr), meta_of(tr)
         p = v["point"]
         g, u = v["grad"], v["update"]
-        vector_arrows(p, -g, fig=fig, color=c, scale=g_scale, width=2, dash="dot", showlegend=False,
+        vector_arrows(p, -g, fig=fig, color=c, scale=g_scale, width=2, dash="dot", showlegend=False, meta=meta,
                       name=f"{tr.label}: −g", hovertext=[f"{tr.label}: −g{_sub(step)} = ({-g[0]:.4g}, {-g[1]:.4g})"])
         if v["moment"] is not None:
             m = v["moment"]
-            vector_arrows(p, -m, fig=fig, color=c, scale=g_scale, width=2.5, dash="dash", showlegend=False,
+            vector_arrows(p, -m, fig=fig, color=c, scale=g_scale, width=2.5, dash="dash", showlegend=False, meta=meta,
                           name=f"{tr.label}: −{v['moment_label']}",
                           hovertext=[f"{tr.label}: −{v['moment_label']} = ({-m[0]:.4g}, {-m[1]:.4g})"])
-        vector_arrows(p, u, fig=fig, color=c, scale=mag, width=5, head_size=15, showlegend=False,
+        vector_arrows(p, u, fig=fig, color=c, scale=mag, width=5, head_size=15, showlegend=False, meta=meta,
                       name=f"{tr.label}: step Δθ",
                       hovertext=[f"{tr.label}: Δθ{_sub(step)} = ({u[0]:.4g}, {u[1]:.4g})"
                                  + (f", drawn ×{mag:g}" if mag != 1 else ", to scale")])
     keys = (("−g (gradient, dotted)", "dot", 2), ("−momentum / first moment (dashed)", "dash", 2.5),
             ("step Δθ" + (f" ×{mag:g}" if mag != 1 else " (to scale)"), "solid", 5))
     for name, dash, width in keys:
-        fig.add_trace(dict(type="scatter", x=[None], y=[None], mode="lines", name=name,
+        fig.add_trace(dict(type="scatter", x=[None], y=[None], mode="lines", name=name, meta=REF,
                            line=dict(color=GREY, dash=dash, width=width), hoverinfo="skip"))
     fig.update_layout(legend=dict(font=dict(size=12)))
     return fig
@@ -309,15 +327,16 @@ def accumulators(adagrad_tr, rmsprop_tr, step: int, *, height: int = 360) -> go.
     traces = []
     t = int(step)
     hist = []
-    for tr, key, sym in ((adagrad_tr, "sum", "√S"), (rmsprop_tr, "square_avg", "√v")):
+    for (tr, key, sym), variant in zip(((adagrad_tr, "sum", "√S"), (rmsprop_tr, "square_avg", "√v")),
+                                       variants_of((adagrad_tr, rmsprop_tr))):
         acc = np.sqrt(np.asarray(tr.states[key], dtype=float))          # (T, 2)
         hist.append(acc)
-        c = color_of(tr)
+        c, meta = color_of(tr, variant), meta_of(tr, variant)
         short = tr.label.split(" (")[0]
         for i, (coord, dash) in enumerate((("x", "solid"), ("y", "dash"))):
             traces.append(dict(type="scatter", x=list(range(1, len(acc) + 1)), y=_f(acc[:, i]), mode="lines",
                                name=f"{tr.label}: {sym} ({coord})", line=dict(color=c, width=2.2, dash=dash),
-                               xaxis="x", yaxis="y",
+                               xaxis="x", yaxis="y", meta=meta,
                                hovertemplate=f"{short} {sym}({coord})<br>step %{{x}}: %{{y:.4g}}<extra></extra>"))
         vals = acc[t - 1] if t <= len(acc) else np.full(2, np.nan)
         lr = float(np.asarray(tr.lrs)[t - 1]) if tr.lrs is not None and t <= len(tr.lrs) else np.nan
@@ -326,7 +345,7 @@ def accumulators(adagrad_tr, rmsprop_tr, step: int, *, height: int = 360) -> go.
         denom = np.asarray(tr.states["denom"][t - 1], dtype=float) if "denom" in tr.states else np.full(2, np.nan)
         hover = [f"{short} {sym}({coord}) at step {t} = {v:.4g}<br>per-coordinate step size γ/({sym}+ε) = {lr / d:.4g}"
                  for coord, v, d in zip("xy", vals, denom)]
-        traces.append(dict(type="bar", x=["x", "y"], y=_f(vals), name=f"{short} at step {t}", marker=dict(color=c),
+        traces.append(dict(type="bar", x=["x", "y"], y=_f(vals), name=f"{short} at step {t}", marker=dict(color=c), meta=meta,
                            xaxis="x2", yaxis="y2", showlegend=False, hovertext=hover,
                            hovertemplate="%{hovertext}<extra></extra>", text=[f"{short}<br>{v:.3g}" for v in vals],
                            textposition="outside", cliponaxis=False, textfont=dict(size=11)))
@@ -488,13 +507,13 @@ def bias_correction_figure(tr_adam, tr_raw, beta1: float, beta2: float, *, heigh
     T = len(tr_adam.updates)
     t = np.arange(1, T + 1)
     traces = []
-    for tr in (tr_adam, tr_raw):
+    for tr, variant in zip((tr_adam, tr_raw), variants_of((tr_adam, tr_raw))):
         traces.append(dict(type="scatter", x=t.tolist(), y=_f(step_lengths(tr)), mode="lines", name=f"{tr.label}: ‖Δθₜ‖",
-                           line=dict(color=color_of(tr), width=2.4, dash=_dash_of(tr)),
+                           line=dict(color=color_of(tr, variant), width=2.4, dash=_dash_of(tr)), meta=meta_of(tr, variant),
                            hovertemplate=f"{tr.label}<br>step %{{x}}: ‖Δθ‖ = %{{y:.4g}}<extra></extra>"))
     fac = variants.uncorrected_step_factor(beta1, beta2, t)
     traces.append(dict(type="scatter", x=t.tolist(), y=_f(fac), mode="lines", yaxis="y2",
-                       name="(1 − β₁ᵗ)/√(1 − β₂ᵗ) (right axis)", line=dict(color=GREY, width=2, dash="dot"),
+                       name="(1 − β₁ᵗ)/√(1 − β₂ᵗ) (right axis)", line=dict(color=GREY, width=2, dash="dot"), meta=REF,
                        hovertemplate="step %{x}: uncorrected/corrected = %{y:.3f}<extra></extra>"))
     layout = base_layout(None, height, hovermode="x unified")
     layout.update(xaxis=dict(title=dict(text="step t")),
@@ -513,7 +532,8 @@ def decay_figure(surface, tr_l2, tr_w, l2_point, *, height: int = 480) -> go.Fig
     p = np.asarray(l2_point, dtype=float)
     fig.add_trace(dict(type="scatter", x=[float(p[0])], y=[float(p[1])], mode="markers",
                        name="minimum of f + ½λ‖θ‖²", marker=dict(symbol="diamond", size=13, color="white",
-                                                           line=dict(color="black", width=2)),
+                                                           line=dict(color=style.INK, width=2)),
+                       meta=style.role_meta("closed form"),
                        hovertemplate="minimum of f + ½λ‖θ‖²: (%{x:.4g}, %{y:.4g})<extra></extra>"))
     return fig
 
@@ -525,7 +545,7 @@ def decay_pull_figure(tr_l2, tr_w, weight_decay: float, *, height: int = 320) ->
     barely regularized."""
     traces = []
     lam = float(weight_decay)
-    for tr, coupled in ((tr_l2, True), (tr_w, False)):
+    for (tr, coupled), variant in zip(((tr_l2, True), (tr_w, False)), variants_of((tr_l2, tr_w))):
         xs = np.asarray(tr.xs[:-1], dtype=float)
         lr = np.asarray(tr.lrs, dtype=float).reshape(-1, 1)
         pull = lr * lam * np.abs(xs)
@@ -534,7 +554,8 @@ def decay_pull_figure(tr_l2, tr_w, weight_decay: float, *, height: int = 320) ->
         for i, (coord, dash) in enumerate((("x", "solid"), ("y", "dot"))):
             traces.append(dict(type="scatter", x=list(range(1, len(pull) + 1)),
                                y=_f(np.where(pull[:, i] > 1e-12, pull[:, i], np.nan)),
-                               mode="lines", name=f"{tr.label} ({coord})", line=dict(color=color_of(tr), width=2.2, dash=dash),
+                               mode="lines", name=f"{tr.label} ({coord})", meta=meta_of(tr, variant),
+                               line=dict(color=color_of(tr, variant), width=2.2, dash=dash),
                                hovertemplate=f"{tr.label} ({coord})<br>step %{{x}}: pull %{{y:.3g}}<extra></extra>"))
     layout = base_layout(None, height, hovermode="x unified")
     layout.update(xaxis=dict(title=dict(text="step t")),
@@ -547,13 +568,13 @@ def amsgrad_figure(tr_adam, tr_ams, *, height: int = 340) -> go.Figure:
     (dashed; the same optimizer, ``Adam(amsgrad=True)``): Adam's falls again when the gradients calm
     down, so its steps grow back; AMSGrad's is built on max(v) and cannot fall that way."""
     traces = []
-    for k, (tr, dash) in enumerate(((tr_adam, "solid"), (tr_ams, "dash"))):
+    for (tr, dash), variant in zip(((tr_adam, "solid"), (tr_ams, "dash")), variants_of((tr_adam, tr_ams))):
         d = np.asarray(tr.states["denom"], dtype=float)
         for i, coord in enumerate(("x", "y")):
             ax = "" if i == 0 else "2"
             traces.append(dict(type="scatter", x=list(range(1, len(d) + 1)), y=_f(d[:, i]), mode="lines",
                                name=tr.label, legendgroup=tr.label, showlegend=i == 0, xaxis=f"x{ax}", yaxis=f"y{ax}",
-                               line=dict(color=color_of(tr), width=2.4, dash=dash),
+                               line=dict(color=color_of(tr, variant), width=2.4, dash=dash), meta=meta_of(tr, variant),
                                hovertemplate=f"{tr.label} ({coord})<br>step %{{x}}: %{{y:.4g}}<extra></extra>"))
     layout = base_layout(None, height, hovermode="x unified")
     layout.update(xaxis=dict(domain=[0.0, 0.46], title=dict(text="step t")),
@@ -571,9 +592,10 @@ def nadam_schedule_figure(tr_nadam, beta1: float, *, height: int = 300) -> go.Fi
     mu = np.asarray(tr_nadam.states["mu_t"], dtype=float).reshape(len(tr_nadam.updates), -1)[:, 0]
     t = list(range(1, len(mu) + 1))
     traces = [dict(type="scatter", x=t, y=_f(mu), mode="lines", name="torch: μₜ", line=dict(color=color_of(tr_nadam), width=2.4),
+                   meta=meta_of(tr_nadam),
                    hovertemplate="step %{x}: μ = %{y:.4f}<extra></extra>"),
               dict(type="scatter", x=t, y=[float(beta1)] * len(t), mode="lines", name="textbook / optax: β₁",
-                   line=dict(color=GREY, width=2, dash="dash"), hovertemplate="β₁ = %{y:.3f}<extra></extra>")]
+                   line=dict(color=GREY, width=2, dash="dash"), hovertemplate="β₁ = %{y:.3f}<extra></extra>", meta=REF)]
     layout = base_layout(None, height, hovermode="x unified")
     layout.update(xaxis=dict(title=dict(text="step t")), yaxis=dict(title=dict(text="momentum used at step t")))
     return _fig(traces, layout)
@@ -588,24 +610,24 @@ def radam_figure(tr_radam, tr_adam, *, height: int = 380) -> go.Figure:
     rect = np.asarray(tr_radam.states["rect"], dtype=float).reshape(T, -1)[:, 0]
     warm = t[rho <= 5]
     traces = []
-    for tr in (tr_radam, tr_adam):
+    for tr, variant in zip((tr_radam, tr_adam), variants_of((tr_radam, tr_adam))):
         traces.append(dict(type="scatter", x=t.tolist(), y=_f(step_lengths(tr)), mode="lines", name=f"{tr.label}: ‖Δθₜ‖",
-                           line=dict(color=color_of(tr), width=2.4), xaxis="x", yaxis="y",
+                           line=dict(color=color_of(tr, variant), width=2.4), xaxis="x", yaxis="y", meta=meta_of(tr, variant),
                            hovertemplate=f"{tr.label}<br>step %{{x}}: ‖Δθ‖ = %{{y:.4g}}<extra></extra>"))
     traces.append(dict(type="scatter", x=t.tolist(), y=_f(rho), mode="lines", name="ρₜ (right panel)", xaxis="x2",
-                       yaxis="y2", line=dict(color=GREY, width=2.2),
+                       yaxis="y2", line=dict(color=GREY, width=2.2), meta=REF,
                        hovertemplate="step %{x}: ρ = %{y:.3f}<extra></extra>"))
     traces.append(dict(type="scatter", x=t.tolist(), y=_f(np.where(rho > 5, rect, np.nan)), mode="lines",
                        name="rₜ (right panel, right axis)", xaxis="x2", yaxis="y3",
-                       line=dict(color=GREY, width=2, dash="dash"),
+                       line=dict(color=GREY, width=2, dash="dash"), meta=REF,
                        hovertemplate="step %{x}: r = %{y:.4f}<extra></extra>"))
-    shapes = [dict(type="line", x0=0, x1=1, y0=5, y1=5, xref="x2 domain", yref="y2",
-                   line=dict(color="#D55E00", width=1.5, dash="dot"))]
+    shapes = [dict(type="line", x0=0, x1=1, y0=5, y1=5, xref="x2 domain", yref="y2", name=style.tag(REF),
+                   line=dict(color=style.INK, width=1.5, dash="dot"))]
     if warm.size:
         for xr in ("x", "x2"):
             shapes.append(dict(type="rect", x0=0.5, x1=float(warm.max()) + 0.5, y0=0, y1=1, xref=xr,
-                               yref="y domain" if xr == "x" else "y2 domain", fillcolor="rgba(213,94,0,0.12)",
-                               line=dict(width=0), layer="below"))
+                               yref="y domain" if xr == "x" else "y2 domain", fillcolor="rgba(110,110,110,0.14)",
+                               line=dict(width=0), layer="below", name=style.tag(REF)))
     layout = base_layout(None, height, hovermode="x unified")
     layout.update(
         xaxis=dict(domain=[0.0, 0.46], title=dict(text="step t")),
@@ -624,14 +646,16 @@ def radam_figure(tr_radam, tr_adam, *, height: int = 380) -> go.Figure:
 # ----------------------------------------------------------------------------------------------
 def schedule_curves(curves: Mapping[str, np.ndarray], *, highlight: str | None = None, height: int = 300,
                     log_y: bool = False) -> go.Figure:
-    """Learning rate against step for several schedules; ``highlight`` drawn thick, others faint."""
+    """Learning rate against step for several schedules; ``highlight`` drawn thick in ink, the others
+    thin grey, each with its own dash (schedules are no optimizers: no optimizer colours here)."""
     traces = []
     for i, (label, y) in enumerate(curves.items()):
         y = np.asarray(y, dtype=float)
         on = highlight is None or label == highlight
         traces.append(dict(type="scatter", x=list(range(1, len(y) + 1)), y=_f(y), mode="lines", name=label,
-                           line=dict(color=style.series_color(i), width=3 if on else 1.4),
-                           opacity=1.0 if on else 0.45,
+                           line=dict(color=style.INK if on else style.REFERENCE, width=3 if on else 1.4,
+                                     dash="solid" if on else ("dash", "dot", "dashdot", "longdash", "longdashdot")[i % 5]),
+                           opacity=1.0 if on else 0.8, meta=style.role_meta("schedule"),
                            hovertemplate=f"{label}<br>step %{{x}}: lr = %{{y:.4g}}<extra></extra>"))
     layout = base_layout(None, height, hovermode="x unified")
     layout.update(xaxis=dict(title=dict(text="step")),
@@ -645,38 +669,42 @@ def lr_finder_figure(rt, *, threshold: float | None = None, threshold_label: str
     r"""The range test: loss against learning rate (both log), raw and smoothed, with the lowest
     point, both suggestions, where the test stopped, and (optionally) a known divergence threshold."""
     lrs = np.asarray(rt.lrs, dtype=float)
-    c = style.optimizer_color(rt.optimizer)
+    c, meta = style.optimizer_color(rt.optimizer), style.optimizer_meta(rt.optimizer)
     pos = lambda a: np.where(np.asarray(a) > 0, a, np.nan)  # noqa: E731 (log axis)
     traces = [dict(type="scatter", x=_f(lrs), y=_f(pos(rt.losses)), mode="lines", name="loss after the step",
-                   line=dict(color=c, width=1.2), opacity=0.5,
+                   line=dict(color=c, width=1.2, dash="dot"), opacity=0.6, meta=meta,
                    hovertemplate="lr = %{x:.3g}<br>loss = %{y:.4g}<extra></extra>")]
     if rt.smooth > 0:
         traces.append(dict(type="scatter", x=_f(lrs), y=_f(pos(rt.smoothed)), mode="lines",
-                           name=f"smoothed (β = {rt.smooth:g})", line=dict(color=c, width=2.8),
+                           name=f"smoothed (β = {rt.smooth:g})", line=dict(color=c, width=2.8), meta=meta,
                            hovertemplate="lr = %{x:.3g}<br>smoothed loss = %{y:.4g}<extra></extra>"))
     else:
-        traces[0].update(line=dict(color=c, width=2.8), opacity=1.0)
+        traces[0].update(line=dict(color=c, width=2.8), opacity=1.0)  # one curve: solid
     sm = rt.smoothed
-    marks = [("lowest loss", rt.best_index, "circle", "#000000")]
+    # the marks are roles: ink (told apart by their symbol), the stop in the divergence colour
+    marks = [("lowest loss", rt.best_index, "circle", style.INK, "ink")]
     if rt.steepest_index >= 0:
-        marks.append((f"steepest descent: lr = {rt.suggestion('steepest'):.3g}", rt.steepest_index, "triangle-down", "#009E73"))
+        marks.append((f"steepest descent: lr = {rt.suggestion('steepest'):.3g}", rt.steepest_index, "triangle-down",
+                      style.INK, "ink"))
     if rt.stopped_at >= 0:
-        marks.append((f"stopped: loss > {rt.diverge_factor:g}× lowest", rt.stopped_at, "x", DIVERGED_COLOR))
-    for name, i, sym, col in marks:
+        marks.append((f"stopped: loss > {rt.diverge_factor:g}× lowest", rt.stopped_at, "x", DIVERGED_COLOR, "diverged"))
+    for name, i, sym, col, role in marks:
         traces.append(dict(type="scatter", x=[float(lrs[i])], y=_f(pos([sm[i]])), mode="markers", name=name,
+                           meta=style.role_meta(role),
                            marker=dict(symbol=sym, size=14, color=col, line=dict(color="white", width=1)),
                            hovertemplate=f"{name}<br>lr = %{{x:.3g}}<br>loss = %{{y:.4g}}<extra></extra>"))
     s10 = rt.suggestion("min/10")
-    shapes = [dict(type="line", x0=s10, x1=s10, y0=0, y1=1, xref="x", yref="y domain",
-                   line=dict(color="#0072B2", width=2, dash="dash"))]
+    ref, div = style.tag(REF), style.tag(style.role_meta("diverged"))
+    shapes = [dict(type="line", x0=s10, x1=s10, y0=0, y1=1, xref="x", yref="y domain", name=ref,
+                   line=dict(color=style.REFERENCE, width=2, dash="dash"))]
     annotations = [dict(x=np.log10(s10), y=1, xref="x", yref="y domain", text=f"min/10 = {s10:.3g}", showarrow=False,
-                        yanchor="bottom", font=dict(size=12, color="#0072B2"))]
+                        yanchor="bottom", font=dict(size=12, color=style.REFERENCE), name=ref)]
     if threshold is not None and np.isfinite(threshold) and threshold > 0:
-        shapes.append(dict(type="line", x0=threshold, x1=threshold, y0=0, y1=1, xref="x", yref="y domain",
+        shapes.append(dict(type="line", x0=threshold, x1=threshold, y0=0, y1=1, xref="x", yref="y domain", name=div,
                            line=dict(color=DIVERGED_COLOR, width=2, dash="dot")))
         annotations.append(dict(x=np.log10(threshold), y=0.02, xref="x", yref="y domain", showarrow=False,
                                 text=f"{threshold_label} = {threshold:.3g}", xanchor="left", yanchor="bottom",
-                                font=dict(size=12, color=DIVERGED_COLOR)))
+                                font=dict(size=12, color=DIVERGED_COLOR), name=div))
     layout = base_layout(title, height, hovermode="closest")
     layout.update(xaxis=log_axis(lrs, title="learning rate (log scale)"),
                   yaxis=log_axis(pos(rt.losses), pos(rt.smoothed), title="loss (log scale)"),
@@ -687,4 +715,4 @@ def lr_finder_figure(rt, *, threshold: float | None = None, threshold_label: str
 __all__ = ["phase_diagram", "paths", "as_run", "state_glyphs", "glyph_vectors", "glyph_scales", "accumulators",
            "trace_table", "step_lengths", "glyph_window", "log_axis", "bias_correction_figure", "decay_figure", "decay_pull_figure",
            "amsgrad_figure", "nadam_schedule_figure", "radam_figure", "schedule_curves", "lr_finder_figure",
-           "color_of", "base_name"]
+           "color_of", "meta_of", "variants_of", "base_name"]

@@ -4,8 +4,10 @@ Every builder returns a ``plotly.graph_objects.Figure`` (no Streamlit here, so t
 notebook too).  Trajectories are :class:`optlab.Trajectory` objects or ``(label, xs)`` pairs
 (optionally ``(label, xs, {"losses": …, "grad_norms": …, "diverged_at": …, "color": …})``);
 ``xs`` is ``(T+1, 2)`` for one run or ``(T+1, B, 2)`` for a batch, drawn as several thin lines of
-one colour.  Each optimizer keeps its colour (:func:`optlab.figures.style.optimizer_color`) in
-every figure; a second trajectory of the same optimizer (say "Adam (tuned)") gets a dashed line.
+one colour.  Colours follow the registry of :mod:`optlab.figures.style`: each optimizer keeps its
+colour in every figure; a further run of an optimizer already drawn (say "Adam (tuned)") is a
+variant and takes the next variant colour (or the ``"variant"`` the caller names in ``extra``);
+every trace carries ``meta`` saying which optimizer (and variant) or which role it shows.
 
 Size discipline: coordinates are rounded to 5 decimals and sent as float32, contour grids are at
 most 150², animations have a bounded number of frames, so a 6-optimizer × 500-step figure stays
@@ -34,6 +36,7 @@ LOG_EPS = 1e-3          # log10(f − f_min + ε): ε sets how deep the log cont
 PAD = 0.0               # paths are clipped to the window (grown by this fraction per side)
 EDGE = 0.015            # markers on the border are moved this fraction inside, so they show whole
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash")
+CASING = "rgba(255,255,255,0.75)"   # under single paths on a contour (see _path_traces)
 
 __all__ = [
     "contour", "surface3d", "loss_curves", "grad_norm_curves", "curves", "animated_contour",
@@ -60,6 +63,8 @@ class RunPath:
     batched: bool
     color: str
     dash: str
+    variant: int = 0               # 0: the optimizer's own colour; k ≥ 1: its k-th variant colour
+    meta: dict | None = None       # the trace tag (style.optimizer_meta / style.role_meta)
 
     @property
     def steps(self) -> int:
@@ -83,12 +88,19 @@ def _last_finite_diverged(xs: np.ndarray) -> np.ndarray:
 def normalize_runs(trajectories: Iterable[Any]) -> list[RunPath]:
     """Turn Trajectory objects / ``(label, xs[, extra])`` tuples into :class:`RunPath` records.
 
-    Colours come from the optimizer name (the Trajectory's ``optimizer``, else the label's first
-    word); repeated optimizers get a different dash so that "Adam" and "Adam (tuned)" differ.
+    Colours come from the optimizer name (the Trajectory's ``optimizer``, else ``extra["name"]``,
+    else the label's first word): the first run of an optimizer takes its colour, every further
+    run of an optimizer already drawn the next free variant colour (:mod:`.style`, rule 2), unless
+    ``extra["variant"]`` names it.  A path whose name is no optimizer is a role: ``extra["color"]``
+    (default ink) and ``extra["role"]`` (default ``"path"``).
     """
+    items = list(trajectories)
     runs: list[RunPath] = []
-    seen: dict[str, int] = {}
-    for i, tr in enumerate(trajectories):
+    seen: set[str] = set()
+    taken = {int(t[2]["variant"]) for t in items
+             if isinstance(t, (tuple, list)) and len(t) == 3 and t[2].get("variant") is not None}
+    next_variant = 1
+    for i, tr in enumerate(items):
         extra: Mapping[str, Any] = {}
         if isinstance(tr, (tuple, list)):
             if len(tr) == 3:
@@ -125,12 +137,26 @@ def normalize_runs(trajectories: Iterable[Any]) -> list[RunPath]:
             reasons = [reasons] * B
         else:
             reasons = [str(r) for r in np.asarray(reasons, dtype=object).reshape(-1)]
-        color = extra.get("color") or style.optimizer_color(name, i)
-        k = seen.get(color, 0)
-        seen[color] = k + 1
-        dash = extra.get("dash") or (style.optimizer_dash(name) if k == 0 else DASHES[k % len(DASHES)])
+        key = style.optimizer_key(name)
+        if key:
+            variant = extra.get("variant")
+            if variant is None:
+                variant = 0
+                if key in seen:
+                    while next_variant in taken:
+                        next_variant += 1
+                    variant, next_variant = next_variant, next_variant + 1
+            seen.add(key)
+            variant = int(variant)
+            color, meta = style.optimizer_color(key, variant), style.optimizer_meta(key, variant)
+            dash = extra.get("dash") or style.optimizer_dash(key, variant)
+        else:
+            variant = 0
+            color = extra.get("color") or style.INK
+            meta = style.role_meta(extra.get("role", "path"))
+            dash = extra.get("dash") or "solid"
         runs.append(RunPath(str(label), str(name), xs, _col(losses, T1, B), _col(gns, T1, B),
-                            dv, list(reasons), batched, color, dash))
+                            dv, list(reasons), batched, color, dash, variant, meta))
     return runs
 
 
@@ -295,7 +321,7 @@ def _template() -> dict:
                 title=dict(standoff=10), automargin=True)
     scene_axis = dict(backgroundcolor="white", gridcolor="#DFE8F3", showbackground=True)
     return dict(layout=dict(
-        paper_bgcolor="white", plot_bgcolor="white", colorway=list(style.SEQUENCE), font=dict(style.FONT),
+        paper_bgcolor="white", plot_bgcolor="white", colorway=list(style.SERIES_COLORS), font=dict(style.FONT),
         xaxis=axis, yaxis=axis, hovermode="closest",
         scene=dict(xaxis=scene_axis, yaxis=scene_axis, zaxis=scene_axis)))
 
@@ -334,10 +360,61 @@ def apply_layout(fig: go.Figure, title: str | None = None, height: int | None = 
     return fig
 
 
-def legend_below(fig: go.Figure, rows: int = 1) -> go.Figure:
-    """Legend under the x-axis titles: above the plot it would cover the subplot titles."""
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2 - 0.02 * rows, xanchor="left", x=0.0),
-                      margin=dict(b=60 + 28 * rows))
+LEGEND_WRAP = 40        # characters per legend line: a half-width chart on a 1024 px projector
+LEGEND_LINE_PX = 21     # one legend line (14 px font)
+AXIS_BELOW_PX = 64      # x tick labels and the x-axis title under a plot
+
+
+def wrap_text(text: str, chars: int = LEGEND_WRAP) -> str:
+    """``text`` broken with ``<br>`` at spaces so that no line is longer than ``chars`` (a longer
+    word stays whole); text that already holds ``<br>`` is left alone."""
+    if len(text) <= chars or "<br>" in text:
+        return text
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > chars:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return "<br>".join(lines + [line])
+
+
+def wrap_legend(fig: go.Figure, chars: int = LEGEND_WRAP) -> go.Figure:
+    """Break long legend entries over several lines (Plotly cuts a legend at the figure's edge:
+    "optlab SGD: ŷ = 0.999999·x + 1.49e-0" at 1024 px)."""
+    for t in fig.data:
+        if isinstance(t.name, str):
+            t.name = wrap_text(t.name, chars)
+    return fig
+
+
+def legend_entries(fig: go.Figure) -> list[str]:
+    """Names the legend shows, one per entry (traces hidden from the legend left out)."""
+    return [t.name for t in fig.data if t.showlegend is not False and t.name and t.visible is not False]
+
+
+def legend_below(fig: go.Figure, rows: int | None = None, *, wrap: int | None = LEGEND_WRAP,
+                 grow: bool = True) -> go.Figure:
+    """The legend in one column at the bottom of the figure, under the x-axis titles, never on them.
+
+    Above the plot a legend covers subplot titles; just under the axes (paper coordinates) it runs
+    into the axis title when the chart is narrow (1024 px), and a horizontal legend wraps into an
+    unknown number of rows.  Here the legend is anchored to the figure's bottom edge (container
+    coordinates), one entry per line, long names wrapped at ``wrap`` characters, and the bottom
+    margin is the axis labels plus exactly the legend's lines; with ``grow`` the figure grows by
+    the legend's height so that the plot keeps its size.  ``rows``: at least this many lines.
+    """
+    if wrap:
+        wrap_legend(fig, wrap)
+    lines = sum(1 + name.count("<br>") for name in legend_entries(fig))
+    lines = max(lines, rows or 0, 1)
+    legend_px = lines * LEGEND_LINE_PX + 8
+    fig.update_layout(legend=dict(orientation="v", yref="container", yanchor="bottom", y=0.0, xanchor="left", x=0.0,
+                                  bgcolor="rgba(255,255,255,0)", tracegroupgap=0),
+                      margin=dict(b=AXIS_BELOW_PX + legend_px))
+    if grow and fig.layout.height:
+        fig.update_layout(height=int(fig.layout.height) + legend_px)
     return fig
 
 
@@ -511,13 +588,13 @@ def _critical_points(surface, window, show_minima, show_saddles) -> list[dict]:
         P = np.asarray(P, dtype=float).reshape(-1, 2)
         return P[(P[:, 0] >= x0) & (P[:, 0] <= x1) & (P[:, 1] >= y0) & (P[:, 1] <= y1)]
 
-    def add(P, name, symbol, size, color, opacity=1.0):
+    def add(P, name, symbol, size, color, opacity=1.0, kind="minimum"):
         if len(P):
             out.append(dict(
                 type="scatter", x=_f32(P[:, 0]), y=_f32(P[:, 1]), mode="markers", name=name,
                 marker=dict(symbol=symbol, size=size, color=color, opacity=opacity, line=dict(color="black", width=1)),
                 text=[_point_label(name, p, surface) for p in P],
-                hovertemplate="%{text}<extra></extra>", showlegend=False,
+                hovertemplate="%{text}<extra></extra>", showlegend=False, meta=style.role_meta(kind),
                 unselected=dict(marker=dict(opacity=opacity))))
 
     if show_minima:
@@ -533,7 +610,7 @@ def _critical_points(surface, window, show_minima, show_saddles) -> list[dict]:
     if show_saddles:
         S = within(getattr(surface, "saddles", np.zeros((0, 2))))
         if len(S) <= MANY_POINTS or show_saddles == "always":
-            add(S, _("saddle point"), style.MARKERS["saddle"], 11, style.SADDLE_COLOR)
+            add(S, _("saddle point"), style.MARKERS["saddle"], 11, style.SADDLE_COLOR, kind="saddle")
     return out
 
 
@@ -553,6 +630,13 @@ def _contour_trace(surface, n, window, log, colorbar=True) -> dict:
 # ----------------------------------------------------------------------------------------------
 # Paths on a contour
 # ----------------------------------------------------------------------------------------------
+def _tagged(traces: list[dict], meta: Mapping | None) -> list[dict]:
+    """Give every trace of one run (or role) its ``meta`` tag (see :mod:`.style`, rule 4)."""
+    for t in traces:
+        t["meta"] = dict(meta or {})
+    return traces
+
+
 def _steps_dtype(T: int):
     return np.int16 if T < 32000 else np.int32
 
@@ -640,12 +724,19 @@ def _path_traces(run: RunPath, box, *, legend: bool = True) -> list[dict]:
             type="scatter", x=_f32(D[:, 0]), y=_f32(D[:, 1]), mode="markers+text" if B == 1 else "markers",
             name=_("{label} diverged").format(label=run.label), legendgroup=group, showlegend=False,
             hovertext=div_txt,
-            textposition="top center", textfont=dict(color=run.color, size=13), unselected=keep,
+            textposition="top center", textfont=dict(color=style.INK, size=13), unselected=keep,
             marker=dict(symbol="circle-x-open", size=18, color=run.color, line=dict(color=run.color, width=2.5)),
             hovertemplate="%{hovertext}<extra></extra>")
         if B == 1:
             tr["text"] = [_("diverged")] * len(D)
         traces.append(tr)
+    traces = _tagged(traces, run.meta)
+    if B == 1 and len(lx):
+        # a light casing under a single path: dark colours (indigo, wine, violet) stay visible on
+        # the dark end of Viridis, and every colour on its yellow end
+        traces.insert(0, dict(type="scatter", x=traces[0]["x"], y=traces[0]["y"], mode="lines",
+                              name=run.label, legendgroup=group, showlegend=False, hoverinfo="skip",
+                              unselected=keep, line=dict(color=CASING, width=width + 2.5), meta=style.role_meta("halo")))
     return traces
 
 
@@ -686,7 +777,7 @@ def add_click_grid(fig: go.Figure, surface_or_window, n: int = 40, *, name: str 
     gx, gy = gx.ravel(), gy.ravel()
     tr = dict(
         type="scatter", x=_f32(gx), y=_f32(gy), mode="markers", name=name, showlegend=False,
-        marker=dict(size=max(6, int(360 / n)), color="rgba(255,255,255,0.01)"),
+        marker=dict(size=max(6, int(360 / n)), color="rgba(255,255,255,0.01)"), meta=style.role_meta("click grid"),
         hovertemplate=f"{name}<br>(%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
         selected=dict(marker=dict(opacity=0.01)), unselected=dict(marker=dict(opacity=1)))
     if surface is not None:
@@ -714,7 +805,7 @@ def surface_panel(surface, trajectories: Iterable[Any] = (), *, title: str | Non
     for i, (label, p) in enumerate((extra_points or {}).items()):
         fig.add_trace(go.Scatter(x=[p[0]], y=[p[1]], mode="markers", name=label,
                                  marker=dict(symbol="star-diamond", size=15, color="#FFFFFF",
-                                             line=dict(color="#000000", width=1.5)),
+                                             line=dict(color=style.INK, width=1.5)), meta=style.role_meta("closed form"),
                                  hovertemplate=f"{label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"))
     return fig
 
@@ -765,13 +856,13 @@ def surface3d(surface, trajectories: Iterable[Any] = (), *, n: int = 80, log: bo
         traces.append(dict(
             type="scatter3d", x=_f32(np.concatenate(px)), y=_f32(np.concatenate(py)), z=_f32(np.concatenate(pz)),
             mode="lines", name=run.label, legendgroup=run.label,
-            line=dict(color=run.color, width=6 if run.xs.shape[1] == 1 else 3, dash=run.dash),
+            line=dict(color=run.color, width=6 if run.xs.shape[1] == 1 else 3, dash=run.dash), meta=run.meta,
             hovertemplate=f"{run.label}<br>(%{{x:.3f}}, %{{y:.3f}})<extra></extra>"))
         E = np.array([e[:3] for e in ends], dtype=float)
         traces.append(dict(
             type="scatter3d", x=_f32(E[:, 0]), y=_f32(E[:, 1]), z=_f32(E[:, 2]), mode="markers", showlegend=False,
             legendgroup=run.label, name=_("{label} end").format(label=run.label),
-            marker=dict(size=5, color=run.color, symbol=["x" if e[3] else "circle" for e in ends]),
+            marker=dict(size=5, color=run.color, symbol=["x" if e[3] else "circle" for e in ends]), meta=run.meta,
             hovertemplate=_("{label}: last point").format(label=run.label) + "<extra></extra>"))
     if show_minima and len(getattr(surface, "minima", ())):
         M = np.asarray(surface.minima, dtype=float)
@@ -783,6 +874,7 @@ def surface3d(surface, trajectories: Iterable[Any] = (), *, n: int = 80, log: bo
                 type="scatter3d", x=_f32(M[:, 0]), y=_f32(M[:, 1]), z=_f32(lift(M)), mode="markers", name=_("minimum"),
                 showlegend=False,
                 marker=dict(size=6, color=style.MINIMUM_COLOR, symbol="diamond", line=dict(color="black", width=1)),
+                meta=style.role_meta("minimum"),
                 hovertemplate=_("minimum") + " (%{x:.3g}, %{y:.3g})<extra></extra>"))
     layout = base_layout(title, height)
     _merge(layout, dict(
@@ -832,7 +924,7 @@ def _curve_traces(run: RunPath, values: np.ndarray | None, *, floor: float | Non
             legendgroup=run.label, name=_("{label} diverged").format(label=run.label),
             marker=dict(symbol="x", size=12, color=run.color, line=dict(color="white", width=1)),
             text=txt, hovertemplate="%{text}<extra></extra>"))
-    return traces
+    return _tagged(traces, run.meta)
 
 
 def _loss_values(run: RunPath, gap_to: float | None):
@@ -968,7 +1060,7 @@ def surface_image(surface, n=240, window=None, log=None, levels: int = 24):
                  x=x0 - dx / 2, y=y1 + dy / 2, sizex=x1 - x0 + dx, sizey=y1 - y0 + dy, sizing="stretch",
                  layer="below", opacity=1.0)
     bar = dict(type="scatter", x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
-               name="colour scale",
+               name="colour scale", meta=style.role_meta("colour scale"),
                marker=dict(colorscale=style.SURFACE_COLORSCALE, cmin=lo, cmax=hi, color=[lo], showscale=True,
                            colorbar=dict(title=dict(text=info["label"], side="right"), thickness=14, len=0.9)))
     return image, bar
@@ -1036,7 +1128,7 @@ def animated_contour(surface, trajectories: Iterable[Any], *, max_frames: int = 
             dead = 0 <= dv <= k
             heads.append((head[0], head[1], run.color, "circle-x-open" if dead else "circle",
                           _("{label}: diverged at step {k}").format(label=run.label, k=dv) if dead
-                          else _("{label}: step {k}").format(label=run.label, k=k)))
+                          else _("{label}: step {k}").format(label=run.label, k=k), run.meta))
         line = dict(type="scatter", x=_f32(np.concatenate(lx)) if lx else [],
                     y=_f32(np.concatenate(ly)) if ly else [])
         return line, heads
@@ -1051,12 +1143,16 @@ def animated_contour(surface, trajectories: Iterable[Any], *, max_frames: int = 
     for r in runs:
         line0, h0 = state_at(r, 0)
         heads0 += h0
-        traces.append(dict(line0, mode="lines", name=r.label, legendgroup=r.label, hoverinfo="skip",
+        traces.append(dict(line0, mode="lines", name=r.label, legendgroup=r.label, hoverinfo="skip", meta=r.meta,
                            line=dict(color=r.color, width=2.5 if r.xs.shape[1] == 1 else 1.2, dash=r.dash)))
         moving.append(len(traces) - 1)
     single = all(r.xs.shape[1] == 1 for r in runs)
     h = head_trace(heads0)
+    # the heads of all runs in one trace: its tag lists each point's optimizer and variant
+    head_meta = [hd[5] or {} for hd in heads0]
     traces.append(dict(h, mode="markers", showlegend=False, name="now", hovertemplate="%{text}<extra></extra>",
+                       meta={"optimizer": [m.get("optimizer") for m in head_meta],
+                             "variant": [m.get("variant", 0) for m in head_meta]},
                        marker=dict(h["marker"], size=13 if single else 7, line=dict(color="white", width=2))))
     moving.append(len(traces) - 1)
 
@@ -1096,21 +1192,34 @@ def animated_contour(surface, trajectories: Iterable[Any], *, max_frames: int = 
 # ----------------------------------------------------------------------------------------------
 def line_figure(x, ys: Mapping[str, Any], *, log_y: bool = False, xlabel: str = "", ylabel: str = "",
                 colors: Mapping[str, str] | Sequence[str] | None = None, title: str | None = None,
-                height: int = 360, dashes: Mapping[str, str] | None = None, mode: str = "lines") -> go.Figure:
-    """Several named lines over one x axis.  ``colors``: label -> colour or a list; default: an
-    optimizer's colour when the label names one, else the shared sequence."""
+                height: int = 360, dashes: Mapping[str, str] | None = None, mode: str = "lines",
+                metas: Mapping[str, dict] | Sequence[dict] | None = None) -> go.Figure:
+    """Several named lines over one x axis.  ``metas``: label -> trace tag (or a list, see
+    :mod:`.style`): an optimizer's tag gives its colour; ``colors`` (label -> colour or a list) sets
+    the colour of role lines.  Default: an optimizer's colour when the label names one, else the
+    role series (:func:`.style.series_color`)."""
     x = np.asarray(x)
     traces = []
     for i, (label, y) in enumerate(ys.items()):
+        if isinstance(metas, Mapping):
+            meta = metas.get(label)
+        elif metas is not None:
+            meta = list(metas)[i % len(metas)]
+        else:
+            meta = style.optimizer_meta(label) if style.is_optimizer(label) else None
         if isinstance(colors, Mapping):
-            c = colors.get(label) or style.optimizer_color(label, i)
+            c = colors.get(label)
         elif colors is not None:
             c = list(colors)[i % len(colors)]
         else:
-            c = style.optimizer_color(label, i)
+            c = None
+        if meta and "optimizer" in meta:
+            c = style.optimizer_color(meta["optimizer"], meta.get("variant", 0))
+        meta = meta or style.role_meta("series")
+        c = c or style.series_color(i)
         traces.append(dict(type="scatter", x=x, y=np.asarray(y, dtype=float), mode=mode, name=str(label),
                            line=dict(color=c, width=2.2, dash=(dashes or {}).get(label, "solid")),
-                           marker=dict(color=c)))
+                           marker=dict(color=c), meta=dict(meta)))
     layout = base_layout(title, height, hovermode="x unified")
     _merge(layout, dict(xaxis=dict(title=dict(text=xlabel)), yaxis=_yaxis(ylabel, log_y)))
     return _figure(traces, layout)
@@ -1142,10 +1251,13 @@ def heatmap(x, y, z, *, xlabel: str = "", ylabel: str = "", zlabel: str = "", ti
 def vector_arrows(origins, vectors, *, fig: go.Figure | None = None, color: str = "#000000", name: str = "",
                   scale: float = 1.0, width: float = 2.0, head_size: float = 11, showlegend: bool = True,
                   hovertext: Sequence[str] | None = None, dash: str = "solid", xaxis: str = "x",
-                  yaxis: str = "y") -> go.Figure:
+                  yaxis: str = "y", meta: Mapping | None = None) -> go.Figure:
     """Draw 2-D arrows ``origin → origin + scale·vector`` as one line+marker trace (the arrow heads
     point along each shaft), e.g. the gradient, the momentum buffer or an Adam step at a point.
-    Adds to ``fig`` (a new figure if None) and returns it."""
+    ``meta``: the trace tag (an optimizer's gives its colour).  Adds to ``fig`` (a new figure if
+    None) and returns it."""
+    if meta and "optimizer" in meta:
+        color = style.optimizer_color(meta["optimizer"], meta.get("variant", 0))
     O = np.asarray(origins, dtype=float).reshape(-1, 2)
     V = np.asarray(vectors, dtype=float).reshape(-1, 2) * scale
     O, V = np.broadcast_arrays(O, V)
@@ -1158,7 +1270,7 @@ def vector_arrows(origins, vectors, *, fig: go.Figure | None = None, color: str 
               showlegend=bool(showlegend and name), xaxis=xaxis, yaxis=yaxis,
               line=dict(color=color, width=width, dash=dash),
               marker=dict(symbol="arrow", size=size, color=color, angleref="previous", line=dict(width=0)),
-              hovertemplate=f"{name}<extra></extra>")
+              hovertemplate=f"{name}<extra></extra>", meta=dict(meta or style.role_meta("arrow")))
     if hovertext is not None:
         text = np.full(3 * N, "", dtype=object)
         text[0::3] = list(hovertext)

@@ -5,7 +5,9 @@ r"""Figures of the chapter "Loss functions" (Plotly only, built on :mod:`optlab.
 * :func:`relative_gap` -- (f − f*)/(f₀ − f*) against step, one line per training loss;
 * :func:`per_sample` -- loss and gradient of one positive example against its score, BCE vs MSE on σ(s).
 
-Losses keep one colour each (:func:`loss_color`); optimizer paths keep the optimizer's colour.
+Losses keep one colour each (:func:`loss_color`), from the role colours of :mod:`.style` (a loss is
+never drawn in an optimizer's colour: the page's gradient-descent paths are SGD's blue); optimizer
+paths keep the optimizer's colour.
 """
 from __future__ import annotations
 
@@ -16,18 +18,20 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .. import losses as _losses
+from ..format import equation, number
 from . import core, style
 
-# One colour per loss, fixed on every figure of the chapter (Okabe–Ito, as the rest of the app).
-# MSE and BCE differ, since "why cross-entropy" draws them side by side.
+# One colour per loss, fixed on every figure of the chapter, from the role series of .style (none
+# is an optimizer's colour). MSE and BCE differ, since "why cross-entropy" draws them side by side.
+_RED, _GREEN, _SLATE, _MAGENTA, _MUSTARD, _INK, _GREY = style.SERIES_COLORS
 LOSS_COLORS = {
-    "mse": "#0072B2", "rmse": "#56B4E9", "mae": "#009E73", "huber": "#D55E00", "log_cosh": "#CC79A7",
-    "quantile": "#8C6D00", "bce": "#D55E00", "hinge": "#009E73", "squared_hinge": "#56B4E9",
-    "focal": "#CC79A7", "cross_entropy": "#000000",
+    "mse": _RED, "rmse": _SLATE, "mae": _GREEN, "huber": _MAGENTA, "log_cosh": _MUSTARD, "quantile": _GREY,
+    "bce": _SLATE, "hinge": _GREEN, "squared_hinge": _MUSTARD, "focal": _MAGENTA, "cross_entropy": _INK,
 }
 LOSS_DASH = {"rmse": "dot", "cross_entropy": "dot"}  # they overlap MAE and BCE per sample: dotted on top
-OUTLIER_COLOR = "#D55E00"
-POINT_COLOR = "#7F7F7F"
+OUTLIER_COLOR = style.INK
+POINT_COLOR = style.REFERENCE
+LOSS_META = style.role_meta("loss")
 
 
 def loss_color(name: str) -> str:
@@ -64,7 +68,7 @@ def catalogue(loss_list: Iterable[Any], *, u_max: float = 3.0, n: int = 301, hei
         c, dash = loss_color(L.name), LOSS_DASH.get(L.name, "solid")
         val = L.pointwise(u)
         du, dv = _break_at(u, L.pointwise_grad(u), L.kink)
-        common = dict(mode="lines", legendgroup=L.name, line=dict(color=c, width=2.4, dash=dash))
+        common = dict(mode="lines", legendgroup=L.name, line=dict(color=c, width=2.4, dash=dash), meta=LOSS_META)
         fig.add_trace(go.Scatter(x=u, y=val, name=L.label, **common,
                                  hovertemplate=f"{L.label}<br>{sym} = %{{x:.2f}}<br>ℓ = %{{y:.3f}}<extra></extra>"),
                       row=1, col=1)
@@ -91,22 +95,24 @@ def outlier_fits(x, y, mask, fits: Mapping[str, tuple[float, float]], clean: tup
     """The data (outliers as red ✕) and the line ŷ = w·x + b that minimises each loss."""
     x, y, mask = np.asarray(x, float), np.asarray(y, float), np.asarray(mask, bool)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x[~mask], y=y[~mask], mode="markers", name="data",
+    fig.add_trace(go.Scatter(x=x[~mask], y=y[~mask], mode="markers", name="data", meta=style.role_meta("data"),
                              marker=dict(color=POINT_COLOR, size=8, opacity=0.8),
                              hovertemplate="x = %{x:.2f}<br>y = %{y:.2f}<extra>data</extra>"))
     if mask.any():
-        fig.add_trace(go.Scatter(x=x[mask], y=y[mask], mode="markers", name="outliers",
+        fig.add_trace(go.Scatter(x=x[mask], y=y[mask], mode="markers", name="outliers", meta=style.role_meta("data"),
                                  marker=dict(color=OUTLIER_COLOR, size=12, symbol="x"),
                                  hovertemplate="x = %{x:.2f}<br>y = %{y:.2f}<extra>outlier</extra>"))
     xl = np.array([x.min() - 0.2, x.max() + 0.2])
     if clean is not None:
         fig.add_trace(go.Scatter(x=xl, y=clean[0] * xl + clean[1], mode="lines", name="MSE fit without outliers",
-                                 line=dict(color="#000000", width=1.5, dash="dash"), hoverinfo="skip"))
+                                 line=dict(color=style.REFERENCE, width=1.5, dash="dash"), hoverinfo="skip",
+                                 meta=style.role_meta("reference")))
     for name, (w, b) in fits.items():
         lab = (labels or {}).get(name, name)
-        fig.add_trace(go.Scatter(x=xl, y=w * xl + b, mode="lines", name=f"{lab}: w = {w:.2f}, b = {b:.2f}",
+        fig.add_trace(go.Scatter(x=xl, y=w * xl + b, mode="lines", name=f"{lab}: w = {number(w)}, b = {number(b)}",
                                  line=dict(color=loss_color(name), width=3, dash=LOSS_DASH.get(name, "solid")),
-                                 hovertemplate=f"{lab}<br>ŷ = {w:.3f}·x + {b:.3f}<extra></extra>"))
+                                 meta=LOSS_META,
+                                 hovertemplate=f"{lab}<br>{equation('ŷ', [(w, 'x'), (b, '')], 4)}<extra></extra>"))
     core.apply_layout(fig, title, height, hovermode="closest")
     fig.update_xaxes(title_text="x")
     fig.update_yaxes(title_text="y")
@@ -124,6 +130,7 @@ def relative_gap(curves: Mapping[str, tuple[np.ndarray, float]], *, height: int 
         g = np.where(np.isfinite(g), np.maximum(g, floor), np.nan)
         fig.add_trace(go.Scatter(x=np.arange(len(g)), y=g, mode="lines", name=short_name(_losses.get(name)),
                                  line=dict(color=loss_color(name), width=2.2, dash=LOSS_DASH.get(name, "solid")),
+                                 meta=LOSS_META,
                                  hovertemplate=f"{name}<br>step %{{x}}<br>relative gap %{{y:.3g}}<extra></extra>"))
     core.apply_layout(fig, title, height, hovermode="x unified")
     fig.update_xaxes(title_text="step")
@@ -141,15 +148,17 @@ def per_sample(s, curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, labels
         lab = (labels or {}).get(name, name)
         c = loss_color(name)
         fig.add_trace(go.Scatter(x=s, y=val, name=lab, mode="lines", legendgroup=name, line=dict(color=c, width=2.4),
+                                 meta=LOSS_META,
                                  hovertemplate=f"{lab}<br>s = %{{x:.2f}}<br>loss = %{{y:.4g}}<extra></extra>"),
                       row=1, col=1)
         fig.add_trace(go.Scatter(x=s, y=grad, name=lab, mode="lines", legendgroup=name, showlegend=False,
-                                 line=dict(color=c, width=2.4),
+                                 line=dict(color=c, width=2.4), meta=LOSS_META,
                                  hovertemplate=f"{lab}<br>s = %{{x:.2f}}<br>gradient = %{{y:.4g}}<extra></extra>"),
                       row=1, col=2)
     if mark is not None:
         for col in (1, 2):
-            fig.add_vline(x=mark, line=dict(color="#555555", width=1.5, dash="dash"), row=1, col=col)
+            fig.add_vline(x=mark, line=dict(color=style.REFERENCE, width=1.5, dash="dash"), row=1, col=col,
+                          name=style.tag(style.role_meta("reference")))
     core.apply_layout(fig, title, height, hovermode="x unified")
     fig.update_xaxes(title_text="score s = w·x + b (σ(s) = predicted P(y = 1))")
     fig.update_layout(margin=dict(t=70 if title else 40))

@@ -25,12 +25,16 @@ from . import core, style
 
 NEWTON = style.optimizer_color("newton")
 BFGS = style.optimizer_color("bfgs")
-UP = "#009E73"        # positive curvature (the model curves up along this axis)
-DOWN = "#D55E00"      # negative curvature
-FLAT = "#7F7F7F"      # zero curvature
-CURVE = "#222222"
-REJECTED = "#D55E00"
-ACCEPTED = "#009E73"
+NEWTON_META = style.optimizer_meta("newton")
+BFGS_META = style.optimizer_meta("bfgs")
+# roles (never an optimizer's colour, see .style)
+UP = style.POSITIVE       # positive curvature (the model curves up along this axis)
+DOWN = style.NEGATIVE     # negative curvature
+FLAT = style.REFERENCE    # zero curvature
+CURVE = style.INK         # the function itself
+REJECTED = style.NEGATIVE
+ACCEPTED = style.POSITIVE
+NEGATIVE_FILL = "rgba(204,51,17,0.10)"  # NEGATIVE, faint: where f'' < 0
 
 KIND_TEXT = {"minimum": "minimum", "maximum": "maximum", "saddle": "saddle point", "degenerate": "no unique stationary point",
              "undefined": "undefined", "flat": "no vertex (flat)"}
@@ -125,14 +129,14 @@ def taylor_1d(fun: qm.Function1D, res: qm.Newton1D, k: int, *, height: int = 440
     k = int(min(max(k, 0), res.last))
     box = ((lo, hi), (ylo, yhi))
     traces: list[dict] = [dict(type="scatter", x=_f32(t), y=_f32(fun.f(t)), mode="lines", name="f(x)",
-                               line=dict(color=CURVE, width=3),
+                               line=dict(color=CURVE, width=3), meta=style.role_meta("curve"),
                                hovertemplate="x = %{x:.4f}<br>f = %{y:.4g}<extra></extra>")]
     shapes, annotations = [], []
     for a, b in fun.negative_curvature():
         shapes.append(dict(type="rect", xref="x", yref="paper", x0=a, x1=b, y0=0, y1=1, line=dict(width=0),
-                           fillcolor="rgba(213,94,0,0.10)", layer="below"))
+                           fillcolor=NEGATIVE_FILL, layer="below", name=style.tag(style.role_meta("negative"))))
         annotations.append(dict(x=0.5 * (a + b), y=1.0, xref="x", yref="paper", yanchor="top", showarrow=False,
-                                text="f″ < 0", font=dict(color=DOWN, size=13)))
+                                text="f″ < 0", font=dict(color=DOWN, size=13), name=style.tag(style.role_meta("negative"))))
     xk, fk = float(res.xs[k]), float(res.fs[k])
     finite_model = np.isfinite(res.model_h[k]) and np.isfinite(xk)
     if finite_model:
@@ -140,14 +144,14 @@ def taylor_1d(fun: qm.Function1D, res: qm.Newton1D, k: int, *, height: int = 440
             q = res.parabola(k, t)
         traces.append(dict(type="scatter", x=_f32(t), y=_f32(np.clip(q, ylo - 10 * (yhi - ylo), yhi + 10 * (yhi - ylo))),
                            mode="lines", name=f"Taylor parabola at x{_sub(k)}",
-                           line=dict(color=NEWTON, width=2.5, dash="dash"),
+                           line=dict(color=NEWTON, width=2.5, dash="dash"), meta=NEWTON_META,
                            hovertemplate="parabola: %{y:.4g}<extra></extra>"))
         if res.mus[k] != 0:
             with np.errstate(all="ignore"):
                 qd = res.model(k, t)
             traces.append(dict(type="scatter", x=_f32(t), y=_f32(np.clip(qd, ylo - 10 * (yhi - ylo), yhi + 10 * (yhi - ylo))),
                                mode="lines", name=f"damped model (f″ + μ, μ = {res.mus[k]:.3g})",
-                               line=dict(color=NEWTON, width=2, dash="dot"),
+                               line=dict(color=NEWTON, width=2, dash="dot"), meta=NEWTON_META,
                                hovertemplate="damped model: %{y:.4g}<extra></extra>"))
         v = float(res.vertex[k])
         kind = res.kind[k]
@@ -157,36 +161,39 @@ def taylor_1d(fun: qm.Function1D, res: qm.Newton1D, k: int, *, height: int = 440
             if inside:
                 traces.append(dict(type="scatter", x=[v], y=[qv], mode="markers", name=f"vertex: the parabola's {kind}",
                                    marker=dict(symbol="star" if kind == "minimum" else "triangle-down", size=15,
-                                               color=NEWTON, line=dict(color="white", width=1)),
+                                               color=NEWTON, line=dict(color="white", width=1)), meta=NEWTON_META,
                                    hovertemplate=f"vertex ({kind}) at x = %{{x:.5g}}<extra></extra>"))
             else:
                 annotations.append(dict(x=min(max(v, lo), hi), y=min(max(qv, ylo), yhi), xref="x", yref="y",
                                         showarrow=False, xanchor="right" if v > hi else "left",
                                         text=f"vertex at x = {v:.3g} →" if v > hi else f"← vertex at x = {v:.3g}",
-                                        font=dict(color=NEWTON, size=13), bgcolor="rgba(255,255,255,0.8)"))
+                                        font=dict(color=NEWTON, size=13), bgcolor="rgba(255,255,255,0.8)",
+                                        name=style.tag(NEWTON_META)))
     # iterates so far
     P = np.arange(k + 1)
     traces.append(dict(type="scatter", x=_f32(res.xs[: k + 1]), y=_f32(res.fs[: k + 1]), mode="markers+text",
                        name="iterates", text=[f"x{_sub(i)}" for i in P], textposition="top center",
                        textfont=dict(color=NEWTON, size=13),
                        marker=dict(color=[NEWTON] * k + ["white"], size=[8] * k + [14],
-                                   line=dict(color=NEWTON, width=2.5)),
+                                   line=dict(color=NEWTON, width=2.5)), meta=NEWTON_META,
                        customdata=P, hovertemplate="x%{customdata} = %{x:.6g}<br>f = %{y:.5g}<extra></extra>"))
     if k < res.last or (res.diverged_at >= 0 and k == res.last):
         nxt = float(res.xs[k + 1]) if k + 1 < len(res.xs) else math.nan
         if np.isfinite(nxt):
             a = _arrow((xk, fk), (nxt, float(res.fs[k + 1])), box, NEWTON)
             if a:
-                annotations.append(a)
+                annotations.append(dict(a, name=style.tag(NEWTON_META)))
             if not lo <= nxt <= hi:
                 annotations.append(dict(x=hi if nxt > hi else lo, y=0.08, xref="x", yref="paper", showarrow=False,
                                         xanchor="right" if nxt > hi else "left",
                                         text=f"x{_sub(k + 1)} = {nxt:.4g} (off the chart)",
-                                        font=dict(color=NEWTON, size=13), bgcolor="rgba(255,255,255,0.8)"))
+                                        font=dict(color=NEWTON, size=13), bgcolor="rgba(255,255,255,0.8)",
+                                        name=style.tag(NEWTON_META)))
         else:
             annotations.append(dict(x=0.5, y=0.06, xref="paper", yref="paper", showarrow=False,
                                     text=f"step {k + 1}: {res.diverged_reason or 'the iterate is undefined'}",
-                                    font=dict(color=DOWN, size=14), bgcolor="rgba(255,255,255,0.85)"))
+                                    font=dict(color=style.DIVERGED, size=14), bgcolor="rgba(255,255,255,0.85)",
+                                    name=style.tag(style.role_meta("diverged"))))
     layout = core.base_layout(title, height, hovermode="closest")
     core._merge(layout, dict(
         xaxis=dict(range=[lo, hi], autorange=False, title=dict(text="x"), zeroline=False),
@@ -211,8 +218,9 @@ def error_1d(res: qm.Newton1D, k: int, x_star: float | None, *, height: int = 30
     if x_star is not None and np.isfinite(x_star):
         ys["|xₖ − x*|"] = np.maximum(np.abs(res.xs[: last + 1] - x_star), floor)
     ys["|f′(xₖ)|"] = np.maximum(np.abs(res.gs[: last + 1]), floor)
+    # both describe Newton's iterates: Newton's colour, the dash tells the quantities apart
     fig = core.line_figure(K, ys, log_y=True, xlabel="iteration k", ylabel="(log scale)", mode="lines+markers",
-                           colors=[NEWTON, "#E69F00"], height=height, dashes={"|f′(xₖ)|": "dot"})
+                           metas=[NEWTON_META], height=height, dashes={"|f′(xₖ)|": "dot"})
     return _with_vline(fig, min(k, last), dtick=1 if last <= 20 else None)
 
 
@@ -220,7 +228,7 @@ def _with_vline(fig: go.Figure, x: float, dtick=None) -> go.Figure:
     """The figure rebuilt with a dashed vertical line at x (``add_vline`` would validate it)."""
     layout = fig.layout.to_plotly_json()
     layout["shapes"] = [dict(type="line", xref="x", yref="paper", x0=float(x), x1=float(x), y0=0, y1=1,
-                             line=dict(color="#999999", width=1, dash="dash"))]
+                             line=dict(color=style.GUIDE, width=1, dash="dash"), name=style.tag(style.role_meta("guide")))]
     if dtick is not None:
         layout.setdefault("xaxis", {})["dtick"] = dtick
     return _fig([t.to_plotly_json() for t in fig.data], layout)
@@ -230,15 +238,17 @@ def _with_vline(fig: go.Figure, x: float, dtick=None) -> go.Figure:
 # Two dimensions
 # ----------------------------------------------------------------------------------------------
 def _curve_trace(pts: np.ndarray, name: str, color: str, width: float, dash: str, *, legend: bool,
-                 group: str, hover: str) -> dict:
+                 group: str, hover: str, meta: dict | None = None) -> dict:
     return dict(type="scatter", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), mode="lines", name=name, legendgroup=group,
                 showlegend=legend, line=dict(color=color, width=width, dash=dash), hoverinfo="text",
-                hovertext=hover, connectgaps=False)
+                hovertext=hover, connectgaps=False, meta=dict(meta or style.role_meta("curve")))
 
 
-def model_traces(model: qm.LocalModel, window, *, color: str = NEWTON, name: str = "local quadratic model",
+def model_traces(model: qm.LocalModel, window, *, optimizer: str = "newton", name: str = "local quadratic model",
                  show_axes: bool = True, show_center: bool = True) -> list[dict]:
-    """Level curves of ``model`` (the one through x thick), its eigen-axes and stationary point."""
+    """Level curves of ``model`` (the one through x thick) in ``optimizer``'s colour, its eigen-axes
+    and stationary point."""
+    color, meta = style.optimizer_color(optimizer), style.optimizer_meta(optimizer)
     traces: list[dict] = []
     curves = model.curves(window)
     kind = KIND_TEXT.get(model.kind, model.kind)
@@ -249,17 +259,17 @@ def model_traces(model: qm.LocalModel, window, *, color: str = NEWTON, name: str
         if through:
             # a white halo keeps the violet curve readable on the dark end of the colour scale
             traces.append(_curve_trace(pts, "halo", "rgba(255,255,255,0.75)", 6.0, "solid", legend=False,
-                                       group="model", hover=""))
+                                       group="model", hover="", meta=style.role_meta("halo")))
             traces[-1]["hoverinfo"] = "skip"
             traces.append(_curve_trace(pts, f"{name} ({model.kind}): level through xₖ", color, 3.0, "solid",
-                                       legend=True, group="model", hover=f"model level q = f(xₖ) = {lv:.4g}"))
+                                       legend=True, group="model", hover=f"model level q = f(xₖ) = {lv:.4g}", meta=meta))
         else:
             thin_x += [pts[:, 0], [np.nan]]
             thin_y += [pts[:, 1], [np.nan]]
     if thin_x:
         traces.append(dict(type="scatter", x=_f32(np.concatenate(thin_x)), y=_f32(np.concatenate(thin_y)), mode="lines",
                            name="other levels of the model", legendgroup="model", showlegend=False,
-                           line=dict(color=color, width=1.2, dash="dot"), hoverinfo="skip"))
+                           line=dict(color=color, width=1.2, dash="dot"), hoverinfo="skip", meta=meta))
     if show_axes:
         seen: set[str] = set()
         for origin, v, lam in model.axes(window):
@@ -271,7 +281,8 @@ def model_traces(model: qm.LocalModel, window, *, color: str = NEWTON, name: str
             traces.append(dict(type="scatter", x=_f32(P[:, 0]), y=_f32(P[:, 1]), mode="lines+markers",
                                name=f"eigenvector axis, {label}", legendgroup=f"axis{label}", showlegend=label not in seen,
                                line=dict(color=FLAT if zero else sign, width=3.5, dash="dot" if zero else "solid"),
-                               marker=dict(size=[0, 0], color=sign),
+                               marker=dict(size=[0, 0], color=FLAT if zero else sign),
+                               meta=style.role_meta("reference" if zero else ("positive" if lam > 0 else "negative")),
                                hoverinfo="text", hovertext=f"eigenvalue λ = {lam:.4g}<br>direction ({v[0] / max(np.hypot(*v), 1e-300):.3f}, "
                                                           f"{v[1] / max(np.hypot(*v), 1e-300):.3f})"))
             seen.add(label)
@@ -280,13 +291,13 @@ def model_traces(model: qm.LocalModel, window, *, color: str = NEWTON, name: str
         traces.append(dict(type="scatter", x=[float(c[0])], y=[float(c[1])], mode="markers",
                            name=f"model's {kind} (where pure Newton jumps)", legendgroup="model",
                            marker=dict(symbol="x-thin-open" if model.kind != "minimum" else "circle-x-open", size=16,
-                                       color=color, line=dict(color=color, width=3)),
+                                       color=color, line=dict(color=color, width=3)), meta=meta,
                            hovertemplate=f"model's {kind}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"))
     return traces
 
 
 def model_2d(surface, xs, k: int, model: qm.LocalModel, *, next_x=None, trace: qm.LineSearchTrace | None = None,
-             label: str = "Newton", color: str = NEWTON, n: int = 110, height: int = 680,
+             label: str = "Newton", optimizer: str = "newton", n: int = 110, height: int = 680,
              title: str | None = None) -> go.Figure:
     r"""The surface, the path :math:`x_0 … x_k`, the local model at :math:`x_k` (level curves,
     eigen-axes, stationary point), the full Newton step to the model's stationary point, the
@@ -296,7 +307,8 @@ def model_2d(surface, xs, k: int, model: qm.LocalModel, *, next_x=None, trace: q
     box = ((x0, x1), (y0, y1))
     xs = np.asarray(xs, dtype=float)
     k = int(k)
-    traces = model_traces(model, win, color=color)
+    color, meta = style.optimizer_color(optimizer), style.optimizer_meta(optimizer)
+    traces = model_traces(model, win, optimizer=optimizer)
     # path so far
     path = xs[: k + 1]
     path = path[np.isfinite(path).all(axis=1)]
@@ -304,10 +316,10 @@ def model_2d(surface, xs, k: int, model: qm.LocalModel, *, next_x=None, trace: q
         pts, idx, _ = core.clip_path(path, core._padded(win))
         traces.append(dict(type="scatter", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), mode="lines+markers", name=f"{label}: x₀ … x{_sub(k)}",
                            line=dict(color="white", width=2), marker=dict(color="white", size=6, line=dict(color=color, width=1.5)),
-                           customdata=idx, hovertemplate="x%{customdata}<br>(%{x:.4f}, %{y:.4f})<extra></extra>"))
+                           customdata=idx, hovertemplate="x%{customdata}<br>(%{x:.4f}, %{y:.4f})<extra></extra>", meta=meta))
         xk = path[-1]
         traces.append(dict(type="scatter", x=[float(xk[0])], y=[float(xk[1])], mode="markers", name=f"x{_sub(k)} (now)",
-                           marker=dict(color=color, size=15, line=dict(color="white", width=2.5)),
+                           marker=dict(color=color, size=15, line=dict(color="white", width=2.5)), meta=meta,
                            hovertemplate=f"x{_sub(k)} = (%{{x:.5g}}, %{{y:.5g}})<extra></extra>"))
     annotations = []
     if trace is not None:
@@ -323,11 +335,13 @@ def model_2d(surface, xs, k: int, model: qm.LocalModel, *, next_x=None, trace: q
             traces.append(dict(type="scatter", x=_f32(P[rej, 0]), y=_f32(P[rej, 1]), mode="markers",
                                name="line search: rejected step", marker=dict(symbol="x", size=11, color=REJECTED,
                                                                              line=dict(color="white", width=1)),
+                               meta=style.role_meta("negative"),
                                hovertext=[t for t, r in zip(text, rej) if r], hoverinfo="text"))
         if acc.any() and inside[acc].all():
             traces.append(dict(type="scatter", x=_f32(P[acc, 0]), y=_f32(P[acc, 1]), mode="markers",
                                name="line search: accepted step", marker=dict(symbol="circle", size=12, color=ACCEPTED,
                                                                              line=dict(color="white", width=1.5)),
+                               meta=style.role_meta("positive"),
                                hovertext=[t for t, a in zip(text, acc) if a], hoverinfo="text"))
         far = trace.x + trace.steps[0] * trace.d
         a = _arrow(trace.x, far, box, "rgba(255,255,255,0.9)", width=1.5)
@@ -336,13 +350,13 @@ def model_2d(surface, xs, k: int, model: qm.LocalModel, *, next_x=None, trace: q
     if len(path) and np.all(np.isfinite(model.center)):
         a = _arrow(path[-1], model.center, box, color, width=1.8)
         if a and trace is None:
-            annotations.append(a)
+            annotations.append(dict(a, name=style.tag(meta)))
     if next_x is not None and len(path):
         nx = np.asarray(next_x, dtype=float)
         if np.all(np.isfinite(nx)) and not np.allclose(nx, path[-1]):
             a = _arrow(path[-1], nx, box, color, width=3.5)
             if a:
-                annotations.append(a)
+                annotations.append(dict(a, name=style.tag(meta)))
     layout["annotations"] = annotations
     return _fig(base + traces, layout)
 
@@ -356,12 +370,14 @@ def line_search(trace: qm.LineSearchTrace, *, height: int = 330, title: str | No
     span = max(trace.f0 - lo, abs(trace.slope) * trace.lr * 0.5, 1e-12)
     ylo, yhi = lo - 0.15 * span, trace.f0 + 1.2 * span
     traces = [dict(type="scatter", x=_f32(s), y=np.asarray(f, float), mode="lines", name="φ(s)",
-                   line=dict(color=CURVE, width=2.5), hovertemplate="s = %{x:.4g}<br>f = %{y:.5g}<extra></extra>"),
+                   line=dict(color=CURVE, width=2.5), hovertemplate="s = %{x:.4g}<br>f = %{y:.5g}<extra></extra>",
+                   meta=style.role_meta("curve")),
               dict(type="scatter", x=[0.0, float(s[-1])], y=[trace.f0, trace.f0 + trace.slope * float(s[-1])], mode="lines",
-                   name="tangent", line=dict(color="#999999", width=1.5, dash="dot"), hoverinfo="skip"),
+                   name="tangent", line=dict(color=style.GUIDE, width=1.5, dash="dot"), hoverinfo="skip",
+                   meta=style.role_meta("guide")),
               dict(type="scatter", x=[0.0, float(s[-1])], y=[trace.f0, trace.f0 + trace.c1 * trace.slope * float(s[-1])],
                    mode="lines", name=f"Armijo line (c₁ = {trace.c1:g})",
-                   line=dict(color=ACCEPTED, width=2, dash="dash"), hoverinfo="skip")]
+                   line=dict(color=ACCEPTED, width=2, dash="dash"), hoverinfo="skip", meta=style.role_meta("positive"))]
     acc = np.arange(len(trace.steps)) == trace.accepted
     vals = np.asarray(trace.values, float)
     shown = np.where(np.isfinite(vals), np.clip(vals, ylo, yhi), yhi)
@@ -374,7 +390,8 @@ def line_search(trace: qm.LineSearchTrace, *, height: int = 330, title: str | No
                                mode="markers+text", name=f"{name} try", text=[t for t, m in zip(text, mask) if m],
                                textposition="top center", textfont=dict(color=col, size=12),
                                marker=dict(symbol=sym, size=12, color=col, line=dict(color="white", width=1)),
-                               hovertext=[h for h, m in zip(hover, mask) if m], hoverinfo="text"))
+                               hovertext=[h for h, m in zip(hover, mask) if m], hoverinfo="text",
+                               meta=style.role_meta("negative" if col == REJECTED else "positive")))
     layout = core.base_layout(title, height, hovermode="closest")
     core._merge(layout, dict(xaxis=dict(title=dict(text="step length s"), range=[0, float(s[-1])]),
                              yaxis=dict(title=dict(text="f(x + s·d)"), range=[ylo, yhi]),
@@ -396,19 +413,20 @@ def cost(n_chosen: float, *, n_max: float = 1e9, height: int = 360, title: str |
     at = qm.cost_totals(np.array([float(n_chosen)]))
     for name, label in COST_LABELS.items():
         c = style.optimizer_color(name)
-        traces.append(dict(type="scatter", x=ns, y=tot[name], mode="lines", name=label,
+        traces.append(dict(type="scatter", x=ns, y=tot[name], mode="lines", name=label, meta=style.optimizer_meta(name),
                            line=dict(color=c, width=2.6, dash=style.optimizer_dash(name)),
                            hovertemplate=f"{label}<br>n = %{{x:.3g}}<br>%{{y:.3g}} flops per iteration<extra></extra>"))
         traces.append(dict(type="scatter", x=[float(n_chosen)], y=[float(at[name][0])], mode="markers+text",
                            showlegend=False, name=f"{label} at n", text=[_sci(float(at[name][0]))],
                            textposition="middle right", textfont=dict(color=c, size=13),
-                           marker=dict(color=c, size=11, line=dict(color="white", width=1.5)),
+                           marker=dict(color=c, size=11, line=dict(color="white", width=1.5)), meta=style.optimizer_meta(name),
                            hovertemplate=f"{label}: %{{y:.4g}} flops per iteration<extra></extra>"))
     layout = core.base_layout(title, height, hovermode="closest")
     core._merge(layout, dict(xaxis=dict(type="log", title=dict(text="number of parameters n"), exponentformat="power"),
                              yaxis=dict(type="log", title=dict(text="flops per iteration"), exponentformat="power"),
                              shapes=[dict(type="line", xref="x", yref="paper", x0=float(n_chosen), x1=float(n_chosen),
-                                          y0=0, y1=1, line=dict(color="#999999", width=1, dash="dash"))]))
+                                          y0=0, y1=1, line=dict(color=style.GUIDE, width=1, dash="dash"),
+                                          name=style.tag(style.role_meta("guide")))]))
     return _fig(traces, layout)
 
 
@@ -454,18 +472,19 @@ def bfgs_hessian(surface, xs, k: int, H_true, B_est, *, n: int = 110, height: in
     if len(path):
         pts, idx, _ = core.clip_path(path, core._padded(win))
         traces.append(dict(type="scatter", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), mode="lines+markers",
-                           name=f"BFGS: x₀ … x{_sub(k)}", line=dict(color="white", width=2),
+                           name=f"BFGS: x₀ … x{_sub(k)}", line=dict(color="white", width=2), meta=BFGS_META,
                            marker=dict(color="white", size=6, line=dict(color=BFGS, width=1.5)), customdata=idx,
                            hovertemplate="x%{customdata}<br>(%{x:.4f}, %{y:.4f})<extra></extra>"))
         xk = path[-1]
         size = 0.2 * diag
-        for M, name, col, dash in ((H_true, "true Hessian ∇²f(xₖ)", CURVE, "solid"), (B_est, "BFGS estimate Bₖ", BFGS, "dash")):
+        for M, name, col, dash, meta in ((H_true, "true Hessian ∇²f(xₖ)", CURVE, "solid", style.role_meta("truth")),
+                                         (B_est, "BFGS estimate Bₖ", BFGS, "dash", BFGS_META)):
             c = curvature_curve(M, xk, size, 2 * diag)
             if len(c):
                 traces.append(_curve_trace(c, name, col, 3.0, dash, legend=True, group=name,
-                                           hover=f"{name}: shape of ½dᵀMd = ±const"))
+                                           hover=f"{name}: shape of ½dᵀMd = ±const", meta=meta))
         traces.append(dict(type="scatter", x=[float(xk[0])], y=[float(xk[1])], mode="markers", name=f"x{_sub(k)}",
-                           marker=dict(color=BFGS, size=14, line=dict(color="white", width=2.5)),
+                           marker=dict(color=BFGS, size=14, line=dict(color="white", width=2.5)), meta=BFGS_META,
                            hovertemplate=f"x{_sub(k)} = (%{{x:.5g}}, %{{y:.5g}})<extra></extra>"))
     return _fig(base + traces, layout)
 
@@ -475,7 +494,7 @@ def bfgs_error(err, k: int, *, height: int = 280, floor: float = 1e-16) -> go.Fi
     err = np.asarray(err, dtype=float)
     K = np.arange(len(err))
     fig = core.line_figure(K, {"‖Bₖ − ∇²f(xₖ)‖ / ‖∇²f(xₖ)‖": np.maximum(err, floor)}, log_y=True,
-                           xlabel="iteration k", ylabel="relative error (log scale)", colors=[BFGS],
+                           xlabel="iteration k", ylabel="relative error (log scale)", metas=[BFGS_META],
                            mode="lines+markers", height=height)
     return _with_vline(fig, int(k))
 
@@ -486,9 +505,10 @@ def iterations(rows: Sequence[tuple[str, str, int, int]], *, height: int = 260, 
     ``rows``: ``(label, optimizer name, iterations (−1: not reached), budget)``; a method that did
     not get there is drawn hatched up to its budget and labelled so.
     """
-    labels, vals, colors, texts, patterns = [], [], [], [], []
+    labels, vals, colors, texts, patterns, names = [], [], [], [], [], []
     for label, name, n, budget in rows:
         labels.append(label)
+        names.append(style.optimizer_key(name))
         reached = n >= 0
         vals.append(max(n, 1) if reached else max(budget, 1))
         colors.append(style.optimizer_color(name))
@@ -496,6 +516,7 @@ def iterations(rows: Sequence[tuple[str, str, int, int]], *, height: int = 260, 
         patterns.append("" if reached else "/")
     tr = dict(type="bar", orientation="h", x=vals, y=labels, marker=dict(color=colors, pattern=dict(shape=patterns)),
               text=texts, textposition="outside", cliponaxis=False, showlegend=False,
+              meta={"optimizer": names, "variant": [0] * len(names)},
               hovertemplate="%{y}: %{text}<extra></extra>")
     layout = core.base_layout(title, height)
     hi = max(vals) if vals else 10

@@ -2,35 +2,49 @@
 
 Built on :mod:`optlab.figures.core` (layout, template, heat map); every builder returns a
 ``go.Figure``. Arrays go out as float32 where precision does not matter, so the figures stay small.
+Colours are roles of :mod:`.style` (training, validation, the truth, fits, fixes, layers): none is an
+optimizer's colour, since the page also draws SGD and Adam; a run of an optimizer (the lab's
+network, the cliff) takes the optimizer's colour through its trace tag.
 """
 from __future__ import annotations
 
 from typing import Mapping, Sequence
 
 import numpy as np
-import plotly.colors as pc
 import plotly.graph_objects as go
 
 from . import style
 from .core import _figure, _merge, _yaxis, base_layout, heatmap
 
-TRAIN_COLOR = style.SEQUENCE[0]     # blue
-VAL_COLOR = style.SEQUENCE[1]       # vermillion
-TRUTH_COLOR = "#000000"
-NOISE_COLOR = "#7F7F7F"
-CHOSEN_COLOR = style.MINIMUM_COLOR
-FIX_COLORS = ("#000000", "#0072B2", "#009E73", "#CC79A7", "#D55E00", "#E69F00", "#56B4E9", "#8C6D00")
+TRAIN_COLOR = style.role_color("training")       # green
+VAL_COLOR = style.role_color("validation")       # red
+TRUTH_COLOR = style.INK
+NOISE_COLOR = style.REFERENCE
+CHOSEN_COLOR = style.HIGHLIGHT
+_RED, _GREEN, _SLATE, _MAGENTA, _MUSTARD, _INK, _GREY = style.SERIES_COLORS
+FIT_COLOR = _SLATE                               # a model's fitted curve
+LS_COLOR, RIDGE_COLOR, LASSO_COLOR = style.REFERENCE, _SLATE, _MAGENTA
+# the gradient lab's runs: the baseline in ink, then one role colour per fix (never an optimizer's)
+FIX_COLORS = (_INK, _SLATE, _GREEN, _MAGENTA, _MUSTARD, _RED, _GREY)
+
+
+def _look(spec) -> tuple[str, dict]:
+    """Colour and trace tag from a colour (a role series) or a tag (an optimizer's: its colour)."""
+    if isinstance(spec, dict):
+        if "optimizer" in spec:
+            return style.optimizer_color(spec["optimizer"], spec.get("variant", 0)), dict(spec)
+        return style.role_color(spec["role"]), dict(spec)
+    return str(spec), style.role_meta("series")
 
 
 def _f32(a) -> np.ndarray:
     return np.asarray(a, dtype=float).astype(np.float32)
 
 
-def _ramp(n: int, lo: float = 0.0, hi: float = 0.85) -> list[str]:
-    """``n`` colours along Viridis (its pale yellow end left out: unreadable on white)."""
-    if n <= 1:
-        return pc.sample_colorscale("Viridis", [lo])
-    return pc.sample_colorscale("Viridis", list(np.linspace(lo, hi, n)))
+def _ramp(n: int) -> list[str]:
+    """``n`` greys from dark to light (:func:`.style.ramp`): an ordered family with no optimizer's hue,
+    every line at least 3:1 on white."""
+    return style.ramp(n, dark="#3A3A3A")
 
 
 def _floor(v, floor: float) -> np.ndarray:
@@ -38,24 +52,27 @@ def _floor(v, floor: float) -> np.ndarray:
     return np.where(np.isfinite(v), np.maximum(v, floor), np.nan)
 
 
-def _vline(x, text: str, color: str = "#444444", dash: str = "dot", position: str = "top",
-           log_x: bool = False) -> tuple[dict, dict]:
+def _vline(x, text: str, color: str = style.REFERENCE, dash: str = "dot", position: str = "top",
+           log_x: bool = False, role: str = "reference") -> tuple[dict, dict]:
     """A vertical line at data ``x`` over the whole plot height, with a label at its top (or bottom)."""
-    shape = dict(type="line", x0=x, x1=x, y0=0, y1=1, xref="x", yref="paper",
+    name = style.tag(style.role_meta(role))
+    shape = dict(type="line", x0=x, x1=x, y0=0, y1=1, xref="x", yref="paper", name=name,
                  line=dict(color=color, width=1.5, dash=dash))
     # annotations on a log axis are placed in log10 units, shapes in data units (plotly.js)
     ax = float(np.log10(x)) if log_x else x
     ann = dict(x=ax, y=1.0 if position == "top" else 0.0, xref="x", yref="paper", text=text, showarrow=False,
-               yanchor="bottom", xanchor="left", font=dict(size=12, color=color), bgcolor="rgba(255,255,255,0.75)")
+               yanchor="bottom", xanchor="left", font=dict(size=12, color=color), bgcolor="rgba(255,255,255,0.75)",
+               name=name)
     return shape, ann
 
 
 def _hline(y, text: str, color: str = NOISE_COLOR, log_y: bool = True) -> tuple[dict, dict]:
     """A dashed horizontal line at data ``y`` across the plot, labelled at the right end."""
-    shape = dict(type="line", x0=0, x1=1, y0=y, y1=y, xref="paper", yref="y",
+    name = style.tag(style.role_meta("reference"))
+    shape = dict(type="line", x0=0, x1=1, y0=y, y1=y, xref="paper", yref="y", name=name,
                  line=dict(color=color, width=1.5, dash="dash"))
     ann = dict(x=1.0, y=float(np.log10(y)) if log_y else y, xref="paper", yref="y", text=text, showarrow=False,
-               xanchor="right", yanchor="bottom", font=dict(size=12, color=color))
+               xanchor="right", yanchor="bottom", font=dict(size=12, color=color), name=name)
     return shape, ann
 
 
@@ -109,21 +126,23 @@ def fit_figure(x_grid, y_truth, train, fits: Sequence[tuple], *, val=None, title
                height: int = 400, truth_label: str = "true f(x)") -> go.Figure:
     """Training points, the noise-free function and fitted curves on [-1, 1].
 
-    ``fits``: ``(label, y on x_grid, colour, dash)`` tuples. The y axis is fixed around the data
-    (a wild high-degree polynomial leaves the plot instead of squashing it).
+    ``fits``: ``(label, y on x_grid, colour, dash)`` tuples (role colours such as :data:`FIT_COLOR`,
+    :data:`RIDGE_COLOR`). The y axis is fixed around the data (a wild high-degree polynomial leaves
+    the plot instead of squashing it).
     """
     traces = []
     if val is not None:
         traces.append(dict(type="scatter", x=_f32(val.x), y=_f32(val.y), mode="markers", name="validation points",
-                           marker=dict(color="rgba(120,120,120,0.35)", size=5),
+                           marker=dict(color="rgba(120,120,120,0.35)", size=5), meta=style.role_meta("validation"),
                            hovertemplate="validation (%{x:.2f}, %{y:.2f})<extra></extra>"))
     traces.append(dict(type="scatter", x=_f32(x_grid), y=_f32(y_truth), mode="lines", name=truth_label,
-                       line=dict(color=TRUTH_COLOR, width=2, dash="dash"), hoverinfo="skip"))
+                       line=dict(color=TRUTH_COLOR, width=2, dash="dash"), hoverinfo="skip", meta=style.role_meta("truth")))
     for label, y, color, dash in fits:
         traces.append(dict(type="scatter", x=_f32(x_grid), y=_f32(y), mode="lines", name=label,
-                           line=dict(color=color, width=3, dash=dash),
+                           line=dict(color=color, width=3, dash=dash), meta=style.role_meta("fit"),
                            hovertemplate=f"{label}<br>x = %{{x:.2f}}<br>ŷ = %{{y:.3f}}<extra></extra>"))
     traces.append(dict(type="scatter", x=_f32(train.x), y=_f32(train.y), mode="markers", name="training points",
+                       meta=style.role_meta("training"),
                        marker=dict(color=TRAIN_COLOR, size=9, line=dict(color="white", width=1)),
                        hovertemplate="training (%{x:.2f}, %{y:.2f})<extra></extra>"))
     ys = np.concatenate([np.ravel(train.y), np.ravel(y_truth)] + ([np.ravel(val.y)] if val is not None else []))
@@ -147,16 +166,17 @@ def error_curve(x, train, val, *, selected=None, best=None, noise_var: float | N
     mode = "lines+markers" if len(x) <= 30 else "lines"
     traces = [
         dict(type="scatter", x=_f32(x), y=tr, mode=mode, name=train_name,
-             line=dict(color=TRAIN_COLOR, width=2.5), marker=dict(size=6),
+             line=dict(color=TRAIN_COLOR, width=2.5), marker=dict(size=6), meta=style.role_meta("training"),
              hovertemplate=f"{xlabel} = %{{x:.3g}}<br>{train_name} = %{{y:.4g}}<extra></extra>"),
         dict(type="scatter", x=_f32(x), y=va, mode=mode, name=val_name,
-             line=dict(color=VAL_COLOR, width=2.5), marker=dict(size=6),
+             line=dict(color=VAL_COLOR, width=2.5), marker=dict(size=6), meta=style.role_meta("validation"),
              hovertemplate=f"{xlabel} = %{{x:.3g}}<br>{val_name} = %{{y:.4g}}<extra></extra>"),
     ]
     shapes, anns = [], []
     if best is not None:
         i = int(np.argmin(np.abs(x - best)))
         traces.append(dict(type="scatter", x=[float(x[i])], y=[float(va[i])], mode="markers", name=best_label,
+                           meta=style.role_meta("highlight"),
                            marker=dict(symbol="star", size=18, color=CHOSEN_COLOR, line=dict(color="black", width=1)),
                            hovertemplate=f"{best_label}<br>{xlabel} = %{{x:.3g}}<br>%{{y:.4g}}<extra></extra>"))
     if selected is not None:
@@ -193,10 +213,12 @@ def coef_paths(lams, path, lam: float, *, title: str | None = None, height: int 
         w = path[:, k]
         traces.append(dict(type="scatter", x=_f32(lams), y=_f32(np.where(np.abs(w) > zero_tol, w, 0.0)), mode="lines",
                            name=f"w{k}", line=dict(color=colors[k - 1], width=2), showlegend=False,
+                           meta=style.role_meta("coefficient"),
                            hovertemplate=f"w<sub>{k}</sub> = %{{y:.4g}}<br>λ = %{{x:.3g}}<extra></extra>"))
     # a legend-sized hint for the colours instead of d entries
     traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=f"w₁ … w{_sub(d)} (dark → light)",
-                       marker=dict(color=colors[len(colors) // 2], size=10), hoverinfo="skip"))
+                       marker=dict(color=colors[len(colors) // 2], size=10), hoverinfo="skip",
+                       meta=style.role_meta("coefficient")))
     s, a = _vline(float(lam), f"λ = {lam:.3g}", log_x=True)
     layout = _layout(title, height, hovermode="closest")
     _merge(layout, dict(xaxis=dict(title=dict(text="λ (log scale)"), type="log", exponentformat="power"),
@@ -223,6 +245,7 @@ def coef_bars(coefs: Mapping[str, np.ndarray], *, colors: Mapping[str, str] | No
         zero = np.abs(c) <= zero_tol
         color = (colors or {}).get(label, style.series_color(i))
         traces.append(dict(type="bar", x=[f"w{_sub(j)}" for j in k], y=_f32(c), name=label, marker=dict(color=color),
+                           meta=style.role_meta("fit"),
                            text=["0" if z else "" for z in zero], textposition="outside",
                            textfont=dict(color=color, size=13),
                            hovertemplate=f"{label}<br>%{{x}} = %{{y:.4g}}<extra></extra>"))
@@ -244,30 +267,32 @@ def early_stopping_figure(epochs, train, val, *, best_epoch: int, stop_epoch: in
     tr, va = _floor(train, floor), _floor(val, floor)
     traces = [
         dict(type="scatter", x=_f32(epochs), y=tr, mode="lines", name="training loss",
-             line=dict(color=TRAIN_COLOR, width=2.5),
+             line=dict(color=TRAIN_COLOR, width=2.5), meta=style.role_meta("training"),
              hovertemplate="epoch %{x}<br>training MSE %{y:.4g}<extra></extra>"),
         dict(type="scatter", x=_f32(epochs), y=va, mode="lines+markers", name="validation loss",
-             line=dict(color=VAL_COLOR, width=2.5), marker=dict(size=4),
+             line=dict(color=VAL_COLOR, width=2.5), marker=dict(size=4), meta=style.role_meta("validation"),
              hovertemplate="epoch %{x}<br>validation MSE %{y:.4g}<extra></extra>"),
     ]
     i = int(np.argmin(np.abs(epochs - best_epoch)))
     traces.append(dict(type="scatter", x=[float(epochs[i])], y=[float(va[i])], mode="markers",
-                       name=f"restored weights (epoch {best_epoch})",
+                       name=f"restored weights (epoch {best_epoch})", meta=style.role_meta("highlight"),
                        marker=dict(symbol="star", size=20, color=CHOSEN_COLOR, line=dict(color="black", width=1)),
                        hovertemplate="restored: epoch %{x}<br>validation MSE %{y:.4g}<extra></extra>"))
     shapes, anns = [], []
-    s, a = _vline(best_epoch, f"best: epoch {best_epoch}", color="#8C6D00")
+    s, a = _vline(best_epoch, f"best: epoch {best_epoch}", color=style.INK, role="ink")
     shapes.append(s)
     anns.append(a)
     if stopped:
-        s, a = _vline(stop_epoch, f"stop: epoch {stop_epoch}", color=VAL_COLOR, dash="dash", position="bottom")
+        s, a = _vline(stop_epoch, f"stop: epoch {stop_epoch}", color=VAL_COLOR, dash="dash", position="bottom",
+                      role="validation")
         shapes.append(s)
         anns.append(a)
         shapes.append(dict(type="rect", x0=stop_epoch, x1=float(epochs[-1]), y0=0, y1=1, xref="x", yref="paper",
-                           fillcolor="rgba(120,120,120,0.12)", line=dict(width=0), layer="below"))
+                           fillcolor="rgba(120,120,120,0.12)", line=dict(width=0), layer="below",
+                           name=style.tag(style.role_meta("reference"))))
         anns.append(dict(x=0.5 * (stop_epoch + float(epochs[-1])), y=0.5, xref="x", yref="paper",
                          text="epochs saved<br>by early stopping", showarrow=False,
-                         font=dict(size=13, color="#555555")))
+                         font=dict(size=13, color=style.REFERENCE), name=style.tag(style.role_meta("reference"))))
     if noise_var:
         s, a = _hline(max(noise_var, floor), f"noise σ² = {noise_var:.3g}")
         shapes.append(s)
@@ -299,28 +324,29 @@ def cv_scores_figure(lrs, scores, mean, std, diverged, best_index: int, *, gd_li
     top = float(np.max(finite)) * 3 if finite.size else 1.0
     traces = [
         dict(type="scatter", x=_f32(fx[ok]), y=fy[ok], mode="markers", name=f"each of the {k} folds",
-             marker=dict(color="rgba(90,90,90,0.45)", size=6),
+             marker=dict(color="rgba(90,90,90,0.45)", size=6), meta=style.role_meta("validation"),
              hovertemplate="lr = %{x:.3g}<br>fold validation MSE %{y:.4g}<extra></extra>"),
         dict(type="scatter", x=_f32(lrs[~div]), y=mean[~div], mode="lines+markers", name="mean ± std over folds",
-             line=dict(color=VAL_COLOR, width=2.5), marker=dict(size=8),
+             line=dict(color=VAL_COLOR, width=2.5), marker=dict(size=8), meta=style.role_meta("validation"),
              error_y=dict(type="data", array=np.nan_to_num(std[~div]), visible=True, color=VAL_COLOR, thickness=1.5),
              hovertemplate="lr = %{x:.3g}<br>mean validation MSE %{y:.4g}<extra></extra>"),
     ]
     if div.any():
         nd = diverged.sum(1)[div]
         traces.append(dict(type="scatter", x=_f32(lrs[div]), y=np.full(int(div.sum()), top), mode="markers",
-                           name="diverged (in at least one fold)",
-                           marker=dict(symbol="x", size=13, color=VAL_COLOR, line=dict(color="white", width=1)),
+                           name="diverged (in at least one fold)", meta=style.role_meta("diverged"),
+                           marker=dict(symbol="x", size=13, color=style.DIVERGED, line=dict(color="white", width=1)),
                            customdata=nd,
                            hovertemplate=f"lr = %{{x:.3g}}: diverged in %{{customdata}} of {k} folds<extra></extra>"))
     if best_index >= 0:
         traces.append(dict(type="scatter", x=[float(lrs[best_index])], y=[float(mean[best_index])], mode="markers",
-                           name=f"chosen: lr = {lrs[best_index]:.3g}",
+                           name=f"chosen: lr = {lrs[best_index]:.3g}", meta=style.role_meta("highlight"),
                            marker=dict(symbol="star", size=22, color=CHOSEN_COLOR, line=dict(color="black", width=1)),
                            hovertemplate="chosen lr = %{x:.3g}<br>mean validation MSE %{y:.4g}<extra></extra>"))
     shapes, anns = [], []
     if gd_limit is not None and np.isfinite(gd_limit):
-        s, a = _vline(float(gd_limit), f"stability limit {gd_limit:.3g}", color="#555555", dash="dash", log_x=True)
+        s, a = _vline(float(gd_limit), f"stability limit {gd_limit:.3g}", color=style.DIVERGED, dash="dash", log_x=True,
+                      role="diverged")
         shapes.append(s)
         anns.append(a)
     if noise_var:
@@ -337,8 +363,9 @@ def cv_scores_figure(lrs, scores, mean, std, diverged, best_index: int, *, gd_li
 
 def cv_curves_figure(curves, lrs, best_index: int, *, title: str | None = None, height: int = 420,
                      floor: float = 1e-6) -> go.Figure:
-    """Validation MSE (mean over folds) against step, one line per learning rate coloured from
-    small (dark) to large (light); the chosen rate thick; lines end where a fold diverged."""
+    """Validation MSE (mean over folds) against step, one line per learning rate in greys from small
+    (dark) to large (light); the chosen rate thick, in the validation colour; lines end where a fold
+    diverged."""
     curves = np.asarray(curves, dtype=float)
     lrs = np.asarray(lrs, dtype=float)
     steps = np.arange(curves.shape[0], dtype=float)
@@ -349,7 +376,8 @@ def cv_curves_figure(curves, lrs, best_index: int, *, title: str | None = None, 
         chosen = i == best_index
         traces.append(dict(type="scatter", x=_f32(steps), y=y, mode="lines",
                            name=f"lr = {lr:.3g}" + (" (chosen)" if chosen else ""),
-                           line=dict(color=colors[i], width=4.5 if chosen else 1.5),
+                           line=dict(color=VAL_COLOR if chosen else colors[i], width=4.5 if chosen else 1.5),
+                           meta=style.role_meta("validation" if chosen else "learning rate"),
                            showlegend=bool(chosen or i in (0, len(lrs) - 1)),
                            hovertemplate=f"lr = {lr:.3g}<br>step %{{x}}<br>validation MSE %{{y:.4g}}<extra></extra>"))
     # the axis ends a decade above the common starting value: diverging runs leave the plot
@@ -394,7 +422,7 @@ def grad_heatmap(grad_norms, *, diverged_at: int = -1, title: str | None = None,
                   hovertemplate="step %{x}<br>layer %{y}<br>log₁₀ ‖g‖ = %{z:.2f}<extra></extra>")
     fig.update_yaxes(tickmode="array", tickvals=list(range(1, L + 1)), ticktext=labels)
     if diverged_at >= 0:
-        s, a = _vline(diverged_at, f"diverged at step {diverged_at}", color="#D55E00", dash="solid")
+        s, a = _vline(diverged_at, f"diverged at step {diverged_at}", color=style.DIVERGED, dash="solid", role="diverged")
         fig.add_shape(s)
         fig.add_annotation(a)
     return fig
@@ -407,9 +435,9 @@ def grad_profile(profiles: Mapping[str, np.ndarray], *, title: str | None = None
     for i, (label, g) in enumerate(profiles.items()):
         g = np.asarray(g, dtype=float)
         L = len(g)
-        c = (colors or FIX_COLORS)[i % len(colors or FIX_COLORS)]
+        c = (colors or (style.REFERENCE, style.INK))[i % len(colors or (style.REFERENCE, style.INK))]
         traces.append(dict(type="scatter", x=_layer_labels(L), y=_floor(g, floor), mode="lines+markers", name=label,
-                           line=dict(color=c, width=2.5), marker=dict(size=7),
+                           line=dict(color=c, width=2.5), marker=dict(size=7), meta=style.role_meta("layer profile"),
                            hovertemplate=f"{label}<br>layer %{{x}}<br>‖g‖ = %{{y:.3g}}<extra></extra>"))
     layout = _layout(title, height, hovermode="x unified")
     values = np.concatenate([np.ravel(v) for v in profiles.values()])
@@ -455,19 +483,20 @@ def activation_stats(act_std_first, act_std_last, flat_first, flat_last, *, flat
     the fraction in the activation's flat region (right), at the first and the last check."""
     D = len(act_std_first)
     x = [str(l) for l in range(1, D + 1)]
-    c0, c1 = FIX_COLORS[1], FIX_COLORS[4]
+    c0, c1 = style.REFERENCE, style.INK    # at the start grey, at the end ink (roles: no optimizer here)
+    start, end = style.role_meta("start"), style.role_meta("end")
     traces = [
         dict(type="scatter", x=x, y=_floor(act_std_first, floor), mode="lines+markers", name="at the start",
-             line=dict(color=c0, width=2.5), xaxis="x", yaxis="y", legendgroup="start",
+             line=dict(color=c0, width=2.5), xaxis="x", yaxis="y", legendgroup="start", meta=start,
              hovertemplate="layer %{x}<br>std %{y:.3g}<extra>start</extra>"),
         dict(type="scatter", x=x, y=_floor(act_std_last, floor), mode="lines+markers", name="at the end",
-             line=dict(color=c1, width=2.5), xaxis="x", yaxis="y", legendgroup="end",
+             line=dict(color=c1, width=2.5), xaxis="x", yaxis="y", legendgroup="end", meta=end,
              hovertemplate="layer %{x}<br>std %{y:.3g}<extra>end</extra>"),
         dict(type="scatter", x=x, y=_f32(flat_first), mode="lines+markers", name="at the start", showlegend=False,
-             line=dict(color=c0, width=2.5), xaxis="x2", yaxis="y2", legendgroup="start",
+             line=dict(color=c0, width=2.5), xaxis="x2", yaxis="y2", legendgroup="start", meta=start,
              hovertemplate=f"layer %{{x}}<br>{flat_label}: %{{y:.0%}}<extra>start</extra>"),
         dict(type="scatter", x=x, y=_f32(flat_last), mode="lines+markers", name="at the end", showlegend=False,
-             line=dict(color=c1, width=2.5), xaxis="x2", yaxis="y2", legendgroup="end",
+             line=dict(color=c1, width=2.5), xaxis="x2", yaxis="y2", legendgroup="end", meta=end,
              hovertemplate=f"layer %{{x}}<br>{flat_label}: %{{y:.0%}}<extra>end</extra>"),
     ]
     layout = _layout(title, height, hovermode="x unified")
@@ -487,34 +516,36 @@ def training_curves(runs: Sequence[tuple], *, title: str | None = None, height: 
                     minibatch: bool = False, floor: float = 1e-8) -> go.Figure:
     """Loss (log, left) and validation accuracy (right) against step for several lab runs.
 
-    ``runs``: ``(label, LabResult-like, colour)``; uses ``record_steps``, ``train_loss``,
+    ``runs``: ``(label, LabResult-like, look)``, the look a role colour (a fix, see :data:`FIX_COLORS`)
+    or an optimizer's trace tag (``style.optimizer_meta(name)``: its colour); uses ``record_steps``, ``train_loss``,
     ``val_accuracy``, ``diverged_at`` and, with ``minibatch``, the per-step ``loss`` (thin line).
     A diverged run ends with ✕ at its last finite loss.
     """
     traces = []
-    for label, r, color in runs:
+    for label, r, look in runs:
+        color, meta = _look(look)
         steps = np.asarray(r.record_steps, dtype=float)
         if minibatch:
             mb = np.asarray(r.loss, dtype=float)
             traces.append(dict(type="scatter", x=_f32(np.arange(len(mb))), y=_floor(mb, floor), mode="lines",
                                name=f"{label}: mini-batch loss", line=dict(color=color, width=1), opacity=0.35,
-                               xaxis="x", yaxis="y",
+                               xaxis="x", yaxis="y", meta=meta,
                                hovertemplate="step %{x}<br>mini-batch loss %{y:.4g}<extra></extra>"))
         traces.append(dict(type="scatter", x=_f32(steps), y=_floor(r.train_loss, floor), mode="lines+markers",
                            name=label, legendgroup=label, line=dict(color=color, width=2.5), marker=dict(size=4),
-                           xaxis="x", yaxis="y",
+                           xaxis="x", yaxis="y", meta=meta,
                            hovertemplate=f"{label}<br>step %{{x}}<br>training loss %{{y:.4g}}<extra></extra>"))
         traces.append(dict(type="scatter", x=_f32(steps), y=_f32(r.val_accuracy), mode="lines+markers",
                            name=label, legendgroup=label, showlegend=False, line=dict(color=color, width=2.5),
-                           marker=dict(size=4), xaxis="x2", yaxis="y2",
+                           marker=dict(size=4), xaxis="x2", yaxis="y2", meta=meta,
                            hovertemplate=f"{label}<br>step %{{x}}<br>validation accuracy %{{y:.1%}}<extra></extra>"))
         if r.diverged_at >= 0:
             fin = np.flatnonzero(np.isfinite(np.asarray(r.loss, dtype=float)))
             if fin.size:
                 k = int(fin[-1])
                 traces.append(dict(type="scatter", x=[float(k)], y=[float(max(r.loss[k], floor))], mode="markers+text",
-                                   text=["diverged"], textposition="top center", textfont=dict(color=color),
-                                   showlegend=False, legendgroup=label, xaxis="x", yaxis="y",
+                                   text=["diverged"], textposition="top center", textfont=dict(color=style.INK),
+                                   showlegend=False, legendgroup=label, xaxis="x", yaxis="y", meta=meta,
                                    marker=dict(symbol="x", size=14, color=color),
                                    hovertemplate=f"{label}: diverged at step {r.diverged_at}<extra></extra>"))
     layout = _layout(title, height, hovermode="closest")
@@ -537,12 +568,14 @@ def training_curves(runs: Sequence[tuple], *, title: str | None = None, height: 
 # ----------------------------------------------------------------------------------------------
 def step_lengths_figure(runs: Sequence[tuple], *, title: str | None = None, height: int = 340,
                         floor: float = 1e-12) -> go.Figure:
-    """Length of every step ‖x_{t+1} − x_t‖ (log y) for ``(label, step_lengths, colour, dash)`` runs."""
+    """Length of every step ‖x_{t+1} − x_t‖ (log y) for ``(label, step_lengths, look, dash)`` runs, the
+    look an optimizer's trace tag (``style.optimizer_meta(name, variant)``) or a role colour."""
     traces = []
-    for label, steps, color, dash in runs:
+    for label, steps, look, dash in runs:
+        color, meta = _look(look)
         s = np.asarray(steps, dtype=float)
         traces.append(dict(type="scatter", x=_f32(np.arange(1, len(s) + 1)), y=_floor(s, floor), mode="lines+markers",
-                           name=label, line=dict(color=color, width=2.2, dash=dash), marker=dict(size=4),
+                           name=label, line=dict(color=color, width=2.2, dash=dash), marker=dict(size=4), meta=meta,
                            hovertemplate=f"{label}<br>step %{{x}}<br>length %{{y:.3g}}<extra></extra>"))
     layout = _layout(title, height, hovermode="x unified")
     _merge(layout, dict(xaxis=dict(title=dict(text="step")),

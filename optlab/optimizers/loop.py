@@ -72,8 +72,14 @@ PATH_IN_PLACE = 4096
 NONFINITE = N_("the loss became infinite or undefined (NaN)")
 
 
+# where a run leaves the region it is followed in (|xᵢ| ≤ bound, 100× the window by default): said
+# without the bound's number, which means nothing to a reader ("|x| ≤ 38033.4")
+FAR = N_("the position ran far outside the window")
+FAR_START = N_("the start lies far outside the window")
+
+
 def far_reason(bound: float) -> str:
-    return _("the position left the region |x| ≤ {bound:g}").format(bound=bound)
+    return _(FAR)
 
 
 def plan(opt: Optimizer, record: str, D: int, B: int, T: int, kw: dict) -> str | None:
@@ -306,8 +312,8 @@ def run_fused(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
     quick = _quick_test(D, B)
     with np.errstate(all="ignore"):
         evaluate()
-        if not _all_finite(F, G):
-            return None
+        if not _all_finite(F, G) or not (np.abs(P) <= bound).all():
+            return None  # the general loop reports an undefined or far start
         best, diverged_at, reached_at = out["best"], out["diverged_at"], out["reached_at"]
         np.copyto(best, F)
         diverged_at.fill(-1)
@@ -439,8 +445,8 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
     np.copyto(P, X0)
     with np.errstate(all="ignore"):
         evaluate(P, F)
-        if not _all_finite(F, G):
-            return None
+        if not _all_finite(F, G) or not (np.abs(P) <= bound).all():
+            return None  # the general loop reports an undefined or far start
         if not in_place:
             copyto(XR[0], P)
             copyto(FR[0], F)

@@ -76,12 +76,15 @@ except ImportError:  # optional: without it BLAS keeps its default thread count
     pass
 
 from .i18n import cache_data, cache_resource, page_link, set_language
-from .widgets import (cached_run, cached_tune_lr, divergence_warnings, experiment, get_surface, hyper_error,
-                      hyper_widget_keys, init_state, optimizer_controls, page_config, page_header, pinned_signature,
-                      run_spec, selected_point, set_hyper_state, show_figure, show_surface_formula, show_update_rule,
+from .widgets import (Divergence, cached_run, cached_tune_lr, divergence_box, divergence_warnings, divergences,
+                      experiment, get_surface, hyper_error, hyper_widget_keys, init_state, number_column,
+                      optimizer_controls, page_config, page_header, pinned_signature, run_spec,
+                      selected_point, set_hyper_state, show_figure, show_surface_formula, show_update_rule,
                       surface_picker)
 
-__all__ = ["cache_data", "cache_resource", "page_link", "set_language", "page_config", "page_header", "show_figure", "selected_point", "init_state", "surface_picker",
+__all__ = ["cache_data", "cache_resource", "page_link", "set_language", "page_config", "page_header", "show_figure",
+           "selected_point", "init_state", "surface_picker",
            "show_surface_formula", "get_surface", "optimizer_controls", "hyper_widget_keys", "set_hyper_state",
-           "hyper_error", "show_update_rule", "divergence_warnings", "experiment", "cached_run", "cached_tune_lr",
-           "run_spec", "pinned_signature"]
+           "hyper_error", "show_update_rule", "divergence_warnings", "divergence_box", "divergences", "Divergence",
+           "experiment", "cached_run", "cached_tune_lr",
+           "run_spec", "number_column", "pinned_signature"]

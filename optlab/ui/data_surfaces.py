@@ -3,8 +3,9 @@ r"""Cached data sets, their (w, b) loss surfaces, runs and contour panels, share
 
 Pages pass hashable specs (:mod:`optlab.specs`: a data spec, a data-surface spec
 ``(data_spec, loss, params_items, window)``, a run tuple) and get back the objects and numbers,
-computed once per spec.  A labelled run for the figures is ``(label, colour, run_tuple)``; label
-and colour None mean the optimizer's own.
+computed once per spec.  A labelled run for the figures is ``(label, variant, run_tuple)``: label
+None means the optimizer's own; variant None lets the figure number repeated optimizers (rule 2
+of :mod:`optlab.figures.style`), an int names the variant colour (0: the optimizer's own).
 """
 from __future__ import annotations
 
@@ -119,12 +120,12 @@ def corner_start(window) -> tuple[float, float]:
 
 def _paths(spec: tuple, labelled: tuple) -> list:
     out = []
-    for label, color, r in labelled:
+    for label, variant, r in labelled:
         tr = run_of(spec, r)
-        if label is None and color is None:
+        if label is None and variant is None:
             out.append(tr)
             continue
-        out.append((label or tr.label, tr.xs, {"name": r[0], "color": color, "losses": tr.losses,
+        out.append((label or tr.label, tr.xs, {"name": r[0], "variant": variant, "losses": tr.losses,
                                                "diverged_at": tr.diverged_at, "diverged_reason": tr.diverged_reason}))
     return out
 
@@ -133,7 +134,7 @@ def _paths(spec: tuple, labelled: tuple) -> list:
 def fig_surface(spec: tuple, labelled_runs: tuple = (), *, title: str | None = None, height: int = 400,
                 colorbar: bool = False, n: int = 90, window: tuple | None = None, extra_points: tuple = (),
                 xlabel: str | None = None, ylabel: str | None = None):
-    """Contour of a data surface with runs ``((label, colour, run), …)`` (label and colour None:
+    """Contour of a data surface with runs ``((label, variant, run), …)`` (label and variant None:
     the optimizer's) and labelled points ``((label, (w, b)), …)``.  Building a Plotly figure costs
     far more than unpickling a cached one, so the figure is keyed on the hashable inputs."""
     return core.surface_panel(gridded(spec, n, window), _paths(spec, labelled_runs), title=title, height=height,

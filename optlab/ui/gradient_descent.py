@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ..chapters import gradient_descent as model
-from ..figures import core
+from ..figures import core, style
 from ..figures import gradient_descent as fig
 from .data_surfaces import (corner_start, dataset, dataset_description, feature_names, fig_surface, gap, min_value,
                             minimum, run_of, surface)
@@ -44,24 +44,24 @@ def zoom_window(spec: tuple, trs, keep: float = 0.5, pad: float = 1.6) -> tuple:
 # ----------------------------------------------------------------------------------------------
 @text_cache_data(max_entries=64, show_spinner=False)  # holds text: keyed by language
 def fig_variants_curves(spec: tuple, labelled_runs: tuple):
-    """Runs ``((label, colour, run), …)``: f − f* against epochs and sample gradients."""
+    """Runs ``((label, variant, run), …)``: f − f* against epochs and sample gradients."""
     n = surface(spec).n_samples
     rows = []
-    for label, color, r in labelled_runs:
+    for label, variant, r in labelled_runs:
         b = r[4] or n
-        rows.append((label, run_of(spec, r), b, color))
+        rows.append((label, run_of(spec, r), b, variant))
     return fig.variants_curves(rows, n, min_value(spec))
 
 
 @text_cache_data(max_entries=64, show_spinner=False)  # holds text: keyed by language
 def fig_schedule(spec: tuple, labelled_runs: tuple):
-    return fig.schedule_curves([(label, run_of(spec, r), color) for label, color, r in labelled_runs],
+    return fig.schedule_curves([(label, run_of(spec, r), variant) for label, variant, r in labelled_runs],
                                min_value(spec))
 
 
 @text_cache_data(max_entries=64, show_spinner=False)  # holds text: keyed by language
 def fig_lr_curve(spec: tuple, labelled_runs: tuple):
-    return fig.lr_curve([(label, run_of(spec, r), color) for label, color, r in labelled_runs], min_value(spec))
+    return fig.lr_curve([(label, run_of(spec, r), variant) for label, variant, r in labelled_runs], min_value(spec))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -94,9 +94,10 @@ def fig_article(lr_gd: float, steps_gd: int, lr_sgd: float, steps_sgd: int, seed
     for label, tr in (("optlab GD", c.gd), ("optlab SGD", c.sgd)):
         if not tr.diverged:
             lines[label] = tuple(tr.final_x)
-    fit = fig.article_fit(c.x, c.y, lines, colors={"closed form": "#000000", "optlab GD": fig.VARIANT_COLORS["batch"],
-                                                     "optlab SGD": fig.VARIANT_COLORS["sgd"]})
-    paths = [(label, tr.xs, {"losses": tr.losses, "color": fig.VARIANT_COLORS[k], "diverged_at": tr.diverged_at})
+    V = fig.VARIANTS
+    fit = fig.article_fit(c.x, c.y, lines, metas={"optlab GD": style.optimizer_meta("sgd", V["batch"]),
+                                                   "optlab SGD": style.optimizer_meta("sgd", V["sgd"])})
+    paths = [(label, tr.xs, {"name": "sgd", "losses": tr.losses, "variant": V[k], "diverged_at": tr.diverged_at})
              for label, tr, k in (("gradient descent", c.gd, "batch"), ("SGD, batch size 1", c.sgd, "sgd"))]
     curves = core.loss_curves(paths, gap_to=c.surface.min_value, height=360)
     return fit, curves

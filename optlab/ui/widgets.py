@@ -12,12 +12,14 @@ import hashlib
 import inspect
 import math
 import re
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.basedatatypes import BaseFigure
 
+from .. import format as fmt
 from .. import optimizers, surfaces
 from ..errors import FormulaError, OptlabError
 from ..i18n import current, domain, using
@@ -439,29 +441,129 @@ def _per_run(v) -> list:
     return v.reshape(-1).tolist() if hasattr(v, "reshape") else [v]
 
 
-def divergence_warnings(trajectories: Iterable[Any]) -> int:
-    """One ``st.warning`` per diverged run naming the optimizer, its learning rate, the step and the
-    reason; says that the other runs are still drawn.  Returns how many runs diverged."""
-    trs = list(trajectories)
-    n_runs = sum(len(t.diverged_at) if t.batched else 1 for t in trs)
-    count = 0
-    for tr in trs:
-        dv, reasons, lrs = _per_run(tr.diverged_at), _per_run(tr.diverged_reason), _per_run(tr.hyper.get("lr"))
+# ----------------------------------------------------------------------------------------------
+# Divergence: one named box per chart or table
+# ----------------------------------------------------------------------------------------------
+DIVERGED_TITLE = N_("Diverged")
+DIVERGED_ICON = "💥"
+MAX_LISTED = 6          # a box lists at most this many runs, then says how many more
+_ECHO = re.compile(r"^\s*(?:[^:]*\s)?diverged at step \d+\s*[:,.]\s*", re.IGNORECASE)
+_LR_IN_LABEL = re.compile(r"(?:\blr\b|γ|learning rate)\s*=", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """One run that was stopped for diverging, as the divergence box lists it.
+
+    ``who`` names the run ("Adam (lr = 0.05)"), ``step`` is the step at which it was stopped
+    (0: at its start), ``why`` the reason in a sentence (the engine's ``diverged_reason``)."""
+
+    who: str
+    step: int
+    why: str = ""
+
+
+def _lr_text(label: str, tr, b: int) -> str:
+    """" (lr = 0.05)" for a first-order optimizer whose label does not say it already; nothing for
+    Newton and BFGS, whose ``lr`` is a step scale (said only when it is not 1)."""
+    if _LR_IN_LABEL.search(label):
+        return ""
+    lrs = _per_run(tr.hyper.get("lr"))
+    lr = lrs[b if len(lrs) > 1 else 0] if lrs and lrs[0] is not None else None
+    if lr is None or not math.isfinite(float(lr)):
+        return ""
+    base = tr.optimizer if tr.optimizer in optimizers.names() else ""
+    if base in optimizers.SECOND_ORDER or (not base and "newton" in tr.optimizer):
+        return "" if float(lr) == 1.0 else _(" (step scale {s})").format(s=fmt.number(float(lr)))
+    return f" (lr = {fmt.number(float(lr), 4)})"
+
+
+def _reason(text: Any) -> str:
+    """The reason as a clause, translated: no echo of "… diverged at step k:", no final full stop."""
+    why = _ECHO.sub("", _(str(text)) if text else "").strip().rstrip(".。")
+    return why or _("it left the region where the surface is defined")
+
+
+def divergences(trajectories: Iterable[Any], labels: Sequence[str] | None = None) -> list[Divergence]:
+    """The diverged runs of ``trajectories`` (batched ones run by run), named by their label or by
+    ``labels`` (one per trajectory, e.g. when a cached run must keep its own label)."""
+    out: list[Divergence] = []
+    for i, tr in enumerate(trajectories):
+        label = labels[i] if labels is not None else tr.label
+        dv, reasons = _per_run(tr.diverged_at), _per_run(tr.diverged_reason)
         for b, k in enumerate(dv):
-            if k < 0:
+            if k is None or int(k) < 0:
                 continue
-            count += 1
-            lr = float("nan") if lrs[0] is None else float(lrs[b if len(lrs) > 1 else 0])
-            lr_text = "" if "lr =" in tr.label or not math.isfinite(lr) else f" (lr = {lr:.4g})"
             run = _(", run {b}").format(b=b) if len(dv) > 1 else ""
-            why = _(str(reasons[b] if b < len(reasons) else "")) or _("it left the region where the surface is "
-                                                                      "defined")
-            text = _("**{run} diverged at step {k}**: {why}. Its path is drawn up to its last finite point "
-                     "(marked ⊗).").format(run=f"{tr.label}{lr_text}{run}", k=int(k), why=why)
-            if n_runs > 1:
-                text += " " + _("The other runs are still drawn.")
-            st.warning(text, icon="💥")
-    return count
+            who = f"{label}{_lr_text(label, tr, b)}{run}"
+            out.append(Divergence(who, int(k), _reason(reasons[b] if b < len(reasons) else "")))
+    return out
+
+
+def divergence_text(items: Sequence[Divergence], *, drawn: bool = True, others: bool = False,
+                    note: str | None = None) -> str:
+    """The box's markdown: one line per run (at most :data:`MAX_LISTED`), who diverged when and
+    why, under a count when there are several, then what the chart shows (``note`` replaces that)."""
+    seen, lines = set(), []
+    for d in items:
+        head = (_("{who} could not start").format(who=d.who) if d.step <= 0 else
+                _("{who} diverged at step {k}").format(who=d.who, k=fmt.integer(d.step)))
+        line = _("**{head}**: {why}.").format(head=head, why=_reason(d.why))
+        if line not in seen:
+            seen.add(line)
+            lines.append(line)
+    more = len(lines) - MAX_LISTED
+    if more > 0:
+        lines = lines[:MAX_LISTED] + [ngettext("… and {n} more run.", "… and {n} more runs.", more).format(n=more)]
+    if len(lines) == 1:
+        body = lines[0]
+    else:
+        body = (ngettext("**{title}: {n} run was stopped.**", "**{title}: {n} runs were stopped.**", len(items))
+                .format(title=_(DIVERGED_TITLE), n=len(items)) + "\n\n" + "\n".join(f"- {ln}" for ln in lines))
+    if note:
+        tail = note
+    elif drawn:
+        tail = (_("Its path is drawn up to its last finite point (marked ⊗).") if len(items) == 1
+                else _("Each path is drawn up to its last finite point (marked ⊗)."))
+        if others:
+            tail += " " + _("The other runs are still drawn.")
+    else:
+        tail = _("Its numbers are shown as —.") if len(items) == 1 else _("Their numbers are shown as —.")
+    return f"{body} {tail}" if len(lines) == 1 else f"{body}\n\n{tail}"
+
+
+def divergence_box(items: Sequence[Divergence], *, drawn: bool = True, others: bool = False,
+                   note: str | None = None) -> int:
+    """Show the one divergence box for ``items`` (nothing when there are none); returns how many.
+
+    Every page shows a divergence this way, one box per chart or table: ``drawn`` says that the
+    paths are drawn up to their last finite point (False: a table or caption shows "—" instead),
+    ``others`` that runs which did not diverge are drawn too; ``note`` (translated by the caller)
+    replaces that sentence."""
+    items = list(items)
+    if items:
+        st.warning(divergence_text(items, drawn=drawn, others=others, note=note), icon=DIVERGED_ICON)
+    return len(items)
+
+
+def divergence_warnings(trajectories: Iterable[Any], *, labels: Sequence[str] | None = None,
+                        extra: Iterable[Divergence] = (), drawn: bool = True) -> int:
+    """One divergence box for every diverged run of ``trajectories`` (and ``extra`` items): who
+    (with its learning rate, never Newton's or BFGS's), at which step or at the start, why.
+    Returns how many runs diverged."""
+    trs, extra = list(trajectories), list(extra)
+    items = divergences(trs, labels) + extra
+    n_runs = sum(len(_per_run(t.diverged_at)) for t in trs) + len(extra)
+    return divergence_box(items, drawn=drawn, others=n_runs > len(items))
+
+
+# ----------------------------------------------------------------------------------------------
+# Tables: numbers as text (optlab.format), right-aligned like numbers
+# ----------------------------------------------------------------------------------------------
+def number_column(label: str | None = None, *, help: str | None = None):
+    """``st.column_config`` for a column of numbers written by :mod:`optlab.format` (text, so that
+    an undefined value reads "—" and not "None"), aligned to the right like numbers."""
+    return st.column_config.TextColumn(label, help=help, alignment="right")
 
 
 # ----------------------------------------------------------------------------------------------
