@@ -94,6 +94,7 @@ def scale_section():
         if hide:
             locked(distributed.GOYAL_LATEX)
         else:
+            ui.divergence_box(view.stopped(view.warmup(lr, batch, warm)), others=True)
             ui.show_figure(view.warmup_figure(lr, batch, warm, state.chart_height(380, 360)), key="ch_wu_fig")
             st.markdown(view.warmup_sentence(lr, batch, warm))
 
@@ -170,6 +171,7 @@ def tasks_section():
         if hide:
             locked(multitask.LATEX["pareto"])
         else:
+            ui.divergence_box(view.stopped(view.tasks(n, method, steps, lr)))
             ui.show_figure(view.tasks_figure(n, method, steps, lr, min(at, steps), state.chart_height(520, 420)),
                            key="ch_mt_fig")
             say(view.tasks_sentences(n, method, steps, lr, min(at, steps)))
@@ -260,6 +262,7 @@ def landscape_section():
         if hide:
             locked(landscapes.LATEX["noise"])
         else:
+            ui.divergence_box(view.stopped(view.escape(surface, eta, rho, restarts)), others=True)
             ui.show_figure(view.escape_figure(surface, eta, rho, restarts, state.chart_height(360, 360)),
                            key="ch_ls_escape")
             say(view.escape_sentences(surface, eta, rho, restarts))

@@ -597,3 +597,33 @@ WEIGHT_SWEEPS = {
     2: ((0.1, 0.9), (0.3, 0.7), (0.5, 0.5), (0.7, 0.3), (0.9, 0.1)),
     3: ((0.6, 0.2, 0.2), (0.2, 0.6, 0.2), (0.2, 0.2, 0.6), (1 / 3, 1 / 3, 1 / 3), (0.45, 0.45, 0.1)),
 }
+
+
+def _first_bad(values) -> int:
+    """Index of the first non-finite entry along axis 0 of ``values`` (-1: all finite)."""
+    bad = ~np.isfinite(np.asarray(values, dtype=float))
+    if bad.ndim > 1:
+        bad = bad.reshape(bad.shape[0], -1).any(axis=1)
+    return int(np.argmax(bad)) if bad.any() else -1
+
+
+def stopped_runs(study) -> list[tuple[str, int]]:
+    """The runs of a study that stopped for diverging, as ``(run id, step)``: the warm-up study's
+    runs (``"base"``, ``"scaled"``, ``"warm"``), the escape study's ways (``"plain"``, ``"noise"``,
+    ``"sam"``; noise: its first run to stop), and a tasks run that left every finite value."""
+    out: list[tuple[str, int]] = []
+    if isinstance(study, WarmupStudy):
+        for i, name in enumerate(("base", "scaled", "warm")):
+            k = _first_bad(study.losses[:, i])
+            if k >= 0:
+                out.append((name, k))
+    elif isinstance(study, EscapeStudy):
+        for name, ex in (("plain", study.plain), ("noise", study.noisy), ("sam", study.sam)):
+            dv = np.asarray(ex.diverged_at)
+            if (dv >= 0).any():
+                out.append((name, int(dv[dv >= 0].min())))
+    elif isinstance(study, TasksStudy):
+        k = _first_bad(study.run.xs)
+        if k >= 0:
+            out.append(("run", k))
+    return out

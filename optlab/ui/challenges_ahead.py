@@ -19,6 +19,7 @@ from ..figures import challenges_ahead as fig
 from ..i18n import domain
 from ..surfaces import get as get_surface
 from . import lessons, state
+from .widgets import Divergence
 from .i18n import cache_data as text_cache_data
 
 _, N_, ngettext = domain("challenges_ahead")
@@ -751,3 +752,17 @@ CHAPTER = lessons.Chapter(PAGE, N_("Challenges ahead"),
                           questions=(Q_DOUBLING, Q_WARMUP, Q_STALE, Q_DRIFT, Q_PARETO, Q_CONFLICT, Q_EPSILON,
                                      Q_COST, Q_SAM, Q_BASINS),
                           lessons=(LESSON,))
+
+
+# ----------------------------------------------------------------------------------------------
+# Divergences: the shared named box (ui.divergence_box) for runs that were stopped
+# ----------------------------------------------------------------------------------------------
+RUN_NAMES = {"base": N_("batch 8, base rate"), "scaled": N_("large batch, scaled rate, no warm-up"),
+             "warm": N_("large batch, scaled rate, warm-up"), "plain": WAY_NAMES["plain"],
+             "noise": WAY_NAMES["noise"], "sam": WAY_NAMES["sam"], "run": N_("the multi-task run")}
+
+
+def stopped(study) -> list[Divergence]:
+    """The stopped runs of a study, named for the divergence box."""
+    why = _("its loss (or position) stopped being a finite number")
+    return [Divergence(who=_(RUN_NAMES[k]), step=int(step), why=why) for k, step in model.stopped_runs(study)]

@@ -106,3 +106,13 @@ def test_basins_and_slice_studies():
     mid = sl.slice.loss[4, 4]
     assert mid == pytest.approx(sl.history.final_train_loss, rel=1e-12)
     assert sl.n_params == sl.slice.directions.shape[1]
+
+
+def test_stopped_runs_name_the_diverged_runs():
+    st = C.warmup_study(dataset="diabetes", base_lr=0.02, batch=512)
+    stopped = dict(C.stopped_runs(st))
+    assert set(stopped) == {"scaled", "warm"}
+    for name, k in stopped.items():
+        col = {"scaled": 1, "warm": 2}[name]
+        assert np.isfinite(st.losses[:k, col]).all() and not np.isfinite(st.losses[k, col])
+    assert C.stopped_runs(C.warmup_study()) == []
