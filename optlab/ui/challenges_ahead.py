@@ -13,6 +13,7 @@ import math
 import streamlit as st
 
 from .. import multitask as MT
+from ..format import number
 from .. import privacy as PV
 from ..chapters import challenges_ahead as model
 from ..figures import challenges_ahead as fig
@@ -123,14 +124,9 @@ OPTIMIZER_NAMES = {"SGD": N_("SGD"), "SGD + momentum": N_("SGD + momentum"), "Ad
 
 
 def fmt(v: float, digits: int = 3) -> str:
-    """A number for a sentence, or "—" when it is undefined (NaN, ∞)."""
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return "—"
-    if not math.isfinite(x):
-        return "—"
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.{digits}g}"
+    """A number for a sentence (:func:`optlab.format.number`: "—" when undefined, a true minus,
+    thousands separated)."""
+    return number(v, digits)
 
 
 # ----------------------------------------------------------------------------------------------
