@@ -37,6 +37,13 @@ DP_SGD_LATEX = (r"\bar g_i = g_i \Big/ \max\Big(1, \frac{\lVert g_i\rVert}{C}\Bi
                 r"\tilde g = \frac{1}{qN}\Big(\sum_{i\in\text{batch}} \bar g_i + \mathcal N(0, \sigma^2 C^2 I)\Big)")
 
 
+def stacked(latex: str) -> str:
+    """A formula of several parts, one part per line (side by side they were cut at 1024 px)."""
+    for sep in (r",\qquad ", r",\quad ", r";\quad ", r",\ \ "):
+        latex = latex.replace(sep, r",\\ ")
+    return r"\begin{gathered}" + latex + r"\end{gathered}"
+
+
 def say(sentences):
     for s in sentences:
         st.markdown(s)
@@ -47,7 +54,7 @@ def locked(latex: str | None = None):
     (something true to look at on a projector, which gives nothing away)."""
     st.caption(_(LOCKED))
     if latex:
-        st.latex(latex)
+        st.latex(stacked(latex))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -181,7 +188,7 @@ def tasks_section():
     with q2:
         lessons.ask(view.Q_CONFLICT)
     if not presenting:
-        st.latex(multitask.LATEX.get(method, multitask.LATEX["weights"]))
+        st.latex(stacked(multitask.LATEX.get(method, multitask.LATEX["weights"])))
         st.caption(_("Solid arrows: each task's descent direction −∇Lᵢ at the chosen step; dotted: after PCGrad's "
                      "projection (Yu et al. 2020). Uncertainty weighting: Kendall et al. 2018. GradNorm: Chen et "
                      "al. 2018, which balances the tasks' gradient norms and can stop short of the Pareto set."))
