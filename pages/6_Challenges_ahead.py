@@ -280,28 +280,28 @@ def landscape_section():
     if not presenting:
         st.latex(landscapes.LATEX["noise"])
     st.subheader(_("Basins of attraction"))
-    c1, c2 = st.columns([1, 3], gap="medium")
+    c1, c2 = st.columns([1, 2.3], gap="medium")
     with c1:
         grid = state.slider(view.LS_GRID)
-        lessons.ask(view.Q_BASINS)
     with c2:
-        if hide:
-            locked()
-        else:
-            figs = view.basins_figures(surface, grid, 300)
-            cols = st.columns(len(figs))
-            for i, (col, f) in enumerate(zip(cols, figs)):
-                with col:
-                    ui.show_figure(f, key=f"ch_ls_basin_{i}")
-            st.markdown(view.basins_sentence(surface, grid))
-            st.caption(_("Each start of the grid is coloured by the minimum (★) it reached after 300 steps (grey: "
-                         "none). SGD lr 0.01, momentum 0.9, Adam lr 0.05."))
+        lessons.ask(view.Q_BASINS)
+    # the three maps get the full width (in a column beside the controls the third was cut at 1024 px)
+    if hide:
+        locked()
+    else:
+        figs = view.basins_figures(surface, grid, 320)
+        for i, (col, f) in enumerate(zip(st.columns(len(figs)), figs)):
+            with col:
+                ui.show_figure(f, key=f"ch_ls_basin_{i}")
+        st.markdown(view.basins_sentence(surface, grid))
+        st.caption(_("Each start of the grid is coloured by the minimum (★) it reached after 300 steps (grey: "
+                     "none). SGD lr 0.01, momentum 0.9, Adam lr 0.05."))
     if not presenting:
         st.subheader(_("A slice through a real network's loss"))
         st.markdown(_("The two-spirals network of the overfitting chapter (2 hidden layers of 16 ReLU units), "
                       "trained with Adam. Its loss along two random directions, each rescaled filter by filter to "
                       "the size of the weights (Li et al. 2018):"))
-        st.latex(landscapes.LATEX["filter_norm"])
+        st.latex(stacked(landscapes.LATEX["filter_norm"]))
         c3, c4 = st.columns([1, 2.3], gap="medium")
         with c3:
             n = state.slider(view.LS_N)
