@@ -84,15 +84,19 @@ with right:
 st.subheader(_("Using this in class"))
 st.markdown(_(
     """
-- **Projector:** the app opens in wide mode; collapse the sidebar (‹ at its top) for more room, and zoom the
-  browser (Ctrl +) so the back row can read the axes. Add `?embed=true` to a page's address to hide
-  Streamlit's menus.
-- **Predict, then run:** every chapter has *guided experiments* — a question, a button that sets the
-  widgets, and what to look for. Ask the class to commit to a prediction before pressing the button.
-- **Presets:** the arena has ready-made races ("momentum overshoots", "Adam vs SGD on Rosenbrock",
-  "saddle escape" …), each with a one-line question.
-- **Shareable links:** the arena keeps the whole race (surface, start, optimizers, hyperparameters, steps)
-  in its address. Copy the link into your slides or a message; opening it restores the race exactly.
+- **Projector:** add `?present=1` to a page's address: no sidebar or menus, larger text, the section's
+  chart and its key numbers in the first 1024×768 screen. Zoom the browser (Ctrl +) if the back row
+  needs more.
+- **Predict, commit, check:** every chapter asks questions (🔬). *Set it up* puts the page in the
+  question's state and hides the outcome; the class picks an answer, *Commit* shows the run and says
+  whether the prediction was right, judged on the run itself.
+- **Lessons:** a chapter's lesson is a short series of such questions; ◀ ▶ or the arrow keys step
+  through it, and the address names the step, so a link in your slides opens exactly that step.
+- **Teacher mode:** `?teacher=1` shows the answers before Commit and offers each chapter's printable
+  worksheet and answer key, with a link per question.
+- **Shareable links:** every page keeps its section and widgets in its address (the arena the whole
+  race). Copy the link (🔗) into your slides or a message; a link is checked like the widgets, and a
+  value out of range is clamped and said.
 - **Language:** switch between English and 中文 at the top of the sidebar; the address keeps the choice
   (`?lang=zh` or `?lang=en`), so a link you share opens in the same language.
 - **Homework:** the arena exports the trajectories (CSV), the figure (standalone HTML) and a Python

@@ -80,6 +80,24 @@ CASES: list[Case] = [
          [{"ad_section": "State at a step"}, {"ad_st_T": 2000}]),
     Case(ADAPTIVE, "hostile formula in the State-at-a-step formula box", "worst",
          [{"ad_section": "State at a step"}, {"ad_st_surface": "custom"}, {"ad_st_formula": HOSTILE_FORMULA}]),
+    Case(ADAPTIVE, "Momentum: move β", "typical", [{"ad_mo_beta": 0.5}, {"ad_mo_beta": 0.8}]),
+    Case(ADAPTIVE, "Momentum: κ 1000, 500 steps, Nesterov phase diagram (48 × 45 runs)", "worst",
+         [{"ad_mo_kappa": 1000, "ad_mo_steps": 500}, {"ad_mo_phase": "Nesterov"}, {"ad_mo_lr": 5.0}]),
+    Case(ADAPTIVE, "Momentum: a link to the dearest phase diagram", "worst",
+         query={"sec": "momentum", "k": "1000", "n": "500", "ph": "nesterov", "lr": "0.0001"}),
+    Case(ADAPTIVE, "State at a step: 4 optimizers × 500 steps on a typed formula near the size limits", "worst",
+         [{"ad_section": "State at a step"},
+          {"ad_st_opts": ["adadelta", "radam", "nadam", "adam"], "ad_st_T": 500, "ad_st_t": 500},
+          {"ad_st_surface": "custom"},
+          {"ad_st_formula": "+".join(f"sin(x*{i})*cos(y*{i})" for i in range(1, 14))}]),
+    Case(ADAPTIVE, "Adam family: every difference at 1,000 / 500 steps", "worst",
+         [{"ad_section": "Adam family", "ad_fam": "AdamW vs L2", "ad_wd_steps": 1000, "ad_wd_surface": "himmelblau"},
+          {"ad_fam": "AMSGrad", "ad_am_steps": 1000}, {"ad_fam": "Bias correction", "ad_bc_steps": 500},
+          {"ad_fam": "NAdam", "ad_na_steps": 500}, {"ad_fam": "RAdam", "ad_ra_steps": 500}]),
+    Case(ADAPTIVE, "Schedules: warm-up cosine, 500 steps", "worst",
+         [{"ad_section": "Schedules", "ad_sc_name": "warmup_cosine", "ad_sc_steps": 500}]),
+    Case(ADAPTIVE, "LR finder: mini-batch 1, 300 steps, Adam", "worst",
+         [{"ad_section": "LR finder", "ad_lf_bs": 1, "ad_lf_steps": 300}, {"ad_lf_opt": "adam"}]),
     # --- overfitting and gradients ----------------------------------------------------------
     Case(OVERFIT, "open", "typical"),
     Case(OVERFIT, "gradient lab: train the default network", "typical",
@@ -182,12 +200,53 @@ def run_case(case: Case, timeout: float) -> list[tuple[str, float, float, list[s
     return out
 
 
+def catalogue_costs() -> None:
+    """The measured costs behind optlab.chapters.adaptive.CATALOGUE_RERUN: per catalogue surface,
+    one call (1 point), one point in a batch of 4,096, one step of one Adam run with the full record
+    (call included), and the per-run part of a batched SGD step (the phase diagram's sweep)."""
+    import numpy as np
+
+    from optlab import optimizers, surfaces, sweeps
+    from optlab.chapters.adaptive import CATALOGUE_RERUN
+    from optlab.runner import run
+
+    print(f"{'surface':18s} {'call µs':>8s} {'point µs':>9s} {'Adam step µs':>12s}")
+    for n in surfaces.names():
+        s = surfaces.get(n)
+        x1 = np.asarray(s.starts[0], float).reshape(1, -1)
+        xb = np.repeat(x1, 4096, 0)
+        c = time.process_time()
+        for _i in range(300):
+            s.grad(x1)
+        call = (time.process_time() - c) / 300
+        c = time.process_time()
+        for _i in range(10):
+            s.grad(xb)
+        pt = ((time.process_time() - c) / 10 - call) / 4095
+        c = time.process_time()
+        run(s, optimizers.make("adam", lr=1e-3), s.starts[0], 300, record="full")
+        stp = (time.process_time() - c) / 300
+        print(f"{n:18s} {call * 1e6:8.1f} {pt * 1e6:9.3f} {stp * 1e6:12.1f}")
+    q = surfaces.get("quadratic", condition=1000.0)
+    c = time.process_time()
+    sweeps.sweep(q, "sgd", {"lr": np.geomspace(1e-5, 4e-3, 10), "momentum": np.linspace(0.02, 0.98, 10)},
+                 q.starts[0], 500, target=1e-12, fixed={"nesterov": True})
+    print(f"batched SGD (100 runs × 500 steps): {(time.process_time() - c) / 5e4 * 1e6:.3f} µs per run-step")
+    b = CATALOGUE_RERUN
+    print(f"CATALOGUE_RERUN in units of 0.1 µs: evals {b.evals:,.0f}, call {b.call_cost:g}, step {b.step_cost:g}, "
+          f"run-step {b.run_step_cost:g}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--page", help="only pages whose file name contains this")
     ap.add_argument("--kind", choices=("typical", "worst"), help="only these cases")
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds for one rerun (AppTest)")
+    ap.add_argument("--catalogue", action="store_true", help="measure the catalogue surfaces' costs (adaptive page)")
     args = ap.parse_args(argv)
+    if args.catalogue:
+        catalogue_costs()
+        return 0
     try:
         from threadpoolctl import threadpool_limits  # as the server does (optlab/ui/__init__.py)
 

@@ -29,7 +29,7 @@ def test_home_renders_question_map_and_teaser(app_test, plotly_spec):
     assert "Optimizer_arena" in links(at)
     assert any("Using this in class" in s.value for s in at.subheader)
     text = " ".join(m.value for m in at.markdown)
-    for tip in ("embed=true", "Presets", "Shareable links", "wide mode"):
+    for tip in ("present=1", "teacher=1", "Commit", "Lessons", "Shareable links"):
         assert tip in text
     spec = plotly_spec(at, 0)
     names = [t.get("name") for t in spec["data"]]

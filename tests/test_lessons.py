@@ -240,7 +240,7 @@ def test_lesson_link_opens_its_step_and_the_buttons_step_through():
     at = open_page(PAGE_FILE, {"lesson": "momentum", "step": "3"})
     no_exception(at)
     assert link_warnings(at) == []
-    assert "step 3 of 6" in page_text(at)
+    assert "step 3 of 10" in page_text(at)
     assert widget(at, "ad_mo_beta").value == 0.99 and widget(at, "ad_mo_lr").value == 0.02
     assert contour_traces(at) == 0, "the step's prediction hides the outcome"
     q = ad.Q_MORE_MEMORY
@@ -248,23 +248,23 @@ def test_lesson_link_opens_its_step_and_the_buttons_step_through():
     assert len(at.success) == 1, "β = 0.99 is slower than 0.9 here"
     at.button(key=lessons.NEXT_KEY).click().run()
     no_exception(at)
-    assert "step 4 of 6" in page_text(at)
+    assert "step 4 of 10" in page_text(at)
     assert url_state(at)["step"] == "4" and url_state(at)["lesson"] == "momentum"
     assert widget(at, "ad_mo_lr").value == 0.05 and widget(at, "ad_mo_beta").value == 0.0
     at.button(key=lessons.PREV_KEY).click().run()
-    assert "step 3 of 6" in page_text(at) and widget(at, "ad_mo_beta").value == 0.99
+    assert "step 3 of 10" in page_text(at) and widget(at, "ad_mo_beta").value == 0.99
     at.button(key="optlab_lesson_exit").click().run()
-    assert "lesson" not in url_state(at) and "step 3 of 6" not in page_text(at)
+    assert "lesson" not in url_state(at) and "step 3 of 10" not in page_text(at)
     # the lesson's query string reopens the same step
     url = lessons.lesson_link(ad.CHAPTER, ad.LESSON_MOMENTUM, 5)
     at = open_page(PAGE_FILE, dict(parse_qsl(urlsplit(url).query)))
-    assert "step 5 of 6" in page_text(at) and link_warnings(at) == []
+    assert "step 5 of 10" in page_text(at) and link_warnings(at) == []
 
 
 def test_lesson_link_problems_are_named():
     at = open_page(PAGE_FILE, {"lesson": "momentum", "step": "99"})
     (text,) = link_warnings(at)
-    assert "step 6 is shown" in text and "step 6 of 6" in page_text(at)
+    assert "step 10 is shown" in text and "step 10 of 10" in page_text(at)
     at = open_page(PAGE_FILE, {"lesson": "**nope** [x](https://evil.example)", "ask": "zzz", "step": "x"})
     (text,) = link_warnings(at)
     assert "not a lesson" in text and "not a question" in text

@@ -3,6 +3,7 @@
     .venv/bin/python tools/screenshot_pages.py                 # 1400 px wide -> screenshots/
     .venv/bin/python tools/screenshot_pages.py --projector     # also 1024×768 (a classroom projector)
     .venv/bin/python tools/screenshot_pages.py --url http://127.0.0.1:8501 --only Loss --split 1400
+    .venv/bin/python tools/screenshot_pages.py --projector --query lang=zh --query lang=zh&present=1
 
 Pages are app.py and pages/*.py of --app-dir (default: the repository, or $OPTLAB_APP_DIR), at
 Streamlit's classic URLs (pages/3_Learning_rate.py -> /Learning_rate). Without --url it starts
@@ -131,6 +132,10 @@ def main(argv=None) -> int:
     ap.add_argument("--split", type=int, default=0, metavar="PX",
                     help="also save each page cut into parts PX tall (e.g. 1400)")
     ap.add_argument("--timeout", type=float, default=90, help="seconds per page")
+    ap.add_argument("--query", action="append", default=[], metavar="Q",
+                    help="also shoot every page with this address query (e.g. 'lang=zh', "
+                         "'lang=zh&present=1', 'sec=momentum'); repeatable. Files get the query "
+                         "in their name: <stem>-lang-zh-present-1.png")
     args = ap.parse_args(argv)
 
     chromium = shutil.which(os.environ.get("CHROMIUM") or "/usr/bin/chromium")
@@ -157,18 +162,19 @@ def main(argv=None) -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             try:
-                for f in files:
-                    for w, h in sizes:
-                        name = Path(f).stem + ("" if (w, h) == sizes[0] else f"-{w}")
-                        path = args.out / f"{name}.png"
-                        t0 = time.perf_counter()
-                        errors, paths = shoot(browser, f"{url}/{url_path(f)}", w, h,
-                                              path, args.timeout * 1000, args.split)
-                        note = f"  EXCEPTION: {errors[0].splitlines()[0]}" if errors else ""
-                        bad += bool(errors)
-                        print(f"{path}  ({f}, {w} px, {time.perf_counter() - t0:.1f} s){note}")
-                        for extra in paths[1:]:
-                            print(f"  {extra}")
+                for f, (w, h), q in ((f, size, q) for f in files for q in [""] + args.query
+                                for size in sizes):
+                    tag = re.sub(r"[^A-Za-z0-9]+", "-", q).strip("-")
+                    name = Path(f).stem + (f"-{tag}" if tag else "") + ("" if (w, h) == sizes[0] else f"-{w}")
+                    path = args.out / f"{name}.png"
+                    t0 = time.perf_counter()
+                    errors, paths = shoot(browser, f"{url}/{url_path(f)}" + (f"?{q}" if q else ""), w, h,
+                                          path, args.timeout * 1000, args.split)
+                    note = f"  EXCEPTION: {errors[0].splitlines()[0]}" if errors else ""
+                    bad += bool(errors)
+                    print(f"{path}  ({f}, {w} px, {time.perf_counter() - t0:.1f} s){note}")
+                    for extra in paths[1:]:
+                        print(f"  {extra}")
             finally:
                 browser.close()
     finally:

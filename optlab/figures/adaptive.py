@@ -17,7 +17,10 @@ import plotly.graph_objects as go
 from . import core, style
 from .core import base_layout, contour, legend_below, vector_arrows, window_of
 from ..theory import critical_momentum, polyak_optimum, stability_limit
+from ..i18n import domain
 from ..optimizers import variants
+
+_, N_, ngettext = domain("adaptive")
 
 GREY = style.REFERENCE
 DIVERGED_COLOR = style.DIVERGED
@@ -139,7 +142,7 @@ def phase_diagram(res, lam_min: float, lam_max: float, *, current: tuple[float, 
     lo = float(np.nanmin(z_log)) if reached.any() else 0.0
     hi = float(np.log10(max(res.steps, 2)))
     ticks = [v for v in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if lo - 1e-9 <= np.log10(v) <= hi + 1e-9]
-    status = np.where(dv, "diverged", np.where(reached, "", f"not reached in {res.steps} steps"))
+    status = np.where(dv, _("diverged"), np.where(reached, "", _("not reached in {n} steps").format(n=res.steps)))
     # a NumPy string array, not .tolist(): go.Figure deep-copies list data item by item (it was most of
     # this figure's server time); Plotly sends a string array as the same JSON list
     custom = np.stack([np.where(reached, z, np.nan), status], axis=-1)
@@ -147,19 +150,19 @@ def phase_diagram(res, lam_min: float, lam_max: float, *, current: tuple[float, 
         dict(type="heatmap", x=_f(lrs), y=_f(betas), z=np.where(~reached & ~dv, 0.0, np.nan).tolist(),
              meta=style.role_meta("not reached"),
              colorscale=[[0, NOT_REACHED_COLOR], [1, NOT_REACHED_COLOR]], showscale=False, hoverinfo="skip",
-             name="not reached"),
+             name=_("not reached")),
         dict(type="heatmap", x=_f(lrs), y=_f(betas), z=np.where(dv, 0.0, np.nan).tolist(), meta=style.role_meta("diverged"),
              colorscale=[[0, DIVERGED_COLOR], [1, DIVERGED_COLOR]], showscale=False, hoverinfo="skip",
-             name="diverged"),
+             name=_("diverged")),
         dict(type="heatmap", x=_f(lrs), y=_f(betas), z=np.round(z_log, 4).tolist(), customdata=custom,
-             colorscale="Viridis", reversescale=True, zmin=lo, zmax=hi, hoverongaps=True, name="steps",
-             colorbar=dict(title=dict(text=f"steps to shrink<br>the loss {_times(shrink)}", side="right"),
+             colorscale="Viridis", reversescale=True, zmin=lo, zmax=hi, hoverongaps=True, name=_("steps"),
+             colorbar=dict(title=dict(text=_("steps to shrink<br>the loss {times}").format(times=_times(shrink)), side="right"),
                            tickvals=[float(np.log10(v)) for v in ticks], ticktext=[str(v) for v in ticks], thickness=14),
-             hovertemplate="lr = %{x:.3g}<br>β = %{y:.3g}<br>steps: %{customdata[0]:.0f} %{customdata[1]}<extra></extra>"),
+             hovertemplate=_("lr = %{x:.3g}<br>β = %{y:.3g}<br>steps: %{customdata[0]:.0f} %{customdata[1]}") + "<extra></extra>"),
     ]
     # legend swatches for the two flat colours
-    for name, color, role in (("diverged", DIVERGED_COLOR, "diverged"),
-                              (f"not reached in {res.steps} steps", NOT_REACHED_COLOR, "not reached")):
+    for name, color, role in ((_("diverged"), DIVERGED_COLOR, "diverged"),
+                              (_("not reached in {n} steps").format(n=res.steps), NOT_REACHED_COLOR, "not reached")):
         traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=name, meta=style.role_meta(role),
                            marker=dict(symbol="square", size=12, color=color, line=dict(color=style.GUIDE, width=1))))
     b_lo, b_hi = float(betas.min()), float(betas.max())
@@ -169,34 +172,34 @@ def phase_diagram(res, lam_min: float, lam_max: float, *, current: tuple[float, 
         ok = (bstar >= b_lo) & (bstar <= b_hi)
         cx, cy = _f(np.where(ok, eta, np.nan)), _f(np.where(ok, bstar, np.nan))
         # a dark casing under the white line: visible on light cells and in the (white) legend
-        traces.append(dict(type="scatter", x=cx, y=cy, mode="lines", name="critical damping β*(lr)",
+        traces.append(dict(type="scatter", x=cx, y=cy, mode="lines", name=_("critical damping β*(lr)"),
                            legendgroup="crit", line=dict(color=style.INK, width=5.5), hoverinfo="skip",
                            meta=style.role_meta("reference")))
-        traces.append(dict(type="scatter", x=cx, y=cy, mode="lines", name="critical damping β*(lr)",
+        traces.append(dict(type="scatter", x=cx, y=cy, mode="lines", name=_("critical damping β*(lr)"),
                            legendgroup="crit", showlegend=False, line=dict(color="white", width=2.5),
                            meta=style.role_meta("reference"),
-                           hovertemplate="critically damped: lr = %{x:.3g}, β* = %{y:.3f}<extra></extra>"))
+                           hovertemplate=_("critically damped: lr = %{x:.3g}, β* = %{y:.3f}") + "<extra></extra>"))
         b_line = np.linspace(b_lo, b_hi, 50)
         lim = stability_limit(b_line, lam_max)
         keep = (lim >= lrs.min()) & (lim <= lrs.max())
         traces.append(dict(type="scatter", x=_f(np.where(keep, lim, np.nan)), y=_f(np.where(keep, b_line, np.nan)),
-                           mode="lines", name="stability limit lr = 2(1+β)/λ_max",
+                           mode="lines", name=_("stability limit lr = 2(1+β)/λ_max"),
                            line=dict(color=DIVERGED_COLOR, width=2.5, dash="dash"), meta=style.role_meta("diverged"),
-                           hovertemplate="stability limit: lr = %{x:.3g} at β = %{y:.3f}<extra></extra>"))
+                           hovertemplate=_("stability limit: lr = %{x:.3g} at β = %{y:.3f}") + "<extra></extra>"))
         p_lr, p_b, p_rho = polyak_optimum(lam_min, lam_max)
         if lrs.min() <= p_lr <= lrs.max() and b_lo <= p_b <= b_hi:
-            traces.append(dict(type="scatter", x=[p_lr], y=[p_b], mode="markers", name="best pair (Polyak)",
+            traces.append(dict(type="scatter", x=[p_lr], y=[p_b], mode="markers", name=_("best pair (Polyak)"),
                                marker=dict(symbol="star", size=18, color=style.MINIMUM_COLOR, line=dict(color="black", width=1)),
                                meta=style.role_meta("highlight"),
-                               hovertemplate=f"Polyak's optimum: lr = {p_lr:.3g}, β = {p_b:.3f}, rate {p_rho:.3f}<extra></extra>"))
+                               hovertemplate=_("Polyak's optimum: lr = {lr:.3g}, β = {b:.3f}, rate {rho:.3f}").format(lr=p_lr, b=p_b, rho=p_rho) + "<extra></extra>"))
     if current is not None:
         traces.append(dict(type="scatter", x=[float(current[0])], y=[float(current[1])], mode="markers",
-                           name="your choice", marker=dict(symbol="circle-open", size=16, color=style.INK, line=dict(width=3)),
+                           name=_("your choice"), marker=dict(symbol="circle-open", size=16, color=style.INK, line=dict(width=3)),
                            meta=style.role_meta("ink"),
-                           hovertemplate="your choice: lr = %{x:.3g}, β = %{y:.3f}<extra></extra>"))
+                           hovertemplate=_("your choice: lr = %{x:.3g}, β = %{y:.3f}") + "<extra></extra>"))
     layout = base_layout(title, height)
-    layout.update(xaxis=dict(log_axis(lrs, title="learning rate (log scale)"), showgrid=False),
-                  yaxis=dict(title=dict(text="momentum β"), range=[b_lo - 0.01, b_hi + 0.01], showgrid=False),
+    layout.update(xaxis=dict(log_axis(lrs, title=_("learning rate (log scale)")), showgrid=False),
+                  yaxis=dict(title=dict(text=_("momentum β")), range=[b_lo - 0.01, b_hi + 0.01], showgrid=False),
                   plot_bgcolor="white",
                   margin=dict(l=10, r=10, t=30 if title is None else 60, b=10))
     return legend_below(_fig(traces, layout))  # under the axis title, never on it
@@ -206,12 +209,12 @@ def phase_diagram(res, lam_min: float, lam_max: float, *, current: tuple[float, 
 # State glyphs at one step
 # ----------------------------------------------------------------------------------------------
 MOMENT_KEYS = {  # optimizer -> (state key of the arrow in gradient units, its name)
-    "sgd": ("momentum_buffer", "momentum buffer b"),
-    "adam": ("m_hat", "first moment m̂"),
-    "adamw": ("m_hat", "first moment m̂"),
-    "radam": ("m_hat", "first moment m̂"),
-    "nadam": ("exp_avg", "first moment m"),
-    "adam_no_bias_correction": ("exp_avg", "first moment m (uncorrected)"),
+    "sgd": ("momentum_buffer", N_("momentum buffer b")),
+    "adam": ("m_hat", N_("first moment m̂")),
+    "adamw": ("m_hat", N_("first moment m̂")),
+    "radam": ("m_hat", N_("first moment m̂")),
+    "nadam": ("exp_avg", N_("first moment m")),
+    "adam_no_bias_correction": ("exp_avg", N_("first moment m (uncorrected)")),
 }
 
 
@@ -229,7 +232,7 @@ def glyph_vectors(tr, step: int) -> dict[str, Any] | None:
     if key and key in tr.states:
         m = np.asarray(tr.states[key][t - 1], dtype=float)
     return dict(point=np.asarray(p, float), grad=np.asarray(tr.grads[t - 1], float), moment=m,
-                moment_label=label, update=np.asarray(u, float))
+                moment_label=_(label) if label else label, update=np.asarray(u, float))
 
 
 def glyph_scales(vectors: Sequence[dict | None], window) -> tuple[float, float]:
@@ -284,18 +287,18 @@ def state_glyphs(surface, trajectories: Sequence[Any], step: int, *, zoom: bool 
         p = v["point"]
         g, u = v["grad"], v["update"]
         vector_arrows(p, -g, fig=fig, color=c, scale=g_scale, width=2, dash="dot", showlegend=False, meta=meta,
-                      name=f"{tr.label}: −g", hovertext=[f"{tr.label}: −g{_sub(step)} = ({-g[0]:.4g}, {-g[1]:.4g})"])
+                      name=_("{name}: −g").format(name=tr.label), hovertext=[f"{tr.label}: −g{_sub(step)} = ({-g[0]:.4g}, {-g[1]:.4g})"])
         if v["moment"] is not None:
             m = v["moment"]
             vector_arrows(p, -m, fig=fig, color=c, scale=g_scale, width=2.5, dash="dash", showlegend=False, meta=meta,
                           name=f"{tr.label}: −{v['moment_label']}",
                           hovertext=[f"{tr.label}: −{v['moment_label']} = ({-m[0]:.4g}, {-m[1]:.4g})"])
         vector_arrows(p, u, fig=fig, color=c, scale=mag, width=5, head_size=15, showlegend=False, meta=meta,
-                      name=f"{tr.label}: step Δθ",
+                      name=_("{name}: step Δθ").format(name=tr.label),
                       hovertext=[f"{tr.label}: Δθ{_sub(step)} = ({u[0]:.4g}, {u[1]:.4g})"
-                                 + (f", drawn ×{mag:g}" if mag != 1 else ", to scale")])
-    keys = (("−g (gradient, dotted)", "dot", 2), ("−momentum / first moment (dashed)", "dash", 2.5),
-            ("step Δθ" + (f" ×{mag:g}" if mag != 1 else " (to scale)"), "solid", 5))
+                                 + (_(", drawn ×{m:g}").format(m=mag) if mag != 1 else _(", to scale"))])
+    keys = ((_("−g (gradient, dotted)"), "dot", 2), (_("−momentum / first moment (dashed)"), "dash", 2.5),
+            (_("step Δθ ×{m:g}").format(m=mag) if mag != 1 else _("step Δθ (to scale)"), "solid", 5))
     for name, dash, width in keys:
         fig.add_trace(dict(type="scatter", x=[None], y=[None], mode="lines", name=name, meta=REF,
                            line=dict(color=GREY, dash=dash, width=width), hoverinfo="skip"))
@@ -337,25 +340,26 @@ def accumulators(adagrad_tr, rmsprop_tr, step: int, *, height: int = 360) -> go.
             traces.append(dict(type="scatter", x=list(range(1, len(acc) + 1)), y=_f(acc[:, i]), mode="lines",
                                name=f"{tr.label}: {sym} ({coord})", line=dict(color=c, width=2.2, dash=dash),
                                xaxis="x", yaxis="y", meta=meta,
-                               hovertemplate=f"{short} {sym}({coord})<br>step %{{x}}: %{{y:.4g}}<extra></extra>"))
+                               hovertemplate=f"{short} {sym}({coord})<br>" + _("step %{x}: %{y:.4g}") + "<extra></extra>"))
         vals = acc[t - 1] if t <= len(acc) else np.full(2, np.nan)
         lr = float(np.asarray(tr.lrs)[t - 1]) if tr.lrs is not None and t <= len(tr.lrs) else np.nan
         if "lr_t" in tr.states:  # AdaGrad's decayed γ̃
             lr = float(np.asarray(tr.states["lr_t"][t - 1]).reshape(-1)[0])
         denom = np.asarray(tr.states["denom"][t - 1], dtype=float) if "denom" in tr.states else np.full(2, np.nan)
-        hover = [f"{short} {sym}({coord}) at step {t} = {v:.4g}<br>per-coordinate step size γ/({sym}+ε) = {lr / d:.4g}"
+        hover = [_("{name} {sym}({coord}) at step {t} = {v:.4g}<br>per-coordinate step size γ/({sym}+ε) = {s:.4g}").format(
+                     name=short, sym=sym, coord=coord, t=t, v=v, s=lr / d)
                  for coord, v, d in zip("xy", vals, denom)]
-        traces.append(dict(type="bar", x=["x", "y"], y=_f(vals), name=f"{short} at step {t}", marker=dict(color=c), meta=meta,
+        traces.append(dict(type="bar", x=["x", "y"], y=_f(vals), name=_("{name} at step {t}").format(name=short, t=t), marker=dict(color=c), meta=meta,
                            xaxis="x2", yaxis="y2", showlegend=False, hovertext=hover,
                            hovertemplate="%{hovertext}<extra></extra>", text=[f"{short}<br>{v:.3g}" for v in vals],
                            textposition="outside", cliponaxis=False, textfont=dict(size=11)))
     top = max([float(np.nanmax(h[t - 1])) for h in hist if t <= len(h)] + [1e-12])
     layout = base_layout(None, height, hovermode="closest", barmode="group")
     layout.update(
-        xaxis=dict(domain=[0.0, 0.6], title=dict(text="step t")),
-        yaxis=log_axis(*hist, title="accumulator (root, log scale)"),
-        xaxis2=dict(domain=[0.7, 1.0], anchor="y2", title=dict(text="coordinate")),
-        yaxis2=dict(anchor="x2", title=dict(text=f"value at step {t}"), range=[0, top * 1.3]),
+        xaxis=dict(domain=[0.0, 0.6], title=dict(text=_("step t"))),
+        yaxis=log_axis(*hist, title=_("accumulator (root, log scale)")),
+        xaxis2=dict(domain=[0.7, 1.0], anchor="y2", title=dict(text=_("coordinate"))),
+        yaxis2=dict(anchor="x2", title=dict(text=_("value at step {t}").format(t=t)), range=[0, top * 1.3]),
         shapes=[_vline(t)],
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0.0, font=dict(size=12)),
     )
@@ -400,26 +404,26 @@ def trace_table(tr, step: int) -> list[dict[str, Any]]:
 
     lr = float(np.asarray(tr.lrs)[t - 1]) if tr.lrs is not None else float(np.asarray(h["lr"]))
     theta = np.asarray(tr.xs[t - 1], dtype=float)
-    vec(f"θ{_sub(t - 1)}", "position before the step", theta)
+    vec(f"θ{_sub(t - 1)}", _("position before the step"), theta)
     g = np.asarray(tr.grads[t - 1], dtype=float)
     vec(f"g{_sub(t)}", f"∇f(θ{_sub(t - 1)})", g)
     wd = h.get("weight_decay", 0.0)
     decoupled = name == "adamw" or bool(h.get("decoupled_weight_decay", False))
     if wd and not decoupled:
         g = g + float(wd) * theta
-        vec(f"g{_sub(t)} + λθ", f"L2 term added first: g + {_n(wd)}·θ{_sub(t - 1)}", g)
+        vec(f"g{_sub(t)} + λθ", _("L2 term added first: g + {wd}·θ{t}").format(wd=_n(wd), t=_sub(t - 1)), g)
     if wd and decoupled:
-        vec("decay −γλθ", f"decoupled: θ ← θ·(1 − {_n(lr)}·{_n(wd)}) before the step", -lr * float(wd) * theta)
+        vec("decay −γλθ", _("decoupled: θ ← θ·(1 − {lr}·{wd}) before the step").format(lr=_n(lr), wd=_n(wd)), -lr * float(wd) * theta)
 
     if name == "sgd":
         mu = float(h.get("momentum", 0.0))
         if mu:
             damp = float(h.get("dampening", 0.0))
-            first = "b₁ = g₁ (torch starts the buffer at g)"
+            first = _("b₁ = g₁ (torch starts the buffer at g)")
             later = f"{_n(mu)}·bₜ₋₁ + {_n(1 - damp)}·gₜ"
             vec(f"b{_sub(t)}", first if t == 1 else later, st("momentum_buffer"))
             if h.get("nesterov"):
-                vec("gₜ + μbₜ", f"Nesterov direction: gₜ + {_n(mu)}·bₜ", g + mu * st("momentum_buffer"))
+                vec("gₜ + μbₜ", _("Nesterov direction: gₜ + {mu}·bₜ").format(mu=_n(mu)), g + mu * st("momentum_buffer"))
                 vec(f"Δθ{_sub(t)}", f"−γ·(gₜ + μbₜ) = −{_n(lr)}·(gₜ + μbₜ)", tr.updates[t - 1])
             else:
                 vec(f"Δθ{_sub(t)}", f"−γ·bₜ = −{_n(lr)}·bₜ", tr.updates[t - 1])
@@ -433,7 +437,7 @@ def trace_table(tr, step: int) -> list[dict[str, Any]]:
         vec(f"Δθ{_sub(t)}", "−γ̃ₜ·gₜ/(√Sₜ + ε)", tr.updates[t - 1])
     elif name == "rmsprop":
         a = float(h["alpha"])
-        vec(f"v{_sub(t)}", f"{_n(a)}·vₜ₋₁ + {_n(1 - a)}·gₜ²  (v₀ = 0, no bias correction)", st("square_avg"))
+        vec(f"v{_sub(t)}", _("{a}·vₜ₋₁ + {b}·gₜ²  (v₀ = 0, no bias correction)").format(a=_n(a), b=_n(1 - a)), st("square_avg"))
         if h.get("centered"):
             vec(f"ḡ{_sub(t)}", f"{_n(a)}·ḡₜ₋₁ + {_n(1 - a)}·gₜ", st("grad_avg"))
             vec("√(vₜ − ḡₜ²) + ε", f"√(vₜ − ḡₜ²) + {_n(h['eps'])}", st("denom"))
@@ -449,7 +453,7 @@ def trace_table(tr, step: int) -> list[dict[str, Any]]:
         r = float(h["rho"])
         vec(f"v{_sub(t)}", f"{_n(r)}·vₜ₋₁ + {_n(1 - r)}·gₜ²", st("square_avg"))
         vec("√(vₜ + ε)", f"√(vₜ + {_n(h['eps'])})", st("denom"))
-        vec(f"u{_sub(t)}", f"{_n(r)}·uₜ₋₁ + {_n(1 - r)}·Δxₜ²  (after the step)", st("acc_delta"))
+        vec(f"u{_sub(t)}", _("{a}·uₜ₋₁ + {b}·Δxₜ²  (after the step)").format(a=_n(r), b=_n(1 - r)), st("acc_delta"))
         vec(f"Δθ{_sub(t)}", f"−γ·√(uₜ₋₁ + ε)/√(vₜ + ε)·gₜ, γ = {_n(lr)}", tr.updates[t - 1])
     elif name in ("adam", "adamw", "adam_no_bias_correction", "nadam", "radam"):
         b1, b2 = (float(np.asarray(b)) for b in h["betas"])
@@ -458,11 +462,11 @@ def trace_table(tr, step: int) -> list[dict[str, Any]]:
         vec(f"v{_sub(t)}", f"{_n(b2)}·vₜ₋₁ + {_n(1 - b2)}·gₜ²", st("exp_avg_sq"))
         eps = _n(h["eps"])
         if name == "adam_no_bias_correction":
-            vec("√vₜ + ε", f"√vₜ + {eps}  (no bias correction)", st("denom"))
+            vec("√vₜ + ε", _("√vₜ + {eps}  (no bias correction)").format(eps=eps), st("denom"))
             vec(f"Δθ{_sub(t)}", f"−γ·mₜ/(√vₜ + ε) = −{_n(lr)}·mₜ/(√vₜ + ε)", tr.updates[t - 1])
         elif name in ("adam", "adamw"):
             if h.get("amsgrad"):
-                vec(f"v{_sub(t)}ᵐᵃˣ", "max(vᵐᵃˣₜ₋₁, vₜ)  (max of the raw v)", st("max_exp_avg_sq"))
+                vec(f"v{_sub(t)}ᵐᵃˣ", _("max(vᵐᵃˣₜ₋₁, vₜ)  (max of the raw v)"), st("max_exp_avg_sq"))
             vec(f"m̂{_sub(t)}", f"mₜ/(1 − β₁ᵗ) = mₜ/{_n(bc1)}", st("m_hat"))
             vhat_src = "vᵐᵃˣₜ" if h.get("amsgrad") else "vₜ"
             vec(f"v̂{_sub(t)}", f"{vhat_src}/(1 − β₂ᵗ) = {vhat_src}/{_n(bc2)}", st("v_hat"))
@@ -485,7 +489,7 @@ def trace_table(tr, step: int) -> list[dict[str, Any]]:
                 scal(f"r{_sub(t)}", "√((ρₜ−4)(ρₜ−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρₜ))", st("rect"))
                 vec(f"Δθ{_sub(t)}", f"ρₜ > 5: −γ·m̂ₜ·rₜ·√(1−β₂ᵗ)/(√vₜ + ε), γ = {_n(lr)}", tr.updates[t - 1])
             else:
-                vec(f"Δθ{_sub(t)}", f"ρₜ ≤ 5, warm-up: −γ·m̂ₜ = −{_n(lr)}·m̂ₜ (no division by √v)",
+                vec(f"Δθ{_sub(t)}", _("ρₜ ≤ 5, warm-up: −γ·m̂ₜ = −{lr}·m̂ₜ (no division by √v)").format(lr=_n(lr)),
                     tr.updates[t - 1])
     else:
         vec(f"Δθ{_sub(t)}", "θₜ − θₜ₋₁", tr.updates[t - 1])
@@ -510,15 +514,15 @@ def bias_correction_figure(tr_adam, tr_raw, beta1: float, beta2: float, *, heigh
     for tr, variant in zip((tr_adam, tr_raw), variants_of((tr_adam, tr_raw))):
         traces.append(dict(type="scatter", x=t.tolist(), y=_f(step_lengths(tr)), mode="lines", name=f"{tr.label}: ‖Δθₜ‖",
                            line=dict(color=color_of(tr, variant), width=2.4, dash=_dash_of(tr)), meta=meta_of(tr, variant),
-                           hovertemplate=f"{tr.label}<br>step %{{x}}: ‖Δθ‖ = %{{y:.4g}}<extra></extra>"))
+                           hovertemplate=f"{tr.label}<br>" + _("step %{x}: ‖Δθ‖ = %{y:.4g}") + "<extra></extra>"))
     fac = variants.uncorrected_step_factor(beta1, beta2, t)
     traces.append(dict(type="scatter", x=t.tolist(), y=_f(fac), mode="lines", yaxis="y2",
-                       name="(1 − β₁ᵗ)/√(1 − β₂ᵗ) (right axis)", line=dict(color=GREY, width=2, dash="dot"), meta=REF,
-                       hovertemplate="step %{x}: uncorrected/corrected = %{y:.3f}<extra></extra>"))
+                       name=_("(1 − β₁ᵗ)/√(1 − β₂ᵗ) (right axis)"), line=dict(color=GREY, width=2, dash="dot"), meta=REF,
+                       hovertemplate=_("step %{x}: uncorrected/corrected = %{y:.3f}") + "<extra></extra>"))
     layout = base_layout(None, height, hovermode="x unified")
-    layout.update(xaxis=dict(title=dict(text="step t")),
-                  yaxis=log_axis(step_lengths(tr_adam), step_lengths(tr_raw), title="step length ‖Δθₜ‖"),
-                  yaxis2=dict(title=dict(text="length ratio (dotted)"), overlaying="y", side="right",
+    layout.update(xaxis=dict(title=dict(text=_("step t"))),
+                  yaxis=log_axis(step_lengths(tr_adam), step_lengths(tr_raw), title=_("step length ‖Δθₜ‖")),
+                  yaxis2=dict(title=dict(text=_("length ratio (dotted)")), overlaying="y", side="right",
                               range=[0, float(np.nanmax(fac)) * 1.1], tickmode="auto", nticks=6, showgrid=False,
                               zeroline=False),
                   legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0.0, font=dict(size=12)))
@@ -531,10 +535,10 @@ def decay_figure(surface, tr_l2, tr_w, l2_point, *, height: int = 480) -> go.Fig
     fig = paths(surface, [tr_l2, tr_w], height=height)
     p = np.asarray(l2_point, dtype=float)
     fig.add_trace(dict(type="scatter", x=[float(p[0])], y=[float(p[1])], mode="markers",
-                       name="minimum of f + ½λ‖θ‖²", marker=dict(symbol="diamond", size=13, color="white",
+                       name=_("minimum of f + ½λ‖θ‖²"), marker=dict(symbol="diamond", size=13, color="white",
                                                            line=dict(color=style.INK, width=2)),
                        meta=style.role_meta("closed form"),
-                       hovertemplate="minimum of f + ½λ‖θ‖²: (%{x:.4g}, %{y:.4g})<extra></extra>"))
+                       hovertemplate=_("minimum of f + ½λ‖θ‖²: (%{x:.4g}, %{y:.4g})") + "<extra></extra>"))
     return fig
 
 
@@ -556,10 +560,10 @@ def decay_pull_figure(tr_l2, tr_w, weight_decay: float, *, height: int = 320) ->
                                y=_f(np.where(pull[:, i] > 1e-12, pull[:, i], np.nan)),
                                mode="lines", name=f"{tr.label} ({coord})", meta=meta_of(tr, variant),
                                line=dict(color=color_of(tr, variant), width=2.2, dash=dash),
-                               hovertemplate=f"{tr.label} ({coord})<br>step %{{x}}: pull %{{y:.3g}}<extra></extra>"))
+                               hovertemplate=f"{tr.label} ({coord})<br>" + _("step %{x}: pull %{y:.3g}") + "<extra></extra>"))
     layout = base_layout(None, height, hovermode="x unified")
-    layout.update(xaxis=dict(title=dict(text="step t")),
-                  yaxis=log_axis(*[t["y"] for t in traces if t["y"]], title="decay's move per step"))
+    layout.update(xaxis=dict(title=dict(text=_("step t"))),
+                  yaxis=log_axis(*[t["y"] for t in traces if t["y"]], title=_("decay's move per step")))
     return _fig(traces, layout)
 
 
@@ -575,14 +579,14 @@ def amsgrad_figure(tr_adam, tr_ams, *, height: int = 340) -> go.Figure:
             traces.append(dict(type="scatter", x=list(range(1, len(d) + 1)), y=_f(d[:, i]), mode="lines",
                                name=tr.label, legendgroup=tr.label, showlegend=i == 0, xaxis=f"x{ax}", yaxis=f"y{ax}",
                                line=dict(color=color_of(tr, variant), width=2.4, dash=dash), meta=meta_of(tr, variant),
-                               hovertemplate=f"{tr.label} ({coord})<br>step %{{x}}: %{{y:.4g}}<extra></extra>"))
+                               hovertemplate=f"{tr.label} ({coord})<br>" + _("step %{x}: %{y:.4g}") + "<extra></extra>"))
     layout = base_layout(None, height, hovermode="x unified")
-    layout.update(xaxis=dict(domain=[0.0, 0.46], title=dict(text="step t")),
+    layout.update(xaxis=dict(domain=[0.0, 0.46], title=dict(text=_("step t"))),
                   yaxis=log_axis(*[np.asarray(t.states["denom"])[:, 0] for t in (tr_adam, tr_ams)],
-                                 title="√v̂ₜ + ε, coordinate x"),
-                  xaxis2=dict(domain=[0.58, 1.0], anchor="y2", title=dict(text="step t")),
+                                 title=_("√v̂ₜ + ε, coordinate x")),
+                  xaxis2=dict(domain=[0.58, 1.0], anchor="y2", title=dict(text=_("step t"))),
                   yaxis2=dict(anchor="x2", **log_axis(*[np.asarray(t.states["denom"])[:, 1] for t in (tr_adam, tr_ams)],
-                                                     title="coordinate y")))
+                                                     title=_("coordinate y"))))
     return _fig(traces, layout)
 
 
@@ -591,13 +595,13 @@ def nadam_schedule_figure(tr_nadam, beta1: float, *, height: int = 300) -> go.Fi
     constant β₁ of the textbook / optax NAdam."""
     mu = np.asarray(tr_nadam.states["mu_t"], dtype=float).reshape(len(tr_nadam.updates), -1)[:, 0]
     t = list(range(1, len(mu) + 1))
-    traces = [dict(type="scatter", x=t, y=_f(mu), mode="lines", name="torch: μₜ", line=dict(color=color_of(tr_nadam), width=2.4),
+    traces = [dict(type="scatter", x=t, y=_f(mu), mode="lines", name=_("torch: μₜ"), line=dict(color=color_of(tr_nadam), width=2.4),
                    meta=meta_of(tr_nadam),
-                   hovertemplate="step %{x}: μ = %{y:.4f}<extra></extra>"),
-              dict(type="scatter", x=t, y=[float(beta1)] * len(t), mode="lines", name="textbook / optax: β₁",
+                   hovertemplate=_("step %{x}: μ = %{y:.4f}") + "<extra></extra>"),
+              dict(type="scatter", x=t, y=[float(beta1)] * len(t), mode="lines", name=_("textbook / optax: β₁"),
                    line=dict(color=GREY, width=2, dash="dash"), hovertemplate="β₁ = %{y:.3f}<extra></extra>", meta=REF)]
     layout = base_layout(None, height, hovermode="x unified")
-    layout.update(xaxis=dict(title=dict(text="step t")), yaxis=dict(title=dict(text="momentum used at step t")))
+    layout.update(xaxis=dict(title=dict(text=_("step t"))), yaxis=dict(title=dict(text=_("momentum used at step t"))))
     return _fig(traces, layout)
 
 
@@ -613,14 +617,14 @@ def radam_figure(tr_radam, tr_adam, *, height: int = 380) -> go.Figure:
     for tr, variant in zip((tr_radam, tr_adam), variants_of((tr_radam, tr_adam))):
         traces.append(dict(type="scatter", x=t.tolist(), y=_f(step_lengths(tr)), mode="lines", name=f"{tr.label}: ‖Δθₜ‖",
                            line=dict(color=color_of(tr, variant), width=2.4), xaxis="x", yaxis="y", meta=meta_of(tr, variant),
-                           hovertemplate=f"{tr.label}<br>step %{{x}}: ‖Δθ‖ = %{{y:.4g}}<extra></extra>"))
-    traces.append(dict(type="scatter", x=t.tolist(), y=_f(rho), mode="lines", name="ρₜ (right panel)", xaxis="x2",
+                           hovertemplate=f"{tr.label}<br>" + _("step %{x}: ‖Δθ‖ = %{y:.4g}") + "<extra></extra>"))
+    traces.append(dict(type="scatter", x=t.tolist(), y=_f(rho), mode="lines", name=_("ρₜ (right panel)"), xaxis="x2",
                        yaxis="y2", line=dict(color=GREY, width=2.2), meta=REF,
-                       hovertemplate="step %{x}: ρ = %{y:.3f}<extra></extra>"))
+                       hovertemplate=_("step %{x}: ρ = %{y:.3f}") + "<extra></extra>"))
     traces.append(dict(type="scatter", x=t.tolist(), y=_f(np.where(rho > 5, rect, np.nan)), mode="lines",
-                       name="rₜ (right panel, right axis)", xaxis="x2", yaxis="y3",
+                       name=_("rₜ (right panel, right axis)"), xaxis="x2", yaxis="y3",
                        line=dict(color=GREY, width=2, dash="dash"), meta=REF,
-                       hovertemplate="step %{x}: r = %{y:.4f}<extra></extra>"))
+                       hovertemplate=_("step %{x}: r = %{y:.4f}") + "<extra></extra>"))
     shapes = [dict(type="line", x0=0, x1=1, y0=5, y1=5, xref="x2 domain", yref="y2", name=style.tag(REF),
                    line=dict(color=style.INK, width=1.5, dash="dot"))]
     if warm.size:
@@ -630,11 +634,11 @@ def radam_figure(tr_radam, tr_adam, *, height: int = 380) -> go.Figure:
                                line=dict(width=0), layer="below", name=style.tag(REF)))
     layout = base_layout(None, height, hovermode="x unified")
     layout.update(
-        xaxis=dict(domain=[0.0, 0.46], title=dict(text="step t")),
-        yaxis=log_axis(step_lengths(tr_radam), step_lengths(tr_adam), title="step length ‖Δθₜ‖"),
-        xaxis2=dict(domain=[0.58, 0.92], anchor="y2", title=dict(text="step t")),
-        yaxis2=dict(anchor="x2", title=dict(text="ρₜ (dotted: 5)"), rangemode="tozero"),
-        yaxis3=dict(anchor="x2", overlaying="y2", side="right", range=[0, 1.05], title=dict(text="rₜ (dashed)"),
+        xaxis=dict(domain=[0.0, 0.46], title=dict(text=_("step t"))),
+        yaxis=log_axis(step_lengths(tr_radam), step_lengths(tr_adam), title=_("step length ‖Δθₜ‖")),
+        xaxis2=dict(domain=[0.58, 0.92], anchor="y2", title=dict(text=_("step t"))),
+        yaxis2=dict(anchor="x2", title=dict(text=_("ρₜ (dotted: 5)")), rangemode="tozero"),
+        yaxis3=dict(anchor="x2", overlaying="y2", side="right", range=[0, 1.05], title=dict(text=_("rₜ (dashed)")),
                     tickmode="linear", tick0=0, dtick=0.2, showgrid=False, zeroline=False),
         shapes=shapes,
     )
@@ -656,10 +660,10 @@ def schedule_curves(curves: Mapping[str, np.ndarray], *, highlight: str | None =
                            line=dict(color=style.INK if on else style.REFERENCE, width=3 if on else 1.4,
                                      dash="solid" if on else ("dash", "dot", "dashdot", "longdash", "longdashdot")[i % 5]),
                            opacity=1.0 if on else 0.8, meta=style.role_meta("schedule"),
-                           hovertemplate=f"{label}<br>step %{{x}}: lr = %{{y:.4g}}<extra></extra>"))
+                           hovertemplate=f"{label}<br>" + _("step %{x}: lr = %{y:.4g}") + "<extra></extra>"))
     layout = base_layout(None, height, hovermode="x unified")
-    layout.update(xaxis=dict(title=dict(text="step")),
-                  yaxis=dict(title=dict(text="learning rate γₖ"), type="log" if log_y else "linear",
+    layout.update(xaxis=dict(title=dict(text=_("step"))),
+                  yaxis=dict(title=dict(text=_("learning rate γₖ")), type="log" if log_y else "linear",
                              exponentformat="power", rangemode="tozero"))
     return _fig(traces, layout)
 
@@ -671,28 +675,28 @@ def lr_finder_figure(rt, *, threshold: float | None = None, threshold_label: str
     lrs = np.asarray(rt.lrs, dtype=float)
     c, meta = style.optimizer_color(rt.optimizer), style.optimizer_meta(rt.optimizer)
     pos = lambda a: np.where(np.asarray(a) > 0, a, np.nan)  # noqa: E731 (log axis)
-    traces = [dict(type="scatter", x=_f(lrs), y=_f(pos(rt.losses)), mode="lines", name="loss after the step",
+    traces = [dict(type="scatter", x=_f(lrs), y=_f(pos(rt.losses)), mode="lines", name=_("loss after the step"),
                    line=dict(color=c, width=1.2, dash="dot"), opacity=0.6, meta=meta,
-                   hovertemplate="lr = %{x:.3g}<br>loss = %{y:.4g}<extra></extra>")]
+                   hovertemplate=_("lr = %{x:.3g}<br>loss = %{y:.4g}") + "<extra></extra>")]
     if rt.smooth > 0:
         traces.append(dict(type="scatter", x=_f(lrs), y=_f(pos(rt.smoothed)), mode="lines",
-                           name=f"smoothed (β = {rt.smooth:g})", line=dict(color=c, width=2.8), meta=meta,
-                           hovertemplate="lr = %{x:.3g}<br>smoothed loss = %{y:.4g}<extra></extra>"))
+                           name=_("smoothed (β = {b:g})").format(b=rt.smooth), line=dict(color=c, width=2.8), meta=meta,
+                           hovertemplate=_("lr = %{x:.3g}<br>smoothed loss = %{y:.4g}") + "<extra></extra>"))
     else:
         traces[0].update(line=dict(color=c, width=2.8), opacity=1.0)  # one curve: solid
     sm = rt.smoothed
     # the marks are roles: ink (told apart by their symbol), the stop in the divergence colour
-    marks = [("lowest loss", rt.best_index, "circle", style.INK, "ink")]
+    marks = [(_("lowest loss"), rt.best_index, "circle", style.INK, "ink")]
     if rt.steepest_index >= 0:
-        marks.append((f"steepest descent: lr = {rt.suggestion('steepest'):.3g}", rt.steepest_index, "triangle-down",
+        marks.append((_("steepest descent: lr = {lr:.3g}").format(lr=rt.suggestion("steepest")), rt.steepest_index, "triangle-down",
                       style.INK, "ink"))
     if rt.stopped_at >= 0:
-        marks.append((f"stopped: loss > {rt.diverge_factor:g}× lowest", rt.stopped_at, "x", DIVERGED_COLOR, "diverged"))
+        marks.append((_("stopped: loss > {f:g}× lowest").format(f=rt.diverge_factor), rt.stopped_at, "x", DIVERGED_COLOR, "diverged"))
     for name, i, sym, col, role in marks:
         traces.append(dict(type="scatter", x=[float(lrs[i])], y=_f(pos([sm[i]])), mode="markers", name=name,
                            meta=style.role_meta(role),
                            marker=dict(symbol=sym, size=14, color=col, line=dict(color="white", width=1)),
-                           hovertemplate=f"{name}<br>lr = %{{x:.3g}}<br>loss = %{{y:.4g}}<extra></extra>"))
+                           hovertemplate=f"{name}<br>" + _("lr = %{x:.3g}<br>loss = %{y:.4g}") + "<extra></extra>"))
     s10 = rt.suggestion("min/10")
     ref, div = style.tag(REF), style.tag(style.role_meta("diverged"))
     shapes = [dict(type="line", x0=s10, x1=s10, y0=0, y1=1, xref="x", yref="y domain", name=ref,
@@ -706,8 +710,8 @@ def lr_finder_figure(rt, *, threshold: float | None = None, threshold_label: str
                                 text=f"{threshold_label} = {threshold:.3g}", xanchor="left", yanchor="bottom",
                                 font=dict(size=12, color=DIVERGED_COLOR), name=div))
     layout = base_layout(title, height, hovermode="closest")
-    layout.update(xaxis=log_axis(lrs, title="learning rate (log scale)"),
-                  yaxis=log_axis(pos(rt.losses), pos(rt.smoothed), title="loss (log scale)"),
+    layout.update(xaxis=log_axis(lrs, title=_("learning rate (log scale)")),
+                  yaxis=log_axis(pos(rt.losses), pos(rt.smoothed), title=_("loss (log scale)")),
                   shapes=shapes, annotations=annotations)
     return _fig(traces, layout)
 

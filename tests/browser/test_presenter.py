@@ -79,7 +79,7 @@ def test_projected_lesson_checks_a_prediction_and_steps_with_the_arrow_keys(
     open_url(page, page_url, wait_for_app_idle, "?present=1&lesson=momentum&step=2")
     assert_fits(page)
     main = page.get_by_test_id("stMain")
-    expect(main.get_by_text("step 2 of 6", exact=False)).to_be_visible()
+    expect(main.get_by_text("step 2 of 10", exact=False)).to_be_visible()
     commit = main.get_by_role("button", name="Commit")
     box = commit.bounding_box()
     assert box["y"] + box["height"] <= PROJECTOR["height"], "Commit is in the first screen"
@@ -97,7 +97,7 @@ def test_projected_lesson_checks_a_prediction_and_steps_with_the_arrow_keys(
     # → with nothing focused: the next step
     page.evaluate("document.activeElement && document.activeElement.blur()")
     rerun_after(page, lambda: page.keyboard.press("ArrowRight"))
-    expect(main.get_by_text("step 3 of 6", exact=False)).to_be_visible()
+    expect(main.get_by_text("step 3 of 10", exact=False)).to_be_visible()
     assert query_of(page)["step"] == "3" and query_of(page)["b"] == "0.99"
 
     # → on a focused slider moves the slider, not the lesson
@@ -106,12 +106,12 @@ def test_projected_lesson_checks_a_prediction_and_steps_with_the_arrow_keys(
     before = query_of(page).get("k")
     rerun_after(page, lambda: page.keyboard.press("ArrowRight"))
     assert query_of(page)["step"] == "3" and query_of(page).get("k") != before
-    expect(main.get_by_text("step 3 of 6", exact=False)).to_be_visible()
+    expect(main.get_by_text("step 3 of 10", exact=False)).to_be_visible()
 
     # ← steps back
     page.evaluate("document.activeElement && document.activeElement.blur()")
     rerun_after(page, lambda: page.keyboard.press("ArrowLeft"))
-    expect(main.get_by_text("step 2 of 6", exact=False)).to_be_visible()
+    expect(main.get_by_text("step 2 of 10", exact=False)).to_be_visible()
     assert streamlit_exceptions(page) == [] and js_errors == []
 
 

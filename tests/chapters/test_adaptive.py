@@ -136,3 +136,108 @@ def test_phase_diagram_cells_are_steps_not_reached_or_diverged():
     assert np.array_equal(layers["diverged"], dv)
     assert (layers["steps"].astype(int) + layers["not reached"] + layers["diverged"] == 1).all()
     assert dv.any() and (st >= 0).any() and ((st < 0) & ~dv).any()
+
+
+# ----------------------------------------------------------------------------------------------
+# Verdicts: every claim of the page over a grid of its widgets (extremes included)
+# ----------------------------------------------------------------------------------------------
+import math  # noqa: E402
+
+from optlab import theory as _theory  # noqa: E402
+from optlab.budget import Budget  # noqa: E402
+from optlab.chapters import adaptive as _ch  # noqa: E402
+
+_LRS = [1e-6, 1e-4, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0, 2.0, 5.0, 7.0, 10.0]
+_BETAS = [0.0, 0.01, 0.3, 0.5, 0.8, 0.9, 0.95, 0.99]
+_KAPPAS = [1, 2, 5, 10, 25, 50, 100, 250, 1000]
+
+
+@pytest.mark.parametrize("kappa", _KAPPAS)
+def test_damping_verdict_matches_the_heavy_ball_rate(kappa):
+    lam = [1.0, float(kappa)]
+    for lr in _LRS:
+        for beta in _BETAS:
+            v = _ch.damping(lr, beta, kappa)
+            rho = float(_theory.heavy_ball_rate(lr, beta, lam))
+            b_star = float(_theory.critical_momentum(lr, lam))
+            if beta == 0:
+                assert v in ("gd", "gd_unstable")
+                assert (v == "gd_unstable") == (rho >= 1 - 1e-12), (lr, kappa, rho)
+                continue
+            if v == "unstable":
+                assert rho >= 1 - 1e-9, (lr, beta, kappa, rho)
+                continue
+            assert rho < 1, (lr, beta, kappa, rho)
+            if v == "no_beta":
+                assert b_star >= 1   # β* is then not a momentum: the page does not print it
+            elif v == "under":
+                assert beta > b_star and rho == pytest.approx(math.sqrt(beta), rel=1e-6)
+            elif v == "over":
+                assert beta < b_star and rho >= math.sqrt(beta) - 1e-12
+            else:
+                assert v == "critical" and abs(beta - b_star) <= 5e-3
+
+
+def test_damping_of_the_issue_case_never_claims_a_beta_star():
+    # κ = 1000, γ = 7: "β* = 6833.668 … yours is no momentum converges" was printed (issue 13)
+    for beta in _BETAS:
+        assert _ch.damping(7.0, beta, 1000) in ("unstable", "gd_unstable")
+    assert _ch.damping(float("nan"), 0.5, 10) == "unstable"
+
+
+def test_rate_race_lower_ratio_verdicts_cover_every_case():
+    assert [_ch.rate_verdict(r) for r in (0.5, 1.0, 1.5, float("nan"))] == ["shrinks", "stalls", "grows", "nan"]
+    assert _ch.race(10, 20) == "a" and _ch.race(20, 10) == "b" and _ch.race(10, 10) == "tie"
+    assert _ch.race(-1, math.inf) == "neither" and _ch.race(5, -1) == "a"
+    assert _ch.race(5, 3, diverged_b=True) == "a" and _ch.race(1, 1, diverged_a=True, diverged_b=True) == "both_diverged"
+    assert _ch.lower(1.0, 2.0) == "a" and _ch.lower(2.0, 1.0) == "b" and _ch.lower(1.0, 1.0000001) == "tie"
+    assert _ch.lower(1e-20, 3e-15) == "tie", "both at the round-off floor: no winner"
+    assert _ch.lower(float("nan"), 1.0) == "a_nan" and _ch.lower(1.0, float("inf")) == "b_nan"
+    assert _ch.lower(float("nan"), float("nan")) == "both_nan"
+    assert _ch.ratio_verdict(3.0, 1.0) == "larger" and _ch.ratio_verdict(1.0, 3.0) == "smaller"
+    assert _ch.ratio_verdict(1.0, 1.0) == "same"
+    assert [_ch.ratio_verdict(*p) for p in ((0.0, 1.0), (1.0, 0.0), (float("nan"), 1.0))] == ["undefined"] * 3
+    assert _ch.nearer(0.1, 0.2) == "a" and _ch.nearer(0.2, 0.1) == "b" and _ch.nearer(1e-4, 1e-5) == "both"
+    assert _ch.nearer(float("nan"), 0.1) == "undefined" and _ch.nearer(0.5, 0.5) == "tie"
+
+
+def test_still_moving_reads_the_last_tenth_of_the_steps():
+    win = ((-2.0, 2.0), (-1.0, 3.0))
+    assert _ch.still_moving([0.1] * 100, win) == "moving"
+    assert _ch.still_moving([0.1] * 90 + [1e-6] * 10, win) == "stalled"
+    assert _ch.still_moving([0.1, float("nan")], win) == "diverged"
+    assert _ch.still_moving([0.1] * 10, win, diverged=True) == "diverged"
+    assert [_ch.who_moves(a, r) for a, r in (("moving", "stalled"), ("stalled", "moving"), ("moving", "moving"),
+                                             ("stalled", "diverged"))] == [0, 1, 2, 3]
+
+
+# ----------------------------------------------------------------------------------------------
+# Budgets: what the page may compute in one rerun
+# ----------------------------------------------------------------------------------------------
+def test_plan_runs_fits_the_budget_and_says_what_it_cut():
+    b = _ch.FORMULA_RERUN
+    steps, cut = _ch.plan_runs(b, 500, 6, label="6 runs")
+    assert steps < 500 and cut is not None and cut.allowed == steps and cut.requested == 500
+    share = b.split(6)
+    assert share.cost(steps + 1, steps + 1, steps, 1) <= share.evals
+    assert "stopped at step" in cut.sentence()
+    assert _ch.plan_runs(b, 50, 2) == (50, None)
+    # the catalogue's cheaper surfaces: the momentum section's three runs are never cut within the slider
+    assert _ch.plan_runs(_ch.CATALOGUE_RERUN.scaled(0.5), 500, 3) == (500, None)
+
+
+@pytest.mark.parametrize("steps", [20, 200, 300, 500])
+def test_phase_grid_fits_half_a_rerun(steps):
+    b = _ch.CATALOGUE_RERUN.scaled(0.5)
+    n_lr, n_beta, t, cuts = _ch.phase_grid(b, steps)
+    g = n_lr * n_beta
+    assert b.cost(t + 1, g * (t + 1), t, g) <= b.evals
+    assert (cuts == []) == (g == 48 * 45 and t == steps)
+    assert n_lr >= 12 and n_beta >= 12
+
+
+def test_phase_sweep_with_a_thinned_grid_keeps_its_shape():
+    q = optlab.surfaces.get("quadratic", condition=25.0)
+    n_lr, n_beta, t, _cuts = _ch.phase_grid(Budget(60_000_000, 600, 1800, 3), 100)
+    res = _ch.phase_sweep(q, t, False, 1e-3, 0.16, q.starts[0], 1e6, n_lr, n_beta)
+    assert res.final_loss.shape == (n_lr, n_beta)
