@@ -66,6 +66,8 @@ TOPICS = {
     "RMSProp": ("RMSProp",), "Adam": ("Adam",), "regularization": ("regulari",), "validation": ("validation",),
     "vanishing": ("vanishing",), "exploding": ("exploding",), "clipping": ("clipping",), "tune": ("tune",),
     "link": ("link",), "race": ("race",), "coordinate": ("coordinate",),
+    "machines": ("machine",), "stale": ("stale",), "tasks": ("task",), "privacy": ("privacy",),
+    "poor minimum": ("poor minimum", "poor local minimum"),
 }
 NAV = {"Section", "View", "difference"}
 
