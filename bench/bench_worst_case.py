@@ -45,6 +45,7 @@ NEWTON = "pages/3_Newton_method.py"
 ADAPTIVE = "pages/4_Adaptive_methods.py"
 OVERFIT = "pages/5_Overfitting_and_gradients.py"
 GD = "pages/2_Gradient_descent.py"
+CHALLENGES = "pages/6_Challenges_ahead.py"
 
 
 @dataclass
@@ -159,6 +160,28 @@ CASES: list[Case] = [
           {"ov_lab_view": "compare"}, {}]),
     Case(OVERFIT, "clipping: Adam, 300 steps", "typical",
          [{"ov_section": "Clipping"}, {"ov_cl_opt": "adam", "ov_cl_steps": 300}]),
+    # --- challenges ahead -------------------------------------------------------------------
+    Case(CHALLENGES, "open (data parallel), move the warm-up steps", "typical", [{"ch_wu_warm": 30}]),
+    Case(CHALLENGES, "data parallel: target 1 %, 5 seeds, batch 256 without warm-up", "worst",
+         [{"ch_sc_gap": 0.01, "ch_sc_seeds": 5, "ch_wu_batch": 256, "ch_wu_warm": 0}]),
+    Case(CHALLENGES, "stale workers: move η·λ, then the workers", "typical",
+         [{"ch_section": "Stale workers"}, {"ch_st_lr": 0.5}, {"ch_fl_k": 6}]),
+    Case(CHALLENGES, "stale workers: breast cancer, 10 workers, 60 rounds, τ ≤ 20 (link)", "worst",
+         query={"sec": "stale", "d": "cancer", "K": "10", "R": "60", "tau": "20", "sl": "2.5"}),
+    Case(CHALLENGES, "many tasks: move the step of the arrows, switch to MGDA", "typical",
+         [{"ch_section": "Many tasks"}, {"ch_mt_at": 50}, {"ch_mt_method": "mgda"}]),
+    Case(CHALLENGES, "many tasks: GradNorm, 3 tasks, 600 steps (link)", "worst",
+         query={"sec": "tasks", "nt": "3", "m": "gradnorm", "ms": "600", "at": "600"}),
+    Case(CHALLENGES, "privacy: open the section (7 accountant curves + 24 DP-SGD runs)", "worst",
+         [{"ch_section": "Privacy"}]),
+    Case(CHALLENGES, "privacy: move σ, then δ (cached runs and curves)", "typical",
+         [{"ch_section": "Privacy"}, {"ch_pv_sigma": 2.0}, {"ch_pv_delta": 1e-6}]),
+    Case(CHALLENGES, "privacy: q 0.01, 400 steps, C 0.1 (link, cold accountant)", "worst",
+         query={"sec": "privacy", "q": "0.01", "T": "400", "C": "0.1"}),
+    Case(CHALLENGES, "landscapes: open, then 40×40 basins, 50 restarts, 41×41 slice", "worst",
+         [{"ch_section": "Landscapes"}, {"ch_ls_grid": 40, "ch_ls_restarts": 50, "ch_ls_n": 41}]),
+    Case(CHALLENGES, "landscapes: move ρ, then the slice's directions", "typical",
+         [{"ch_section": "Landscapes"}, {"ch_ls_rho": 0.1}, {"ch_ls_dir": 1}]),
     # --- arena ------------------------------------------------------------------------------
     Case(ARENA, "open (default race)", "typical"),
     Case(ARENA, "move the steps slider", "typical", [{"arena_steps": 500}]),
