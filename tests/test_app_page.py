@@ -108,6 +108,7 @@ def page_text(file: str) -> str:
         for w in list(at.radio) + list(at.selectbox) + list(at.slider) + list(at.button_group) + list(at.button):
             out.append(str(getattr(w, "label", "")))
             out += [str(o) for o in getattr(w, "options", []) or []]
+        out += [p.proto.popover.label for p in at.get("popover")]  # "🔗 Copy link"
         return out
 
     seen = texts()
