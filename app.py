@@ -31,6 +31,9 @@ TEACHES = {
         "coordinate, from running averages of the gradient."),
     "Overfitting_and_gradients": N_(
         "Real models: training vs validation loss, regularization, vanishing and exploding gradients, clipping."),
+    "Challenges_ahead": N_(
+        "The article's challenges ahead, in numbers: how far more machines speed training up, stale workers, "
+        "tasks that pull apart, the price of privacy, and ways out of a poor minimum."),
     "Optimizer_arena": N_(
         "Race any optimizers on any surface; tune learning rates; share the race as a link."),
 }

@@ -112,12 +112,13 @@ def mlp_costs(repeats: int, unit: float) -> list:
     must not be below the measure."""
     X, y = mlp.two_spirals(400)
     rows = []
-    for depth, width in ((1, 4), (30, 32), (20, 16), (10, 64), (4, 128), (12, 96)):
-        cfg = mlp.MLPConfig(depth=depth, width=width)
+    for depth, width, bn in ((1, 4, False), (30, 32, False), (20, 16, False), (10, 64, False), (4, 128, False),
+                             (12, 96, False), (20, 32, True), (30, 32, True)):
+        cfg = mlp.MLPConfig(depth=depth, width=width, batch_norm=bn)
         steps = 100
         t = cpu(lambda: mlp.train(cfg, X, y, steps=steps, batch_size=64), max(1, repeats // 2))
         predicted = mlp.train_cost(cfg, len(X), steps=steps, batch_size=64) * unit / steps
-        rows.append((depth, width, t / steps * 1e6, predicted))
+        rows.append((depth, width, bn, t / steps * 1e6, predicted))
     return rows
 
 
@@ -209,8 +210,8 @@ def main(argv=None) -> int:
 
     print("\n   MLP training steps (batch 64, 400 two-spirals points, a record every 2 steps), µs per step,"
           f" measured vs optlab.mlp.train_cost at {unit:.2f} µs per evaluation:")
-    for depth, width, us, pred in mlp_costs(repeats, unit):
-        print(f"   {depth:3d} layers × {width:3d} units: measured {us:8.0f}, estimated {pred:8.0f}"
+    for depth, width, bn, us, pred in mlp_costs(repeats, unit):
+        print(f"   {depth:3d} layers × {width:3d} units{' + BN' if bn else '     '}: measured {us:8.0f}, estimated {pred:8.0f}"
               f"  ({'ok' if pred >= us else 'UNDER-ESTIMATED'})")
 
     print("\n2. Scenarios far over budget, run with Budget() (target ≤ 0.8 s) and Budget(CLICK) (≤ 0.1 s);"

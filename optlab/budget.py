@@ -45,8 +45,14 @@ RUN_STEP_COST = 1       # one step of one run (the per-run part of the update: �
 RERUN = 400_000         # evaluations in one rerun: ≤ 0.8 s of CPU on the slowest surface
 CLICK = 50_000          # a typical slider move: ≤ 0.1 s
 MLP_FLOPS_PER_EVAL = 8_000  # multiply-adds of an MLP's forward+backward worth one evaluation
-MLP_STEP_EVALS = 160    # fixed cost of one MLP training step (optimizer, bookkeeping), in evaluations
-MLP_LAYER_EVALS = 45    # and per layer of the network (Python and small arrays per layer)
+# The Python around them (mlp.train_cost), measured on 20-30 layers x 8-96 units while the machine was
+# shared (load average 12-16), with a margin of ~1.2-1.3x (bench/bench_budget.py prints both):
+MLP_STEP_EVALS = 40     # fixed cost of one MLP training step (optimizer, norms, bookkeeping), in evaluations
+MLP_LAYER_EVALS = 10    # and per layer of the network (Python and small arrays per layer)
+MLP_RECORD_EVALS = 150  # fixed cost of one record (losses, accuracy, activation statistics)
+MLP_CHUNK_EVALS = 6     # per layer and per row chunk of a record's evaluation passes
+MLP_BN_FACTOR = 2.5     # batch normalization: a step costs this many times as much (measured 2.1-2.7x),
+#                         a record half as much again (1.5-1.7x)
 
 
 def _fmt(n: int) -> str:
@@ -269,5 +275,6 @@ class Meter:
         return counted
 
 
-__all__ = ["Budget", "Cut", "Meter", "as_budget", "CALL_COST", "STEP_COST", "RUN_STEP_COST", "RERUN", "CLICK", "MLP_FLOPS_PER_EVAL", "MLP_LAYER_EVALS",
+__all__ = ["Budget", "Cut", "Meter", "as_budget", "CALL_COST", "STEP_COST", "RUN_STEP_COST", "RERUN", "CLICK", "MLP_FLOPS_PER_EVAL", "MLP_LAYER_EVALS", "MLP_BN_FACTOR",
+           "MLP_RECORD_EVALS", "MLP_CHUNK_EVALS",
            "MLP_STEP_EVALS"]

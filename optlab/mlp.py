@@ -403,9 +403,14 @@ def evaluate(config: MLPConfig, theta, X, y, bn_state=None) -> tuple[float, floa
     X = _check_X(config, X)
     y = _targets(config, y, X.shape[0])
     layers = _by_layer(config, unflatten(config, np.asarray(theta, dtype=float)))
+    return _evaluate(config, layers, X, y, bn_state)
+
+
+def _evaluate(config, layers, X, y, bn_state) -> tuple[float, float | None]:
+    """:func:`evaluate` on checked data and per-layer arrays (the training loop's own views)."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         out = _eval_forward(config, layers, X, bn_state)
-        loss, _ = _loss_and_dout(config, out, y)
+        loss, _unused = _loss_and_dout(config, out, y)
     acc = float(np.mean(out.argmax(1) == y)) if config.task == "classification" else None
     return float(loss), acc
 
@@ -436,6 +441,9 @@ class TrainingHistory:
     there and ``params`` holds the weights of the step before (the last finite loss).
     ``best_step``/``best_params``: lowest validation loss among the records (-1/None without
     validation data); ``stopped_at``: the step where early stopping (``patience``) ended the run.
+    ``snapshots`` (R, m, n_out): the evaluation-mode output at ``snapshot_X`` at every record (None
+    unless asked for): what the network predicted at each check, e.g. the weights early stopping
+    would restore for any patience, from one run.
     """
 
     config: MLPConfig
@@ -467,6 +475,7 @@ class TrainingHistory:
     best_step: int = -1
     best_params: np.ndarray | None = None
     best_bn_state: dict | None = None
+    snapshots: np.ndarray | None = None
     message: str = ""
     params: np.ndarray | None = None
     bn_state: dict | None = None
@@ -497,18 +506,32 @@ def _act_samples(config, layers, X, rng, n_max=4096):
     return out
 
 
+def _eval_chunks(config: MLPConfig, n: int) -> int:
+    """How many row chunks :func:`_eval_forward` evaluates ``n`` points in."""
+    if n <= 0:
+        return 0
+    widest = max(a * b for a, b in (config.fan(l) for l in range(config.n_layers)))
+    return -(-int(n) // max(16, 2**17 // widest))
+
+
 def train_cost(config: MLPConfig, n_samples: int, *, steps: int = 300, epochs: int | None = None,
                batch_size: int | None = 64, n_val: int = 0, record_every: int | None = None) -> float:
     """Estimated work of :func:`train` with these arguments, in :mod:`optlab.budget` evaluations.
 
     Multiply-adds: a step's forward and backward pass costs ``3 · batch · W`` with ``W`` the weights
     (≈ layers × units²), each record evaluates the training (and validation) set forward
-    (``n · W``); a step also costs :data:`~optlab.budget.MLP_STEP_EVALS` for the optimizer and the
-    bookkeeping, plus :data:`~optlab.budget.MLP_LAYER_EVALS` per layer (Python and small arrays).
-    So ``epochs`` full passes cost ≈ 3 · layers · units² · samples · epochs.
-    ``bench/bench_budget.py`` calibrates the conversion (:data:`~optlab.budget.MLP_FLOPS_PER_EVAL`).
+    (``n · W``), all at :data:`~optlab.budget.MLP_FLOPS_PER_EVAL` multiply-adds per evaluation.
+    Python and small arrays: a step costs :data:`~optlab.budget.MLP_STEP_EVALS` (optimizer, norms,
+    bookkeeping) plus :data:`~optlab.budget.MLP_LAYER_EVALS` per layer; a record
+    :data:`~optlab.budget.MLP_RECORD_EVALS` (losses, activation statistics) plus
+    :data:`~optlab.budget.MLP_CHUNK_EVALS` per layer and per row chunk of its evaluation passes.
+    So ``epochs`` full passes cost ≈ 3 · layers · units² · samples · epochs. Batch normalization
+    multiplies the steps by :data:`~optlab.budget.MLP_BN_FACTOR` and the records by half as much
+    again (normalisation, statistics and their backward pass on every hidden layer).
+    ``bench/bench_budget.py`` measures it against :func:`train` (the estimate must not be below).
     """
-    from .budget import MLP_FLOPS_PER_EVAL, MLP_LAYER_EVALS, MLP_STEP_EVALS
+    from .budget import (MLP_BN_FACTOR, MLP_CHUNK_EVALS, MLP_FLOPS_PER_EVAL, MLP_LAYER_EVALS, MLP_RECORD_EVALS,
+                         MLP_STEP_EVALS)
 
     n = int(n_samples)
     bs = n if batch_size is None or batch_size >= n else max(1, int(batch_size))
@@ -516,20 +539,28 @@ def train_cost(config: MLPConfig, n_samples: int, *, steps: int = 300, epochs: i
         steps = int(epochs) * max(1, n // bs)
     steps = max(0, int(steps))
     W = sum(a * b for a, b in (config.fan(l) for l in range(config.n_layers)))
+    L = config.n_layers
     every = max(1, steps // 50) if record_every is None else max(1, int(record_every))
     records = -(-steps // every) if steps else 0
-    n_eval = n + int(n_val)
-    # per step: forward + backward of a batch; per record: the training (and validation) set forward;
+    n_val = int(n_val)
+    n_eval = n + n_val
+    chunks = _eval_chunks(config, n) + _eval_chunks(config, n_val)
+    bn = config.batch_norm and config.depth > 0
+    # per step: forward + backward of a batch, and the Python around it
+    step = (3 * bs * W / MLP_FLOPS_PER_EVAL + MLP_STEP_EVALS + MLP_LAYER_EVALS * L) * (MLP_BN_FACTOR if bn else 1.0)
+    # per record: the training (and validation) set forward, in chunks, and the statistics
+    record = (n_eval * W / MLP_FLOPS_PER_EVAL + MLP_RECORD_EVALS + MLP_CHUNK_EVALS * L * chunks) * (
+        0.5 * (1.0 + MLP_BN_FACTOR) if bn else 1.0)
     # once: two activation samples (≤ 512 points each) and the final evaluation
-    flops = 3 * bs * W * steps + records * n_eval * W + (2 * min(n, 512) + n_eval) * W
-    return flops / MLP_FLOPS_PER_EVAL + (MLP_STEP_EVALS + MLP_LAYER_EVALS * config.n_layers) * (steps + 1)
+    once = (2 * min(n, 512) + n_eval) * W / MLP_FLOPS_PER_EVAL + 2 * MLP_RECORD_EVALS
+    return step * (steps + 1) + record * records + once
 
 
 def train(config: MLPConfig, X, y, optimizer: str = "adam", hyper: dict | None = None, *,
           steps: int = 300, epochs: int | None = None, batch_size: int | None = 64,
           clip_norm: float | None = None, clip_value: float | None = None, seed: int = 0,
           X_val=None, y_val=None, record_every: int | None = None, patience: int | None = None,
-          callback: Callable[[int, int], None] | None = None) -> TrainingHistory:
+          callback: Callable[[int, int], None] | None = None, snapshot_X=None) -> TrainingHistory:
     """Train the MLP with mini-batch gradients and the engine optimizer ``optimizer``.
 
     Mini-batches: a fresh permutation each epoch, ``n // batch_size`` full batches per epoch
@@ -545,6 +576,8 @@ def train(config: MLPConfig, X, y, optimizer: str = "adam", hyper: dict | None =
     (``best_step``, ``best_params``). ``patience`` (in records) turns on early stopping with the
     rule of :func:`optlab.validation.early_stopping`: stop after ``patience`` records in a row
     without improvement (``stopped_at``) and restore the best weights into ``params``.
+    ``snapshot_X``: inputs at which the evaluation-mode output is kept at every record
+    (``snapshots``).
     """
     from . import optimizers  # late imports: keep this module importable on its own
     from .runner import clip_grads
@@ -559,6 +592,8 @@ def train(config: MLPConfig, X, y, optimizer: str = "adam", hyper: dict | None =
     if X_val is not None:
         X_val = _check_X(config, X_val)
         y_val = _targets(config, y_val, X_val.shape[0])
+    if snapshot_X is not None:
+        snapshot_X = _check_X(config, snapshot_X)
     if patience is not None and (X_val is None or int(patience) != patience or patience < 1):
         raise OptlabError(f"patience must be a positive integer and needs validation data, got {patience!r}")
     bs = n if batch_size is None or batch_size >= n else int(batch_size)
@@ -600,6 +635,7 @@ def train(config: MLPConfig, X, y, optimizer: str = "adam", hyper: dict | None =
     tr_eval = np.full(R, np.nan)
     va_loss = np.full(R, np.nan) if X_val is not None else None
     va_acc = np.full(R, np.nan) if X_val is not None and config.task == "classification" else None
+    snaps = None if snapshot_X is None else np.full((R, snapshot_X.shape[0], config.n_out), np.nan)
     last_good = theta.copy()
     bn_good = None if bn_state is None else {k: v.copy() for k, v in bn_state.items()}
     best_val, best_r = np.inf, 0
@@ -649,9 +685,11 @@ def train(config: MLPConfig, X, y, optimizer: str = "adam", hyper: dict | None =
                     flat = _flat_region(config.activation, caches[l].u, a)
                     a_flat[r, l] = flat.mean()
                     a_dead[r, l] = flat.all(axis=0).mean()
-                tr_eval[r] = evaluate(config, theta[0], X, y, bn_state)[0]
+                tr_eval[r] = _evaluate(config, layers, X, y, bn_state)[0]
+                if snaps is not None:
+                    snaps[r] = _eval_forward(config, layers, snapshot_X, bn_state)
                 if X_val is not None:
-                    vl, vacc = evaluate(config, theta[0], X_val, y_val, bn_state)
+                    vl, vacc = _evaluate(config, layers, X_val, y_val, bn_state)
                     va_loss[r] = vl
                     if va_acc is not None:
                         va_acc[r] = vacc
@@ -696,6 +734,7 @@ def train(config: MLPConfig, X, y, optimizer: str = "adam", hyper: dict | None =
     hist.train_loss_eval = tr_eval[:r]
     hist.val_loss = None if va_loss is None else va_loss[:r]
     hist.val_accuracy = None if va_acc is None else va_acc[:r]
+    hist.snapshots = None if snaps is None else snaps[:r]
     hist.params = theta[0].copy()
     hist.bn_state = bn_state
     hist.activation_samples = _act_samples(config, layers, X[sample_idx], rng)

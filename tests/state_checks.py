@@ -194,12 +194,13 @@ def check_link(page_file: str, page, query: Mapping[str, Any]):
         # Streamlit drops the whole query before the script runs (a browser then reopens the page with
         # ?too_long=N, which is named): no value of it reaches the page, so none can be checked here
         return at
+    link = page.read(query)
     for key, raw in query.items():
         p = page.by_url.get(key)
         if p is None:
             continue
         texts = [raw] if isinstance(raw, str) else list(raw)
-        got = p.parse(texts[-1])
+        got = p.parse(texts[-1], link.values)  # a Custom value reads the link's other values
         named = f"`{key}`" in text or f"``{key}``" in text
         sec_ok = page.in_scope(p, at.session_state[page.section_param.key]) if page.section_param else True
         if got.status != "ok" or len(texts) > 1 or not sec_ok:

@@ -11,7 +11,7 @@ QUESTION = ("How does a machine find the bottom of a loss function — and why d
             "faster, or not at all?")
 CHAPTER_FILES = ["pages/1_Loss_functions.py", "pages/2_Gradient_descent.py", "pages/3_Newton_method.py",
                  "pages/4_Adaptive_methods.py", "pages/5_Overfitting_and_gradients.py",
-                 "pages/7_Optimizer_arena.py"]
+                 "pages/6_Challenges_ahead.py", "pages/7_Optimizer_arena.py"]
 
 
 def links(at) -> list[str]:
@@ -66,6 +66,8 @@ TOPICS = {
     "RMSProp": ("RMSProp",), "Adam": ("Adam",), "regularization": ("regulari",), "validation": ("validation",),
     "vanishing": ("vanishing",), "exploding": ("exploding",), "clipping": ("clipping",), "tune": ("tune",),
     "link": ("link",), "race": ("race",), "coordinate": ("coordinate",),
+    "machines": ("machine",), "stale": ("stale",), "tasks": ("task",), "privacy": ("privacy",),
+    "poor minimum": ("poor minimum", "poor local minimum"),
 }
 NAV = {"Section", "View", "difference"}
 
@@ -106,6 +108,7 @@ def page_text(file: str) -> str:
         for w in list(at.radio) + list(at.selectbox) + list(at.slider) + list(at.button_group) + list(at.button):
             out.append(str(getattr(w, "label", "")))
             out += [str(o) for o in getattr(w, "options", []) or []]
+        out += [p.proto.popover.label for p in at.get("popover")]  # "🔗 Copy link"
         return out
 
     seen = texts()

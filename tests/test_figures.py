@@ -43,7 +43,8 @@ def valid(fig: go.Figure) -> go.Figure:
 
 
 def by_name(fig, name):
-    found = [t for t in fig.data if t.name == name]
+    # the light casing under a single path carries the path's name (role "halo"): not the path
+    found = [t for t in fig.data if t.name == name and ((t.meta or {}).get("role") != "halo")]
     assert found, f"no trace named {name!r}; have {[t.name for t in fig.data]}"
     return found[0]
 

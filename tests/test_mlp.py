@@ -273,3 +273,34 @@ def test_early_stopping_in_training_matches_the_replayed_rule():
     assert es.final_val_loss == pytest.approx(full.val_loss[best], rel=1e-12)
     assert es.final_val_loss < full.final_val_loss
     np.testing.assert_array_equal(es.params, es.best_params)
+
+
+def test_snapshots_are_the_predictions_of_the_weights_at_each_record():
+    """One full run gives what early stopping restores for every patience: the output at the
+    snapshot inputs at each record equals the prediction of the weights kept there."""
+    X, y = M.two_spirals(80, 0.25, seed=0)
+    Xv, yv = M.two_spirals(200, 0.25, seed=1)
+    grid = np.linspace(-1, 1, 7)[:, None] * np.ones((1, 2))
+    cfg = M.MLPConfig(depth=3, width=16, activation="tanh", init="xavier")
+    kw = dict(steps=120, batch_size=None, X_val=Xv, y_val=yv, record_every=10)
+    full = M.train(cfg, X, y, "adam", {"lr": 0.01}, snapshot_X=grid, **kw)
+    assert full.snapshots.shape == (len(full.record_steps), 7, 2)
+    best = int(np.argmin(full.val_loss))
+    logits = M.predict(cfg, full.best_params, grid)  # probabilities
+    snap = full.snapshots[best]
+    e = np.exp(snap - snap.max(1, keepdims=True))
+    np.testing.assert_allclose(e / e.sum(1, keepdims=True), logits, rtol=1e-12, atol=1e-15)
+    last = M.train(cfg, X, y, "adam", {"lr": 0.01}, **kw)
+    np.testing.assert_array_equal(last.val_loss, full.val_loss)   # snapshots change nothing else
+    assert last.snapshots is None
+
+
+def test_batch_norm_costs_more_in_the_budget_estimate():
+    from optlab.budget import MLP_BN_FACTOR
+
+    plain, bn = M.MLPConfig(depth=20, width=32), M.MLPConfig(depth=20, width=32, batch_norm=True)
+    # steps cost MLP_BN_FACTOR times as much, records half as much again: in between overall
+    ratio = M.train_cost(bn, 600, steps=100) / M.train_cost(plain, 600, steps=100)
+    assert 0.5 * (1 + MLP_BN_FACTOR) < ratio < MLP_BN_FACTOR
+    no_records = dict(steps=100, record_every=10**6)
+    assert M.train_cost(bn, 600, **no_records) > 0.9 * MLP_BN_FACTOR * M.train_cost(plain, 600, **no_records)

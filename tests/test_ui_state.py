@@ -305,3 +305,42 @@ def test_copy_link_shows_the_full_address():
     at = open_page(PAGE_FILE, {"b": "0.5"}, context={"url": "http://class.example:8501/Adaptive_methods"})
     codes = [c.value for c in at.code]
     assert "http://class.example:8501/Adaptive_methods?b=0.5&lang=en" in codes, codes  # the language travels
+
+
+# ----------------------------------------------------------------------------------------------
+# Custom: a value built from several widgets, read against their declarations
+# ----------------------------------------------------------------------------------------------
+PART = state.Float("x", "t_part", -10.0, 10.0, 0.0)
+
+
+def _read_pair(text: str, values) -> state.Parsed:
+    notes, out = [], []
+    for i, part in enumerate(text.split(",")[:2]):
+        got = PART.parse(part)
+        if got.status != "ok":
+            notes.append(f"part {i + 1} {got.note}")
+        out.append(got.value)
+    scale = values.get("n", 200)  # depends on another value of the link
+    value = (tuple(out) + (0.0, 0.0))[:2] + (scale,)
+    return state.Parsed(value, "changed" if notes else "ok", notes=tuple(notes))
+
+
+PAIR = state.Custom("xy", "t_xy", (0.0, 0.0, 200), read=_read_pair,
+                    write=lambda v: f"{state._fmt_num(v[0])},{state._fmt_num(v[1])}", label="start")
+PAIRS = state.Page("Pairs", [STEPS, PAIR])
+
+
+def test_custom_value_reads_its_parts_after_the_values_it_depends_on():
+    link = PAIRS.read({"xy": "1.5,99", "n": "300"})  # xy comes first in the query, n is still read first
+    assert link.values["xy"] == (1.5, 10.0, 300)
+    assert link.problem_keys == {"xy"}
+    assert len(link.problems) == 1 and "part 2 is above the largest value, 10: 10 is used" in link.problems[0]
+    assert "`xy` (start)" in link.problems[0]
+    assert PAIRS.query(link.values) == {"n": "300", "xy": "1.5,10"}
+    ok = PAIRS.read({"xy": "1.5,2"})
+    assert ok.problems == [] and ok.given == {"xy": (1.5, 2.0, 200)}
+    # a value its writer cannot write is no value: the default
+    assert PAIR.coerce("not a pair") == PAIR.default and PAIR.coerce((1.0, 2.0, 3)) == (1.0, 2.0, 3)
+    # too long: one problem, the default, never the reader
+    long = PAIRS.read({"xy": "1," * 5000})
+    assert long.values["xy"] == PAIR.default and len(long.problems) == 1 and "too long" in long.problems[0]

@@ -1,6 +1,7 @@
 r"""The chapter "Overfitting, regularization and gradient problems": its experiments, assembled
 from the engine (:mod:`optlab.polynomial`, :mod:`optlab.validation`, :mod:`optlab.mlp`,
-:func:`optlab.run`) as pure functions of hashable settings, so a page can cache them.
+:func:`optlab.run`) as pure functions of hashable settings, so a page can cache them, and the
+**verdicts** its captions are chosen by.
 
 Sections and what they compute:
 
@@ -8,29 +9,48 @@ Sections and what they compute:
   training and validation MSE per degree (the U curve) and per number of points (learning curve).
 * regularization: ridge (L2) and lasso (L1) fits and their coefficient paths over λ.
 * early stopping: a small MLP regressor on the same kind of data, validation loss during
-  training, and the patience rule replayed on it.
+  training, and the patience rule replayed on it (one run serves every patience).
 * learning rate by cross-validation: one batched k-fold grid search over learning rates.
 * gradient lab: a deep MLP on two spirals with per-layer gradient norms and activation statistics;
-  presets for vanishing and exploding gradients and the usual fixes, one at a time.
+  presets for vanishing and exploding gradients and the usual fixes, one at a time, within a work
+  budget (:mod:`optlab.budget`).
 * clipping: plain and norm-clipped gradient descent from the edge of the cliff surface.
 
 Validation data are drawn from the same distribution as the training data with a different seed
 (``seed + VAL_SEED_OFFSET``), so "validation error" estimates the error on unseen data.
+
+**What a caption may claim.** Every claim of the page ("underfits", "overfits", "near the noise
+floor", "helped", "diverged from lr = … up", "thrown off course" …) is a verdict computed here from
+the numbers on screen: a ``*_verdict`` function returns a code, the page picks the sentence, and
+every other case (ties, no noise, divergence, degenerate settings) has a code and a sentence of its
+own.  Two numbers measured on the same validation points are compared with a *paired* test: the
+mean difference of the squared errors must exceed :data:`CLEAR` standard errors (:class:`Gap`), so
+"clearly worse" is never said of a difference the 200 validation points cannot resolve.  An MSE
+below :data:`ZERO_MSE` is round-off and reads "≈ 0"; a ratio of two such numbers is not a number.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
 import numpy as np
 
 from .. import mlp, polynomial, theory, validation
+from ..budget import Budget, Cut
 from ..errors import OptlabError, check_choice
+from ..i18n import domain
+
+_, N_, ngettext = domain("overfitting")
 
 N_VAL = 200                 # validation points of the 1-D regression sections
 VAL_SEED_OFFSET = 10_000    # validation draw: seed + this, never the training draw
 GRID_POINTS = 300           # x grid on which fitted curves are drawn
+
+ZERO_MSE = 1e-12            # an MSE below this is round-off (targets are of order 1): "≈ 0"
+CLEAR = 2.0                 # "clearly": a paired difference of more than this many standard errors …
+CLEAR_RATIO = 2.0           # … or an error at least twice as large (see Gap)
 
 MSE_LATEX = r"\mathrm{MSE} = \frac1n\sum_{i=1}^{n}\big(\hat y(x_i) - y_i\big)^2"
 NOISE_FLOOR_LATEX = (r"\mathbb E\big[(\hat y(x) - y)^2\big] = "
@@ -44,10 +64,87 @@ VANISHING_LATEX = (r"\frac{\partial L}{\partial h_{1}} = \frac{\partial L}{\part
                    r"\Big\lVert\frac{\partial h_\ell}{\partial h_{\ell-1}}\Big\rVert \approx c"
                    r"\;\Rightarrow\; \text{gradient} \propto c^{L}:\ "
                    r"c<1 \text{ vanishes},\ c>1 \text{ explodes}")
+GAP_LATEX = (r"\bar d = \frac1m\sum_{i=1}^{m}\big(e_{a,i}^2 - e_{b,i}^2\big),\quad"
+             r"\mathrm{se} = \frac{s_d}{\sqrt m},\quad \text{“clearly”: } \bar d > 2\,\mathrm{se}")
 
 
 def _grid(n: int = GRID_POINTS) -> np.ndarray:
     return np.linspace(-1.0, 1.0, n)
+
+
+# ----------------------------------------------------------------------------------------------
+# Verdict helpers: is a difference measured on the same points more than noise?
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Gap:
+    """Two mean errors ``a`` and ``b`` measured on the same ``m`` points, their mean difference
+    ``diff`` = a − b and its standard error ``se``.
+
+    ``clear`` (a is clearly above b): the difference exceeds :data:`CLEAR` standard errors, or a is
+    at least :data:`CLEAR_RATIO` times b.  The ratio rule is for heavy tails: a wild polynomial can
+    be 1,000 times worse at the three validation points beyond its training points and equal
+    elsewhere, and those few points inflate the standard error as much as the mean; an error twice
+    as large is never within the noise of a comparison on the same points.  Both need a difference
+    above round-off (:data:`ZERO_MSE`).
+    """
+
+    a: float
+    b: float
+    se: float
+    m: int
+
+    @property
+    def diff(self) -> float:
+        with np.errstate(invalid="ignore"):
+            return float(self.a - self.b)
+
+    @staticmethod
+    def _above(x: float, y: float, d: float, se: float) -> bool:
+        if not np.isfinite(d):
+            return bool(d > 0)
+        if d <= ZERO_MSE:
+            return False
+        return bool(d > CLEAR * se or x >= CLEAR_RATIO * y)
+
+    @property
+    def clear(self) -> bool:
+        return self._above(self.a, self.b, self.diff, self.se)
+
+    @property
+    def clear_below(self) -> bool:
+        return self._above(self.b, self.a, -self.diff, self.se)
+
+    @property
+    def side(self) -> str:
+        """"above", "below" or "same" (within the noise of the points)."""
+        return "above" if self.clear else "below" if self.clear_below else "same"
+
+
+def paired_gap(err_a, err_b) -> Gap:
+    """:class:`Gap` of two arrays of per-point errors (squared errors, or 0/1 mistakes) on the same
+    points.  Non-finite errors make a mean infinite (a blown-up model is clearly worse)."""
+    a = np.asarray(err_a, dtype=float).ravel()
+    b = np.asarray(err_b, dtype=float).ravel()
+    m = a.size
+    with np.errstate(invalid="ignore", over="ignore"):
+        ma = float(np.mean(a)) if np.all(np.isfinite(a)) else float("inf")
+        mb = float(np.mean(b)) if np.all(np.isfinite(b)) else float("inf")
+        d = a - b
+    se = float(np.std(d, ddof=1) / np.sqrt(m)) if m > 1 and np.all(np.isfinite(d)) else 0.0
+    return Gap(ma, mb, se, m)
+
+
+def is_zero_mse(v: float) -> bool:
+    """An MSE that is round-off (or exactly 0)."""
+    return bool(np.isfinite(v) and abs(v) < ZERO_MSE)
+
+
+def ratio_or_none(num: float, den: float) -> float | None:
+    """``num / den``, or None when the ratio is not a number worth printing: a denominator that is
+    round-off (≈ 0), or a value that is not finite."""
+    if not (np.isfinite(num) and np.isfinite(den)) or is_zero_mse(den):
+        return None
+    return float(num / den)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -60,10 +157,20 @@ class Sample(NamedTuple):
     y: np.ndarray
 
 
+TRUTH_TITLES = {"sin": N_("sine wave sin(πx)"), "cubic": N_("cubic x³ − x/2"),
+                "runge": N_("Runge's bump 1/(1 + 25x²)")}
+
+
 def truth(x, func: str = "sin") -> np.ndarray:
     """The noise-free function ``func`` of :data:`optlab.polynomial.TRUTHS` at ``x``."""
     check_choice("truth function", func, polynomial.TRUTHS)
     return polynomial.TRUTHS[func][1](np.asarray(x, dtype=float))
+
+
+def truth_latex(func: str) -> str:
+    """The LaTeX of the noise-free function ``func``."""
+    check_choice("truth function", func, polynomial.TRUTHS)
+    return polynomial.TRUTHS[func][0]
 
 
 def poly_split(n: int, noise: float, seed: int = 0, func: str = "sin", n_val: int = N_VAL) -> tuple[Sample, Sample]:
@@ -87,7 +194,10 @@ class DegreeFit:
     """One polynomial fit and the U curve around it.
 
     ``curve``: training/validation MSE for every degree in :data:`DEGREES`; ``noise_var`` = σ²,
-    the validation error no model can beat on average.
+    the validation error no model can beat on average.  ``val_sq`` / ``best_val_sq`` /
+    ``truth_val_sq``: squared errors on each validation point of this fit, of the best degree's
+    fit and of the true f itself (for the paired tests of :func:`fit_verdict`); ``best_train_mse``:
+    the best degree's training MSE.
     """
 
     train: Sample
@@ -101,6 +211,10 @@ class DegreeFit:
     val_mse: float
     curve: polynomial.DegreeCurve
     noise_var: float
+    val_sq: np.ndarray
+    best_val_sq: np.ndarray
+    truth_val_sq: np.ndarray
+    best_train_mse: float
 
     @property
     def best_degree(self) -> int:
@@ -111,13 +225,19 @@ class DegreeFit:
         return float(np.min(self.curve.val))
 
     @property
-    def val_over_train(self) -> float:
-        """Validation MSE / training MSE: about 1 for a fit that generalises, ≫ 1 for one that memorised."""
-        return self.val_mse / max(self.train_mse, 1e-12)
+    def truth_val_mse(self) -> float:
+        """What the true f itself scores on these validation points: the noise floor as measured."""
+        return float(np.mean(self.truth_val_sq))
+
+    @property
+    def val_over_train(self) -> float | None:
+        """Validation MSE / training MSE (about 1 for a fit that generalises, ≫ 1 for one that
+        memorised), or None when the training error is round-off: the ratio is not a number then."""
+        return ratio_or_none(self.val_mse, self.train_mse)
 
     @property
     def interpolates(self) -> bool:
-        """More coefficients than points: the fit passes through every training point."""
+        """As many coefficients as points or more: the fit passes through every training point."""
         return self.degree + 1 >= len(self.train.x)
 
 
@@ -128,11 +248,68 @@ def degree_fit(n: int, noise: float, degree: int, seed: int = 0, func: str = "si
     :func:`optlab.polynomial.ridge_design`)."""
     train, val = poly_split(n, noise, seed, func)
     curve = polynomial.degree_curve(train.x, train.y, val.x, val.y, DEGREES)
+    degree = int(degree)
     coef = polynomial.fit_ridge(train.x, train.y, degree, 0.0)
+    best = int(curve.best_degree)
+    best_coef = polynomial.fit_ridge(train.x, train.y, best, 0.0)
     x = _grid()
-    i = DEGREES.index(int(degree))
-    return DegreeFit(train, val, int(degree), coef, x, polynomial.predict(coef, x, degree), truth(x, func),
-                     float(curve.train[i]), float(curve.val[i]), curve, float(noise) ** 2)
+    i = DEGREES.index(degree)
+    with np.errstate(over="ignore", invalid="ignore"):
+        val_sq = (polynomial.predict(coef, val.x, degree) - val.y) ** 2
+        best_sq = (polynomial.predict(best_coef, val.x, best) - val.y) ** 2
+    return DegreeFit(train, val, degree, coef, x, polynomial.predict(coef, x, degree), truth(x, func),
+                     float(curve.train[i]), float(curve.val[i]), curve, float(noise) ** 2, val_sq, best_sq,
+                     (truth(val.x, func) - val.y) ** 2, float(curve.train[DEGREES.index(best)]))
+
+
+@dataclass(frozen=True)
+class FitVerdict:
+    """What the caption of a degree fit may say.
+
+    ``code``: ``"best"`` (the lowest validation error of the curve), ``"tie"`` (another degree is
+    lowest, but not clearly: within the noise of the validation points), ``"underfit"`` (a lower
+    degree than the best and clearly worse on new points), ``"overfit"`` (a higher degree, clearly
+    worse, with noise to fit), ``"swings"`` (the same with no noise at all: the polynomial swings
+    between the points).
+    ``floor``: ``"noise"`` (the validation error is not clearly above what the true f scores on the
+    same points: what is left is noise), ``"model"`` (clearly above: part of it is the model's
+    error), ``"exact"`` (no noise and a validation error that is round-off).
+    ``train_side``: the training error against σ²: ``"above"``, ``"below"``, ``"zero"`` (round-off).
+    ``lower_train``: the training error is below the best degree's (what "overfits" rests on).
+    """
+
+    code: str
+    floor: str
+    train_side: str
+    lower_train: bool
+    vs_best: Gap
+    vs_truth: Gap
+    ratio: float | None
+
+
+def fit_verdict(fit: DegreeFit) -> FitVerdict:
+    """The verdict on ``fit`` against the validation curve and the noise floor (see :class:`FitVerdict`)."""
+    vs_best = paired_gap(fit.val_sq, fit.best_val_sq)
+    vs_truth = paired_gap(fit.val_sq, fit.truth_val_sq)
+    noisy = fit.noise_var > 0
+    if fit.degree == fit.best_degree:
+        code = "best"
+    elif not vs_best.clear:
+        code = "tie"
+    elif fit.degree < fit.best_degree:
+        code = "underfit"
+    else:
+        code = "overfit" if noisy else "swings"
+    if not noisy and is_zero_mse(fit.val_mse):
+        floor = "exact"
+    else:
+        floor = "model" if vs_truth.clear else "noise"
+    if is_zero_mse(fit.train_mse):
+        side = "zero"
+    else:
+        side = "above" if noisy and fit.train_mse > fit.noise_var else "below"
+    return FitVerdict(code, floor, side, bool(fit.train_mse < fit.best_train_mse), vs_best, vs_truth,
+                      fit.val_over_train)
 
 
 @dataclass
@@ -151,6 +328,9 @@ class LearningCurve:
         """Validation MSE at ``n`` points (interpolated on log n between the measured sizes)."""
         return float(np.interp(np.log(n), np.log(self.sizes), self.val))
 
+    def train_at(self, n: int) -> float:
+        return float(np.interp(np.log(n), np.log(self.sizes), self.train))
+
 
 def learning_curve(degree: int, noise: float, sizes=LEARNING_SIZES, reps: int = 20, seed: int = 0,
                    func: str = "sin") -> LearningCurve:
@@ -159,9 +339,10 @@ def learning_curve(degree: int, noise: float, sizes=LEARNING_SIZES, reps: int = 
     Every repetition draws a new training set (seeds ``seed·1000 + r``); the validation set is one
     fixed draw of :data:`N_VAL` points. The median over draws shows the trend: near interpolation
     (n ≈ degree + 1) a single unlucky draw can have a validation MSE of 10⁹, which would swamp a mean.
+    The work is fixed (13 sizes × 20 draws of at most 200 points: ≈ 0.1 s), whatever the widgets.
     """
     sizes = np.asarray(sizes, dtype=int)
-    _, val = poly_split(1, noise, seed, func)
+    _unused, val = poly_split(1, noise, seed, func)
     tr = np.zeros((len(sizes), reps))
     va = np.zeros((len(sizes), reps))
     for i, n in enumerate(sizes):
@@ -173,17 +354,68 @@ def learning_curve(degree: int, noise: float, sizes=LEARNING_SIZES, reps: int = 
     return LearningCurve(sizes, np.median(tr, 1), np.median(va, 1), int(degree), float(noise) ** 2, int(reps))
 
 
+NEAR_FLOOR = 0.25           # a median error within 25 % of σ² (above it) is "at the noise floor"
+TREND = 0.1                 # a median that moves by less than 10 % "stays"
+
+
+@dataclass(frozen=True)
+class LearningVerdict:
+    """What the learning-curve caption may say.
+
+    ``val_trend``: ``"falls"``, ``"flat"`` or ``"rises"`` from the fewest to the most points;
+    ``end``: the validation error with the most points is ``"floor"`` (within :data:`NEAR_FLOOR`
+    of σ², or round-off without noise) or ``"above"`` (the model's own error remains);
+    ``train``: the training error ``"rises_to_floor"`` (from below σ² to near it: the fit stops
+    following the noise), ``"above_floor"`` (ends above σ²: the model misses f even at the
+    training points), ``"zero"`` (round-off at every size: no noise and a model that can follow f)
+    or ``"other"``.
+    """
+
+    val_trend: str
+    end: str
+    train: str
+
+
+def learning_verdict(lc: LearningCurve) -> LearningVerdict:
+    v0, v1 = float(lc.val[0]), float(lc.val[-1])
+    t0, t1 = float(lc.train[0]), float(lc.train[-1])
+    s2 = lc.noise_var
+    if v1 < (1 - TREND) * v0:
+        trend = "falls"
+    elif v1 > (1 + TREND) * v0 and not is_zero_mse(v1):
+        trend = "rises"
+    else:
+        trend = "flat"
+    if s2 > 0:
+        end = "floor" if v1 <= (1 + NEAR_FLOOR) * s2 else "above"
+    else:
+        end = "floor" if is_zero_mse(v1) else "above"
+    if s2 == 0 and all(is_zero_mse(t) for t in lc.train):
+        train = "zero"
+    elif s2 > 0 and t1 > (1 + NEAR_FLOOR) * s2:
+        train = "above_floor"
+    elif s2 > 0 and t0 < (1 - NEAR_FLOOR) * s2 and abs(t1 - s2) <= NEAR_FLOOR * s2 and t1 > t0:
+        train = "rises_to_floor"
+    else:
+        train = "other"
+    return LearningVerdict(trend, end, train)
+
+
 # ----------------------------------------------------------------------------------------------
 # Regularization: ridge and lasso
 # ----------------------------------------------------------------------------------------------
 LAMBDA_OPTIONS = tuple(float(f"{10.0 ** (k / 4):.3g}") for k in range(-24, 5))   # 1e-6 … 10, 4 per decade
 PATH_LAMBDAS = np.logspace(-6, 1, 71)
 ZERO_TOL = 1e-12   # |w| below this counts as exactly zero (the lasso's zeros are exact 0.0)
+BARELY = 0.995     # ridge coefficients keeping ≥ 99.5 % of their length are "barely shrunk"
 
 
 @dataclass
 class PenaltyFit:
-    """One penalty ("ridge" or "lasso") at the chosen λ and along the λ grid ``lams``."""
+    """One penalty ("ridge" or "lasso") at the chosen λ and along the λ grid ``lams``.
+
+    ``val_sq`` (m,): squared errors of the chosen fit on the validation points; ``path_val_sq``
+    (L, m) the same along the path (for the paired tests of :func:`penalty_verdict`)."""
 
     penalty: str
     lam: float
@@ -195,6 +427,8 @@ class PenaltyFit:
     path: np.ndarray          # (L, p)
     path_train: np.ndarray    # (L,)
     path_val: np.ndarray      # (L,)
+    val_sq: np.ndarray
+    path_val_sq: np.ndarray
 
     @property
     def nonzero(self) -> int:
@@ -206,8 +440,12 @@ class PenaltyFit:
         return np.count_nonzero(np.abs(self.path[:, 1:]) > ZERO_TOL, axis=1)
 
     @property
+    def best_index(self) -> int:
+        return int(np.argmin(self.path_val))
+
+    @property
     def best_lam(self) -> float:
-        return float(self.lams[int(np.argmin(self.path_val))])
+        return float(self.lams[self.best_index])
 
     @property
     def best_val_mse(self) -> float:
@@ -215,9 +453,11 @@ class PenaltyFit:
 
     @property
     def shrinkage(self) -> float:
-        """‖w'(λ)‖₁ / ‖w'(0)‖₁: how much of the unpenalised coefficients' size is left."""
-        ls = np.abs(self.path[0, 1:]).sum()
-        return float(np.abs(self.coef[1:]).sum() / ls) if ls > 0 else 0.0
+        """‖w(λ)‖₂ / ‖w(λ_min of the path)‖₂ over w₁…w_d: how much of the (nearly) unpenalised
+        coefficients' length is left.  Never above 1 for ridge (a theorem); NaN when there is
+        nothing to shrink."""
+        ls = float(np.linalg.norm(self.path[0, 1:]))
+        return float(np.linalg.norm(self.coef[1:]) / ls) if ls > 0 else float("nan")
 
 
 def _penalty(train, val, degree, penalty, lam, lams) -> PenaltyFit:
@@ -229,10 +469,12 @@ def _penalty(train, val, degree, penalty, lam, lams) -> PenaltyFit:
     phi_tr = polynomial.features(train.x, degree)
     phi_va = polynomial.features(val.x, degree)
     x = _grid()
+    path_val_sq = (path @ phi_va.T - val.y) ** 2
+    val_sq = (phi_va @ coef - val.y) ** 2
     return PenaltyFit(
         penalty, float(lam), coef, polynomial.predict(coef, x, degree),
-        float(polynomial.mse(phi_tr @ coef, train.y)), float(polynomial.mse(phi_va @ coef, val.y)),
-        lams, path, polynomial.mse(path @ phi_tr.T, train.y), polynomial.mse(path @ phi_va.T, val.y))
+        float(polynomial.mse(phi_tr @ coef, train.y)), float(np.mean(val_sq)),
+        lams, path, polynomial.mse(path @ phi_tr.T, train.y), path_val_sq.mean(axis=1), val_sq, path_val_sq)
 
 
 @dataclass
@@ -248,6 +490,7 @@ class RegularizationStudy:
     ls_coef: np.ndarray       # λ = 0 (least squares)
     y_ls: np.ndarray
     ls_val_mse: float
+    ls_val_sq: np.ndarray
     ridge: PenaltyFit
     lasso: PenaltyFit
     noise_var: float
@@ -260,11 +503,61 @@ def regularization_study(n: int, noise: float, degree: int, lam_l2: float, lam_l
     train, val = poly_split(n, noise, seed, func)
     x = _grid()
     ls = polynomial.fit_ridge(train.x, train.y, degree, 0.0)
-    ls_val = float(polynomial.mse(polynomial.predict(ls, val.x, degree), val.y))
+    ls_sq = (polynomial.predict(ls, val.x, degree) - val.y) ** 2
     return RegularizationStudy(
-        train, val, int(degree), x, truth(x, func), ls, polynomial.predict(ls, x, degree), ls_val,
-        _penalty(train, val, degree, "ridge", lam_l2, lams), _penalty(train, val, degree, "lasso", lam_l1, lams),
+        train, val, int(degree), x, truth(x, func), ls, polynomial.predict(ls, x, degree), float(np.mean(ls_sq)),
+        ls_sq, _penalty(train, val, degree, "ridge", lam_l2, lams), _penalty(train, val, degree, "lasso", lam_l1, lams),
         float(noise) ** 2, polynomial.lasso_lambda_max(train.x, train.y, degree))
+
+
+@dataclass(frozen=True)
+class PenaltyVerdict:
+    """What the captions may say about one penalty (ridge or lasso).
+
+    ``zeros``: how many of w₁…w_d are exactly zero at the chosen λ; ``all_zero``: every one (the
+    fit is the constant mean); ``shrink``: ``"shrinks"`` / ``"barely"`` (ridge: the length kept,
+    :data:`BARELY`) or ``""``; ``vs_ls``: the chosen fit against least squares on the validation
+    points (``"below"`` = clearly better, ``"same"``, ``"above"`` = clearly worse); ``best_at``:
+    ``"low"`` (the smallest λ of the path is the best: the penalty does not help), ``"high"``
+    (the largest), ``"inside"``; ``small_end``/``large_end``: the path's two ends against its best
+    λ: ``"overfits"`` (clearly worse, with a lower training error), ``"underfits"`` (clearly worse,
+    training error higher), ``"same"`` (not clearly worse); ``path_zeros_fall``: the number of
+    non-zero coefficients falls along the path; ``path_all_nonzero``: none is ever exactly zero.
+    """
+
+    zeros: int
+    all_zero: bool
+    shrink: str
+    vs_ls: str
+    best_at: str
+    small_end: str
+    large_end: str
+    path_zeros_fall: bool
+    path_all_nonzero: bool
+
+
+def _end(p: PenaltyFit, i: int) -> str:
+    b = p.best_index
+    if i == b or not paired_gap(p.path_val_sq[i], p.path_val_sq[b]).clear:
+        return "same"
+    return "overfits" if p.path_train[i] < p.path_train[b] else "underfits"
+
+
+def penalty_verdict(rs: RegularizationStudy, which: str) -> PenaltyVerdict:
+    check_choice("penalty", which, ("ridge", "lasso"))
+    p = rs.ridge if which == "ridge" else rs.lasso
+    d = rs.degree
+    zeros = d - p.nonzero
+    shrink = ""
+    if which == "ridge":
+        k = p.shrinkage
+        shrink = "barely" if not np.isfinite(k) or k >= BARELY else "shrinks"
+    L = len(p.lams)
+    nz = p.path_nonzero
+    return PenaltyVerdict(
+        zeros, p.nonzero == 0 and d > 0, shrink, paired_gap(p.val_sq, rs.ls_val_sq).side,
+        "low" if p.best_index == 0 else "high" if p.best_index == L - 1 else "inside",
+        _end(p, 0), _end(p, L - 1), bool(nz[-1] < nz[0]), bool(np.all(nz == d)))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -272,7 +565,8 @@ def regularization_study(n: int, noise: float, degree: int, lam_l2: float, lam_l
 # ----------------------------------------------------------------------------------------------
 ES_SIZES = (15, 20, 30, 40, 60)   # ≤ 60 points: (n×64)(64×64) stays below OpenBLAS's threading threshold
 ES_WIDTHS = (8, 16, 32, 64)
-ES_EPOCHS = (500, 1000, 2000, 3000)
+ES_EPOCHS = (250, 500, 750, 1000)   # more is over one rerun's budget (optlab.budget) for most settings
+ES_QUANTUM = 20                    # epochs are cut to a multiple of the check interval
 
 
 @dataclass(frozen=True)
@@ -282,10 +576,10 @@ class EarlyStopSettings:
 
     n: int = 30
     noise: float = 0.3
-    width: int = 64
+    width: int = 32
     depth: int = 2
     lr: float = 0.02
-    epochs: int = 2000
+    epochs: int = 1000
     check_every: int = 20
     seed: int = 0
     func: str = "sin"
@@ -295,15 +589,65 @@ class EarlyStopSettings:
                              n_in=1, n_out=1, task="regression", seed=self.seed)
 
 
-def train_early_stopping(settings: EarlyStopSettings, patience: int | None = None,
-                         callback: Callable[[int, int], None] | None = None) -> mlp.TrainingHistory:
-    """Train the regressor of ``settings``; with ``patience`` (in checks) stop early and restore the
-    best weights (:func:`optlab.mlp.train`)."""
+def early_stopping_cost(settings: EarlyStopSettings, epochs: int | None = None) -> float:
+    """Work of :func:`train_early_stopping` in budget evaluations (:func:`optlab.mlp.train_cost`)."""
+    return mlp.train_cost(settings.config(), settings.n, steps=settings.epochs if epochs is None else epochs,
+                          batch_size=None, n_val=N_VAL + GRID_POINTS, record_every=settings.check_every)
+
+
+def plan_early_stopping(settings: EarlyStopSettings, budget: Budget | None = None
+                        ) -> tuple[EarlyStopSettings, Cut | None]:
+    """``settings`` with the epochs one rerun can afford (a multiple of the check interval), and
+    the :class:`optlab.budget.Cut` when that is fewer than asked."""
+    budget = Budget() if budget is None else budget
+    q = settings.check_every
+    units, cut = budget.fit_cost(settings.epochs // q, lambda k: early_stopping_cost(settings, k * q),
+                                 what="epochs")
+    if cut is None:
+        return settings, None
+    epochs = max(q, units * q)
+    return (dataclasses.replace(settings, epochs=epochs),
+            Cut("epochs", settings.epochs, epochs, Cut.why, "", "epoch"))
+
+
+@dataclass
+class EarlyStopRun:
+    """One full training run of the early-stopping regressor: the curves at every check and what
+    the network predicted there (on the drawing grid and on the validation points), so that the
+    patience rule can be replayed for any patience without training again."""
+
+    settings: EarlyStopSettings
+    epochs: np.ndarray        # check epochs (R,)
+    train_loss: np.ndarray    # (R,) evaluation-mode training MSE
+    val_loss: np.ndarray      # (R,)
+    grid_pred: np.ndarray     # (R, GRID_POINTS)
+    val_pred: np.ndarray      # (R, N_VAL)
+    train: Sample
+    val: Sample
+    x_grid: np.ndarray
+    y_truth: np.ndarray
+    final_train: float
+    final_val: float
+    y_final: np.ndarray
+    val_final_pred: np.ndarray  # (N_VAL,) the final weights' prediction at the validation points
+    seconds: float
+
+
+def train_early_stopping(settings: EarlyStopSettings, callback: Callable[[int, int], None] | None = None
+                         ) -> EarlyStopRun:
+    """Train the regressor of ``settings`` for all its epochs (full batch, Adam), keeping its
+    predictions at every check (:func:`optlab.mlp.train` with ``snapshot_X``)."""
     train, val = poly_split(settings.n, settings.noise, settings.seed, settings.func)
-    return mlp.train(settings.config(), train.x[:, None], train.y, "adam", {"lr": settings.lr},
+    x = _grid()
+    hist = mlp.train(settings.config(), train.x[:, None], train.y, "adam", {"lr": settings.lr},
                      steps=settings.epochs, batch_size=None, seed=settings.seed,
                      X_val=val.x[:, None], y_val=val.y, record_every=settings.check_every,
-                     patience=patience, callback=callback)
+                     callback=callback, snapshot_X=np.r_[x, val.x][:, None])
+    snaps = hist.snapshots[:, :, 0]
+    final = mlp.predict(settings.config(), hist.params, np.r_[x, val.x][:, None])[:, 0]
+    return EarlyStopRun(settings, hist.record_steps, hist.train_loss_eval, hist.val_loss, snaps[:, :len(x)],
+                        snaps[:, len(x):], train, val, x, truth(x, settings.func), float(hist.final_train_loss),
+                        float(hist.final_val_loss), final[:len(x)], final[len(x):], float(hist.seconds))
 
 
 @dataclass
@@ -312,14 +656,15 @@ class EarlyStopStudy:
 
     ``best_epoch``/``stop_epoch`` are epochs (steps); ``stopped`` False means the patience never
     ran out and training used every epoch. ``restored_val`` is the validation MSE of the weights
-    early stopping returns; ``final_val`` that of the weights after all epochs.
+    early stopping returns; ``final_val`` that of the weights after all epochs; ``lowest_val`` the
+    lowest of any check.  ``code`` (see :func:`early_stopping_study`) is what the caption may say.
     """
 
     settings: EarlyStopSettings
     patience: int
-    epochs: np.ndarray        # check epochs (R,)
-    train_loss: np.ndarray    # (R,) evaluation-mode training MSE
-    val_loss: np.ndarray      # (R,)
+    epochs: np.ndarray
+    train_loss: np.ndarray
+    val_loss: np.ndarray
     best_epoch: int
     stop_epoch: int
     stopped: bool
@@ -336,42 +681,67 @@ class EarlyStopStudy:
     y_final: np.ndarray
     y_restored: np.ndarray
     noise_var: float
+    final_vs_restored: Gap
+    restored_vs_lowest: Gap
+    final_vs_lowest: Gap
+    code: str
 
     @property
     def epochs_saved(self) -> int:
         return int(self.settings.epochs - (self.stop_epoch + 1)) if self.stopped else 0
 
+    @property
+    def lowest_after_stop(self) -> bool:
+        """The run's lowest validation loss came after the stop (patience ran out on a bump)."""
+        return bool(self.stopped and self.lowest_epoch > self.stop_epoch)
 
-def early_stopping_study(settings: EarlyStopSettings, patience: int, full: mlp.TrainingHistory | None = None,
-                         stopped_run: mlp.TrainingHistory | None = None) -> EarlyStopStudy:
-    """Assemble the early-stopping picture; pass the (cached) runs or they are trained here."""
-    full = full if full is not None else train_early_stopping(settings)
-    es = stopped_run if stopped_run is not None else train_early_stopping(settings, patience)
-    rule = validation.early_stopping(full.val_loss, patience)
-    steps = full.record_steps
-    train, val = poly_split(settings.n, settings.noise, settings.seed, settings.func)
-    x = _grid()
-    cfg = settings.config()
-    y_final = mlp.predict(cfg, full.params, x[:, None])[:, 0]
-    # The patience run stops at the same check as the replay (tests/test_mlp.py proves it) and
-    # returns the best weights; if the patience never ran out it keeps its final weights.
-    restored = es.params if es.stopped_at >= 0 else full.params
-    y_restored = mlp.predict(cfg, restored, x[:, None])[:, 0]
-    restored_val = float(full.val_loss[rule.best_epoch]) if rule.stopped else float(full.final_val_loss)
-    restored_train = float(full.train_loss_eval[rule.best_epoch]) if rule.stopped else float(full.final_train_loss)
-    low = int(np.nanargmin(full.val_loss))
+
+def early_stopping_study(run: EarlyStopRun, patience: int) -> EarlyStopStudy:
+    """Replay the patience rule on ``run``; no training.
+
+    ``code``: ``"helped"`` (stopped; the final weights are clearly worse on the validation points
+    than the restored ones), ``"no_gain"`` (stopped, but the difference is within the noise of the
+    validation points), ``"too_early"`` (stopped, and the restored weights are clearly worse than
+    the final ones: the validation loss went on falling), ``"never"`` (the patience never ran out:
+    all epochs used)."""
+    s = run.settings
+    rule = validation.early_stopping(run.val_loss, patience)
+    val_sq = (run.val_pred - run.val.y) ** 2          # (R, m): every check's weights on the validation points
+    end_sq = (run.val_final_pred - run.val.y) ** 2    # the weights after the last epoch
+    b = int(rule.best_epoch)
+    low = int(np.nanargmin(run.val_loss))
+    if rule.stopped:
+        restored_val, restored_train = float(run.val_loss[b]), float(run.train_loss[b])
+        y_restored, restored_sq = run.grid_pred[b], val_sq[b]
+    else:
+        restored_val, restored_train = run.final_val, run.final_train
+        y_restored, restored_sq = run.y_final, end_sq
+    final_vs_restored = paired_gap(end_sq, restored_sq)
+    restored_vs_lowest = paired_gap(restored_sq, val_sq[low])
+    final_vs_lowest = paired_gap(end_sq, val_sq[low])
+    if not rule.stopped:
+        code = "never"
+    elif final_vs_restored.clear:
+        code = "helped"
+    elif final_vs_restored.clear_below:
+        code = "too_early"
+    else:
+        code = "no_gain"
+    steps = run.epochs
     return EarlyStopStudy(
-        settings, int(patience), steps, full.train_loss_eval, full.val_loss,
-        int(steps[rule.best_epoch]), int(steps[rule.stop_epoch]), bool(rule.stopped),
-        restored_val, restored_train, float(full.final_val_loss), float(full.final_train_loss),
-        float(full.val_loss[low]), int(steps[low]), train, val, x, truth(x, settings.func), y_final, y_restored,
-        float(settings.noise) ** 2)
+        s, int(patience), steps, run.train_loss, run.val_loss, int(steps[b]), int(steps[rule.stop_epoch]),
+        bool(rule.stopped), restored_val, restored_train, run.final_val, run.final_train,
+        float(run.val_loss[low]), int(steps[low]), run.train, run.val, run.x_grid, run.y_truth, run.y_final,
+        y_restored, float(s.noise) ** 2, final_vs_restored, restored_vs_lowest, final_vs_lowest, code)
 
 
 # ----------------------------------------------------------------------------------------------
 # Choosing the learning rate: k-fold cross-validated grid search
 # ----------------------------------------------------------------------------------------------
-LR_OPTIONS = tuple(float(f"{10.0 ** (k / 4):.3g}") for k in range(-20, 5))   # 1e-5 … 10
+LR_OPTIONS = tuple(float(f"{10.0 ** (k / 4):.3g}") for k in range(-24, 5))   # 1e-6 … 10 = specs.LR_MIN … LR_MAX
+CV_STEPS = (10, 20, 50, 100, 200, 500)
+CV_COUNT = 15               # learning rates in the grid
+CV_NOISE = 0.3
 
 
 @dataclass
@@ -414,7 +784,8 @@ class LRSearch:
         return int(np.argmax(bad.any(1))) if bad.any() else -1
 
     def rows(self) -> list[dict]:
-        """One table row per learning rate: mean and spread of the validation MSE, diverged folds."""
+        """One table row per learning rate (English keys, the page translates the headers): mean and
+        spread of the validation MSE (None where a fold diverged), diverged folds, the choice."""
         r = self.result
         out = []
         for i, lr in enumerate(r.lrs):
@@ -422,8 +793,7 @@ class LRSearch:
             out.append({"learning rate": float(lr),
                         "mean validation MSE": float(r.mean[i]) if np.isfinite(r.mean[i]) else None,
                         "std over folds": float(r.std[i]) if np.isfinite(r.std[i]) else None,
-                        "diverged folds": f"{nd} of {self.k}" if nd else "",
-                        "chosen": "★" if i == r.best_index else ""})
+                        "diverged folds": nd, "chosen": i == r.best_index})
         return out
 
 
@@ -432,19 +802,21 @@ GD_LIMIT_LATEX = (r"L_T(w) = \frac1m\lVert \Phi_T w - y_T\rVert^2,\quad \nabla^2
                   r"\gamma < \frac{2}{\lambda_{\max}(\nabla^2 L_T)} = \frac{1}{\lambda_{\max}(\Phi_T^\top\Phi_T/m)}")
 
 
-def lr_grid(lr_min: float, lr_max: float, count: int = 15) -> np.ndarray:
+def lr_grid(lr_min: float, lr_max: float, count: int = CV_COUNT) -> np.ndarray:
     """``count`` log-spaced learning rates from ``lr_min`` to ``lr_max``."""
     if not (0 < lr_min < lr_max):
         raise OptlabError(f"need 0 < lr_min < lr_max, got {lr_min!r} and {lr_max!r}")
     return np.logspace(np.log10(lr_min), np.log10(lr_max), int(count))
 
 
-def lr_search(n: int = 60, noise: float = 0.3, degree: int = 8, k: int = 5, steps: int = 100,
-              optimizer: str = "sgd", lr_min: float = 1e-3, lr_max: float = 3.0, count: int = 15,
+def lr_search(n: int = 60, noise: float = CV_NOISE, degree: int = 8, k: int = 5, steps: int = 100,
+              optimizer: str = "sgd", lr_min: float = 1e-3, lr_max: float = 3.0, count: int = CV_COUNT,
               seed: int = 0, func: str = "sin") -> LRSearch:
     """k-fold CV of the learning rate for gradient descent on the degree-``degree`` polynomial
-    least-squares loss (:func:`optlab.validation.lr_grid_search_cv`, one batched run)."""
-    train, _ = poly_split(n, noise, seed, func)
+    least-squares loss (:func:`optlab.validation.lr_grid_search_cv`, one batched run).  Its work is
+    bounded by the widgets' ranges: 15 rates × 10 folds × 500 steps on 200 points of 13 features
+    at most (≈ 0.15 s)."""
+    train, _unused = poly_split(n, noise, seed, func)
     phi = polynomial.features(train.x, degree)
     res = validation.lr_grid_search_cv(phi, train.y, lr_grid(lr_min, lr_max, count), k=k, steps=steps,
                                        optimizer=optimizer, seed=seed)
@@ -452,8 +824,83 @@ def lr_search(n: int = 60, noise: float = 0.3, degree: int = 8, k: int = 5, step
         curve = res.val_curves.mean(axis=2)   # NaN where any fold diverged
     # the training loss of fold T is a quadratic with Hessian (2/m)·Φ_TᵀΦ_T
     limit = min(theory.stability_limit(0.0, np.linalg.eigvalsh(2.0 * (phi[tr].T @ phi[tr]) / len(tr))[-1])
-                for tr, _ in res.folds)
+                for tr, _v in res.folds)
     return LRSearch(res, optimizer, int(steps), int(k), int(degree), int(n), curve, float(limit), float(noise) ** 2)
+
+
+@dataclass(frozen=True)
+class SearchVerdict:
+    """What the search's captions may say.
+
+    ``code``: ``"all_diverged"`` or ``"chosen"``.  ``plateau`` (lo, hi): the learning rates around
+    the chosen one whose validation MSE is not clearly higher on the same folds (:func:`paired_gap`
+    over the k folds) — a flat floor when it holds more than one rate (any of them would do); ``edge``: the chosen rate is the
+    ``"largest"`` or ``"smallest"`` of the grid (the best may lie beyond), else ``""``.
+    ``diverged``: ``"none"``, ``"above"`` (every rate from the smallest diverged one up diverged:
+    "from lr = … up") or ``"scattered"``.  ``theory`` (SGD only, else ``""``): ``"agrees"`` (the
+    runs diverged exactly above the stability limit), ``"slow"`` (some rates above the limit had not
+    reached the blow-up threshold within the steps: ``slow_lrs``), ``"differs"``.
+    ``smallest``: the smallest rate against the chosen one on the same folds: ``"too_slow"``
+    (clearly worse), ``"as_good"``, ``"chosen"`` (it is the chosen one) or ``"diverged"``.
+    """
+
+    code: str
+    plateau: tuple[float, float] | None
+    plateau_count: int
+    edge: str
+    diverged: str
+    theory: str
+    slow_lrs: tuple[float, ...]
+    smallest: str
+
+
+def search_verdict(search: LRSearch) -> SearchVerdict:
+    r = search.result
+    lrs = np.asarray(r.lrs, dtype=float)
+    div = r.diverged.any(1)
+    if div.any():
+        first = int(np.flatnonzero(div)[0])
+        div_code = "above" if div[first:].all() else "scattered"
+    else:
+        div_code = "none"
+    theory_code, slow = "", ()
+    if search.optimizer == "sgd":
+        above = lrs > search.gd_limit
+        slow = tuple(float(v) for v in lrs[above & ~div])
+        if np.array_equal(above, div):
+            theory_code = "agrees"
+        elif not (div & ~above).any():
+            theory_code = "slow"
+        else:
+            theory_code = "differs"
+    b = r.best_index
+    if b < 0:
+        return SearchVerdict("all_diverged", None, 0, "", div_code, theory_code, slow, "diverged")
+    ok = np.array([np.isfinite(r.mean[i]) and not paired_gap(r.scores[i], r.scores[b]).clear
+                   for i in range(len(lrs))])
+    # the contiguous run of rates around the chosen one that are not clearly worse on the same folds
+    lo = hi = b
+    while lo - 1 >= 0 and ok[lo - 1]:
+        lo -= 1
+    while hi + 1 < len(lrs) and ok[hi + 1]:
+        hi += 1
+    edge = "largest" if b == len(lrs) - 1 else "smallest" if b == 0 else ""
+    if b == 0:
+        smallest = "chosen"
+    elif div[0]:
+        smallest = "diverged"
+    else:
+        smallest = "too_slow" if paired_gap(r.scores[0], r.scores[b]).clear else "as_good"
+    return SearchVerdict("chosen", (float(lrs[lo]), float(lrs[hi])), int(hi - lo + 1), edge, div_code, theory_code,
+                         slow, smallest)
+
+
+def fold_spread(search: LRSearch) -> float:
+    """The median over the learning rates that never diverged of the spread (std) of the folds'
+    validation MSE: how much a score depends on which points validate it."""
+    r = search.result
+    ok = np.isfinite(r.std)
+    return float(np.median(r.std[ok])) if ok.any() else float("nan")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -470,8 +917,10 @@ LAB_TRAIN = 600
 LAB_VAL = 300
 LAB_NOISE = 0.05
 LAB_BATCH = 64
-LAB_RECORDS = 30            # activation statistics and evaluation losses: ~30 checks per run
+LAB_RECORDS = 30            # activation statistics and evaluation losses: at most ~30 checks per run
 HIST_BINS = 40
+STEP_QUANTUM = 10           # a run cut by the budget trains a multiple of 10 steps
+FLOW_VANISH, FLOW_EXPLODE = 1e-2, 1e2   # ‖g₁‖/‖g_out‖ below / above: the gradient vanishes / grows
 
 
 @dataclass(frozen=True)
@@ -488,7 +937,7 @@ class LabSettings:
     optimizer: str = "sgd"
     lr: float = 0.1
     clip_norm: float | None = None
-    steps: int = 300
+    steps: int = 200
     seed: int = 0
 
     def config(self) -> mlp.MLPConfig:
@@ -497,54 +946,36 @@ class LabSettings:
                              n_in=2, n_out=2, task="classification", seed=self.seed)
 
     def describe(self) -> str:
+        """The settings in a few words, in the active language."""
         init = f"N(0, {self.init_scale:g}²)" if self.init == "normal" else {"xavier": "Xavier", "he": "He"}[self.init]
-        parts = [f"{self.depth} × {self.width} {self.activation}", f"{init} init"]
+        parts = [_("{depth} × {width} {activation}").format(depth=self.depth, width=self.width,
+                                                             activation=self.activation),
+                 _("{init} init").format(init=init)]
         if self.batch_norm:
-            parts.append("batch norm")
+            parts.append(_("batch norm"))
         if self.residual:
-            parts.append("residual")
-        parts.append(f"{'SGD' if self.optimizer == 'sgd' else self.optimizer.capitalize()} lr {self.lr:g}")
+            parts.append(_("residual"))
+        parts.append(_("{optimizer} lr {lr}").format(optimizer="SGD" if self.optimizer == "sgd" else "Adam",
+                                                      lr=f"{self.lr:g}"))
         if self.clip_norm is not None:
-            parts.append(f"clip ‖g‖ ≤ {self.clip_norm:g}")
-        return ", ".join(parts)
+            parts.append(_("clip ‖g‖ ≤ {c}").format(c=f"{self.clip_norm:g}"))
+        return _(", ").join(parts)
 
 
 @dataclass(frozen=True)
 class LabPreset:
     key: str
-    title: str
+    title: str                # msgid
     settings: LabSettings
-    question: str
-    look_for: str
 
 
 LAB_PRESETS = (
-    LabPreset(
-        "vanishing", "Vanishing: sigmoid + naive init, 20 layers",
-        LabSettings(depth=20, activation="sigmoid", init="normal", init_scale=1.0, optimizer="sgd", lr=0.1),
-        "20 sigmoid layers with weights drawn from N(0, 1). In the heat map, which layers will receive "
-        "almost no gradient: the first ones (near the input) or the last ones?",
-        "The first layers: the gradient is multiplied by σ'(u)·W once per layer on its way back, and "
-        "σ' ≤ ¼ while the saturated units give σ' ≈ 0. The heat map darkens from the output (top) to the "
-        "input (bottom) by several powers of ten, and the loss stays at log 2 ≈ 0.69: the network "
-        "guesses 50/50."),
-    LabPreset(
-        "exploding", "Exploding: large init, 20 ReLU layers",
-        LabSettings(depth=20, activation="relu", init="normal", init_scale=0.5, optimizer="sgd", lr=0.1),
-        "20 ReLU layers with weights N(0, 0.5²), twice He's scale √(2/32) = 0.25. How large will the "
-        "first loss be, and what will the first SGD step do?",
-        "Each layer doubles the signal (0.5/0.25), so 20 layers multiply it by about 2²⁰ ≈ 10⁶: the "
-        "first loss is in the tens of thousands, the gradient is as large, and one step of lr·‖g‖ "
-        "throws the weights so far that the loss overflows within a few steps: the run is stopped "
-        "and flagged."),
-    LabPreset(
-        "healthy", "Healthy: ReLU + He init + Adam",
-        LabSettings(depth=20, activation="relu", init="he", optimizer="adam", lr=0.003),
-        "The same 20 layers with ReLU, He initialisation (std √(2/fan-in)) and Adam. Will the heat map "
-        "still fade towards the input?",
-        "No: He's scale keeps the variance of the signal the same from layer to layer (ReLU halves it, the "
-        "factor 2 restores it), so every layer's gradient norm stays within a factor of ten or so of the "
-        "others, and the network learns the spirals."),
+    LabPreset("vanishing", N_("Vanishing: sigmoid, naive init"),
+              LabSettings(depth=20, activation="sigmoid", init="normal", init_scale=1.0, optimizer="sgd", lr=0.1)),
+    LabPreset("exploding", N_("Exploding: ReLU, large init"),
+              LabSettings(depth=20, activation="relu", init="normal", init_scale=0.5, optimizer="sgd", lr=0.1)),
+    LabPreset("healthy", N_("Healthy: ReLU, He init, Adam"),
+              LabSettings(depth=20, activation="relu", init="he", optimizer="adam", lr=0.003)),
 )
 
 
@@ -555,52 +986,89 @@ def lab_preset(key: str) -> LabPreset:
     raise OptlabError(f"unknown lab preset {key!r}; choose one of {[p.key for p in LAB_PRESETS]}")
 
 
-# (key, label, changes): each fix changes one thing; "he" also picks the activation He init is for.
+# (key, label msgid, changes): each fix changes one thing; "he" also picks the activation He init is for.
 FIXES = (
-    ("batch_norm", "+ batch norm", dict(batch_norm=True)),
-    ("residual", "+ residual connections", dict(residual=True)),
-    ("he", "+ ReLU with He init", dict(activation="relu", init="he")),
-    ("adam", "+ Adam (lr 0.001)", dict(optimizer="adam", lr=0.001)),
-    ("clip", "+ gradient clipping (‖g‖ ≤ 1)", dict(clip_norm=1.0)),
+    ("batch_norm", N_("+ batch norm"), dict(batch_norm=True)),
+    ("residual", N_("+ residual connections"), dict(residual=True)),
+    ("he", N_("+ ReLU with He init"), dict(activation="relu", init="he")),
+    ("adam", N_("+ Adam (lr 0.001)"), dict(optimizer="adam", lr=0.001)),
+    ("clip", N_("+ gradient clipping (‖g‖ ≤ 1)"), dict(clip_norm=1.0)),
 )
+BASELINE = N_("baseline")
 
 
 def apply_fix(settings: LabSettings, key: str) -> LabSettings | None:
     """``settings`` with fix ``key`` applied, or None if it is already in place."""
-    for k, _, changes in FIXES:
+    for k, _label, changes in FIXES:
         if k == key:
             new = dataclasses.replace(settings, **changes)
             return None if new == settings else new
     raise OptlabError(f"unknown fix {key!r}; choose one of {[f[0] for f in FIXES]}")
 
 
-# Work budgets in "units" (steps × weight layers × (width/32)², ×1.6 with batch norm): the default
-# run is 6,300 units (≈ 0.4 s on one free core of the 2-core server), the default comparison of six
-# runs ≈ 42,000. Bigger settings train fewer steps instead of keeping a class waiting.
-LAB_BUDGET = 25_000
-COMPARE_BUDGET = 45_000
+def fix_runs(settings: LabSettings) -> list[tuple[str, LabSettings]]:
+    """``[("baseline", settings), (fix key, settings with that fix), …]``: fixes already in place
+    are left out."""
+    runs = [("baseline", settings)]
+    for key, _label, _changes in FIXES:
+        new = apply_fix(settings, key)
+        if new is not None:
+            runs.append((key, new))
+    return runs
+
+
+def fix_label(key: str) -> str:
+    """The label of a comparison run (``"baseline"`` or a fix key), in the active language."""
+    if key == "baseline":
+        return _(BASELINE)
+    return _(next(label for k, label, _c in FIXES if k == key))
+
+
+LAB_MIN_GAP = 5             # a record evaluates 900 points (≈ 4 training steps): at most one every 5 steps
+
+
+def lab_record_every(steps: int) -> int:
+    """Steps between records: about :data:`LAB_RECORDS` records per run, never more often than
+    every :data:`LAB_MIN_GAP` steps (a short run spends its budget on training, not on checks)."""
+    return max(LAB_MIN_GAP, -(-int(steps) // LAB_RECORDS))
 
 
 def lab_cost(settings: LabSettings, steps: int | None = None) -> float:
-    """Rough cost of training ``settings`` (see the budgets above)."""
-    width = max(1.0, (settings.width / 32) ** 2)
-    steps = settings.steps if steps is None else steps
-    return steps * (settings.depth + 1) * width * (1.6 if settings.batch_norm else 1.0)
+    """Work of training ``settings`` (for ``steps`` steps) in budget evaluations
+    (:func:`optlab.mlp.train_cost`: mini-batches of 64, the records' evaluations included)."""
+    steps = settings.steps if steps is None else int(steps)
+    return mlp.train_cost(settings.config(), LAB_TRAIN, steps=steps, batch_size=LAB_BATCH, n_val=LAB_VAL,
+                          record_every=lab_record_every(steps))
 
 
-def steps_within(runs: list[LabSettings], budget: float, quantum: int = 50) -> int:
-    """The largest number of steps (≤ the runs' own, a multiple of ``quantum``, at least
-    ``quantum``) for which training every run in ``runs`` costs at most ``budget``."""
-    steps = min(s.steps for s in runs)
-    per_step = sum(lab_cost(s, 1) for s in runs)
-    fit = int(budget / per_step) // quantum * quantum
-    return int(min(steps, max(quantum, fit)))
+def _cut_steps(requested: int, allowed: int, label: str) -> tuple[int, Cut | None]:
+    if allowed >= requested:
+        return requested, None
+    steps = max(1, allowed // STEP_QUANTUM * STEP_QUANTUM) if allowed >= STEP_QUANTUM else max(1, allowed)
+    return steps, Cut("steps", requested, steps, Cut.why, label, "step")
 
 
-def within_budget(settings: LabSettings, budget: float = LAB_BUDGET) -> LabSettings:
-    """``settings`` with fewer steps if training them would cost more than ``budget``."""
-    steps = steps_within([settings], budget)
-    return settings if steps == settings.steps else dataclasses.replace(settings, steps=steps)
+def plan_lab(settings: LabSettings, budget: Budget | None = None) -> tuple[LabSettings, Cut | None]:
+    """``settings`` with the steps one rerun can train (:class:`optlab.budget.Budget`), and the
+    :class:`~optlab.budget.Cut` when that is fewer than asked."""
+    budget = Budget() if budget is None else budget
+    allowed, cut = budget.fit_cost(settings.steps, lambda k: lab_cost(settings, k), what="steps")
+    steps, cut = _cut_steps(settings.steps, allowed, "one network")
+    return (settings if cut is None else dataclasses.replace(settings, steps=steps)), cut
+
+
+def plan_comparison(settings: LabSettings, budget: Budget | None = None
+                    ) -> tuple[list[tuple[str, LabSettings]], Cut | None]:
+    """The baseline and every fix alone (:func:`fix_runs`), all with the same number of steps: as
+    many as one rerun's budget affords for all of them together (the budget split across the
+    trainings in proportion to their cost), and the :class:`~optlab.budget.Cut` if fewer than asked."""
+    budget = Budget() if budget is None else budget
+    runs = fix_runs(settings)
+    allowed, _cut = budget.fit_cost(settings.steps, lambda k: sum(lab_cost(s, k) for _k, s in runs), what="steps")
+    steps, cut = _cut_steps(settings.steps, allowed, f"{len(runs)} networks")
+    if cut is not None:
+        cut = dataclasses.replace(cut, detail={"runs": len(runs)})
+    return [(k, dataclasses.replace(s, steps=steps)) for k, s in runs], cut
 
 
 def lab_data(seed: int = 0):
@@ -608,6 +1076,51 @@ def lab_data(seed: int = 0):
     X, y = mlp.two_spirals(LAB_TRAIN, LAB_NOISE, seed=seed)
     Xv, yv = mlp.two_spirals(LAB_VAL, LAB_NOISE, seed=seed + 1)
     return X, y, Xv, yv
+
+
+@dataclass(frozen=True)
+class InitGradients:
+    """The untrained network's gradient, layer by layer, on all 600 training points: ``norms``
+    (depth+1,) input side first, the output layer last; ``loss`` the starting loss."""
+
+    norms: np.ndarray
+    loss: float
+
+    @property
+    def ratio(self) -> float:
+        """‖∂L/∂θ₁‖ / ‖∂L/∂θ_out‖: ≪ 1 vanishing, ≫ 1 exploding towards the input (NaN if undefined)."""
+        g = self.norms
+        if not (np.all(np.isfinite(g)) and g[-1] > 0):
+            return float("nan")
+        return float(g[0] / g[-1])
+
+
+def initial_gradients(settings: LabSettings) -> InitGradients:
+    """One forward and backward pass of the untrained network on the whole training set (a few
+    milliseconds: the page draws it on every change, before any training)."""
+    cfg = settings.config()
+    X, y, _xv, _yv = lab_data(settings.seed)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        loss, g = mlp.loss_and_grad(cfg, mlp.init_params(cfg), X, y)
+        norms = np.sqrt(np.add.reduceat(g * g, mlp.layer_offsets(cfg)[:-1]))
+    return InitGradients(norms, float(loss))
+
+
+HUGE_GRAD = 1e3             # a layer gradient norm above this is "huge" (the signal blew up on its way)
+
+
+def flow_code(norms) -> str:
+    """How the gradient reaches the layers (``norms``: per layer, input side first, output last):
+    ``"undefined"`` (a norm is NaN/∞ or the output layer's is 0), ``"huge"`` (every layer's norm is
+    above :data:`HUGE_GRAD`: the values exploded on the way through the network), ``"vanishes"``
+    (‖g₁‖/‖g_out‖ < 10⁻²), ``"grows"`` (> 10²: larger towards the input), ``"flows"`` (within 100×)."""
+    g = np.asarray(norms, dtype=float)
+    if g.size == 0 or not np.all(np.isfinite(g)) or g[-1] <= 0:
+        return "undefined"
+    if np.all(g > HUGE_GRAD):
+        return "huge"
+    ratio = g[0] / g[-1]
+    return "vanishes" if ratio < FLOW_VANISH else "grows" if ratio > FLOW_EXPLODE else "flows"
 
 
 @dataclass
@@ -621,6 +1134,7 @@ class LabResult:
     """
 
     settings: LabSettings
+    key: str
     label: str
     loss: np.ndarray
     grad_norms: np.ndarray
@@ -668,9 +1182,10 @@ class LabResult:
 
     @property
     def first_to_last(self) -> float:
-        """‖∂L/∂W₁‖ / ‖∂L/∂W_out‖ at the first step: ≪ 1 vanishing, ≫ 1 exploding towards the input."""
+        """‖∂L/∂W₁‖ / ‖∂L/∂W_out‖ at the first step: ≪ 1 vanishing, ≫ 1 exploding towards the input
+        (NaN when undefined)."""
         g = self.grad_norms[0]
-        return float(g[0] / g[-1]) if g[-1] > 0 else float("inf")
+        return float(g[0] / g[-1]) if np.all(np.isfinite(g)) and g[-1] > 0 else float("nan")
 
 
 def _bin_edges(activation: str, samples: np.ndarray) -> np.ndarray:
@@ -696,19 +1211,20 @@ def layer_histograms(samples: np.ndarray | None, edges: np.ndarray) -> np.ndarra
     for l, s in enumerate(samples):
         s = s[np.isfinite(s)]
         if s.size:
-            counts, _ = np.histogram(np.clip(s, edges[0], edges[-1]), bins=edges)
+            counts, _edges = np.histogram(np.clip(s, edges[0], edges[-1]), bins=edges)
             out[l] = counts / s.size
     return out
 
 
-def summarize_lab(settings: LabSettings, hist: mlp.TrainingHistory, label: str | None = None) -> LabResult:
+def summarize_lab(settings: LabSettings, hist: mlp.TrainingHistory, key: str = "", label: str | None = None
+                  ) -> LabResult:
     """The lean :class:`LabResult` of a training history."""
     init = hist.activation_samples_init
     edges = _bin_edges(settings.activation, init if init is not None else np.zeros((0, 0)))
     va = hist.val_accuracy if hist.val_accuracy is not None else np.full(len(hist.record_steps), np.nan)
     vl = hist.val_loss if hist.val_loss is not None else np.full(len(hist.record_steps), np.nan)
     return LabResult(
-        settings=settings, label=label or settings.describe(), loss=hist.loss, grad_norms=hist.grad_norms,
+        settings=settings, key=key, label=label or settings.describe(), loss=hist.loss, grad_norms=hist.grad_norms,
         grad_norm=hist.grad_norm, grad_norm_clipped=hist.grad_norm_clipped, record_steps=hist.record_steps,
         train_loss=hist.train_loss_eval, val_loss=vl, val_accuracy=va, act_std=hist.act_std,
         act_flat=hist.act_flat, flat_label=hist.flat_label, bin_edges=edges,
@@ -719,46 +1235,70 @@ def summarize_lab(settings: LabSettings, hist: mlp.TrainingHistory, label: str |
 
 
 def train_lab(settings: LabSettings, callback: Callable[[int, int], None] | None = None,
-              label: str | None = None) -> LabResult:
-    """Train the lab network of ``settings`` on two spirals (mini-batches of 64)."""
+              key: str = "", label: str | None = None) -> LabResult:
+    """Train the lab network of ``settings`` on two spirals (mini-batches of 64) for exactly
+    ``settings.steps`` steps (plan them with :func:`plan_lab`)."""
     X, y, Xv, yv = lab_data(settings.seed)
-    hyper = {"lr": settings.lr}
-    hist = mlp.train(settings.config(), X, y, settings.optimizer, hyper, steps=settings.steps,
+    hist = mlp.train(settings.config(), X, y, settings.optimizer, {"lr": settings.lr}, steps=settings.steps,
                      batch_size=LAB_BATCH, clip_norm=settings.clip_norm, seed=settings.seed, X_val=Xv, y_val=yv,
-                     record_every=max(1, settings.steps // LAB_RECORDS), callback=callback)
-    return summarize_lab(settings, hist, label)
+                     record_every=lab_record_every(settings.steps), callback=callback)
+    return summarize_lab(settings, hist, key, label)
 
 
-def fix_runs(settings: LabSettings) -> list[tuple[str, LabSettings]]:
-    """``[("baseline", settings), (fix label, settings with that fix), …]``: fixes already in
-    place are left out."""
-    runs = [("baseline", settings)]
-    for key, label, _ in FIXES:
-        new = apply_fix(settings, key)
-        if new is not None:
-            runs.append((label, new))
-    return runs
-
-
-def compare_fixes(settings: LabSettings, callback: Callable[[int, int], None] | None = None,
-                  budget: float = COMPARE_BUDGET) -> list[LabResult]:
-    """Train the baseline and every fix applied alone (same data, seed and steps; fewer steps for
-    all of them if the whole comparison would cost more than ``budget``).
-
+def compare_fixes(runs: list[tuple[str, LabSettings]], callback: Callable[[int, int], None] | None = None
+                  ) -> list[LabResult]:
+    """Train the planned ``runs`` (:func:`plan_comparison`) one after the other on the same data.
     ``callback(done, total)`` reports progress over all runs together (in steps)."""
-    runs = fix_runs(settings)
-    steps = steps_within([s for _, s in runs], budget)
-    runs = [(label, dataclasses.replace(s, steps=steps)) for label, s in runs]
-    total = len(runs) * steps
-    out = []
-    for i, (label, s) in enumerate(runs):
+    total = sum(s.steps for _k, s in runs)
+    out, done = [], 0
+    for key, s in runs:
         cb = None
         if callback is not None:
-            cb = (lambda off: (lambda step, _n: callback(off + step, total)))(i * steps)
-        out.append(train_lab(s, cb, label=label))
+            cb = (lambda off: (lambda step, _n: callback(off + step, total)))(done)
+        out.append(train_lab(s, cb, key=key, label=fix_label(key)))
+        done += s.steps
         if callback is not None:
-            callback((i + 1) * steps, total)
+            callback(done, total)
     return out
+
+
+def accuracy_gap(a: float, b: float, n: int = LAB_VAL) -> float:
+    """How many standard errors accuracy ``a`` is above ``b`` (binomial, ``n`` points each)."""
+    se = math.sqrt(max(a * (1 - a), 1e-12) / n + max(b * (1 - b), 1e-12) / n)
+    return (a - b) / se
+
+
+def learn_code(r: LabResult) -> str:
+    """``"diverged"``, ``"learns"`` (validation accuracy clearly above the 50 % of a guess) or ``"guesses"``."""
+    if r.diverged:
+        return "diverged"
+    return "learns" if accuracy_gap(r.final_val_accuracy, 0.5) > CLEAR else "guesses"
+
+
+@dataclass(frozen=True)
+class CompareVerdict:
+    """What the comparison's caption may say: ``best`` the fix keys with the highest validation
+    accuracy (several when they tie within :data:`CLEAR` standard errors of it; diverged runs never
+    win unless all diverged, then ``best`` is empty); ``helped`` the fixes clearly above the
+    baseline, ``hurt`` those clearly below it; ``baseline`` its :func:`learn_code`."""
+
+    best: tuple[str, ...]
+    best_accuracy: float
+    helped: tuple[str, ...]
+    hurt: tuple[str, ...]
+    baseline: str
+
+
+def compare_verdict(runs: list[LabResult]) -> CompareVerdict:
+    base, fixes = runs[0], [r for r in runs[1:] if not r.diverged]
+    b_acc = base.final_val_accuracy if not base.diverged else 0.5
+    if not fixes:
+        return CompareVerdict((), float("nan"), (), tuple(r.key for r in runs[1:]), learn_code(base))
+    top = max(r.final_val_accuracy for r in fixes)
+    best = tuple(r.key for r in fixes if accuracy_gap(top, r.final_val_accuracy) <= CLEAR)
+    helped = tuple(r.key for r in fixes if accuracy_gap(r.final_val_accuracy, b_acc) > CLEAR)
+    hurt = tuple(r.key for r in runs[1:] if r.diverged or accuracy_gap(b_acc, r.final_val_accuracy) > CLEAR)
+    return CompareVerdict(best, float(top), helped, hurt, learn_code(base))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -766,6 +1306,8 @@ def compare_fixes(settings: LabSettings, callback: Callable[[int, int], None] | 
 # ----------------------------------------------------------------------------------------------
 CLIFF_LR_OPTIONS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 CLIFF_CLIP_OPTIONS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+CLIFF_OPTIMIZERS = ("sgd", "adam")
+REACH_TOL = 1e-2
 
 
 @dataclass
@@ -780,10 +1322,23 @@ class CliffRun:
     left_window_at: int       # first step whose point is outside the surface's window (−1: never)
     final_distance: float     # to the minimum
     reached_at: int           # first step within ``reach_tol`` of the minimum (−1: never)
+    largest_grad: float       # the longest gradient met along the path (before clipping)
+    diverged_at: int          # −1: never
 
     @property
     def thrown(self) -> bool:
         return self.left_window_at >= 0
+
+    @property
+    def fate(self) -> str:
+        """``"diverged"``, ``"reached"`` (within the tolerance of the minimum at some step),
+        ``"thrown"`` (it left the window and did not come back to the minimum) or ``"short"``
+        (still on its way when the steps ran out)."""
+        if self.diverged_at >= 0:
+            return "diverged"
+        if self.reached_at >= 0:
+            return "reached"
+        return "thrown" if self.thrown else "short"
 
 
 @dataclass
@@ -801,6 +1356,11 @@ class CliffDemo:
     clipped: CliffRun
     reach_tol: float
 
+    @property
+    def clipping_active(self) -> bool:
+        """Some gradient along the clipped run was longer than the clip norm (so clipping acted)."""
+        return bool(self.clipped.largest_grad > self.clip_norm)
+
 
 def _cliff_run(surface, tr, reach_tol) -> CliffRun:
     xs = np.asarray(tr.xs, dtype=float)
@@ -812,16 +1372,19 @@ def _cliff_run(surface, tr, reach_tol) -> CliffRun:
     dist = np.asarray(surface.distance_to_minimum(xs), dtype=float)
     reached = np.flatnonzero(dist <= reach_tol)
     fin = dist[np.isfinite(dist)]
-    return CliffRun(tr, steps, float(steps[i]) if steps.size else 0.0, i, float(tr.grad_norms[i]),
+    g = np.asarray(tr.grad_norms, dtype=float)
+    return CliffRun(tr, steps, float(steps[i]) if steps.size else 0.0, i, float(g[i]),
                     int(np.argmax(outside)) if outside.any() else -1,
                     float(fin[-1]) if fin.size else float("inf"),
-                    int(reached[0]) if reached.size else -1)
+                    int(reached[0]) if reached.size else -1,
+                    float(np.nanmax(g)) if np.isfinite(g).any() else float("inf"), int(tr.diverged_at))
 
 
 def cliff_demo(lr: float = 0.1, clip_norm: float = 1.0, steps: int = 100, start: int = 0,
-               optimizer: str = "sgd", h: float = 3.0, s: float = 200.0, reach_tol: float = 1e-2) -> CliffDemo:
+               optimizer: str = "sgd", h: float = 3.0, s: float = 200.0, reach_tol: float = REACH_TOL) -> CliffDemo:
     """The same optimizer from the same start on the cliff surface, without and with norm clipping
-    (``optlab.run(..., clip_norm=…)``, torch's ``clip_grad_norm_``)."""
+    (``optlab.run(..., clip_norm=…)``, torch's ``clip_grad_norm_``).  Two runs of at most 300
+    steps on a 2-D surface: a millisecond or two."""
     from .. import optimizers, surfaces
     from ..runner import run
 
@@ -831,18 +1394,53 @@ def cliff_demo(lr: float = 0.1, clip_norm: float = 1.0, steps: int = 100, start:
     x0 = np.asarray(surface.starts[int(start)], dtype=float)
     name = optimizers.info(optimizer).title
     plain = run(surface, optimizers.make(optimizer, lr=lr), x0, steps)
-    plain.label = f"{name}, no clipping"
+    plain.label = _("{name}, no clipping").format(name=name)
     clipped = run(surface, optimizers.make(optimizer, lr=lr), x0, steps, clip_norm=clip_norm)
-    clipped.label = f"{name}, clipped to ‖g‖ ≤ {clip_norm:g}"
+    clipped.label = _("{name}, clipped to ‖g‖ ≤ {c}").format(name=name, c=f"{clip_norm:g}")
     return CliffDemo({"h": float(h), "s": float(s)}, tuple(float(v) for v in x0), optimizer, float(lr),
                      float(clip_norm), int(steps),
                      _cliff_run(surface, plain, reach_tol), _cliff_run(surface, clipped, reach_tol), reach_tol)
 
 
-TRUTH_TITLES = {"sin": "sine wave sin(πx)", "cubic": "cubic x³ − x/2", "runge": "Runge's bump 1/(1 + 25x²)"}
+@dataclass(frozen=True)
+class CliffVerdict:
+    """What the cliff's captions may say: each run's :attr:`CliffRun.fate`; ``clipping``:
+    ``"inactive"`` (no gradient along the clipped path was longer than the clip norm: clipping
+    changed nothing), ``"shortened"`` (the longest clipped step is shorter than the longest plain
+    step by more than a tenth), ``"similar"`` (clipping acted, yet the longest steps are within a
+    tenth of each other: Adam's steps hardly depend on the gradient's length); ``bound``: for SGD
+    the clipped steps are at most lr·c (+ torch's 10⁻⁶ in the norm), checked."""
+
+    plain: str
+    clipped: str
+    clipping: str
+    bound_holds: bool
 
 
-def truth_latex(func: str) -> str:
-    """The LaTeX of the noise-free function ``func``."""
-    check_choice("truth function", func, polynomial.TRUTHS)
-    return polynomial.TRUTHS[func][0]
+def cliff_verdict(demo: CliffDemo) -> CliffVerdict:
+    p, c = demo.plain, demo.clipped
+    if not demo.clipping_active:
+        clipping = "inactive"
+    elif c.longest_step < 0.9 * p.longest_step:
+        clipping = "shortened"
+    else:
+        clipping = "similar"
+    bound = demo.optimizer != "sgd" or bool(c.longest_step <= demo.lr * demo.clip_norm * (1 + 1e-9))
+    return CliffVerdict(p.fate, c.fate, clipping, bound)
+
+
+def first_step_bucket(demo: CliffDemo) -> int:
+    """Where the first unclipped step lands: 0 shorter than 1, 1 inside the 6-wide window, 2 out of it."""
+    s = float(demo.plain.step_lengths[0]) if len(demo.plain.step_lengths) else 0.0
+    return 0 if s < 1.0 else 1 if demo.plain.left_window_at != 1 else 2
+
+
+def chosen_position(search: LRSearch) -> str:
+    """Where the chosen learning rate sits among the rates that never diverged: ``"top"`` (the
+    largest such rate or the one below it), ``"middle"``, or ``"none"`` (every rate diverged)."""
+    r = search.result
+    b = r.best_index
+    ok = np.flatnonzero(~r.diverged.any(1))
+    if b < 0 or ok.size == 0:
+        return "none"
+    return "top" if b >= int(ok[-1]) - 1 else "middle"

@@ -1060,7 +1060,7 @@ def surface_image(surface, n=240, window=None, log=None, levels: int = 24):
                  x=x0 - dx / 2, y=y1 + dy / 2, sizex=x1 - x0 + dx, sizey=y1 - y0 + dy, sizing="stretch",
                  layer="below", opacity=1.0)
     bar = dict(type="scatter", x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
-               name="colour scale", meta=style.role_meta("colour scale"),
+               name=_("colour scale"), meta=style.role_meta("colour scale"),
                marker=dict(colorscale=style.SURFACE_COLORSCALE, cmin=lo, cmax=hi, color=[lo], showscale=True,
                            colorbar=dict(title=dict(text=info["label"], side="right"), thickness=14, len=0.9)))
     return image, bar

@@ -14,7 +14,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 from . import style
-from .core import _figure, _merge, _yaxis, base_layout, heatmap
+from ..i18n import domain
+from .core import _figure, _merge, _yaxis, base_layout, heatmap, legend_below
+
+_, N_, ngettext = domain("overfitting")
 
 TRAIN_COLOR = style.role_color("training")       # green
 VAL_COLOR = style.role_color("validation")       # red
@@ -123,7 +126,7 @@ def _log_range(values, floor: float, pad: float = 0.25) -> list[float] | None:
 # 1-D fits
 # ----------------------------------------------------------------------------------------------
 def fit_figure(x_grid, y_truth, train, fits: Sequence[tuple], *, val=None, title: str | None = None,
-               height: int = 400, truth_label: str = "true f(x)") -> go.Figure:
+               height: int = 400, truth_label: str = N_("true f(x)")) -> go.Figure:
     """Training points, the noise-free function and fitted curves on [-1, 1].
 
     ``fits``: ``(label, y on x_grid, colour, dash)`` tuples (role colours such as :data:`FIT_COLOR`,
@@ -131,20 +134,21 @@ def fit_figure(x_grid, y_truth, train, fits: Sequence[tuple], *, val=None, title
     the plot instead of squashing it).
     """
     traces = []
+    truth_label = _(truth_label)
     if val is not None:
-        traces.append(dict(type="scatter", x=_f32(val.x), y=_f32(val.y), mode="markers", name="validation points",
+        traces.append(dict(type="scatter", x=_f32(val.x), y=_f32(val.y), mode="markers", name=_("validation points"),
                            marker=dict(color="rgba(120,120,120,0.35)", size=5), meta=style.role_meta("validation"),
-                           hovertemplate="validation (%{x:.2f}, %{y:.2f})<extra></extra>"))
+                           hovertemplate=_("validation") + " (%{x:.2f}, %{y:.2f})<extra></extra>"))
     traces.append(dict(type="scatter", x=_f32(x_grid), y=_f32(y_truth), mode="lines", name=truth_label,
                        line=dict(color=TRUTH_COLOR, width=2, dash="dash"), hoverinfo="skip", meta=style.role_meta("truth")))
     for label, y, color, dash in fits:
         traces.append(dict(type="scatter", x=_f32(x_grid), y=_f32(y), mode="lines", name=label,
                            line=dict(color=color, width=3, dash=dash), meta=style.role_meta("fit"),
                            hovertemplate=f"{label}<br>x = %{{x:.2f}}<br>ŷ = %{{y:.3f}}<extra></extra>"))
-    traces.append(dict(type="scatter", x=_f32(train.x), y=_f32(train.y), mode="markers", name="training points",
+    traces.append(dict(type="scatter", x=_f32(train.x), y=_f32(train.y), mode="markers", name=_("training points"),
                        meta=style.role_meta("training"),
                        marker=dict(color=TRAIN_COLOR, size=9, line=dict(color="white", width=1)),
-                       hovertemplate="training (%{x:.2f}, %{y:.2f})<extra></extra>"))
+                       hovertemplate=_("training") + " (%{x:.2f}, %{y:.2f})<extra></extra>"))
     ys = np.concatenate([np.ravel(train.y), np.ravel(y_truth)] + ([np.ravel(val.y)] if val is not None else []))
     lo, hi = float(np.min(ys)), float(np.max(ys))
     pad = 0.35 * max(hi - lo, 0.5)
@@ -156,11 +160,12 @@ def fit_figure(x_grid, y_truth, train, fits: Sequence[tuple], *, val=None, title
 
 def error_curve(x, train, val, *, selected=None, best=None, noise_var: float | None = None, xlabel: str = "",
                 log_x: bool = False, title: str | None = None, height: int = 400, floor: float = 1e-6,
-                selected_label: str = "you", best_label: str = "lowest validation error",
-                train_name: str = "training error", val_name: str = "validation error") -> go.Figure:
+                selected_label: str = N_("you"), best_label: str = N_("lowest validation error"),
+                train_name: str = N_("training error"), val_name: str = N_("validation error")) -> go.Figure:
     """Training and validation MSE against a complexity knob (degree, λ, n) on a log y axis:
     the U curve. ``selected`` gets a vertical line, ``best`` a star on the validation curve,
     ``noise_var`` a dashed horizontal line (the error no model beats on average)."""
+    selected_label, best_label, train_name, val_name = _(selected_label), _(best_label), _(train_name), _(val_name)
     x = np.asarray(x, dtype=float)
     tr, va = _floor(train, floor), _floor(val, floor)
     mode = "lines+markers" if len(x) <= 30 else "lines"
@@ -184,14 +189,14 @@ def error_curve(x, train, val, *, selected=None, best=None, noise_var: float | N
         shapes.append(s)
         anns.append(a)
     if noise_var is not None and noise_var > 0:
-        s, a = _hline(max(noise_var, floor), f"noise σ² = {noise_var:.3g}")
+        s, a = _hline(max(noise_var, floor), _("noise σ² = {v}").format(v=f"{noise_var:.3g}"))
         shapes.append(s)
         anns.append(a)
     layout = _layout(title, height, hovermode="closest")
     xaxis = dict(title=dict(text=xlabel), type="log" if log_x else "linear", exponentformat="power")
     if log_x:
         xaxis.update(log_ticks(float(np.min(x)), float(np.max(x))))
-    yaxis = _logy("mean squared error (log scale)", np.r_[tr, va, noise_var or np.nan], floor)
+    yaxis = _logy(_("mean squared error (log scale)"), np.r_[tr, va, noise_var or np.nan], floor)
     _merge(layout, dict(xaxis=xaxis, yaxis=yaxis, shapes=shapes, annotations=anns))
     return _figure(traces, layout)
 
@@ -216,13 +221,13 @@ def coef_paths(lams, path, lam: float, *, title: str | None = None, height: int 
                            meta=style.role_meta("coefficient"),
                            hovertemplate=f"w<sub>{k}</sub> = %{{y:.4g}}<br>λ = %{{x:.3g}}<extra></extra>"))
     # a legend-sized hint for the colours instead of d entries
-    traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=f"w₁ … w{_sub(d)} (dark → light)",
+    traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=_("w₁ … w{k} (dark → light)").format(k=_sub(d)),
                        marker=dict(color=colors[len(colors) // 2], size=10), hoverinfo="skip",
                        meta=style.role_meta("coefficient")))
     s, a = _vline(float(lam), f"λ = {lam:.3g}", log_x=True)
     layout = _layout(title, height, hovermode="closest")
-    _merge(layout, dict(xaxis=dict(title=dict(text="λ (log scale)"), type="log", exponentformat="power"),
-                        yaxis=dict(title=dict(text="coefficient w_k"), zeroline=True, zerolinecolor="#888888",
+    _merge(layout, dict(xaxis=dict(title=dict(text=_("λ (log scale)")), type="log", exponentformat="power"),
+                        yaxis=dict(title=dict(text=_("coefficient w_k")), zeroline=True, zerolinecolor="#888888",
                                    zerolinewidth=1.5),
                         shapes=[s], annotations=[a]))
     return _figure(traces, layout)
@@ -250,8 +255,8 @@ def coef_bars(coefs: Mapping[str, np.ndarray], *, colors: Mapping[str, str] | No
                            textfont=dict(color=color, size=13),
                            hovertemplate=f"{label}<br>%{{x}} = %{{y:.4g}}<extra></extra>"))
     layout = _layout(title, height, hovermode="closest", barmode="group")
-    _merge(layout, dict(xaxis=dict(title=dict(text="coefficient (Legendre basis, w₀ = intercept)")),
-                        yaxis=dict(title=dict(text="value"), zeroline=True, zerolinecolor="#888888")))
+    _merge(layout, dict(xaxis=dict(title=dict(text=_("coefficient (Legendre basis, w₀ = intercept)"))),
+                        yaxis=dict(title=dict(text=_("value")), zeroline=True, zerolinecolor="#888888")))
     return _figure(traces, layout)
 
 
@@ -266,24 +271,24 @@ def early_stopping_figure(epochs, train, val, *, best_epoch: int, stop_epoch: in
     epochs = np.asarray(epochs, dtype=float)
     tr, va = _floor(train, floor), _floor(val, floor)
     traces = [
-        dict(type="scatter", x=_f32(epochs), y=tr, mode="lines", name="training loss",
+        dict(type="scatter", x=_f32(epochs), y=tr, mode="lines", name=_("training loss"),
              line=dict(color=TRAIN_COLOR, width=2.5), meta=style.role_meta("training"),
-             hovertemplate="epoch %{x}<br>training MSE %{y:.4g}<extra></extra>"),
-        dict(type="scatter", x=_f32(epochs), y=va, mode="lines+markers", name="validation loss",
+             hovertemplate=_("epoch %{x}<br>training MSE %{y:.4g}") + "<extra></extra>"),
+        dict(type="scatter", x=_f32(epochs), y=va, mode="lines+markers", name=_("validation loss"),
              line=dict(color=VAL_COLOR, width=2.5), marker=dict(size=4), meta=style.role_meta("validation"),
-             hovertemplate="epoch %{x}<br>validation MSE %{y:.4g}<extra></extra>"),
+             hovertemplate=_("epoch %{x}<br>validation MSE %{y:.4g}") + "<extra></extra>"),
     ]
     i = int(np.argmin(np.abs(epochs - best_epoch)))
     traces.append(dict(type="scatter", x=[float(epochs[i])], y=[float(va[i])], mode="markers",
-                       name=f"restored weights (epoch {best_epoch})", meta=style.role_meta("highlight"),
+                       name=_("restored weights (epoch {e})").format(e=best_epoch), meta=style.role_meta("highlight"),
                        marker=dict(symbol="star", size=20, color=CHOSEN_COLOR, line=dict(color="black", width=1)),
-                       hovertemplate="restored: epoch %{x}<br>validation MSE %{y:.4g}<extra></extra>"))
+                       hovertemplate=_("restored: epoch %{x}<br>validation MSE %{y:.4g}") + "<extra></extra>"))
     shapes, anns = [], []
-    s, a = _vline(best_epoch, f"best: epoch {best_epoch}", color=style.INK, role="ink")
+    s, a = _vline(best_epoch, _("best: epoch {e}").format(e=best_epoch), color=style.INK, role="ink")
     shapes.append(s)
     anns.append(a)
     if stopped:
-        s, a = _vline(stop_epoch, f"stop: epoch {stop_epoch}", color=VAL_COLOR, dash="dash", position="bottom",
+        s, a = _vline(stop_epoch, _("stop: epoch {e}").format(e=stop_epoch), color=VAL_COLOR, dash="dash", position="bottom",
                       role="validation")
         shapes.append(s)
         anns.append(a)
@@ -291,17 +296,17 @@ def early_stopping_figure(epochs, train, val, *, best_epoch: int, stop_epoch: in
                            fillcolor="rgba(120,120,120,0.12)", line=dict(width=0), layer="below",
                            name=style.tag(style.role_meta("reference"))))
         anns.append(dict(x=0.5 * (stop_epoch + float(epochs[-1])), y=0.5, xref="x", yref="paper",
-                         text="epochs saved<br>by early stopping", showarrow=False,
+                         text=_("epochs saved<br>by early stopping"), showarrow=False,
                          font=dict(size=13, color=style.REFERENCE), name=style.tag(style.role_meta("reference"))))
     if noise_var:
-        s, a = _hline(max(noise_var, floor), f"noise σ² = {noise_var:.3g}")
+        s, a = _hline(max(noise_var, floor), _("noise σ² = {v}").format(v=f"{noise_var:.3g}"))
         shapes.append(s)
         anns.append(a)
     layout = _layout(title, height, hovermode="x unified")
-    _merge(layout, dict(xaxis=dict(title=dict(text="epoch (full-batch steps)")),
-                        yaxis=_logy("mean squared error (log scale)", np.r_[tr, va, noise_var or np.nan], floor),
+    _merge(layout, dict(xaxis=dict(title=dict(text=_("epoch (full-batch steps)"))),
+                        yaxis=_logy(_("mean squared error (log scale)"), np.r_[tr, va, noise_var or np.nan], floor),
                         shapes=shapes, annotations=anns))
-    return _figure(traces, layout)
+    return legend_below(_figure(traces, layout))  # the epoch labels sit at the top of the plot
 
 
 # ----------------------------------------------------------------------------------------------
@@ -323,42 +328,42 @@ def cv_scores_figure(lrs, scores, mean, std, diverged, best_index: int, *, gd_li
     finite = np.r_[fy[ok], mean[np.isfinite(mean)]]
     top = float(np.max(finite)) * 3 if finite.size else 1.0
     traces = [
-        dict(type="scatter", x=_f32(fx[ok]), y=fy[ok], mode="markers", name=f"each of the {k} folds",
+        dict(type="scatter", x=_f32(fx[ok]), y=fy[ok], mode="markers", name=_("each of the {k} folds").format(k=k),
              marker=dict(color="rgba(90,90,90,0.45)", size=6), meta=style.role_meta("validation"),
-             hovertemplate="lr = %{x:.3g}<br>fold validation MSE %{y:.4g}<extra></extra>"),
-        dict(type="scatter", x=_f32(lrs[~div]), y=mean[~div], mode="lines+markers", name="mean ± std over folds",
+             hovertemplate=_("lr = %{x:.3g}<br>fold validation MSE %{y:.4g}") + "<extra></extra>"),
+        dict(type="scatter", x=_f32(lrs[~div]), y=mean[~div], mode="lines+markers", name=_("mean ± std over folds"),
              line=dict(color=VAL_COLOR, width=2.5), marker=dict(size=8), meta=style.role_meta("validation"),
              error_y=dict(type="data", array=np.nan_to_num(std[~div]), visible=True, color=VAL_COLOR, thickness=1.5),
-             hovertemplate="lr = %{x:.3g}<br>mean validation MSE %{y:.4g}<extra></extra>"),
+             hovertemplate=_("lr = %{x:.3g}<br>mean validation MSE %{y:.4g}") + "<extra></extra>"),
     ]
     if div.any():
         nd = diverged.sum(1)[div]
         traces.append(dict(type="scatter", x=_f32(lrs[div]), y=np.full(int(div.sum()), top), mode="markers",
-                           name="diverged (in at least one fold)", meta=style.role_meta("diverged"),
+                           name=_("diverged (in at least one fold)"), meta=style.role_meta("diverged"),
                            marker=dict(symbol="x", size=13, color=style.DIVERGED, line=dict(color="white", width=1)),
                            customdata=nd,
-                           hovertemplate=f"lr = %{{x:.3g}}: diverged in %{{customdata}} of {k} folds<extra></extra>"))
+                           hovertemplate=_("lr = %{{x:.3g}}: diverged in %{{customdata}} of {k} folds").format(k=k) + "<extra></extra>"))
     if best_index >= 0:
         traces.append(dict(type="scatter", x=[float(lrs[best_index])], y=[float(mean[best_index])], mode="markers",
-                           name=f"chosen: lr = {lrs[best_index]:.3g}", meta=style.role_meta("highlight"),
+                           name=_("chosen: lr = {lr}").format(lr=f"{lrs[best_index]:.3g}"), meta=style.role_meta("highlight"),
                            marker=dict(symbol="star", size=22, color=CHOSEN_COLOR, line=dict(color="black", width=1)),
-                           hovertemplate="chosen lr = %{x:.3g}<br>mean validation MSE %{y:.4g}<extra></extra>"))
+                           hovertemplate=_("chosen lr = %{x:.3g}<br>mean validation MSE %{y:.4g}") + "<extra></extra>"))
     shapes, anns = [], []
     if gd_limit is not None and np.isfinite(gd_limit):
-        s, a = _vline(float(gd_limit), f"stability limit {gd_limit:.3g}", color=style.DIVERGED, dash="dash", log_x=True,
+        s, a = _vline(float(gd_limit), _("stability limit {v}").format(v=f"{gd_limit:.3g}"), color=style.DIVERGED, dash="dash", log_x=True,
                       role="diverged")
         shapes.append(s)
         anns.append(a)
     if noise_var:
-        s, a = _hline(noise_var, f"noise σ² = {noise_var:.3g}")
+        s, a = _hline(noise_var, _("noise σ² = {v}").format(v=f"{noise_var:.3g}"))
         shapes.append(s)
         anns.append(a)
     layout = _layout(title, height, hovermode="closest")
-    xaxis = dict(title=dict(text="learning rate (log scale)"), type="log", exponentformat="power")
+    xaxis = dict(title=dict(text=_("learning rate (log scale)")), type="log", exponentformat="power")
     xaxis.update(log_ticks(float(lrs.min()), float(lrs.max())))
-    _merge(layout, dict(xaxis=xaxis, yaxis=_logy("validation MSE (log scale)", np.r_[finite, top], 1e-12, pad=0.2),
+    _merge(layout, dict(xaxis=xaxis, yaxis=_logy(_("validation MSE (log scale)"), np.r_[finite, top], 1e-12, pad=0.2),
                         shapes=shapes, annotations=anns))
-    return _figure(traces, layout)
+    return legend_below(_figure(traces, layout))  # the stability limit's label sits at the top
 
 
 def cv_curves_figure(curves, lrs, best_index: int, *, title: str | None = None, height: int = 420,
@@ -375,11 +380,11 @@ def cv_curves_figure(curves, lrs, best_index: int, *, title: str | None = None, 
         y = _floor(curves[:, i], floor)
         chosen = i == best_index
         traces.append(dict(type="scatter", x=_f32(steps), y=y, mode="lines",
-                           name=f"lr = {lr:.3g}" + (" (chosen)" if chosen else ""),
+                           name=(_("lr = {lr} (chosen)") if chosen else "lr = {lr}").format(lr=f"{lr:.3g}"),
                            line=dict(color=VAL_COLOR if chosen else colors[i], width=4.5 if chosen else 1.5),
                            meta=style.role_meta("validation" if chosen else "learning rate"),
                            showlegend=bool(chosen or i in (0, len(lrs) - 1)),
-                           hovertemplate=f"lr = {lr:.3g}<br>step %{{x}}<br>validation MSE %{{y:.4g}}<extra></extra>"))
+                           hovertemplate=f"lr = {lr:.3g}<br>" + _("step %{x}<br>validation MSE %{y:.4g}") + "<extra></extra>"))
     # the axis ends a decade above the common starting value: diverging runs leave the plot
     # instead of squashing the interesting part (the first row is the same for every rate)
     start = curves[0][np.isfinite(curves[0])]
@@ -387,10 +392,10 @@ def cv_curves_figure(curves, lrs, best_index: int, *, title: str | None = None, 
     hi = 10 * float(start.max()) if start.size else None
     lo = float(max(finite.min(), floor)) if finite.size else None
     layout = _layout(title, height, hovermode="closest")
-    yaxis = _yaxis("validation MSE, mean over folds (log scale)", True)
+    yaxis = _yaxis(_("validation MSE, mean over folds (log scale)"), True)
     if hi and lo and hi > lo:
         yaxis.update(range=[np.log10(lo) - 0.1, np.log10(hi)], **log_ticks(lo, hi))
-    _merge(layout, dict(xaxis=dict(title=dict(text="gradient-descent step")), yaxis=yaxis))
+    _merge(layout, dict(xaxis=dict(title=dict(text=_("gradient-descent step"))), yaxis=yaxis))
     return _figure(traces, layout)
 
 
@@ -398,7 +403,7 @@ def cv_curves_figure(curves, lrs, best_index: int, *, title: str | None = None, 
 # Gradient lab
 # ----------------------------------------------------------------------------------------------
 def _layer_labels(n_layers: int) -> list[str]:
-    return [f"{l}" for l in range(1, n_layers)] + ["out"]
+    return [f"{l}" for l in range(1, n_layers)] + [_("out")]
 
 
 def grad_heatmap(grad_norms, *, diverged_at: int = -1, title: str | None = None, height: int = 440,
@@ -416,13 +421,13 @@ def grad_heatmap(grad_norms, *, diverged_at: int = -1, title: str | None = None,
     if zmax - zmin < 1:
         zmin, zmax = zmin - 0.5, zmax + 0.5
     labels = _layer_labels(L)
-    fig = heatmap(idx, np.arange(1, L + 1), np.round(z, 3), xlabel="training step",
-                  ylabel="layer (1 = next to the input)",
-                  zlabel="log₁₀ ‖∂L/∂θ_layer‖", title=title, colorscale="Viridis", zmin=zmin, zmax=zmax, height=height,
-                  hovertemplate="step %{x}<br>layer %{y}<br>log₁₀ ‖g‖ = %{z:.2f}<extra></extra>")
+    fig = heatmap(idx, np.arange(1, L + 1), np.round(z, 3), xlabel=_("training step"),
+                  ylabel=_("layer (1 = next to the input)"),
+                  zlabel="log₁₀ ‖∂L/∂θ_ℓ‖", title=title, colorscale="Viridis", zmin=zmin, zmax=zmax, height=height,
+                  hovertemplate=_("step %{x}<br>layer %{y}") + "<br>log₁₀ ‖g‖ = %{z:.2f}<extra></extra>")
     fig.update_yaxes(tickmode="array", tickvals=list(range(1, L + 1)), ticktext=labels)
     if diverged_at >= 0:
-        s, a = _vline(diverged_at, f"diverged at step {diverged_at}", color=style.DIVERGED, dash="solid", role="diverged")
+        s, a = _vline(diverged_at, _("diverged at step {k}").format(k=diverged_at), color=style.DIVERGED, dash="solid", role="diverged")
         fig.add_shape(s)
         fig.add_annotation(a)
     return fig
@@ -438,12 +443,12 @@ def grad_profile(profiles: Mapping[str, np.ndarray], *, title: str | None = None
         c = (colors or (style.REFERENCE, style.INK))[i % len(colors or (style.REFERENCE, style.INK))]
         traces.append(dict(type="scatter", x=_layer_labels(L), y=_floor(g, floor), mode="lines+markers", name=label,
                            line=dict(color=c, width=2.5), marker=dict(size=7), meta=style.role_meta("layer profile"),
-                           hovertemplate=f"{label}<br>layer %{{x}}<br>‖g‖ = %{{y:.3g}}<extra></extra>"))
+                           hovertemplate=f"{label}<br>" + _("layer %{x}") + "<br>‖g‖ = %{y:.3g}<extra></extra>"))
     layout = _layout(title, height, hovermode="x unified")
     values = np.concatenate([np.ravel(v) for v in profiles.values()])
-    _merge(layout, dict(xaxis=dict(title=dict(text="layer (1 = next to the input, out = output layer)"),
+    _merge(layout, dict(xaxis=dict(title=dict(text=_("layer (1 = next to the input, out = output layer)")),
                                    type="category"),
-                        yaxis=_logy("gradient norm (log scale)", values, floor)))
+                        yaxis=_logy(_("gradient norm (log scale)"), values, floor)))
     return _figure(traces, layout)
 
 
@@ -461,19 +466,19 @@ def activation_histograms(edges, hist_init, hist_end, *, activation: str, title:
     for j, (h, axis) in enumerate(((hist_init, ("x", "y")), (hist_end, ("x2", "y2")))):
         traces.append(dict(type="heatmap", x=_f32(centers), y=layers, z=np.round(np.asarray(h, float), 4),
                            xaxis=axis[0], yaxis=axis[1], colorscale="Viridis", zmin=0, zmax=zmax, showscale=j == 1,
-                           colorbar=dict(title=dict(text="fraction", side="right"), thickness=14),
-                           hovertemplate="layer %{y}<br>φ ≈ %{x:.3g}<br>fraction %{z:.3f}<extra></extra>"))
+                           colorbar=dict(title=dict(text=_("fraction"), side="right"), thickness=14),
+                           hovertemplate=_("layer %{y}<br>φ ≈ %{x:.3g}<br>fraction %{z:.3f}") + "<extra></extra>"))
     layout = _layout(title, height)
     sub = dict(xref="paper", yref="paper", y=1.0, yanchor="bottom", showarrow=False, font=dict(size=15))
-    xt = f"activation value {activation}(u)" if activation in ("sigmoid", "tanh") else "activation value"
+    xt = _("activation value {f}(u)").format(f=activation) if activation in ("sigmoid", "tanh") else _("activation value")
     _merge(layout, dict(
         margin=dict(t=80 if title else 40),
         xaxis=dict(domain=[0.0, 0.45], title=dict(text=xt), anchor="y"),
         xaxis2=dict(domain=[0.53, 0.98], title=dict(text=xt), anchor="y2"),
-        yaxis=dict(title=dict(text="hidden layer"), anchor="x"),
+        yaxis=dict(title=dict(text=_("hidden layer")), anchor="x"),
         yaxis2=dict(anchor="x2", matches="y"),
-        annotations=[dict(sub, text="at initialisation", x=0.225, xanchor="center"),
-                     dict(sub, text="after training", x=0.755, xanchor="center")]))
+        annotations=[dict(sub, text=_("at initialisation"), x=0.225, xanchor="center"),
+                     dict(sub, text=_("after training"), x=0.755, xanchor="center")]))
     return _figure(traces, layout)
 
 
@@ -486,29 +491,29 @@ def activation_stats(act_std_first, act_std_last, flat_first, flat_last, *, flat
     c0, c1 = style.REFERENCE, style.INK    # at the start grey, at the end ink (roles: no optimizer here)
     start, end = style.role_meta("start"), style.role_meta("end")
     traces = [
-        dict(type="scatter", x=x, y=_floor(act_std_first, floor), mode="lines+markers", name="at the start",
+        dict(type="scatter", x=x, y=_floor(act_std_first, floor), mode="lines+markers", name=_("at the start"),
              line=dict(color=c0, width=2.5), xaxis="x", yaxis="y", legendgroup="start", meta=start,
-             hovertemplate="layer %{x}<br>std %{y:.3g}<extra>start</extra>"),
-        dict(type="scatter", x=x, y=_floor(act_std_last, floor), mode="lines+markers", name="at the end",
+             hovertemplate=_("layer %{x}<br>std %{y:.3g}") + "<extra></extra>"),
+        dict(type="scatter", x=x, y=_floor(act_std_last, floor), mode="lines+markers", name=_("at the end"),
              line=dict(color=c1, width=2.5), xaxis="x", yaxis="y", legendgroup="end", meta=end,
-             hovertemplate="layer %{x}<br>std %{y:.3g}<extra>end</extra>"),
-        dict(type="scatter", x=x, y=_f32(flat_first), mode="lines+markers", name="at the start", showlegend=False,
+             hovertemplate=_("layer %{x}<br>std %{y:.3g}") + "<extra></extra>"),
+        dict(type="scatter", x=x, y=_f32(flat_first), mode="lines+markers", name=_("at the start"), showlegend=False,
              line=dict(color=c0, width=2.5), xaxis="x2", yaxis="y2", legendgroup="start", meta=start,
-             hovertemplate=f"layer %{{x}}<br>{flat_label}: %{{y:.0%}}<extra>start</extra>"),
-        dict(type="scatter", x=x, y=_f32(flat_last), mode="lines+markers", name="at the end", showlegend=False,
+             hovertemplate=_("layer %{x}") + f"<br>{flat_label}: %{{y:.0%}}<extra></extra>"),
+        dict(type="scatter", x=x, y=_f32(flat_last), mode="lines+markers", name=_("at the end"), showlegend=False,
              line=dict(color=c1, width=2.5), xaxis="x2", yaxis="y2", legendgroup="end", meta=end,
-             hovertemplate=f"layer %{{x}}<br>{flat_label}: %{{y:.0%}}<extra>end</extra>"),
+             hovertemplate=_("layer %{x}") + f"<br>{flat_label}: %{{y:.0%}}<extra></extra>"),
     ]
     layout = _layout(title, height, hovermode="x unified")
     sub = dict(xref="paper", yref="paper", y=1.0, yanchor="bottom", showarrow=False, font=dict(size=15))
     _merge(layout, dict(
         margin=dict(t=130 if title else 70), legend=dict(y=1.12),
-        xaxis=dict(domain=[0.0, 0.45], title=dict(text="hidden layer"), anchor="y", type="category"),
-        xaxis2=dict(domain=[0.55, 1.0], title=dict(text="hidden layer"), anchor="y2", type="category"),
+        xaxis=dict(domain=[0.0, 0.45], title=dict(text=_("hidden layer")), anchor="y", type="category"),
+        xaxis2=dict(domain=[0.55, 1.0], title=dict(text=_("hidden layer")), anchor="y2", type="category"),
         yaxis=dict(_yaxis("", True), anchor="x"),
         yaxis2=dict(anchor="x2", range=[0, 1.02], tickformat=".0%"),
-        annotations=[dict(sub, text="spread of the activations (std, log scale)", x=0.225, xanchor="center"),
-                     dict(sub, text=f"share of activations {flat_label}", x=0.775, xanchor="center")]))
+        annotations=[dict(sub, text=_("spread of the activations (std, log scale)"), x=0.225, xanchor="center"),
+                     dict(sub, text=_("share of activations {what}").format(what=flat_label), x=0.775, xanchor="center")]))
     return _figure(traces, layout)
 
 
@@ -528,17 +533,17 @@ def training_curves(runs: Sequence[tuple], *, title: str | None = None, height: 
         if minibatch:
             mb = np.asarray(r.loss, dtype=float)
             traces.append(dict(type="scatter", x=_f32(np.arange(len(mb))), y=_floor(mb, floor), mode="lines",
-                               name=f"{label}: mini-batch loss", line=dict(color=color, width=1), opacity=0.35,
+                               name=_("{label}: mini-batch loss").format(label=label), line=dict(color=color, width=1), opacity=0.35,
                                xaxis="x", yaxis="y", meta=meta,
-                               hovertemplate="step %{x}<br>mini-batch loss %{y:.4g}<extra></extra>"))
+                               hovertemplate=_("step %{x}<br>mini-batch loss %{y:.4g}") + "<extra></extra>"))
         traces.append(dict(type="scatter", x=_f32(steps), y=_floor(r.train_loss, floor), mode="lines+markers",
                            name=label, legendgroup=label, line=dict(color=color, width=2.5), marker=dict(size=4),
                            xaxis="x", yaxis="y", meta=meta,
-                           hovertemplate=f"{label}<br>step %{{x}}<br>training loss %{{y:.4g}}<extra></extra>"))
+                           hovertemplate=f"{label}<br>" + _("step %{x}<br>training loss %{y:.4g}") + "<extra></extra>"))
         traces.append(dict(type="scatter", x=_f32(steps), y=_f32(r.val_accuracy), mode="lines+markers",
                            name=label, legendgroup=label, showlegend=False, line=dict(color=color, width=2.5),
                            marker=dict(size=4), xaxis="x2", yaxis="y2", meta=meta,
-                           hovertemplate=f"{label}<br>step %{{x}}<br>validation accuracy %{{y:.1%}}<extra></extra>"))
+                           hovertemplate=f"{label}<br>" + _("step %{x}<br>validation accuracy %{y:.1%}") + "<extra></extra>"))
         if r.diverged_at >= 0:
             fin = np.flatnonzero(np.isfinite(np.asarray(r.loss, dtype=float)))
             if fin.size:
@@ -547,19 +552,19 @@ def training_curves(runs: Sequence[tuple], *, title: str | None = None, height: 
                                    text=["diverged"], textposition="top center", textfont=dict(color=style.INK),
                                    showlegend=False, legendgroup=label, xaxis="x", yaxis="y", meta=meta,
                                    marker=dict(symbol="x", size=14, color=color),
-                                   hovertemplate=f"{label}: diverged at step {r.diverged_at}<extra></extra>"))
+                                   hovertemplate=_("{label}: diverged at step {k}").format(label=label, k=r.diverged_at) + "<extra></extra>"))
     layout = _layout(title, height, hovermode="closest")
     sub = dict(xref="paper", yref="paper", y=1.0, yanchor="bottom", showarrow=False, font=dict(size=15))
     _merge(layout, dict(
         margin=dict(t=150 if title else 90), legend=dict(y=1.14),
-        xaxis=dict(domain=[0.0, 0.45], title=dict(text="training step"), anchor="y"),
-        xaxis2=dict(domain=[0.55, 1.0], title=dict(text="training step"), anchor="y2"),
+        xaxis=dict(domain=[0.0, 0.45], title=dict(text=_("training step")), anchor="y"),
+        xaxis2=dict(domain=[0.55, 1.0], title=dict(text=_("training step")), anchor="y2"),
         yaxis=dict(_logy("", np.concatenate([np.ravel(r.train_loss) for _, r, _ in runs]
                                             + [np.ravel(r.loss) for _, r, _ in runs if minibatch]), floor),
                    anchor="x"),
         yaxis2=dict(anchor="x2", range=[0.4, 1.02], tickformat=".0%"),
-        annotations=[dict(sub, text="training loss (log scale)", x=0.225, xanchor="center"),
-                     dict(sub, text="validation accuracy", x=0.775, xanchor="center")]))
+        annotations=[dict(sub, text=_("training loss (log scale)"), x=0.225, xanchor="center"),
+                     dict(sub, text=_("validation accuracy"), x=0.775, xanchor="center")]))
     return _figure(traces, layout)
 
 
@@ -576,9 +581,9 @@ def step_lengths_figure(runs: Sequence[tuple], *, title: str | None = None, heig
         s = np.asarray(steps, dtype=float)
         traces.append(dict(type="scatter", x=_f32(np.arange(1, len(s) + 1)), y=_floor(s, floor), mode="lines+markers",
                            name=label, line=dict(color=color, width=2.2, dash=dash), marker=dict(size=4), meta=meta,
-                           hovertemplate=f"{label}<br>step %{{x}}<br>length %{{y:.3g}}<extra></extra>"))
+                           hovertemplate=f"{label}<br>" + _("step %{x}<br>length %{y:.3g}") + "<extra></extra>"))
     layout = _layout(title, height, hovermode="x unified")
-    _merge(layout, dict(xaxis=dict(title=dict(text="step")),
-                        yaxis=_logy("step length ‖Δx‖ (log scale)", np.concatenate([np.ravel(r[1]) for r in runs]),
+    _merge(layout, dict(xaxis=dict(title=dict(text=_("step"))),
+                        yaxis=_logy(_("step length ‖Δx‖ (log scale)"), np.concatenate([np.ravel(r[1]) for r in runs]),
                                     floor)))
     return _figure(traces, layout)

@@ -10,6 +10,7 @@ from ..errors import UnknownNameError
 from .adam import adam, adamw, nadam, radam
 from .base import Hyper, Info, Optimizer, Step, Transform, chain
 from .rms import adadelta, adagrad, rmsprop
+from .sam import sam
 from .second_order import bfgs, newton
 from .sgd import sgd
 
@@ -26,6 +27,10 @@ _FACTORIES = {
     "bfgs": bfgs,
 }
 
+# Wrappers around another optimizer (make("sam", base="sgd", rho=0.05, ...)).  Kept out of names():
+# the arena, the colour registry and the generic per-optimizer tests take optimizers that stand alone.
+_WRAPPERS = {"sam": sam}
+
 FIRST_ORDER = ("sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "radam")
 SECOND_ORDER = ("newton", "bfgs")
 
@@ -35,14 +40,22 @@ def names() -> list[str]:
     return list(_FACTORIES)
 
 
+def wrappers() -> list[str]:
+    """Optimizers that wrap a base optimizer (``make("sam", base="adam", rho=0.05, lr=…)``)."""
+    return list(_WRAPPERS)
+
+
 def make(name: str, **hyper) -> Optimizer:
     """Build optimizer ``name`` with torch.optim keyword ``hyper``-parameters (missing ones: torch's defaults).
 
     Any numeric hyperparameter may be a 1-D array with one value per run (a sweep in one call).
+    A wrapper (:func:`wrappers`, e.g. ``"sam"``) takes ``base=`` and the base optimizer's keywords.
     """
     key = name.lower() if isinstance(name, str) else name  # torch's class names work too: "AdamW", "RMSprop"
+    if key in _WRAPPERS:
+        return _WRAPPERS[key](**hyper)
     if key not in _FACTORIES:
-        raise UnknownNameError("optimizer", name, _FACTORIES)
+        raise UnknownNameError("optimizer", name, {**_FACTORIES, **_WRAPPERS})
     return _FACTORIES[key](**hyper)
 
 
@@ -55,5 +68,5 @@ def info(name: str) -> Info:
     return _FACTORIES[key].info
 
 
-__all__ = ["make", "names", "info", "Optimizer", "Info", "Hyper", "Step", "Transform", "chain",
+__all__ = ["make", "names", "wrappers", "info", "Optimizer", "Info", "Hyper", "Step", "Transform", "chain",
            "FIRST_ORDER", "SECOND_ORDER"]

@@ -30,7 +30,11 @@ STARTUP_IMPORTS = ("pandas", "pyarrow", "pyarrow.pandas_compat", "narwhals", "na
                    "zoneinfo", "glob",
                    "orjson", "plotly.graph_objects", "plotly.io", "plotly.io._json", "plotly.subplots", "plotly.colors",
                    "_plotly_utils.colors", "streamlit", "streamlit.emojis", "streamlit.material_icon_names",
-                   "streamlit.runtime.scriptrunner.magic_funcs")
+                   "streamlit.runtime.scriptrunner.magic_funcs",
+                   # the privacy accountant of "Challenges ahead" (SciPy under it: ~1-2 s of CPU, paid at
+                   # start rather than by the first student who opens the privacy section)
+                   "dp_accounting", "dp_accounting.rdp.rdp_privacy_accountant",
+                   "dp_accounting.pld.pld_privacy_accountant")
 for _name in STARTUP_IMPORTS:
     try:
         importlib.import_module(_name)

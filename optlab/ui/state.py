@@ -105,11 +105,13 @@ def _is_number(v) -> bool:
 @dataclass(frozen=True)
 class Parsed:
     """One URL value read against its declaration.  ``status``: "ok" (used as given), "changed"
-    (used after clamping/rounding, ``note`` says how) or "bad" (not usable, the default is used)."""
+    (used after clamping/rounding, ``note`` says how) or "bad" (not usable, the default is used).
+    ``notes``: a :func:`Custom` value's problems, one per part (each named in the link's warning)."""
 
     value: Any
     status: str = "ok"
     note: str = ""
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,8 @@ class Param:
     label: str = ""
     section: str | None = None
     is_section: bool = False
+    reader: Callable[[str, Mapping[str, Any]], Parsed] | None = None  # Custom: URL text -> Parsed
+    writer: Callable[[Any], str] | None = None                        # Custom: value -> URL text
 
     # -- URL text -------------------------------------------------------------------------------
     def code(self, value: Any) -> str:
@@ -148,6 +152,8 @@ class Param:
             return self.codes[self._index(value)]
         if self.kind == "multi":
             return ",".join(self.codes[self._index(v)] for v in value)
+        if self.kind == "custom":
+            return str(self.writer(value))
         return str(value)
 
     def _index(self, value: Any) -> int:
@@ -182,8 +188,11 @@ class Param:
                     if v in self.options and v not in seen:
                         seen.append(self.options[self._index(v)])
                 return seen[: self.max_items] if self.max_items else seen
+            if self.kind == "custom":
+                self.writer(value)  # a value the writer cannot write is no value of this parameter
+                return value
             return str(value)[: self.max_chars]
-        except (TypeError, ValueError, OverflowError):
+        except Exception:  # noqa: BLE001 - a value this parameter cannot hold is replaced by its default
             return self.default
 
     def _snap(self, v: float):
@@ -205,13 +214,18 @@ class Param:
         key = (lambda o: abs(math.log(o) - math.log(v))) if log else (lambda o: abs(o - v))
         return min(range(len(opts)), key=lambda i: key(opts[i]))
 
-    def parse(self, raw: str) -> Parsed:
-        """Read the URL text ``raw``: never raises."""
+    def parse(self, raw: str, values: Mapping[str, Any] | None = None) -> Parsed:
+        """Read the URL text ``raw``: never raises.  ``values`` (url key -> value, what the link
+        gave for the other parameters) is passed to a :func:`Custom` reader."""
         raw = str(raw)
-        if len(raw) > MAX_RAW and self.kind != "text":
+        limit = self.max_chars if self.kind in ("text", "custom") else MAX_RAW
+        if len(raw) > limit and self.kind != "text":
             return Parsed(self.default, "bad", _("is too long to be a value ({n} characters)").format(n=len(raw)))
         s = raw.strip()
         try:
+            if self.kind == "custom":
+                got = self.reader(raw, dict(values or {}))
+                return got if isinstance(got, Parsed) else Parsed(got)
             if self.kind in ("float", "int"):
                 return self._parse_number(s)
             if self.kind == "flag":
@@ -393,6 +407,24 @@ def Text(url: str, key: str, default: str = "", *, max_chars: int = 300, label: 
     return Param(url, key, "text", str(default), max_chars=int(max_chars), label=label, section=section)
 
 
+def Custom(url: str, key: str, default: Any, *, read: Callable[[str, Mapping[str, Any]], Parsed],
+           write: Callable[[Any], str], max_chars: int = 2000, label: str = "", section: str | None = None) -> Param:
+    """A value built from several widgets (a race of optimizers, a start point "x,y"), kept in
+    ``st.session_state[key]`` (not a widget key) and in the URL as ``write(value)``.
+
+    ``read(text, values)`` reads a link's text against the widgets' own declarations and returns a
+    :class:`Parsed` whose ``notes`` name every part it clamped, rounded or left out (each one is
+    a problem of the link's one warning, with the link's text shown through :mod:`optlab.ui.safe`);
+    ``values`` holds what the link gave for the page's other parameters (read first), so a value
+    may depend on another (the parameters of the chosen surface).  It must never raise.  The page
+    draws the widgets from ``st.session_state[key]`` and stores their result with :func:`put`."""
+    if not callable(read) or not callable(write):
+        raise TypeError(f"{url!r}: read and write must be functions")
+    write(default)
+    return Param(url, key, "custom", default, max_chars=int(max_chars), label=label, section=section,
+                 reader=read, writer=write)
+
+
 def Section(options: Sequence[str], key: str, *, url: str = "sec", default: str | None = None,
             codes: Sequence[str] | None = None) -> Param:
     """The page's sections, shown by :func:`section` as the "Section" segmented control."""
@@ -524,11 +556,36 @@ class Page:
     def knows(self, key: str) -> bool:
         return key in self.by_url or key in GLOBAL_KEYS or key in self.own_keys
 
+    def _take(self, link: Link, key: str, p: Param, texts: list[str]) -> None:
+        """Read one parameter's URL text(s) into ``link``: the value used, and what is said."""
+        got = p.parse(texts[-1], link.values)
+        if len(texts) > 1:
+            link.problems.append(_("{name} is given {n} times: the last one, {value}, is read").format(
+                name=p.name(self.tr), n=len(texts), value=safe.code(texts[-1])))
+            link.problem_keys.add(key)
+        if got.status != "ok" and got.notes:  # a Custom value says each of its parts (named once)
+            link.problems.append(_("{name}: {problem}").format(name=p.name(self.tr), problem=got.notes[0]))
+            link.problems.extend(got.notes[1:])
+            link.problem_keys.add(key)
+        elif got.status == "bad":
+            link.problems.append(_("{name} = {value} {why}: the default, {default}, is used").format(
+                name=p.name(self.tr), value=safe.code(texts[-1]), why=got.note, default=safe.code(p.code(p.default))))
+            link.problem_keys.add(key)
+        elif got.status == "changed":
+            link.problems.append(_("{name} = {value} {why}").format(
+                name=p.name(self.tr), value=safe.code(texts[-1]), why=got.note))
+            link.problem_keys.add(key)
+        if got.status == "bad":
+            return
+        link.values[key] = got.value
+        link.given[key] = got.value
+
     def read(self, query: Mapping[str, str | Sequence[str]]) -> Link:
         """Read a link's query (``{key: text or [texts]}``) against this page.  Never raises."""
         values = self.defaults()
         link = Link(values=values)
         unknown: list[str] = []
+        deferred: dict[str, list[str]] = {}
         for key, raw in query.items():
             try:
                 texts = [raw] if isinstance(raw, str) else list(raw)
@@ -555,22 +612,13 @@ class Page:
                 continue
             if not texts:
                 continue
-            got = p.parse(texts[-1])
-            if len(texts) > 1:
-                link.problems.append(_("{name} is given {n} times: the last one, {value}, is read").format(
-                    name=p.name(self.tr), n=len(texts), value=safe.code(texts[-1])))
-                link.problem_keys.add(key)
-            if got.status == "bad":
-                link.problems.append(_("{name} = {value} {why}: the default, {default}, is used").format(
-                    name=p.name(self.tr), value=safe.code(texts[-1]), why=got.note, default=safe.code(p.code(p.default))))
-                link.problem_keys.add(key)
+            if p.kind == "custom":  # read after the others: it may depend on them
+                deferred[key] = texts
                 continue
-            if got.status == "changed":
-                link.problems.append(_("{name} = {value} {why}").format(
-                    name=p.name(self.tr), value=safe.code(texts[-1]), why=got.note))
-                link.problem_keys.add(key)
-            values[key] = got.value
-            link.given[key] = got.value
+            self._take(link, key, p, texts)
+        for p in self.params:
+            if p.url in deferred:
+                self._take(link, p.url, p, deferred[p.url])
         for key in FLAGS:
             if key in link.extra and link.extra[key].strip().lower() not in _TRUE | _FALSE:
                 link.problems.append(_("{name} = {value} is not 1 or 0: ignored").format(
@@ -780,6 +828,15 @@ def _prepare(p: Param) -> None:
             ss[p.key] = good
     elif good != v or type(good) is not type(v) and not (_is_number(good) and _is_number(v)):
         ss[p.key] = good
+
+
+def put(p: Param, value: Any) -> Any:
+    """Store the value of a parameter that no single widget holds (a :func:`Custom` value the page
+    builds from its widgets) and write it to the URL, as a widget function does for its own."""
+    value = p.coerce(value)
+    st.session_state[p.key] = value
+    _after_widget(p, value)
+    return value
 
 
 def set_values(page: Page, values: Mapping[str, Any], state=None, *, reset: bool = True) -> None:

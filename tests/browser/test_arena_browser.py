@@ -17,7 +17,11 @@ def test_arena_opens_clean(page, open_app_page, streamlit_exceptions, js_errors,
     assert js_errors == []
     # every optimizer's path is drawn: three line traces in the contour's scatter layer
     chart = page.locator('[data-testid="stPlotlyChart"]').first
-    expect(chart.locator(".scatterlayer .trace path.js-line")).to_have_count(3)
+    # (each path has a light casing under it: a trace of role "halo", not counted)
+    paths = chart.locator(".js-plotly-plot").first.evaluate(
+        "gd => gd._fullData.filter(t => t.mode === 'lines' && !(t.meta && t.meta.role === 'halo')).length")
+    assert paths == 3
+    expect(chart.locator(".scatterlayer .trace path.js-line")).to_have_count(6)
     save_screenshot(page, "arena")
 
 
@@ -58,7 +62,41 @@ def test_click_on_contour_sets_the_start(page, open_app_page, wait_for_app_idle,
     box = drag.bounding_box()
     # Rosenbrock's window is x ∈ [-2, 2], y ∈ [-1, 3]: 75 % across, 75 % down is about (1, 0)
     page.mouse.click(box["x"] + 0.75 * box["width"], box["y"] + 0.75 * box["height"])
-    expect(x0).not_to_have_value("-1.500", timeout=30_000)
+    # while the rerun draws, Streamlit keeps the old input beside the new one: wait, then read the one left
+    page.wait_for_function("""() => { const v = [...document.querySelectorAll('input[aria-label="x₀"]')];
+                                      return v.length === 1 && v[0].value !== '-1.500'; }""", timeout=30_000)
     wait_for_app_idle(page)
     assert abs(float(x0.input_value()) - 1.0) < 0.11 and abs(float(y0.input_value()) - 0.0) < 0.11
     assert "x=" in page.url and streamlit_exceptions(page) == []
+
+
+PROJECTOR = {"width": 1024, "height": 768}
+FIRST_SCREEN_JS = """(sel) => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const c = document.querySelector('[data-testid="stPlotlyChart"]').getBoundingClientRect();
+  const key = [...document.querySelectorAll(sel)].filter(e => e.offsetParent !== null)
+                .map(e => e.getBoundingClientRect()).filter(r => r.height > 0);
+  return {chart: [c.top, c.bottom, c.right], key: key.length ? [key[0].top, key[0].bottom] : null,
+          scroll: Math.max(main.scrollWidth, document.documentElement.scrollWidth) - main.clientWidth};
+}"""
+
+
+@pytest.mark.parametrize("query, key", [
+    ("sec=race&lang=en", '[data-testid="stMarkdownContainer"] strong'),          # the race's verdict
+    ("sec=race&lang=zh", '[data-testid="stMarkdownContainer"] strong'),
+    ("sec=tune&t=1&s=quadratic&n=200&lang=en", '[data-testid="stMarkdownContainer"] li'),  # tune verdicts
+    ("sec=rules&lang=zh", ".katex-display"),                                       # the update rule
+], ids=["race-en", "race-zh", "tune-en", "rules-zh"])
+def test_presenter_mode_shows_chart_and_key_numbers_in_the_first_screen(page, page_url, wait_for_app_idle,
+                                                                        streamlit_exceptions, query, key):
+    page.set_viewport_size(PROJECTOR)
+    page.goto(page_url(PAGE) + "?present=1&" + query, timeout=60_000)
+    page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=60_000)
+    wait_for_app_idle(page)
+    g = page.evaluate(FIRST_SCREEN_JS, key)
+    top, bottom, right = g["chart"]
+    assert top >= 0 and bottom <= PROJECTOR["height"] and right <= PROJECTOR["width"], g
+    assert g["scroll"] <= 1, g
+    if "rules" not in query:  # the rule itself is the section's number; it sits under its chart
+        assert g["key"] is not None and g["key"][1] <= PROJECTOR["height"], g
+    assert streamlit_exceptions(page) == []
