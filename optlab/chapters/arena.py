@@ -102,7 +102,7 @@ def is_second_order(name: str) -> bool:
     return name in optimizers.SECOND_ORDER
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=64)  # one entry per optimizer name
 def hyper_specs(name: str) -> tuple[HyperSpec, ...]:
     """The hyperparameters of optimizer ``name`` that the arena offers, with their ranges.
 

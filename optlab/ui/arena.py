@@ -68,7 +68,7 @@ START_Y = _param(model.START, "y₀", f"{P}_y0", "y₀")
 _EXTRA_SURFACE_PARAMS = {("ackley", "a"): (0.0, 50.0), ("ackley", "b"): (0.01, 2.0), ("ackley", "c"): (0.0, 10.0)}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=64)  # one entry per surface name
 def surface_params(name: str) -> tuple[state.Param, ...]:
     """The declarations of surface ``name``'s parameters (widget and link), in its own order."""
     if name == CUSTOM:
@@ -90,7 +90,7 @@ def surface_params(name: str) -> tuple[state.Param, ...]:
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=256)  # one entry per (optimizer, hyperparameter)
 def hyper_params_for(h: model.HyperSpec) -> tuple[state.Param, ...]:
     """One declaration per number of hyperparameter ``h`` (two for betas, none for a flag), from
     :func:`optlab.chapters.arena.hyper_specs`.  Their widget keys are templates: a racer's card
