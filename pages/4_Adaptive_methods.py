@@ -16,7 +16,7 @@ from optlab import format as fmt
 from optlab.chapters import adaptive as model
 from optlab.errors import FormulaError, OptlabError
 from optlab.figures import adaptive as fig
-from optlab.i18n import domain
+from optlab.i18n import current, domain
 from optlab.optimizers import variants
 from optlab.ui import adaptive as view
 from optlab.ui import lessons, state
@@ -172,7 +172,9 @@ def momentum_section():
                    if b_star < 1 else _("No β < 1 is critically damped at this γ."))
     race = model.race(seen[1], seen[0], diverged_a=int(hb.diverged_at) >= 0, diverged_b=int(gd.diverged_at) >= 0) \
         if beta > 0 else None
-    race_line = race_text(race, _("Heavy-ball momentum"), "GD") if race else ""
+    race_line = race_text(race, _("Heavy-ball momentum"), _("GD")) if race else ""
+    # sentences as the language writes them: "a. b" / "a。b"
+    stop, space = ("。", "") if current() == "zh" else (".", " ")
     if presenting:
         with numbers:
             st.markdown(
@@ -187,8 +189,8 @@ def momentum_section():
         text = _("Eigenvalues of the Hessian: λ = 1 and {k:g}. At γ = {lr:g}: plain GD {gd}.").format(
             k=kappa, lr=lr, gd=rho_text(r_gd))
         if beta > 0:
-            text += " " + _("With β = {b:g} heavy ball {hb}.").format(b=beta, hb=rho_text(r_hb))
-        text += " " + b_star_text + " " + _("Yours is {damping}.").format(damping=damping)
+            text += space + _("With β = {b:g} heavy ball {hb}.").format(b=beta, hb=rho_text(r_hb))
+        text += space + b_star_text + space + _("Yours is {damping}.").format(damping=damping)
         c_ctl.markdown(text)
     if not presenting:
         st.latex(surface.latex)
@@ -199,10 +201,10 @@ def momentum_section():
     if beta > 0:
         cap += _(", momentum {hb}{thb}, Nesterov {nv}").format(hb=fmt_steps(seen[1], run_steps), thb=theory_hb,
                                                                nv=fmt_steps(seen[2], run_steps))
-        cap += ". " + race_line
+        cap += stop + (space + race_line if race_line else "")
     else:
-        cap += "."
-    cap += " " + _("Best pair for κ = {k:g} (Polyak): γ = {plr:.3g}, β = {pb:.3f}, ρ = {prho:.3f} — against GD's "
+        cap += stop
+    cap += space + _("Best pair for κ = {k:g} (Polyak): γ = {plr:.3g}, β = {pb:.3f}, ρ = {prho:.3f} — against GD's "
                    "best ρ = {gbest:.3f}. All three are torch's SGD: plain GD in SGD's colour ({c0}), heavy-ball "
                    "momentum in {c1}, Nesterov in {c2}.").format(
         k=kappa, plr=p_lr, pb=p_b, prho=p_rho, gbest=theory.gd_best_rate(1.0, kappa), c0=colour("sgd"),
