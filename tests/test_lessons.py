@@ -279,3 +279,20 @@ def test_presenter_lesson_shows_only_the_step_question():
     assert at.button(key=f"optlab_commit_{ad.Q_MOMENTUM.key}") is not None
     keys_js = [h for h in at.get("html") if "__optlabLessonKeys" in h.proto.body]
     assert keys_js, "the arrow keys are bound"
+
+
+def test_every_lesson_is_in_the_teachers_guide():
+    """docs/teaching.md lists each chapter's lessons with a link that opens them and their length."""
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "teaching.md").read_text(encoding="utf-8")
+    chapters = lessons.chapters()
+    assert len(chapters) >= 7  # every chapter page, the arena included
+    for ch in chapters:
+        assert ch.lessons, f"{ch.title} has no lesson"
+        url = "/" + ch.page.path
+        for lesson in ch.lessons:
+            link = f"`{url}?lesson={lesson.key}&step=1`"
+            row = next((ln for ln in guide.splitlines() if link in ln), None)
+            assert row is not None, f"docs/teaching.md lacks {link}"
+            assert f"| {len(lesson.steps)} |" in row, f"{link}: the guide's step count is not {len(lesson.steps)}"
