@@ -83,10 +83,8 @@ def data_controls(cols=None) -> tuple[int, float, str, int]:
         noise = state.slider(view.NOISE, _(view.NOISE.label), help=_("standard deviation of the noise added to every y"))
     with c[-1]:
         func = state.selectbox(view.FUNC, _(view.FUNC.label), format_func=lambda k: _(model.TRUTH_TITLES[k]))
-        s1, s2 = st.columns([1, 1], vertical_alignment="bottom")
-        with s1:
-            seed = state.number_input(view.SEED, _(view.SEED.label), help=_("which random draw of the points"))
-        s2.button(_("🎲 New sample"), key="ovb_new_sample", on_click=new_sample,
+        seed = state.number_input(view.SEED, _(view.SEED.label), help=_("which random draw of the points"))
+        st.button(_("🎲 New sample"), key="ovb_new_sample", on_click=new_sample,
                   help=_("draw new noisy points (same n, σ and f)"))
     return int(n), float(noise), str(func), int(seed)
 
@@ -172,7 +170,7 @@ def section_overfitting() -> None:
         if hide:
             st.caption(_("🔒 The fit, the errors and the verdict are shown once you commit your prediction."))
         else:
-            m1, m2, m3, m4 = st.columns(2) * 2 if PRESENT else st.columns(4)
+            m1, m2, m3, m4 = st.columns(2) * 2  # 2 × 2: four in a row clip the numbers at 1024 px
             m1.metric(_("training MSE"), fmt(fit.train_mse))
             m2.metric(_("validation MSE"), fmt(fit.val_mse))
             m3.metric(_("best degree"), fit.best_degree, help=_("the lowest point of the validation curve"))
@@ -289,7 +287,7 @@ def section_regularization() -> None:
         if hide:
             st.caption(_("🔒 The penalised fits, coefficients and errors are shown once you commit your prediction."))
         else:
-            m1, m2, m3 = st.columns(3)
+            m1, m2, m3 = (st.columns(2) * 2)[:3]  # three in a row clip the numbers at 1024 px
             m1.metric(_("validation MSE, least squares"), fmt(rs.ls_val_mse))
             m2.metric(_("validation MSE, ridge"), fmt(r.val_mse))
             m3.metric(_("validation MSE, lasso"), fmt(l.val_mse))
@@ -390,7 +388,7 @@ def section_early_stopping() -> None:
                                             stop_epoch=es.stop_epoch, stopped=es.stopped, noise_var=es.noise_var,
                                             height=state.chart_height(420, 400)),
                   key="ov_fig_es", title=_("Loss during training (patience {p})").format(p=es.patience))
-            m1, m2, m3, m4 = st.columns(2) * 2 if PRESENT else st.columns(4)
+            m1, m2, m3, m4 = st.columns(2) * 2  # 2 × 2: four in a row clip the numbers at 1024 px
             m1.metric(_("restored epoch"), es.best_epoch if es.stopped else "—")
             m2.metric(_("stopped at epoch"), es.stop_epoch if es.stopped else _("never"))
             m3.metric(_("validation MSE, returned"), fmt(es.restored_val))
@@ -594,7 +592,7 @@ def show_lab_result(r: model.LabResult, wanted: model.LabSettings) -> None:
     chart(fig.grad_heatmap(r.grad_norms, diverged_at=r.diverged_at, height=state.chart_height(400, 360)),
           key="ov_fig_heat", title=_("Gradient norm of every layer at every step (log₁₀)"))
     learn = model.learn_code(r)
-    m1, m2, m3, _m4 = st.columns(2) * 2 if PRESENT else [*st.columns(3), None]
+    m1, m2, m3, _m4 = st.columns(2) * 2  # 2 × 2: three in a row clip the numbers at 1024 px
     m1.metric(_("validation accuracy"), f"{r.final_val_accuracy:.0%}" if not r.diverged else "—",
               help=_("two balanced classes: 50 % is guessing"))
     m2.metric(_("training loss (end)"), fmt(r.final_train_loss), help=_("cross-entropy; log 2 ≈ 0.693 is guessing"))

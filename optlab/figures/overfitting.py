@@ -198,7 +198,7 @@ def error_curve(x, train, val, *, selected=None, best=None, noise_var: float | N
         xaxis.update(log_ticks(float(np.min(x)), float(np.max(x))))
     yaxis = _logy(_("mean squared error (log scale)"), np.r_[tr, va, noise_var or np.nan], floor)
     _merge(layout, dict(xaxis=xaxis, yaxis=yaxis, shapes=shapes, annotations=anns))
-    return _figure(traces, layout)
+    return legend_below(_figure(traces, layout))  # above the plot it sat on the curves and the "d = 3" label
 
 
 # ----------------------------------------------------------------------------------------------
