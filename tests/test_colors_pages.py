@@ -15,7 +15,6 @@ from streamlit.testing.v1 import AppTest
 
 from colors_check import collect, problems
 from conftest import APP_DIR
-from optlab.chapters import arena
 from optlab.figures import style
 
 NAV_LABELS = {"Section", "View", "difference"}
@@ -73,10 +72,10 @@ def test_page_colours(page_file):
 
 
 def test_arena_repeated_optimizers_get_variant_colours():
-    race = arena.Scenario(surface="rosenbrock", start=(-1.5, 2.0), steps=100, racers=[
-        arena.Racer("sgd", {"lr": 0.001}), arena.Racer("sgd", {"lr": 0.001, "momentum": 0.9}),
-        arena.Racer("adam", {"lr": 0.05}), arena.Racer("adam", {"lr": 0.01}), arena.Racer("newton", {})])
-    items = page_items("pages/7_Optimizer_arena.py", arena.encode(race))
+    # the race as its link writes it
+    race = {"s": "rosenbrock", "x": "-1.5,2", "n": "100",
+            "o": "sgd:lr=0.001;sgd:lr=0.001,momentum=0.9;adam:lr=0.05;adam:lr=0.01;newton"}
+    items = page_items("pages/7_Optimizer_arena.py", race)
     bad = problems(items)
     assert not bad, "\n".join(bad)
     lines = {(it.meta["optimizer"], it.meta["variant"]): it.colours[0][1] for it in items

@@ -36,9 +36,26 @@ def fit_race_chart(fig):
     """The race's contour in a column of any width: the square plot sits right under its legend
     (not centred in the figure's height, which leaves a gap at narrow widths) and the legend is
     compact.  In place; returns ``fig``."""
+    spec = _plain_spec(fig)
+    if spec is not None:  # still its dict (core.LazyFigure): edit that, build no Plotly objects
+        layout = spec["layout"]
+        for k in [k for k in layout if k.startswith("yaxis")] or ["yaxis"]:
+            layout[k] = {**(layout.get(k) or {}), "constraintoward": "top"}
+        core._merge(layout, dict(legend=dict(font=dict(size=13), tracegroupgap=0, itemwidth=30)))
+        return fig
     fig.update_yaxes(constraintoward="top")
     fig.update_layout(legend=dict(font=dict(size=13), tracegroupgap=0, itemwidth=30))
     return fig
+
+
+def _plain_spec(fig, data: bool = False) -> dict | None:
+    """The dict of a :class:`~optlab.figures.core.LazyFigure` not built yet (its traces' arrays as
+    NumPy arrays or lists when ``data``), else None: editing it keeps the figure a dict."""
+    d = fig.__dict__
+    spec = d.get("_optlab_spec")
+    if spec is None or (data and d.get("_optlab_typed")):
+        return None
+    return spec
 
 
 MAX_DECADE_TICKS = 6
@@ -62,6 +79,13 @@ def decades(fig):
     """Log axes labelled at whole decades only (10⁻⁴, 10⁻², 1 …), at most :data:`MAX_DECADE_TICKS`
     labels: the minor 2s and 5s, or 25 decades of a run that reached f's rounding floor, overprint
     each other in a short chart.  In place; returns ``fig``."""
+    spec = _plain_spec(fig, data=True)
+    if spec is not None:  # still its dict: edit that (see fit_race_chart)
+        step = decade_step(t.get("y") for t in spec["data"])
+        layout = spec["layout"]
+        for k in [k for k in layout if k.startswith("yaxis") and (layout[k] or {}).get("type") == "log"]:
+            layout[k] = {**layout[k], "dtick": step, "minor": dict(ticks="", showgrid=False)}
+        return fig
     step = decade_step(getattr(t, "y", None) for t in fig.data)
     fig.update_yaxes(dtick=step, minor=dict(ticks="", showgrid=False), selector=dict(type="log"))
     return fig
@@ -119,7 +143,7 @@ def race_3d(surface, trajectories: Iterable[Any], *, height: int = 560, title: s
     M = M[(M[:, 0] >= x0) & (M[:, 0] <= x1) & (M[:, 1] >= y0) & (M[:, 1] <= y1)]
     if len(M):
         traces.append(dict(type="scatter3d", x=core._f32(M[:, 0]), y=core._f32(M[:, 1]), z=core._f32(lift(M)),
-                           mode="markers", name=_("minimum"), showlegend=False,
+                           mode="markers", name=_("minimum"), showlegend=False, meta=style.role_meta("minimum"),
                            marker=dict(size=6, color=style.MINIMUM_COLOR, symbol="diamond",
                                        line=dict(color="black", width=1)),
                            hovertemplate=_("minimum") + " (%{x:.3g}, %{y:.3g})<extra></extra>"))

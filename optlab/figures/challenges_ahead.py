@@ -101,7 +101,7 @@ def scaling_figure(study, *, labels: Mapping[str, str] | None = None, height: in
         notes.append(dict(x=np.log10(value), xref="x", y=1.0, yref="paper", text=text, showarrow=False,
                           name=style.tag(_role("reference")),
                           xanchor="right" if i == 0 and len(marks) > 1 else "left",
-                          font=dict(color=color, size=12), yanchor="bottom"))
+                          font=dict(color=style.INK, size=12), yanchor="bottom"))  # ink: the line keeps the colour (text at 4.5:1)
     layout = base_layout(None, height, shapes=shapes, annotations=notes, **_below(2),
                          xaxis=dict(type="log", dtick=1, domain=[0, 0.4],
                                     title=dict(text=_lab(labels, "batch", "batch size B = K·b"))),

@@ -54,11 +54,11 @@ def test_text_contrast(page, open_app_page, page_file):
     assert not bad, f"{page_file}:\n" + "\n".join(bad)
 
 
-def test_captions_and_boxes_of_every_kind(page, open_app_page, page_url, wait_for_app_idle, rerun_after):
+def test_captions_and_boxes_of_every_kind(page, page_url, wait_for_app_idle):
     """Success, warning and error boxes and sidebar captions, beside the pages' defaults."""
     rows = []
-    open_app_page(page, "pages/5_Overfitting_and_gradients.py")
-    rerun_after(page, lambda: page.get_by_text("Clipping on a cliff").first.click())   # the cliff section
+    page.goto(page_url("pages/5_Overfitting_and_gradients.py") + "?sec=cliff", timeout=60_000)  # the cliff section
+    wait_for_app_idle(page)
     rows += measure(page)
     page.goto(page_url("pages/7_Optimizer_arena.py") + "?s=custom&f=x**&o=sgd", timeout=60_000)
     wait_for_app_idle(page)
