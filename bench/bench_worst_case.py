@@ -366,6 +366,24 @@ def catalogue_costs() -> None:
           f"run-step {b.run_step_cost:g}")
 
 
+def teacher_cases() -> list[Case]:
+    """Teacher mode (``?teacher=1``) on every section of every chapter: each question's answer is
+    computed up front there, so a section's questions run together in one rerun."""
+    from optlab.ui import lessons
+
+    pages = {Path(f).stem.split("_", 1)[1]: f for f in map(str, Path(REPO).glob("pages/*.py"))}
+    out = []
+    for ch in lessons.chapters():
+        file = pages.get(ch.page.path)
+        sec = ch.page.section_param
+        if file is None or sec is None:
+            continue
+        for code in sec.codes:
+            out.append(Case(str(Path(file).relative_to(REPO)), f"teacher mode, section {code}", "worst",
+                            query={"sec": code, "teacher": "1"}))
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--page", help="only pages whose file name contains this")
@@ -387,7 +405,7 @@ def main(argv=None) -> int:
 
     config.set_option("client.showErrorDetails", "full")  # say which exception a case raised
 
-    cases = [c for c in CASES if (not args.page or args.page.lower() in c.page.lower())
+    cases = [c for c in CASES + teacher_cases() if (not args.page or args.page.lower() in c.page.lower())
              and (not args.kind or c.kind == args.kind)]
     per_page: dict[str, list[tuple[str, float]]] = {}
     print(f"{'page':28s} {'kind':8s} {'case':70s} {'rerun':8s} {'server CPU s':>12s} {'worker s':>9s}")
