@@ -87,26 +87,24 @@ def scaling_figure(study, *, labels: Mapping[str, str] | None = None, height: in
                                name=_lab(labels, "perfect", "perfect scaling"), showlegend=axis == "",
                                line=dict(color=style.GUIDE, dash="dot", width=1.4), meta=_role("guide")))
     shapes, notes = [], []
-    marks = [(value, text, color) for value, text, color in (
-        (b_crit, _lab(labels, "b_crit", "B_crit (fit)"), FIT),
-        (study.b_noise, _lab(labels, "b_noise", "B_noise at target"), NOISE_SCALE)) if np.isfinite(value) and value > 0]
-    # the smaller mark's label reads leftwards from its line, the larger's rightwards: two marks
-    # close together on the log axis never print their labels over each other
-    marks.sort(key=lambda m: m[0])
-    for i, (value, text, color) in enumerate(marks):
+    for value, text, color in ((b_crit, _lab(labels, "b_crit", "B_crit (fit)"), FIT),
+                               (study.b_noise, _lab(labels, "b_noise", "B_noise at target"), NOISE_SCALE)):
+        if not (np.isfinite(value) and value > 0):
+            continue
         for xref in ("x", "x2"):
             shapes.append(dict(type="line", xref=xref, yref="paper", x0=value, x1=value, y0=0, y1=1,
                                name=style.tag(_role("reference")),
                                line=dict(color=color, width=1.2, dash="dashdot")))
-        notes.append(dict(x=np.log10(value), xref="x", y=1.0, yref="paper", text=text, showarrow=False,
-                          name=style.tag(_role("reference")),
-                          xanchor="right" if i == 0 and len(marks) > 1 else "left",
-                          font=dict(color=style.INK, size=12), yanchor="bottom"))  # ink: the line keeps the colour (text at 4.5:1)
-    layout = base_layout(None, height, shapes=shapes, annotations=notes, **_below(2),
-                         xaxis=dict(type="log", dtick=1, domain=[0, 0.4],
+        # named in the legend under the plot, not by text at the top of the lines: two marks close
+        # together on the log axis printed their labels over each other, and text at the lines
+        # widened a narrow panel's autorange
+        traces.append(dict(type="scatter", x=[None], y=[None], mode="lines", name=text, hoverinfo="skip",
+                           line=dict(color=color, width=1.2, dash="dashdot"), meta=_role("reference")))
+    layout = base_layout(None, height, shapes=shapes, annotations=notes, **_below(3),
+                         xaxis=dict(type="log", dtick=1, domain=[0, 0.36],
                                     title=dict(text=_lab(labels, "batch", "batch size B = K·b"))),
                          yaxis=dict(type="log", dtick=1, title=dict(text=_lab(labels, "steps", "steps to target"))),
-                         xaxis2=dict(type="log", dtick=1, domain=[0.6, 1], anchor="y2",
+                         xaxis2=dict(type="log", dtick=1, domain=[0.64, 1], anchor="y2",
                                      title=dict(text=_lab(labels, "batch", "batch size B = K·b"))),
                          yaxis2=dict(type="log", dtick=1, anchor="x2",
                                      title=dict(text=_lab(labels, "samples", "examples to target"))))
