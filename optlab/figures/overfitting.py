@@ -75,7 +75,8 @@ def _hline(y, text: str, color: str = NOISE_COLOR, log_y: bool = True) -> tuple[
     shape = dict(type="line", x0=0, x1=1, y0=y, y1=y, xref="paper", yref="y", name=name,
                  line=dict(color=color, width=1.5, dash="dash"))
     ann = dict(x=1.0, y=float(np.log10(y)) if log_y else y, xref="paper", yref="y", text=text, showarrow=False,
-               xanchor="right", yanchor="bottom", font=dict(size=12, color=color), name=name)
+               xanchor="right", yanchor="bottom", font=dict(size=12, color=color), name=name,
+               bgcolor="rgba(255,255,255,0.85)")  # readable where the curves cross the label
     return shape, ann
 
 
