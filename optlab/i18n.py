@@ -7,7 +7,7 @@ Every module that shows text binds its gettext domain once, at the top::
 
     TITLE = N_("Newton's method")              # module level: only marked, translated when shown
     st.title(_(TITLE))                         # at display time
-    msg = _("{name} diverged at step {k}").format(name=label, k=k)   # placeholders, never f-strings
+    msg = _("{name} diverged at step {k}").format(name=label, k=k)   # named fields, never f-strings
     ngettext("{n} run diverged", "{n} runs diverged", n).format(n=n)  # plural forms
 
 Look-up order for a message: the domain's catalog, then the shared "optlab" catalog, then the

@@ -642,12 +642,12 @@ def run_comparison(settings: model.LabSettings) -> list[model.LabResult] | None:
     in the cache, so a second click trains nothing.  Returns the runs once all are trained."""
     planned, cut = view.plan_comparison(settings)
     say_cut(cut)
-    todo = [s for _k, s in planned if not view.trained(s)]
-    if todo:
-        with st.spinner(_("Training network {i} of {n}…").format(i=len(planned) - len(todo) + 1, n=len(planned))):
-            view.lab_run(todo[0])
-        view.mark_trained(todo[0])
-        if len(todo) > 1:
+    untrained = [s for _k, s in planned if not view.trained(s)]
+    if untrained:
+        with st.spinner(_("Training network {i} of {n}…").format(i=len(planned) - len(untrained) + 1, n=len(planned))):
+            view.lab_run(untrained[0])
+        view.mark_trained(untrained[0])
+        if len(untrained) > 1:
             st.rerun()  # the next network in the next rerun: no rerun holds the server for more than ~1 s
     return [view.labelled(view.lab_run(s), k) for k, s in planned]
 

@@ -26,7 +26,7 @@ pytest.importorskip("babel", reason="Babel is in requirements-dev.txt")
 def test_catalogs_are_complete_and_current():
     problems = tool.check()
     assert not problems, f"{len(problems)} catalog problem(s) — run `python tools/i18n.py update`, " \
-                         "translate, and see `python tools/i18n.py todo`:\n" + "\n".join(problems)
+                         "translate, and see `python tools/i18n.py untranslated`:\n" + "\n".join(problems)
 
 
 def test_every_domain_with_text_has_a_catalog():

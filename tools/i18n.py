@@ -6,7 +6,7 @@
     python tools/i18n.py compile               .po -> .mo for every domain
     python tools/i18n.py check                 exit 1 and list every problem (what CI runs through
                                                tests/test_i18n_catalogs.py)
-    python tools/i18n.py todo [DOMAIN ...]     the entries still to translate (empty or fuzzy)
+    python tools/i18n.py untranslated [DOMAIN ...] the entries still to translate (empty or fuzzy)
     python tools/i18n.py domains               which file belongs to which domain
 
 Which file belongs to which domain (the chapter rule of PLAN.md):
@@ -379,8 +379,8 @@ def binding_problems(by_domain: dict[str, list[Path]]) -> list[str]:
 # ----------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("command", choices=["update", "compile", "check", "todo", "domains"])
-    ap.add_argument("domains", nargs="*", help="limit update/todo to these domains")
+    ap.add_argument("command", choices=["update", "compile", "check", "untranslated", "domains"])
+    ap.add_argument("domains", nargs="*", help="limit update/untranslated to these domains")
     args = ap.parse_args(argv)
     by_domain = domain_files()
     chosen = args.domains or list(by_domain)
@@ -395,14 +395,14 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             if not extract(dom, by_domain[dom]) and not po_path(dom).exists():
                 continue
-            n, todo = update(dom, by_domain[dom])
-            print(f"{po_path(dom).relative_to(ROOT)}: {n} messages, {todo} to translate")
+            n, missing = update(dom, by_domain[dom])
+            print(f"{po_path(dom).relative_to(ROOT)}: {n} messages, {missing} to translate")
         return 0
     if args.command == "compile":
         for dom in catalog_domains():
             compile_domain(dom)
         return 0
-    if args.command == "todo":
+    if args.command == "untranslated":
         for dom in chosen:
             if po_path(dom).exists():
                 for m in _read(po_path(dom)):
