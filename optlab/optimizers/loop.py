@@ -227,6 +227,20 @@ class _Stops:
             F[bad] = np.nan  # only for this step's records: F is rewritten next step
 
 
+def _track(k: int, F, best, reached_at, target, alive) -> None:
+    """After step ``k`` of a fused loop: each live run's best loss so far, and the first step at
+    which it reached ``target`` (both loops, summary and path, keep these the same way)."""
+    if alive is None:
+        np.fmin(best, F, best)
+    else:
+        np.fmin(best, F, best, where=alive)
+    if target is not None:
+        r = (reached_at < 0) & (F <= target)
+        if alive is not None:
+            r &= alive
+        reached_at[r] = k
+
+
 def _quick_test(D: int, B: int):
     """``ok(Pf, P, F)``: True when every run is certainly finite and inside the bound (bound² given).
     Σθ² ≤ bound² implies every |θᵢ| ≤ bound, and a sum is NaN/inf if any term is: dot products
@@ -354,15 +368,7 @@ def run_fused(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
             if not (quick is not None and quick(Pf, P, F, bsq)):
                 settle(k, P, Pf, F)
             alive = stops.alive
-            if alive is None:
-                fmin(best, F, best)
-            else:
-                fmin(best, F, best, where=alive)
-            if target is not None:
-                r = (reached_at < 0) & (F <= target)
-                if alive is not None:
-                    r &= alive
-                reached_at[r] = k
+            _track(k, F, best, reached_at, target, alive)
             if alive is not None and not alive.any():
                 done_at = k
                 break
@@ -439,7 +445,7 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
     W = ws.empty(B)
     evaluate = rows_evaluator(surface, G, W)  # evaluate(P, F): f(P) into F, ∇f(P) into G
     fixed = None if in_place else rows_evaluator(surface, G, W, P, F)  # the same on the buffers
-    fmin, copyto, mul, add, sqrt = np.fmin, np.copyto, np.multiply, np.add, np.sqrt
+    copyto, mul, add, sqrt = np.copyto, np.multiply, np.add, np.sqrt
     bsq = bound * bound
     quick = _quick_test(D, B)
     np.copyto(P, X0)
@@ -487,15 +493,7 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
             if not (quick is not None and quick(Pf, P, F, bsq)):
                 stops.settle(k, P, Pf, F)
             alive = stops.alive
-            if alive is None:
-                fmin(best, F, best)
-            else:
-                fmin(best, F, best, where=alive)
-            if target is not None:
-                r = (reached_at < 0) & (F <= target)
-                if alive is not None:
-                    r &= alive
-                reached_at[r] = k
+            _track(k, F, best, reached_at, target, alive)
             if not in_place:
                 copyto(XR[k], P)
                 copyto(FR[k], F)
