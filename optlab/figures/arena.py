@@ -36,7 +36,7 @@ def fit_race_chart(fig):
     """The race's contour in a column of any width: the square plot sits right under its legend
     (not centred in the figure's height, which leaves a gap at narrow widths) and the legend is
     compact.  In place; returns ``fig``."""
-    spec = _plain_spec(fig)
+    spec = core.unbuilt_spec(fig)
     if spec is not None:  # still its dict (core.LazyFigure): edit that, build no Plotly objects
         layout = spec["layout"]
         for k in [k for k in layout if k.startswith("yaxis")] or ["yaxis"]:
@@ -46,16 +46,6 @@ def fit_race_chart(fig):
     fig.update_yaxes(constraintoward="top")
     fig.update_layout(legend=dict(font=dict(size=13), tracegroupgap=0, itemwidth=30))
     return fig
-
-
-def _plain_spec(fig, data: bool = False) -> dict | None:
-    """The dict of a :class:`~optlab.figures.core.LazyFigure` not built yet (its traces' arrays as
-    NumPy arrays or lists when ``data``), else None: editing it keeps the figure a dict."""
-    d = fig.__dict__
-    spec = d.get("_optlab_spec")
-    if spec is None or (data and d.get("_optlab_typed")):
-        return None
-    return spec
 
 
 MAX_DECADE_TICKS = 6
@@ -79,7 +69,7 @@ def decades(fig):
     """Log axes labelled at whole decades only (10⁻⁴, 10⁻², 1 …), at most :data:`MAX_DECADE_TICKS`
     labels: the minor 2s and 5s, or 25 decades of a run that reached f's rounding floor, overprint
     each other in a short chart.  In place; returns ``fig``."""
-    spec = _plain_spec(fig, data=True)
+    spec = core.unbuilt_spec(fig, data=True)
     if spec is not None:  # still its dict: edit that (see fit_race_chart)
         step = decade_step(t.get("y") for t in spec["data"])
         layout = spec["layout"]

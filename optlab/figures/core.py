@@ -296,6 +296,18 @@ class LazyFigure(go.Figure):
         return object.__getattribute__(self, name)
 
 
+def unbuilt_spec(fig, data: bool = False) -> dict | None:
+    """The dict of a :class:`LazyFigure` whose Plotly objects are not built yet (with ``data``: only
+    if its traces still hold NumPy arrays or lists, not typed arrays read back from a cache), else
+    None. A figure helper that edits this dict instead of calling ``update_layout`` keeps the
+    figure a dict."""
+    d = fig.__dict__
+    spec = d.get("_optlab_spec")
+    if spec is None or (data and d.get("_optlab_typed")):
+        return None
+    return spec
+
+
 def _lazy_ok(traces, layout, frames) -> bool:
     """Whether the dict alone says what Plotly would: every trace a dict with its type, and a
     template in the layout (Plotly adds its default template to a figure that has none)."""
@@ -405,14 +417,30 @@ def legend_below(fig: go.Figure, rows: int | None = None, *, wrap: int | None = 
     margin is the axis labels plus exactly the legend's lines; with ``grow`` the figure grows by
     the legend's height so that the plot keeps its size.  ``rows``: at least this many lines.
     """
+    spec = unbuilt_spec(fig)
+    traces = spec["data"] if spec is not None else None  # still a dict: edit it, build nothing
     if wrap:
-        wrap_legend(fig, wrap)
-    lines = sum(1 + name.count("<br>") for name in legend_entries(fig))
+        if traces is None:
+            wrap_legend(fig, wrap)
+        else:
+            for t in traces:
+                if isinstance(t.get("name"), str):
+                    t["name"] = wrap_text(t["name"], wrap)
+    names = legend_entries(fig) if traces is None else [
+        t["name"] for t in traces if t.get("showlegend") is not False and t.get("name") and t.get("visible") is not False]
+    lines = sum(1 + name.count("<br>") for name in names)
     lines = max(lines, rows or 0, 1)
     legend_px = lines * LEGEND_LINE_PX + 8
-    fig.update_layout(legend=dict(orientation="v", yref="container", yanchor="bottom", y=0.0, xanchor="left", x=0.0,
-                                  bgcolor="rgba(255,255,255,0)", tracegroupgap=0),
-                      margin=dict(b=AXIS_BELOW_PX + legend_px))
+    update = dict(legend=dict(orientation="v", yref="container", yanchor="bottom", y=0.0, xanchor="left", x=0.0,
+                              bgcolor="rgba(255,255,255,0)", tracegroupgap=0),
+                  margin=dict(b=AXIS_BELOW_PX + legend_px))
+    if traces is not None:
+        layout = spec["layout"]
+        _merge(layout, update)
+        if grow and layout.get("height"):
+            layout["height"] = int(layout["height"]) + legend_px
+        return fig
+    fig.update_layout(**update)
     if grow and fig.layout.height:
         fig.update_layout(height=int(fig.layout.height) + legend_px)
     return fig
