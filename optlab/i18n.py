@@ -37,10 +37,11 @@ import gettext
 import sys
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 __all__ = ["LANGUAGES", "DEFAULT", "NAMES", "LOCALE_DIR", "CATALOG_LOCALES", "SHARED_DOMAIN", "activate",
-           "current", "using", "deactivate", "bind_language", "negotiate", "domain", "Domain", "translations"]
+           "current", "using", "deactivate", "bind_language", "negotiate", "domain", "Domain", "translations",
+           "sentence_gap", "sentences", "listing"]
 
 LANGUAGES = ("en", "zh")
 DEFAULT = "en"
@@ -141,6 +142,30 @@ def bind_language(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
 
     return run
+
+
+# ----------------------------------------------------------------------------------------------
+# Joining translated pieces
+# ----------------------------------------------------------------------------------------------
+def sentence_gap() -> str:
+    """What goes between two sentences in the active language: a space after an English full stop,
+    nothing after a Chinese "。"."""
+    return "" if current() == "zh" else " "
+
+
+def sentences(parts: Iterable[str | None]) -> str:
+    """Sentences of a caption joined as the active language writes them, empty parts left out:
+    ``sentences(["It converged.", "", "Fast."])`` is "It converged. Fast." in English and
+    "收敛了。很快。" (no space) in Chinese."""
+    return sentence_gap().join(p for p in parts if p)
+
+
+def listing(items: Iterable[str], sep: str = ",") -> str:
+    """Items of a list as the active language writes them: "a, b" / "a、b"; with ``sep=";"``,
+    "a; b" / "a；b"."""
+    zh = current() == "zh"
+    joiner = ("、" if zh else ", ") if sep == "," else ("；" if zh else "; ")
+    return joiner.join(items)
 
 
 # ----------------------------------------------------------------------------------------------

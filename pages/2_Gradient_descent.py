@@ -12,7 +12,7 @@ from optlab.chapters import gradient_descent as model
 from optlab.figures.gradient_descent import fmt_line, fmt_num
 from optlab.i18n import domain
 from optlab.ui import gradient_descent as view
-from optlab.i18n import current
+from optlab.i18n import current, listing, sentence_gap
 from optlab.ui import lessons, state
 from optlab.ui.i18n import carried_query_params
 
@@ -292,10 +292,10 @@ def article_section():
             prints = _("All three print {printed} in the end").format(printed=f"`{printed}`")
         else:
             prints = _("They print different results: {printed}").format(
-                printed=", ".join(f"`{model.article_prints(t)}`" for t in thetas))
+                printed=listing(f"`{model.article_prints(t)}`" for t in thetas))
         differ = (_("but their paths differ: every run starts elsewhere and draws other samples.")
                   if model.paths_differ(list(sgd_runs.values())) else _("and their paths are the same."))
-        st.caption(f"{prints}, {differ} " + _("The four points lie exactly on y = x, so every sample's gradient "
+        st.caption(_("{prints}, {differ}").format(prints=prints, differ=differ) + sentence_gap() + _("The four points lie exactly on y = x, so every sample's gradient "
                                               "vanishes at θ = 1; on noisy data the results would differ too."))
     st.markdown(_("**① Shapes: the 4.1 program crashes on its first iteration.** Replaying its NumPy lines on its own "
                   "data (TensorFlow is not needed: see ④):"))
@@ -321,7 +321,7 @@ def article_section():
     half = model.is_close(fr.batch_ratio, 0.5)
     st.caption(_("At θ = {t}: the article's batch gradient is {a}, the MSE gradient (optlab) is {g}: ratio {r}.").format(
         t=fmt_num(fr.theta), a=fmt_num(fr.batch_grad), g=fmt_num(fr.mse_grad), r=fmt_num(fr.batch_ratio))
-        + " " + (_("So 4.1 minimises ½·MSE, which has the same minimum: only the effective learning rate is halved.")
+        + sentence_gap() + (_("So 4.1 minimises ½·MSE, which has the same minimum: only the effective learning rate is halved.")
                  if half else _("So 4.1 minimises {r}·MSE: the same minimum, another effective learning rate.").format(
                      r=fmt_num(fr.batch_ratio))))
     st.latex(F["article_sgd"])
@@ -341,7 +341,7 @@ def article_section():
                 _("Even on the article's points it costs: the best line through the origin has θ = {w} and MSE {m}, "
                   "against {m2} with an intercept.")).format(w=fmt_num(ir_toy.w_origin), m=mse_text(ir_toy.mse_origin),
                                                               m2=mse_text(ir_toy.mse_wb))
-    st.markdown(_("**③ No intercept.** The model is ŷ = θ·x.") + " " + toy_text + " " +
+    st.markdown(_("**③ No intercept.** The model is ŷ = θ·x.") + sentence_gap() + toy_text + sentence_gap() +
                 _("On real data it is not: for diabetes vs bmi the best line through the origin has MSE {m0}; the best "
                   "line with an intercept (b = {b}) has MSE {m1}.").format(
                     m0=f"{ir_d.mse_origin:,.0f}", b=fmt_num(ir_d.wb[1]), m1=f"{ir_d.mse_wb:,.0f}"))
@@ -351,15 +351,15 @@ def article_section():
                   "is not that function but whatever the hand-written gradient implies (②). Deleting the two "
                   "TensorFlow lines changes nothing, except that the program no longer needs a "
                   "several-hundred-megabyte install.").format(
-        imports=", ".join(f"`{m}`" for m in f41.imports), defined=", ".join(f"`{d}`" for d in f41.defined),
-        only=", ".join(f"`{d}`" for d in f41.tensorflow_only_in), unused=", ".join(f"`{d}`" for d in f41.unused_functions)))
-    runs_txt = "; ".join(_("seed {s}: θ₀ = {t}, first samples {p}").format(s=s, t=fmt_num(r.theta0[0, 0], 4),
+        imports=listing(f"`{m}`" for m in f41.imports), defined=listing(f"`{d}`" for d in f41.defined),
+        only=listing(f"`{d}`" for d in f41.tensorflow_only_in), unused=listing(f"`{d}`" for d in f41.unused_functions)))
+    runs_txt = listing((_("seed {s}: θ₀ = {t}, first samples {p}").format(s=s, t=fmt_num(r.theta0[0, 0], 4),
                                                                            p=r.picks[:5].tolist())
-                         for s, r in sgd_runs.items())
+                         for s, r in sgd_runs.items()), ";")
     reached = model.is_close(float(sgd_runs[0].theta[0, 0]), 1.0, tol=1e-6)
     st.markdown(_("**⑤ No seed.** The programs call {calls} without setting a seed, so every run starts elsewhere and "
                   "draws other samples ({runs}). The chart above shows three such runs.").format(
-        calls=", ".join(f"`{c}`" for c in facts["sgd"].unseeded_calls), runs=runs_txt) + " " +
+        calls=listing(f"`{c}`" for c in facts["sgd"].unseeded_calls), runs=runs_txt) + sentence_gap() +
                 ((_("And 4.2 does reach θ = {t} in spite of ②: the factor only slows it down.")) if reached else
                  _("4.2 ends at θ = {t}: the factor of ② slows it down.")).format(
                     t=fmt_num(float(sgd_runs[0].theta[0, 0]), 7)))

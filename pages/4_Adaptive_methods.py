@@ -16,7 +16,7 @@ from optlab import format as fmt
 from optlab.chapters import adaptive as model
 from optlab.errors import FormulaError, OptlabError
 from optlab.figures import adaptive as fig
-from optlab.i18n import current, domain
+from optlab.i18n import current, domain, listing, sentence_gap, sentences
 from optlab.optimizers import variants
 from optlab.ui import adaptive as view
 from optlab.ui import lessons, state
@@ -230,12 +230,12 @@ def momentum_section():
                         "One batched sweep: {runs} runs of {steps} steps ({n} runs diverged, dark red).",
                         n_div).format(runs=res.diverged.size, steps=res.steps, n=n_div)
         if int(best["steps_to_tol"]) >= 0 and int(best["diverged_at"]) < 0:
-            text += " " + _("Fastest on this grid: γ = {lr:.3g}, β = {b:.2f} ({k}).").format(
+            text += sentence_gap() + _("Fastest on this grid: γ = {lr:.3g}, β = {b:.2f} ({k}).").format(
                 lr=best["lr"], b=best["momentum"], k=fmt_steps(best["steps_to_tol"], res.steps))
         else:
-            text += " " + _("No run of this grid shrank the loss {shrink} within {n} steps.").format(
+            text += sentence_gap() + _("No run of this grid shrank the loss {shrink} within {n} steps.").format(
                 shrink=SHRINK_TEXT, n=res.steps)
-        text += " " + (_("White: β\\*(γ) = max over λ ∈ {1, κ} of (1 − √(γλ))² — the fastest β for each γ; red "
+        text += sentence_gap() + (_("White: β\\*(γ) = max over λ ∈ {1, κ} of (1 − √(γλ))² — the fastest β for each γ; red "
                          "dashes: the stability limit γ = 2(1 + β)/λ_max; ★ Polyak's pair.") if not nest else
                        _("The heavy-ball curves are not drawn: Nesterov's look-ahead has other damping conditions."))
         st.caption(text)
@@ -365,13 +365,13 @@ def state_section():
         return
     vecs = [fig.glyph_vectors(tr, t) for tr in trs]
     g_scale, mag = fig.glyph_scales(vecs, fig.glyph_window(surface, vecs) if zoom else figures.core.window_of(surface))
-    lengths = ", ".join(_("{name} ‖Δθ{t}‖ = {v}").format(name=tr.label, t=t, v=num(fig.step_lengths(tr)[t - 1], ".4g"))
+    lengths = listing(_("{name} ‖Δθ{t}‖ = {v}").format(name=tr.label, t=t, v=num(fig.step_lengths(tr)[t - 1], ".4g"))
                         for tr, v in zip(trs, vecs) if v)
     st.caption(
         _("At θ before step t = {t}: dotted −g, dashed −(momentum buffer or first moment), thick the step Δθ "
           "actually taken. Gradient-unit arrows are drawn ×{g:.3g}; steps {scale}.").format(
             t=t, g=g_scale, scale=(_("×{m:g} (they are short)").format(m=mag) if mag != 1 else _("to scale")))
-        + (" " + lengths + "." if lengths else ""))
+        + (sentence_gap() + _("Step lengths: {lengths}.").format(lengths=lengths) if lengths else ""))
 
     # AdaGrad's sum vs RMSProp's average, with the user's learning rates when they are selected
     for n in ("adagrad", "rmsprop"):
@@ -522,7 +522,7 @@ def family_decay():
           "by √v̂, so a coordinate with large gradients is barely pulled; AdamW shrinks every θᵢ by the same "
           "factor 1 − γλ = {f:.4g}.").format(n=T, d0=num(d[0]), px=p[0], py=p[1], d1=num(d[1]), claim=claim,
                                               f=1 - lr * lam))
-    st.markdown(_("**torch vs textbook:** {notes}").format(notes=_(optimizers.info("adamw").notes)) + " " +
+    st.markdown(_("**torch vs textbook:** {notes}").format(notes=_(optimizers.info("adamw").notes)) + sentence_gap() +
                 _("In torch, `Adam(weight_decay=λ)` is the coupled L2 form and `AdamW` (or "
                   "`Adam(decoupled_weight_decay=True)`) the decoupled one."))
 
@@ -634,9 +634,9 @@ def family_radam():
         "the gradient: RAdam's first step is {lr_}, Adam's {la}.", warm).format(
         b2=b2, rinf=2 / (1 - b2) - 1, n=warm, lr_=num(l_r), la=num(l_a))
     if warm < T:
-        text += " " + _("After the warm-up the rectifier rₜ (< 1) shortens Adam's step while v is still noisy.")
+        text += sentence_gap() + _("After the warm-up the rectifier rₜ (< 1) shortens Adam's step while v is still noisy.")
     else:
-        text += " " + _("Within these {n} steps ρₜ never passes 5: every step is a warm-up step.").format(n=T)
+        text += sentence_gap() + _("Within these {n} steps ρₜ never passes 5: every step is a warm-up step.").format(n=T)
     st.caption(text)
     st.markdown(_("**torch vs textbook:** {notes}").format(notes=_(optimizers.info("radam").notes)))
 
@@ -721,7 +721,7 @@ def schedules_section():
         with f2:
             ui.show_figure(figures.loss_curves([fig.as_run(t, dash=d) for t, d in runs], gap_to=0.0, height=400),
                            key="ad_sc_loss")
-    finals = ", ".join(_("{name}: {v}").format(name=t.label, v=num(t.final_loss) if int(t.diverged_at) < 0
+    finals = listing(_("{name}: {v}").format(name=t.label, v=num(t.final_loss) if int(t.diverged_at) < 0
                                                 else _("diverged")) for t in trs)
     fa = float(sch.final_loss) if int(sch.diverged_at) < 0 else float("nan")
     fb = float(const.final_loss) if int(const.diverged_at) < 0 else float("nan")
@@ -734,7 +734,7 @@ def schedules_section():
     st.caption(_("Final loss after {n} steps — {finals}. {claim} The schedule ends at γ = {end:.3g}.").format(
         n=T, finals=finals, claim=claim, end=float(sched(lr, T - 1))))
     if opt == "sgd":
-        st.markdown(_("**torch vs textbook:** {notes}").format(notes=_(variants.SGD_TEXTBOOK_MOMENTUM.notes)) + " " +
+        st.markdown(_("**torch vs textbook:** {notes}").format(notes=_(variants.SGD_TEXTBOOK_MOMENTUM.notes)) + sentence_gap() +
                     _("While γ is constant the dotted and dashed paths would coincide; here the textbook form "
                       "(dashed, a teaching variant) and torch's (solid) part ways at the first change of γ."))
 
@@ -784,22 +784,26 @@ def finder_section():
         m3.metric(_("stopped at lr"), num(rt.stop_lr) if rt.stop_lr else _("never"))
         m4.metric(thr_label or "2/λ_max", num(thr) if thr else "—",
                   help=_("the learning rate above which gradient descent diverges on a quadratic with this Hessian"))
-    text = _("One run of {n} steps, γ growing ×{f:.3f} per step from {lo:g}. The loss was lowest at γ = {best:.3g}; ").format(
-        n=len(rt.lrs), f=(hi / lo) ** (1 / (steps - 1)), lo=lo, best=rt.best_lr)
+    run = _("One run of {n} steps, γ growing ×{f:.3f} per step from {lo:g}.").format(
+        n=len(rt.lrs), f=(hi / lo) ** (1 / (steps - 1)), lo=lo)
     if rt.stop_lr:
         why = (_("the loss rose above {f:g}× its lowest value").format(f=rt.diverge_factor)
                if rt.reason.startswith("the loss rose above") else _(rt.reason))
-        text += _("the test stopped at γ = {s:.3g} ({why})").format(s=rt.stop_lr, why=why)
         if thr:
-            text += _(", {r:.2g}× the threshold {label} = {thr:.3g}").format(r=rt.stop_lr / thr, label=thr_label, thr=thr)
-        text += ". "
+            end = _("The loss was lowest at γ = {best:.3g}; the test stopped at γ = {s:.3g} ({why}), {r:.2g}× the "
+                    "threshold {label} = {thr:.3g}.").format(best=rt.best_lr, s=rt.stop_lr, why=why,
+                                                             r=rt.stop_lr / thr, label=thr_label, thr=thr)
+        else:
+            end = _("The loss was lowest at γ = {best:.3g}; the test stopped at γ = {s:.3g} ({why}).").format(
+                best=rt.best_lr, s=rt.stop_lr, why=why)
     else:
-        text += _("the loss never passed {f:g}× its lowest value up to γ = {hi:g}. ").format(f=rt.diverge_factor, hi=hi)
-    if thr is None:
-        text += _("{name} has no 2/λ_max limit: its steps are divided by a gradient size, so the loss rises when "
-                  "γ itself is too large for the problem. ").format(name=TITLE[opt])
-    text += _("Plotted: the exact (full-data) loss after each step; steepest = the most negative slope of the "
-              "curve against log(lr) before its minimum (fastai's rule).")
+        end = _("The loss was lowest at γ = {best:.3g}; it never passed {f:g}× its lowest value up to γ = "
+                "{hi:g}.").format(best=rt.best_lr, f=rt.diverge_factor, hi=hi)
+    no_limit = (_("{name} has no 2/λ_max limit: its steps are divided by a gradient size, so the loss rises when "
+                  "γ itself is too large for the problem.").format(name=TITLE[opt]) if thr is None else "")
+    text = sentences([run, end, no_limit,
+                      _("Plotted: the exact (full-data) loss after each step; steepest = the most negative slope of "
+                        "the curve against log(lr) before its minimum (fastai's rule).")])
     st.caption(text)
     if thr and max(rt.suggestion("steepest"), rt.suggestion("min/10")) > thr:
         st.warning(_("A suggestion lies above {label} = {thr:.3g}: gradient descent diverges there on this "
@@ -817,11 +821,11 @@ def finder_section():
         trs.append(tr)
     ui.divergence_warnings(trs)
     ui.show_figure(figures.loss_curves(trs, gap_to=surface.min_value, height=320), key="ad_lf_runs")
-    ends = "; ".join(_("{name} → final f − f* = {v}").format(name=t.label, v=num(float(t.final_loss) - surface.min_value))
+    ends = listing((_("{name} → final f − f* = {v}").format(name=t.label, v=num(float(t.final_loss) - surface.min_value))
                      if int(t.diverged_at) < 0 else
-                     _("{name} → diverged at step {k}").format(name=t.label, k=int(t.diverged_at)) for t in trs)
+                     _("{name} → diverged at step {k}").format(name=t.label, k=int(t.diverged_at)) for t in trs), ";")
     st.caption((_("100 steps of {name} (mini-batches of {b}) at each suggestion.").format(name=TITLE[opt], b=batch)
-                if batch else _("100 steps of {name} at each suggestion.").format(name=TITLE[opt])) + " " + ends + ".")
+                if batch else _("100 steps of {name} at each suggestion.").format(name=TITLE[opt])) + sentence_gap() + _("At the end: {ends}.").format(ends=ends))
 
 
 {"Momentum": momentum_section, "Update rules": rules_section, "State at a step": state_section,

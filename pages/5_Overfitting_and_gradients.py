@@ -14,7 +14,7 @@ import streamlit as st
 from optlab import figures, mlp, optimizers, polynomial, ui, validation
 from optlab.chapters import overfitting as model
 from optlab.figures import overfitting as fig
-from optlab.i18n import domain
+from optlab.i18n import domain, listing, sentence_gap, sentences
 from optlab.ui import lessons, state
 from optlab.ui import overfitting as view
 
@@ -55,7 +55,7 @@ def chart(figure, key: str, title: str | None = None) -> None:
 def say_cut(cut) -> None:
     """Over budget: one plain sentence of what was cut, and why."""
     if cut is not None:
-        st.info(cut.sentence() + " " + _("(Every change is computed within about one second of the server, shared "
+        st.info(cut.sentence() + sentence_gap() + _("(Every change is computed within about one second of the server, shared "
                                          "by the whole class.)"), icon="⏱️")
 
 
@@ -105,7 +105,7 @@ def fit_caption(fit: model.DegreeFit, v: model.FitVerdict) -> str:
         text = _("Degree {d} **underfits**: too stiff to follow f, it is clearly worse on new points than degree {b} "
                  "({val} against {bv}).")
         if v.train_side == "above":
-            text += " " + _("Even its training error ({tr}) is above the noise floor σ² = {s2}.")
+            text += sentence_gap() + _("Even its training error ({tr}) is above the noise floor σ² = {s2}.")
     elif v.code == "overfit" and v.lower_train:
         text = _("Degree {d} **overfits**: its training error ({tr}) is lower than that of degree {b} ({btr}), but on "
                  "new points it is clearly worse ({val} against {bv}).")
@@ -115,17 +115,17 @@ def fit_caption(fit: model.DegreeFit, v: model.FitVerdict) -> str:
         text = _("There is no noise, yet degree {d} swings between the points: clearly worse on new points than "
                  "degree {b} ({val} against {bv}).")
     if v.floor == "exact":
-        text += " " + _("No noise, and a validation error of ≈ 0: the fit is f itself.")
+        text += sentence_gap() + _("No noise, and a validation error of ≈ 0: the fit is f itself.")
     elif v.floor == "noise":
-        text += " " + _("Its validation error is within the noise of what the true f itself scores on these points "
+        text += sentence_gap() + _("Its validation error is within the noise of what the true f itself scores on these points "
                         "({tv}): what is left is noise.")
     else:
-        text += " " + _("Its validation error is clearly above what the true f itself scores on these points ({tv}): "
+        text += sentence_gap() + _("Its validation error is clearly above what the true f itself scores on these points ({tv}): "
                         "part of it is the model's own error.")
     if v.ratio is not None:
-        text += " " + _("Validation error / training error = {r}.").format(r=fmt(v.ratio))
+        text += sentence_gap() + _("Validation error / training error = {r}.").format(r=fmt(v.ratio))
     elif v.train_side == "zero":
-        text += " " + _("The training error is round-off (≈ 0), so a ratio to it is not a number.")
+        text += sentence_gap() + _("The training error is round-off (≈ 0), so a ratio to it is not a number.")
     return text.format(**nums)
 
 
@@ -146,7 +146,7 @@ def learning_caption(lc: model.LearningCurve, n: int) -> str:
                                    "points."),
                   "zero": _("Without noise the training error is ≈ 0 at every size."),
                   "other": ""}[v.train])
-    return " ".join(p for p in parts if p).format(**nums)
+    return sentences(parts).format(**nums)
 
 
 def section_overfitting() -> None:
@@ -239,7 +239,7 @@ def penalty_caption(rs, which: str) -> str:
                            "does not help this sample."),
                   "high": _("Best λ on the validation points: the largest of the path ({best}, MSE {bv})."),
                   "inside": _("Best λ on the validation points: {best} (MSE {bv}).")}[v.best_at])
-    return " ".join(parts).format(**nums)
+    return sentences(parts).format(**nums)
 
 
 def path_caption(rs) -> str:
@@ -255,7 +255,7 @@ def path_caption(rs) -> str:
             "underfits": _("underfits (both errors higher than at the best λ)"),
             "same": _("is within the noise of the best λ")}
     parts.append(_("Lasso: the smallest λ {a}; the largest λ {b}.").format(a=ends[vl.small_end], b=ends[vl.large_end]))
-    return " ".join(parts)
+    return sentences(parts)
 
 
 def section_regularization() -> None:
@@ -345,7 +345,7 @@ def es_caption(es: model.EarlyStopStudy) -> str:
     text = _("The validation loss was lowest so far at epoch {best}; after {p} checks ({pe} epochs) without a new "
              "best, training stopped at epoch {stop}, saving {saved} of {E} epochs, and the weights of epoch {best} "
              "were restored: validation MSE {rv} against {fv} after all epochs.")
-    text += " " + {"helped": _("Early stopping **helped**: the final weights are clearly worse on the validation "
+    text += sentence_gap() + {"helped": _("Early stopping **helped**: the final weights are clearly worse on the validation "
                                "points (training MSE {ft} against {rt}: the longer run fits the training points "
                                "better and new points worse)."),
                    "no_gain": _("The difference is within the noise of the 200 validation points: here stopping "
@@ -353,7 +353,7 @@ def es_caption(es: model.EarlyStopStudy) -> str:
                    "too_early": _("It stopped **too early**: the final weights are clearly better on the validation "
                                   "points — the loss went on falling after a bump.")}[es.code]
     if es.lowest_after_stop:
-        text += " " + _("The run's lowest validation loss ({lv}) came later, at epoch {le}.")
+        text += sentence_gap() + _("The run's lowest validation loss ({lv}) came later, at epoch {le}.")
     return text.format(**nums)
 
 
@@ -432,7 +432,7 @@ def cv_caption(search: model.LRSearch, sv: model.SearchVerdict) -> list[str]:
     if search.optimizer == "sgd":
         lim = _("Theory for gradient descent on this quadratic loss: stable below 1/λ_max = {lim} (dashed line).").format(
             lim=fmt(search.gd_limit))
-        lim += " " + {"agrees": _("The runs diverged exactly above it."),
+        lim += sentence_gap() + {"agrees": _("The runs diverged exactly above it."),
                       "slow": _("Some rates above it had not yet blown up within the steps."),
                       "differs": _("Some runs diverged below it.")}[sv.theory]
         out.append(lim)
@@ -495,7 +495,7 @@ def section_learning_rate() -> None:
                                                      why.format(n=search.n_diverged, m=len(res.lrs), lr=fmt(div)))],
                                       note=_("Those runs were stopped and are marked ✕; the other rates are still "
                                              "drawn."))
-                st.caption(" ".join(cv_caption(search, sv)))
+                st.caption(sentences(cv_caption(search, sv)))
                 if sv.edge == "largest":
                     st.info(_("The chosen rate is the largest one tried: the best may lie beyond the range — extend "
                               "it."), icon="↔️")
@@ -614,7 +614,7 @@ def show_comparison(runs: list[model.LabResult]) -> None:
     chart(fig.training_curves(colored, height=state.chart_height(420, 380)), key="ov_fig_compare",
           title=_("Baseline: {d} — each fix alone").format(d=base.settings.describe()))
     cv = model.compare_verdict(runs)
-    names = lambda keys: _(", ").join(model.fix_label(k).lstrip("+ ") for k in keys)  # noqa: E731
+    names = lambda keys: listing(model.fix_label(k).lstrip("+ ") for k in keys)  # noqa: E731
     parts = [{"learns": _("The baseline learns ({a})."), "guesses": _("The baseline guesses ({a})."),
               "diverged": _("The baseline diverged.")}[cv.baseline].format(a=f"{base.final_val_accuracy:.0%}")]
     if cv.best:
@@ -626,7 +626,7 @@ def show_comparison(runs: list[model.LabResult]) -> None:
                  else _("No single fix is clearly better than the baseline: try combining them."))
     if cv.hurt:
         parts.append(_("Clearly worse (or diverged): {names}.").format(names=names(cv.hurt)))
-    st.caption(" ".join(parts) + " " + _("“Clearly”: more than two standard errors of the 300 validation points."))
+    st.caption(sentences(parts + [_("“Clearly”: more than two standard errors of the 300 validation points.")]))
     rows = [{_("run"): r.label, _("validation accuracy"): r.final_val_accuracy if not r.diverged else None,
              _("training loss (end)"): r.final_train_loss,
              _("‖g₁‖/‖g_out‖ at step 0"): r.first_to_last if math.isfinite(r.first_to_last) else None,
@@ -770,7 +770,7 @@ def section_cliff() -> None:
             text = _("From ({x}, {y}) with lr = {lr}: without clipping {name} {pf}; clipped at ‖g‖ ≤ {c} it {cf}.").format(
                 x=f"{demo.start[0]:g}", y=f"{demo.start[1]:g}", lr=f"{demo.lr:g}", name=name,
                 pf=fate_text(plain, demo), c=f"{demo.clip_norm:g}", cf=fate_text(clipped, demo))
-            text += " " + {"inactive": _("No gradient along the clipped path was longer than {c}: clipping changed "
+            text += sentence_gap() + {"inactive": _("No gradient along the clipped path was longer than {c}: clipping changed "
                                          "nothing."),
                            "shortened": _("Clipping shortened the longest step from {p} (step {k}, where ‖∇f‖ = {g}) to "
                                           "{q}."),

@@ -63,6 +63,19 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.'’\-–]*[A-Za-z0-9_]|[A-Za-z]")
 CHINESE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
+# Chinese text joined the English way: a space after a full-width mark ("。 下一句", a markdown
+# hard break "。␠␠\n" excepted), or a Chinese character followed by a Latin comma, semicolon or
+# full stop and a space ("梯度, 动量").  optlab.i18n.sentences / listing join pieces per language.
+_WESTERN_JOIN = re.compile(r"[。，；：！？、](?: +(?=\S))|[\u3400-\u9fff][,;.] (?=\S)")
+
+
+def western_joins(text: str) -> list[str]:
+    """The places in ``text`` where Chinese is joined with English punctuation or spacing."""
+    for rx in (_CODE, _MATH, _URL, _MD_LINK_TARGET, _TAG, _PLOTLY_FIELD, _PRINTF):
+        text = rx.sub("X", text)  # a formula or code stands in the sentence as a word does
+    return [text[max(0, m.start() - 8):m.end() + 8] for m in _WESTERN_JOIN.finditer(text)]
+
+
 def strip_allowed_parts(text: str) -> str:
     """The text without formulas, code, URLs, markup, template fields and references."""
     for rx in (_CODE, _MATH, _CITATION, _URL, _MD_LINK_TARGET, _TAG, _PLOTLY_FIELD, _PRINTF):
@@ -252,6 +265,8 @@ def assert_chinese(at, allow: Iterable[str] = (), *, min_texts: int = 3) -> None
     assert len(texts) >= min_texts, f"only {len(texts)} text elements found: did the page render?"
     assert any(CHINESE.search(t) for _w, t in texts), "no Chinese text on the page at all"
     problems = not_chinese(at, allow)
+    problems += [f"{where}: joined the English way {bad}  ← {text[:120]!r}"
+                 for where, text in texts if (bad := western_joins(text))]
     assert not problems, f"{len(problems)} text element(s) are not Chinese:\n" + "\n".join(problems)
 
 

@@ -149,3 +149,29 @@ def test_import_optlab_i18n_needs_only_the_standard_library():
             "print(sorted(m for m in ('streamlit', 'plotly', 'babel', 'sympy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# ----------------------------------------------------------------------------------------------
+# Joining translated pieces: one way, for every caption (optlab.i18n.sentences / listing)
+# ----------------------------------------------------------------------------------------------
+def test_sentences_and_lists_are_joined_as_each_language_writes_them():
+    from optlab.i18n import listing, sentence_gap, sentences, using
+
+    with using("en"):
+        assert sentences(["It converged.", "", None, "Fast."]) == "It converged. Fast."
+        assert listing(["a", "b", "c"]) == "a, b, c" and listing(["a", "b"], ";") == "a; b"
+        assert sentence_gap() == " "
+    with using("zh"):
+        assert sentences(["收敛了。", "", "很快。"]) == "收敛了。很快。"
+        assert listing(["甲", "乙", "丙"]) == "甲、乙、丙" and listing(["甲", "乙"], ";") == "甲；乙"
+        assert sentence_gap() == ""
+
+
+def test_the_page_check_flags_chinese_joined_the_english_way():
+    from i18n_check import western_joins
+
+    assert western_joins("收敛了。 很快。") and western_joins("梯度, 动量") and western_joins("倍. 图中")
+    assert not western_joins("收敛了。很快。") and not western_joins("梯度、动量")
+    assert not western_joins("第一行。  \n第二行")              # a markdown line break
+    assert not western_joins("学习率 0.1，动量 0.9。`x, y` 与 $a, b$")  # numbers, code and formulas
+    assert not western_joins("learning rate 0.1. Momentum 0.9, Adam")  # English as English

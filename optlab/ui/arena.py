@@ -26,7 +26,7 @@ from ..budget import Budget
 from ..chapters import arena as model
 from ..errors import FormulaError, OptlabError
 from ..figures import arena as fig
-from ..i18n import domain
+from ..i18n import domain, sentence_gap
 from . import lessons, safe, state
 from .i18n import cache_data as text_cache_data
 from .i18n import cache_resource as text_cache_resource
@@ -797,7 +797,7 @@ def race_sentence(v: model.RaceVerdict, labels: Sequence[str], steps: int) -> st
                         "{names} reached f − f* ≤ {tol} together first, at step {k}.", len(v.first)).format(
             names=names, tol=tol, k=f"{v.step:,}")
         if v.later:
-            text += " " + ngettext("{names} got there later.", "{names} got there later.", len(v.later)).format(
+            text += sentence_gap() + ngettext("{names} got there later.", "{names} got there later.", len(v.later)).format(
                 names=_names([labels[i] for i in v.later]))
         return text
     if v.code == "closest":

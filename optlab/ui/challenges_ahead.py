@@ -17,7 +17,7 @@ from ..format import number
 from .. import privacy as PV
 from ..chapters import challenges_ahead as model
 from ..figures import challenges_ahead as fig
-from ..i18n import domain
+from ..i18n import domain, listing, sentence_gap
 from ..surfaces import get as get_surface
 from . import lessons, state
 from .widgets import Divergence
@@ -258,7 +258,7 @@ def stale_sentence(lr: float, tau: int) -> str:
     else:
         text = _("At η·λ = {lr} stability does not fall steadily with τ here; read the chart.").format(lr=fmt(lr))
     if not v["simulated_agrees"]:
-        text += " " + _("(The simulated runs and the closed form disagree for a τ right at the limit, where the "
+        text += sentence_gap() + _("(The simulated runs and the closed form disagree for a τ right at the limit, where the "
                         "error neither grows nor shrinks within the steps drawn.)")
     return text
 
@@ -287,10 +287,10 @@ def federated_sentence(data: str, k: int, rounds: int, non_iid: float) -> str:
              "data, and {non} when the workers' data differ.").format(
         r=rounds, h=hmax, iid=_(words[v["iid"]]), non=_(words[v["non_iid"]]))
     if v["iid"] == "helps" and v["non_iid"] == "hurts":
-        text += " " + _("**This is client drift:** between averagings each worker walks towards the minimum of "
+        text += sentence_gap() + _("**This is client drift:** between averagings each worker walks towards the minimum of "
                         "its own data, and the average of those is not the minimum of all the data.")
     elif non_iid == 0:
-        text += " " + _("Both panels use the same mix here (difference 0): move the slider up to see drift.")
+        text += sentence_gap() + _("Both panels use the same mix here (difference 0): move the slider up to see drift.")
     return text
 
 
@@ -485,7 +485,7 @@ def escape_sentences(surface: str, eta: float, rho: float, restarts: int) -> lis
     out = []
     if v["winner"] is None:
         return [_("Every run diverged: nothing to compare.")]
-    names = ", ".join(_(WAY_NAMES[k]) for k in v["tie"])
+    names = listing(_(WAY_NAMES[k]) for k in v["tie"])
     if not v["plain_stuck"]:
         out.append(_("Plain gradient descent from this start already reaches the lowest loss found ({b}): there is "
                      "no poor minimum to escape from here.").format(b=fmt(v["finals"]["plain"], 4)))
@@ -526,8 +526,8 @@ def basins_sentence(surface: str, n: int) -> str:
         head = _("The maps are nearly the same: the optimizer changes the basin of only a few starts.")
     else:
         head = _("The maps are the same: every start ends in the same basin whatever the optimizer.")
-    return head + " " + _("Starts that end in a different minimum than with SGD: {list}.").format(
-        list="; ".join(parts))
+    return head + sentence_gap() + _("Starts that end in a different minimum than with SGD: {list}.").format(
+        list=listing(parts, ";"))
 
 
 def slice_sentence(n: int, span: float, direction_seed: int) -> str:
@@ -540,7 +540,7 @@ def slice_sentence(n: int, span: float, direction_seed: int) -> str:
         head = _("In this slice a point other than θ* is lower ({lo} against {c} at θ*): the trained network is "
                  "not a minimum along these two directions (training stopped early, or the slice is wide).").format(
             lo=fmt(v["lowest"]), c=fmt(v["centre"]))
-    return head + " " + _("**A slice is not the landscape:** two random directions out of {p} parameters show a "
+    return head + sentence_gap() + _("**A slice is not the landscape:** two random directions out of {p} parameters show a "
                           "2-D cut; other directions (and other seeds) can look quite different.").format(
         p=f"{s.n_params:,}")
 

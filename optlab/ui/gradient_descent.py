@@ -18,7 +18,7 @@ from .. import schedules, specs
 from ..chapters import gradient_descent as model
 from ..figures import gradient_descent as fig
 from ..figures.gradient_descent import DASH, fmt_factor, fmt_gap, fmt_line, fmt_num
-from ..i18n import domain
+from ..i18n import domain, listing, sentences
 from . import lessons, state
 from .data_surfaces import (corner_start, dataset, dataset_description, feature_names, fig_surface, gap, min_value,
                             minimum, run_of, surface)
@@ -168,7 +168,7 @@ def cut_sentence_epochs(cut) -> str:
 
 
 def cut_sentence_steps(cut, allowed: Mapping[str, int]) -> str:
-    parts = ", ".join(_("{run}: {n}").format(run=k, n=v) for k, v in allowed.items())
+    parts = listing(_("{run}: {n}").format(run=k, n=v) for k, v in allowed.items())
     return _("{requested} steps in all are more than this page computes in one go: each run keeps its share of "
              "the work ({parts} steps).").format(requested=f"{cut.requested:,}", parts=parts)
 
@@ -271,7 +271,7 @@ def variants_caption(setup: Variants, trs, vd: model.VariantsVerdict) -> str:
                      "there.").format(b1=fmt_gap(vd.biases[1], fl, 3), b2=fmt_gap(vd.biases[2], fl, 3)))
     elif vd.jitter == "none":
         out.append(_("Mini-batch and SGD both end at the minimum, to rounding: no noise is left to compare."))
-    return " ".join(out)
+    return sentences(out)
 
 
 def variants_table(setup: Variants, trs, vd: model.VariantsVerdict) -> list[dict]:
@@ -379,7 +379,7 @@ def lr_caption(r: LrRun, tr) -> str:
         else:
             after = ngettext("After {n} step f − f\\* = {g}", "After {n} steps f − f\\* = {g}", tr.steps).format(
                 n=tr.steps, g=fmt_num(g, 3)) + _share(g, f0)
-    return f"{eig} {verdict} {after}"
+    return sentences([eig, verdict, after])
 
 
 def _share(g: float, f0: float) -> str:
@@ -475,8 +475,8 @@ def momentum_caption(m: Momentum, v: model.MomentumVerdict) -> str:
                      lim=fmt_num(2 * (1 + m.beta) / cv.lam_max, 3),
                      x=fmt_num((g / h) if (h > 0 and g > 0 and h < g) else (h / g if g > 0 else math.nan), 3))
     if v.code in ("same", "both_diverge", "gd_diverges", "hb_diverges"):
-        return f"{head} {verdict} {rates}"
-    return f"{head} {rates} {shrink} {verdict}"
+        return sentences([head, verdict, rates])
+    return sentences([head, rates, shrink, verdict])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -550,8 +550,8 @@ def schedule_caption(s: Schedules, v: model.ScheduleVerdict) -> str:
                      bs=fmt_gap(v.biases[1], fl, 3))
     torch = _("torch: `{torch}`, stepped once per optimizer step.").format(torch=sched.torch)
     if v.code in ("diverged", "rounding"):
-        return f"{head} {verdict} {torch}"
-    return f"{head} {nums} {verdict} {torch}"
+        return sentences([head, verdict, torch])
+    return sentences([head, nums, verdict, torch])
 
 
 def zoom_window(spec: tuple, trs, keep: float = 0.5, pad: float = 1.6) -> tuple:
@@ -652,7 +652,7 @@ def fixed_caption(c, f: Fixed) -> str:
     else:
         reg = _("At lr = {lr} the error shrinks by at least ×{rho} per step: {k} steps for every 10× closer.").format(
             lr=fmt_num(f.lr_gd), rho=fmt_factor(rho, 4), k=fmt_num(model.crawl_steps(rho), 4))
-    return f"{head} {cond} {reg}"
+    return sentences([head, cond, reg])
 
 
 # ----------------------------------------------------------------------------------------------

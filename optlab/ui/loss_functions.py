@@ -20,7 +20,7 @@ from .. import format as fmt
 from ..chapters import loss_functions as model
 from ..figures import core
 from ..figures import loss_functions as fig
-from ..i18n import current, domain
+from ..i18n import domain, listing, sentences
 from . import lessons, state
 from .data_surfaces import (corner_start, dataset, dataset_description, distance, feature_names, gap, gridded,
                             min_value, minimum, run_of, surface)
@@ -100,18 +100,6 @@ def times(v: Any) -> str:
     """A factor: "3.2×" ("—" if undefined)."""
     text = num(v)
     return text if text == "—" else _("{k}×").format(k=text)
-
-
-def listing(items, sep: str = ",") -> str:
-    """Items of a list as the language writes them: "a, b" / "a、b" (``sep=";"``: "a; b" / "a；b")."""
-    zh = current() == "zh"
-    joiner = ("、" if zh else ", ") if sep == "," else ("；" if zh else "; ")
-    return joiner.join(items)
-
-
-def sentences(parts) -> str:
-    """Sentences of a caption, joined as the language writes them (no space after "。")."""
-    return ("" if current() == "zh" else " ").join(p for p in parts if p)
 
 
 def loss_name(name: str, params: Mapping[str, float] | None = None) -> str:

@@ -20,7 +20,7 @@ from .. import surfaces
 from ..budget import RERUN, Budget
 from ..chapters import newton as model
 from ..errors import FormulaError, OptlabError
-from ..i18n import current, domain
+from ..i18n import domain, sentence_gap
 from ..specs import hyper_items, surface_spec
 from . import lessons, state
 from .i18n import cache_data as text_cache_data
@@ -426,9 +426,7 @@ def _set_start(x: float, y: float) -> None:
     st.session_state[X0.key], st.session_state[Y0.key] = float(x), float(y)
 
 
-def SEP() -> str:
-    """What goes between two sentences: a space in English, nothing after a Chinese full stop."""
-    return "" if current() == "zh" else " "
+SEP = sentence_gap  # what goes between two sentences (pages/3 uses view.SEP too)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ import streamlit as st
 
 from . import safe
 
-from ..i18n import domain
+from ..i18n import domain, listing, sentence_gap
 
 _, N_, ngettext = domain("optlab")
 
@@ -333,7 +333,7 @@ class Param:
             chosen = chosen[: self.max_items]
             notes.append(_("has more than {n} items: the first {n} are used").format(n=self.max_items))
         if notes:
-            return Parsed(chosen, "changed", "; ".join(notes))
+            return Parsed(chosen, "changed", listing(notes, ";"))
         return Parsed(chosen)
 
     # -- naming ---------------------------------------------------------------------------------
@@ -457,12 +457,10 @@ def _warning(problems: list[str]) -> str | None:
         return None
     shown = problems[:MAX_SHOWN]
     rest = len(problems) - len(shown)
-    text = _("Part of this link was not used as written:") + " " + "; ".join(shown)
     if rest:
-        text += " " + ngettext("… and {n} more problem.", "… and {n} more problems.", rest).format(n=rest)
-    else:
-        text += "."
-    return text
+        return _("Part of this link was not used as written: {problems}").format(problems=listing(shown, ";")) \
+            + sentence_gap() + ngettext("… and {n} more problem.", "… and {n} more problems.", rest).format(n=rest)
+    return _("Part of this link was not used as written: {problems}.").format(problems=listing(shown, ";"))
 
 
 class Page:

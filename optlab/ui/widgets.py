@@ -22,7 +22,7 @@ from plotly.basedatatypes import BaseFigure
 from .. import format as fmt
 from .. import optimizers, surfaces
 from ..errors import FormulaError, OptlabError
-from ..i18n import current, domain, using
+from ..i18n import current, domain, sentence_gap, sentences, using
 from ..figures.core import figure_dict
 from ..runner import run
 from ..specs import hyper_items, schedule_from_spec, surface_from_spec, surface_spec
@@ -526,10 +526,10 @@ def divergence_text(items: Sequence[Divergence], *, drawn: bool = True, others: 
         tail = (_("Its path is drawn up to its last finite point (marked ⊗).") if len(items) == 1
                 else _("Each path is drawn up to its last finite point (marked ⊗)."))
         if others:
-            tail += " " + _("The other runs are still drawn.")
+            tail += sentence_gap() + _("The other runs are still drawn.")
     else:
         tail = _("Its numbers are shown as —.") if len(items) == 1 else _("Their numbers are shown as —.")
-    return f"{body} {tail}" if len(lines) == 1 else f"{body}\n\n{tail}"
+    return sentences([body, tail]) if len(lines) == 1 else f"{body}\n\n{tail}"
 
 
 def divergence_box(items: Sequence[Divergence], *, drawn: bool = True, others: bool = False,
