@@ -348,3 +348,21 @@ def test_custom_value_reads_its_parts_after_the_values_it_depends_on():
     # too long: one problem, the default, never the reader
     long = PAIRS.read({"xy": "1," * 5000})
     assert long.values["xy"] == PAIR.default and len(long.problems) == 1 and "too long" in long.problems[0]
+
+
+def test_leaving_a_page_drops_its_parameters_from_the_session(app_test):
+    """Arrival reads a page's parameters from its link, so the parameters of pages left behind hold
+    nothing; kept, they slowed every number input and select box of the class's server (Streamlit
+    copies the whole session state for each).  Coming back reads the link again."""
+    from optlab.ui import arena, loss_functions
+
+    at = app_test("pages/1_Loss_functions.py")
+    lf_keys = {p.key for p in loss_functions.PAGE.params}
+    held = lambda keys: {k for k in keys if k in at.session_state}  # noqa: E731
+    assert held(lf_keys), "the page's own parameters are in the session"
+    at.switch_page("pages/7_Optimizer_arena.py").run()
+    assert not at.exception
+    left = lf_keys - {p.key for p in arena.PAGE.params}
+    assert left and not held(left)
+    at.switch_page("pages/1_Loss_functions.py").run()
+    assert not at.exception and held(lf_keys)
