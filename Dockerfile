@@ -5,6 +5,10 @@
 #   docker build -t optlab .
 #   docker run --rm -p 8501:8501 -e STREAMLIT_SERVER_COOKIE_SECRET="$(openssl rand -base64 32)" optlab
 #
+# Give each container a core of its own (docker run --cpuset-cpus 0, the next one 1, ...; in
+# Kubernetes the static CPU manager does it, see deploy/k8s/deployment.yaml): a Streamlit
+# process's session threads take turns on the GIL, and kept on one core they spend a third less
+# CPU per page run than when the kernel moves them between cores (bench/load_sessions.py --cpu).
 # Replicas behind one balancer must share STREAMLIT_SERVER_COOKIE_SECRET (Streamlit's
 # server.cookieSecret); the port and address come from STREAMLIT_SERVER_PORT/ADDRESS.
 # tests/test_deploy_image.py runs this file's RUN, CMD and HEALTHCHECK commands outside Docker.

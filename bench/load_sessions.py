@@ -10,6 +10,7 @@ exceptions the pages showed, the server's memory (PSS and RSS) and its CPU time 
 Three ways to serve a class, three modes:
 
     .venv/bin/python bench/load_sessions.py                         # one process (own server), 50 sessions
+    .venv/bin/python bench/load_sessions.py --cpu 0                 # the same, the server pinned to core 0
     .venv/bin/python bench/load_sessions.py --replicas 2 --sessions 100   # deploy/run-local.sh: HAProxy + 2
     .venv/bin/python bench/load_sessions.py --url http://127.0.0.1:8501 --pid 12345   # a running server
     .venv/bin/python bench/load_sessions.py --sessions 20 --ramp 10
@@ -703,6 +704,9 @@ def main(argv=None) -> int:
     ap.add_argument("--full-reruns", action="store_true",
                     help="a moved widget reruns the whole page, even inside an st.fragment (the browser "
                          "reruns the fragment only; this was the bench's behaviour before)")
+    ap.add_argument("--cpu", type=int, metavar="N",
+                    help="run the bench's own server on core N only (taskset), as deploy/run-local.sh pins "
+                         "a replica, and the clients on the other cores (default: not pinned)")
     ap.add_argument("--app-dir", type=Path, default=Path(os.environ.get("OPTLAB_APP_DIR") or REPO_ROOT),
                     help="folder with app.py (default: the repository, or $OPTLAB_APP_DIR)")
     ap.add_argument("--timeout", type=float, default=120, help="seconds one run may take (default 120)")
@@ -730,9 +734,16 @@ def main(argv=None) -> int:
               f"{' '.join(map(str, local.replica_pids))}), HAProxy pid {local.haproxy_pid}, files in {local.run_dir}")
     else:
         log_path = Path(tempfile.mkdtemp(prefix="optlab-bench-")) / "server.log"
-        proc, url = start_server(args.app_dir.resolve(), log_path)
+        cores = sorted(os.sched_getaffinity(0))
+        if args.cpu is not None and args.cpu not in cores:
+            ap.error(f"--cpu {args.cpu}: this process may use cores {cores}")
+        proc, url = start_server(args.app_dir.resolve(), log_path,
+                                 cpus=None if args.cpu is None else [args.cpu])
+        if args.cpu is not None and len(cores) > 1:
+            os.sched_setaffinity(0, [c for c in cores if c != args.cpu])  # the clients: the other cores
         target = Target(url, [proc.pid], False)
-        print(f"server: {url} (pid {proc.pid}, app {args.app_dir.resolve()}, log {log_path})")
+        pinned = "not pinned" if args.cpu is None else f"on core {args.cpu}, clients on the other cores"
+        print(f"server: {url} (pid {proc.pid}, {pinned}, app {args.app_dir.resolve()}, log {log_path})")
     print(f"streamlit {streamlit.__version__}, python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs, server pid(s) {' '.join(map(str, target.pids)) or 'unknown (pass --pid)'}")
     try:

@@ -163,6 +163,14 @@ def test_two_replicas_keep_each_session_and_stop_on_ctrl_c(running):
     assert bench.replica_cookie(headers) in ("r1", "r2")
     assert bench.header(headers, bench.REPLICA_HEADER) == bench.replica_cookie(headers)
 
+    # one core each (OPTLAB_PIN_CPUS, default on): a replica's threads take turns on the GIL without
+    # being moved between cores; two cores or more: not the same one
+    cores = [tuple(p.cpu_affinity()) for p in r.replicas()]
+    assert all(len(c) == 1 for c in cores), cores
+    if len(os.sched_getaffinity(0)) >= 2:
+        assert cores[0] != cores[1], cores
+    assert "one core each" in r.text()
+
     # one secret for both replicas, from the environment (not visible in `ps`)
     for p in r.replicas():
         assert p.environ().get("STREAMLIT_SERVER_COOKIE_SECRET") == secret
@@ -223,6 +231,7 @@ def test_no_haproxy_gives_a_clear_message(tmp_path):
     ({"OPTLAB_REPLICAS": "0"}, "OPTLAB_REPLICAS must be"),
     ({"OPTLAB_REPLICAS": "2", "OPTLAB_REPLICA_PORTS": "9001"}, "lists 1 ports for 2 replicas"),
     ({"OPTLAB_PYTHON": "/nonexistent/python"}, "no Python with OptLab's requirements"),
+    ({"OPTLAB_PIN_CPUS": "yes"}, "OPTLAB_PIN_CPUS must be 0 or 1"),
 ])
 def test_bad_settings_are_named(env, message):
     res = subprocess.run(["bash", str(SCRIPT)], env={**os.environ, "OPTLAB_HAPROXY": "/bin/true", **env},

@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Iterable
 
 
 def free_port() -> int:
@@ -26,12 +27,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(app_dir: Path, log_path: Path | None = None, timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
-    """Run ``streamlit run app.py`` in ``app_dir`` on a free loopback port; return (process, url)."""
+def start_server(app_dir: Path, log_path: Path | None = None, timeout: float = 60.0,
+                 cpus: Iterable[int] | None = None) -> tuple[subprocess.Popen, str]:
+    """Run ``streamlit run app.py`` in ``app_dir`` on a free loopback port; return (process, url).
+    ``cpus``: run it on these cores only (``taskset -c``, as deploy/run-local.sh pins a replica)."""
     port = free_port()
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    pin = ["taskset", "-c", ",".join(str(int(c)) for c in cpus)] if cpus else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py",
+        pin + [sys.executable, "-m", "streamlit", "run", "app.py",
          "--server.headless", "true", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false"],
