@@ -20,7 +20,11 @@ torch (``pip install torch==2.13.0``) is optional; without it the torch columns 
 Each optimizer runs with torch's default hyperparameters (Adam's lr 1e-3, NAdam's 2e-3 …); the
 script checks that no run diverged (a diverged batch stops early and would flatter optlab).
 Also printed: the floor of an Adam step's memory traffic (θ, g, m, v read, θ, m, v written: 7 arrays
-of B×2 float64) at the bandwidth of a large ``np.add`` here.
+of B×2 float64) at the bandwidth of a large ``np.add`` here; and, for path runs, what writing the
+records alone costs (``records``: a fresh ``(T+1, 4, B)`` float64 array, positions, loss and gradient
+norm, filled one step at a time from a row in cache), next to what the path run costs on top of
+the summary run (``path − summary``).  When the two are close, the path's extra time is the
+records' own memory traffic: at B = 10⁴ a step writes 320 kB that no cache holds.
 """
 from __future__ import annotations
 
@@ -128,6 +132,19 @@ def bandwidth() -> float:
     return 3 * n * 8 / t
 
 
+def records_time(B: int, steps: int, repeats: int) -> float:
+    """Seconds per step to write a path's records (positions, loss, gradient norm: 4 float64 per run)
+    into fresh memory, one step at a time: the least a path run costs on top of a summary run."""
+    row = np.ones((4, B))
+
+    def fill():
+        rec = np.empty((steps + 1, 4, B))
+        for k in range(steps + 1):
+            np.copyto(rec[k], row)
+
+    return best_time(fill, repeats) / steps
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
@@ -147,7 +164,8 @@ def main():
     bw = bandwidth()
     print(f"memory bandwidth (np.add, 128 MB arrays): {bw / 1e9:.1f} GB/s")
     print(f"{'optimizer':>9} {'B':>9} {'steps':>5} | {'optlab steps/s':>14} {'torch steps/s':>13} {'speed-up':>8} | "
-          f"{'path steps/s':>14} {'torch path/s':>13} {'speed-up':>8} | {'path/summary':>12} | {'× floor':>7}")
+          f"{'path steps/s':>14} {'torch path/s':>13} {'speed-up':>8} | {'path/summary':>12} | {'× floor':>7} | "
+          f"{'path − summary':>14} {'records':>9}")
     for name in args.opts.split(","):
         for B in (int(float(b)) for b in args.sizes.split(",")):
             # a sweep's length; at B = 10⁶ a run's setup (buffers, the first gradient, the results'
@@ -174,10 +192,14 @@ def main():
             (s_o, _), (p_o, _) = cols
             ratio = f"{p_o / s_o:11.2f}×" if p_o else f"{'—':>12}"
             floor = 7 * B * 2 * 8 / bw
+            extra = (f"{(p_o - s_o) * 1e6:11.1f} µs {records_time(B, steps, rep) * 1e6:6.1f} µs" if p_o
+                     else f"{'—':>14} {'—':>9}")
             print(f"{name:>9} {B:>9,} {steps:>5} | {cells[0]} | {cells[1]} | {ratio} | "
-                  f"{s_o / floor:6.1f}×")
+                  f"{s_o / floor:6.1f}× | {extra}")
     print("speed-up = torch time / optlab time (higher is better); path/summary = optlab's path time / its "
-          "summary time; × floor = optlab summary time / an Adam step's memory traffic")
+          "summary time; × floor = optlab summary time / an Adam step's memory traffic;\n"
+          "path − summary = what a path step costs more than a summary step; records = writing a step's "
+          "records alone (per step)")
 
 
 if __name__ == "__main__":
