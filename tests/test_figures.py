@@ -293,3 +293,30 @@ def test_small_builders():
     assert hm.data[0].type == "heatmap" and hm.layout.xaxis.type == "log"
     f = valid(figures.apply_layout(go.Figure(), title="T", height=300))
     assert f.layout.title.text == "T" and f.layout.height == 300
+
+
+def test_a_line_search_try_number_sits_on_the_side_with_room():
+    """Each try's number goes above or below its marker, whichever side has more room before the
+    tangent or the Armijo line: an accepted try under both lines has its number below it (above,
+    it sat on the tangent); a rejected try above both keeps it above."""
+    import numpy as np
+
+    from optlab.chapters.newton import LineSearchTrace
+    from optlab.figures import newton as nfig
+
+    s = np.array([1.0, 0.5, 0.25, 0.125])
+    f0, slope = 170.0, -630.0
+    trace = LineSearchTrace(np.zeros(2), np.ones(2), f0, slope, 1.0, 1e-4, 0.5, s,
+                            np.array([600.0, 500.0, 400.0, 30.0]), f0 + 1e-4 * slope * s, 3, 0.125,
+                            np.linspace(0, 1, 20), np.r_[170.0, 30.0, np.linspace(100, 600, 18)])
+    spec = nfig.line_search(trace).to_plotly_json()
+    tries = {t["name"]: t for t in spec["data"] if t.get("mode") == "markers+text"}
+    assert list(tries["accepted try"]["textposition"]) == ["bottom center"]  # tangent at s: 91 > 30
+    trace.values[3] = 150.0  # between the tangent (91) and the Armijo line (≈170): more room below
+    spec = nfig.line_search(trace).to_plotly_json()
+    tries = {t["name"]: t for t in spec["data"] if t.get("mode") == "markers+text"}
+    assert list(tries["accepted try"]["textposition"]) == ["bottom center"]
+    trace.values[3] = 100.0  # just over the tangent, far below the Armijo line: room above
+    spec = nfig.line_search(trace).to_plotly_json()
+    tries = {t["name"]: t for t in spec["data"] if t.get("mode") == "markers+text"}
+    assert list(tries["accepted try"]["textposition"]) == ["top center"]

@@ -413,7 +413,17 @@ def line_search(trace: qm.LineSearchTrace, *, height: int = 330, title: str | No
     above = ~np.isfinite(vals) | (vals > yhi)
     shown = np.where(above, yhi - 0.05 * (yhi - ylo), np.clip(np.nan_to_num(vals, nan=yhi), ylo, yhi))
     symbols = np.where(above, "triangle-up", "")
-    where = np.where(above, "bottom center", "top center")
+    # a try's number goes on the side of its marker with more room before the tangent or the Armijo
+    # line (an accepted try lies between them, or under both): above it, the number sat on the tangent
+    with np.errstate(invalid="ignore"):
+        lines = np.array([trace.f0 + trace.slope * np.asarray(trace.steps, float),
+                          trace.f0 + trace.c1 * trace.slope * np.asarray(trace.steps, float)])
+        up = np.where(lines > shown, lines - shown, np.inf).min(axis=0)
+        down = np.where(lines < shown, shown - lines, np.inf).min(axis=0)
+    where = np.where(above, "bottom center", np.where(up >= down, "top center", "bottom center"))
+    low = ~above & (where == "bottom center")
+    if low.any():  # room under the lowest such marker for its number (a label is ~18 % of the plot)
+        ylo = min(ylo, float(shown[low].min()) - 0.18 * (yhi - ylo))
     text = [str(j + 1) for j in range(len(trace.steps))]
     hover = [_("try {j}: s = {s}<br>f = {f}<br>bound = {b}<br>{verdict}").format(
         j=j + 1, s=f"{st:.4g}", f=_fmt(v), b=f"{b:.5g}", verdict=_("accepted") if a else _("rejected"))
