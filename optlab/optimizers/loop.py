@@ -526,15 +526,17 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
 
 
 def _records(T: int, D: int, B: int, small: bool):
-    """Positions ``(T+1, D, B)``, losses and gradient norms ``(T+1, B)``.  Beyond a small path, one
-    allocation for the three: from 4 MB on NumPy asks the kernel for huge pages, and a fresh
-    page costs a fault (B = 1,000: 1,570 faults a run as three arrays, 550 as one; 10-20 % of the
-    path's extra time).  A small path's positions are copied into the runs-first layout at the
+    """Positions ``(T+1, D, B)``, losses and gradient norms ``(T+1, B)``, each starting on a cache
+    line (:func:`.fused.aligned`: the kernel and the surface work on their rows).  Beyond a small
+    path, one allocation for the three: from 4 MB on NumPy asks the kernel for huge pages, and a
+    fresh page costs a fault (B = 1,000: 1,570 faults a run as three arrays, 550 as one; 10-20 % of
+    the path's extra time).  A small path's positions are copied into the runs-first layout at the
     end: there they stay a separate array, freed after the copy."""
     if small:
-        return np.empty((T + 1, D, B)), np.empty((T + 1, B)), np.empty((T + 1, B))
+        return (fused.aligned((T + 1) * D * B).reshape(T + 1, D, B), fused.aligned((T + 1) * B).reshape(T + 1, B),
+                fused.aligned((T + 1) * B).reshape(T + 1, B))
     n = (T + 1) * B
-    buf = np.empty(n * (D + 2))
+    buf = fused.aligned(n * (D + 2))
     return (buf[:n * D].reshape(T + 1, D, B), buf[n * D:n * (D + 1)].reshape(T + 1, B),
             buf[n * (D + 1):].reshape(T + 1, B))
 
