@@ -404,25 +404,25 @@ def random_case(seed: int):
 
 
 @settings(max_examples=150, deadline=None)
-@given(hst.integers(0, 2 ** 32 - 1), hst.sampled_from([0, 3, 256]), hst.sampled_from([0, 3, 4096]))
-def test_random_cases_fused_equals_general(seed, keep_grads, in_place):
+@given(hst.integers(0, 2 ** 32 - 1), hst.sampled_from([3, 256]), hst.sampled_from([1, 100, 1 << 14]))
+def test_random_cases_fused_equals_general(seed, small, block):
     """Summary and path runs through the fused loop equal the general loop's path run; path runs
-    with the gradient rows kept (norms at the end) or norms taken step by step, stepping in the
-    records or in buffers copied into them."""
+    with records in the general loop's layout or as views and broadcasts, in blocks of one step,
+    a few steps or the whole run."""
     s, opt, x0, T, kw = random_case(seed)
     ref = general(s, opt, x0, T, record="path", **kw)
     assert_same_summary(optlab.run(s, opt, x0, T, record="summary", **kw), ref)
-    with mock.patch.object(loop, "PATH_KEEP_GRADS", keep_grads), mock.patch.object(loop, "PATH_IN_PLACE", in_place):
+    with mock.patch.object(loop, "PATH_SMALL", small), mock.patch.object(loop, "PATH_BLOCK", block):
         assert_same_path(optlab.run(s, opt, x0, T, record="path", **kw), ref)
 
 
 def test_a_large_path_batch_equals_the_general_loop(monkeypatch):
-    """Past PATH_KEEP_GRADS and PATH_IN_PLACE without patching: norms step by step, buffers copied
-    into the records, positions as a transposed view, rates as a broadcast; schedules, per-run
-    rates, divergence and a target included."""
+    """Past PATH_SMALL, without patching: blocks of one step (B·D > PATH_BLOCK / 2), positions as a
+    transposed view, rates as a broadcast; schedules, per-run rates, divergence and a target
+    included."""
     calls = spy(monkeypatch)
     s = S.get("rosenbrock")
-    B = loop.PATH_IN_PLACE + 5
+    B = loop.PATH_BLOCK // 4 + 5
     X = starts(s, B, seed=9)
     for opt, kw in [(O.make("adam", lr=np.geomspace(1e-4, 1e2, B)), dict(target=1e-3)),
                     (O.make("nadam", lr=0.05), dict(schedule="cosine", bound=3.0)),

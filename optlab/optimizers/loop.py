@@ -11,12 +11,14 @@ numbers bit for bit (``tests/test_fused.py`` holds them equal over random cases)
 * divergence is one test of two or three reductions per step; per-run work only when it fails;
 * a run that diverged is parked at its start (finite) and reported as the general loop reports it
   (NaN positions, losses and gradient norms from that step on, its step and reason);
-* summary runs of 65,536 runs and more go in blocks over two threads; path runs go in one block
+* summary runs of 65,536 runs and more go in blocks of runs over two threads; path runs go in one
   (their records are the memory traffic, and a path of a million runs is not a teaching figure);
-* a path run's records are arrays allocated once, ``(T+1, …)``, written step by step.  For more
-  than 256 runs (or 2²⁰ run-steps), ``xs`` is the ``(T+1, B, D)`` view of the ``(T+1, D, B)`` rows
-  (a transposing copy would cost a pass over the largest record) and ``lrs``, when the rate is one
-  number per step or one per run, a read-only broadcast.
+* a path run's records are one allocation, ``(T+1, …)`` each, filled block by block: its steps
+  run in buffers that stay in cache, and each full block of steps goes into the records in three
+  calls (``PATH_BLOCK``).  For more than 256 runs (or 2²⁰ run-steps), ``xs`` is the
+  ``(T+1, B, D)`` view of the ``(T+1, D, B)`` rows (a transposing copy would cost a pass over the
+  largest record) and ``lrs``, when the rate is one number per step or one per run, a read-only
+  broadcast.
 
 What goes to the general loop instead (:func:`plan`): ``record="full"`` (optimizer state and the
 chain's m̂, v̂ … per step: the chains compute those, the kernels don't); gradient noise or
@@ -34,6 +36,7 @@ reports them).
 """
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Callable
@@ -57,16 +60,24 @@ THREADS = 2
 # (ms per step, two threads): 16,384 runs per block 10.8, 32,768: 8.5, 40,960: 8.6, 65,536: 9.4.
 FUSED_CHUNK = 32768
 FUSED_SPLIT = 65536
-# Path runs up to this many runs (and 2²⁰ run-steps) keep every step's gradient rows and take the
-# gradient norms in one pass at the end (one copy per step instead of three ufunc calls); larger
-# ones take the norms step by step, while the gradient is in cache, rather than write and read a
-# second record as large as xs.  The same small runs get their records in the general loop's
-# layout (contiguous, writeable): a copy of that size costs little.
-PATH_KEEP_GRADS = 256
-# Path runs up to this many runs step straight in the records (the kernel reads row k−1 and writes
-# row k; the surface writes row k of the losses); larger ones step in buffers that stay in cache
-# and copy them into the records (Adam, B = 10⁴: 15 µs a step less; B ≤ 1,000: 0.5-2 µs more).
-PATH_IN_PLACE = 4096
+# Path runs up to this many runs (and 2²⁰ run-steps) get their records in the general loop's
+# layout (contiguous, writeable); larger ones get xs as a transposed view and lrs as a broadcast.
+PATH_SMALL = 256
+# Path runs step in blocks of steps that stay in cache (this many floats of positions, as many of
+# squared gradients: 128 kB each, L2 is 2 MB a core here; from B = 8,192 a block is one step): the
+# kernel reads a step's positions from one row of the block and writes the next, the surface
+# writes the losses straight into their record, each step squares its gradient rows (one call),
+# and a full block goes into the records in three calls: its positions, and the sum and the root
+# of its squares (the gradient norms).  Against a step's own mul, add and sqrt (1.8 µs at B = 100,
+# sqrt's call alone 0.8 µs), 0.6-1.2 µs a step less at B = 100-1,000.  One way for every B: with
+# the records aligned, stepping straight in them (as up to B = 4,096 before) and stepping in
+# buffers copied into them every step (as above) ran at the same speed at B = 1,000-10⁴.  The
+# records are the only fresh memory: a small path used to step in a copy of xs made runs-first at
+# the end and to keep every step's gradient rows, and glibc gave those pages back to the kernel
+# after each run (in the benchmark's pattern 350 page faults a run at B = 100, 900 at B = 256, at
+# 1.1-1.6 µs each; now 20-30): SGD's path/summary went from 1.5-1.6× to 1.24× at B = 100 and from
+# 1.9-2.35× to 1.33× at B = 256.
+PATH_BLOCK = 1 << 14
 
 # Divergence reasons, in the language of the run (the general loop in optlab/runner.py uses these)
 NONFINITE = N_("the loss became infinite or undefined (NaN)")
@@ -418,13 +429,10 @@ def run_path(surface, opt, X, T, kw: dict) -> dict | None:
 
 
 def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
-    """The path loop: :func:`run_fused`'s steps, with every step's positions and losses in the
-    records (written there straight by the kernel and the surface for small batches, copied there
-    from buffers that stay in cache for large ones) and the gradient norms ``√(gx² + gy²)``
-    (= the general loop's ``√einsum`` for D = 2) step by step, or, for small batches, from the
-    gradient rows kept (one copy per step) in one pass at the end.  Returns ``reason``, ``steps``
-    and the records ``xs``, ``fs``, ``gns``, ``lrs``; the per-run results go into ``out``.
-    Needs D = 2."""
+    """The path loop: :func:`run_fused`'s steps in blocks of steps (see ``PATH_BLOCK``), every
+    step's positions, losses and gradient norms ``√(gx² + gy²)`` (= the general loop's ``√einsum``
+    for D = 2) in the records.  Returns ``reason``, ``steps`` and the records ``xs``, ``fs``,
+    ``gns``, ``lrs``; the per-run results go into ``out``.  Needs D = 2."""
     B, D = X.shape
     step = opt.kernel(B, D, ws)
     if step is None or D != 2:
@@ -432,36 +440,42 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
     sched, bound, target = kw["sched"], kw["bound"], kw["target"]
     X0 = X.T  # (D, B)
     small = _small(T, B)
-    XR, FR, GN = _records(T, D, B, small)
-    XF = XR.reshape(T + 1, D * B)
+    XS, FR, GN, LR = _records(T, D, B, small)
+    XR = XS.transpose(0, 2, 1) if small else XS  # (T+1, D, B) either way
+    nb = min(T + 1, max(1, PATH_BLOCK // (D * B)))  # steps per block
+    XB, SQ = ws.empty((nb, D, B)), ws.empty((nb, D, B))  # the block's positions and squared gradients
+    XBf = XB.reshape(nb, D * B)
+    sqx, sqy = SQ[:, 0], SQ[:, 1]
     G = ws.empty((D, B))
     Gf = G.reshape(-1)
-    GR = np.empty((T + 1, D, B)) if small else None
-    SQ = ws.empty((D, B))
-    sqx, sqy = SQ
-    in_place = B <= PATH_IN_PLACE
-    P, F = (XR[0], FR[0]) if in_place else (ws.empty((D, B)), ws.empty(B))
-    Pf = P.reshape(-1)
-    W = ws.empty(B)
-    evaluate = rows_evaluator(surface, G, W)  # evaluate(P, F): f(P) into F, ∇f(P) into G
-    fixed = None if in_place else rows_evaluator(surface, G, W, P, F)  # the same on the buffers
+    evaluate = rows_evaluator(surface, G, ws.empty(B))  # evaluate(P, F): f(P) into F, ∇f(P) into G
     copyto, mul, add, sqrt = np.copyto, np.multiply, np.add, np.sqrt
     bsq = bound * bound
     quick = _quick_test(D, B)
-    np.copyto(P, X0)
+    k0 = 0  # the step in the block's first row
+
+    def flush(k):
+        """Steps k0 … k−1 from the block into the records."""
+        nonlocal k0
+        n, g = k - k0, GN[k0:k]
+        if small:
+            # runs-first xs, a coordinate at a time (B = 256: 0.2 µs a step; the whole block in one
+            # copy, which loops over the 2 coordinates innermost, 0.95 µs)
+            copyto(XR[k0:k, 0], XB[:n, 0])
+            copyto(XR[k0:k, 1], XB[:n, 1])
+        else:
+            copyto(XR[k0:k], XB[:n])
+        add(sqx[:n], sqy[:n], g)
+        sqrt(g, g)
+        k0 = k
+
+    P, F, Pf = XB[0], FR[0], XBf[0]
+    copyto(P, X0)
     with np.errstate(all="ignore"):
         evaluate(P, F)
         if not _all_finite(F, G) or not (np.abs(P) <= bound).all():
             return None  # the general loop reports an undefined or far start
-        if not in_place:
-            copyto(XR[0], P)
-            copyto(FR[0], F)
-        if GR is not None:
-            copyto(GR[0], G)
-        else:
-            mul(G, G, SQ)
-            add(sqx, sqy, GN[0])
-            sqrt(GN[0], GN[0])
+        mul(G, G, SQ[0])
         best, diverged_at, reached_at = out["best"], out["diverged_at"], out["reached_at"]
         np.copyto(best, F)
         diverged_at.fill(-1)
@@ -479,76 +493,64 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
                 lr_k = sched(base_lr, k - 1)
                 lr = fused.flat(lr_k, B, D) if isinstance(lr_k, np.ndarray) else float(lr_k)
                 lrs.append(lr_k)
-            if in_place:
-                P, F, Pf = XR[k], FR[k], XF[k]
-                step(k, lr, Gf, XF[k - 1], Pf)
-            else:
-                step(k, lr, Gf, Pf, Pf)
+            j = k - k0
+            if j == nb:
+                flush(k)
+                j = 0
+            prev, P, F, Pf = Pf, XB[j], FR[k], XBf[j]
+            step(k, lr, Gf, prev, Pf)
             if stops.dead is not None:
                 copyto(P, X0, where=stops.dead)  # stopped runs stay parked (NaN in the records)
-            if in_place:
-                evaluate(P, F)
-            else:
-                fixed()
+            evaluate(P, F)
+            mul(G, G, SQ[j])
             if not (quick is not None and quick(Pf, P, F, bsq)):
                 stops.settle(k, P, Pf, F)
             alive = stops.alive
             _track(k, F, best, reached_at, target, alive)
-            if not in_place:
-                copyto(XR[k], P)
-                copyto(FR[k], F)
-            if GR is not None:
-                copyto(GR[k], G)
-            else:
-                g = GN[k]
-                mul(G, G, SQ)
-                add(sqx, sqy, g)
-                sqrt(g, g)
             if alive is not None and not alive.any():
                 done_at = k
                 break
 
+        flush(done_at + 1)
         _finals(out, P, F, stops)
-        if GR is not None:  # the gradient norms of the small batch, in one pass
-            mul(GR, GR, GR)
-            add(GR[:, 0], GR[:, 1], GN)
-            sqrt(GN, GN)
-        LR = _rates(base_lr, const, lrs, B, T, done_at)
+        LR = _rates(base_lr, const, lrs, B, T, done_at, LR)
         if stops.reason is not None:
             first = np.where(diverged_at >= 0, diverged_at, T + 1)
             gone = np.arange(T + 1)[:, None] >= first  # (T+1, B): each diverged run from its step on
             FR[gone] = np.nan
             GN[gone] = np.nan
             np.copyto(XR, np.nan, where=gone[:, None, :])  # (rows after done_at were never written)
-    xs = XR.transpose(0, 2, 1)
-    return dict(reason=stops.reason, steps=done_at if T else 0, xs=np.ascontiguousarray(xs) if small else xs,
+    return dict(reason=stops.reason, steps=done_at if T else 0, xs=XS if small else XS.transpose(0, 2, 1),
                 fs=FR, gns=GN, lrs=LR)
 
 
 def _records(T: int, D: int, B: int, small: bool):
-    """Positions ``(T+1, D, B)``, losses and gradient norms ``(T+1, B)``, each starting on a cache
-    line (:func:`.fused.aligned`: the kernel and the surface work on their rows).  Beyond a small
-    path, one allocation for the three: from 4 MB on NumPy asks the kernel for huge pages, and a
-    fresh page costs a fault (B = 1,000: 1,570 faults a run as three arrays, 550 as one; 10-20 % of
-    the path's extra time).  A small path's positions are copied into the runs-first layout at the
-    end: there they stay a separate array, freed after the copy."""
-    if small:
-        return (fused.aligned((T + 1) * D * B).reshape(T + 1, D, B), fused.aligned((T + 1) * B).reshape(T + 1, B),
-                fused.aligned((T + 1) * B).reshape(T + 1, B))
-    n = (T + 1) * B
-    buf = fused.aligned(n * (D + 2))
-    return (buf[:n * D].reshape(T + 1, D, B), buf[n * D:n * (D + 1)].reshape(T + 1, B),
-            buf[n * (D + 1):].reshape(T + 1, B))
+    """A path's records in one allocation, each on a 64-byte boundary (:func:`.fused.aligned`):
+    positions, ``(T+1, B, D)`` for a small path (the general loop's layout), ``(T+1, D, B)``
+    otherwise (returned as a transposed view: a transposing copy would cost a pass over the largest
+    record); losses and gradient norms ``(T+1, B)``; for a small path the learning rates ``(T, B)``
+    (None otherwise: see :func:`_rates`).  One allocation: from 4 MB on NumPy asks the kernel for
+    huge pages, and a fresh page costs a fault (B = 1,000: 1,570 faults a run as three arrays, 550
+    as one; 10-20 % of the path's extra time)."""
+    shapes = [(T + 1, B, D) if small else (T + 1, D, B), (T + 1, B), (T + 1, B)] + ([(T, B)] if small else [])
+    sizes = [math.prod(shape) for shape in shapes]
+    buf = fused.aligned(sum(-(-m // 8) * 8 for m in sizes))
+    parts, at = [], 0
+    for shape, m in zip(shapes, sizes):
+        parts.append(buf[at:at + m].reshape(shape))
+        at += -(-m // 8) * 8  # the next part on a 64-byte boundary too
+    return tuple(parts) if small else (*parts, None)
 
 
 def _small(T: int, B: int) -> bool:
-    return B <= PATH_KEEP_GRADS and (T + 1) * B <= 1 << 20
+    return B <= PATH_SMALL and (T + 1) * B <= 1 << 20
 
 
-def _rates(base_lr, const: bool, lrs: list, B: int, T: int, done_at: int) -> np.ndarray:
-    """The learning rate of every step and run, ``(T, B)``, NaN after ``done_at``.  For a large
-    path (see :func:`_small`), a rate that is the same for every run (or for every step) is a
-    read-only broadcast of its column (or row): as large as the losses otherwise, for nothing."""
+def _rates(base_lr, const: bool, lrs: list, B: int, T: int, done_at: int, LR=None) -> np.ndarray:
+    """The learning rate of every step and run, ``(T, B)``, NaN after ``done_at``, written into
+    ``LR`` (a small path's, from :func:`_records`) or a new array.  For a large path (LR None), a
+    rate that is the same for every run (or for every step) is a read-only broadcast of its
+    column (or row): as large as the losses otherwise, for nothing."""
     if const:
         line = np.asarray(base_lr, dtype=float).reshape(1, -1)  # the same every step
     elif all(not isinstance(v, np.ndarray) or v.size == 1 for v in lrs):
@@ -556,9 +558,10 @@ def _rates(base_lr, const: bool, lrs: list, B: int, T: int, done_at: int) -> np.
         line = line.reshape(-1, 1)  # the same for every run
     else:
         line = None
-    if line is not None and (const is False or done_at == T) and not _small(T, B):
-        return np.broadcast_to(line, (T, B))
-    LR = np.empty((T, B))
+    if LR is None:
+        if line is not None and (const is False or done_at == T):
+            return np.broadcast_to(line, (T, B))
+        LR = np.empty((T, B))
     if line is None:
         LR[:done_at] = np.array([np.broadcast_to(np.asarray(v, dtype=float).reshape(-1), (B,)) for v in lrs])
     else:
