@@ -220,6 +220,27 @@ def test_a_loss_that_turns_undefined_is_flagged_at_the_same_step():
     assert "undefined" in a.diverged_reason[0] or "infinite" in a.diverged_reason[0]
 
 
+def test_huge_finite_losses_are_false_alarms_and_a_later_divergence_still_stops_its_run(monkeypatch):
+    """Losses near 1e200 overflow the quick test's dot product at every step: false alarms, which
+    settle dismisses (the runs go on, the best loss taken as usual), for all 40 steps without the
+    run whose rate triples its distance each step, and until step 6 with it (it leaves the window
+    there).  Summary and path (in blocks of 1, 3 or all steps) equal the general loop."""
+    calls = spy(monkeypatch)
+    s = optlab.surfaces.from_formula("1e200 * (x**2 + y**2)")
+    X = np.array([[0.5, -1.0], [1.0, 1.0], [-2.0, 0.3], [0.1, 0.1]])
+    lr = np.array([1e-201, 5e-202, 2e-200, 2e-201])
+    for runs, diverged_at in [([0, 1, 3], [-1, -1, -1]), ([0, 1, 2, 3], [-1, -1, 6, -1])]:
+        opt = O.make("sgd", lr=lr[runs])
+        ref = general(s, opt, X[runs], 40, record="path")
+        assert list(ref.diverged_at) == diverged_at
+        assert (ref.losses[:, ref.diverged_at == -1] > 1e154).all()  # F² = inf: the quick test fails
+        assert_same_summary(optlab.run(s, opt, X[runs], 40, record="summary"), ref)
+        for block in (1 << 14, 24, 1):
+            monkeypatch.setattr(loop, "PATH_BLOCK", block)
+            assert_same_path(optlab.run(s, opt, X[runs], 40, record="path"), ref)
+    assert calls == {"summary": 2, "path": 6, "general": 2}
+
+
 def test_all_runs_diverging_stops_early_like_the_general_loop():
     s = S.get("rosenbrock")
     X = starts(s, 4)

@@ -449,7 +449,7 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
     G = ws.empty((D, B))
     Gf = G.reshape(-1)
     evaluate = rows_evaluator(surface, G, ws.empty(B))  # evaluate(P, F): f(P) into F, ∇f(P) into G
-    copyto, mul, add, sqrt = np.copyto, np.multiply, np.add, np.sqrt
+    copyto, mul, add, sqrt, fmin = np.copyto, np.multiply, np.add, np.sqrt, np.fmin
     bsq = bound * bound
     quick = _quick_test(D, B)
     k0 = 0  # the step in the block's first row
@@ -487,8 +487,34 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
         lr = fused.flat(base_lr, B, D) if isinstance(base_lr, np.ndarray) else float(base_lr)
         lrs = []
         stops = _Stops(X0, bound, diverged_at)
-        done_at = T
-        for k in range(1, T + 1):
+        settle = stops.settle
+        done_at, k = T, 0
+        if const and target is None and quick is not None:
+            # The common case until a run goes bad, as in run_fused: the step, the surface, the
+            # gradient's squares, the test and the best loss (0.1-1.6 µs a step less than the
+            # general steps below, B = 100-1,000).
+            for k in range(1, T + 1):
+                j = k - k0
+                if j == nb:
+                    flush(k)
+                    j = 0
+                prev, P, F, Pf = Pf, XB[j], FR[k], XBf[j]
+                step(k, lr, Gf, prev, Pf)
+                evaluate(P, F)
+                mul(G, G, SQ[j])
+                if quick(Pf, P, F, bsq):
+                    fmin(best, F, best)
+                    continue
+                settle(k, P, Pf, F)
+                alive = stops.alive
+                if alive is None:  # a false alarm of the quick test (a huge but finite loss, say)
+                    fmin(best, F, best)
+                    continue
+                fmin(best, F, best, where=alive)  # a run stopped: the general steps from here on
+                if not alive.any():
+                    done_at, k = k, T
+                break
+        for k in range(k + 1, T + 1):
             if not const:
                 lr_k = sched(base_lr, k - 1)
                 lr = fused.flat(lr_k, B, D) if isinstance(lr_k, np.ndarray) else float(lr_k)
@@ -504,7 +530,7 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
             evaluate(P, F)
             mul(G, G, SQ[j])
             if not (quick is not None and quick(Pf, P, F, bsq)):
-                stops.settle(k, P, Pf, F)
+                settle(k, P, Pf, F)
             alive = stops.alive
             _track(k, F, best, reached_at, target, alive)
             if alive is not None and not alive.any():
