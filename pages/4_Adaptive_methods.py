@@ -236,7 +236,7 @@ def momentum_section():
             text += sentence_gap() + _("No run of this grid shrank the loss {shrink} within {n} steps.").format(
                 shrink=SHRINK_TEXT, n=res.steps)
         text += sentence_gap() + (_("White: β\\*(γ) = max over λ ∈ {1, κ} of (1 − √(γλ))² — the fastest β for each γ; red "
-                         "dashes: the stability limit γ = 2(1 + β)/λ_max; ★ Polyak's pair.") if not nest else
+                                    "dashes: the stability limit γ = 2(1 + β)/λ_max; ★ Polyak's pair.") if not nest else
                        _("The heavy-ball curves are not drawn: Nesterov's look-ahead has other damping conditions."))
         st.caption(text)
     with st.expander(_("Update rule (torch.optim.SGD) and torch vs textbook")):

@@ -56,7 +56,7 @@ def say_cut(cut) -> None:
     """Over budget: one plain sentence of what was cut, and why."""
     if cut is not None:
         st.info(cut.sentence() + sentence_gap() + _("(Every change is computed within about one second of the server, shared "
-                                         "by the whole class.)"), icon="⏱️")
+                                                    "by the whole class.)"), icon="⏱️")
 
 
 def ask_row(section_name: str) -> None:
@@ -118,10 +118,10 @@ def fit_caption(fit: model.DegreeFit, v: model.FitVerdict) -> str:
         text += sentence_gap() + _("No noise, and a validation error of ≈ 0: the fit is f itself.")
     elif v.floor == "noise":
         text += sentence_gap() + _("Its validation error is within the noise of what the true f itself scores on these points "
-                        "({tv}): what is left is noise.")
+                                   "({tv}): what is left is noise.")
     else:
         text += sentence_gap() + _("Its validation error is clearly above what the true f itself scores on these points ({tv}): "
-                        "part of it is the model's own error.")
+                                   "part of it is the model's own error.")
     if v.ratio is not None:
         text += sentence_gap() + _("Validation error / training error = {r}.").format(r=fmt(v.ratio))
     elif v.train_side == "zero":

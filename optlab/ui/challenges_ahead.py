@@ -259,7 +259,7 @@ def stale_sentence(lr: float, tau: int) -> str:
         text = _("At η·λ = {lr} stability does not fall steadily with τ here; read the chart.").format(lr=fmt(lr))
     if not v["simulated_agrees"]:
         text += sentence_gap() + _("(The simulated runs and the closed form disagree for a τ right at the limit, where the "
-                        "error neither grows nor shrinks within the steps drawn.)")
+                                   "error neither grows nor shrinks within the steps drawn.)")
     return text
 
 
@@ -288,7 +288,7 @@ def federated_sentence(data: str, k: int, rounds: int, non_iid: float) -> str:
         r=rounds, h=hmax, iid=_(words[v["iid"]]), non=_(words[v["non_iid"]]))
     if v["iid"] == "helps" and v["non_iid"] == "hurts":
         text += sentence_gap() + _("**This is client drift:** between averagings each worker walks towards the minimum of "
-                        "its own data, and the average of those is not the minimum of all the data.")
+                                   "its own data, and the average of those is not the minimum of all the data.")
     elif non_iid == 0:
         text += sentence_gap() + _("Both panels use the same mix here (difference 0): move the slider up to see drift.")
     return text
@@ -541,7 +541,7 @@ def slice_sentence(n: int, span: float, direction_seed: int) -> str:
                  "not a minimum along these two directions (training stopped early, or the slice is wide).").format(
             lo=fmt(v["lowest"]), c=fmt(v["centre"]))
     return head + sentence_gap() + _("**A slice is not the landscape:** two random directions out of {p} parameters show a "
-                          "2-D cut; other directions (and other seeds) can look quite different.").format(
+                                     "2-D cut; other directions (and other seeds) can look quite different.").format(
         p=f"{s.n_params:,}")
 
 
