@@ -320,3 +320,32 @@ def test_a_line_search_try_number_sits_on_the_side_with_room():
     spec = nfig.line_search(trace).to_plotly_json()
     tries = {t["name"]: t for t in spec["data"] if t.get("mode") == "markers+text"}
     assert list(tries["accepted try"]["textposition"]) == ["top center"]
+
+
+def test_presenter_fonts_scale_the_text_and_the_room_a_legend_below_needs():
+    """On a projector the chart's text grows with the page's: the default font and every explicit
+    size; a legend under the plot gets its bottom margin (and the figure its height) scaled with
+    it, so it does not run into the axis titles; data arrays are shared, the input untouched."""
+    xs = np.arange(5.0)
+    fig = core.legend_below(core._figure(
+        [dict(type="scatter", x=xs, y=xs, name="a", textfont=dict(size=12)),
+         dict(type="scatter", x=xs, y=xs, name="b")],
+        core.base_layout("t", 300, xaxis=dict(tickfont=dict(size=10)),
+                         annotations=[dict(text="n", x=0, y=0, font=dict(size=11))])))
+    spec = core.figure_dict(fig)
+    before = json_of(spec)
+    out = core.presenter_fonts(spec, 1.25)
+    assert json_of(spec) == before, "the figure itself is not changed"
+    lay, was = out["layout"], spec["layout"]
+    assert lay["font"]["size"] == round(style.FONT["size"] * 1.25)
+    assert lay["title"]["font"]["size"] == round(was["title"]["font"]["size"] * 1.25)
+    assert lay["xaxis"]["tickfont"]["size"] == 12 and lay["annotations"][0]["font"]["size"] == 14
+    assert out["data"][0]["textfont"]["size"] == 15 and out["data"][0]["x"] is spec["data"][0]["x"]
+    extra = lay["margin"]["b"] - was["margin"]["b"]
+    assert extra == round(was["margin"]["b"] * 0.25) and lay["height"] == was["height"] + extra
+
+
+def json_of(spec) -> str:
+    import json
+
+    return json.dumps(spec, default=lambda a: a.tolist(), sort_keys=True)

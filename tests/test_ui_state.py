@@ -366,3 +366,21 @@ def test_leaving_a_page_drops_its_parameters_from_the_session(app_test):
     assert left and not held(left)
     at.switch_page("pages/1_Loss_functions.py").run()
     assert not at.exception and held(lf_keys)
+
+
+def test_presenter_mode_charts_grow_with_the_page_text():
+    """?present=1 scales the page's text 1.3×; every chart of the page draws its text larger too
+    (figures.core.presenter_fonts), and without the flag it keeps the figure's own size."""
+    import json
+
+    from optlab.figures import core, style
+
+    def sizes(at):
+        return [json.loads(c.proto.spec)["layout"]["font"]["size"] for c in at.get("plotly_chart")]
+
+    plain = open_page("pages/5_Overfitting_and_gradients.py", {})
+    shown = open_page("pages/5_Overfitting_and_gradients.py", {"present": "1"})
+    no_exception(plain)
+    no_exception(shown)
+    assert sizes(plain) and set(sizes(plain)) == {style.FONT["size"]}
+    assert sizes(shown) and set(sizes(shown)) == {round(style.FONT["size"] * core.PRESENTER_SCALE)}

@@ -377,6 +377,51 @@ LEGEND_LINE_PX = 21     # one legend line (14 px font)
 AXIS_BELOW_PX = 64      # x tick labels and the x-axis title under a plot
 
 
+PRESENTER_SCALE = 1.25  # chart text on a projector (the page's own text is 1.3×: optlab.ui.state)
+
+
+def _scaled_font(font, factor: float, default: float | None = None):
+    if not isinstance(font, dict):
+        return dict(size=round(default * factor)) if default else font
+    size = font.get("size", default)
+    return {**font, "size": round(size * factor)} if isinstance(size, (int, float)) else font
+
+
+def presenter_fonts(spec: dict, factor: float = PRESENTER_SCALE) -> dict:
+    """A figure dict with its text ``factor`` times larger, for a projector: the default font, the
+    axes' tick labels and titles, the legend, annotations, titles and traces' own text (each
+    explicit size scaled, the rest following the default), and, for a legend under the plot
+    (:func:`legend_below`), the bottom margin it was given and the height with it, so the legend
+    does not run into the axis titles.  Only the dicts on the way are copied; data arrays are shared."""
+    lay = dict(spec.get("layout") or {})
+    lay["font"] = _scaled_font(lay.get("font"), factor, style.FONT["size"])
+    for key, val in list(lay.items()):
+        if isinstance(val, dict) and (key.startswith(("xaxis", "yaxis")) or key in ("legend", "title", "coloraxis")):
+            val = dict(val)
+            for part in ("font", "tickfont"):
+                if isinstance(val.get(part), dict):
+                    val[part] = _scaled_font(val[part], factor)
+            if isinstance(val.get("title"), dict) and isinstance(val["title"].get("font"), dict):
+                val["title"] = {**val["title"], "font": _scaled_font(val["title"]["font"], factor)}
+            lay[key] = val
+    if isinstance(lay.get("annotations"), (list, tuple)):
+        lay["annotations"] = [{**a, "font": _scaled_font(a["font"], factor)} if isinstance(a, dict) and
+                              isinstance(a.get("font"), dict) else a for a in lay["annotations"]]
+    legend, margin = lay.get("legend"), lay.get("margin")
+    if isinstance(legend, dict) and legend.get("yref") == "container" and isinstance(margin, dict) \
+            and isinstance(margin.get("b"), (int, float)):
+        extra = round(margin["b"] * (factor - 1))
+        lay["margin"] = {**margin, "b": margin["b"] + extra}
+        if isinstance(lay.get("height"), (int, float)):
+            lay["height"] = lay["height"] + extra
+    data = []
+    for tr in spec.get("data") or []:
+        if isinstance(tr, dict) and isinstance(tr.get("textfont"), dict):
+            tr = {**tr, "textfont": _scaled_font(tr["textfont"], factor)}
+        data.append(tr)
+    return {**spec, "layout": lay, "data": data}
+
+
 def wrap_text(text: str, chars: int = LEGEND_WRAP) -> str:
     """``text`` broken with ``<br>`` at spaces so that no line is longer than ``chars`` (a longer
     word stays whole); text that already holds ``<br>`` is left alone."""

@@ -23,7 +23,7 @@ from .. import format as fmt
 from .. import optimizers, surfaces
 from ..errors import FormulaError, OptlabError
 from ..i18n import current, domain, sentence_gap, sentences, using
-from ..figures.core import figure_dict
+from ..figures.core import figure_dict, presenter_fonts
 from ..runner import run
 from ..specs import hyper_items, schedule_from_spec, surface_from_spec, surface_spec
 from ..sweeps import lr_grid, tune_lr
@@ -126,6 +126,10 @@ def show_figure(fig, *, key: str | None = None, on_select: str | Callable = "ign
     spec = figure_dict(fig)
     if height is not None:
         spec["layout"] = {**spec["layout"], "height": height}
+    from . import state
+
+    if state.presenting():  # on a projector the chart's text grows with the page's
+        spec = presenter_fonts(spec)
     return st.plotly_chart(_FigureDict(spec), **kw)
 
 
