@@ -349,3 +349,17 @@ def json_of(spec) -> str:
     import json
 
     return json.dumps(spec, default=lambda a: a.tolist(), sort_keys=True)
+
+
+def test_a_legend_below_counts_only_the_entries_the_legend_draws():
+    """A heatmap or a contour is not in a legend unless asked (its key is the colour bar): the room
+    under the plot is for the entries drawn, not a gap for each of them."""
+    xs = np.arange(3.0)
+    base = [dict(type="scatter", x=xs, y=xs, name="a"), dict(type="scatter", x=xs, y=xs, name="b")]
+    extra = [dict(type="heatmap", z=np.eye(3), name="steps"), dict(type="contour", z=np.eye(3), name="f"),
+             dict(type="heatmap", z=np.eye(3), name="shown", showlegend=True)]
+    two = core.figure_dict(core.legend_below(core._figure(base, core.base_layout(None, 300))))
+    more = core.figure_dict(core.legend_below(core._figure(base + extra, core.base_layout(None, 300))))
+    line = core.LEGEND_LINE_PX
+    assert more["layout"]["margin"]["b"] - two["layout"]["margin"]["b"] == line  # only "shown" adds a line
+    assert core.legend_entries(go.Figure(base + extra)) == ["a", "b", "shown"]

@@ -446,9 +446,20 @@ def wrap_legend(fig: go.Figure, chars: int = LEGEND_WRAP) -> go.Figure:
     return fig
 
 
+# Trace types Plotly leaves out of the legend unless showlegend is set: a colour scale is their key
+NO_LEGEND_BY_DEFAULT = frozenset(("heatmap", "contour", "surface", "histogram2d", "histogram2dcontour",
+                                  "densitymapbox", "choropleth"))
+
+
+def _in_legend(kind: str | None, showlegend, name, visible) -> bool:
+    if not name or visible is False or showlegend is False:
+        return False
+    return showlegend is True or (kind or "scatter") not in NO_LEGEND_BY_DEFAULT
+
+
 def legend_entries(fig: go.Figure) -> list[str]:
     """Names the legend shows, one per entry (traces hidden from the legend left out)."""
-    return [t.name for t in fig.data if t.showlegend is not False and t.name and t.visible is not False]
+    return [t.name for t in fig.data if _in_legend(t.type, t.showlegend, t.name, t.visible)]
 
 
 def legend_below(fig: go.Figure, rows: int | None = None, *, wrap: int | None = LEGEND_WRAP,
@@ -472,7 +483,7 @@ def legend_below(fig: go.Figure, rows: int | None = None, *, wrap: int | None = 
                 if isinstance(t.get("name"), str):
                     t["name"] = wrap_text(t["name"], wrap)
     names = legend_entries(fig) if traces is None else [
-        t["name"] for t in traces if t.get("showlegend") is not False and t.get("name") and t.get("visible") is not False]
+        t["name"] for t in traces if _in_legend(t.get("type"), t.get("showlegend"), t.get("name"), t.get("visible"))]
     lines = sum(1 + name.count("<br>") for name in names)
     lines = max(lines, rows or 0, 1)
     legend_px = lines * LEGEND_LINE_PX + 8
