@@ -12,7 +12,7 @@ import streamlit as st
 from optlab import figures, ui
 from optlab.chapters import newton as model
 from optlab.figures import newton as fig
-from optlab.i18n import domain
+from optlab.i18n import domain, sentence_gap
 from optlab.specs import hyper_items
 from optlab.ui import lessons, state
 from optlab.ui import newton as view
@@ -265,7 +265,7 @@ def bfgs_view(spec: tuple, start: tuple, hide: bool):
         return
     st.markdown(text)
     st.caption(_("The two curves show the shapes of the quadratic forms ½dᵀMd (each drawn at its own scale): an "
-                 "ellipse for a definite matrix, hyperbolas for an indefinite one.") + view.SEP() + shape)
+                 "ellipse for a definite matrix, hyperbolas for an indefinite one.") + sentence_gap() + shape)
     ui.show_figure(fig.bfgs_error(err, k, height=250), key="nw3_bfgs_err")
 
 

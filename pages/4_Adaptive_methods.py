@@ -174,7 +174,7 @@ def momentum_section():
         if beta > 0 else None
     race_line = race_text(race, _("Heavy-ball momentum"), _("GD")) if race else ""
     # sentences as the language writes them: "a. b" / "a。b"
-    stop, space = ("。", "") if current() == "zh" else (".", " ")
+    stop, space = "。" if current() == "zh" else ".", sentence_gap()
     if presenting:
         with numbers:
             st.markdown(

@@ -426,9 +426,6 @@ def _set_start(x: float, y: float) -> None:
     st.session_state[X0.key], st.session_state[Y0.key] = float(x), float(y)
 
 
-SEP = sentence_gap  # what goes between two sentences (pages/3 uses view.SEP too)
-
-
 # ----------------------------------------------------------------------------------------------
 # Numbers as a reader sees them
 # ----------------------------------------------------------------------------------------------
@@ -512,31 +509,31 @@ def caption_1d(res: model.Newton1D, k: int, hyper: Mapping[str, Any], label: str
     if r.took_step:
         if math.isfinite(r.next_x):
             if r.fallback:
-                text += SEP() + _("The vertex is not downhill, so the line search goes along −f′ instead.")
+                text += sentence_gap() + _("The vertex is not downhill, so the line search goes along −f′ instead.")
             elif r.to_vertex and r.kind == "maximum":
-                text += SEP() + _("{label} jumps to that maximum regardless.").format(label=label)
+                text += sentence_gap() + _("{label} jumps to that maximum regardless.").format(label=label)
             elif r.to_vertex:
-                text += SEP() + _("The step goes to the vertex.")
+                text += sentence_gap() + _("The step goes to the vertex.")
             move = {"downhill": _("downhill"), "uphill": _("uphill"), "level": _("no change")}[r.direction]
-            text += SEP() + _("x{k1} = {x}: f changes by {df} ({move}).").format(
+            text += sentence_gap() + _("x{k1} = {x}: f changes by {df} ({move}).").format(
                 k1=sub(r.k + 1), x=num(r.next_x, 6), df=num(r.df, 3), move=move)
             if r.searched:
                 if r.stayed:
-                    text += SEP() + _("The line search found no step that decreases f enough: x stays.")
+                    text += sentence_gap() + _("The line search found no step that decreases f enough: x stays.")
                 else:
-                    text += SEP() + ngettext("The line search accepted s = {s} after {n} halving.",
+                    text += sentence_gap() + ngettext("The line search accepted s = {s} after {n} halving.",
                                            "The line search accepted s = {s} after {n} halvings.",
                                            r.n_backtracks).format(s=num(r.step_length), n=r.n_backtracks)
         else:
-            text += SEP() + _("Step {k1} fails: {reason}.").format(k1=r.k + 1, reason=_(res.diverged_reason))
+            text += sentence_gap() + _("Step {k1} fails: {reason}.").format(k1=r.k + 1, reason=_(res.diverged_reason))
     elif r.converged:
-        text += SEP() + _("Converged: |f′| ≤ {tol} after {steps}.").format(tol=TOL_1D_TEXT, steps=n_steps(r.k))
+        text += sentence_gap() + _("Converged: |f′| ≤ {tol} after {steps}.").format(tol=TOL_1D_TEXT, steps=n_steps(r.k))
     else:
         end = model.ending_1d(model.get_1d(res.name), res)
         if end.status in ("floor", "fixed"):
-            text += SEP() + _("The run stopped here: {reason}.").format(reason=_(end.reason))
+            text += sentence_gap() + _("The run stopped here: {reason}.").format(reason=_(end.reason))
         elif end.status == "steps":
-            text += SEP() + _("This is the last of the {n} steps computed; |f′| is still above {tol}.").format(
+            text += sentence_gap() + _("This is the last of the {n} steps computed; |f′| is still above {tol}.").format(
                 n=STEPS_1D, tol=TOL_1D_TEXT)
     return text
 
@@ -566,7 +563,7 @@ def rate_caption(fun: model.Function1D, res: model.Newton1D) -> str:
         text = _("Errors |xₖ − x*| = {errors}: they shrink, but over the last steps neither by a steady factor "
                  "(linear) nor by squaring (quadratic).").format(errors=errs)
     if r.curvature < 0:
-        text += SEP() + _("Careful: x* = {x} is a **maximum** of f (f″ < 0 there).").format(x=num(r.x_star, 6))
+        text += sentence_gap() + _("Careful: x* = {x} is a **maximum** of f (f″ < 0 there).").format(x=num(r.x_star, 6))
     return text
 
 
@@ -614,26 +611,26 @@ def caption_2d(local: model.LocalModel, trace, nxt, k: int, label: str) -> str:
     text = _("At x{k} the model's Hessian has eigenvalues λ = ({lam}): {kind}.").format(
         k=sub(k), lam=lam, kind=_(KIND_SENTENCE[r.kind]))
     if r.mu:
-        text += SEP() + _("Levenberg–Marquardt added μ = {mu} to both eigenvalues of ∇²f.").format(mu=num(r.mu))
+        text += sentence_gap() + _("Levenberg–Marquardt added μ = {mu} to both eigenvalues of ∇²f.").format(mu=num(r.mu))
     if r.searched:
         if r.fallback:
-            text += SEP() + _("The Newton direction does not go downhill (gᵀd ≥ 0 or undefined), so the line search "
+            text += sentence_gap() + _("The Newton direction does not go downhill (gᵀd ≥ 0 or undefined), so the line search "
                             "uses the steepest-descent direction −∇f instead.")
         if r.accepted >= 0:
-            text += SEP() + ngettext("It tried {n} step length and accepted s = {s} (f: {f0} → {f1}).",
+            text += sentence_gap() + ngettext("It tried {n} step length and accepted s = {s} (f: {f0} → {f1}).",
                                    "It tried {n} step lengths and accepted s = {s} (f: {f0} → {f1}).", r.tries).format(
                 n=r.tries, s=num(r.step), f0=num(r.f0), f1=num(r.f_accepted))
         else:
-            text += SEP() + ngettext("Its {n} try did not decrease f enough: the step is 0.",
+            text += sentence_gap() + ngettext("Its {n} try did not decrease f enough: the step is 0.",
                                    "None of its {n} tries decreased f enough: the step is 0.", r.tries).format(n=r.tries)
     elif r.to_center and r.kind == "maximum":
-        text += SEP() + _("{label} jumps to that maximum of the model regardless.").format(label=label)
+        text += sentence_gap() + _("{label} jumps to that maximum of the model regardless.").format(label=label)
     elif r.to_center and r.kind == "saddle":
-        text += SEP() + _("{label} jumps to that saddle point of the model regardless.").format(label=label)
+        text += sentence_gap() + _("{label} jumps to that saddle point of the model regardless.").format(label=label)
     elif r.to_center and r.kind == "minimum":
-        text += SEP() + _("{label} jumps to the model's minimum.").format(label=label)
+        text += sentence_gap() + _("{label} jumps to the model's minimum.").format(label=label)
     if r.took_step and not r.next_finite:
-        text += SEP() + _("The step from here is not finite: the run stops (see the warning).")
+        text += sentence_gap() + _("The step from here is not finite: the run stops (see the warning).")
     return text
 
 
@@ -796,14 +793,14 @@ def cost_text(n: int) -> str:
         n=f"{n:,}", r=fmt_times(v.newton_over_gd), t1=fmt_seconds(v.newton / FLOPS_PER_SECOND),
         t2=fmt_seconds(v.gd / FLOPS_PER_SECOND), mem=fmt_bytes(8.0 * n * n))
     if v.cheaper == "bfgs":
-        text += SEP() + _("BFGS avoids the n³ solve: one Newton iteration costs **{f} times** as much as one BFGS "
+        text += sentence_gap() + _("BFGS avoids the n³ solve: one Newton iteration costs **{f} times** as much as one BFGS "
                         "iteration, but BFGS still keeps an n × n matrix.").format(f=fmt_times(v.factor))
     elif v.cheaper == "newton":
-        text += SEP() + _("At so small an n, BFGS's n² bookkeeping (8n²) costs more than Newton's solve (n³/3): one "
+        text += sentence_gap() + _("At so small an n, BFGS's n² bookkeeping (8n²) costs more than Newton's solve (n³/3): one "
                         "BFGS iteration costs **{f} times** as much as one Newton iteration. From n = {cross} on, "
                         "BFGS is the cheaper one.").format(f=fmt_times(v.factor), cross=model.cost_crossover())
     else:
-        text += SEP() + _("At this n, one BFGS iteration costs exactly as much as one Newton iteration.")
+        text += sentence_gap() + _("At this n, one BFGS iteration costs exactly as much as one Newton iteration.")
     return text
 
 
@@ -833,8 +830,8 @@ def bfgs_caption(est, true, err, k: int) -> tuple[str, str]:
     r = model.read_bfgs(est, true, err, k)
     text = _("Relative error ‖B{k} − ∇²f(x{k})‖ / ‖∇²f(x{k})‖ = **{e}**.").format(k=sub(r.k), e=num(r.error, 3))
     if r.k == 0 and r.identity:
-        text += SEP() + _("B₀ is the identity: BFGS's first step is a gradient step (with a line search).")
-    text += SEP() + learned_sentence(r)
+        text += sentence_gap() + _("B₀ is the identity: BFGS's first step is a gradient step (with a line search).")
+    text += sentence_gap() + learned_sentence(r)
     if r.estimate_pd is None:
         shape = _("The estimate is not finite here.")
     elif r.estimate_pd and r.true_kind == "minimum":
@@ -871,7 +868,7 @@ def bfgs_key_numbers(spec: tuple, x0: tuple) -> str:
     estimate first matched the Hessian (from :func:`model.ending` and :func:`model.read_bfgs`)."""
     est, true, err = bfgs_estimates(spec, x0)
     end = model.ending(get_surface(spec), run_bfgs(spec, x0))
-    return summary_caption(end, "BFGS") + SEP() + learned_sentence(model.read_bfgs(est, true, err, 0))
+    return summary_caption(end, "BFGS") + sentence_gap() + learned_sentence(model.read_bfgs(est, true, err, 0))
 
 
 # ----------------------------------------------------------------------------------------------
