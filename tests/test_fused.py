@@ -52,6 +52,25 @@ SUMMARY_KEYS = ("final_x", "final_loss", "best_loss", "diverged_at", "reached_at
 PATH_KEYS = ("xs", "losses", "grad_norms", "lrs") + SUMMARY_KEYS
 
 
+@pytest.fixture(autouse=True)
+def poisoned_records(monkeypatch):
+    """Every path's records come from a pooled buffer full of a stale run's numbers, as a reused
+    buffer of :data:`fused.RECORDS` would be: a cell the loop forgets to write (a row after an early
+    stop, a diverged run's tail) then shows a number where the general loop has its own, and the
+    comparisons below fail.  (A fresh page from the kernel would hide it as a 0.)"""
+    pool = fused.RecordPool(min_floats=1)  # every path's records through the pool
+    take = pool.take
+
+    def stale(n):
+        buf = take(n)
+        buf.fill(-123.25)
+        return buf
+
+    monkeypatch.setattr(pool, "take", stale)
+    monkeypatch.setattr(fused, "RECORDS", pool)
+    return pool
+
+
 def general(*args, **kw):
     """``optlab.run`` through the general loop (the fused loop switched off): the reference."""
     with mock.patch.object(loop, "plan", return_value=None):

@@ -26,6 +26,8 @@ buffer less per run keeps bigger blocks inside the L2 cache.
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 from typing import Callable
 
 import numpy as np
@@ -83,6 +85,66 @@ def aligned(n: int) -> np.ndarray:
     raw = np.empty(n + 7)
     skip = (-raw.ctypes.data % 64) // 8
     return raw[skip:skip + n]
+
+
+class RecordPool:
+    """Large 64-byte-aligned float64 buffers for path records, taken back for the next run once the
+    last array that uses one is gone (as CuPy's memory pool and PyTorch's caching allocator keep
+    freed blocks).
+
+    A path of B = 10⁴ runs over 200 steps writes 64 MB of records.  glibc serves a block that
+    large with a fresh ``mmap`` and unmaps it on ``free`` (above 32 MB always; smaller blocks can
+    go the same way), so every run's records cost the kernel's zeroing of fresh pages: 5-6 ms a
+    run here, 25-30 µs a step, more than half of an SGD summary step.  A buffer from the pool is
+    already mapped.
+
+    * Only blocks of at least ``min_floats`` floats (4 MB) are pooled; smaller ones come from
+      :func:`aligned` (malloc's own lists serve them).
+    * A buffer is reused for a request of between half its size and its size.
+    * At most ``limit`` bytes wait idle in the pool; a buffer given back beyond that is freed.
+      :meth:`clear` frees them all (``optlab.optimizers.fused.RECORDS.clear()``).
+    * A returned array's ``base`` is a ``memoryview`` of the buffer.  That memoryview lives as long
+      as any view of the records (NumPy points every view at it), and its finalizer gives the buffer
+      back.  Thread-safe: sessions of a server run paths on several threads.
+    """
+
+    def __init__(self, limit: int = 128 << 20, min_floats: int = 1 << 19):
+        self.limit, self.min_floats = limit, min_floats
+        self._idle: list[np.ndarray] = []
+        self._lock = threading.RLock()  # a finalizer may run inside take() on the same thread
+
+    def take(self, n: int) -> np.ndarray:
+        """``n`` float64 on a 64-byte boundary, uninitialised (as :func:`aligned`)."""
+        if n < self.min_floats:
+            return aligned(n)
+        want = n + 7
+        with self._lock:
+            fits = [i for i, r in enumerate(self._idle) if want <= r.size <= 2 * want]
+            raw = self._idle.pop(min(fits, key=lambda i: self._idle[i].size)) if fits else None
+        if raw is None:
+            raw = np.empty(want)
+        view = np.frombuffer(memoryview(raw), dtype=np.float64)
+        weakref.finalize(view.base, self._give_back, raw).atexit = False
+        skip = (-view.ctypes.data % 64) // 8
+        return view[skip:skip + n]
+
+    def _give_back(self, raw: np.ndarray) -> None:
+        with self._lock:
+            if self.idle_bytes() + raw.nbytes <= self.limit:
+                self._idle.append(raw)
+
+    def idle_bytes(self) -> int:
+        """Bytes waiting in the pool for the next large path."""
+        with self._lock:
+            return sum(r.nbytes for r in self._idle)
+
+    def clear(self) -> None:
+        """Free every idle buffer."""
+        with self._lock:
+            self._idle.clear()
+
+
+RECORDS = RecordPool()
 
 
 def _ws(ws: Workspace | None) -> Workspace:

@@ -13,7 +13,8 @@ numbers bit for bit (``tests/test_fused.py`` holds them equal over random cases)
   (NaN positions, losses and gradient norms from that step on, its step and reason);
 * summary runs of 65,536 runs and more go in blocks of runs over two threads; path runs go in one
   (their records are the memory traffic, and a path of a million runs is not a teaching figure);
-* a path run's records are one allocation, ``(T+1, …)`` each, filled block by block: its steps
+* a path run's records are one allocation (large ones from a pool of buffers already mapped,
+  :class:`.fused.RecordPool`), ``(T+1, …)`` each, filled block by block: its steps
   run in buffers that stay in cache, and each full block of steps goes into the records in three
   calls (``PATH_BLOCK``).  For more than 256 runs (or 2²⁰ run-steps), ``xs`` is the
   ``(T+1, B, D)`` view of the ``(T+1, D, B)`` rows (a transposing copy would cost a pass over the
@@ -449,7 +450,7 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
     G = ws.empty((D, B))
     Gf = G.reshape(-1)
     evaluate = rows_evaluator(surface, G, ws.empty(B))  # evaluate(P, F): f(P) into F, ∇f(P) into G
-    copyto, mul, add, sqrt, fmin = np.copyto, np.multiply, np.add, np.sqrt, np.fmin
+    copyto, square, add, sqrt, fmin = np.copyto, np.square, np.add, np.sqrt, np.fmin
     bsq = bound * bound
     quick = _quick_test(D, B)
     k0 = 0  # the step in the block's first row
@@ -475,7 +476,7 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
         evaluate(P, F)
         if not _all_finite(F, G) or not (np.abs(P) <= bound).all():
             return None  # the general loop reports an undefined or far start
-        mul(G, G, SQ[0])
+        square(G, SQ[0])
         best, diverged_at, reached_at = out["best"], out["diverged_at"], out["reached_at"]
         np.copyto(best, F)
         diverged_at.fill(-1)
@@ -501,7 +502,7 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
                 prev, P, F, Pf = Pf, XB[j], FR[k], XBf[j]
                 step(k, lr, Gf, prev, Pf)
                 evaluate(P, F)
-                mul(G, G, SQ[j])
+                square(G, SQ[j])
                 if quick(Pf, P, F, bsq):
                     fmin(best, F, best)
                     continue
@@ -528,7 +529,7 @@ def run_fused_path(surface, opt, X, T, kw: dict, ws, out: dict) -> dict | None:
             if stops.dead is not None:
                 copyto(P, X0, where=stops.dead)  # stopped runs stay parked (NaN in the records)
             evaluate(P, F)
-            mul(G, G, SQ[j])
+            square(G, SQ[j])
             if not (quick is not None and quick(Pf, P, F, bsq)):
                 settle(k, P, Pf, F)
             alive = stops.alive
@@ -555,12 +556,14 @@ def _records(T: int, D: int, B: int, small: bool):
     positions, ``(T+1, B, D)`` for a small path (the general loop's layout), ``(T+1, D, B)``
     otherwise (returned as a transposed view: a transposing copy would cost a pass over the largest
     record); losses and gradient norms ``(T+1, B)``; for a small path the learning rates ``(T, B)``
-    (None otherwise: see :func:`_rates`).  One allocation: from 4 MB on NumPy asks the kernel for
-    huge pages, and a fresh page costs a fault (B = 1,000: 1,570 faults a run as three arrays, 550
-    as one; 10-20 % of the path's extra time)."""
+    (None otherwise: see :func:`_rates`).  One allocation (B = 1,000: 1,570 page faults a run as
+    three arrays, 550 as one; 10-20 % of the path's extra time), from 4 MB on taken from
+    :data:`.fused.RECORDS`, which hands back the records of a path that is no longer used: fresh
+    pages cost the kernel's zeroing, 25-30 µs a step at B = 10⁴ (SGD's path/summary 2.7-3.0× with
+    fresh pages, 2.1× from the pool; Adam's 1.7× and 1.4×)."""
     shapes = [(T + 1, B, D) if small else (T + 1, D, B), (T + 1, B), (T + 1, B)] + ([(T, B)] if small else [])
     sizes = [math.prod(shape) for shape in shapes]
-    buf = fused.aligned(sum(-(-m // 8) * 8 for m in sizes))
+    buf = fused.RECORDS.take(sum(-(-m // 8) * 8 for m in sizes))
     parts, at = [], 0
     for shape, m in zip(shapes, sizes):
         parts.append(buf[at:at + m].reshape(shape))
