@@ -214,7 +214,8 @@ def momentum_section():
     l_col, r_col = st.columns([1, 1.25], gap="medium")
     with l_col:
         st.subheader(_("Loss"))
-        ui.show_figure(figures.loss_curves(trs, gap_to=0.0, height=380), key="ad_mo_loss")
+        # a narrow column at 1024 px: long (Chinese) names on two lines rather than cut at the edge
+        ui.show_figure(figures.wrap_legend(figures.loss_curves(trs, gap_to=0.0, height=380), 24), key="ad_mo_loss")
     with r_col:
         st.subheader(_("The (learning rate, β) phase diagram: {kind}").format(kind=_(kind)))
         nest = kind == "Nesterov"
@@ -716,11 +717,13 @@ def schedules_section():
         ui.divergence_warnings(trs)
         f1, f2 = st.columns(2)
         with f1:
+            # two charts in one column, a sixth of the page at 1024 px each: one legend (the loss
+            # curves'), its names wrapped to the chart's width
             ui.show_figure(figures.contour(surface, [fig.as_run(t, dash=d) for t, d in runs], height=400,
-                                           colorbar=False), key="ad_sc_paths")
+                                           colorbar=False, showlegend=False), key="ad_sc_paths")
         with f2:
-            ui.show_figure(figures.loss_curves([fig.as_run(t, dash=d) for t, d in runs], gap_to=0.0, height=400),
-                           key="ad_sc_loss")
+            ui.show_figure(figures.wrap_legend(figures.loss_curves([fig.as_run(t, dash=d) for t, d in runs],
+                                                                   gap_to=0.0, height=400), 20), key="ad_sc_loss")
     finals = listing(_("{name}: {v}").format(name=t.label, v=num(t.final_loss) if int(t.diverged_at) < 0
                                                 else _("diverged")) for t in trs)
     fa = float(sch.final_loss) if int(sch.diverged_at) < 0 else float("nan")

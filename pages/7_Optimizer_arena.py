@@ -229,8 +229,10 @@ def tune_section() -> None:
         return
     if not on:
         trs = view.race_runs(race)
-        ui.show_figure(fig.fit_race_chart(figures.contour(surface, trs, height=state.chart_height(480, 430),
-                                                          title=_("your learning rates"))), key=f"{P}_tune_race")
+        # the chart's name above it, not in it: a figure title and the legend row under it met at 1024 px
+        st.markdown(f"**{_('your learning rates')}**")
+        ui.show_figure(fig.fit_race_chart(figures.contour(surface, trs, height=state.chart_height(480, 430))),
+                       key=f"{P}_tune_race")
         st.caption(_("Turn the sweep on to compare torch's default learning rates with the best ones for this race."))
         return
     results = view.tune_race(race)

@@ -363,3 +363,26 @@ def test_a_legend_below_counts_only_the_entries_the_legend_draws():
     line = core.LEGEND_LINE_PX
     assert more["layout"]["margin"]["b"] - two["layout"]["margin"]["b"] == line  # only "shown" adds a line
     assert core.legend_entries(go.Figure(base + extra)) == ["a", "b", "shown"]
+
+
+def test_wrapped_text_counts_chinese_as_two_columns_and_breaks_between_characters():
+    # Chinese has no spaces: it used to stay one line ("SGD，普通梯度下降（lr = 0.03）" ran past a
+    # narrow chart's edge at 1024 px)
+    assert core.wrap_text("SGD，普通梯度下降（lr = 0.03）", 20) == "SGD，普通梯度下降<br>（lr = 0.03）"
+    assert core.wrap_text("textbook momentum, step decay", 20) == "textbook momentum,<br>step decay"
+    assert core.wrap_text("梯度消失：sigmoid，朴素初始化", 20) == "梯度消失：sigmoid，<br>朴素初始化"  # "，" never starts a line
+    assert core.wrap_text("short", 20) == "short" and core.wrap_text("a<br>b c d e f g h", 3) == "a<br>b c d e f g h"
+    for text in ("健康：ReLU，He 初始化，Adam", "communication rounds (same data mix)", "λ = 0.001 and words"):
+        lines = core.wrap_text(text, 16).split("<br>")
+        assert all(core.text_width(l) <= 16 or " " not in l and not any(core.text_width(c) == 2 for c in l)
+                   for l in lines), lines
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
+def test_a_legend_below_makes_room_for_an_x_title_on_two_lines():
+    def fig(title):
+        return go.Figure([go.Scatter(x=[0, 1], y=[0, 1], name="a")], layout=dict(xaxis=dict(title=dict(text=title))))
+
+    one = core.legend_below(fig("rounds")).layout.margin.b
+    two = core.legend_below(fig("communication rounds<br>(same data mix)")).layout.margin.b
+    assert two == one + core.LEGEND_LINE_PX

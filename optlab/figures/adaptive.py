@@ -702,8 +702,10 @@ def lr_finder_figure(rt, *, threshold: float | None = None, threshold_label: str
     ref, div = style.tag(REF), style.tag(style.role_meta("diverged"))
     shapes = [dict(type="line", x0=s10, x1=s10, y0=0, y1=1, xref="x", yref="y domain", name=ref,
                    line=dict(color=style.REFERENCE, width=2, dash="dash"))]
+    # inside the plot at the top of its line (above the plot it ran into the legend)
     annotations = [dict(x=np.log10(s10), y=1, xref="x", yref="y domain", text=f"min/10 = {s10:.3g}", showarrow=False,
-                        yanchor="bottom", font=dict(size=12, color=style.REFERENCE), name=ref)]
+                        yanchor="top", xanchor="left", bgcolor="rgba(255,255,255,0.75)",
+                        font=dict(size=12, color=style.REFERENCE), name=ref)]
     if threshold is not None and np.isfinite(threshold) and threshold > 0:
         shapes.append(dict(type="line", x0=threshold, x1=threshold, y0=0, y1=1, xref="x", yref="y domain", name=div,
                            line=dict(color=DIVERGED_COLOR, width=2, dash="dot")))

@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from . import style
-from .core import _contour_trace, _figure, _fixed_axes, base_layout, heatmap, vector_arrows
+from .core import _contour_trace, _figure, _fixed_axes, base_layout, heatmap, legend_below, vector_arrows, wrap_text
 
 
 def _f32(a) -> np.ndarray:
@@ -48,13 +48,6 @@ def _sgd(variant: int = 0) -> str:
 
 def _lab(labels: Mapping[str, str] | None, key: str, default: str) -> str:
     return (labels or {}).get(key, default)
-
-
-def _below(rows: int = 1, top: int = 30) -> dict:
-    """Layout keys for a legend under the x-axis titles (above the plot it covered the markers'
-    labels and, on a projector, half the plot): ``base_layout(..., **_below(2))``."""
-    return dict(legend=dict(orientation="h", yanchor="top", y=-0.2 - 0.03 * rows, xanchor="left", x=0.0),
-                margin=dict(l=10, r=10, t=top, b=70 + 24 * rows))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -100,15 +93,14 @@ def scaling_figure(study, *, labels: Mapping[str, str] | None = None, height: in
         # widened a narrow panel's autorange
         traces.append(dict(type="scatter", x=[None], y=[None], mode="lines", name=text, hoverinfo="skip",
                            line=dict(color=color, width=1.2, dash="dashdot"), meta=_role("reference")))
-    layout = base_layout(None, height, shapes=shapes, annotations=notes, **_below(3),
-                         xaxis=dict(type="log", dtick=1, domain=[0, 0.36],
+    layout = base_layout(None, height, shapes=shapes, annotations=notes, xaxis=dict(type="log", dtick=1, domain=[0, 0.36],
                                     title=dict(text=_lab(labels, "batch", "batch size B = K·b"))),
                          yaxis=dict(type="log", dtick=1, title=dict(text=_lab(labels, "steps", "steps to target"))),
                          xaxis2=dict(type="log", dtick=1, domain=[0.64, 1], anchor="y2",
                                      title=dict(text=_lab(labels, "batch", "batch size B = K·b"))),
                          yaxis2=dict(type="log", dtick=1, anchor="x2",
                                      title=dict(text=_lab(labels, "samples", "examples to target"))))
-    return _figure(traces, layout)
+    return legend_below(_figure(traces, layout))  # under the axis title, never on it
 
 
 def warmup_figure(study, *, labels: Mapping[str, str] | None = None, height: int = 360) -> go.Figure:
@@ -128,12 +120,11 @@ def warmup_figure(study, *, labels: Mapping[str, str] | None = None, height: int
     traces.append(dict(type="scatter", x=[0, T - 1], y=[study.lr_limit] * 2, mode="lines", xaxis="x2", yaxis="y2",
                        name=_lab(labels, "limit", "2/λ_max at the start"), line=dict(color=style.DIVERGED, dash="dot"),
                        meta=_role("diverged")))
-    layout = base_layout(None, height, **_below(2),
-                         xaxis=dict(domain=[0, 0.55], title=dict(text=_lab(labels, "step", "step"))),
+    layout = base_layout(None, height, xaxis=dict(domain=[0, 0.55], title=dict(text=_lab(labels, "step", "step"))),
                          yaxis=dict(type="log", dtick=1, title=dict(text=_lab(labels, "loss", "loss (all data)"))),
                          xaxis2=dict(domain=[0.65, 1], anchor="y2", title=dict(text=_lab(labels, "step", "step"))),
                          yaxis2=dict(anchor="x2", type="log", dtick=1, title=dict(text=_lab(labels, "lr", "learning rate"))))
-    return _figure(traces, layout)
+    return legend_below(_figure(traces, layout))  # under the axis title, never on it
 
 
 # ----------------------------------------------------------------------------------------------
@@ -158,12 +149,11 @@ def stale_figure(study, *, labels: Mapping[str, str] | None = None, height: int 
                            meta=_role("delay"),
                            hovertemplate=f"τ = {t}<br>{_lab(labels, 'step', 'step')} %{{x}}<br>|θ| = %{{y:.3g}}"
                                          "<extra></extra>"))
-    layout = base_layout(None, height, **_below(1),
-                         xaxis=dict(domain=[0, 0.45], title=dict(text=_lab(labels, "tau", "delay τ (steps)"))),
+    layout = base_layout(None, height, xaxis=dict(domain=[0, 0.45], title=dict(text=_lab(labels, "tau", "delay τ (steps)"))),
                          yaxis=dict(type="log", tickvals=[0.02, 0.05, 0.1, 0.2, 0.5, 1, 2], title=dict(text="η·λ")),
                          xaxis2=dict(domain=[0.55, 1], anchor="y2", title=dict(text=_lab(labels, "step", "step"))),
                          yaxis2=dict(anchor="x2", type="log", dtick=10, exponentformat="power", title=dict(text="|θ_t|")))
-    return _figure(traces, layout)
+    return legend_below(_figure(traces, layout))  # under the axis title, never on it
 
 
 def federated_figure(study, *, labels: Mapping[str, str] | None = None, height: int = 360) -> go.Figure:
@@ -178,13 +168,12 @@ def federated_figure(study, *, labels: Mapping[str, str] | None = None, height: 
             traces.append(dict(type="scatter", x=np.arange(R), y=_f32(res.loss[i] - study.loss_star + 1e-12),
                                mode="lines", name=f"H = {h}", showlegend=axis == "", xaxis="x" + axis,
                                yaxis="y" + axis, line=dict(color=col[i], width=2), meta=_role("local steps")))
-    layout = base_layout(None, height, **_below(1),
-                         xaxis=dict(domain=[0, 0.46], title=dict(text=_lab(labels, "rounds", "communication rounds (IID)"))),
+    layout = base_layout(None, height, xaxis=dict(domain=[0, 0.46], title=dict(text=wrap_text(_lab(labels, "rounds", "communication rounds (IID)"), 24))),
                          yaxis=dict(type="log", dtick=1, exponentformat="power", title=dict(text=_lab(labels, "gap", "loss − L*"))),
                          xaxis2=dict(domain=[0.54, 1], anchor="y2",
-                                     title=dict(text=_lab(labels, "rounds_non", "communication rounds (non-IID)"))),
+                                     title=dict(text=wrap_text(_lab(labels, "rounds_non", "communication rounds (non-IID)"), 24))),
                          yaxis2=dict(anchor="x2", type="log", matches="y", dtick=1, exponentformat="power"))
-    return _figure(traces, layout)
+    return legend_below(_figure(traces, layout))  # under the axis title, never on it
 
 
 # ----------------------------------------------------------------------------------------------
@@ -223,7 +212,7 @@ def tasks_figure(study, *, weights=None, window=((-3.0, 3.0), (-3.0, 3.0)), n: i
         traces.append(dict(type="scatter", x=_f32(xs_run[:, b, 0]), y=_f32(xs_run[:, b, 1]), mode="lines",
                            name=_lab(labels, "path", study.run.method) if b == 0 else None, showlegend=b == 0,
                            line=dict(color=_sgd(), width=2.5), meta=_opt()))
-    layout = base_layout(None, height, **_below(3), **_fixed_axes(window))
+    layout = base_layout(None, height, **_fixed_axes(window))
     fig = _figure(traces, layout)
     if conflict is not None:
         pt = np.asarray(conflict.point, dtype=float)
@@ -234,7 +223,7 @@ def tasks_figure(study, *, weights=None, window=((-3.0, 3.0), (-3.0, 3.0)), n: i
                           scale=0.3, dash="dot")
             fig.data[-2].meta = _role("task")
             fig.data[-1].meta = _role("task")
-    return fig
+    return legend_below(fig)  # under the axis title, never on it
 
 
 # ----------------------------------------------------------------------------------------------
@@ -272,15 +261,14 @@ def privacy_figure(study, *, labels: Mapping[str, str] | None = None, height: in
     traces.append(dict(type="histogram", x=_f32(np.minimum(norms, study.clip_norm)), xaxis="x2", yaxis="y2",
                        name=_lab(labels, "after", "after clipping at C"), marker=dict(color=AFTER), meta=_role("data"),
                        opacity=0.6, xbins=bins))
-    layout = base_layout(None, height, barmode="overlay", **_below(2),
-                         xaxis=dict(type="log", dtick=1, domain=[0, 0.5],
+    layout = base_layout(None, height, barmode="overlay", xaxis=dict(type="log", dtick=1, domain=[0, 0.5],
                                     title=dict(text=_lab(labels, "eps", f"ε (δ = {sw.delta:.1e})"))),
                          yaxis=dict(title=dict(text=_lab(labels, "acc", "accuracy (training data)"))),
                          xaxis2=dict(domain=[0.6, 1], anchor="y2", title=dict(text=_lab(labels, "norm", "per-example gradient norm"))),
                          yaxis2=dict(anchor="x2", type="log", dtick=1, title=dict(text=_lab(labels, "count", "examples (log)"))),
                          shapes=[dict(type="line", xref="x2", yref="paper", x0=study.clip_norm, x1=study.clip_norm,
                                       y0=0, y1=1, line=dict(color="#000000", dash="dash"), name=style.tag(_role("ink")))])
-    return _figure(traces, layout)
+    return legend_below(_figure(traces, layout))  # under the axis title, never on it
 
 
 # ----------------------------------------------------------------------------------------------
@@ -304,9 +292,9 @@ def best_so_far_figure(study, *, labels: Mapping[str, str] | None = None, height
         traces.append(dict(type="scatter", x=[0, max(int(rs.evals[-1]), 2 * (T - 1))], y=[rs.global_min] * 2, mode="lines",
                            name=_lab(labels, "global", "global minimum"), line=dict(color="#000000", dash="dot"),
                            meta=_role("reference")))
-    layout = base_layout(None, height, **_below(1), xaxis=dict(title=dict(text=_lab(labels, "evals", "gradient evaluations"))),
+    layout = base_layout(None, height, xaxis=dict(title=dict(text=_lab(labels, "evals", "gradient evaluations"))),
                          yaxis=dict(title=dict(text=_lab(labels, "best", "best loss so far"))))
-    return _figure(traces, layout)
+    return legend_below(_figure(traces, layout))  # under the axis title, never on it
 
 
 def basins_figure(result, surface, *, title: str | None = None, height: int = 380,

@@ -18,7 +18,9 @@ from __future__ import annotations
 import base64
 import functools
 import itertools
+import re
 import threading
+import unicodedata
 
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
@@ -338,17 +340,25 @@ def _template() -> dict:
         scene=dict(xaxis=scene_axis, yaxis=scene_axis, zaxis=scene_axis)))
 
 
+# Top margin of a figure with a title: the title (17 px, at the top edge) and under it one row of
+# the legend above the plot.
+TITLE_TOP_PX = 76
+
+
 def base_layout(title: str | None = None, height: int | None = None, **layout) -> dict:
     """OptLab's layout as a dict (template, font, margins, legend above the plot)."""
     out = dict(
         template=_template(), font=dict(style.FONT),
-        margin=dict(l=10, r=10, t=60 if title else 30, b=10),
+        margin=dict(l=10, r=10, t=TITLE_TOP_PX if title else 30, b=10),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0.0,
                     bgcolor="rgba(255,255,255,0.6)"),
         hoverlabel=dict(font=dict(size=13, family=style.FONT_FAMILY)),
     )
     if title is not None:
-        out["title"] = dict(text=title, x=0.0, xanchor="left", font=dict(size=17))
+        # at the top edge, over the legend row (Plotly's default puts it halfway down the margin,
+        # where a legend above the plot runs into it), and from the plot's left edge, not the page's
+        out["title"] = dict(text=title, x=0.0, xanchor="left", xref="paper", y=1.0, yref="container", yanchor="top",
+                            pad=dict(t=6), font=dict(size=17))
     if height is not None:
         out["height"] = int(height)
     return _merge(out, layout)
@@ -422,24 +432,52 @@ def presenter_fonts(spec: dict, factor: float = PRESENTER_SCALE) -> dict:
     return {**spec, "layout": lay, "data": data}
 
 
+# A wide character (Chinese, full-width punctuation) is one token and takes two columns; a run of
+# other non-space characters is one word; marks that must not start a line stay with the one before.
+_TOKENS = re.compile(r"[\u2E80-\u9FFF\uF900-\uFAFF\uFF00-\uFFEF\u3000-\u303F]|[^\s\u2E80-\u9FFF\uF900-\uFAFF\uFF00-\uFFEF\u3000-\u303F]+|\s+")
+_NO_LINE_START = set("，。、；：！？）》」』】〕〉,.;:!?)")
+_NO_LINE_END = set("（《「『【〔〈(")
+
+
+def text_width(text: str) -> int:
+    """Columns ``text`` takes: two for a wide (East Asian) character, one for any other."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def wrap_text(text: str, chars: int = LEGEND_WRAP) -> str:
-    """``text`` broken with ``<br>`` at spaces so that no line is longer than ``chars`` (a longer
-    word stays whole); text that already holds ``<br>`` is left alone."""
-    if len(text) <= chars or "<br>" in text:
+    """``text`` broken with ``<br>`` so that no line is wider than ``chars`` columns (a Chinese
+    character counts two): at spaces, and between Chinese characters except before a closing mark
+    (，。）…) or after an opening one (（…); a longer word stays whole.  Text that already holds ``<br>`` is left alone."""
+    if "<br>" in text or text_width(text) <= chars:
         return text
     lines, line = [], ""
-    for word in text.split(" "):
-        if line and len(line) + 1 + len(word) > chars:
-            lines.append(line)
-            line = word
+    for tok in _TOKENS.findall(text):
+        if tok.isspace():
+            if line:
+                line += " "
+            continue
+        if line and text_width(line + tok) > chars and tok not in _NO_LINE_START:
+            carry = ""
+            while line and line[-1] in _NO_LINE_END:  # an opening mark goes with what it opens
+                line, carry = line[:-1], line[-1] + carry
+            if line.strip():
+                lines.append(line.rstrip())
+            line = carry + tok
         else:
-            line = f"{line} {word}" if line else word
-    return "<br>".join(lines + [line])
+            line += tok
+    return "<br>".join(lines + [line.rstrip()])
 
 
 def wrap_legend(fig: go.Figure, chars: int = LEGEND_WRAP) -> go.Figure:
     """Break long legend entries over several lines (Plotly cuts a legend at the figure's edge:
-    "optlab SGD: ŷ = 0.999999·x + 1.49e-0" at 1024 px)."""
+    "optlab SGD: ŷ = 0.999999·x + 1.49e-0" at 1024 px).  A figure still held as a dict
+    (:func:`unbuilt_spec`) stays one."""
+    spec = unbuilt_spec(fig)
+    if spec is not None:
+        for t in spec["data"]:
+            if isinstance(t.get("name"), str):
+                t["name"] = wrap_text(t["name"], chars)
+        return fig
     for t in fig.data:
         if isinstance(t.name, str):
             t.name = wrap_text(t.name, chars)
@@ -462,6 +500,12 @@ def legend_entries(fig: go.Figure) -> list[str]:
     return [t.name for t in fig.data if _in_legend(t.type, t.showlegend, t.name, t.visible)]
 
 
+def _title_text(axis: dict) -> str:
+    t = axis.get("title")
+    t = t.get("text") if isinstance(t, dict) else t
+    return t if isinstance(t, str) else ""
+
+
 def legend_below(fig: go.Figure, rows: int | None = None, *, wrap: int | None = LEGEND_WRAP,
                  grow: bool = True) -> go.Figure:
     """The legend in one column at the bottom of the figure, under the x-axis titles, never on them.
@@ -470,7 +514,8 @@ def legend_below(fig: go.Figure, rows: int | None = None, *, wrap: int | None = 
     into the axis title when the chart is narrow (1024 px), and a horizontal legend wraps into an
     unknown number of rows.  Here the legend is anchored to the figure's bottom edge (container
     coordinates), one entry per line, long names wrapped at ``wrap`` characters, and the bottom
-    margin is the axis labels plus exactly the legend's lines; with ``grow`` the figure grows by
+    margin is the axis labels (an x-axis title wrapped with ``<br>`` counts its lines) plus
+    exactly the legend's lines; with ``grow`` the figure grows by
     the legend's height so that the plot keeps its size.  ``rows``: at least this many lines.
     """
     spec = unbuilt_spec(fig)
@@ -487,9 +532,12 @@ def legend_below(fig: go.Figure, rows: int | None = None, *, wrap: int | None = 
     lines = sum(1 + name.count("<br>") for name in names)
     lines = max(lines, rows or 0, 1)
     legend_px = lines * LEGEND_LINE_PX + 8
+    lay = spec["layout"] if traces is not None else fig.layout.to_plotly_json()
+    below = AXIS_BELOW_PX + LEGEND_LINE_PX * max(
+        [_title_text(v).count("<br>") for k, v in lay.items() if k.startswith("xaxis") and isinstance(v, dict)] or [0])
     update = dict(legend=dict(orientation="v", yref="container", yanchor="bottom", y=0.0, xanchor="left", x=0.0,
                               bgcolor="rgba(255,255,255,0)", tracegroupgap=0),
-                  margin=dict(b=AXIS_BELOW_PX + legend_px))
+                  margin=dict(b=below + legend_px))
     if traces is not None:
         layout = spec["layout"]
         _merge(layout, update)

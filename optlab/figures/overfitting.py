@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from . import style
 from ..i18n import domain
-from .core import _figure, _merge, _yaxis, base_layout, heatmap, legend_below
+from .core import _figure, _merge, _yaxis, base_layout, heatmap, legend_below, wrap_text
 
 _, N_, ngettext = domain("overfitting")
 
@@ -57,14 +57,15 @@ def _floor(v, floor: float) -> np.ndarray:
 
 def _vline(x, text: str, color: str = style.REFERENCE, dash: str = "dot", position: str = "top",
            log_x: bool = False, role: str = "reference") -> tuple[dict, dict]:
-    """A vertical line at data ``x`` over the whole plot height, with a label at its top (or bottom)."""
+    """A vertical line at data ``x`` over the whole plot height, with a label inside the plot at its
+    top (or bottom): above the plot it ran into the legend."""
     name = style.tag(style.role_meta(role))
     shape = dict(type="line", x0=x, x1=x, y0=0, y1=1, xref="x", yref="paper", name=name,
                  line=dict(color=color, width=1.5, dash=dash))
     # annotations on a log axis are placed in log10 units, shapes in data units (plotly.js)
     ax = float(np.log10(x)) if log_x else x
     ann = dict(x=ax, y=1.0 if position == "top" else 0.0, xref="x", yref="paper", text=text, showarrow=False,
-               yanchor="bottom", xanchor="left", font=dict(size=12, color=color), bgcolor="rgba(255,255,255,0.75)",
+               yanchor="top" if position == "top" else "bottom", xanchor="left", font=dict(size=12, color=color), bgcolor="rgba(255,255,255,0.75)",
                name=name)
     return shape, ann
 
@@ -447,7 +448,8 @@ def grad_profile(profiles: Mapping[str, np.ndarray], *, title: str | None = None
                            hovertemplate=f"{label}<br>" + _("layer %{x}") + "<br>‖g‖ = %{y:.3g}<extra></extra>"))
     layout = _layout(title, height, hovermode="x unified")
     values = np.concatenate([np.ravel(v) for v in profiles.values()])
-    _merge(layout, dict(xaxis=dict(title=dict(text=_("layer (1 = next to the input, out = output layer)")),
+    # a third of the page at 1024 px: the axis title on two lines rather than past the chart's edge
+    _merge(layout, dict(xaxis=dict(title=dict(text=wrap_text(_("layer (1 = next to the input, out = output layer)"), 30)),
                                    type="category"),
                         yaxis=_logy(_("gradient norm (log scale)"), values, floor)))
     return _figure(traces, layout)

@@ -64,12 +64,24 @@ def pinned_signature(func):
 # ----------------------------------------------------------------------------------------------
 # Page frame
 # ----------------------------------------------------------------------------------------------
+# Buttons in narrow columns (a projector at 1024 px with the sidebar open, or Chinese labels) keep
+# their whole label: it wraps onto another line instead of ending at the edge ("Vanishing: sigmoid,
+# naive i" at 1024 px).
+# st.html with only <style> takes no room in the page.
+_FIT_CSS = """
+<style>
+[data-testid^="stBaseButton"] p { white-space: normal !important; overflow: visible !important; }
+</style>
+"""
+
+
 def page_config(title: str | None = None) -> None:
     """Call first on every page: ``st.set_page_config`` (OptLab's icon, wide layout), then the
     run's language (URL → session → run, see :mod:`optlab.ui.i18n`), the language selector and
     the translated page links at the top of the sidebar.  ``title`` is already translated
     (``ui.page_config(_("Newton's method"))``)."""
     st.set_page_config(page_title=f"{title} · OptLab" if title else "OptLab", page_icon=PAGE_ICON, layout="wide")
+    st.html(_FIT_CSS)
     _i18n.setup()
     _i18n.language_selector()
     _i18n.sidebar_navigation()
