@@ -230,7 +230,8 @@ def tune_section() -> None:
     if not on:
         trs = view.race_runs(race)
         # the chart's name above it, not in it: a figure title and the legend row under it met at 1024 px
-        st.markdown(f"**{_('your learning rates')}**")
+        title = _("your learning rates")
+        st.markdown(f"**{title}**")
         ui.show_figure(fig.fit_race_chart(figures.contour(surface, trs, height=state.chart_height(480, 430))),
                        key=f"{P}_tune_race")
         st.caption(_("Turn the sweep on to compare torch's default learning rates with the best ones for this race."))
