@@ -22,10 +22,11 @@ script checks that no run diverged (a diverged batch stops early and would flatt
 Also printed: the floor of an Adam step's memory traffic (θ, g, m, v read, θ, m, v written: 7 arrays
 of B×2 float64) at the bandwidth of a large ``np.add`` here; and, for path runs, what writing the
 records alone costs (``records``: a ``(T+1, 4, B)`` float64 array from the record pool, as a path
-run's, positions, loss and gradient norm filled one step at a time from a row in cache), next to
-what the path run costs on top of the summary run (``path − summary``).  Most of the rest of that
-difference is the gradient norms: a square, a sum and a square root per run and step (the root
-alone ≈ 1 ns a float here).  At B = 10⁴ a step writes 320 kB that no cache holds.
+run's, positions, loss and gradient norm filled one step at a time from a row in cache) and what
+the gradient norms alone cost (``norms``: a square, a sum and a square root per run and step, the
+root ≈ 1 ns a float here), next to what the path run costs on top of the summary run
+(``path − summary``); ``floor`` = (summary + records + norms) / summary, the least path/summary
+can be.  At B = 10⁴ a step writes 320 kB that no cache holds.
 """
 from __future__ import annotations
 
@@ -147,6 +148,20 @@ def records_time(B: int, steps: int, repeats: int) -> float:
     return best_time(fill, repeats) / steps
 
 
+def norms_time(B: int, steps: int, repeats: int) -> float:
+    """Seconds per step for a path's gradient norms alone, √(gx² + gy²) of B runs from rows in cache
+    (square, sum, root: as the path loop computes them, bit for bit the general loop's)."""
+    G, SQ, out = np.random.default_rng(1).standard_normal((2, B)), np.empty((2, B)), np.empty(B)
+
+    def norms():
+        for _ in range(steps):
+            np.square(G, SQ)
+            np.add(SQ[0], SQ[1], out)
+            np.sqrt(out, out)
+
+    return best_time(norms, repeats) / steps
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
@@ -167,7 +182,7 @@ def main():
     print(f"memory bandwidth (np.add, 128 MB arrays): {bw / 1e9:.1f} GB/s")
     print(f"{'optimizer':>9} {'B':>9} {'steps':>5} | {'optlab steps/s':>14} {'torch steps/s':>13} {'speed-up':>8} | "
           f"{'path steps/s':>14} {'torch path/s':>13} {'speed-up':>8} | {'path/summary':>12} | {'× floor':>7} | "
-          f"{'path − summary':>14} {'records':>9}")
+          f"{'path − summary':>14} {'records':>9} {'norms':>8} | {'floor':>6}")
     for name in args.opts.split(","):
         for B in (int(float(b)) for b in args.sizes.split(",")):
             # a sweep's length; at B = 10⁶ a run's setup (buffers, the first gradient, the results'
@@ -194,14 +209,19 @@ def main():
             (s_o, _), (p_o, _) = cols
             ratio = f"{p_o / s_o:11.2f}×" if p_o else f"{'—':>12}"
             floor = 7 * B * 2 * 8 / bw
-            extra = (f"{(p_o - s_o) * 1e6:11.1f} µs {records_time(B, steps, rep) * 1e6:6.1f} µs" if p_o
-                     else f"{'—':>14} {'—':>9}")
+            if p_o:
+                rec, nrm = records_time(B, steps, rep), norms_time(B, steps, rep)
+                extra = (f"{(p_o - s_o) * 1e6:11.1f} µs {rec * 1e6:6.1f} µs {nrm * 1e6:5.1f} µs | "
+                         f"{(s_o + rec + nrm) / s_o:5.2f}×")
+            else:
+                extra = f"{'—':>14} {'—':>9} {'—':>8} | {'—':>6}"
             print(f"{name:>9} {B:>9,} {steps:>5} | {cells[0]} | {cells[1]} | {ratio} | "
                   f"{s_o / floor:6.1f}× | {extra}")
     print("speed-up = torch time / optlab time (higher is better); path/summary = optlab's path time / its "
           "summary time; × floor = optlab summary time / an Adam step's memory traffic;\n"
           "path − summary = what a path step costs more than a summary step; records = writing a step's "
-          "records alone (per step)")
+          "records alone (per step); norms = the step's gradient norms alone; floor = (summary + records + "
+          "norms) / summary, the least path/summary can be while the records are written and the norms computed")
 
 
 if __name__ == "__main__":

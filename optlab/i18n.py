@@ -35,6 +35,7 @@ import contextlib
 import functools
 import gettext
 import sys
+import unicodedata
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -166,6 +167,24 @@ def listing(items: Iterable[str], sep: str = ",") -> str:
     zh = current() == "zh"
     joiner = ("、" if zh else ", ") if sep == "," else ("；" if zh else "; ")
     return joiner.join(items)
+
+
+def text_width(text: str) -> int:
+    """Columns ``text`` takes on screen: two for a wide (East Asian) character, one for any other."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def name_and_detail(label: str) -> tuple[str, str]:
+    """A label "name (detail)" / "名称（细节）" split into its name and the detail in its final
+    brackets: ``("bmi", "body mass index")``; ``(label, "")`` when it has none.  Brackets inside
+    the name stay ("normal N(0, s²) (naive)" → "normal N(0, s²)", "naive")."""
+    for open_, close in ((" (", ")"), ("（", "）")):
+        i = label.rfind(open_)
+        if i > 0 and label.endswith(close):
+            head, detail = label[:i].rstrip(), label[i + len(open_):-len(close)].strip()
+            if head and detail and detail.count("(") == detail.count(")"):
+                return head, detail
+    return label, ""
 
 
 # ----------------------------------------------------------------------------------------------

@@ -312,7 +312,7 @@ def state_section():
     with c_ctl:
         lessons.step_card()
         surface, spec, is_formula = state_surface()
-        names = state.multiselect(view.ST_OPTS, format_func=TITLE.get)
+        names = state.pills(view.ST_OPTS, format_func=TITLE.get)
         T = state.slider(view.ST_T)
         t_req = int(st.session_state.get(view.ST_STEP.key, view.ST_STEP.default))
         if t_req > T:  # the step shown cannot be after the last step: clamped, and said

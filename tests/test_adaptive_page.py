@@ -157,7 +157,7 @@ def test_state_section_step_slider_and_optimizers(app, plotly_array):
     after = (data_of(chart(at, "ad_st_glyphs"), plotly_array), at.dataframe[0].value.to_dict())
     assert before[0] != after[0] and before[1] != after[1]
     assert at.dataframe[0].value["quantity"].iloc[0] == "θ₂"
-    at.multiselect(key="ad_st_opts").set_value(["adagrad", "rmsprop", "adadelta", "radam"]).run()
+    at.button_group(key="ad_st_opts").set_value(["adagrad", "rmsprop", "adadelta", "radam"]).run()
     no_exception(at)
     assert [t.label for t in at.tabs] == ["AdaGrad", "RMSProp", "Adadelta", "RAdam"]
     acc = data_of(chart(at, "ad_st_acc"), plotly_array)
@@ -168,12 +168,25 @@ def test_state_section_step_slider_and_optimizers(app, plotly_array):
     assert "At step 150 AdaGrad's √S" in texts(at)
 
 
+def test_optimizer_pills_keep_at_most_four_and_say_which_click_was_refused(app):
+    at = go(app, "State at a step")
+    at.button_group(key="ad_st_opts").set_value(["sgd", "rmsprop", "adam", "nadam"]).run()
+    assert [t.label for t in at.tabs] == ["SGD", "RMSProp", "Adam", "NAdam"]
+    at.button_group(key="ad_st_opts").set_value(["sgd", "rmsprop", "adam", "nadam", "radam"]).run()
+    no_exception(at)
+    assert at.button_group(key="ad_st_opts").value == ["sgd", "rmsprop", "adam", "nadam"]  # the fifth click undone
+    assert [t.label for t in at.tabs] == ["SGD", "RMSProp", "Adam", "NAdam"]
+    assert "At most 4 at once: RAdam was not added. Deselect one first." in texts(at)
+    at.button_group(key="ad_st_opts").set_value(["sgd", "adam"]).run()
+    assert "At most 4" not in texts(at) and [t.label for t in at.tabs] == ["SGD", "Adam"]
+
+
 def test_trace_table_on_the_page_is_the_engine_trace(app):
     # tests/chapters/test_adaptive.py proves the trace table equal to two Adam steps written out by hand
     at = go(app, "State at a step")
     at.selectbox(key="ad_st_surface").set_value("quadratic").run()
     at.select_slider(key="ad_st_kappa").set_value(10).run()
-    at.multiselect(key="ad_st_opts").set_value(["adam"]).run()
+    at.button_group(key="ad_st_opts").set_value(["adam"]).run()
     at.number_input(key="ad_st_adam_lr").set_value(0.1).run()
     at.slider(key="ad_st_t").set_value(2).run()
     no_exception(at)
@@ -388,7 +401,7 @@ ZH_MOVES = {
     "Momentum": [("select_slider", "ad_mo_kappa", 1000), ("select_slider", "ad_mo_lr", 7.0),
                  ("radio", "ad_mo_phase", "Nesterov")],
     "Update rules": [("radio", "ad_rule_opt", "radam")],
-    "State at a step": [("multiselect", "ad_st_opts", ["adagrad", "rmsprop", "nadam", "radam"]),
+    "State at a step": [("button_group", "ad_st_opts", ["adagrad", "rmsprop", "nadam", "radam"]),
                         ("slider", "ad_st_t", 3)],
     "Adam family": [("radio", "ad_fam", f) for f in FAMILY],
     "Schedules": [("radio", "ad_sc_name", "warmup_cosine"), ("radio", "ad_sc_opt", "adam")],

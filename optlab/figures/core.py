@@ -20,7 +20,6 @@ import functools
 import itertools
 import re
 import threading
-import unicodedata
 
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
@@ -29,7 +28,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from . import style
-from ..i18n import domain
+from ..i18n import domain, text_width
 
 _, N_, ngettext = domain("optlab")
 
@@ -356,9 +355,10 @@ def base_layout(title: str | None = None, height: int | None = None, **layout) -
     )
     if title is not None:
         # at the top edge, over the legend row (Plotly's default puts it halfway down the margin,
-        # where a legend above the plot runs into it), and from the plot's left edge, not the page's
-        out["title"] = dict(text=title, x=0.0, xanchor="left", xref="paper", y=1.0, yref="container", yanchor="top",
-                            pad=dict(t=6), font=dict(size=17))
+        # where a legend above the plot runs into it), from the figure's left edge (a narrow chart's
+        # title needs the width of its tick labels too)
+        out["title"] = dict(text=title, x=0.0, xanchor="left", xref="container", y=1.0, yref="container",
+                            yanchor="top", pad=dict(t=6, l=4), font=dict(size=17))
     if height is not None:
         out["height"] = int(height)
     return _merge(out, layout)
@@ -437,11 +437,6 @@ def presenter_fonts(spec: dict, factor: float = PRESENTER_SCALE) -> dict:
 _TOKENS = re.compile(r"[\u2E80-\u9FFF\uF900-\uFAFF\uFF00-\uFFEF\u3000-\u303F]|[^\s\u2E80-\u9FFF\uF900-\uFAFF\uFF00-\uFFEF\u3000-\u303F]+|\s+")
 _NO_LINE_START = set("，。、；：！？）》」』】〕〉,.;:!?)")
 _NO_LINE_END = set("（《「『【〔〈(")
-
-
-def text_width(text: str) -> int:
-    """Columns ``text`` takes: two for a wide (East Asian) character, one for any other."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def wrap_text(text: str, chars: int = LEGEND_WRAP) -> str:

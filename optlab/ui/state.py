@@ -53,7 +53,7 @@ import streamlit as st
 
 from . import safe
 
-from ..i18n import domain, listing, sentence_gap
+from ..i18n import domain, listing, name_and_detail, sentence_gap, text_width
 
 _, N_, ngettext = domain("optlab")
 
@@ -386,7 +386,7 @@ def Choice(url: str, key: str, options: Sequence, default: Any, *, codes: Sequen
 
 def Multi(url: str, key: str, options: Sequence, default: Sequence = (), *, codes: Sequence[str] | None = None,
           max_items: int | None = None, label: str = "", section: str | None = None) -> Param:
-    """Several of ``options`` (multiselect); comma-separated codes in the URL."""
+    """Several of ``options`` (:func:`pills`); comma-separated codes in the URL."""
     options = tuple(options)
     cs = _codes(options, codes)
     if any("," in c for c in cs):
@@ -948,9 +948,30 @@ def select_slider(p: Param, label: str | None = None, **kw):
     return v
 
 
+# Columns of text a select box shows whole in a control column at 1024 px (about 150 px)
+SELECT_FITS = 16
+
+
 def selectbox(p: Param, label: str | None = None, **kw):
-    """``st.selectbox`` over ``p.options``."""
-    return _choice_widget(st.selectbox, p, label, **kw)
+    """``st.selectbox`` over ``p.options``.
+
+    The box shows its option in one line of an input, cut at the box's edge ("bmi (body mass
+    index" at 1024 px).  When an option's label is longer than :data:`SELECT_FITS` columns and
+    every label is "name (detail)" with names that tell the options apart, the box and its list
+    show the names and the chosen option's detail is the caption under the box."""
+    _format_options(p, kw)
+    fmt = kw.get("format_func", str)
+    full = {o: str(fmt(o)) for o in p.options}
+    parts = {o: name_and_detail(t) for o, t in full.items()}
+    names = [n for n, _d in parts.values()]
+    if max(map(text_width, full.values()), default=0) <= SELECT_FITS or len(set(names)) < len(names):
+        return _choice_widget(st.selectbox, p, label, **kw)
+    kw["format_func"] = lambda o: parts[o][0] if o in parts else str(fmt(o))
+    v = _choice_widget(st.selectbox, p, label, **kw)
+    detail = parts.get(v, ("", ""))[1]
+    if detail:
+        st.caption(safe.plain(detail, limit=None))
+    return v
 
 
 def radio(p: Param, label: str | None = None, **kw):
@@ -964,16 +985,34 @@ def segmented_control(p: Param, label: str | None = None, **kw):
     return _choice_widget(st.segmented_control, p, label, **kw)
 
 
-def multiselect(p: Param, label: str | None = None, **kw):
-    """``st.multiselect`` over ``p.options`` (at most ``p.max_items``)."""
+def pills(p: Param, label: str | None = None, **kw):
+    """``st.pills`` over ``p.options``, several at once (a :func:`Multi`): every option stays in view
+    and the pills wrap at any width.  (A multiselect in a narrow column showed two of its chosen
+    chips and scrolled the rest out of sight, "RMSP…" cut, at 1024 px.)  At most ``p.max_items``:
+    a click that would choose one more is undone, and the page says which option was not added."""
     if p.kind != "multi":
         raise TypeError(f"{p.url!r} is not a Multi")
     _prepare(p)
-    if p.max_items:
-        kw.setdefault("max_selections", p.max_items)
     _format_options(p, kw)
-    v = st.multiselect(_label(p, label), p.options, key=p.key, **kw)
-    _after_widget(p, list(v))
+    ss, prev_key, refused_key = st.session_state, f"_{p.key}__prev", f"_{p.key}__refused"
+    ss[prev_key] = list(ss[p.key])
+
+    def cap():
+        new = list(ss[p.key] or [])
+        if p.max_items and len(new) > p.max_items:
+            prev = ss.get(prev_key, [])
+            ss[refused_key] = [o for o in new if o not in prev]
+            ss[p.key] = [o for o in new if o in prev][: p.max_items]
+
+    v = st.pills(_label(p, label), p.options, selection_mode="multi", key=p.key, on_change=cap, **kw)
+    refused = ss.pop(refused_key, None)
+    if refused:
+        fmt = kw.get("format_func", str)
+        st.caption(ngettext("At most {n} at once: {names} was not added. Deselect one first.",
+                            "At most {n} at once: {names} were not added. Deselect one first.", len(refused)).format(
+            n=p.max_items, names=listing(str(fmt(o)) for o in refused)))
+    v = list(v or [])
+    _after_widget(p, v)
     return v
 
 

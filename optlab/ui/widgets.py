@@ -64,13 +64,19 @@ def pinned_signature(func):
 # ----------------------------------------------------------------------------------------------
 # Page frame
 # ----------------------------------------------------------------------------------------------
-# Buttons in narrow columns (a projector at 1024 px with the sidebar open, or Chinese labels) keep
-# their whole label: it wraps onto another line instead of ending at the edge ("Vanishing: sigmoid,
-# naive i" at 1024 px).
-# st.html with only <style> takes no room in the page.
+# Every page's style sheet (st.html with only <style> takes no room in the page):
+# * buttons in narrow columns (a projector at 1024 px with the sidebar open, or Chinese labels)
+#   keep their whole label: it wraps onto another line instead of ending at the edge ("Vanishing:
+#   sigmoid, naive i" at 1024 px);
+# * on a short screen (a projector's 768 px) Streamlit's 6rem above the title and its 2.75rem
+#   title leave a section's chart at the bottom of the first screen: less of both there.
 _FIT_CSS = """
 <style>
 [data-testid^="stBaseButton"] p { white-space: normal !important; overflow: visible !important; }
+@media (max-height: 820px) {
+  [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+  [data-testid="stMain"] h1 { font-size: 2.1rem; padding-top: 0.5rem; }
+}
 </style>
 """
 

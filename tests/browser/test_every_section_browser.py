@@ -3,6 +3,7 @@ sidebar open) and at 1400 px: no clipped text (labels, captions, buttons, the ch
 select box), no chart text outside its chart or on top of another, nothing scrolling sideways, no
 Streamlit exception and no KaTeX error.
 
+The loss-function page's sections are left to its own test, which makes the same checks and more.
 The chapters' own browser tests check what is particular to them (a chart in the first screen, a
 slider that redraws its caption); this one holds the whole app to the same layout checks, so a long
 Chinese label or a long option on any page is caught where it is.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from optlab.ui import adaptive, arena, challenges_ahead, gradient_descent, loss_functions, newton, overfitting
+from optlab.ui import adaptive, arena, challenges_ahead, gradient_descent, newton, overfitting
 
 from .test_i18n_browser import clipped_texts
 from .test_loss_functions_browser import CHART_TEXT_JS
@@ -25,7 +26,7 @@ PROJECTOR = {"width": 1024, "height": 768}
 WIDE = {"width": 1400, "height": 1000}
 PAGES = {
     "app.py": None,
-    "pages/1_Loss_functions.py": loss_functions.SECTION,
+    "pages/1_Loss_functions.py": None,  # its sections: test_loss_functions_browser.py, the same checks and more
     "pages/2_Gradient_descent.py": gradient_descent.SECTION,
     "pages/3_Newton_method.py": newton.SECTION,
     "pages/4_Adaptive_methods.py": adaptive.SECTION,
@@ -33,16 +34,16 @@ PAGES = {
     "pages/6_Challenges_ahead.py": challenges_ahead.SECTION,
     "pages/7_Optimizer_arena.py": arena.SECTION,
 }
-# Found by this test and not fixed yet (see the closing note of the stop that added it): exactly
-# these findings are let through, at these widths; anything else on those sections still fails.
+# Found by this test and not fixed here: exactly these findings are let through, at these widths;
+# anything else on those sections still fails.  Both are plotly.js#6492 (open): a horizontal legend
+# that wrapped onto two rows at 1024 px keeps its lower place after the window widens to 1400 px and
+# covers the top of the plot (a fresh page at 1400 px is fine).
 KNOWN = {
     ("3_Newton_method", "1d", "1400"): {'chart 0: the legend on "f″ < 0"'},
-    ("4_Adaptive_methods", "state", "1024"): {"RMSProp [54x22 in 45x22]"},  # a multiselect chip in a narrow column
-    ("4_Adaptive_methods", "finder", "1024"): {'chart 0: the legend on "min/10 = 0.0699"'},
     ("4_Adaptive_methods", "finder", "1400"): {'chart 0: the legend on "min/10 = 0.0699"'},
-    ("6_Challenges_ahead", "landscape", "1024"): {'chart 2: "SGD + momentum" outside its chart'},
 }
-CASES = [(p, code) for p, section in PAGES.items() for code in (section.codes if section else [None])]
+CASES = [(p, code) for p, section in PAGES.items() if p != "pages/1_Loss_functions.py"
+         for code in (section.codes if section else [None])]
 
 
 def test_the_cases_cover_every_page(app_page_files):

@@ -48,10 +48,16 @@ CHART_TEXT_JS = """() => {
         out.push(`chart ${i}: the legend on "${titles[a].textContent.slice(0, 30)}"`);
     }
   });
-  // select boxes: the chosen option cut off
+  // select boxes: the chosen option cut off (BaseWeb's value box, or since Streamlit 1.6x the
+  // combo box's input, which holds the option's text as its value)
   document.querySelectorAll('[data-baseweb="select"] [title], [data-baseweb="select"] div').forEach(el => {
     const t = (el.innerText || '').trim();
     if (!t || el.children.length || el.clientWidth <= 1) return;
+    if (el.scrollWidth > el.clientWidth + 2) out.push(`select box "${t.slice(0, 40)}" cut`);
+  });
+  document.querySelectorAll('[data-testid="stSelectbox"] input').forEach(el => {
+    const t = (el.value || '').trim();
+    if (!t || el.clientWidth <= 1) return;
     if (el.scrollWidth > el.clientWidth + 2) out.push(`select box "${t.slice(0, 40)}" cut`);
   });
   return [...new Set(out)];
