@@ -343,3 +343,17 @@ def test_every_section_is_chinese_with_its_main_widgets_moved(section):
         (w.set_value(value) if kind != "selectbox" else w.select(value)).run()
         no_exception(at)
         assert_chinese(at)
+
+
+def test_the_feature_box_shows_the_name_and_the_caption_the_detail():
+    # "bmi (body mass index)" was cut at 1024 px ("bmi (body mass index"): a select box whose
+    # options are longer than a control column holds shows their names, the chosen one's detail
+    # under it (optlab.ui.state.selectbox)
+    at = open_page(P, timeout=120)
+    box = at.selectbox(key="gd_feature")
+    assert box.options[:3] == ["age", "sex", "bmi"] and box.value == "bmi"
+    assert "body mass index" in [c.value for c in at.caption]
+    box.set_value("s5").run()
+    no_exception(at)
+    assert "serum: log triglycerides" in [c.value.replace("\\", "") for c in at.caption]
+    assert "body mass index" not in [c.value for c in at.caption]

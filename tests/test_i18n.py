@@ -175,3 +175,14 @@ def test_the_page_check_flags_chinese_joined_the_english_way():
     assert not western_joins("第一行。  \n第二行")              # a markdown line break
     assert not western_joins("学习率 0.1，动量 0.9。`x, y` 与 $a, b$")  # numbers, code and formulas
     assert not western_joins("learning rate 0.1. Momentum 0.9, Adam")  # English as English
+
+
+def test_name_and_detail_and_text_width():
+    from optlab.i18n import name_and_detail, text_width
+
+    assert name_and_detail("bmi (body mass index)") == ("bmi", "body mass index")
+    assert name_and_detail("normal N(0, s²) (naive)") == ("normal N(0, s²)", "naive")
+    assert name_and_detail("六峰驼背函数（6 个最小值，2 个全局最小值）") == ("六峰驼背函数", "6 个最小值，2 个全局最小值")
+    for plain in ("sigmoid", "f(x)", "(x)", "a (b) c", "name ()"):
+        assert name_and_detail(plain) == (plain, "")
+    assert text_width("bmi") == 3 and text_width("体重指数") == 8 and text_width("N（0）") == 6
