@@ -1197,6 +1197,45 @@ _GUARD_JS = """
 """ % (MAX_FIELDS, MAX_QUERY_CHARS, TOO_LONG)
 _GUARDED = "_optlab_link_guard"
 
+# plotly.js#6492 (open): a legend above or under the plot that wrapped onto more rows at one width
+# keeps its place when the chart gets wider (the window widens, the sidebar closes) while the plot
+# moves up to the smaller margin, so the legend covers the top of the plot.  Re-setting the
+# legend's own y makes plotly.js place it again.  Each chart is watched for a change of width (a
+# ResizeObserver, attached to every chart as it appears); 400 ms after the last change the legends
+# outside the plot are placed again.  Sent once per session: the observers stay with the page.
+_LEGEND_JS = """
+<script>
+(function () {
+  if (window.__optlabLegends) { return; }
+  window.__optlabLegends = true;
+  var seen = new WeakSet(), timers = new WeakMap(), widths = new WeakMap();
+  function place(gd) {
+    var L = gd._fullLayout && gd._fullLayout.legend;
+    if (!window.Plotly || !L || !gd._fullLayout.showlegend || L.yref === 'container') { return; }
+    if (L.y > 1 || L.y < 0) { window.Plotly.relayout(gd, {'legend.y': L.y}); }
+  }
+  var watch = new ResizeObserver(function (entries) {
+    entries.forEach(function (e) {
+      var gd = e.target, w = Math.round(e.contentRect.width);
+      if (widths.get(gd) === w) { return; }
+      var first = !widths.has(gd);
+      widths.set(gd, w);
+      if (first) { return; }
+      clearTimeout(timers.get(gd));
+      timers.set(gd, setTimeout(function () { place(gd); }, 400));
+    });
+  });
+  function attach() {
+    document.querySelectorAll('.js-plotly-plot').forEach(function (gd) {
+      if (!seen.has(gd)) { seen.add(gd); watch.observe(gd); }
+    });
+  }
+  new MutationObserver(attach).observe(document.body, {childList: true, subtree: true});
+  attach();
+})();
+</script>
+"""
+
 
 def _style() -> None:
     if presenting():
@@ -1205,7 +1244,7 @@ def _style() -> None:
         st.html(_EMBED_CSS)
     if not st.session_state.get(_GUARDED):  # the session's first page run
         st.session_state[_GUARDED] = True
-        st.html(_GUARD_JS, unsafe_allow_javascript=True)
+        st.html(_GUARD_JS + _LEGEND_JS, unsafe_allow_javascript=True)
 
 
 # ----------------------------------------------------------------------------------------------
