@@ -93,7 +93,8 @@ def scaling_figure(study, *, labels: Mapping[str, str] | None = None, height: in
         # widened a narrow panel's autorange
         traces.append(dict(type="scatter", x=[None], y=[None], mode="lines", name=text, hoverinfo="skip",
                            line=dict(color=color, width=1.2, dash="dashdot"), meta=_role("reference")))
-    layout = base_layout(None, height, shapes=shapes, annotations=notes, xaxis=dict(type="log", dtick=1, domain=[0, 0.36],
+    layout = base_layout(None, height, shapes=shapes, annotations=notes,
+                         xaxis=dict(type="log", dtick=1, domain=[0, 0.36],
                                     title=dict(text=_lab(labels, "batch", "batch size B = K·b"))),
                          yaxis=dict(type="log", dtick=1, title=dict(text=_lab(labels, "steps", "steps to target"))),
                          xaxis2=dict(type="log", dtick=1, domain=[0.64, 1], anchor="y2",
@@ -120,7 +121,8 @@ def warmup_figure(study, *, labels: Mapping[str, str] | None = None, height: int
     traces.append(dict(type="scatter", x=[0, T - 1], y=[study.lr_limit] * 2, mode="lines", xaxis="x2", yaxis="y2",
                        name=_lab(labels, "limit", "2/λ_max at the start"), line=dict(color=style.DIVERGED, dash="dot"),
                        meta=_role("diverged")))
-    layout = base_layout(None, height, xaxis=dict(domain=[0, 0.55], title=dict(text=_lab(labels, "step", "step"))),
+    layout = base_layout(None, height,
+                         xaxis=dict(domain=[0, 0.55], title=dict(text=_lab(labels, "step", "step"))),
                          yaxis=dict(type="log", dtick=1, title=dict(text=_lab(labels, "loss", "loss (all data)"))),
                          xaxis2=dict(domain=[0.65, 1], anchor="y2", title=dict(text=_lab(labels, "step", "step"))),
                          yaxis2=dict(anchor="x2", type="log", dtick=1, title=dict(text=_lab(labels, "lr", "learning rate"))))
@@ -149,7 +151,8 @@ def stale_figure(study, *, labels: Mapping[str, str] | None = None, height: int 
                            meta=_role("delay"),
                            hovertemplate=f"τ = {t}<br>{_lab(labels, 'step', 'step')} %{{x}}<br>|θ| = %{{y:.3g}}"
                                          "<extra></extra>"))
-    layout = base_layout(None, height, xaxis=dict(domain=[0, 0.45], title=dict(text=_lab(labels, "tau", "delay τ (steps)"))),
+    layout = base_layout(None, height,
+                         xaxis=dict(domain=[0, 0.45], title=dict(text=_lab(labels, "tau", "delay τ (steps)"))),
                          yaxis=dict(type="log", tickvals=[0.02, 0.05, 0.1, 0.2, 0.5, 1, 2], title=dict(text="η·λ")),
                          xaxis2=dict(domain=[0.55, 1], anchor="y2", title=dict(text=_lab(labels, "step", "step"))),
                          yaxis2=dict(anchor="x2", type="log", dtick=10, exponentformat="power", title=dict(text="|θ_t|")))
@@ -168,7 +171,9 @@ def federated_figure(study, *, labels: Mapping[str, str] | None = None, height: 
             traces.append(dict(type="scatter", x=np.arange(R), y=_f32(res.loss[i] - study.loss_star + 1e-12),
                                mode="lines", name=f"H = {h}", showlegend=axis == "", xaxis="x" + axis,
                                yaxis="y" + axis, line=dict(color=col[i], width=2), meta=_role("local steps")))
-    layout = base_layout(None, height, xaxis=dict(domain=[0, 0.46], title=dict(text=wrap_text(_lab(labels, "rounds", "communication rounds (IID)"), 24))),
+    layout = base_layout(None, height,
+                         xaxis=dict(domain=[0, 0.46],
+                                    title=dict(text=wrap_text(_lab(labels, "rounds", "communication rounds (IID)"), 24))),
                          yaxis=dict(type="log", dtick=1, exponentformat="power", title=dict(text=_lab(labels, "gap", "loss − L*"))),
                          xaxis2=dict(domain=[0.54, 1], anchor="y2",
                                      title=dict(text=wrap_text(_lab(labels, "rounds_non", "communication rounds (non-IID)"), 24))),
@@ -261,7 +266,8 @@ def privacy_figure(study, *, labels: Mapping[str, str] | None = None, height: in
     traces.append(dict(type="histogram", x=_f32(np.minimum(norms, study.clip_norm)), xaxis="x2", yaxis="y2",
                        name=_lab(labels, "after", "after clipping at C"), marker=dict(color=AFTER), meta=_role("data"),
                        opacity=0.6, xbins=bins))
-    layout = base_layout(None, height, barmode="overlay", xaxis=dict(type="log", dtick=1, domain=[0, 0.5],
+    layout = base_layout(None, height, barmode="overlay",
+                         xaxis=dict(type="log", dtick=1, domain=[0, 0.5],
                                     title=dict(text=_lab(labels, "eps", f"ε (δ = {sw.delta:.1e})"))),
                          yaxis=dict(title=dict(text=_lab(labels, "acc", "accuracy (training data)"))),
                          xaxis2=dict(domain=[0.6, 1], anchor="y2", title=dict(text=_lab(labels, "norm", "per-example gradient norm"))),
@@ -292,7 +298,8 @@ def best_so_far_figure(study, *, labels: Mapping[str, str] | None = None, height
         traces.append(dict(type="scatter", x=[0, max(int(rs.evals[-1]), 2 * (T - 1))], y=[rs.global_min] * 2, mode="lines",
                            name=_lab(labels, "global", "global minimum"), line=dict(color="#000000", dash="dot"),
                            meta=_role("reference")))
-    layout = base_layout(None, height, xaxis=dict(title=dict(text=_lab(labels, "evals", "gradient evaluations"))),
+    layout = base_layout(None, height,
+                         xaxis=dict(title=dict(text=_lab(labels, "evals", "gradient evaluations"))),
                          yaxis=dict(title=dict(text=_lab(labels, "best", "best loss so far"))))
     return legend_below(_figure(traces, layout))  # under the axis title, never on it
 
@@ -328,7 +335,8 @@ def slice_figure(study, *, labels: Mapping[str, str] | None = None, height: int 
               contours=dict(coloring="heatmap", showlines=True), line=dict(width=0.5, color="rgba(255,255,255,0.4)"),
               colorbar=dict(title=dict(text=zl, side="right"), thickness=14),
               hovertemplate=f"α = %{{x:.3f}}<br>β = %{{y:.3f}}<br>{zl} = %{{z:.4g}}<extra></extra>", meta=_role("surface"))
-    layout = base_layout(None, height, xaxis=dict(title=dict(text="α"), constrain="domain"),
+    layout = base_layout(None, height,
+                         xaxis=dict(title=dict(text="α"), constrain="domain"),
                          yaxis=dict(title=dict(text="β"), scaleanchor="x", scaleratio=1, constrain="domain"))
     fig = _figure([tr], layout)
     fig.add_trace(dict(type="scatter", x=[0.0], y=[0.0], mode="markers", name=_lab(labels, "trained", "trained θ*"),
