@@ -70,15 +70,31 @@ def _vline(x, text: str, color: str = style.REFERENCE, dash: str = "dot", positi
     return shape, ann
 
 
-def _hline(y, text: str, color: str = NOISE_COLOR, log_y: bool = True) -> tuple[dict, dict]:
-    """A dashed horizontal line at data ``y`` across the plot, labelled at the right end."""
+def _hline(y, text: str, color: str = NOISE_COLOR, log_y: bool = True, side: str = "right") -> tuple[dict, dict]:
+    """A dashed horizontal line at data ``y`` across the plot, labelled at its right (or left) end."""
     name = style.tag(style.role_meta("reference"))
     shape = dict(type="line", x0=0, x1=1, y0=y, y1=y, xref="paper", yref="y", name=name,
                  line=dict(color=color, width=1.5, dash="dash"))
-    ann = dict(x=1.0, y=float(np.log10(y)) if log_y else y, xref="paper", yref="y", text=text, showarrow=False,
-               xanchor="right", yanchor="bottom", font=dict(size=12, color=color), name=name,
+    ann = dict(x=1.0 if side == "right" else 0.0, y=float(np.log10(y)) if log_y else y, xref="paper", yref="y",
+               text=text, showarrow=False, xanchor=side, yanchor="bottom", font=dict(size=12, color=color), name=name,
                bgcolor="rgba(255,255,255,0.85)")  # readable where the curves cross the label
     return shape, ann
+
+
+def _clear_side(level: float, curves) -> str:
+    """``"right"`` or ``"left"``: the end of a log-scale plot where the curves keep farther from a
+    horizontal line at ``level``, for the line's label (the error against n meets the noise line at
+    its right end, just under the label)."""
+    lv = np.log10(level)
+
+    def gap(part) -> float:
+        vals = [np.abs(np.log10(c[part][np.isfinite(c[part]) & (c[part] > 0)]) - lv) for c in curves]
+        vals = [v for v in vals if v.size]
+        return float(min(np.min(v) for v in vals)) if vals else np.inf
+
+    n = min(len(c) for c in curves)
+    k = max(1, n // 6)
+    return "left" if gap(slice(0, k)) > gap(slice(n - k, n)) else "right"
 
 
 def _layout(title: str | None, height: int, **kw) -> dict:
@@ -191,7 +207,8 @@ def error_curve(x, train, val, *, selected=None, best=None, noise_var: float | N
         shapes.append(s)
         anns.append(a)
     if noise_var is not None and noise_var > 0:
-        s, a = _hline(max(noise_var, floor), _("noise σ² = {v}").format(v=f"{noise_var:.3g}"))
+        level = max(noise_var, floor)
+        s, a = _hline(level, _("noise σ² = {v}").format(v=f"{noise_var:.3g}"), side=_clear_side(level, [tr, va]))
         shapes.append(s)
         anns.append(a)
     layout = _layout(title, height, hovermode="closest")

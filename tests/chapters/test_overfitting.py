@@ -326,3 +326,17 @@ def test_log_ticks_are_readable():
     t = chfig.log_ticks(8, 200)
     assert t["tickvals"] == [10, 20, 50, 100, 200] and t["ticktext"][-1] == "200"
     assert chfig.log_ticks(0.0, 1.0) == {}
+
+
+def test_the_noise_label_goes_to_the_end_where_the_curves_keep_away_from_its_line():
+    # error against n: both curves meet the noise line at the right end, under a right-end label
+    n = np.array([10, 20, 40, 80, 160, 320, 640], dtype=float)
+    val, train = 0.0625 * (1 + 40 / n), 0.0625 * (1 - 5 / n)
+    fig = chfig.error_curve(n, train, val, noise_var=0.0625, xlabel="n", log_x=True)
+    note = [a for a in fig.layout.annotations if a.text.startswith("noise")][0]
+    assert (note.x, note.xanchor) == (0.0, "left")
+    # a U curve whose left end sits on the line: the label stays right
+    deg = np.arange(1, 8, dtype=float)
+    fig = chfig.error_curve(deg, 0.0625 * (1 + 0.01 * deg), 0.0625 * (1 + 0.3 * deg), noise_var=0.0625, xlabel="degree")
+    note = [a for a in fig.layout.annotations if a.text.startswith("noise")][0]
+    assert (note.x, note.xanchor) == (1.0, "right")
