@@ -68,11 +68,15 @@ def pinned_signature(func):
 # * buttons in narrow columns (a projector at 1024 px with the sidebar open, or Chinese labels)
 #   keep their whole label: it wraps onto another line instead of ending at the edge ("Vanishing:
 #   sigmoid, naive i" at 1024 px);
+# * pills and segmented controls wrap onto more rows (Streamlit scrolls them sideways: in a control
+#   column at 1024 px the optimizer pills showed "SGD AdaGrad R" and hid five);
 # * on a short screen (a projector's 768 px) Streamlit's 6rem above the title and its 2.75rem
 #   title leave a section's chart at the bottom of the first screen: less of both there.
 _FIT_CSS = """
 <style>
 [data-testid^="stBaseButton"] p { white-space: normal !important; overflow: visible !important; }
+[data-testid="stButtonGroup"] div:has(> button) { flex-wrap: wrap !important; overflow-x: visible !important;
+                                                  row-gap: 0.4rem; }
 @media (max-height: 820px) {
   [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
   [data-testid="stMain"] h1 { font-size: 2.1rem; padding-top: 0.5rem; }
