@@ -71,15 +71,16 @@ def pinned_signature(func):
 # * pills and segmented controls wrap onto more rows (Streamlit scrolls them sideways: in a control
 #   column at 1024 px the optimizer pills showed "SGD AdaGrad R" and hid five);
 # * on a short screen (a projector's 768 px) Streamlit's 6rem above the title and its 2.75rem
-#   title leave a section's chart at the bottom of the first screen: less of both there.
+#   title leave a section's chart at the bottom of the first screen: less of both there (not under
+#   4rem: Streamlit's header bar, 3.75rem, lies over the top of the page and would cut the title).
 _FIT_CSS = """
 <style>
 [data-testid^="stBaseButton"] p { white-space: normal !important; overflow: visible !important; }
 [data-testid="stButtonGroup"] div:has(> button) { flex-wrap: wrap !important; overflow-x: visible !important;
                                                   row-gap: 0.4rem; }
 @media (max-height: 820px) {
-  [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
-  [data-testid="stMain"] h1 { font-size: 2.1rem; padding-top: 0.5rem; }
+  [data-testid="stMainBlockContainer"] { padding-top: 4rem; }
+  [data-testid="stMain"] h1 { font-size: 2.1rem; padding-top: 0.25rem; }
 }
 </style>
 """

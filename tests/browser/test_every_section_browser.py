@@ -76,6 +76,16 @@ SIDEWAYS_JS = r"""() => {
 }"""
 
 
+# The page's title under Streamlit's header bar (it lies over the top of the page): a short
+# screen's style sheet that takes away too much of the space above the title cuts its top.
+TITLE_JS = """() => {
+  const bar = document.querySelector('[data-testid="stHeader"]'), title = document.querySelector('[data-testid="stMain"] h1');
+  if (!bar || !title || bar.offsetParent === null || getComputedStyle(bar).display === 'none') return [];
+  const b = bar.getBoundingClientRect().bottom, t = title.getBoundingClientRect().top;
+  return b > 0 && t < b - 1 ? [`the title starts under the header bar (${Math.round(t)} < ${Math.round(b)})`] : [];
+}"""
+
+
 def test_the_cases_cover_every_page(app_page_files):
     assert sorted(PAGES) == sorted(app_page_files)
 
@@ -102,7 +112,7 @@ def test_every_section_is_readable_at_1024_and_1400(page, page_url, wait_for_app
     page.goto(page_url(page_file) + "?" + query, timeout=90_000)
     wait_for_app_idle(page, timeout=90_000)
     settle(page)
-    found = {"1024": _problems(page, streamlit_exceptions)}
+    found = {"1024": _problems(page, streamlit_exceptions) + page.evaluate(TITLE_JS)}
     if found["1024"]:  # (a screenshot stretches the window to the page's height: only when needed)
         save_screenshot(page, f"{name}_1024")
     page.set_viewport_size(WIDE)
