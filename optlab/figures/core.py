@@ -1009,7 +1009,7 @@ def surface3d(surface, trajectories: Iterable[Any] = (), *, n: int = 80, log: bo
         scene=dict(xaxis=dict(title=dict(text="x"), range=[x0, x1]), yaxis=dict(title=dict(text="y"), range=[y0, y1]),
                    zaxis=dict(title=dict(text=info["label"])), aspectmode="manual",
                    aspectratio=dict(x=1, y=1, z=0.6), camera=dict(eye=dict(x=-1.4, y=-1.5, z=1.0))),
-        margin=dict(l=0, r=0, t=60 if title else 30, b=0)))
+        margin=dict(l=0, r=0, t=TITLE_TOP_PX if title else 30, b=0)))
     return _figure(traces, layout)
 
 
@@ -1298,7 +1298,7 @@ def animated_contour(surface, trajectories: Iterable[Any], *, max_frames: int = 
     _merge(layout, _fixed_axes(win, uirevision="anim"))
     _merge(layout, dict(
         images=[image],
-        margin=dict(l=10, r=10, t=60 if title else 30, b=100),
+        margin=dict(l=10, r=10, t=TITLE_TOP_PX if title else 30, b=100),
         updatemenus=[dict(
             type="buttons", direction="left", showactive=False, x=0.0, xanchor="left", y=-0.06, yanchor="top",
             pad=dict(r=8, t=0), bgcolor="#f0f2f6", font=dict(size=14),

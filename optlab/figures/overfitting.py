@@ -98,10 +98,10 @@ def _clear_side(level: float, curves) -> str:
 
 
 def _layout(title: str | None, height: int, **kw) -> dict:
-    """:func:`base_layout` with the title at the very top and room for a legend row under it."""
+    """:func:`base_layout` (its title at the very top) with room for two legend rows under a title."""
     layout = base_layout(title, height, **kw)
     if title:
-        _merge(layout, dict(title=dict(y=0.99, yref="container", yanchor="top"), margin=dict(t=100)))
+        _merge(layout, dict(margin=dict(t=100)))
     return layout
 
 
